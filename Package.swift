@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One module per concern. The *Core modules decide and do no I/O; the *Server modules are the
+// thin runtimes (sockets, timers, disk); coordd/brokerd only parse configuration and start them.
+let package = Package(
+    name: "CoordKafka",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "coordd", targets: ["coordd"]),
+        .executable(name: "brokerd", targets: ["brokerd"]),
+    ],
+    targets: [
+        // Wire formats: byte reader/writer, Jute (ZooKeeper) and Kafka codecs.
+        .target(name: "Protocol"),
+        // Disk formats: coordd's transaction log and snapshots, Kafka segment logs.
+        .target(name: "Storage", dependencies: ["Protocol", "CLinux"]),
+        // Non-blocking TCP on epoll, shared by both daemons and the clients.
+        .target(name: "Transport", dependencies: ["CLinux"]),
+        // epoll/eventfd/sendfile/fallocate headers from glibc, which Swift's Glibc module leaves out.
+        .systemLibrary(name: "CLinux"),
+        // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
+        .target(name: "CoordCore", dependencies: ["Protocol"]),
+        // coordd runtime: config, client and peer networking, persistence.
+        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport"]),
+        // A ZooKeeper client in Swift (brokerd uses it to talk to coordd).
+        .target(name: "CoordClient", dependencies: ["Protocol", "Transport"]),
+        // I/O-free broker logic: controller, replication, group coordinator.
+        .target(name: "BrokerCore", dependencies: ["Protocol"]),
+        // brokerd runtime: Kafka listener, request handlers, replica fetchers, coordd session.
+        .target(name: "BrokerServer", dependencies: ["BrokerCore", "Protocol", "Storage", "Transport", "CoordClient"]),
+        // A Kafka client in Swift: producer, consumer, admin.
+        .target(name: "KafkaClient", dependencies: ["Protocol", "Transport"]),
+
+        .executableTarget(name: "coordd", dependencies: ["CoordServer"]),
+        .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
+        .executableTarget(name: "kafkactl", dependencies: ["KafkaClient"]),
+        // Benchmarks are programs, not tests: `swift run -c release bench <suite>`.
+        .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"]),
+
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Protocol"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "CoordCoreTests", dependencies: ["CoordCore", "Protocol"]),
+        .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
+        // Integration, fault and compatibility tests: start real coordd/brokerd processes.
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport"]),
+    ]
+)

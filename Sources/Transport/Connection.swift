@@ -1,0 +1,258 @@
+#if canImport(Glibc)
+import CLinux
+import Glibc
+#endif
+
+/// One TCP connection owned by an event loop. Reads are delivered as byte chunks; writes are queued
+/// (bytes or file regions for `sendfile`) and flushed at the end of the loop iteration.
+/// All methods must be called on the loop's thread.
+public final class Connection: FDHandler, Flushable, @unchecked Sendable {
+    enum Chunk {
+        case bytes([UInt8], Int)
+        /// A region of an open file; `owner` keeps the descriptor alive until it is sent.
+        case file(fd: Int32, offset: Int, count: Int, owner: AnyObject?)
+    }
+
+    public let fd: Int32
+    public unowned let loop: EventLoop
+    public let peer: String
+    public private(set) var isClosed = false
+    public private(set) var isConnecting: Bool
+    /// Opaque per-connection state for the protocol layer.
+    public var context: AnyObject?
+
+    public var onConnect: ((Connection) -> Void)?
+    public var onRead: ((Connection, UnsafeRawBufferPointer) -> Void)?
+    public var onClose: ((Connection, SocketError?) -> Void)?
+
+    private var queue: [Chunk] = []
+    private var queueHead = 0
+    private var queuedBytes = 0
+    private var wantWrite = false
+    private var readPaused = false
+    private static let readBufferSize = 256 * 1024
+    private var readBuffer = [UInt8](repeating: 0, count: 0)
+
+    /// Wraps an accepted socket and registers it.
+    public init(acceptedFD fd: Int32, loop: EventLoop) {
+        self.fd = fd
+        self.loop = loop
+        self.peer = Socket.peerName(fd)
+        self.isConnecting = false
+        Socket.setNonBlocking(fd)
+        Socket.setNoDelay(fd)
+    }
+
+    /// Starts an outgoing connection; `onConnect` or `onClose` follows.
+    public init(connectingTo host: String, port: Int, loop: EventLoop) throws {
+        self.fd = try Socket.startConnect(host: host, port: port)
+        self.loop = loop
+        self.peer = "\(host):\(port)"
+        self.isConnecting = true
+    }
+
+    /// Registers with the loop; call once after setting callbacks.
+    public func start() {
+        loop.register(fd: fd, handler: self, readable: !isConnecting, writable: isConnecting)
+    }
+
+    public var pendingWriteBytes: Int { queuedBytes }
+
+    public func write(_ bytes: [UInt8]) {
+        guard !isClosed, !bytes.isEmpty else { return }
+        queue.append(.bytes(bytes, 0))
+        queuedBytes += bytes.count
+        loop.markDirty(self)
+    }
+
+    /// Queues `count` bytes of an open file to be sent with sendfile (no copy through user space).
+    public func writeFile(fd fileFD: Int32, offset: Int, count: Int, owner: AnyObject?) {
+        guard !isClosed, count > 0 else { return }
+        queue.append(.file(fd: fileFD, offset: offset, count: count, owner: owner))
+        queuedBytes += count
+        loop.markDirty(self)
+    }
+
+    /// Stops reading (back-pressure) until resumed.
+    public func setReadPaused(_ paused: Bool) {
+        guard !isClosed, paused != readPaused else { return }
+        readPaused = paused
+        updateInterest()
+    }
+
+    public func close(error: SocketError? = nil) {
+        guard !isClosed else { return }
+        isClosed = true
+        loop.unregister(fd: fd)
+        Glibc.close(fd)
+        queue.removeAll()
+        queuedBytes = 0
+        let cb = onClose
+        onClose = nil
+        onRead = nil
+        onConnect = nil
+        cb?(self, error)
+        context = nil
+    }
+
+    /// Flushes what can be written now, then closes.
+    public func closeAfterFlush() {
+        flush()
+        if queuedBytes == 0 { close() } else { closeWhenDrained = true }
+    }
+    private var closeWhenDrained = false
+
+    private func updateInterest() {
+        loop.modify(fd: fd, readable: !readPaused && !isConnecting, writable: wantWrite || isConnecting)
+    }
+
+    public func handleEvents(readable: Bool, writable: Bool, hangup: Bool) {
+        if isConnecting {
+            var err: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+            if err != 0 || (hangup && !writable) {
+                close(error: SocketError("connect \(peer)", err == 0 ? ECONNREFUSED : err))
+                return
+            }
+            if writable {
+                isConnecting = false
+                updateInterest()
+                onConnect?(self)
+            }
+            return
+        }
+        if writable { flush() }
+        if readable && !isClosed && !readPaused { readAvailable() }
+    }
+
+    private func readAvailable() {
+        if readBuffer.isEmpty { readBuffer = [UInt8](repeating: 0, count: Self.readBufferSize) }
+        // Bounded: at most a few reads per wake-up so one busy peer cannot starve the rest.
+        for _ in 0..<4 {
+            let n = readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                readBuffer.withUnsafeBytes { onRead?(self, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                if isClosed || readPaused { return }
+                if n < readBuffer.count { return }
+            } else if n == 0 {
+                close()
+                return
+            } else {
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+                close(error: SocketError("read \(peer)"))
+                return
+            }
+        }
+    }
+
+    func flush() {
+        guard !isClosed, !isConnecting else { return }
+        while queueHead < queue.count {
+            switch queue[queueHead] {
+            case .bytes:
+                // Gather consecutive byte chunks into one writev.
+                var iov: [iovec] = []
+                var idx = queueHead
+                while idx < queue.count, iov.count < 64, case .bytes(let b, let off) = queue[idx] {
+                    b.withUnsafeBytes { raw in
+                        iov.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + off), iov_len: b.count - off))
+                    }
+                    idx += 1
+                }
+                // The arrays stay alive in `queue` during the call.
+                let n = iov.withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32($0.count)) }
+                if n < 0 {
+                    if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { setWantWrite(true); return }
+                    close(error: SocketError("write \(peer)"))
+                    return
+                }
+                var left = n
+                queuedBytes -= n
+                while left > 0, queueHead < queue.count, case .bytes(let b, let off) = queue[queueHead] {
+                    let avail = b.count - off
+                    if left >= avail {
+                        left -= avail
+                        queue[queueHead] = .bytes([], 0)
+                        queueHead += 1
+                    } else {
+                        queue[queueHead] = .bytes(b, off + left)
+                        left = 0
+                    }
+                }
+                if queueHead < idx { setWantWrite(true); compact(); return }
+            case .file(let ffd, let offset, let count, let owner):
+                var off = off_t(offset)
+                let n = sendfile(fd, ffd, &off, count)
+                if n < 0 {
+                    if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { setWantWrite(true); return }
+                    close(error: SocketError("sendfile \(peer)"))
+                    return
+                }
+                if n == 0 {
+                    // The file shrank under us (truncation); nothing more can be sent coherently.
+                    close(error: SocketError("sendfile \(peer): file truncated", EIO))
+                    return
+                }
+                queuedBytes -= n
+                if n < count {
+                    queue[queueHead] = .file(fd: ffd, offset: offset + n, count: count - n, owner: owner)
+                    setWantWrite(true)
+                    compact()
+                    return
+                }
+                queueHead += 1
+            }
+        }
+        queue.removeAll(keepingCapacity: true)
+        queueHead = 0
+        setWantWrite(false)
+        if closeWhenDrained { close() }
+    }
+
+    private func compact() {
+        if queueHead > 32 {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+    }
+
+    private func setWantWrite(_ w: Bool) {
+        guard w != wantWrite, !isClosed else { return }
+        wantWrite = w
+        updateInterest()
+    }
+}
+
+/// Accepts connections on a listening socket and hands each to `onAccept`.
+public final class Listener: FDHandler, @unchecked Sendable {
+    public let fd: Int32
+    public let port: Int
+    public unowned let loop: EventLoop
+    public var onAccept: ((Connection) -> Void)?
+
+    public init(host: String, port: Int, loop: EventLoop) throws {
+        self.fd = try Socket.listen(host: host, port: port)
+        self.port = Socket.localPort(fd)
+        self.loop = loop
+    }
+
+    public func start() {
+        loop.register(fd: fd, handler: self)
+    }
+
+    public func close() {
+        loop.unregister(fd: fd)
+        Glibc.close(fd)
+    }
+
+    public func handleEvents(readable: Bool, writable: Bool, hangup: Bool) {
+        for _ in 0..<64 {
+            let cfd = accept(fd, nil, nil)
+            if cfd < 0 { return }
+            _ = fcntl(cfd, F_SETFD, FD_CLOEXEC)
+            let c = Connection(acceptedFD: cfd, loop: loop)
+            onAccept?(c)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+print("brokerd: not yet")

