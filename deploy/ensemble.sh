@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Starts or stops a local coordd ensemble on loopback from generated zoo.cfg files.
+#   deploy/ensemble.sh start [SERVERS=3] [DIR=/tmp/coordkafka/ensemble] [BASE_PORT=21810]
+#   deploy/ensemble.sh stop  [DIR]
+# Server N listens for clients on BASE_PORT+N, for peers on BASE_PORT+100+N (quorum) and
+# BASE_PORT+200+N (election). Logs: DIR/coordN.log. The client connect string is printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmd=${1:-start}
+if [ "$cmd" = stop ]; then
+    dir=${2:-/tmp/coordkafka/ensemble}
+    for p in "$dir"/coord*.pid; do
+        [ -f "$p" ] || continue
+        kill -TERM "$(cat "$p")" 2>/dev/null || true
+        rm -f "$p"
+    done
+    exit 0
+fi
+n=${2:-3}
+dir=${3:-/tmp/coordkafka/ensemble}
+base=${4:-21810}
+bin=${COORDD:-$(swift build -c release --show-bin-path)/coordd}
+[ -x "$bin" ] || { echo "ensemble: $bin not built (swift build -c release)" >&2; exit 1; }
+mkdir -p "$dir"
+connect=""
+for i in $(seq 1 "$n"); do
+    mkdir -p "$dir/data$i"
+    echo "$i" > "$dir/data$i/myid"
+    {
+        echo "tickTime=200"
+        echo "initLimit=10"
+        echo "syncLimit=5"
+        echo "dataDir=$dir/data$i"
+        echo "clientPort=$((base + i))"
+        echo "clientPortAddress=127.0.0.1"
+        if [ "$n" -gt 1 ]; then
+            for j in $(seq 1 "$n"); do echo "server.$j=127.0.0.1:$((base + 100 + j)):$((base + 200 + j))"; done
+        fi
+    } > "$dir/zoo$i.cfg"
+    "$bin" "$dir/zoo$i.cfg" 2> "$dir/coord$i.log" &
+    echo $! > "$dir/coord$i.pid"
+    connect="${connect:+$connect,}127.0.0.1:$((base + i))"
+done
+# Wait until a quorum answers `ruok` and one server reports leader/standalone.
+for _ in $(seq 1 100); do
+    for i in $(seq 1 "$n"); do
+        mode=$(exec 3<>/dev/tcp/127.0.0.1/$((base + i)) 2>/dev/null && printf srvr >&3 && cat <&3 | grep -E '^Mode:' || true)
+        case "$mode" in *leader*|*standalone*) echo "$connect"; exit 0 ;; esac
+    done
+    sleep 0.1
+done
+echo "ensemble: no leader after 10 s; see $dir/coord*.log" >&2
+exit 1
