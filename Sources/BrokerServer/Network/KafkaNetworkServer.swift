@@ -1,0 +1,135 @@
+import Glibc
+import Protocol
+import Synchronization
+import Transport
+
+/// Kafka's network layer: an acceptor hands sockets round-robin to `num.network.threads` event loops;
+/// each reads length-prefixed frames and queues them on the request channel. Like Kafka, a connection
+/// has one request in the handlers at a time (responses stay in request order); the frames behind it
+/// wait in the connection, and when too many wait, or the channel is full, the socket is not read.
+public final class KafkaNetworkServer: @unchecked Sendable {
+    public let loops: [EventLoop]
+    public let channel: RequestChannel
+    public let maxRequestBytes: Int
+    private var listener: Listener?
+    private let nextID = Atomic<UInt64>(1)
+    public private(set) var port = 0
+    /// Open connections (all loops): for metrics and tests.
+    public let openConnections = Atomic<Int>(0)
+
+    public init(networkThreads: Int, channel: RequestChannel, maxRequestBytes: Int) {
+        loops = (0..<max(1, networkThreads)).map { EventLoop(name: "kafka-network-\($0)") }
+        self.channel = channel
+        self.maxRequestBytes = maxRequestBytes
+    }
+
+    /// Binds and starts the loops; returns the bound port (useful with port 0).
+    public func start(host: String, port: Int) throws -> Int {
+        for l in loops { l.startThread() }
+        let acceptLoop = loops[0]
+        let l = try Listener(host: host, port: port, loop: acceptLoop)
+        listener = l
+        self.port = l.port
+        var rr = 0
+        let loops = self.loops
+        l.onAccept = { [unowned self] conn in
+            // The accepted socket belongs to loop 0's epoll only after start(); hand the fd to a loop.
+            let target = loops[rr % loops.count]
+            rr += 1
+            if target === acceptLoop {
+                self.adopt(conn)
+            } else {
+                let fd = conn.fd
+                target.execute { [unowned self] in
+                    self.adopt(Connection(acceptedFD: fd, loop: target))
+                }
+            }
+        }
+        let done = Mutex(false)
+        acceptLoop.execute { l.start(); done.withLock { $0 = true } }
+        while !done.withLock({ $0 }) { usleep(1000) }
+        return l.port
+    }
+
+    public func stop() {
+        if let l = listener {
+            let loop = loops[0]
+            loop.execute { l.close() }
+        }
+        for l in loops { l.stop() }
+    }
+
+    // Confined to its connection's loop thread.
+    private final class ConnectionState: @unchecked Sendable {
+        var decoder: FrameDecoder
+        var waiting: [[UInt8]] = []
+        var inFlight = false
+        let id: UInt64
+        init(id: UInt64, max: Int) {
+            self.id = id
+            decoder = FrameDecoder(maxFrameBytes: max)
+        }
+    }
+
+    private func adopt(_ conn: Connection) {
+        let st = ConnectionState(id: nextID.add(1, ordering: .relaxed).oldValue, max: maxRequestBytes)
+        conn.context = st
+        openConnections.add(1, ordering: .relaxed)
+        conn.onRead = { [unowned self] c, bytes in
+            st.decoder.append(bytes)
+            loop: while true {
+                switch st.decoder.next() {
+                case .frame(let f): st.waiting.append(f)
+                case .needMoreData: break loop
+                case .tooLarge, .negativeLength:
+                    // socket.request.max.bytes: Kafka closes the connection; nothing sane can follow.
+                    c.close()
+                    return
+                }
+            }
+            if st.waiting.count >= 16 { c.setReadPaused(true) }
+            self.dispatchNext(c, st)
+        }
+        conn.onClose = { [unowned self] _, _ in
+            self.openConnections.subtract(1, ordering: .relaxed)
+        }
+        conn.start()
+    }
+
+    private func dispatchNext(_ conn: Connection, _ st: ConnectionState) {
+        guard !st.inFlight, !st.waiting.isEmpty, !conn.isClosed else { return }
+        let frame = st.waiting.removeFirst()
+        st.inFlight = true
+        let loop = conn.loop
+        let box = UnsafeTransfer(conn)
+        let req = QueuedRequest(frame: frame, connectionID: st.id, peer: conn.peer, receivedAtNanos: MonotonicClock.nanos()) { [unowned self] parts in
+            loop.execute {
+                let c = box.value
+                if let parts {
+                    for p in parts {
+                        switch p {
+                        case .bytes(let b): c.write(b)
+                        case .file(let fd, let off, let n, let owner): c.writeFile(fd: fd, offset: off, count: n, owner: owner)
+                        }
+                    }
+                }
+                st.inFlight = false
+                if st.waiting.count < 8 { c.setReadPaused(false) }
+                self.dispatchNext(c, st)
+            }
+        }
+        if !channel.offer(req) {
+            // Handlers are saturated: stop reading and retry shortly (back-pressure).
+            st.inFlight = false
+            st.waiting.insert(frame, at: 0)
+            conn.setReadPaused(true)
+            loop.schedule(afterMillis: 5) { [unowned self] in self.dispatchNext(conn, st) }
+        }
+    }
+}
+
+/// Carries a loop-confined reference through a Sendable closure that runs back on that loop.
+struct UnsafeTransfer<T: AnyObject>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}
