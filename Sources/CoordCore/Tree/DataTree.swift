@@ -1,0 +1,252 @@
+import Protocol
+
+/// The replicated znode tree plus the session table. A value type with no I/O: `process` applies a
+/// committed txn deterministically; reads answer from the current state.
+public struct DataTree: Sendable {
+    public private(set) var nodes: [String: ZNode] = [:]
+    /// session id -> its ephemeral paths.
+    public private(set) var ephemerals: [Int64: Set<String>] = [:]
+    public private(set) var sessions: [Int64: SessionInfo] = [:]
+    public private(set) var lastZxid: Int64 = 0
+    /// Old values of nodes touched by a multi in progress, to roll it back.
+    private var undo: [String: ZNode?]?
+
+    public init() {
+        nodes["/"] = ZNode()
+        nodes["/"]!.children = ["zookeeper"]
+        var zk = ZNode()
+        zk.children = ["quota", "config"]
+        nodes["/zookeeper"] = zk
+        nodes["/zookeeper/quota"] = ZNode()
+        nodes["/zookeeper/config"] = ZNode()
+    }
+
+    public var nodeCount: Int { nodes.count }
+
+    mutating func restore(nodes: [String: ZNode], ephemerals: [Int64: Set<String>], sessions: [Int64: SessionInfo], lastZxid: Int64) {
+        self.nodes = nodes
+        self.ephemerals = ephemerals
+        self.sessions = sessions
+        self.lastZxid = lastZxid
+    }
+
+    public func node(_ path: String) -> ZNode? { nodes[path] }
+
+    public func stat(_ path: String) -> ZKStat? { nodes[path]?.stat }
+
+    /// Sum of path and data sizes (ZooKeeper's approximate data size).
+    public var approximateDataSize: Int {
+        nodes.reduce(0) { $0 + $1.key.utf8.count + $1.value.data.count }
+    }
+
+    // MARK: mutation core
+
+    /// The one place nodes change, so the ephemeral index and multi rollback stay correct.
+    private mutating func setNode(_ path: String, _ new: ZNode?) {
+        let old = nodes[path]
+        if undo != nil, undo![path] == nil {
+            undo![path] = .some(old)
+        }
+        if let o = old, o.isEphemeral, o.ephemeralOwner != new?.ephemeralOwner {
+            ephemerals[o.ephemeralOwner]?.remove(path)
+            if ephemerals[o.ephemeralOwner]?.isEmpty == true { ephemerals[o.ephemeralOwner] = nil }
+        }
+        if let n = new, n.isEphemeral, old?.ephemeralOwner != n.ephemeralOwner {
+            ephemerals[n.ephemeralOwner, default: []].insert(path)
+        }
+        nodes[path] = new
+    }
+
+    private mutating func createNode(path: String, data: [UInt8], acl: [ZKACL], owner: Int64, parentCVersion: Int32,
+                                     zxid: Int64, time: Int64) -> Int32 {
+        guard let parentPath = ZKPath.parent(path), var parent = nodes[parentPath] else { return ZKErr.noNode }
+        guard nodes[path] == nil else { return ZKErr.nodeExists }
+        parent.children.insert(ZKPath.name(path))
+        parent.cversion = parentCVersion
+        parent.pzxid = zxid
+        setNode(parentPath, parent)
+        setNode(path, ZNode(data: data, acl: acl, zxid: zxid, time: time, ephemeralOwner: owner))
+        return ZKErr.ok
+    }
+
+    private mutating func deleteNode(path: String, zxid: Int64) -> Int32 {
+        guard nodes[path] != nil, let parentPath = ZKPath.parent(path), var parent = nodes[parentPath] else { return ZKErr.noNode }
+        parent.children.remove(ZKPath.name(path))
+        if zxid > parent.pzxid { parent.pzxid = zxid }
+        setNode(parentPath, parent)
+        setNode(path, nil)
+        return ZKErr.ok
+    }
+
+    // MARK: apply
+
+    /// Applies one committed txn. Never traps: an inconsistent txn yields an error result.
+    public mutating func process(_ txn: CoordTxn, zxid: Int64) -> TxnResult {
+        if zxid > lastZxid { lastZxid = zxid }
+        var result = TxnResult(zxid: zxid, err: ZKErr.ok, response: .empty, triggers: [])
+        switch txn.op {
+        case .createSession(let timeout, let pw):
+            sessions[txn.sessionId] = SessionInfo(timeout: timeout, password: pw)
+            result.createdSession = txn.sessionId
+        case .closeSession:
+            // Sorted so every replica deletes (and fires watches) in the same order.
+            for path in (ephemerals[txn.sessionId] ?? []).sorted(by: >) {
+                if deleteNode(path: path, zxid: zxid) == ZKErr.ok {
+                    appendDeleteTriggers(path, &result.triggers)
+                }
+            }
+            ephemerals[txn.sessionId] = nil
+            sessions[txn.sessionId] = nil
+            result.closedSession = txn.sessionId
+        case .multi(let ops):
+            result.response = .multi(processMulti(ops, txn: txn, zxid: zxid, triggers: &result.triggers))
+        default:
+            let (err, resp) = processSingle(txn.op, txn: txn, zxid: zxid, triggers: &result.triggers)
+            result.err = err
+            result.response = resp
+        }
+        return result
+    }
+
+    private mutating func processSingle(_ op: CoordTxnOp, txn: CoordTxn, zxid: Int64, triggers: inout [WatchTrigger]) -> (Int32, ZKResponse) {
+        switch op {
+        case .create(let rop, let path, let data, let acl, let owner, let pcv):
+            let err = createNode(path: path, data: data, acl: acl, owner: owner, parentCVersion: pcv, zxid: zxid, time: txn.time)
+            guard err == ZKErr.ok else { return (err, .empty) }
+            triggers.append(WatchTrigger(path: path, type: ZKEventType.nodeCreated, kind: .data))
+            if let parent = ZKPath.parent(path) {
+                triggers.append(WatchTrigger(path: parent, type: ZKEventType.nodeChildrenChanged, kind: .child))
+            }
+            if rop == ZKOp.create { return (ZKErr.ok, .path(path)) }
+            return (ZKErr.ok, .pathStat(path, nodes[path]?.stat ?? ZKStat()))
+        case .delete(let path):
+            let err = deleteNode(path: path, zxid: zxid)
+            guard err == ZKErr.ok else { return (err, .empty) }
+            appendDeleteTriggers(path, &triggers)
+            return (ZKErr.ok, .empty)
+        case .setData(let path, let data, let version):
+            guard var n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            n.data = data
+            n.version = version
+            n.mzxid = zxid
+            n.mtime = txn.time
+            setNode(path, n)
+            triggers.append(WatchTrigger(path: path, type: ZKEventType.nodeDataChanged, kind: .data))
+            return (ZKErr.ok, .stat(n.stat))
+        case .setACL(let path, let acl, let version):
+            guard var n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            n.acl = acl
+            n.aversion = version
+            setNode(path, n)
+            return (ZKErr.ok, .stat(n.stat))
+        case .check(let path, let version):
+            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            return (version == -1 || version == n.version ? ZKErr.ok : ZKErr.badVersion, .empty)
+        case .error(let e):
+            return (e, .empty)
+        case .createSession, .closeSession, .multi:
+            return (ZKErr.badArguments, .empty)
+        }
+    }
+
+    private func appendDeleteTriggers(_ path: String, _ triggers: inout [WatchTrigger]) {
+        triggers.append(WatchTrigger(path: path, type: ZKEventType.nodeDeleted, kind: .dataAndChild))
+        if let parent = ZKPath.parent(path) {
+            triggers.append(WatchTrigger(path: parent, type: ZKEventType.nodeChildrenChanged, kind: .child))
+        }
+    }
+
+    /// All or nothing: on the first failing op everything done so far is rolled back and the results
+    /// follow ZooKeeper (earlier ops 0, the failing op its code, later ops RuntimeInconsistency).
+    private mutating func processMulti(_ ops: [CoordTxnOp], txn: CoordTxn, zxid: Int64, triggers: inout [WatchTrigger]) -> [ZKMultiResult] {
+        var results: [ZKMultiResult] = []
+        var pending: [WatchTrigger] = []
+        undo = [:]
+        var failedAt: Int?
+        var failCode = ZKErr.ok
+        for (i, op) in ops.enumerated() {
+            let (err, resp) = processSingle(op, txn: txn, zxid: zxid, triggers: &pending)
+            if err != ZKErr.ok {
+                failedAt = i
+                failCode = err
+                break
+            }
+            switch (op, resp) {
+            case (.create, .path(let p)):
+                results.append(.create(path: p))
+            case (.create(let rop, _, _, _, _, _), .pathStat(let p, let s)):
+                results.append(.create2(op: rop, path: p, stat: s))
+            case (.delete, _): results.append(.delete)
+            case (.setData, .stat(let s)), (.setACL, .stat(let s)): results.append(.setData(s))
+            case (.check, _): results.append(.check)
+            default: results.append(.error(ZKErr.ok))
+            }
+        }
+        let saved = undo ?? [:]
+        undo = nil
+        guard let failedAt else {
+            triggers.append(contentsOf: pending)
+            return results
+        }
+        for (path, old) in saved { setNode(path, old) }
+        return ops.indices.map { i in
+            i < failedAt ? .error(ZKErr.ok) : (i == failedAt ? .error(failCode) : .error(ZKErr.runtimeInconsistency))
+        }
+    }
+
+    // MARK: reads
+
+    /// Answers a read request (no watches; the caller registers them on success).
+    public func read(_ req: ZKRequest, sessionId: Int64) -> (err: Int32, response: ZKResponse) {
+        switch req {
+        case .exists(let path, _):
+            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            return (ZKErr.ok, .stat(n.stat))
+        case .getData(let path, _):
+            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            return (ZKErr.ok, .data(n.data, n.stat))
+        case .getChildren(let path, _):
+            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            return (ZKErr.ok, .children(n.children.sorted()))
+        case .getChildren2(let path, _):
+            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            return (ZKErr.ok, .children2(n.children.sorted(), n.stat))
+        case .getACL(let path):
+            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            return (ZKErr.ok, .acl(n.acl, n.stat))
+        case .getAllChildrenNumber(let path):
+            guard nodes[path] != nil else { return (ZKErr.noNode, .empty) }
+            return (ZKErr.ok, .count(Int32(clamping: descendantCount(path))))
+        case .getEphemerals(let prefix):
+            let mine = (ephemerals[sessionId] ?? []).filter { $0.hasPrefix(prefix) }.sorted()
+            return (ZKErr.ok, .paths(mine))
+        case .sync(let path):
+            return (ZKErr.ok, .path(path))
+        case .multiRead(let ops):
+            let results: [ZKMultiResult] = ops.map { op in
+                let (err, resp) = read(op, sessionId: sessionId)
+                switch resp {
+                case .data(let d, let s) where err == ZKErr.ok: return .getData(d, s)
+                case .children(let c) where err == ZKErr.ok: return .getChildren(c)
+                default: return .error(err == ZKErr.ok ? ZKErr.badArguments : err)
+                }
+            }
+            return (ZKErr.ok, .multi(results))
+        default:
+            return (ZKErr.badArguments, .empty)
+        }
+    }
+
+    private func descendantCount(_ path: String) -> Int {
+        var count = 0
+        var stack = [path]
+        while let p = stack.popLast() {
+            guard let n = nodes[p] else { continue }
+            for c in n.children {
+                count += 1
+                stack.append(ZKPath.join(p, c))
+            }
+        }
+        return count
+    }
+}

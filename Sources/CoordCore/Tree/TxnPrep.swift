@@ -1,0 +1,210 @@
+import Protocol
+
+/// What prep decided for a write request.
+public enum PrepOutcome: Sendable, Equatable {
+    /// Replicate this txn; apply it when committed and reply with its result.
+    case txn(CoordTxn)
+    /// Refused before replication; reply with this error (a failed multi replies 0 with per-op errors).
+    case failed(err: Int32, response: ZKResponse)
+}
+
+/// The leader's request validator ("prep"). It checks each write against the committed tree plus
+/// the writes already prepped but not yet applied, and turns it into a txn or an error. Pure: the
+/// caller passes the zxid to assign and the time, and reports applies with `applied(zxid:)`.
+public struct TxnPrep: Sendable {
+    struct Record: Sendable, Equatable {
+        var exists: Bool
+        var version: Int32 = 0
+        var cversion: Int32 = 0
+        var aversion: Int32 = 0
+        var ephemeralOwner: Int64 = 0
+        var childCount: Int = 0
+        var zxid: Int64 = 0
+    }
+
+    struct Overlay: Sendable {
+        var records: [String: Record] = [:]
+        /// Paths touched per zxid, oldest first, so applied records can be dropped cheaply.
+        var touched: [(zxid: Int64, paths: [String])] = []
+        var createdSessions: [Int64: Int64] = [:]
+        var closingSessions: [Int64: Int64] = [:]
+    }
+
+    private var overlay = Overlay()
+
+    public init() {}
+
+    /// Number of paths with changes prepped but not yet applied.
+    public var pendingCount: Int { overlay.records.count }
+
+    /// Forget everything pending (e.g. this server stopped leading).
+    public mutating func reset() { overlay = Overlay() }
+
+    /// Drops pending state made obsolete by applying `zxid` (call after `DataTree.process`).
+    public mutating func applied(zxid: Int64) {
+        while let first = overlay.touched.first, first.zxid <= zxid {
+            overlay.touched.removeFirst()
+            for p in first.paths where (overlay.records[p]?.zxid ?? Int64.max) <= zxid {
+                overlay.records[p] = nil
+            }
+        }
+        overlay.createdSessions = overlay.createdSessions.filter { $0.value > zxid }
+        overlay.closingSessions = overlay.closingSessions.filter { $0.value > zxid }
+    }
+
+    public func isSessionValid(_ id: Int64, tree: DataTree) -> Bool {
+        if overlay.closingSessions[id] != nil { return false }
+        return tree.sessions[id] != nil || overlay.createdSessions[id] != nil
+    }
+
+    public mutating func prepCreateSession(sessionId: Int64, timeout: Int32, password: [UInt8], zxid: Int64, time: Int64) -> CoordTxn {
+        overlay.createdSessions[sessionId] = zxid
+        return CoordTxn(sessionId: sessionId, cxid: 0, time: time, op: .createSession(timeout: timeout, password: password))
+    }
+
+    /// Closing a session deletes its ephemerals, including ones still in flight.
+    public mutating func prepCloseSession(sessionId: Int64, cxid: Int32 = 0, zxid: Int64, time: Int64, tree: DataTree) -> CoordTxn {
+        var paths = Set(tree.ephemerals[sessionId] ?? [])
+        for (p, r) in overlay.records {
+            if r.exists && r.ephemeralOwner == sessionId { paths.insert(p) } else if !r.exists { paths.remove(p) }
+        }
+        var touched: [String] = []
+        for p in paths {
+            setRecord(p, Record(exists: false, zxid: zxid), &touched)
+            if let parent = ZKPath.parent(p), var pr = record(parent, tree) {
+                pr.childCount -= 1
+                pr.zxid = zxid
+                setRecord(parent, pr, &touched)
+            }
+        }
+        overlay.touched.append((zxid, touched))
+        overlay.closingSessions[sessionId] = zxid
+        return CoordTxn(sessionId: sessionId, cxid: cxid, time: time, op: .closeSession)
+    }
+
+    /// Validates a write request. Reads are not for prep (answer them from the tree).
+    public mutating func prep(_ req: ZKRequest, sessionId: Int64, cxid: Int32, zxid: Int64, time: Int64, tree: DataTree) -> PrepOutcome {
+        if case .closeSession = req {
+            return .txn(prepCloseSession(sessionId: sessionId, cxid: cxid, zxid: zxid, time: time, tree: tree))
+        }
+        guard isSessionValid(sessionId, tree: tree) else { return .failed(err: ZKErr.sessionExpired, response: .empty) }
+        var touched: [String] = []
+        if case .multi(let ops) = req {
+            let saved = overlay
+            var txOps: [CoordTxnOp] = []
+            for (i, op) in ops.enumerated() {
+                switch prepOne(op, sessionId: sessionId, zxid: zxid, tree: tree, touched: &touched) {
+                case .success(let t):
+                    txOps.append(t)
+                case .failure(let e):
+                    overlay = saved
+                    let results: [ZKMultiResult] = ops.indices.map { j in
+                        j < i ? .error(ZKErr.ok) : (j == i ? .error(e.code) : .error(ZKErr.runtimeInconsistency))
+                    }
+                    return .failed(err: ZKErr.ok, response: .multi(results))
+                }
+            }
+            overlay.touched.append((zxid, touched))
+            return .txn(CoordTxn(sessionId: sessionId, cxid: cxid, time: time, op: .multi(txOps)))
+        }
+        switch prepOne(req, sessionId: sessionId, zxid: zxid, tree: tree, touched: &touched) {
+        case .success(let t):
+            overlay.touched.append((zxid, touched))
+            return .txn(CoordTxn(sessionId: sessionId, cxid: cxid, time: time, op: t))
+        case .failure(let e):
+            return .failed(err: e.code, response: .empty)
+        }
+    }
+
+    struct PrepError: Error { let code: Int32 }
+
+    private func record(_ path: String, _ tree: DataTree) -> Record? {
+        if let r = overlay.records[path] { return r.exists ? r : nil }
+        guard let n = tree.node(path) else { return nil }
+        return Record(exists: true, version: n.version, cversion: n.cversion, aversion: n.aversion,
+                      ephemeralOwner: n.ephemeralOwner, childCount: n.children.count, zxid: 0)
+    }
+
+    private mutating func setRecord(_ path: String, _ r: Record, _ touched: inout [String]) {
+        overlay.records[path] = r
+        touched.append(path)
+    }
+
+    private static func checkVersion(_ expected: Int32, _ current: Int32) throws(PrepError) -> Int32 {
+        if expected != -1 && expected != current { throw PrepError(code: ZKErr.badVersion) }
+        return current == Int32.max ? 1 : current + 1
+    }
+
+    private mutating func prepOne(_ req: ZKRequest, sessionId: Int64, zxid: Int64, tree: DataTree, touched: inout [String]) -> Result<CoordTxnOp, PrepError> {
+        do throws(PrepError) {
+            switch req {
+            case .create(let c), .create2(let c), .createContainer(let c):
+                return .success(try prepCreate(c, op: req.opCode, sessionId: sessionId, zxid: zxid, tree: tree, touched: &touched))
+            case .createTTL:
+                throw PrepError(code: ZKErr.unimplemented)
+            case .delete(let path, let version):
+                guard ZKPath.isValid(path), path != "/" else { throw PrepError(code: ZKErr.badArguments) }
+                guard let parentPath = ZKPath.parent(path), var parent = record(parentPath, tree),
+                      let node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
+                _ = try Self.checkVersion(version, node.version)
+                if node.childCount > 0 { throw PrepError(code: ZKErr.notEmpty) }
+                parent.childCount -= 1
+                parent.zxid = zxid
+                setRecord(parentPath, parent, &touched)
+                setRecord(path, Record(exists: false, zxid: zxid), &touched)
+                return .success(.delete(path: path))
+            case .setData(let path, let data, let version):
+                guard ZKPath.isValid(path) else { throw PrepError(code: ZKErr.badArguments) }
+                guard var node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
+                node.version = try Self.checkVersion(version, node.version)
+                node.zxid = zxid
+                setRecord(path, node, &touched)
+                return .success(.setData(path: path, data: data, version: node.version))
+            case .setACL(let path, let acl, let version):
+                guard ZKPath.isValid(path) else { throw PrepError(code: ZKErr.badArguments) }
+                guard var node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
+                guard !acl.isEmpty else { throw PrepError(code: ZKErr.invalidACL) }
+                node.aversion = try Self.checkVersion(version, node.aversion)
+                node.zxid = zxid
+                setRecord(path, node, &touched)
+                return .success(.setACL(path: path, acl: acl, version: node.aversion))
+            case .check(let path, let version):
+                guard ZKPath.isValid(path) else { throw PrepError(code: ZKErr.badArguments) }
+                guard let node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
+                _ = try Self.checkVersion(version, node.version)
+                return .success(.check(path: path, version: version))
+            default:
+                throw PrepError(code: ZKErr.badArguments)
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private mutating func prepCreate(_ c: ZKCreate, op: Int32, sessionId: Int64, zxid: Int64, tree: DataTree, touched: inout [String]) throws(PrepError) -> CoordTxnOp {
+        guard (0...6).contains(c.flags) else { throw PrepError(code: ZKErr.badArguments) }
+        if c.flags == ZKCreateFlags.persistentWithTTL || c.flags == ZKCreateFlags.persistentSequentialWithTTL {
+            throw PrepError(code: ZKErr.unimplemented)
+        }
+        let container = op == ZKOp.createContainer || c.flags == ZKCreateFlags.container
+        if op == ZKOp.createContainer && c.flags != ZKCreateFlags.container { throw PrepError(code: ZKErr.badArguments) }
+        let sequential = c.flags & ZKCreateFlags.sequential != 0 && !container
+        let ephemeral = c.flags & ZKCreateFlags.ephemeral != 0 && !container
+        guard ZKPath.isValid(c.path, sequential: sequential) else { throw PrepError(code: ZKErr.badArguments) }
+        guard let parentPath = ZKPath.parent(c.path) else { throw PrepError(code: ZKErr.nodeExists) }
+        guard var parent = record(parentPath, tree) else { throw PrepError(code: ZKErr.noNode) }
+        let path = sequential ? c.path + ZKPath.sequenceSuffix(parent.cversion) : c.path
+        if record(path, tree) != nil { throw PrepError(code: ZKErr.nodeExists) }
+        if parent.ephemeralOwner != 0 && parent.ephemeralOwner != ZNode.containerOwner {
+            throw PrepError(code: ZKErr.noChildrenForEphemerals)
+        }
+        guard !c.acl.isEmpty else { throw PrepError(code: ZKErr.invalidACL) }
+        parent.cversion = parent.cversion == Int32.max ? Int32.min : parent.cversion + 1
+        parent.childCount += 1
+        parent.zxid = zxid
+        setRecord(parentPath, parent, &touched)
+        let owner = container ? ZNode.containerOwner : (ephemeral ? sessionId : 0)
+        setRecord(path, Record(exists: true, ephemeralOwner: owner, zxid: zxid), &touched)
+        return .create(requestOp: op, path: path, data: c.data, acl: c.acl, ephemeralOwner: owner, parentCVersion: parent.cversion)
+    }
+}
