@@ -1,1 +1,483 @@
-// Placeholder: filled in by its issue.
+import Dispatch
+import Foundation
+import Protocol
+import Synchronization
+import Transport
+
+/// A ZooKeeper client (Jute protocol) for coordd or Apache ZooKeeper, used by brokerd.
+///
+/// One event-loop thread owns the socket: it connects to the servers in turn, keeps the session alive
+/// with pings, reconnects with the same session id and password after a connection loss, and re-arms
+/// watches with SetWatches. Calls are blocking and safe from any thread except the callback queue's
+/// own work items being blocked forever (they are not: responses are read on the loop thread).
+/// Watch callbacks and session events run on one serial queue, in the order the server sent them.
+public final class CoordClient: @unchecked Sendable {
+    public typealias Watcher = @Sendable (WatchEvent) -> Void
+
+    public let servers: [(host: String, port: Int)]
+    public let chroot: String
+    public let requestedTimeoutMs: Int32
+    private let loop = EventLoop(name: "coord-client")
+    private let callbacks = DispatchQueue(label: "coord-client-callbacks")
+    private let onSessionEvent: @Sendable (SessionEvent) -> Void
+
+    // Loop-confined state.
+    private var conn: Connection?
+    private var decoder = FrameDecoder(maxFrameBytes: 64 << 20)
+    private var handshakeDone = false
+    private var serverIndex = 0
+    private var sessionID: Int64 = 0
+    private var password = [UInt8](repeating: 0, count: 16)
+    private var negotiatedTimeoutMs: Int32 = 0
+    private var lastZxid: Int64 = 0
+    private var nextXid: Int32 = 1
+    private var pending: [Pending] = []
+    private var pendingHead = 0
+    private var waitingForConnection: [(ZKRequest, WatchKind?, Watcher?, @Sendable (Result<ZKResponse, CoordError>) -> Void)] = []
+    private var dataWatches: [String: [Watcher]] = [:]
+    private var existWatches: [String: [Watcher]] = [:]
+    private var childWatches: [String: [Watcher]] = [:]
+    private var lastHeard: UInt64 = 0
+    private var lastSent: UInt64 = 0
+    private var closed = false
+    private var expired = false
+    private var connectAttempts = 0
+
+    private let sessionState = Mutex<(id: Int64, connected: Bool, expired: Bool)>((0, false, false))
+
+    private struct Pending {
+        let xid: Int32
+        let request: ZKRequest
+        let watchKind: WatchKind?
+        let watcher: Watcher?
+        let completion: @Sendable (Result<ZKResponse, CoordError>) -> Void
+    }
+
+    enum WatchKind { case data, exist, child }
+
+    /// `connectString` is ZooKeeper's: "host1:port1,host2:port2[/chroot]".
+    public init(connectString: String, sessionTimeoutMs: Int, onSessionEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in }) {
+        var s = connectString
+        var root = ""
+        if let slash = s.firstIndex(of: "/") {
+            root = String(s[slash...])
+            s = String(s[..<slash])
+        }
+        if root == "/" { root = "" }
+        while root.hasSuffix("/") { root.removeLast() }
+        chroot = root
+        servers = s.split(separator: ",").compactMap { parseHostPort(String($0)) }
+        requestedTimeoutMs = Int32(sessionTimeoutMs)
+        self.onSessionEvent = onSessionEvent
+        // Start from a random server so clients spread over the ensemble.
+        serverIndex = servers.isEmpty ? 0 : Int.random(in: 0..<servers.count)
+    }
+
+    deinit { loop.stop() }
+
+    public var currentSessionID: Int64 { sessionState.withLock { $0.id } }
+    public var isConnected: Bool { sessionState.withLock { $0.connected } }
+
+    /// Connects and waits until a session is established (or throws after `timeoutMs`).
+    public func start(timeoutMs: Int = 15000) throws {
+        guard !servers.isEmpty else { throw CoordError(ZKErr.badArguments, path: "no servers in connect string") }
+        loop.startThread()
+        loop.execute { [self] in
+            connect()
+            scheduleTick()
+        }
+        let deadline = MonotonicClock.millis() + UInt64(timeoutMs)
+        while MonotonicClock.millis() < deadline {
+            let st = sessionState.withLock { $0 }
+            if st.connected { return }
+            if st.expired { throw CoordError.sessionExpired }
+            usleep(5000)
+        }
+        throw CoordError.connectionLoss
+    }
+
+    /// Closes the session (its ephemerals go at once) and stops the client.
+    public func close() {
+        let done = DispatchSemaphore(value: 0)
+        loop.execute { [self] in
+            if handshakeDone, let c = conn {
+                let xid = nextXid
+                nextXid &+= 1
+                c.write(ZKRequest.closeSession.frame(xid: xid))
+                c.closeAfterFlush()
+            } else {
+                conn?.close()
+            }
+            closed = true
+            conn = nil
+            failAll(.connectionLoss)
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 2)
+        loop.stop()
+    }
+
+    /// After `.expired`, starts a fresh session (new id, no ephemerals, no watches).
+    public func reopen() {
+        loop.execute { [self] in
+            expired = false
+            sessionID = 0
+            password = [UInt8](repeating: 0, count: 16)
+            lastZxid = 0
+            sessionState.withLock { $0 = (0, false, false) }
+            conn?.close()
+            conn = nil
+            connect()
+        }
+    }
+
+    // MARK: blocking API
+
+    @discardableResult
+    public func create(_ path: String, data: [UInt8] = [], mode: CreateMode = .persistent) throws -> String {
+        let r = try call(.create(ZKCreate(path: abs(path), data: data, flags: mode.flags)), path: path)
+        guard case .path(let p) = r else { throw CoordError(ZKErr.marshallingError, path: path) }
+        return rel(p)
+    }
+
+    /// Creates `path` and any missing parents (persistent, empty); existing nodes are fine.
+    public func createRecursive(_ path: String, data: [UInt8] = []) throws {
+        var prefix = ""
+        let parts = path.split(separator: "/")
+        for (i, part) in parts.enumerated() {
+            prefix += "/" + part
+            do {
+                try create(prefix, data: i == parts.count - 1 ? data : [])
+            } catch let e as CoordError where e.isNodeExists {
+            }
+        }
+    }
+
+    public func delete(_ path: String, version: Int32 = -1) throws {
+        _ = try call(.delete(path: abs(path), version: version), path: path)
+    }
+
+    /// The node's stat, or nil if it does not exist. A watcher fires on create, change or delete.
+    public func exists(_ path: String, watcher: Watcher? = nil) throws -> ZKStat? {
+        do {
+            let r = try call(.exists(path: abs(path), watch: watcher != nil), path: path, watch: watcher.map { (.exist, $0) })
+            guard case .stat(let s) = r else { throw CoordError(ZKErr.marshallingError, path: path) }
+            return s
+        } catch let e as CoordError where e.isNoNode {
+            return nil
+        }
+    }
+
+    public func getData(_ path: String, watcher: Watcher? = nil) throws -> (data: [UInt8], stat: ZKStat) {
+        let r = try call(.getData(path: abs(path), watch: watcher != nil), path: path, watch: watcher.map { (.data, $0) })
+        guard case .data(let d, let s) = r else { throw CoordError(ZKErr.marshallingError, path: path) }
+        return (d, s)
+    }
+
+    @discardableResult
+    public func setData(_ path: String, data: [UInt8], version: Int32 = -1) throws -> ZKStat {
+        let r = try call(.setData(path: abs(path), data: data, version: version), path: path)
+        guard case .stat(let s) = r else { throw CoordError(ZKErr.marshallingError, path: path) }
+        return s
+    }
+
+    public func getChildren(_ path: String, watcher: Watcher? = nil) throws -> [String] {
+        let r = try call(.getChildren(path: abs(path), watch: watcher != nil), path: path, watch: watcher.map { (.child, $0) })
+        guard case .children(let c) = r else { throw CoordError(ZKErr.marshallingError, path: path) }
+        return c
+    }
+
+    /// Makes the next read on this client see everything committed before the call (linearizable).
+    public func sync(_ path: String = "/") throws {
+        _ = try call(.sync(path: abs(path)), path: path)
+    }
+
+    /// Runs `ops` atomically; throws the first failing op's error (as ZooKeeper's `multi` does).
+    @discardableResult
+    public func multi(_ ops: [CoordOp]) throws -> [ZKMultiResult] {
+        let reqs: [ZKRequest] = ops.map {
+            switch $0 {
+            case .create(let p, let d, let m): .create(ZKCreate(path: abs(p), data: d, flags: m.flags))
+            case .delete(let p, let v): .delete(path: abs(p), version: v)
+            case .setData(let p, let d, let v): .setData(path: abs(p), data: d, version: v)
+            case .check(let p, let v): .check(path: abs(p), version: v)
+            }
+        }
+        let r = try call(.multi(reqs), path: nil)
+        guard case .multi(let results) = r else { throw CoordError(ZKErr.marshallingError) }
+        return results.map {
+            if case .create(let p) = $0 { return .create(path: rel(p)) }
+            return $0
+        }
+    }
+
+    // MARK: async core
+
+    private func call(_ req: ZKRequest, path: String?, watch: (WatchKind, Watcher)? = nil) throws -> ZKResponse {
+        let box = Mutex<Result<ZKResponse, CoordError>?>(nil)
+        let sem = DispatchSemaphore(value: 0)
+        submit(req, watch: watch) { r in
+            box.withLock { $0 = r }
+            sem.signal()
+        }
+        let timeout = max(Int(requestedTimeoutMs), 2000)
+        if sem.wait(timeout: .now() + .milliseconds(timeout)) == .timedOut {
+            throw CoordError(ZKErr.operationTimeout, path: path)
+        }
+        switch box.withLock({ $0 })! {
+        case .success(let r): return r
+        case .failure(let e): throw CoordError(e.code, path: path)
+        }
+    }
+
+    private func submit(_ req: ZKRequest, watch: (WatchKind, Watcher)?, completion: @escaping @Sendable (Result<ZKResponse, CoordError>) -> Void) {
+        let transfer = UnsafeSendable((req, watch))
+        loop.execute { [self] in
+            let (req, watch) = transfer.value
+            if closed { completion(.failure(.connectionLoss)); return }
+            if expired { completion(.failure(.sessionExpired)); return }
+            guard handshakeDone, let c = conn else {
+                waitingForConnection.append((req, watch?.0, watch?.1, completion))
+                return
+            }
+            send(req, on: c, watchKind: watch?.0, watcher: watch?.1, completion: completion)
+        }
+    }
+
+    private func send(_ req: ZKRequest, on c: Connection, watchKind: WatchKind?, watcher: Watcher?, completion: @escaping @Sendable (Result<ZKResponse, CoordError>) -> Void) {
+        let xid = nextXid
+        nextXid = nextXid == Int32.max ? 1 : nextXid + 1
+        pending.append(Pending(xid: xid, request: req, watchKind: watchKind, watcher: watcher, completion: completion))
+        c.write(req.frame(xid: xid))
+        lastSent = MonotonicClock.millis()
+    }
+
+    // MARK: connection management (loop thread)
+
+    private func connect() {
+        guard !closed, !expired, conn == nil else { return }
+        let server = servers[serverIndex % servers.count]
+        serverIndex += 1
+        connectAttempts += 1
+        decoder = FrameDecoder(maxFrameBytes: 64 << 20)
+        handshakeDone = false
+        do {
+            let c = try Connection(connectingTo: server.host, port: server.port, loop: loop)
+            conn = c
+            c.onConnect = { [self] c in
+                let req = ZKConnectRequest(lastZxidSeen: lastZxid, timeout: requestedTimeoutMs, sessionId: sessionID, password: password)
+                var w = ByteWriter(capacity: 64)
+                w.withInt32LengthPrefix { req.write(jute: &$0) }
+                c.write(w.bytes)
+                lastHeard = MonotonicClock.millis()
+            }
+            c.onRead = { [self] c, bytes in
+                decoder.append(bytes)
+                lastHeard = MonotonicClock.millis()
+                while case .frame(let f) = decoder.next() {
+                    handleFrame(f, from: c)
+                    if c.isClosed { return }
+                }
+            }
+            c.onClose = { [self] c, _ in connectionLost(c) }
+            lastHeard = MonotonicClock.millis()
+            c.start()
+        } catch {
+            loop.schedule(afterMillis: 100) { [self] in connect() }
+        }
+    }
+
+    private func connectionLost(_ c: Connection) {
+        guard conn === c else { return }
+        conn = nil
+        let wasConnected = handshakeDone
+        handshakeDone = false
+        failPending(.connectionLoss)
+        if wasConnected {
+            sessionState.withLock { $0.connected = false }
+            deliver(.disconnected)
+        }
+        if !closed && !expired {
+            // Back off a little once every server has been tried.
+            let delay = connectAttempts % max(1, servers.count) == 0 ? 100 : 5
+            loop.schedule(afterMillis: delay) { [self] in connect() }
+        }
+    }
+
+    private func scheduleTick() {
+        loop.schedule(afterMillis: 50) { [self] in
+            guard !closed else { return }
+            let now = MonotonicClock.millis()
+            let timeout = UInt64(negotiatedTimeoutMs > 0 ? negotiatedTimeoutMs : requestedTimeoutMs)
+            if let c = conn {
+                if now - lastHeard > timeout * 2 / 3 {
+                    // The server went quiet: try another before the session times out.
+                    c.close()
+                } else if handshakeDone && now - lastSent > timeout / 3 {
+                    c.write(ZKRequest.ping.frame(xid: ZKXid.ping))
+                    lastSent = now
+                }
+            }
+            scheduleTick()
+        }
+    }
+
+    private func handleFrame(_ f: [UInt8], from c: Connection) {
+        var r = ByteReader(f)
+        if !handshakeDone {
+            guard let resp = try? ZKConnectResponse(jute: &r) else { c.close(); return }
+            if resp.timeout <= 0 || (sessionID != 0 && resp.sessionId != sessionID) {
+                expired = true
+                sessionState.withLock { $0 = ($0.id, false, true) }
+                c.close()
+                conn = nil
+                failAll(.sessionExpired)
+                dataWatches.removeAll(); existWatches.removeAll(); childWatches.removeAll()
+                deliver(.expired)
+                return
+            }
+            handshakeDone = true
+            connectAttempts = 0
+            sessionID = resp.sessionId
+            password = resp.password
+            negotiatedTimeoutMs = resp.timeout
+            sessionState.withLock { $0 = (resp.sessionId, true, false) }
+            rearmWatches(on: c)
+            let queued = waitingForConnection
+            waitingForConnection.removeAll()
+            for q in queued { send(q.0, on: c, watchKind: q.1, watcher: q.2, completion: q.3) }
+            deliver(.connected(server: c.peer))
+            return
+        }
+        guard let header = try? ZKReplyHeader(jute: &r) else { c.close(); return }
+        if header.zxid > 0 { lastZxid = max(lastZxid, header.zxid) }
+        switch header.xid {
+        case ZKXid.ping, ZKXid.setWatches, ZKXid.auth:
+            return
+        case ZKXid.notification:
+            guard let ev = try? ZKWatcherEvent(jute: &r) else { c.close(); return }
+            fireWatches(ev)
+            return
+        default:
+            break
+        }
+        guard pendingHead < pending.count else { c.close(); return }
+        let p = pending[pendingHead]
+        pendingHead += 1
+        compactPending()
+        guard p.xid == header.xid else {
+            // Replies must come in request order; anything else means the stream is broken.
+            c.close()
+            return
+        }
+        if header.err != ZKErr.ok {
+            if header.err == ZKErr.noNode, p.watchKind == .exist, let w = p.watcher {
+                existWatches[p.request.watchPath, default: []].append(w)
+            }
+            p.completion(.failure(CoordError(header.err)))
+            return
+        }
+        let resp: ZKResponse
+        do {
+            resp = try ZKResponse.decode(op: p.request.opCode, &r)
+        } catch {
+            p.completion(.failure(CoordError(ZKErr.marshallingError)))
+            return
+        }
+        if let kind = p.watchKind, let w = p.watcher {
+            let path = p.request.watchPath
+            switch kind {
+            case .data: dataWatches[path, default: []].append(w)
+            case .exist: dataWatches[path, default: []].append(w)
+            case .child: childWatches[path, default: []].append(w)
+            }
+        }
+        p.completion(.success(resp))
+    }
+
+    private func fireWatches(_ ev: ZKWatcherEvent) {
+        var fire: [Watcher] = []
+        let path = ev.path
+        switch ev.type {
+        case ZKEventType.nodeCreated, ZKEventType.nodeDataChanged:
+            fire += dataWatches.removeValue(forKey: path) ?? []
+            fire += existWatches.removeValue(forKey: path) ?? []
+        case ZKEventType.nodeDeleted:
+            fire += dataWatches.removeValue(forKey: path) ?? []
+            fire += existWatches.removeValue(forKey: path) ?? []
+            fire += childWatches.removeValue(forKey: path) ?? []
+        case ZKEventType.nodeChildrenChanged:
+            fire += childWatches.removeValue(forKey: path) ?? []
+        default:
+            return
+        }
+        let kind: WatchEvent.Kind
+        switch ev.type {
+        case ZKEventType.nodeCreated: kind = .created
+        case ZKEventType.nodeDeleted: kind = .deleted
+        case ZKEventType.nodeDataChanged: kind = .dataChanged
+        default: kind = .childrenChanged
+        }
+        let event = WatchEvent(kind: kind, path: rel(path))
+        for w in fire { callbacks.async { w(event) } }
+    }
+
+    private func rearmWatches(on c: Connection) {
+        guard !dataWatches.isEmpty || !existWatches.isEmpty || !childWatches.isEmpty else { return }
+        let sw = ZKSetWatches(relativeZxid: lastZxid, dataWatches: Array(dataWatches.keys),
+                              existWatches: Array(existWatches.keys), childWatches: Array(childWatches.keys))
+        c.write(ZKRequest.setWatches(sw).frame(xid: ZKXid.setWatches))
+    }
+
+    private func failPending(_ e: CoordError) {
+        let ps = pending[pendingHead...]
+        pending.removeAll()
+        pendingHead = 0
+        for p in ps { p.completion(.failure(e)) }
+    }
+
+    private func failAll(_ e: CoordError) {
+        failPending(e)
+        let q = waitingForConnection
+        waitingForConnection.removeAll()
+        for w in q { w.3(.failure(e)) }
+    }
+
+    private func compactPending() {
+        if pendingHead > 64 && pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+    }
+
+    private func deliver(_ e: SessionEvent) {
+        let cb = onSessionEvent
+        callbacks.async { cb(e) }
+    }
+
+    private func abs(_ path: String) -> String {
+        chroot.isEmpty ? path : (path == "/" ? chroot : chroot + path)
+    }
+
+    private func rel(_ path: String) -> String {
+        guard !chroot.isEmpty, path.hasPrefix(chroot) else { return path }
+        let s = String(path.dropFirst(chroot.count))
+        return s.isEmpty ? "/" : s
+    }
+}
+
+extension ZKRequest {
+    /// The path a watch set by this request is registered on.
+    var watchPath: String {
+        switch self {
+        case .exists(let p, _), .getData(let p, _), .getChildren(let p, _), .getChildren2(let p, _): return p
+        default: return ""
+        }
+    }
+}
+
+/// Carries non-Sendable values into the loop thread, which owns them from then on.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}
