@@ -6,6 +6,8 @@ public enum KafkaEncodeError: Error, Equatable, Sendable {
     case unsupportedVersion(apiKey: Int16, version: Int16)
     case nullNotAllowed(String)
     case tooLong(String, Int)
+    /// A Fetch partition marked for splicing was encoded with the plain encoder.
+    case splicedRecords
 }
 
 /// A 128-bit Kafka UUID (topic ids); all-zero is Kafka's "no id".
