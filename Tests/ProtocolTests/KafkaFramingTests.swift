@@ -130,3 +130,15 @@ import Testing
         #expect(throws: KafkaEncodeError.self) { _ = try spliced.encodeFrameSegments(version: 11, correlationId: 3) }
     }
 }
+
+@Suite struct KafkaRequestDispatchTests {
+    @Test func decodesTheTypedBody() throws {
+        let req = JoinGroupRequest(groupId: "g", sessionTimeoutMs: 1, rebalanceTimeoutMs: 2, memberId: "",
+                                   protocolType: "consumer", protocols: [.init(name: "range", metadata: [1])])
+        let frame = try KafkaRequestFrame.encode(req, version: 5, correlationId: 8, clientId: "c")
+        let parsed = try KafkaRequestFrame.parse(Array(frame[4...]))
+        let typed = try KafkaRequest.decode(parsed)
+        #expect(typed == .joinGroup(req))
+        #expect(typed.api == .joinGroup)
+    }
+}
