@@ -12,13 +12,14 @@ let package = Package(
     ],
     targets: [
         // Wire formats: byte reader/writer, Jute (ZooKeeper) and Kafka codecs.
-        .target(name: "Protocol"),
+        .target(name: "Protocol", dependencies: ["CZlib"]),
         // Disk formats: coordd's transaction log and snapshots, Kafka segment logs.
         .target(name: "Storage", dependencies: ["Protocol", "CLinux"]),
         // Non-blocking TCP on epoll, shared by both daemons and the clients.
         .target(name: "Transport", dependencies: ["CLinux"]),
         // epoll/eventfd/sendfile/fallocate headers from glibc, which Swift's Glibc module leaves out.
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "CZlib"),  // zlib for gzip record batches (zlib1g-dev)
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
         .target(name: "CoordCore", dependencies: ["Protocol"]),
         // coordd runtime: config, client and peer networking, persistence.
@@ -40,7 +41,7 @@ let package = Package(
 
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Protocol"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Protocol"]),
         .testTarget(name: "CoordCoreTests", dependencies: ["CoordCore", "Protocol"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.

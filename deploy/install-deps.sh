@@ -8,6 +8,7 @@ need_apt=()
 [ -x /usr/share/zookeeper/bin/zkCli.sh ] || need_apt+=(zookeeper)
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+[ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "install-deps: apt-get install ${need_apt[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

@@ -1,0 +1,2 @@
+// zlib for gzip record-batch compression (Debian package zlib1g-dev).
+#include <zlib.h>
