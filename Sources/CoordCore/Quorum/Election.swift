@@ -49,6 +49,9 @@ extension QuorumPeer {
             // Our serving leader went back to looking: no point waiting for the heartbeat limit.
             if n.state == .looking, let f = follower, f.leaderId == sender, f.stage == .serving {
                 startElection()
+            } else if n.state == .leading, let f = follower, f.leaderId == sender {
+                reconnectIfUnanswered()
+                return
             } else {
                 if n.state == .looking { send(sender, .election(notification())) }
                 return

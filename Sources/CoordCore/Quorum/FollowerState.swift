@@ -15,6 +15,8 @@ struct FollowerState: Sendable {
     var stage: Stage = .connecting
     var epoch: UInt32 = 0
     var lastHeard: UInt64
+    /// When the current session was opened (to retry an unanswered one).
+    var opened: UInt64
     var deadline: UInt64
     /// The highest commit point the leader announced in this session.
     var leaderCommit: Zxid = .zero
@@ -24,8 +26,19 @@ struct FollowerState: Sendable {
 extension QuorumPeer {
     mutating func becomeFollower(of leaderId: UInt64) {
         let link = SessionLink(session: newSessionId())
-        follower = FollowerState(leaderId: leaderId, link: link, lastHeard: now, deadline: now + UInt64(config.initLimit))
+        follower = FollowerState(leaderId: leaderId, link: link, lastHeard: now, opened: now,
+                                 deadline: now + UInt64(config.initLimit))
         setStatus(.following(leader: leaderId), serving: false)
+        sendToLeader(.followerInfo(acceptedEpoch: epochs.acceptedEpoch, lastZxid: log.lastZxid))
+    }
+
+    /// Opens a fresh session when the leader has not answered yet: it may have still been looking
+    /// when our FOLLOWERINFO arrived (a real runtime retries its connection the same way).
+    mutating func reconnectIfUnanswered() {
+        guard let f = follower, f.stage == .connecting, f.link.recvSeq == 0 else { return }
+        let session = newSessionId()
+        follower?.link = SessionLink(session: session)
+        follower?.opened = now
         sendToLeader(.followerInfo(acceptedEpoch: epochs.acceptedEpoch, lastZxid: log.lastZxid))
     }
 
@@ -38,9 +51,13 @@ extension QuorumPeer {
 
     mutating func followerTick() {
         guard let f = follower else { return }
+        // Silence counts in every stage: a follower waiting on a dead leader must free itself
+        // quickly, or the servers still looking cannot form a quorum without it.
         let silentTooLong = now > f.lastHeard + UInt64(config.syncLimit)
-        if (f.stage != .serving && now >= f.deadline) || (f.stage != .connecting && silentTooLong) {
+        if (f.stage != .serving && now >= f.deadline) || silentTooLong {
             startElection()
+        } else if now >= f.opened + UInt64(config.electionResend) {
+            reconnectIfUnanswered()
         }
     }
 
