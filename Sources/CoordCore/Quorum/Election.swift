@@ -15,7 +15,8 @@ struct ElectionState: Sendable {
 extension QuorumPeer {
     var ownVote: Vote { Vote(leader: id, zxid: log.lastZxid, epoch: epochs.currentEpoch) }
 
-    mutating func startElection() {
+    mutating func startElection(_ why: String) {
+        lastElectionReason = why
         leader = nil
         follower = nil
         decidedVote = nil
@@ -48,7 +49,7 @@ extension QuorumPeer {
         if election == nil {
             // Our serving leader went back to looking: no point waiting for the heartbeat limit.
             if n.state == .looking, let f = follower, f.leaderId == sender, f.stage == .serving {
-                startElection()
+                startElection("leader went back to looking")
             } else if n.state == .leading, let f = follower, f.leaderId == sender {
                 reconnectIfUnanswered()
                 return

@@ -29,7 +29,7 @@ extension QuorumPeer {
         follower = FollowerState(leaderId: leaderId, link: link, lastHeard: now, opened: now,
                                  deadline: now + UInt64(config.initLimit))
         setStatus(.following(leader: leaderId), serving: false)
-        sendToLeader(.followerInfo(acceptedEpoch: epochs.acceptedEpoch, lastZxid: log.lastZxid))
+        sendToLeader(.followerInfo(acceptedEpoch: epochs.acceptedEpoch, acceptedLeader: epochs.acceptedLeader, lastZxid: log.lastZxid))
     }
 
     /// Opens a fresh session when the leader has not answered yet: it may have still been looking
@@ -39,7 +39,7 @@ extension QuorumPeer {
         let session = newSessionId()
         follower?.link = SessionLink(session: session)
         follower?.opened = now
-        sendToLeader(.followerInfo(acceptedEpoch: epochs.acceptedEpoch, lastZxid: log.lastZxid))
+        sendToLeader(.followerInfo(acceptedEpoch: epochs.acceptedEpoch, acceptedLeader: epochs.acceptedLeader, lastZxid: log.lastZxid))
     }
 
     mutating func sendToLeader(_ body: SessionMessage) {
@@ -55,7 +55,7 @@ extension QuorumPeer {
         // quickly, or the servers still looking cannot form a quorum without it.
         let silentTooLong = now > f.lastHeard + UInt64(config.syncLimit)
         if (f.stage != .serving && now >= f.deadline) || silentTooLong {
-            startElection()
+            startElection("leader silent or sync too slow")
         } else if now >= f.opened + UInt64(config.electionResend) {
             reconnectIfUnanswered()
         }
@@ -65,61 +65,61 @@ extension QuorumPeer {
         guard var f = follower, sender == f.leaderId, session == f.link.session else { return }
         guard f.link.accept(session: session, seq: seq) else {
             // Lost or reordered: the session is broken, so find the leader afresh.
-            startElection()
+            startElection("session message lost or reordered")
             return
         }
         f.lastHeard = now
         follower = f
         switch body {
         case .leaderInfo(let epoch):
-            guard f.stage == .connecting else { return startElection() }
+            guard f.stage == .connecting else { return startElection("unexpected LEADERINFO") }
             if epoch > epochs.acceptedEpoch {
                 epochs.acceptedEpoch = epoch
                 epochs.acceptedLeader = sender
                 saveEpochs()
             } else if epoch < epochs.acceptedEpoch || epochs.acceptedLeader != sender {
                 // Promised this epoch (or a newer one) elsewhere.
-                return startElection()
+                return startElection("epoch promised to another leader")
             }
             follower?.epoch = epoch
             follower?.stage = .syncing
             sendToLeader(.ackEpoch(currentEpoch: epochs.currentEpoch, log: log.summary))
         case .truncate(let z):
             // Truncating committed entries would mean the leader lacks them: refuse.
-            guard f.stage == .syncing, z >= commitZxid, log.contains(z) else { return startElection() }
+            guard f.stage == .syncing, z >= commitZxid, log.contains(z) else { return startElection("bad TRUNC") }
             log.truncate(after: z)
             fx.storage.append(.truncateLog(after: z))
         case .snapshot(let z, let data):
-            guard f.stage == .syncing else { return startElection() }
+            guard f.stage == .syncing else { return startElection("unexpected SNAP") }
             log.reset(base: z)
             commitZxid = z
             fx.storage.append(.installSnapshot(zxid: z, data: data))
         case .proposal(let prev, let txn):
-            guard f.stage != .connecting, prev == log.lastZxid, txn.zxid > prev else { return startElection() }
+            guard f.stage != .connecting, prev == log.lastZxid, txn.zxid > prev else { return startElection("proposal does not follow the log") }
             persistAppend(txn)
             if f.stage != .syncing { sendToLeader(.ack(txn.zxid)) }
             followerApplyCommits()
         case .newLeader(let epoch):
-            guard f.stage == .syncing, epoch == f.epoch else { return startElection() }
+            guard f.stage == .syncing, epoch == f.epoch else { return startElection("unexpected NEWLEADER") }
             epochs.currentEpoch = epoch
             saveEpochs()
             follower?.stage = .synced
             setStatus(.following(leader: sender), serving: false)
             sendToLeader(.ackNewLeader(epoch: epoch, lastZxid: log.lastZxid))
         case .upToDate(let commit):
-            guard f.stage == .synced else { return startElection() }
+            guard f.stage == .synced else { return startElection("unexpected UPTODATE") }
             follower?.stage = .serving
             follower?.leaderCommit = max(f.leaderCommit, commit)
             followerApplyCommits()
             setStatus(.following(leader: sender), serving: true)
         case .commit(let z):
-            guard f.stage == .synced || f.stage == .serving else { return startElection() }
+            guard f.stage == .synced || f.stage == .serving else { return startElection("unexpected COMMIT") }
             follower?.leaderCommit = max(f.leaderCommit, z)
             followerApplyCommits()
         case .ping(let commit):
             guard f.stage == .synced || f.stage == .serving else { return }
             // Under FIFO delivery every committed proposal arrives before the ping naming it.
-            if commit > log.lastZxid { return startElection() }
+            if commit > log.lastZxid { return startElection("missed proposals") }
             follower?.leaderCommit = max(f.leaderCommit, commit)
             followerApplyCommits()
             sendToLeader(.pong(lastZxid: log.lastZxid))
@@ -127,7 +127,7 @@ extension QuorumPeer {
             follower?.pendingSyncs.append((z, origin))
             followerApplyCommits()
         case .followerInfo, .ackEpoch, .ackNewLeader, .ack, .pong, .request, .sync:
-            startElection()
+            startElection("follower-bound message from leader")
         }
     }
 

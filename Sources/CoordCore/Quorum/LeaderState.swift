@@ -77,7 +77,7 @@ extension QuorumPeer {
         guard var st = leader, st.phase == .discovery, st.infos.count >= quorum else { return }
         let highest = st.infos.values.max() ?? 0
         guard highest < UInt32.max else {
-            startElection()
+            startElection("epochs exhausted")
             return
         }
         st.epoch = highest + 1
@@ -175,7 +175,13 @@ extension QuorumPeer {
 
     mutating func leaderReceive(from peer: UInt64, session: UInt64, seq: UInt64, _ body: SessionMessage) {
         guard let st = leader else { return }
-        if case .followerInfo(let accepted, _) = body, seq == 0 {
+        if case .followerInfo(let accepted, let acceptedLeader, _) = body, seq == 0 {
+            if st.phase != .discovery && (accepted > st.epoch || (accepted == st.epoch && acceptedLeader != id)) {
+                // It promised this epoch (or a later one) to someone else and can never join it;
+                // a fresh election picks an epoch above its promise.
+                startElection("a follower promised our epoch elsewhere")
+                return
+            }
             var link = SessionLink(session: session)
             _ = link.accept(session: session, seq: 0)
             leader?.learners[peer] = Learner(link: link, stage: .info, lastHeard: now)
@@ -203,7 +209,7 @@ extension QuorumPeer {
             let mine = Vote(leader: 0, zxid: log.lastZxid, epoch: epochs.currentEpoch)
             if theirs.isBetter(than: mine) {
                 // A follower knows more than we do: we must not lead.
-                startElection()
+                startElection("a follower is more up to date")
                 return
             }
             leader?.learners[peer]?.stage = .ackedEpoch(summary)
@@ -250,7 +256,7 @@ extension QuorumPeer {
         let last = log.lastZxid
         guard let zxid = last.epoch == st.epoch ? last.next : Zxid(epoch: st.epoch, counter: 1) else {
             // Counter exhausted: a new epoch (hence an election) is the only way on.
-            startElection()
+            startElection("zxid counter exhausted")
             return nil
         }
         let txn = QuorumTxn(zxid: zxid, data: data, origin: origin)
@@ -307,7 +313,7 @@ extension QuorumPeer {
     mutating func leaderTick() {
         guard let st = leader else { return }
         if st.phase != .active && now >= st.deadline {
-            startElection()
+            startElection("no quorum within initLimit")
             return
         }
         for (peer, l) in st.learners {
@@ -317,7 +323,7 @@ extension QuorumPeer {
         if st.phase == .active {
             let active = (leader?.learners.values.filter { $0.stage == .active }.count ?? 0) + 1
             if active < quorum {
-                startElection()
+                startElection("lost quorum")
                 return
             }
         }

@@ -20,6 +20,8 @@ public struct QuorumPeer: Sendable {
     var leader: LeaderState?
     var follower: FollowerState?
     var status: QuorumStatus
+    /// Why this server last went back to electing; for logs.
+    public internal(set) var lastElectionReason = ""
     var fx = QuorumEffects()
 
     /// `incarnation` should differ on every process start (e.g. random); it keeps session ids of
@@ -58,7 +60,7 @@ public struct QuorumPeer: Sendable {
 
     /// Begins the first election.
     public mutating func start() -> QuorumEffects {
-        startElection()
+        startElection("start")
         return takeEffects()
     }
 
@@ -92,7 +94,7 @@ public struct QuorumPeer: Sendable {
     /// The runtime lost its connection to `peer`; treat it like silence past the limits.
     public mutating func connectionLost(to peer: UInt64) -> QuorumEffects {
         if let f = follower, f.leaderId == peer {
-            startElection()
+            startElection("connection to leader lost")
         } else if leader != nil {
             dropLearner(peer)
         }

@@ -54,8 +54,8 @@ public enum QuorumCodec {
             w.writeUInt64(seq)
         }
         switch body {
-        case .followerInfo(let accepted, let last):
-            header(.followerInfo); w.writeUInt32(accepted); w.writeUInt64(last.raw)
+        case .followerInfo(let accepted, let acceptedLeader, let last):
+            header(.followerInfo); w.writeUInt32(accepted); w.writeUInt64(acceptedLeader); w.writeUInt64(last.raw)
         case .ackEpoch(let current, let log):
             header(.ackEpoch); w.writeUInt32(current)
             w.writeUInt64(log.base.raw); w.writeUInt64(log.lastZxid.raw)
@@ -132,7 +132,7 @@ public enum QuorumCodec {
         case .election:
             throw DecodeError.invalidValue("election is not a session message")
         case .followerInfo:
-            return .followerInfo(acceptedEpoch: try r.readUInt32(), lastZxid: try zxid())
+            return .followerInfo(acceptedEpoch: try r.readUInt32(), acceptedLeader: try r.readUInt64(), lastZxid: try zxid())
         case .ackEpoch:
             let current = try r.readUInt32()
             let base = try zxid()

@@ -97,7 +97,7 @@ public struct LogSummary: Hashable, Sendable {
 /// Messages exchanged inside one follower-leader session.
 public enum SessionMessage: Hashable, Sendable {
     // follower -> leader
-    case followerInfo(acceptedEpoch: UInt32, lastZxid: Zxid)
+    case followerInfo(acceptedEpoch: UInt32, acceptedLeader: UInt64, lastZxid: Zxid)
     case ackEpoch(currentEpoch: UInt32, log: LogSummary)
     case ackNewLeader(epoch: UInt32, lastZxid: Zxid)
     case ack(Zxid)

@@ -133,7 +133,8 @@ final class Simulator {
         syncsDone.append(contentsOf: fx.syncsDone)
         refused += fx.refused.count
         if let s = fx.statusChanged {
-            note("server \(r.id) -> \(s.role) serving=\(s.serving) epoch=\(s.epoch)")
+            let why = s.role == .looking ? " (\(r.peer?.lastElectionReason ?? ""))" : ""
+            note("server \(r.id) -> \(s.role) serving=\(s.serving) epoch=\(s.epoch)" + why)
             if s.serving, s.role == .leading {
                 checker.leaderServing(r.id, epoch: s.epoch, appliedCount: r.app.applied.count)
             }
