@@ -56,7 +56,7 @@ final class LocalEnsemble {
                                cfgURL.path]
             }
             p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            FileManager.default.createFile(atPath: dir.appendingPathComponent("server\(i).log").path, contents: nil)
+            _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("server\(i).log").path, contents: nil)
             p.standardError = FileHandle(forWritingAtPath: dir.appendingPathComponent("server\(i).log").path)
             try p.run()
             processes.append(p)

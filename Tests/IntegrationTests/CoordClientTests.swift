@@ -8,12 +8,23 @@ import Transport
 import Glibc
 #endif
 
-/// The Swift ZooKeeper client against Apache ZooKeeper 3.8 itself: proves the client speaks the real
-/// protocol, independently of coordd.
+/// The Swift ZooKeeper client against Apache ZooKeeper 3.8 (proves the client speaks the real
+/// protocol) and against coordd (the same expectations hold for both servers).
 @Suite(.timeLimit(.minutes(2)))
-struct CoordClientAgainstZooKeeperTests {
-    @Test func createsReadsWatchesAndExpiresEphemeralsOnClose() throws {
-        let zk = try RealZooKeeper.start()
+struct CoordClientTests {
+    enum Server: String, CaseIterable, Sendable { case zookeeper, coordd }
+
+    @Test(arguments: Server.allCases)
+    func createsReadsWatchesAndExpiresEphemeralsOnClose(server: Server) throws {
+        let zk: (port: Int, stop: () -> Void)
+        switch server {
+        case .zookeeper:
+            let z = try RealZooKeeper.start()
+            zk = (z.port, z.stop)
+        case .coordd:
+            let c = try CoordProcess()
+            zk = (c.port, c.cleanup)
+        }
         defer { zk.stop() }
         let client = CoordClient(connectString: "127.0.0.1:\(zk.port)/kafka", sessionTimeoutMs: 6000)
         try client.start()
@@ -63,9 +74,8 @@ final class RealZooKeeper: @unchecked Sendable {
     let dataDir: URL
 
     static func start() throws -> RealZooKeeper {
-        let port = try Self.freePort()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zk-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let port = try ProcessHarness.freePort()
+        let dir = URL(fileURLWithPath: try ProcessHarness.makeTempDir("zookeeper"))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/java")
         p.arguments = ["-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.admin.enableServer=false",
@@ -77,7 +87,7 @@ final class RealZooKeeper: @unchecked Sendable {
         let zk = RealZooKeeper(process: p, port: port, dataDir: dir)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if (try? Self.fourLetterWord("ruok", port: port)) == "imok" { return zk }
+            if (try? fourLetterWord("ruok", port: port)) == "imok" { return zk }
             usleep(100_000)
         }
         zk.stop()
@@ -96,18 +106,6 @@ final class RealZooKeeper: @unchecked Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: dataDir)
-    }
-
-    static func freePort() throws -> Int {
-        let fd = try Socket.listen(host: "127.0.0.1", port: 0)
-        defer { Glibc.close(fd) }
-        return Socket.localPort(fd)
-    }
-
-    static func fourLetterWord(_ word: String, port: Int) throws -> String {
-        let s = try BlockingSocket(host: "127.0.0.1", port: port, ioTimeoutMillis: 2000)
-        try s.sendAll(Array(word.utf8))
-        return String(decoding: try s.readToEnd(), as: UTF8.self)
     }
 }
 
