@@ -86,10 +86,11 @@ extension QuorumPeer {
         e.settled[sender] = (n.vote, n.state)
         if n.round == electionRound { e.votes[sender] = n.vote }
         election = e
-        let backers = e.settled.values.filter { $0.vote == n.vote }.count
-        let leaderAgrees = e.settled[n.vote.leader].map { $0.state == .leading && $0.vote == n.vote } ?? false
-        if backers >= quorum && leaderAgrees {
-            decide(n.vote)
+        // Match on the leader only: a follower may have joined it under an older vote.
+        let target = n.vote.leader
+        let backers = e.settled.values.filter { $0.vote.leader == target }.count
+        if backers >= quorum, let lead = e.settled[target], lead.state == .leading {
+            decide(lead.vote)
             return
         }
         checkVotes()

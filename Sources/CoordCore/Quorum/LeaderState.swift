@@ -86,7 +86,7 @@ extension QuorumPeer {
         epochs.acceptedEpoch = st.epoch
         epochs.acceptedLeader = id
         saveEpochs()
-        for (peer, l) in st.learners where l.stage == .info {
+        for (peer, l) in st.learners.sorted(by: { $0.key < $1.key }) where l.stage == .info {
             sendLeaderInfo(peer)
         }
         maybeStartSync()

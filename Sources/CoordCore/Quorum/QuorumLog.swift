@@ -90,7 +90,8 @@ struct QuorumLog: Sendable, Equatable {
     func divergence(with follower: LogSummary) -> Zxid? {
         var best = follower.base
         for end in follower.epochEnds {
-            if let mine = lastZxid(inEpoch: end.epoch) {
+            // Our base ends a gap-free run of its epoch too, even when compacted away.
+            if let mine = lastZxid(inEpoch: end.epoch) ?? (base.epoch == end.epoch ? base : nil) {
                 best = max(best, min(end, mine))
             }
         }

@@ -3,5 +3,7 @@ import Protocol
 import Testing
 
 @Test func debugTmp() {
-    if let f = RandomizedSimulationTests.runSeed(18, steps: 3000) { print(f) }
+    var st = [Int](repeating: 0, count: 7)
+    let f = RandomizedSimulationTests.runSeed(145, steps: 3000, stats: &st)
+    print("FP \(st) \(f ?? "ok")")
 }

@@ -11,6 +11,12 @@ import Testing
 
     /// Runs one seed; returns a failure description, or nil.
     static func runSeed(_ seed: UInt64, steps: Int) -> String? {
+        var ignored = [Int](repeating: 0, count: 7)
+        return runSeed(seed, steps: steps, stats: &ignored)
+    }
+
+    /// `stats` accumulates: history, acked, leader epochs, truncations, snapshots, sim ms, writes.
+    static func runSeed(_ seed: UInt64, steps: Int, stats: inout [Int]) -> String? {
         var pick = SimRandom(seed: seed ^ 0xA5A5)
         var options = SimOptions()
         options.maxDelayMs = pick.int(2...30)
@@ -59,25 +65,39 @@ import Testing
         if !sim.checker.violations.isEmpty {
             return "seed \(seed): safety violated\n" + sim.failureReport
         }
+        stats[0] += sim.checker.history.count
+        stats[1] += sim.checker.acked.count
+        stats[2] += sim.checker.leaders.count
+        stats[3] += sim.ids.map { sim.replicas[$0]!.truncations }.reduce(0, +)
+        stats[4] += sim.ids.map { sim.replicas[$0]!.snapshotsInstalled }.reduce(0, +)
+        stats[5] += sim.now
+        stats[6] += sim.submitted.count
 
         // Faults stop: everything must heal, elect, commit a last write everywhere.
         sim.heal()
         sim.options.dropRate = 0
         sim.options.reorderRate = 0
         for id in sim.ids { sim.replicas[id]!.crashMidStep = false; sim.restart(id) }
-        let settled = sim.run(upToMs: 10_000) {
-            guard let l = sim.leader else { return false }
-            return sim.ids.allSatisfy { sim.replicas[$0]!.peer?.leaderId == l }
+        // A write can be lost with a leader that has not noticed it was deposed; clients retry.
+        var acked = false
+        for attempt in 0..<5 where !acked {
+            let settled = sim.run(upToMs: 10_000) {
+                guard let l = sim.leader else { return false }
+                return sim.ids.allSatisfy { sim.replicas[$0]!.peer?.leaderId == l }
+            }
+            guard settled, let leader = sim.leader else {
+                return "seed \(seed): no stable leader after healing\n" + sim.failureReport
+            }
+            let last = sim.write(via: leader, "final\(attempt)")
+            acked = sim.run(upToMs: 2_000) { sim.isAcked(last) }
         }
-        guard settled, let leader = sim.leader else {
-            return "seed \(seed): no stable leader after healing\n" + sim.failureReport
-        }
-        let last = sim.write(via: leader, "final")
-        let done = sim.run(upToMs: 5_000) {
-            sim.isAcked(last) && sim.ids.allSatisfy { sim.applied($0).count == sim.checker.history.count }
+        let done = acked && sim.run(upToMs: 5_000) {
+            sim.ids.allSatisfy { sim.applied($0).count == sim.checker.history.count }
         }
         if !done {
-            return "seed \(seed): did not converge after healing\n" + sim.failureReport
+            let counts = sim.ids.map { "\($0): \(sim.applied($0).count)/\(sim.replicas[$0]!.peer?.commitZxid.description ?? "-")" }
+            return "seed \(seed): did not converge after healing; history \(sim.checker.history.count), applied \(counts), "
+                + "final acked \(acked)\n" + sim.failureReport
         }
         if !sim.checker.violations.isEmpty {
             return "seed \(seed): safety violated after healing\n" + sim.failureReport

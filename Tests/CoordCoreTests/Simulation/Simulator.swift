@@ -142,7 +142,8 @@ final class Simulator {
         for req in fx.toPrepare {
             guard r.peer != nil else { break }
             // "Prep" here is the identity: the transaction is the request bytes.
-            let (_, more) = r.peer!.propose(req.data, origin: req.origin)
+            let (z, more) = r.peer!.propose(req.data, origin: req.origin)
+            note("server \(r.id) proposes \(z?.description ?? "nothing") for \(req.origin.xid)")
             execute(more, on: r)
         }
         if fx.snapshotWanted, r.peer != nil {
