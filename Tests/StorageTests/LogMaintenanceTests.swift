@@ -283,3 +283,96 @@ import Testing
         }
     }
 }
+
+@Suite struct LogEdgeTests {
+    let now: Int64 = 1_000_000
+
+    @Test func badPartitionDoesNotStopTheDirectory() throws {
+        try withTempDir { root in
+            let d = try LogDirectory.open(path: root, now: now)
+            let good = PartitionName(topic: "good", partition: 0), bad = PartitionName(topic: "bad", partition: 1)
+            _ = try d.getOrCreate(good, config: LogConfig(), now: now).append(try makeBatch(), leaderEpoch: 0, now: now)
+            let lb = try d.getOrCreate(bad, config: LogConfig(), now: now)
+            _ = try lb.append(try makeBatch(), leaderEpoch: 0, now: now)
+            try lb.advanceLogStartOffset(to: 2)
+            try d.close()
+            try writeFile("\(root)/bad-1/leader-epoch-checkpoint", Array("garbage".utf8))
+            let d2 = try LogDirectory.open(path: root, now: now)
+            #expect(d2.log(good)?.logEndOffset == 3)
+            #expect(d2.log(bad) == nil)
+            #expect(d2.failed[bad] != nil)
+            try d2.checkpoint()
+            #expect(try OffsetCheckpoint.read("\(root)/log-start-offset-checkpoint")[bad] == 2)
+            try d2.delete(bad)
+            #expect(!LogIO.exists("\(root)/bad-1") && d2.failed.isEmpty)
+        }
+    }
+
+    @Test func regionOutlivesRetention() throws {
+        try withTempDir { dir in
+            var cfg = LogConfig()
+            cfg.segmentBytes = 400
+            cfg.retentionBytes = 0
+            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            for _ in 0..<10 { _ = try log.append(try makeBatch(count: 2, valueSize: 30), leaderEpoch: 0, now: now) }
+            let region = try #require(try log.read(from: 0, maxBytes: 1 << 20).region)
+            #expect(try log.deleteOldSegments(now: now) > 0)
+            #expect(!LogIO.exists("\(dir)/00000000000000000000.log"))
+            // The descriptor is still open: the bytes can still be sent.
+            var buf = [UInt8](repeating: 0, count: region.length)
+            let n = buf.withUnsafeMutableBytes { pread(region.fd, $0.baseAddress, $0.count, off_t(region.position)) }
+            #expect(n == region.length)
+            #expect(try RecordBatch.split(buf).batches.first?.header.baseOffset == 0)
+        }
+    }
+
+    @Test func rollsWhenIndexIsFull() throws {
+        try withTempDir { dir in
+            var cfg = LogConfig()
+            cfg.indexIntervalBytes = 1
+            cfg.segmentIndexBytes = 8 * 4
+            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            for _ in 0..<20 { _ = try log.append(try makeBatch(count: 1), leaderEpoch: 0, now: now) }
+            #expect(log.segmentBaseOffsets.count >= 4)
+            try log.flush()
+            for b in log.segmentBaseOffsets {
+                #expect(fileSize("\(dir)/\(LogSegment.name(b)).index") <= 32)
+            }
+            #expect(try readAllRecords(log).count == 20)
+        }
+    }
+
+    /// Random cuts and garbage tails across a multi-segment log: recovery keeps exactly the whole
+    /// valid batches before the damage.
+    @Test func randomTornTailsRecover() throws {
+        try withTempDir { dir in
+            var cfg = LogConfig()
+            cfg.segmentBytes = 700
+            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            for i in 0..<30 { _ = try log.append(try makeBatch(count: 1 + i % 3, valueSize: 10 + i), leaderEpoch: Int32(i / 7), now: now) }
+            try log.close()
+            let bases = log.segmentBaseOffsets
+            let lastPath = "\(dir)/\(LogSegment.name(bases.last!)).log"
+            let full = try readFile(lastPath)
+            let batches = try RecordBatch.split(full).batches
+            var seed: UInt64 = 12345
+            func rnd(_ n: Int) -> Int {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Int((seed >> 33) % UInt64(n))
+            }
+            for _ in 0..<40 {
+                let cut = rnd(full.count + 1)
+                var damaged = Array(full[0..<cut])
+                for _ in 0..<rnd(80) { damaged.append(UInt8(rnd(256))) }
+                try writeFile(lastPath, damaged)
+                let keep = batches.filter { $0.range.upperBound <= cut }
+                let r = try PartitionLog.open(dir: dir, config: cfg, recoveryPoint: bases.last!, now: now)
+                let expectedEnd = keep.last?.header.nextOffset ?? bases.last!
+                #expect(r.logEndOffset == expectedEnd)
+                #expect(try readAllRecords(r).count == Int(expectedEnd))
+                #expect(r.leaderEpochCache.entries.allSatisfy { $0.startOffset < max(expectedEnd, 1) })
+                try r.close()
+            }
+        }
+    }
+}

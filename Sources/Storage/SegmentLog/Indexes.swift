@@ -43,6 +43,7 @@ struct OffsetIndex {
     }
 
     mutating func append(offset: Int64, position: Int) {
+        guard offset >= baseOffset, offset - baseOffset <= Int64(Int32.max), position >= 0, position <= Int(Int32.max) else { return }
         let rel = UInt32(offset - baseOffset)
         if let last = relOffsets.last, rel <= last { return }
         relOffsets.append(rel)
@@ -134,6 +135,7 @@ struct TimeIndex {
     }
 
     mutating func append(timestamp: Int64, offset: Int64) {
+        guard offset >= baseOffset, offset - baseOffset <= Int64(Int32.max) else { return }
         let rel = UInt32(offset - baseOffset)
         if let lt = timestamps.last, let lr = relOffsets.last, timestamp <= lt || rel < lr { return }
         timestamps.append(timestamp)

@@ -3,6 +3,10 @@
 public final class LogDirectory {
     public let path: String
     public private(set) var logs: [PartitionName: PartitionLog] = [:]
+    /// Partitions whose directory could not be opened, with the reason (KAFKA_STORAGE_ERROR).
+    public private(set) var failed: [PartitionName: String] = [:]
+    /// Checkpointed values of failed partitions, carried over so they are not forgotten.
+    private var carried: [PartitionName: (recovery: Int64?, start: Int64?)] = [:]
 
     public static let recoveryPointFile = "recovery-point-offset-checkpoint"
     public static let highWatermarkFile = "replication-offset-checkpoint"
@@ -21,8 +25,14 @@ public final class LogDirectory {
         let starts = try OffsetCheckpoint.read("\(path)/\(logStartFile)")
         for name in try LogIO.list(path) {
             guard let tp = PartitionName(dirName: name), LogIO.isDirectory("\(path)/\(name)") else { continue }
-            d.logs[tp] = try PartitionLog.open(dir: "\(path)/\(name)", config: config(tp), recoveryPoint: recovery[tp] ?? 0,
-                                               logStartOffset: starts[tp] ?? 0, now: now)
+            do {
+                d.logs[tp] = try PartitionLog.open(dir: "\(path)/\(name)", config: config(tp), recoveryPoint: recovery[tp] ?? 0,
+                                                   logStartOffset: starts[tp] ?? 0, now: now)
+            } catch {
+                // One bad partition must not keep the others from being served.
+                d.failed[tp] = "\(error)"
+                d.carried[tp] = (recovery[tp], starts[tp])
+            }
         }
         return d
     }
@@ -39,16 +49,27 @@ public final class LogDirectory {
     }
 
     public func delete(_ tp: PartitionName) throws {
-        guard let l = logs.removeValue(forKey: tp) else { return }
-        try l.delete()
+        if let l = logs.removeValue(forKey: tp) {
+            try l.delete()
+        } else if failed.removeValue(forKey: tp) != nil {
+            carried[tp] = nil
+            try LogIO.removeTree("\(path)/\(tp.dirName)")
+        } else {
+            return
+        }
         try LogIO.fsyncDirectory(path)
     }
 
-    /// Writes `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint` for the online logs.
+    /// Writes `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint`. An offline log's
+    /// recovery point is still a safe lower bound (it only moves after a successful fsync).
     public func checkpoint() throws {
         var rp: [PartitionName: Int64] = [:]
         var ls: [PartitionName: Int64] = [:]
-        for (tp, l) in logs where !l.isOffline {
+        for (tp, c) in carried {
+            rp[tp] = c.recovery
+            ls[tp] = c.start
+        }
+        for (tp, l) in logs {
             rp[tp] = l.recoveryPoint
             ls[tp] = l.logStartOffset
         }
@@ -71,14 +92,7 @@ public final class LogDirectory {
         for l in logs.values {
             do { try l.close() } catch { firstError = firstError ?? error }
         }
-        var rp: [PartitionName: Int64] = [:]
-        var ls: [PartitionName: Int64] = [:]
-        for (tp, l) in logs {
-            rp[tp] = l.recoveryPoint
-            ls[tp] = l.logStartOffset
-        }
-        try OffsetCheckpoint.write("\(path)/\(Self.recoveryPointFile)", rp)
-        try OffsetCheckpoint.write("\(path)/\(Self.logStartFile)", ls)
+        try checkpoint()
         if let firstError { throw firstError }
     }
 }

@@ -124,7 +124,8 @@ final class LogSegment {
         var scanner = SegmentScanner(file: log, size: size)
         var pos = 0
         while pos < size {
-            guard let (h, _) = try scanner.batch(at: pos, validate: true),
+            // Positions and relative offsets must fit the 32-bit index fields.
+            guard pos <= Int(Int32.max), let (h, _) = try scanner.batch(at: pos, validate: true),
                   h.baseOffset >= nextOffset, h.lastOffset - baseOffset <= Int64(Int32.max) else { break }
             noteAppended(header: h, position: pos)
             pos += h.totalSize

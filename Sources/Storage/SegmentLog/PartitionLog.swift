@@ -257,7 +257,8 @@ public final class PartitionLog {
     private func maybeRoll(incomingBytes: Int, firstOffset: Int64, lastOffset: Int64, now: Int64) throws {
         let seg = active
         guard seg.size > 0 else { return }
-        let full = seg.size > config.segmentBytes - incomingBytes
+        // Kafka's limit: positions in the index are 32-bit.
+        let full = seg.size > min(config.segmentBytes, Int(Int32.max)) - incomingBytes
         let old = now - seg.createdMs >= config.segmentMs
         let indexFull = (seg.index.count + 1) * OffsetIndex.entrySize > config.segmentIndexBytes
             || (seg.timeIndex.count + 1) * TimeIndex.entrySize > config.segmentIndexBytes
