@@ -45,6 +45,6 @@ let package = Package(
         .testTarget(name: "CoordCoreTests", dependencies: ["CoordCore", "Protocol"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
-        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport"], exclude: ["compat"]),
     ]
 )

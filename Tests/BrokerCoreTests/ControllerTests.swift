@@ -208,12 +208,12 @@ extension [ControllerEffect] {
         #expect(c.electPreferredLeaders([TopicPartition("t", 0)]).results[TopicPartition("t", 0)] == .notController)
         // Brokers refuse the deposed controller's requests too.
         var fence = ControllerFence()
-        #expect(fence.admit(controllerId: 2, controllerEpoch: 6) == .none)
+        #expect(fence.admit(controllerId: 2, controllerEpoch: 6) == .noError)
         #expect(fence.admit(controllerId: 1, controllerEpoch: 5) == .staleControllerEpoch)
         #expect(fence.controllerId == 2)
         #expect(ControllerFence.acceptPartition(currentLeaderEpoch: 3, requested: 3) == .staleControllerEpoch)
-        #expect(ControllerFence.acceptPartition(currentLeaderEpoch: 3, requested: 4) == .none)
-        #expect(ControllerFence.acceptPartition(currentLeaderEpoch: nil, requested: 0) == .none)
+        #expect(ControllerFence.acceptPartition(currentLeaderEpoch: 3, requested: 4) == .noError)
+        #expect(ControllerFence.acceptPartition(currentLeaderEpoch: nil, requested: 0) == .noError)
     }
 
     @Test func conflictingPartitionWriteTriggersReread() {
@@ -246,7 +246,7 @@ extension [ControllerEffect] {
         let fx = c.handle(.controlledShutdown(1))
         #expect(c.states[TopicPartition("t", 0)]?.leaderAndIsr.leader == 2)
         #expect(c.states[TopicPartition("t", 1)]?.leaderAndIsr.isr == [2, 3])
-        #expect(fx.contains(.controlledShutdownResponse(to: 1, error: .none, remainingLeaders: [])))
+        #expect(fx.contains(.controlledShutdownResponse(to: 1, error: .noError, remainingLeaders: [])))
         let stop = try #require(fx.stopReplica(to: 1))
         #expect(stop.partitions.allSatisfy { !$0.deletePartition })
         #expect(stop.partitions.count == 2)
@@ -266,7 +266,7 @@ extension [ControllerEffect] {
         #expect(stop1.partitions.count == 3 && stop1.partitions.allSatisfy { $0.deletePartition })
         #expect(fx.stopReplica(to: 3) == nil)
         let tps = (0..<3).map { TopicPartition("t", Int32($0)) }
-        let ok = Dictionary(uniqueKeysWithValues: tps.map { ($0, KafkaError.none) })
+        let ok = Dictionary(uniqueKeysWithValues: tps.map { ($0, KafkaError.noError) })
         #expect(c.handle(.stopReplicaResponse(from: 1, results: ok)).zkOps.isEmpty)
         #expect(c.handle(.stopReplicaResponse(from: 2, results: ok)).zkOps.isEmpty)
         // Broker 3 comes back: it gets no leadership for the topic, only the delete.

@@ -30,7 +30,7 @@ import Testing
     @Test func acksAllWaitsForHighWatermarkThenCompletes() {
         var p = leader()
         var purgatory = ProducePurgatory()
-        #expect(p.checkAppend(acks: -1) == .none)
+        #expect(p.checkAppend(acks: -1) == .noError)
         _ = p.appended(logEndOffset: 5)
         #expect(purgatory.add(id: 1, requiredOffsets: [Self.tp: 5], timeoutMs: 1000, nowMs: 0) == nil)
         #expect(p.ackStatus(requiredOffset: 5) == .pending)
@@ -38,16 +38,16 @@ import Testing
         #expect(purgatory.check(Self.tp) { p.ackStatus(requiredOffset: $0) }.isEmpty)
         _ = p.followerFetched(3, fetchOffset: 5, nowMs: 1)
         let done = purgatory.check(Self.tp) { p.ackStatus(requiredOffset: $0) }
-        #expect(done == [CompletedProduce(id: 1, results: [Self.tp: .none])])
+        #expect(done == [CompletedProduce(id: 1, results: [Self.tp: .noError])])
         #expect(purgatory.count == 0)
         // acks=1 and acks=0 never wait.
-        #expect(p.checkAppend(acks: 1) == .none && p.checkAppend(acks: 0) == .none)
+        #expect(p.checkAppend(acks: 1) == .noError && p.checkAppend(acks: 0) == .noError)
     }
 
     @Test func notEnoughReplicasAtAppendAndAfterAppend() {
         let small = leader(isr: [1], minIsr: 2)
         #expect(small.checkAppend(acks: -1) == .notEnoughReplicas)
-        #expect(small.checkAppend(acks: 1) == .none)
+        #expect(small.checkAppend(acks: 1) == .noError)
 
         var p = leader(isr: [1, 2], minIsr: 2)
         _ = p.appended(logEndOffset: 3)
@@ -68,10 +68,10 @@ import Testing
         _ = purgatory.add(id: 7, requiredOffsets: [Self.tp: 5, other: 2], ready: [TopicPartition("x", 0): .unknownTopicOrPartition],
                           timeoutMs: 100, nowMs: 0)
         _ = purgatory.add(id: 8, requiredOffsets: [other: 9], timeoutMs: 500, nowMs: 0)
-        #expect(purgatory.check(other) { _ in .done(.none) }.count == 1)  // id 8 only had `other`
+        #expect(purgatory.check(other) { _ in .done(.noError) }.count == 1)  // id 8 only had `other`
         #expect(purgatory.tick(nowMs: 99).isEmpty)
         let expired = purgatory.tick(nowMs: 100)
-        #expect(expired == [CompletedProduce(id: 7, results: [Self.tp: .requestTimedOut, other: .none,
+        #expect(expired == [CompletedProduce(id: 7, results: [Self.tp: .requestTimedOut, other: .noError,
                                                                 TopicPartition("x", 0): .unknownTopicOrPartition])])
         _ = purgatory.add(id: 9, requiredOffsets: [Self.tp: 1], timeoutMs: 100, nowMs: 0)
         #expect(purgatory.fail(Self.tp) == [CompletedProduce(id: 9, results: [Self.tp: .notLeaderOrFollower])])
@@ -121,15 +121,15 @@ import Testing
         var p = leader()
         let newer = PartitionStateInfo(topicPartition: Self.tp, controllerEpoch: 2, leader: 1, leaderEpoch: 4, isr: [1, 2],
                                        zkVersion: 9, replicas: [1, 2, 3])
-        #expect(p.update(state: newer, nowMs: 5) == .none)
+        #expect(p.update(state: newer, nowMs: 5) == .noError)
         #expect(p.leaderEpoch == 4 && p.isr == [1, 2] && p.zkVersion == 9)
         #expect(p.update(state: newer, nowMs: 6) == .staleControllerEpoch)
     }
 
     @Test func leaderEpochFencing() {
         let p = leader()
-        #expect(p.validateLeaderEpoch(3) == .none)
-        #expect(p.validateLeaderEpoch(-1) == .none)
+        #expect(p.validateLeaderEpoch(3) == .noError)
+        #expect(p.validateLeaderEpoch(-1) == .noError)
         #expect(p.validateLeaderEpoch(2) == .fencedLeaderEpoch)
         #expect(p.validateLeaderEpoch(4) == .unknownLeaderEpoch)
     }

@@ -26,7 +26,8 @@ public struct TopicPartition: Hashable, Comparable, Sendable, CustomStringConver
 /// Kafka protocol error codes the broker core produces. Raw values are the wire codes.
 public enum KafkaError: Int16, Error, Sendable, Equatable {
     case unknownServerError = -1
-    case none = 0
+    /// Kafka's NONE, renamed so it cannot be mistaken for `Optional.none` in dictionaries.
+    case noError = 0
     case offsetOutOfRange = 1
     case corruptMessage = 2
     case unknownTopicOrPartition = 3

@@ -176,7 +176,7 @@ public struct Controller: Sendable {
 
     private mutating func onStopReplicaResponse(_ from: BrokerID, _ results: [TopicPartition: KafkaError], _ batch: inout Batch) {
         var touched: Set<String> = []
-        for (tp, error) in results where error == .none {
+        for (tp, error) in results where error == .noError {
             if deletions[tp.topic]?.remove(ReplicaRef(topicPartition: tp, broker: from)) != nil { touched.insert(tp.topic) }
         }
         for t in touched.sorted() { completeDeletionIfDone(t, &batch) }
@@ -216,7 +216,7 @@ public struct Controller: Sendable {
                 batch.stopReplica(ReplicaRef(topicPartition: tp, broker: b), leaderEpoch: s.leaderEpoch + 1, delete: false)
             }
         }
-        batch.extra.append(.controlledShutdownResponse(to: b, error: .none, remainingLeaders: remaining))
+        batch.extra.append(.controlledShutdownResponse(to: b, error: .noError, remainingLeaders: remaining))
     }
 
     private mutating func onPreferredLeaderCheck(_ batch: inout Batch) {
@@ -240,7 +240,7 @@ public struct Controller: Sendable {
         if s.leader == preferred { return .electionNotNeeded }
         guard canLead(preferred), s.isr.contains(preferred) else { return .preferredLeaderNotAvailable }
         write(tp, LeaderAndIsr(leader: preferred, leaderEpoch: s.leaderEpoch + 1, isr: s.isr, controllerEpoch: epoch), &batch)
-        return .none
+        return .noError
     }
 
     /// Preferred leader election on request (ElectLeaders / kafka-leader-election.sh).

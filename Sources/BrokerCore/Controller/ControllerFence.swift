@@ -11,13 +11,13 @@ public struct ControllerFence: Sendable {
         if controllerEpoch < self.controllerEpoch { return .staleControllerEpoch }
         self.controllerEpoch = controllerEpoch
         self.controllerId = controllerId
-        return .none
+        return .noError
     }
 
     /// Per-partition check inside an admitted LeaderAndIsr: only a higher leader epoch applies
     /// (Kafka answers STALE_CONTROLLER_EPOCH for the partition otherwise).
     public static func acceptPartition(currentLeaderEpoch: Int32?, requested: Int32) -> KafkaError {
-        guard let current = currentLeaderEpoch else { return .none }
-        return requested > current ? .none : .staleControllerEpoch
+        guard let current = currentLeaderEpoch else { return .noError }
+        return requested > current ? .noError : .staleControllerEpoch
     }
 }

@@ -84,7 +84,7 @@ public struct PartitionLeader: Sendable {
         zkVersion = state.zkVersion
         leaderEpochStartOffset = logEndOffset
         resetFollowers(nowMs: nowMs)
-        return .none
+        return .noError
     }
 
     private mutating func resetFollowers(nowMs: Int64) {
@@ -111,7 +111,7 @@ public struct PartitionLeader: Sendable {
 
     /// Refuses acks=all appends when the ISR is below min.insync.replicas.
     public func checkAppend(acks: Int16) -> KafkaError {
-        acks == -1 && isr.count < config.minInsyncReplicas ? .notEnoughReplicas : .none
+        acks == -1 && isr.count < config.minInsyncReplicas ? .notEnoughReplicas : .noError
     }
 
     /// The local log grew (an append was written).
@@ -124,7 +124,7 @@ public struct PartitionLeader: Sendable {
     /// Whether an acks=all produce whose last record is at `requiredOffset - 1` is done.
     public func ackStatus(requiredOffset: Int64) -> AckStatus {
         guard highWatermark >= requiredOffset else { return .pending }
-        return .done(isr.count < config.minInsyncReplicas ? .notEnoughReplicasAfterAppend : .none)
+        return .done(isr.count < config.minInsyncReplicas ? .notEnoughReplicasAfterAppend : .noError)
     }
 
     // MARK: - Followers
@@ -149,7 +149,7 @@ public struct PartitionLeader: Sendable {
             effects += proposeIsr(isr + [replica])
         }
         effects += maybeAdvanceHighWatermark()
-        return (.none, effects)
+        return (.noError, effects)
     }
 
     /// The periodic ISR check: followers that have not caught up within the lag time leave.
@@ -197,9 +197,9 @@ public struct PartitionLeader: Sendable {
 public enum LeaderEpochCheck {
     /// Stale epochs are fenced; newer ones mean this broker has not heard of them yet.
     public static func validate(requested: Int32, current: Int32) -> KafkaError {
-        if requested < 0 { return .none }
+        if requested < 0 { return .noError }
         if requested < current { return .fencedLeaderEpoch }
         if requested > current { return .unknownLeaderEpoch }
-        return .none
+        return .noError
     }
 }
