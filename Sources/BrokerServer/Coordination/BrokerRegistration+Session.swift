@@ -26,6 +26,7 @@ final class CoordSession: @unchecked Sendable {
     private let events = DispatchQueue(label: "coord-session")
     private let stateLock = NSLock()
     private var closing = false
+    private var waitedForStale = false
 
     init(config: BrokerConfig, advertised: BrokerConfig.Endpoint, logger: Logger) {
         self.config = config
@@ -58,6 +59,16 @@ final class CoordSession: @unchecked Sendable {
             logger.info("registered \(path) at \(registration.host):\(registration.port)")
         } catch let e as CoordError where e.isNodeExists {
             if let st = try? client.exists(path), st.ephemeralOwner == client.currentSessionID { return }
+            // Our own endpoint there means our previous incarnation (we hold its port now): its session
+            // is dying after a kill -9, so wait for the ephemeral to go instead of refusing to start.
+            if let (d, _) = try? client.getData(path), let old = try? BrokerRegistration.decode(id: config.brokerID, d),
+               old.host == registration.host, old.port == registration.port, !waitedForStale {
+                waitedForStale = true
+                logger.info("\(path) is held by a previous session of this broker; waiting for it to expire")
+                let deadline = MonotonicClock.millis() + UInt64(config.zookeeperSessionTimeoutMs) * 2 + 5000
+                while MonotonicClock.millis() < deadline, (try? client.exists(path)) ?? nil != nil { usleep(100_000) }
+                return try register()
+            }
             throw FatalBrokerError(description: "broker.id \(config.brokerID) is already registered at \(path) by another broker; "
                                    + "each broker needs a unique broker.id", exitCode: 1)
         }

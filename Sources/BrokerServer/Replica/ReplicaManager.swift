@@ -211,7 +211,7 @@ public final class ReplicaManager: @unchecked Sendable {
                 return
             }
             let check = l.checkAppend(acks: acks)
-            guard check == .none else { r.error = ErrorCode(check.rawValue); return }
+            guard check == .noError else { r.error = ErrorCode(check.rawValue); return }
             do {
                 let (first, last) = try p.log.append(records, leaderEpoch: l.leaderEpoch, now: WallClock.millis(),
                                                      maxBatchBytes: config.messageMaxBytes)
@@ -252,13 +252,13 @@ public final class ReplicaManager: @unchecked Sendable {
             guard let p = partitions[tp] else { out.error = .unknownTopicOrPartition; return }
             guard var l = p.leader else { out.error = .notLeaderOrFollower; return }
             let epochCheck = l.validateLeaderEpoch(currentLeaderEpoch)
-            guard epochCheck == .none else { out.error = ErrorCode(epochCheck.rawValue); return }
+            guard epochCheck == .noError else { out.error = ErrorCode(epochCheck.rawValue); return }
             let log = p.log
             if replicaId >= 0 {
                 let (err, e) = l.followerFetched(replicaId, fetchOffset: offset, nowMs: nowMs)
                 p.leader = l
                 effects = e
-                if err != .none && err != .offsetOutOfRange { out.error = ErrorCode(err.rawValue); return }
+                if err != .noError && err != .offsetOutOfRange { out.error = ErrorCode(err.rawValue); return }
             }
             out.highWatermark = l.highWatermark
             out.logStartOffset = log.logStartOffset
@@ -309,7 +309,7 @@ public final class ReplicaManager: @unchecked Sendable {
             guard let p = partitions[tp] else { return (.unknownTopicOrPartition, -1, -1) }
             guard let l = p.leader else { return (.notLeaderOrFollower, -1, -1) }
             let check = l.validateLeaderEpoch(currentLeaderEpoch)
-            guard check == .none else { return (ErrorCode(check.rawValue), -1, -1) }
+            guard check == .noError else { return (ErrorCode(check.rawValue), -1, -1) }
             let (e, o) = p.log.endOffset(forEpoch: epoch)
             return (.none, e, o)
         }
