@@ -77,9 +77,18 @@ import Transport
         #expect(ProcessHarness.waitUntil(timeout: 20) { (try? zk.exists("/brokers/ids/\(dead)")) ?? nil == nil })
 
         // Every acknowledged record is served by the new leaders.
-        let read = try kcat(["-b", cluster.bootstrap, "-C", "-t", "board", "-o", "beginning", "-e", "-q", "-f", "%k\\n"], timeout: 60)
-        let keys = Set(read.out.split(separator: "\n").map(String.init))
-        #expect(keys == Set((0..<60).map { "key-\($0)" }), "got \(keys.count) keys: \(read.err)")
+        // (A new leader exposes them once its high watermark catches up, a fetch round later.)
+        let want = Set((0..<60).map { "key-\($0)" })
+        var keys: Set<String> = []
+        var lastErr = ""
+        ProcessHarness.waitUntil(timeout: 30, interval: 0.3) {
+            guard let read = try? kcat(["-b", cluster.bootstrap, "-C", "-t", "board", "-o", "beginning", "-e", "-q", "-f", "%k\\n"], timeout: 20)
+            else { return false }
+            keys = Set(read.out.split(separator: "\n").map(String.init))
+            lastErr = read.err
+            return keys == want
+        }
+        #expect(keys == want, "got \(keys.count) keys, missing \(want.subtracting(keys).sorted()): \(lastErr)")
 
         // The restarted broker catches up and rejoins the ISR.
         try cluster.startBroker(dead)
