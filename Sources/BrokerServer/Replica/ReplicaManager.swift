@@ -124,19 +124,18 @@ public final class ReplicaManager: @unchecked Sendable {
                                                       replicas: s.replicas, isNew: s.isNew)
                         p.replicas = s.replicas
                         if s.leader == brokerId {
-                            if var l = p.leader, s.leaderEpoch > l.leaderEpoch {
-                                _ = l.update(state: info, nowMs: nowMs)
-                                p.leader = l
-                            } else if p.leader == nil {
+                            if p.leader == nil || s.leaderEpoch > (p.leader?.leaderEpoch ?? -1) {
+                                // With only this broker in the ISR everything in the log is committed (an
+                                // unclean restart may have lost the checkpointed HW); else followers move it.
+                                let hw = s.isr == [brokerId] ? p.log.logEndOffset : p.highWatermark
                                 p.leader = PartitionLeader(topicPartition: tp, localBroker: brokerId, state: info,
-                                                           logEndOffset: p.log.logEndOffset, highWatermark: p.followerHW, nowMs: nowMs,
+                                                           logEndOffset: p.log.logEndOffset, highWatermark: hw, nowMs: nowMs,
                                                            config: ReplicationConfig(lagTimeMaxMs: config.replicaLagTimeMaxMs,
                                                                                      minInsyncReplicas: config.minInsyncReplicas))
+                                effects.append(.highWatermarkAdvanced(tp, hw))
                             }
                             p.log.assignEpoch(s.leaderEpoch, start: p.log.logEndOffset)
                             unfollow.append(tp)
-                            // A lone leader (or one whose ISR is itself) may advance its HW at once.
-                            if let l = p.leader { effects += recomputeAfterAppend(p, l) }
                         } else {
                             if p.leader != nil {
                                 p.followerHW = p.leader?.highWatermark ?? p.followerHW
@@ -169,13 +168,6 @@ public final class ReplicaManager: @unchecked Sendable {
         }
         perform(effects)
         return LeaderAndIsrResponse(errorCode: .none, partitionErrors: errors)
-    }
-
-    private func recomputeAfterAppend(_ p: Partition, _ l: PartitionLeader) -> [ReplicationEffect] {
-        var l = l
-        let e = l.appended(logEndOffset: p.log.logEndOffset)
-        p.leader = l
-        return e
     }
 
     func stopReplica(_ tp: TopicPartition, delete: Bool) -> ErrorCode {
