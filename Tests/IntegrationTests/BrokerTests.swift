@@ -175,6 +175,13 @@ import Transport
         ]), version: 7)
         #expect(pr.responses.map { $0.partitionResponses.first?.errorCode } == [.corruptMessage, .invalidTopicException])
 
+        let ct = try ok.call(CreateTopicsRequest(topics: [
+            .init(name: "huge", numPartitions: 2_000_000_000, replicationFactor: 1, assignments: [], configs: []),
+            .init(name: "..", numPartitions: 1, replicationFactor: 1, assignments: [], configs: []),
+            .init(name: "toomany", numPartitions: 1, replicationFactor: 3, assignments: [], configs: []),
+        ], timeoutMs: 5000), version: 4)
+        #expect(ct.topics.map(\.errorCode) == [.invalidPartitions, .invalidTopicException, .invalidReplicationFactor])
+
         // Still serving.
         let again = try RawKafka(port: port).call(ApiVersionsRequest(), version: 0)
         #expect(again.errorCode == .none)

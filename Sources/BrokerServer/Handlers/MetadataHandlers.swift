@@ -6,6 +6,8 @@ import Transport
 
 extension RequestHandler {
     static let internalTopics: Set<String> = ["__consumer_offsets", "__transaction_state"]
+    /// Bounds what one request can make us allocate and write to coordd.
+    static let maxPartitionsPerTopic: Int32 = 10_000
 
     func handleMetadata(_ ctx: RequestContext, _ r: MetadataRequest) {
         var topics: [MetadataResponse.Topic] = []
@@ -129,7 +131,9 @@ extension RequestHandler {
             var configs: [String: String] = [:]
             for c in t.configs { if let v = c.value { configs[c.name] = v } }
             var (err, msg): (ErrorCode, String?)
-            if assignment == nil && partitions <= 0 {
+            if partitions > RequestHandler.maxPartitionsPerTopic || t.assignments.count > RequestHandler.maxPartitionsPerTopic {
+                (err, msg) = (.invalidPartitions, "at most \(RequestHandler.maxPartitionsPerTopic) partitions per topic")
+            } else if assignment == nil && partitions <= 0 {
                 (err, msg) = (.invalidPartitions, "number of partitions must be positive")
             } else if assignment == nil && rf <= 0 {
                 (err, msg) = (.invalidReplicationFactor, "replication factor must be positive")
@@ -184,9 +188,9 @@ extension RequestHandler {
             do {
                 let (d, st) = try session.client.getData(ZkPaths.topic(t.name))
                 var a = try TopicAssignment.decode(d)
-                guard t.count > Int32(a.partitions.count) else {
+                guard t.count > Int32(a.partitions.count), t.count <= RequestHandler.maxPartitionsPerTopic else {
                     results.append(.init(name: t.name, errorCode: .invalidPartitions,
-                                         errorMessage: "topic has \(a.partitions.count) partitions; the new count must be larger"))
+                                         errorMessage: "topic has \(a.partitions.count) partitions; the new count must be larger (at most \(RequestHandler.maxPartitionsPerTopic))"))
                     continue
                 }
                 let added: [Int32: [Int32]]
