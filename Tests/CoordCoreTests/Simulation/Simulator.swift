@@ -121,6 +121,10 @@ final class Simulator {
             // Only part of this input's writes reach the disk; nothing was sent or acknowledged.
             let keep = rng.int(0...fx.storage.count)
             for op in fx.storage.prefix(keep) { persist(op, on: r) }
+            // The write in progress may be torn: only some of its entries reach the disk.
+            if keep < fx.storage.count, case .appendLog(let txns) = fx.storage[keep] {
+                persist(.appendLog(Array(txns.prefix(rng.int(0...txns.count)))), on: r)
+            }
             crash(r.id)
             return
         }
