@@ -34,7 +34,14 @@ public struct QuorumPeer: Sendable {
         self.config = config
         self.epochs = restore.epochs
         self.log = try QuorumLog(base: restore.snapshotZxid, entries: restore.log)
-        self.commitZxid = restore.snapshotZxid
+        if let applied = restore.appliedZxid, applied != restore.snapshotZxid {
+            guard applied > restore.snapshotZxid, log.position(of: applied) != nil else {
+                throw QuorumError.invalidRestore("applied zxid \(applied) is not in the log")
+            }
+            self.commitZxid = applied
+        } else {
+            self.commitZxid = restore.snapshotZxid
+        }
         self.sessionSeed = incarnation
         self.status = QuorumStatus(role: .looking, serving: false, epoch: restore.epochs.currentEpoch)
     }
