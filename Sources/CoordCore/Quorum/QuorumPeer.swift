@@ -3,6 +3,19 @@ import Protocol
 /// One ensemble member as a pure state machine: inputs are ticks, peer messages and client calls;
 /// every call returns the `QuorumEffects` the runtime must carry out (persist, then send, then
 /// apply). It never reads a clock or touches I/O.
+///
+/// Runtime contract, per returned `QuorumEffects`, before feeding the next input:
+/// 1. `storage` in order, durably (fsync): epochs file, log truncate/append, snapshot install.
+/// 2. `messages`: frame with `QuorumCodec.encodeFrame`; each direction between two servers must
+///    be FIFO (one TCP connection per direction is fine); losses are detected, not assumed away.
+/// 3. `committed`: apply to the application state in order; reply to clients whose
+///    `origin.server` is this server.
+/// 4. `toPrepare` (leader): turn each request into txn bytes, then `propose`; `snapshotWanted`
+///    (leader): serialize the state at `commitZxid` and call `snapshotTaken`; answer `refused`,
+///    `syncsDone`, `syncsRefused`; when `statusChanged` says not serving, fail outstanding requests.
+/// Call `tick()` every tick, `receive` per decoded frame, `connectionLost` when a peer
+/// connection drops. On restart pass `QuorumRestore`; the app state must equal the snapshot
+/// (plus any log replayed up to `appliedZxid`).
 public struct QuorumPeer: Sendable {
     public let config: QuorumConfig
     public internal(set) var epochs: QuorumEpochs
