@@ -27,6 +27,9 @@ public struct QuorumPeer: Sendable {
     let sessionSeed: UInt64
     var sessionCounter: UInt64 = 0
     var electionRound: UInt64 = 0
+    /// The highest epoch any follower reported promising; a new epoch must exceed it, or that
+    /// follower could never join.
+    var promisedEpochSeen: UInt32 = 0
     /// The vote this server settled on; reported to servers still looking.
     var decidedVote: Vote?
     var election: ElectionState?

@@ -149,6 +149,25 @@ import Testing
         #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
     }
 
+    @Test func followerThatPromisedTheEpochElsewhereTriggersAHigherEpoch() {
+        let sim = Simulator(servers: 3, seed: 13)
+        #expect(settle(sim))
+        guard let l = sim.leader, let x = sim.ids.first(where: { $0 != l }) else { return }
+        #expect(writeAndWait(sim, via: l, "a"))
+        let epoch = sim.replicas[l]!.peer!.epochs.currentEpoch
+        sim.crash(x)
+        // As if x had promised this very epoch to a rival leader attempt that then failed.
+        let rival = sim.ids.first { $0 != l && $0 != x }!
+        sim.replicas[x]!.disk.epochs = QuorumEpochs(acceptedEpoch: epoch, acceptedLeader: rival, currentEpoch: epoch - 1)
+        sim.restart(x)
+        #expect(settle(sim))
+        #expect(sim.replicas[x]!.peer!.epochs.currentEpoch > epoch)
+        #expect(writeAndWait(sim, via: x, "b"))
+        sim.run(forMs: 200)
+        expectConverged(sim, sim.ids)
+        #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
+    }
+
     @Test func restartedFollowerCatchesUpByDiff() {
         let sim = Simulator(servers: 3, seed: 7)
         #expect(settle(sim))
