@@ -1,7 +1,9 @@
 /// The cluster controller as a pure state machine: ZooKeeper-mode Kafka's partition and replica
 /// state machines folded into one `reconcile` rule per partition. The runtime feeds it events read
 /// from coordd (watches, reads, broker responses) and performs the effects it returns in order:
-/// znode writes first, then requests to brokers.
+/// znode writes first, then requests to brokers. If a write fails, the runtime drops the failed
+/// partitions from the batch's requests (`removingPartitions`) — or the whole batch when the
+/// controller epoch check failed — and feeds `.zkWriteFailed` back.
 public struct Controller: Sendable {
     public let brokerId: BrokerID
     public let config: ControllerConfig
@@ -377,5 +379,26 @@ public struct Controller: Sendable {
                                                               partitions: batch.stopReplicas[b] ?? [])))
         }
         return out + batch.extra
+    }
+}
+
+extension Controller {
+    /// The runtime's rule for failed writes: a partition whose state write failed must not be
+    /// announced to brokers (the state was never stored, and the controller will re-read and
+    /// decide again with a fresh epoch). Strips those partitions from the batch's requests.
+    public static func removingPartitions(_ failed: Set<TopicPartition>, from effects: [ControllerEffect]) -> [ControllerEffect] {
+        guard !failed.isEmpty else { return effects }
+        return effects.compactMap { e in
+            switch e {
+            case .leaderAndIsr(let to, var r):
+                r.partitions.removeAll { failed.contains($0.topicPartition) }
+                return r.partitions.isEmpty ? nil : .leaderAndIsr(to: to, r)
+            case .updateMetadata(let to, var r):
+                r.partitions.removeAll { failed.contains($0.topicPartition) }
+                return .updateMetadata(to: to, r)
+            default:
+                return e
+            }
+        }
     }
 }
