@@ -207,15 +207,15 @@ public struct Controller: Sendable {
             guard replicas.count > 1, replicas.contains(b), let s = states[tp]?.leaderAndIsr else { continue }
             if s.leader == b {
                 if let next = replicas.first(where: { s.isr.contains($0) && canLead($0) }) {
-                    write(tp, LeaderAndIsr(leader: next, leaderEpoch: s.leaderEpoch + 1,
+                    write(tp, LeaderAndIsr(leader: next, leaderEpoch: s.leaderEpoch &+ 1,
                                            isr: s.isr.filter { !shuttingDown.contains($0) }, controllerEpoch: epoch), &batch)
                 } else {
                     remaining.append(tp)
                 }
             } else if s.isr.contains(b) {
-                write(tp, LeaderAndIsr(leader: s.leader, leaderEpoch: s.leaderEpoch + 1,
+                write(tp, LeaderAndIsr(leader: s.leader, leaderEpoch: s.leaderEpoch &+ 1,
                                        isr: s.isr.filter { $0 != b }, controllerEpoch: epoch), &batch)
-                batch.stopReplica(ReplicaRef(topicPartition: tp, broker: b), leaderEpoch: s.leaderEpoch + 1, delete: false)
+                batch.stopReplica(ReplicaRef(topicPartition: tp, broker: b), leaderEpoch: s.leaderEpoch &+ 1, delete: false)
             }
         }
         batch.extra.append(.controlledShutdownResponse(to: b, error: .noError, remainingLeaders: remaining))
@@ -241,7 +241,7 @@ public struct Controller: Sendable {
         guard let s = states[tp]?.leaderAndIsr, let preferred = replicas(of: tp).first else { return .unknownTopicOrPartition }
         if s.leader == preferred { return .electionNotNeeded }
         guard canLead(preferred), s.isr.contains(preferred) else { return .preferredLeaderNotAvailable }
-        write(tp, LeaderAndIsr(leader: preferred, leaderEpoch: s.leaderEpoch + 1, isr: s.isr, controllerEpoch: epoch), &batch)
+        write(tp, LeaderAndIsr(leader: preferred, leaderEpoch: s.leaderEpoch &+ 1, isr: s.isr, controllerEpoch: epoch), &batch)
         return .noError
     }
 
@@ -287,18 +287,18 @@ public struct Controller: Sendable {
         let liveIsr = s.isr.filter { liveBrokers[$0] != nil }
         if s.leader >= 0 && liveBrokers[s.leader] != nil {
             if liveIsr.count != s.isr.count {
-                write(tp, LeaderAndIsr(leader: s.leader, leaderEpoch: s.leaderEpoch + 1, isr: liveIsr, controllerEpoch: epoch), &batch)
+                write(tp, LeaderAndIsr(leader: s.leader, leaderEpoch: s.leaderEpoch &+ 1, isr: liveIsr, controllerEpoch: epoch), &batch)
             }
             return
         }
         if let leader = replicas.first(where: { s.isr.contains($0) && canLead($0) }) {
-            write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch + 1, isr: liveIsr, controllerEpoch: epoch), &batch)
+            write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch &+ 1, isr: liveIsr, controllerEpoch: epoch), &batch)
         } else if config.uncleanLeaderElection, let leader = replicas.first(where: canLead) {
-            write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch + 1, isr: [leader], controllerEpoch: epoch), &batch)
+            write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch &+ 1, isr: [leader], controllerEpoch: epoch), &batch)
         } else if s.leader != noLeader {
             // Offline. The dead ISR is kept: any of its members holds every committed offset,
             // so the first to return can lead without losing acknowledged data.
-            write(tp, LeaderAndIsr(leader: noLeader, leaderEpoch: s.leaderEpoch + 1, isr: s.isr, controllerEpoch: epoch), &batch)
+            write(tp, LeaderAndIsr(leader: noLeader, leaderEpoch: s.leaderEpoch &+ 1, isr: s.isr, controllerEpoch: epoch), &batch)
         }
     }
 
@@ -306,7 +306,7 @@ public struct Controller: Sendable {
         let path = ZkPaths.partitionState(tp)
         if let old = states[tp] {
             batch.zk.append(.setData(path: path, data: next.encoded(), expectedVersion: old.zkVersion))
-            states[tp] = ZkPartitionState(next, zkVersion: old.zkVersion + 1)
+            states[tp] = ZkPartitionState(next, zkVersion: old.zkVersion &+ 1)
         } else {
             batch.zk.append(.create(path: path, data: next.encoded()))
             states[tp] = ZkPartitionState(next, zkVersion: 0)

@@ -366,7 +366,7 @@ public struct GroupCoordinator: Sendable {
                 continue
             }
             results[tp] = .noError
-            let expire = req.retentionTimeMs > 0 ? nowMs + req.retentionTimeMs : nil
+            let expire = req.retentionTimeMs > 0 ? saturatingAdd(nowMs, req.retentionTimeMs) : nil
             records.append(.offsetCommit(OffsetCommitKey(groupId: req.groupId, topicPartition: tp),
                                          OffsetCommitValue(offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: metadata,
                                                            commitTimestampMs: nowMs, expireTimestampMs: expire)))
