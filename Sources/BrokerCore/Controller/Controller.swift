@@ -98,11 +98,12 @@ public struct Controller: Sendable {
         deletions = [:]
         var batch = Batch()
         batch.metadataFull = Set(liveBrokers.keys)
-        for tp in allPartitions {
+        // Deletions first, so partitions on their way out are not given new leaders.
+        onDeletionRequested(ctx.topicsToDelete, &batch)
+        for tp in allPartitions where !isDeleting(tp.topic) {
             reconcile(tp, &batch)
             batch.sendLeaderAndIsr(tp, to: liveReplicas(tp))
         }
-        onDeletionRequested(ctx.topicsToDelete, &batch)
         return flush(batch)
     }
 
