@@ -41,7 +41,11 @@ public struct GroupCoordinator: Sendable {
         guard var g = groups[req.groupId] else { return fail(.unknownServerError) }
         if g.state == .dead { return fail(.coordinatorNotAvailable) }
         if isNewMember && g.members.count + g.pendingMembers.count >= config.maxGroupSize { return fail(.groupMaxSizeReached) }
-        guard g.supports(protocolType: req.protocolType, protocols: req.protocols) else { return fail(.inconsistentGroupProtocol) }
+        guard g.supports(protocolType: req.protocolType, protocols: req.protocols) else {
+            // Do not leave behind a group that a rejected join just created.
+            if g.members.isEmpty && g.pendingMembers.isEmpty && g.generationId == 0 && offsets[g.groupId] == nil { groups[g.groupId] = nil }
+            return fail(.inconsistentGroupProtocol)
+        }
 
         var effects: [GroupEffect] = []
         if isNewMember {
