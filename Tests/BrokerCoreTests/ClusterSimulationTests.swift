@@ -347,7 +347,7 @@ struct ClusterSim {
 
 extension SplitMix64: RandomNumberGenerator {}
 
-@Suite struct ClusterSimulationTests {
+@Suite(.timeLimit(.minutes(1))) struct ClusterSimulationTests {
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func randomKillsAndRestartsKeepInvariants(seed: UInt64) {
         var sim = ClusterSim(seed: seed)
