@@ -320,7 +320,7 @@ public struct Controller: Sendable {
 
     /// Accumulates one event's consequences; requests are built at flush time from the final
     /// state, so each broker gets one request per kind carrying the latest partition states.
-    public struct Batch: Sendable {
+    struct Batch: Sendable {
         var zk: [ZkOp] = []
         var leaderAndIsr: [BrokerID: Set<TopicPartition>] = [:]
         var newPartitions: Set<TopicPartition> = []
@@ -330,7 +330,7 @@ public struct Controller: Sendable {
         var stopReplicas: [BrokerID: [StopReplicaPartition]] = [:]
         var extra: [ControllerEffect] = []
 
-        public init() {}
+        init() {}
 
         mutating func sendLeaderAndIsr(_ tp: TopicPartition, to brokers: [BrokerID]) {
             for b in brokers { leaderAndIsr[b, default: []].insert(tp) }
