@@ -308,3 +308,36 @@ extension [ControllerEffect] {
         #expect(fx.leaderAndIsr(to: 1)?.partitions.count == 3)
     }
 }
+
+@Suite struct TopicAdminTests {
+    @Test func createTopicWritesConfigThenAssignment() throws {
+        let a: [Int32: [BrokerID]] = [0: [1, 2], 1: [2, 1]]
+        let ops = try TopicAdmin.createTopic(name: "orders", assignment: a, config: ["retention.ms": "1000"], existing: [])
+        #expect(ops == [.create(path: "/config/topics/orders", data: TopicConfigPayload(config: ["retention.ms": "1000"]).encoded()),
+                        .create(path: "/brokers/topics/orders", data: TopicAssignment(partitions: a).encoded())])
+        #expect(throws: KafkaError.topicAlreadyExists) { try TopicAdmin.createTopic(name: "orders", assignment: a, existing: ["orders"]) }
+        #expect(throws: KafkaError.invalidTopic) { try TopicAdmin.createTopic(name: "bad name", assignment: a, existing: []) }
+        #expect(throws: KafkaError.invalidReplicaAssignment) { try TopicAdmin.createTopic(name: "x", assignment: [0: [1, 1]], existing: []) }
+        #expect(throws: KafkaError.invalidReplicaAssignment) { try TopicAdmin.createTopic(name: "x", assignment: [1: [1]], existing: []) }
+        #expect(throws: KafkaError.invalidReplicaAssignment) { try TopicAdmin.createTopic(name: "x", assignment: [0: [1], 1: [1, 2]], existing: []) }
+    }
+
+    @Test func createPartitionsDeleteAndConfigChange() throws {
+        let current = TopicAssignment(partitions: [0: [1, 2]])
+        let op = try TopicAdmin.createPartitions(topic: "t", current: current, zkVersion: 3, added: [1: [2, 1]])
+        #expect(op == .setData(path: "/brokers/topics/t", data: TopicAssignment(partitions: [0: [1, 2], 1: [2, 1]]).encoded(), expectedVersion: 3))
+        #expect(throws: KafkaError.invalidReplicaAssignment) { try TopicAdmin.createPartitions(topic: "t", current: current, zkVersion: 3, added: [0: [1]]) }
+        #expect(throws: KafkaError.invalidPartitions) { try TopicAdmin.createPartitions(topic: "t", current: current, zkVersion: 3, added: [:]) }
+        #expect(TopicAdmin.deleteTopic("t") == .create(path: "/admin/delete_topics/t", data: []))
+        let cfg = TopicAdmin.alterTopicConfig(topic: "t", config: ["cleanup.policy": "compact"], configZkVersion: 0)
+        #expect(cfg.count == 2)
+        #expect(cfg[1] == .create(path: "/config/changes/config_change_", data: Array(#"{"version":2,"entity_path":"topics/t"}"#.utf8), sequential: true))
+    }
+
+    @Test func hugePartitionCountsAreRefused() {
+        #expect(throws: KafkaError.invalidPartitions) {
+            try ReplicaAssignment.assign(brokers: [BrokerPlacement(id: 1)], partitions: Int32.max, replicationFactor: 1, startIndex: 0, replicaShift: 0)
+        }
+        #expect(KafkaPartitioner.partition(forKey: [1], numPartitions: 0) == 0)
+    }
+}

@@ -284,6 +284,9 @@ struct GroupHarness {
         #expect(h.joinResponse(noName)?.error == .invalidGroupId)
         #expect(h.joinResponse(shortSession)?.error == .invalidSessionTimeout)
         #expect(h.joinResponse(unknown)?.error == .unknownMemberId)
+        let noProtocols = h.join(group: "fresh", protocols: [], now: 0)
+        #expect(h.joinResponse(noProtocols)?.error == .inconsistentGroupProtocol)
+        #expect(h.gc.groups["fresh"] == nil)
         _ = h.joinWithId(client: "a", now: 0)
         let other = h.join(client: "b", protocols: [GroupProtocol(name: "sticky", metadata: [])], now: 1)
         #expect(h.joinResponse(other)?.error == .inconsistentGroupProtocol)
@@ -326,5 +329,40 @@ struct GroupHarness {
         // Unloading the partition forgets everything that lives there.
         _ = reloaded.unload(partition: GroupCoordinator.partitionFor(groupId: "g"))
         #expect(reloaded.groups["g"] == nil && reloaded.offsets["g"] == nil)
+    }
+}
+
+@Suite struct OffsetRetentionTests {
+    @Test func emptyAndStandaloneGroupsExpireTheirOffsets() {
+        var h = GroupHarness(delayMs: 3_000)
+        let ids = h.stableGroupOfThree()
+        let t0 = TopicPartition("t", 0)
+        _ = h.commit(OffsetCommitRequest(groupId: "g", generationId: 1, memberId: ids[0], offsets: [t0: .init(offset: 5)]), now: 4_000)
+        _ = h.commit(OffsetCommitRequest(groupId: "simple", offsets: [t0: .init(offset: 1)]), now: 4_000)
+        // The Stable group's subscription is opaque ([1]): its offsets are kept; the standalone consumer's expire.
+        h.absorb(h.gc.expireOffsets(nowMs: 4_000 + 1_000, retentionMs: 1_000))
+        #expect(h.gc.offsets["simple"] == nil && h.gc.groups["simple"] == nil)
+        #expect(h.records.suffix(2) == [.offsetCommit(OffsetCommitKey(groupId: "simple", topicPartition: t0), nil), .groupMetadata(groupId: "simple", nil)])
+        #expect(h.gc.offsets["g"]?[t0]?.offset == 5)
+        // Everyone leaves at 10s: the group's offsets live on for the retention period from then.
+        _ = h.gc.leaveGroup(groupId: "g", members: ids.map { LeaveGroupMember(memberId: $0) }, requestId: 500, nowMs: 10_000)
+        h.absorb(h.gc.expireOffsets(nowMs: 10_999, retentionMs: 1_000))
+        #expect(h.gc.offsets["g"]?[t0] != nil)
+        h.absorb(h.gc.expireOffsets(nowMs: 11_000, retentionMs: 1_000))
+        #expect(h.gc.offsets["g"] == nil && h.gc.groups["g"] == nil)
+    }
+}
+
+extension OffsetRetentionTests {
+    @Test func stableConsumerGroupKeepsOnlySubscribedTopics() {
+        var h = GroupHarness()
+        let sub: [UInt8] = [0, 0, 0, 0, 0, 1, 0, 6] + Array("orders".utf8) + [0xFF, 0xFF, 0xFF, 0xFF]
+        let (m, _) = h.joinWithId(client: "a", protocols: [GroupProtocol(name: "range", metadata: sub)], now: 0)
+        _ = h.sync(m, generation: 1, assignments: [m: []], now: 1)
+        let orders = TopicPartition("orders", 0), old = TopicPartition("old", 0)
+        _ = h.commit(OffsetCommitRequest(groupId: "g", generationId: 1, memberId: m, offsets: [orders: .init(offset: 1), old: .init(offset: 2)]), now: 2)
+        h.absorb(h.gc.expireOffsets(nowMs: 1_002, retentionMs: 1_000))
+        #expect(h.gc.offsets["g"].map { Array($0.keys) } == [orders])
+        #expect(h.gc.groups["g"]?.state == .stable)
     }
 }

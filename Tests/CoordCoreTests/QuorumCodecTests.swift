@@ -113,3 +113,34 @@ import Testing
         #expect(Zxid(epoch: 1, counter: 1).next == Zxid(epoch: 1, counter: 2))
     }
 }
+
+@Suite struct QuorumStreamDecoderTests {
+    @Test func handshakeThenMessagesArrivingByteByByte() throws {
+        let messages = QuorumCodecTests.samples
+        var stream = PeerHandshake(serverId: 9).encodeFrame()
+        for m in messages { stream += QuorumCodec.encodeFrame(m) }
+        var d = QuorumStreamDecoder()
+        var got: [QuorumMessage] = []
+        for b in stream {
+            d.append([b])
+            while let m = try d.next() { got.append(m) }
+        }
+        #expect(d.peer == 9)
+        #expect(got == messages)
+    }
+
+    @Test func missingHandshakeOrOversizedFramesFail() {
+        var noHandshake = QuorumStreamDecoder()
+        noHandshake.append(QuorumCodec.encodeFrame(.session(id: 1, seq: 0, .ack(.zero))))
+        #expect(throws: DecodeError.self) { try noHandshake.next() }
+
+        var small = QuorumStreamDecoder(maxFrameBytes: 16)
+        small.append(PeerHandshake(serverId: 1).encodeFrame())
+        small.append([0, 0, 1, 0])
+        #expect(throws: QuorumStreamDecoder.StreamError.badFrameLength(256)) { try small.next() }
+
+        var negative = QuorumStreamDecoder()
+        negative.append([0xFF, 0xFF, 0xFF, 0xFF])
+        #expect(throws: QuorumStreamDecoder.StreamError.self) { try negative.next() }
+    }
+}

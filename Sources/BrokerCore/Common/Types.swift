@@ -72,3 +72,10 @@ public enum KafkaError: Int16, Error, Sendable, Equatable {
     case groupSubscribedToTopic = 86
     case producerFenced = 90
 }
+
+/// Deadlines built from client-supplied timeouts must not trap on overflow.
+@inline(__always)
+func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
+    let (r, overflow) = a.addingReportingOverflow(b)
+    return overflow ? (b > 0 ? Int64.max : Int64.min) : r
+}

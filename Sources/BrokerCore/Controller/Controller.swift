@@ -1,7 +1,9 @@
 /// The cluster controller as a pure state machine: ZooKeeper-mode Kafka's partition and replica
 /// state machines folded into one `reconcile` rule per partition. The runtime feeds it events read
 /// from coordd (watches, reads, broker responses) and performs the effects it returns in order:
-/// znode writes first, then requests to brokers.
+/// znode writes first, then requests to brokers. If a write fails, the runtime drops the failed
+/// partitions from the batch's requests (`removingPartitions`) — or the whole batch when the
+/// controller epoch check failed — and feeds `.zkWriteFailed` back.
 public struct Controller: Sendable {
     public let brokerId: BrokerID
     public let config: ControllerConfig
@@ -96,11 +98,12 @@ public struct Controller: Sendable {
         deletions = [:]
         var batch = Batch()
         batch.metadataFull = Set(liveBrokers.keys)
-        for tp in allPartitions {
+        // Deletions first, so partitions on their way out are not given new leaders.
+        onDeletionRequested(ctx.topicsToDelete, &batch)
+        for tp in allPartitions where !isDeleting(tp.topic) {
             reconcile(tp, &batch)
             batch.sendLeaderAndIsr(tp, to: liveReplicas(tp))
         }
-        onDeletionRequested(ctx.topicsToDelete, &batch)
         return flush(batch)
     }
 
@@ -205,15 +208,15 @@ public struct Controller: Sendable {
             guard replicas.count > 1, replicas.contains(b), let s = states[tp]?.leaderAndIsr else { continue }
             if s.leader == b {
                 if let next = replicas.first(where: { s.isr.contains($0) && canLead($0) }) {
-                    write(tp, LeaderAndIsr(leader: next, leaderEpoch: s.leaderEpoch + 1,
+                    write(tp, LeaderAndIsr(leader: next, leaderEpoch: s.leaderEpoch &+ 1,
                                            isr: s.isr.filter { !shuttingDown.contains($0) }, controllerEpoch: epoch), &batch)
                 } else {
                     remaining.append(tp)
                 }
             } else if s.isr.contains(b) {
-                write(tp, LeaderAndIsr(leader: s.leader, leaderEpoch: s.leaderEpoch + 1,
+                write(tp, LeaderAndIsr(leader: s.leader, leaderEpoch: s.leaderEpoch &+ 1,
                                        isr: s.isr.filter { $0 != b }, controllerEpoch: epoch), &batch)
-                batch.stopReplica(ReplicaRef(topicPartition: tp, broker: b), leaderEpoch: s.leaderEpoch + 1, delete: false)
+                batch.stopReplica(ReplicaRef(topicPartition: tp, broker: b), leaderEpoch: s.leaderEpoch &+ 1, delete: false)
             }
         }
         batch.extra.append(.controlledShutdownResponse(to: b, error: .noError, remainingLeaders: remaining))
@@ -239,7 +242,7 @@ public struct Controller: Sendable {
         guard let s = states[tp]?.leaderAndIsr, let preferred = replicas(of: tp).first else { return .unknownTopicOrPartition }
         if s.leader == preferred { return .electionNotNeeded }
         guard canLead(preferred), s.isr.contains(preferred) else { return .preferredLeaderNotAvailable }
-        write(tp, LeaderAndIsr(leader: preferred, leaderEpoch: s.leaderEpoch + 1, isr: s.isr, controllerEpoch: epoch), &batch)
+        write(tp, LeaderAndIsr(leader: preferred, leaderEpoch: s.leaderEpoch &+ 1, isr: s.isr, controllerEpoch: epoch), &batch)
         return .noError
     }
 
@@ -285,18 +288,18 @@ public struct Controller: Sendable {
         let liveIsr = s.isr.filter { liveBrokers[$0] != nil }
         if s.leader >= 0 && liveBrokers[s.leader] != nil {
             if liveIsr.count != s.isr.count {
-                write(tp, LeaderAndIsr(leader: s.leader, leaderEpoch: s.leaderEpoch + 1, isr: liveIsr, controllerEpoch: epoch), &batch)
+                write(tp, LeaderAndIsr(leader: s.leader, leaderEpoch: s.leaderEpoch &+ 1, isr: liveIsr, controllerEpoch: epoch), &batch)
             }
             return
         }
         if let leader = replicas.first(where: { s.isr.contains($0) && canLead($0) }) {
-            write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch + 1, isr: liveIsr, controllerEpoch: epoch), &batch)
+            write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch &+ 1, isr: liveIsr, controllerEpoch: epoch), &batch)
         } else if config.uncleanLeaderElection, let leader = replicas.first(where: canLead) {
-            write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch + 1, isr: [leader], controllerEpoch: epoch), &batch)
+            write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch &+ 1, isr: [leader], controllerEpoch: epoch), &batch)
         } else if s.leader != noLeader {
             // Offline. The dead ISR is kept: any of its members holds every committed offset,
             // so the first to return can lead without losing acknowledged data.
-            write(tp, LeaderAndIsr(leader: noLeader, leaderEpoch: s.leaderEpoch + 1, isr: s.isr, controllerEpoch: epoch), &batch)
+            write(tp, LeaderAndIsr(leader: noLeader, leaderEpoch: s.leaderEpoch &+ 1, isr: s.isr, controllerEpoch: epoch), &batch)
         }
     }
 
@@ -304,7 +307,7 @@ public struct Controller: Sendable {
         let path = ZkPaths.partitionState(tp)
         if let old = states[tp] {
             batch.zk.append(.setData(path: path, data: next.encoded(), expectedVersion: old.zkVersion))
-            states[tp] = ZkPartitionState(next, zkVersion: old.zkVersion + 1)
+            states[tp] = ZkPartitionState(next, zkVersion: old.zkVersion &+ 1)
         } else {
             batch.zk.append(.create(path: path, data: next.encoded()))
             states[tp] = ZkPartitionState(next, zkVersion: 0)
@@ -317,7 +320,7 @@ public struct Controller: Sendable {
 
     /// Accumulates one event's consequences; requests are built at flush time from the final
     /// state, so each broker gets one request per kind carrying the latest partition states.
-    public struct Batch: Sendable {
+    struct Batch: Sendable {
         var zk: [ZkOp] = []
         var leaderAndIsr: [BrokerID: Set<TopicPartition>] = [:]
         var newPartitions: Set<TopicPartition> = []
@@ -327,7 +330,7 @@ public struct Controller: Sendable {
         var stopReplicas: [BrokerID: [StopReplicaPartition]] = [:]
         var extra: [ControllerEffect] = []
 
-        public init() {}
+        init() {}
 
         mutating func sendLeaderAndIsr(_ tp: TopicPartition, to brokers: [BrokerID]) {
             for b in brokers { leaderAndIsr[b, default: []].insert(tp) }
@@ -377,5 +380,26 @@ public struct Controller: Sendable {
                                                               partitions: batch.stopReplicas[b] ?? [])))
         }
         return out + batch.extra
+    }
+}
+
+extension Controller {
+    /// The runtime's rule for failed writes: a partition whose state write failed must not be
+    /// announced to brokers (the state was never stored, and the controller will re-read and
+    /// decide again with a fresh epoch). Strips those partitions from the batch's requests.
+    public static func removingPartitions(_ failed: Set<TopicPartition>, from effects: [ControllerEffect]) -> [ControllerEffect] {
+        guard !failed.isEmpty else { return effects }
+        return effects.compactMap { e in
+            switch e {
+            case .leaderAndIsr(let to, var r):
+                r.partitions.removeAll { failed.contains($0.topicPartition) }
+                return r.partitions.isEmpty ? nil : .leaderAndIsr(to: to, r)
+            case .updateMetadata(let to, var r):
+                r.partitions.removeAll { failed.contains($0.topicPartition) }
+                return .updateMetadata(to: to, r)
+            default:
+                return e
+            }
+        }
     }
 }

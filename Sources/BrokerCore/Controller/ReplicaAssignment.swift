@@ -18,9 +18,12 @@ public enum ReplicaAssignment {
     ///     at random, as Kafka does; tests fix it).
     ///   - replicaShift: initial follower offset (random in Kafka too).
     ///   - firstPartition: id of the first partition to create (non-zero when adding partitions).
+    /// Upper bound on partitions created by one request, so a hostile count cannot exhaust memory.
+    public static let maxPartitionsPerRequest: Int32 = 100_000
+
     public static func assign(brokers: [BrokerPlacement], partitions: Int32, replicationFactor: Int32,
                               startIndex: Int, replicaShift: Int, firstPartition: Int32 = 0) throws(KafkaError) -> [Int32: [BrokerID]] {
-        guard partitions > 0 else { throw .invalidPartitions }
+        guard partitions > 0, partitions <= maxPartitionsPerRequest, firstPartition <= Int32.max - partitions else { throw .invalidPartitions }
         guard replicationFactor > 0 else { throw .invalidReplicationFactor }
         guard Int(replicationFactor) <= brokers.count else { throw .invalidReplicationFactor }
         let rackAware = brokers.allSatisfy { $0.rack != nil } && Set(brokers.map { $0.rack }).count > 1

@@ -41,7 +41,11 @@ public struct GroupCoordinator: Sendable {
         guard var g = groups[req.groupId] else { return fail(.unknownServerError) }
         if g.state == .dead { return fail(.coordinatorNotAvailable) }
         if isNewMember && g.members.count + g.pendingMembers.count >= config.maxGroupSize { return fail(.groupMaxSizeReached) }
-        guard g.supports(protocolType: req.protocolType, protocols: req.protocols) else { return fail(.inconsistentGroupProtocol) }
+        guard g.supports(protocolType: req.protocolType, protocols: req.protocols) else {
+            // Do not leave behind a group that a rejected join just created.
+            if g.members.isEmpty && g.pendingMembers.isEmpty && g.generationId == 0 && offsets[g.groupId] == nil { groups[g.groupId] = nil }
+            return fail(.inconsistentGroupProtocol)
+        }
 
         var effects: [GroupEffect] = []
         if isNewMember {
@@ -366,7 +370,7 @@ public struct GroupCoordinator: Sendable {
                 continue
             }
             results[tp] = .noError
-            let expire = req.retentionTimeMs > 0 ? nowMs + req.retentionTimeMs : nil
+            let expire = req.retentionTimeMs > 0 ? saturatingAdd(nowMs, req.retentionTimeMs) : nil
             records.append(.offsetCommit(OffsetCommitKey(groupId: req.groupId, topicPartition: tp),
                                          OffsetCommitValue(offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: metadata,
                                                            commitTimestampMs: nowMs, expireTimestampMs: expire)))
@@ -417,6 +421,56 @@ public struct GroupCoordinator: Sendable {
         guard !records.isEmpty else { return [.respond(reply(.noError, per))] }
         for r in records { replay(r, nowMs: nowMs) }
         return [.append([RecordAppend(partition: partitionFor(groupId), records: records)], then: [reply(.noError, per)])]
+    }
+
+    /// The periodic offsets cleanup (offsets.retention.minutes, KIP-211 rules): offsets of an
+    /// Empty group expire counted from when it became empty; a standalone consumer's from each
+    /// commit; a Stable consumer group's only for topics it no longer subscribes to. A group left
+    /// Empty with no offsets is deleted.
+    public mutating func expireOffsets(nowMs: Int64, retentionMs: Int64) -> [GroupEffect] {
+        var byPartition: [Int32: [GroupRecord]] = [:]
+        for id in offsets.keys.sorted() {
+            let g = groups[id]
+            let committed = offsets[id] ?? [:]
+            // Unknown when any subscription does not parse: then nothing expires, as in Kafka.
+            var subscribed: Set<String>?
+            if let g, g.state == .stable, g.protocolType == "consumer" {
+                var topics: Set<String>? = []
+                for m in g.orderedMembers {
+                    guard let t = ConsumerProtocolSubscription.topics(m.metadata(for: g.protocolName)) else { topics = nil; break }
+                    topics?.formUnion(t)
+                }
+                subscribed = topics
+            }
+            var expired: [TopicPartition] = []
+            for (tp, v) in committed {
+                if let at = v.expireTimestampMs {
+                    if nowMs >= at { expired.append(tp) }
+                    continue
+                }
+                let base: Int64?
+                if g == nil || g?.protocolType == nil {
+                    base = v.commitTimestampMs
+                } else if g?.state == .empty {
+                    base = g?.stateTimestampMs ?? v.commitTimestampMs
+                } else if let subscribed {
+                    base = subscribed.contains(tp.topic) ? nil : v.commitTimestampMs
+                } else {
+                    base = nil
+                }
+                if let base, saturatingAdd(base, retentionMs) <= nowMs { expired.append(tp) }
+            }
+            guard !expired.isEmpty else { continue }
+            var records: [GroupRecord] = expired.sorted().map { .offsetCommit(OffsetCommitKey(groupId: id, topicPartition: $0), nil) }
+            for r in records { replay(r, nowMs: nowMs) }
+            if let g, g.state == .empty, offsets[id] == nil {
+                records.append(.groupMetadata(groupId: id, nil))
+                replay(.groupMetadata(groupId: id, nil), nowMs: nowMs)
+            }
+            byPartition[partitionFor(id), default: []] += records
+        }
+        guard !byPartition.isEmpty else { return [] }
+        return [.append(byPartition.keys.sorted().map { RecordAppend(partition: $0, records: byPartition[$0] ?? []) }, then: [])]
     }
 
     // MARK: - Admin

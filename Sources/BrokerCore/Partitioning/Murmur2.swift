@@ -43,9 +43,10 @@ public enum KafkaPartitioner {
     /// Kafka's `Utils.toPositive`: clears the sign bit (so Int32.min maps to 0, not a trap).
     public static func toPositive(_ x: Int32) -> Int32 { x & 0x7fff_ffff }
 
-    /// The partition the Java client's default partitioner picks for a non-null key.
+    /// The partition the Java client's default partitioner picks for a non-null key
+    /// (0 for a nonsensical partition count rather than a trap).
     public static func partition(forKey key: [UInt8], numPartitions: Int32) -> Int32 {
-        precondition(numPartitions > 0, "a topic has at least one partition")
+        guard numPartitions > 0 else { return 0 }
         return toPositive(murmur2(key)) % numPartitions
     }
 }

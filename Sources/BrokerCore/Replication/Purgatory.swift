@@ -25,7 +25,7 @@ public struct ProducePurgatory: Sendable {
     /// decided at append time (errors, or acks satisfied).
     public mutating func add(id: UInt64, requiredOffsets: [TopicPartition: Int64], ready: [TopicPartition: KafkaError] = [:],
                              timeoutMs: Int64, nowMs: Int64) -> CompletedProduce? {
-        let op = DelayedProduce(id: id, deadlineMs: nowMs + max(0, timeoutMs), waiting: requiredOffsets, results: ready)
+        let op = DelayedProduce(id: id, deadlineMs: saturatingAdd(nowMs, max(0, timeoutMs)), waiting: requiredOffsets, results: ready)
         if op.waiting.isEmpty { return CompletedProduce(id: id, results: ready) }
         operations[id] = op
         for tp in requiredOffsets.keys { byPartition[tp, default: []].insert(id) }
@@ -96,7 +96,7 @@ public struct FetchPurgatory: Sendable {
     public mutating func add(id: UInt64, partitions: [TopicPartition], minBytes: Int, availableBytes: Int,
                              maxWaitMs: Int64, nowMs: Int64) -> Bool {
         if availableBytes >= minBytes || maxWaitMs <= 0 || partitions.isEmpty { return true }
-        operations[id] = DelayedFetch(id: id, deadlineMs: nowMs + maxWaitMs, minBytes: minBytes,
+        operations[id] = DelayedFetch(id: id, deadlineMs: saturatingAdd(nowMs, maxWaitMs), minBytes: minBytes,
                                       accumulatedBytes: availableBytes, partitions: partitions)
         for tp in partitions { byPartition[tp, default: []].insert(id) }
         return false

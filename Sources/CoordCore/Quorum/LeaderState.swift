@@ -75,7 +75,7 @@ extension QuorumPeer {
 
     mutating func maybeDecideEpoch() {
         guard var st = leader, st.phase == .discovery, st.infos.count >= quorum else { return }
-        let highest = st.infos.values.max() ?? 0
+        let highest = max(st.infos.values.max() ?? 0, promisedEpochSeen)
         guard highest < UInt32.max else {
             startElection("epochs exhausted")
             return
@@ -176,6 +176,7 @@ extension QuorumPeer {
     mutating func leaderReceive(from peer: UInt64, session: UInt64, seq: UInt64, _ body: SessionMessage) {
         guard let st = leader else { return }
         if case .followerInfo(let accepted, let acceptedLeader, _) = body, seq == 0 {
+            promisedEpochSeen = max(promisedEpochSeen, accepted)
             if st.phase != .discovery && (accepted > st.epoch || (accepted == st.epoch && acceptedLeader != id)) {
                 // It promised this epoch (or a later one) to someone else and can never join it;
                 // a fresh election picks an epoch above its promise.

@@ -54,16 +54,22 @@ public struct QuorumEpochs: Hashable, Sendable {
     }
 }
 
-/// What a restarting server hands the quorum: its saved epochs, the zxid its application state was
-/// restored to (its snapshot), and the durable log entries after that.
+/// What a restarting server hands the quorum: its saved epochs, its snapshot's zxid, the durable
+/// log entries after that, and how far it replayed that log into the application state.
 public struct QuorumRestore: Sendable, Equatable {
     public var epochs: QuorumEpochs
     public var snapshotZxid: Zxid
     public var log: [QuorumTxn]
+    /// The application state was rebuilt up to here (snapshot plus replayed log entries). Only
+    /// entries known to be committed may be replayed, e.g. up to a saved "last applied" mark;
+    /// nil means the state is exactly the snapshot.
+    public var appliedZxid: Zxid?
 
-    public init(epochs: QuorumEpochs = QuorumEpochs(), snapshotZxid: Zxid = .zero, log: [QuorumTxn] = []) {
+    public init(epochs: QuorumEpochs = QuorumEpochs(), snapshotZxid: Zxid = .zero, log: [QuorumTxn] = [],
+                appliedZxid: Zxid? = nil) {
         self.epochs = epochs
         self.snapshotZxid = snapshotZxid
         self.log = log
+        self.appliedZxid = appliedZxid
     }
 }

@@ -3,6 +3,19 @@ import Protocol
 /// One ensemble member as a pure state machine: inputs are ticks, peer messages and client calls;
 /// every call returns the `QuorumEffects` the runtime must carry out (persist, then send, then
 /// apply). It never reads a clock or touches I/O.
+///
+/// Runtime contract, per returned `QuorumEffects`, before feeding the next input:
+/// 1. `storage` in order, durably (fsync): epochs file, log truncate/append, snapshot install.
+/// 2. `messages`: frame with `QuorumCodec.encodeFrame`; each direction between two servers must
+///    be FIFO (one TCP connection per direction is fine); losses are detected, not assumed away.
+/// 3. `committed`: apply to the application state in order; reply to clients whose
+///    `origin.server` is this server.
+/// 4. `toPrepare` (leader): turn each request into txn bytes, then `propose`; `snapshotWanted`
+///    (leader): serialize the state at `commitZxid` and call `snapshotTaken`; answer `refused`,
+///    `syncsDone`, `syncsRefused`; when `statusChanged` says not serving, fail outstanding requests.
+/// Call `tick()` every tick, `receive` per decoded frame, `connectionLost` when a peer
+/// connection drops. On restart pass `QuorumRestore`; the app state must equal the snapshot
+/// (plus any log replayed up to `appliedZxid`).
 public struct QuorumPeer: Sendable {
     public let config: QuorumConfig
     public internal(set) var epochs: QuorumEpochs
@@ -14,6 +27,9 @@ public struct QuorumPeer: Sendable {
     let sessionSeed: UInt64
     var sessionCounter: UInt64 = 0
     var electionRound: UInt64 = 0
+    /// The highest epoch any follower reported promising; a new epoch must exceed it, or that
+    /// follower could never join.
+    var promisedEpochSeen: UInt32 = 0
     /// The vote this server settled on; reported to servers still looking.
     var decidedVote: Vote?
     var election: ElectionState?
@@ -34,7 +50,14 @@ public struct QuorumPeer: Sendable {
         self.config = config
         self.epochs = restore.epochs
         self.log = try QuorumLog(base: restore.snapshotZxid, entries: restore.log)
-        self.commitZxid = restore.snapshotZxid
+        if let applied = restore.appliedZxid, applied != restore.snapshotZxid {
+            guard applied > restore.snapshotZxid, log.position(of: applied) != nil else {
+                throw QuorumError.invalidRestore("applied zxid \(applied) is not in the log")
+            }
+            self.commitZxid = applied
+        } else {
+            self.commitZxid = restore.snapshotZxid
+        }
         self.sessionSeed = incarnation
         self.status = QuorumStatus(role: .looking, serving: false, epoch: restore.epochs.currentEpoch)
     }

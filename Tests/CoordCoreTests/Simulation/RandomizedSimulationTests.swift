@@ -16,12 +16,12 @@ import Testing
     }
 
     /// `stats` accumulates: history, acked, leader epochs, truncations, snapshots, sim ms, writes.
-    static func runSeed(_ seed: UInt64, steps: Int, stats: inout [Int]) -> String? {
+    static func runSeed(_ seed: UInt64, steps: Int, stats: inout [Int], faults k: Double = 1) -> String? {
         var pick = SimRandom(seed: seed ^ 0xA5A5)
         var options = SimOptions()
         options.maxDelayMs = pick.int(2...30)
-        options.dropRate = pick.chance(0.5) ? Double(pick.int(1...20)) / 1000 : 0
-        options.reorderRate = pick.chance(0.3) ? Double(pick.int(1...10)) / 1000 : 0
+        options.dropRate = pick.chance(0.5) ? k * Double(pick.int(1...20)) / 1000 : 0
+        options.reorderRate = pick.chance(0.3) ? k * Double(pick.int(1...10)) / 1000 : 0
         let maxDiff = pick.int(2...40)
         options.configure = { $0.maxDiffEntries = maxDiff }
         let servers = pick.chance(0.3) ? 5 : 3
@@ -39,20 +39,20 @@ import Testing
                 xid += 1
                 sim.sync(via: id, xid: xid)
             }
-            if rng.chance(0.002), let id = live.randomElement(using: &rng) {
+            if rng.chance(0.002 * k), let id = live.randomElement(using: &rng) {
                 sim.crash(id)
                 if rng.chance(0.5) {
                     // A process crash resets its TCP connections; peers notice at once.
                     for other in live where other != id { sim.run(other) { $0.connectionLost(to: id) } }
                 }
             }
-            if rng.chance(0.001), let id = live.randomElement(using: &rng) {
+            if rng.chance(0.001 * k), let id = live.randomElement(using: &rng) {
                 sim.replicas[id]!.crashMidStep = true
             }
             if rng.chance(0.01), let id = down.randomElement(using: &rng) {
                 sim.restart(id)
             }
-            if rng.chance(0.002) {
+            if rng.chance(0.002 * k) {
                 let shuffled = sim.ids.shuffled(using: &rng)
                 let cut = rng.int(1...shuffled.count - 1)
                 sim.partition([Array(shuffled[..<cut]), Array(shuffled[cut...])])

@@ -7,6 +7,8 @@ struct SimDisk {
     var snapshotZxid = Zxid.zero
     var snapshotData: [UInt8] = SimApp.encode([])
     var log: [QuorumTxn] = []
+    /// A "last applied" mark, saved lazily: a lower bound of what was applied (hence committed).
+    var appliedMark = Zxid.zero
 
     var lastZxid: Zxid { log.last?.zxid ?? snapshotZxid }
 }

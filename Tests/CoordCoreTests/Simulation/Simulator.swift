@@ -65,7 +65,14 @@ final class Simulator {
         guard let r = replicas[id] else { return }
         r.incarnation += 1
         r.app.applied = (try? SimApp.decode(r.disk.snapshotData)) ?? []
-        let restore = QuorumRestore(epochs: r.disk.epochs, snapshotZxid: r.disk.snapshotZxid, log: r.disk.log)
+        var restore = QuorumRestore(epochs: r.disk.epochs, snapshotZxid: r.disk.snapshotZxid, log: r.disk.log)
+        if rng.chance(0.5), r.disk.appliedMark > r.disk.snapshotZxid {
+            // Replay the log up to the saved mark, as a runtime may to serve reads sooner.
+            let replay = r.disk.log.filter { $0.zxid <= r.disk.appliedMark }
+            r.app.applied += replay
+            restore.appliedZxid = r.app.lastZxid
+            checker.installed(id, r.app.applied)
+        }
         do {
             r.peer = try QuorumPeer(config: config(for: id), restore: restore, incarnation: rng.next())
         } catch {
@@ -80,6 +87,7 @@ final class Simulator {
     func crash(_ id: UInt64) {
         guard let r = replicas[id], r.isUp else { return }
         note("crash \(id)")
+        if rng.chance(0.7) { r.disk.appliedMark = r.app.lastZxid }
         r.peer = nil
         r.app = SimApp()
         r.crashMidStep = false
@@ -121,6 +129,10 @@ final class Simulator {
             // Only part of this input's writes reach the disk; nothing was sent or acknowledged.
             let keep = rng.int(0...fx.storage.count)
             for op in fx.storage.prefix(keep) { persist(op, on: r) }
+            // The write in progress may be torn: only some of its entries reach the disk.
+            if keep < fx.storage.count, case .appendLog(let txns) = fx.storage[keep] {
+                persist(.appendLog(Array(txns.prefix(rng.int(0...txns.count)))), on: r)
+            }
             crash(r.id)
             return
         }
