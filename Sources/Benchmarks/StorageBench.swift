@@ -125,6 +125,11 @@ enum StorageBench {
             log = l
         }
         guard let log else { return [] }
+        if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
+            var sink: UInt32 = 0
+            let crcOnly = (0..<rounds).map { _ in seconds { for i in 0..<count { sink ^= CRC32C.checksum(batches[i & 31]) } } }.min() ?? 0
+            print("breakdown \(recordSize): raw \(rawWrite)s append \(append)s crc-only \(crcOnly)s (\(sink & 1))")
+        }
 
         // Reads: 1 MiB fetches, each a file region sent with sendfile.
         let segPath = "\(log.dir)/00000000000000000000.log"

@@ -1,7 +1,7 @@
 import Testing
 @testable import Protocol
 
-@Suite struct RecordBatchTests {
+@Suite(.timeLimit(.minutes(1))) struct RecordBatchTests {
     func sampleRecords(base: Int64 = 0) -> [Record] {
         [
             Record(offset: base, timestamp: 1_700_000_000_000, key: Array("k1".utf8), value: Array("v1".utf8),

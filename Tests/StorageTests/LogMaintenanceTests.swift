@@ -3,7 +3,7 @@ import Protocol
 import Testing
 @testable import Storage
 
-@Suite struct LogMaintenanceTests {
+@Suite(.timeLimit(.minutes(1))) struct LogMaintenanceTests {
     let now: Int64 = 1_000_000
 
     func smallSegments(_ bytes: Int = 600) -> LogConfig {
@@ -284,7 +284,7 @@ import Testing
     }
 }
 
-@Suite struct LogEdgeTests {
+@Suite(.timeLimit(.minutes(1))) struct LogEdgeTests {
     let now: Int64 = 1_000_000
 
     @Test func badPartitionDoesNotStopTheDirectory() throws {
