@@ -23,6 +23,30 @@ import Testing
         #expect(whole == split)
     }
 
+    /// Bit-at-a-time reference against the table-driven, two-stream implementation.
+    @Test func crc32cMatchesBitwiseReference() {
+        func reference(_ d: ArraySlice<UInt8>) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for byte in d {
+                c ^= UInt32(byte)
+                for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
+            }
+            return ~c
+        }
+        var seed: UInt64 = 7
+        let data: [UInt8] = (0..<40_000).map { _ in
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1
+            return UInt8(truncatingIfNeeded: seed >> 56)
+        }
+        for n in [0, 1, 15, 16, 17, 31, 32, 511, 512, 513, 527, 528, 1000, 4096, 16_411, 40_000] {
+            #expect(CRC32C.checksum(data[0..<n]) == reference(data[0..<n]), "length \(n)")
+            #expect(CRC32C.checksum(data[3..<max(3, n)]) == reference(data[3..<max(3, n)]), "offset 3, length \(n)")
+        }
+        for n in stride(from: 480, to: 700, by: 7) {
+            #expect(CRC32C.checksum(data[0..<n]) == reference(data[0..<n]), "length \(n)")
+        }
+    }
+
     @Test func headerLayoutAndRoundTrip() throws {
         var opts = RecordBatchOptions(baseOffset: 100)
         opts.partitionLeaderEpoch = 7
