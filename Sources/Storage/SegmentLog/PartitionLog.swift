@@ -180,7 +180,8 @@ public final class PartitionLog {
                 } catch let e as RecordBatchError {
                     throw LogError.corruptRecord(e)
                 }
-                if h.totalSize > config.maxMessageBytes { throw LogError.recordTooLarge(h.totalSize) }
+                // Followers take what their leader accepted.
+                if assignOffsets && h.totalSize > config.maxMessageBytes { throw LogError.recordTooLarge(h.totalSize) }
                 headers.append(h)
                 pos += h.totalSize
             }
