@@ -375,4 +375,34 @@ import Testing
             }
         }
     }
+
+    @Test func configFromKafkaProperties() throws {
+        let c = try LogConfig(properties: [
+            "segment.bytes": "1048576", "segment.ms": "60000", "retention.ms": "-1", "retention.bytes": "5000",
+            "cleanup.policy": "compact,delete", "max.message.bytes": "2000000", "index.interval.bytes": "8192",
+            "message.timestamp.type": "LogAppendTime", "flush.messages": "10", "unknown.key": "x",
+        ])
+        #expect(c.segmentBytes == 1 << 20 && c.segmentMs == 60000 && c.retentionMs == -1 && c.retentionBytes == 5000)
+        #expect(c.cleanupCompact && c.cleanupDelete && c.maxMessageBytes == 2_000_000 && c.indexIntervalBytes == 8192)
+        #expect(c.messageTimestampType == .logAppendTime && c.flushMessages == 10)
+        #expect(try LogConfig(properties: ["cleanup.policy": "compact"]).cleanupDelete == false)
+        for bad in [["segment.bytes": "0"], ["segment.bytes": "abc"], ["cleanup.policy": "shred"],
+                    ["message.timestamp.type": "Now"], ["segment.bytes": "99999999999"]] {
+            #expect(throws: LogError.self) { _ = try LogConfig(properties: bad) }
+        }
+    }
+
+    @Test func maxTimestampAcrossSegments() throws {
+        try withTempDir { dir in
+            var cfg = LogConfig()
+            cfg.segmentBytes = 300
+            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            #expect(log.maxTimestampAndOffset == (-1, -1))
+            for ts: Int64 in [100, 900, 300, 200, 50] {
+                _ = try log.append(try makeBatch(count: 2, timestamp: ts), leaderEpoch: 0, now: now)
+            }
+            #expect(log.segmentBaseOffsets.count > 1)
+            #expect(log.maxTimestampAndOffset == (901, 3))
+        }
+    }
 }

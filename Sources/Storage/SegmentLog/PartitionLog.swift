@@ -382,6 +382,16 @@ public final class PartitionLog {
         }
     }
 
+    /// ListOffsets with timestamp -3 (MAX_TIMESTAMP): the largest batch max timestamp and the last
+    /// offset of that batch; (-1, -1) for an empty log.
+    public var maxTimestampAndOffset: (timestamp: Int64, offset: Int64) {
+        var best: (timestamp: Int64, offset: Int64) = (-1, -1)
+        for seg in segments where seg.size > 0 && seg.maxTimestamp > best.timestamp {
+            best = (seg.maxTimestamp, seg.offsetOfMaxTimestamp)
+        }
+        return best
+    }
+
     // MARK: leader epochs
 
     /// Records a new leader epoch starting at the current log end (on becoming leader).
