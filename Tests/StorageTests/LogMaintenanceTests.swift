@@ -303,6 +303,8 @@ import Testing
             #expect(d2.failed[bad] != nil)
             try d2.checkpoint()
             #expect(try OffsetCheckpoint.read("\(root)/log-start-offset-checkpoint")[bad] == 2)
+            #expect(throws: LogError.self) { _ = try d2.getOrCreate(bad, config: LogConfig(), now: now) }
+            #expect(d2.runMaintenance(now: now).isEmpty)
             try d2.delete(bad)
             #expect(!LogIO.exists("\(root)/bad-1") && d2.failed.isEmpty)
         }
