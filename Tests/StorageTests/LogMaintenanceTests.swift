@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func leaderEpochCacheLookupsAndCheckpoint() throws {
-        var c = LeaderEpochCache()
+        var c = LogEpochCache()
         #expect(c.endOffset(for: 0, logEndOffset: 10) == (-1, -1))
         c.assign(epoch: 1, startOffset: 0)
         c.assign(epoch: 1, startOffset: 5)  // same epoch: ignored
@@ -72,10 +72,10 @@ import Testing
         #expect(c.endOffset(for: 6, logEndOffset: 30) == (-1, -1))
         #expect(c.endOffset(for: -1, logEndOffset: 30) == (-1, -1))
         #expect(String(decoding: c.encode(), as: UTF8.self) == "0\n3\n1 0\n3 10\n5 20\n")
-        #expect(try LeaderEpochCache.decode(c.encode()) == c)
-        #expect(throws: LogError.self) { _ = try LeaderEpochCache.decode(Array("1\n0\n".utf8)) }
-        #expect(throws: LogError.self) { _ = try LeaderEpochCache.decode(Array("0\n2\n1 0\n".utf8)) }
-        #expect(throws: LogError.self) { _ = try LeaderEpochCache.decode(Array("0\n2\n3 0\n1 5\n".utf8)) }
+        #expect(try LogEpochCache.decode(c.encode()) == c)
+        #expect(throws: LogError.self) { _ = try LogEpochCache.decode(Array("1\n0\n".utf8)) }
+        #expect(throws: LogError.self) { _ = try LogEpochCache.decode(Array("0\n2\n1 0\n".utf8)) }
+        #expect(throws: LogError.self) { _ = try LogEpochCache.decode(Array("0\n2\n3 0\n1 5\n".utf8)) }
         // A new epoch starting earlier replaces entries it overlaps (an unclean election).
         var d = c
         d.assign(epoch: 6, startOffset: 15)

@@ -38,7 +38,7 @@ public final class PartitionLog {
     public private(set) var logStartOffset: Int64
     /// Everything below this offset is fsynced.
     public private(set) var recoveryPoint: Int64
-    public private(set) var leaderEpochCache: LeaderEpochCache
+    public private(set) var leaderEpochCache: LogEpochCache
     /// Set after an I/O failure or corruption; every later call throws `LogError.offline`.
     public private(set) var offlineReason: String?
     private var unflushedRecords: Int64 = 0
@@ -49,7 +49,7 @@ public final class PartitionLog {
     public static let epochCheckpointName = "leader-epoch-checkpoint"
 
     private init(dir: String, config: LogConfig, segments: [LogSegment], logStartOffset: Int64, recoveryPoint: Int64,
-                 epochs: LeaderEpochCache, now: Int64) {
+                 epochs: LogEpochCache, now: Int64) {
         self.dir = dir
         self.config = config
         self.segments = segments
@@ -126,10 +126,10 @@ public final class PartitionLog {
         }
         let leo = segments[segments.count - 1].nextOffset
         let start = min(max(logStartOffset, segments[0].baseOffset), leo)
-        var epochs = LeaderEpochCache()
+        var epochs = LogEpochCache()
         let epochPath = "\(dir)/\(epochCheckpointName)"
         if LogIO.exists(epochPath) {
-            epochs = try LeaderEpochCache.decode(try LogIO.readWhole(epochPath), path: epochPath)
+            epochs = try LogEpochCache.decode(try LogIO.readWhole(epochPath), path: epochPath)
         }
         let log = PartitionLog(dir: dir, config: config, segments: segments, logStartOffset: start,
                                recoveryPoint: min(recoveryPoint, leo), epochs: epochs, now: now)
