@@ -20,13 +20,16 @@ enum BrokerBench {
         var p99: Double
         var consumeRps: Double
         var consumeMBps: Double
+        /// Share of the produce time the Python loop spent handing records to librdkafka: near 100 %
+        /// means the client, not the broker, set the pace.
+        var enqueueShare: Double
     }
 
     static let recordSize = 100
 
     static func run(_ args: [String]) {
         let records = args.first.flatMap { Int($0) } ?? 200_000
-        let rounds = max(1, args.dropFirst().first.flatMap { Int($0) } ?? 2)
+        let rounds = max(1, args.dropFirst().first.flatMap { Int($0) } ?? 3)
         let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let coordd = binDir.appendingPathComponent("coordd").path
         let brokerd = binDir.appendingPathComponent("brokerd").path
@@ -117,8 +120,8 @@ enum BrokerBench {
                     let topic = "bench-p\(c.partitions)-rf\(c.rf)-acks\(c.acks)-r\(round)"
                     switch runDriver(script: script, bootstrap: bootstrap, topic: topic, c: c, records: records, dir: root) {
                     case .success(let m):
-                        print(String(format: "  round %d %@ p=%d rf=%d acks=%@: produce %.0f rec/s (p50 %.2f ms, p99 %.2f ms), consume %.0f rec/s",
-                                     round, name, c.partitions, c.rf, c.acks, m.produceRps, m.p50, m.p99, m.consumeRps))
+                        print(String(format: "  round %d %@ p=%d rf=%d acks=%@: produce %.0f rec/s (p50 %.2f ms, p99 %.2f ms, loop %.0f %%), consume %.0f rec/s",
+                                     round, name, c.partitions, c.rf, c.acks, m.produceRps, m.p50, m.p99, 100 * m.enqueueShare, m.consumeRps))
                         best[key] = merge(best[key], m)
                     case .failure(let e):
                         print("  round \(round) \(name) p=\(c.partitions) rf=\(c.rf) acks=\(c.acks): FAILED \(e)")
@@ -130,8 +133,8 @@ enum BrokerBench {
         let rss = brokerPids.mapValues { $0.map(rssMiB) }
 
         print("\n### Brokers: brokerd vs Tansu (\(records) records of \(recordSize) B per case, best of \(rounds), librdkafka \(librdkafkaVersion()))\n")
-        print("| broker | partitions | RF | acks | produce rec/s | produce MB/s | produce p50 / p99 ms | consume rec/s | consume MB/s |")
-        print("|---|---:|---:|---|---:|---:|---:|---:|---:|")
+        print("| broker | partitions | RF | acks | produce rec/s | produce MB/s | produce p50 / p99 ms | client loop busy | consume rec/s | consume MB/s |")
+        print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
         for c in cases {
             let names = c.rf == 1 ? ["brokerd-rf1", "tansu"] : ["brokerd-rf3"]
             for name in names where bootstraps[name] != nil {
@@ -139,20 +142,20 @@ enum BrokerBench {
                 let key = "\(name)|\(c.partitions)|\(c.rf)|\(c.acks)"
                 let prefix = "| \(label) | \(c.partitions) | \(c.rf) | \(c.acks) |"
                 if let m = best[key] {
-                    print(prefix + String(format: " %.0f | %.1f | %.2f / %.2f | %.0f | %.1f |",
-                                          m.produceRps, m.produceMBps, m.p50, m.p99, m.consumeRps, m.consumeMBps))
+                    print(prefix + String(format: " %.0f | %.1f | %.2f / %.2f | %.0f %% | %.0f | %.1f |",
+                                          m.produceRps, m.produceMBps, m.p50, m.p99, 100 * m.enqueueShare, m.consumeRps, m.consumeMBps))
                 } else {
-                    print("\(prefix) failed: \(failures[key] ?? "not run") | | | | |")
+                    print("\(prefix) failed: \(failures[key] ?? "not run") | | | | | |")
                 }
             }
         }
         let mb = Double(bytes) / 1e6
         if let loopback {
-            print(String(format: "| loopback TCP limit, 1 MiB writes | | | | %.0f | %.1f | | %.0f | %.1f |",
+            print(String(format: "| loopback TCP limit, 1 MiB writes | | | | %.0f | %.1f | | | %.0f | %.1f |",
                          mb * 1e6 / Double(recordSize) / loopback, mb / loopback, mb * 1e6 / Double(recordSize) / loopback, mb / loopback))
         }
         if let disk {
-            print(String(format: "| disk limit, write(1 MiB)+fsync loop | | | | %.0f | %.1f | | | |",
+            print(String(format: "| disk limit, write(1 MiB)+fsync loop | | | | %.0f | %.1f | | | | |",
                          mb * 1e6 / Double(recordSize) / disk, mb / disk))
         }
         print("\nTansu runs RF 1 only: one broker with memory storage, no replication between brokers.")
@@ -187,7 +190,8 @@ enum BrokerBench {
         }
         func d(_ o: [String: Any], _ k: String) -> Double { (o[k] as? NSNumber)?.doubleValue ?? 0 }
         return .success(Measured(produceRps: d(p, "rps"), produceMBps: d(p, "mbps"), p50: d(p, "p50_ms"), p99: d(p, "p99_ms"),
-                                 consumeRps: d(q, "rps"), consumeMBps: d(q, "mbps")))
+                                 consumeRps: d(q, "rps"), consumeMBps: d(q, "mbps"),
+                                 enqueueShare: d(p, "seconds") > 0 ? d(p, "enqueue_seconds") / d(p, "seconds") : 0))
     }
 
     /// Runs a program to completion with output to files; kills it at the deadline. Returns its status.
