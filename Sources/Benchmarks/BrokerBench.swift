@@ -28,7 +28,7 @@ enum BrokerBench {
     static let recordSize = 100
 
     static func run(_ args: [String]) {
-        let records = args.first.flatMap { Int($0) } ?? 200_000
+        let records = args.first.flatMap { Int($0) } ?? 500_000
         let rounds = max(1, args.dropFirst().first.flatMap { Int($0) } ?? 3)
         let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let coordd = binDir.appendingPathComponent("coordd").path
@@ -120,11 +120,11 @@ enum BrokerBench {
                     let topic = "bench-p\(c.partitions)-rf\(c.rf)-acks\(c.acks)-r\(round)"
                     switch runDriver(script: script, bootstrap: bootstrap, topic: topic, c: c, records: records, dir: root) {
                     case .success(let m):
-                        print(String(format: "  round %d %@ p=%d rf=%d acks=%@: produce %.0f rec/s (p50 %.2f ms, p99 %.2f ms, loop %.0f %%), consume %.0f rec/s",
+                        progress(String(format: "  round %d %@ p=%d rf=%d acks=%@: produce %.0f rec/s (p50 %.2f ms, p99 %.2f ms, loop %.0f %%), consume %.0f rec/s",
                                      round, name, c.partitions, c.rf, c.acks, m.produceRps, m.p50, m.p99, 100 * m.enqueueShare, m.consumeRps))
                         best[key] = merge(best[key], m)
                     case .failure(let e):
-                        print("  round \(round) \(name) p=\(c.partitions) rf=\(c.rf) acks=\(c.acks): FAILED \(e)")
+                        progress("  round \(round) \(name) p=\(c.partitions) rf=\(c.rf) acks=\(c.acks): FAILED \(e)")
                         failures[key] = "\(e)"
                     }
                 }
@@ -160,6 +160,11 @@ enum BrokerBench {
         }
         print("\nTansu runs RF 1 only: one broker with memory storage, no replication between brokers.")
         print("RSS after the run (MiB): " + rss.keys.sorted().map { "\($0) \(rss[$0]!.map(String.init).joined(separator: ", "))" }.joined(separator: "; "))
+    }
+
+    /// Progress goes to stderr, unbuffered, so a long run shows signs of life; the table to stdout.
+    static func progress(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// Keeps the better produce run and the better consume run.
@@ -261,26 +266,35 @@ enum BrokerBench {
     static func loopbackSeconds(bytes: Int) throws -> Double {
         let lfd = try Socket.listen(host: "127.0.0.1", port: 0)
         defer { close(lfd) }
-        let port = Socket.localPort(lfd)
+        let fd = try Socket.connectBlocking(host: "127.0.0.1", port: Socket.localPort(lfd), timeoutMillis: 2000)
+        defer { close(fd) }
+        setTimeout(fd, SO_SNDTIMEO, seconds: 10)
+        // Other processes on this machine probe ports too: accept only our own sender.
+        let sender = "127.0.0.1:\(Socket.localPort(fd))"
         let received = ReceiveCount()
         let reader = Thread {
-            let fd = accept(lfd, nil, nil)
-            guard fd >= 0 else { return }
-            var buf = [UInt8](repeating: 0, count: 1 << 20)
             var total = 0
+            defer { received.finish(total) }
+            var conn: Int32 = -1
+            while conn < 0 {
+                var pfd = pollfd(fd: lfd, events: Int16(POLLIN), revents: 0)
+                guard poll(&pfd, 1, 10_000) == 1 else { return }
+                let c = accept(lfd, nil, nil)
+                if c >= 0 && Socket.peerName(c) == sender { conn = c } else if c >= 0 { close(c) }
+            }
+            defer { close(conn) }
+            setTimeout(conn, SO_RCVTIMEO, seconds: 10)
+            var buf = [UInt8](repeating: 0, count: 1 << 20)
             while true {
-                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                let n = buf.withUnsafeMutableBytes { read(conn, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
                 total += n
             }
-            close(fd)
-            received.finish(total)
         }
+        reader.start()
         let chunk = [UInt8](repeating: 0x78, count: 1 << 20)
         let t0 = MonotonicClock.nanos()
-        reader.start()
-        let fd = try Socket.connectBlocking(host: "127.0.0.1", port: port, timeoutMillis: 2000)
         var left = bytes
         while left > 0 {
             let n = min(left, chunk.count)
@@ -288,15 +302,19 @@ enum BrokerBench {
             while off < n {
                 let w = chunk.withUnsafeBytes { write(fd, $0.baseAddress! + off, n - off) }
                 if w < 0 && errno == EINTR { continue }
-                guard w > 0 else { close(fd); throw BenchError("loopback write failed: errno \(errno)") }
+                guard w > 0 else { throw BenchError("loopback write failed: errno \(errno)") }
                 off += w
             }
             left -= n
         }
         shutdown(fd, Int32(SHUT_WR))
-        guard received.wait(timeoutSeconds: 60) == bytes else { close(fd); throw BenchError("loopback receiver short") }
-        close(fd)
+        guard received.wait(timeoutSeconds: 60) == bytes else { throw BenchError("loopback receiver short") }
         return Double(MonotonicClock.nanos() - t0) / 1e9
+    }
+
+    static func setTimeout(_ fd: Int32, _ option: Int32, seconds: Int) {
+        var tv = timeval(tv_sec: seconds, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, option, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// Seconds to write `bytes` to a new file in `dir` in 1 MiB write() calls, each followed by fsync.
