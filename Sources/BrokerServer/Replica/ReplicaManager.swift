@@ -378,6 +378,10 @@ public final class ReplicaManager: @unchecked Sendable {
             switch timestamp {
             case -2: return .offset(log.logStartOffset, -1, l.leaderEpoch)
             case -1: return .offset(limit, -1, l.leaderEpoch)
+            case -3:
+                // MAX_TIMESTAMP: the batch with the largest timestamp, if it is visible.
+                let (ts, o) = log.maxTimestampAndOffset
+                return o >= 0 && o < limit ? .offset(o, ts, l.leaderEpoch) : .offset(-1, -1, l.leaderEpoch)
             default:
                 do {
                     if let o = try log.offset(forTimestamp: timestamp), o < limit { return .offset(o, timestamp, l.leaderEpoch) }
