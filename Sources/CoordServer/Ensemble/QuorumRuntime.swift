@@ -131,7 +131,7 @@ final class QuorumRuntime {
 
     private func handle(_ input: QuorumEffects) {
         var fx = input
-        if let s = fx.statusChanged, s != lastStatus { noteStatus(s) }
+        if let s = fx.statusChanged, s.role != lastStatus.role || s.serving != lastStatus.serving { noteStatus(s) }
         if fx.isEmpty { return }
         var needs = submittedJobs
         if !fx.storage.isEmpty {
