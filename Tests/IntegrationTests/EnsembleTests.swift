@@ -211,6 +211,34 @@ import Glibc
         #expect(try c.exists("/s/after") != nil)
     }
 
+    /// The leader alone expires sessions; a follower's clients stay alive through its touch
+    /// reports, and a silent client's ephemerals vanish on every server.
+    @Test(.timeLimit(.minutes(2))) func leaderExpiresSessionsOfFollowersClients() throws {
+        let e = try EnsembleProcesses()
+        defer { e.cleanup() }
+        let leader = try #require(e.waitForLeader(), "no leader:\n\(e.logs)")
+        let f = (leader + 1) % 3
+        let alive = try RawZK(port: e.clientPorts[f], timeout: 1000)
+        let silent = try RawZK(port: e.clientPorts[f], timeout: 1000)
+        #expect(alive.connect.timeout == 1000)
+        #expect(try alive.create("/alive", flags: ZKCreateFlags.ephemeral) == 0)
+        #expect(try silent.create("/silent", flags: ZKCreateFlags.ephemeral) == 0)
+        let watcher = try e.client([leader])
+        defer { watcher.close() }
+        #expect(try watcher.exists("/silent") != nil)
+        // Three timeouts pass: the pinging session lives, the silent one is expired by the leader.
+        let start = Date()
+        while Date().timeIntervalSince(start) < 3 {
+            #expect(try alive.call(.ping).header.err == 0)
+            usleep(250_000)
+        }
+        try watcher.sync("/")
+        #expect(try watcher.exists("/silent") == nil)
+        #expect(try watcher.exists("/alive") != nil)
+        #expect(e.log(leader).contains("expiring session \(CoordServerHex.hex(silent.connect.sessionId))"))
+        #expect(!e.log(leader).contains("expiring session \(CoordServerHex.hex(alive.connect.sessionId))"))
+    }
+
     /// kazoo with a multi-host connect string: the server it uses dies, it reconnects elsewhere
     /// with the same session, and its ephemeral node is still there.
     @Test(.timeLimit(.minutes(2))) func kazooSessionSurvivesLossOfItsServer() throws {
@@ -262,4 +290,8 @@ import Glibc
     other.stop()
     print("OK")
     """
+}
+
+enum CoordServerHex {
+    static func hex(_ v: Int64) -> String { "0x" + String(UInt64(bitPattern: v), radix: 16) }
 }
