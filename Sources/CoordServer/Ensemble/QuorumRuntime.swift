@@ -20,15 +20,11 @@ protocol QuorumApp: AnyObject {
 
 /// Drives the I/O-free `QuorumPeer` on coordd's event loop: ticks, peer links, durable storage.
 ///
-/// Effects are carried out in the peer's order with group commit: storage ops go to the storage
-/// thread as numbered jobs; everything visible (messages, applies, replies) waits in a FIFO until
-/// every job submitted before it is durable. So nothing leaves this server before what it depends
+/// Effects are carried out with group commit: storage ops go to the storage thread as numbered
+/// jobs; the messages of each effect (per peer, FIFO) and its local part (applies, replies; FIFO)
+/// wait until that effect's job, and whatever is queued before them, is durable. So nothing leaves this server before what it depends
 /// on is on disk, and the loop never blocks on fsync. Loop thread only.
 final class QuorumRuntime {
-    private struct Tail {
-        var needs: UInt64
-        var fx: QuorumEffects
-    }
 
     private(set) var peer: QuorumPeer
     let links: PeerLinks
@@ -38,8 +34,8 @@ final class QuorumRuntime {
     private let logger: @Sendable (String) -> Void
     weak var app: QuorumApp?
 
-    private var tails: [Tail] = []
-    private var tailHead = 0
+    private var peerQueues: [UInt64: GatedQueue<[UInt8]>] = [:]
+    private var local = GatedQueue<QuorumEffects>()
     private var submittedJobs: UInt64 = 0
     private var durableJobs: UInt64 = 0
     private var releasing = false
@@ -133,39 +129,45 @@ final class QuorumRuntime {
         var fx = input
         if let s = fx.statusChanged, s.role != lastStatus.role || s.serving != lastStatus.serving { noteStatus(s) }
         if fx.isEmpty { return }
-        var needs = submittedJobs
+        var job: UInt64 = 0
         if !fx.storage.isEmpty {
             submittedJobs += 1
-            needs = submittedJobs
-            storage.submit(job: needs, fx.storage)
+            job = submittedJobs
+            storage.submit(job: job, fx.storage)
         }
+        for m in fx.messages {
+            peerQueues[m.to, default: GatedQueue()].push(job, QuorumCodec.encodeFrame(m.message))
+        }
+        fx.messages = []
         // An established leader preps at once: its prep overlay covers everything it proposed
         // but has not applied, so prepping need not wait for the disk.
         let prepareNow = leaderReady ? fx.toPrepare : []
         if leaderReady { fx.toPrepare = [] }
         // Only a snapshot install matters past the disk (it replaces the application state).
         fx.storage = fx.storage.filter { if case .installSnapshot = $0 { true } else { false } }
-        if !fx.isEmpty { tails.append(Tail(needs: needs, fx: fx)) }
+        if !fx.isEmpty { local.push(job, fx) }
         for r in prepareNow { app?.quorumPrepare(r) }
         release()
     }
 
+    /// Sends and applies whatever has become durable. Each peer link and the local apply order
+    /// is its own FIFO, so a commit need not wait behind an unrelated fsync still under way.
     private func release() {
         guard !releasing else { return }
         releasing = true
         defer { releasing = false }
-        while tailHead < tails.count, tails[tailHead].needs <= durableJobs {
-            let fx = tails[tailHead].fx
-            tails[tailHead].fx = QuorumEffects()
-            tailHead += 1
-            perform(fx)
-        }
-        if tailHead == tails.count {
-            tails.removeAll(keepingCapacity: true)
-            tailHead = 0
-        } else if tailHead > 1024 {
-            tails.removeFirst(tailHead)
-            tailHead = 0
+        var progressed = true
+        while progressed {
+            progressed = false
+            for peer in Array(peerQueues.keys) {
+                while let frame = peerQueues[peer]?.popReady(durable: durableJobs) {
+                    links.send(to: peer, frame)
+                }
+            }
+            while let fx = local.popReady(durable: durableJobs) {
+                perform(fx)
+                progressed = true
+            }
         }
     }
 
@@ -174,7 +176,6 @@ final class QuorumRuntime {
         for op in fx.storage {
             if case .installSnapshot(let z, let data) = op { app?.quorumInstallSnapshot(zxid: z, data: data) }
         }
-        for m in fx.messages { links.send(to: m.to, QuorumCodec.encodeFrame(m.message)) }
         for t in fx.committed { app?.quorumApply(t) }
         if let s = fx.statusChanged, s != appStatus {
             appStatus = s
@@ -209,5 +210,32 @@ final class QuorumRuntime {
             logger("FOLLOWING server \(l) in epoch \(s.epoch), serving \(now - lookingSince) ms after the election started")
         }
         lastStatus = s
+    }
+}
+
+/// A FIFO whose items leave in order once the storage job each one needs (0: none) is durable.
+struct GatedQueue<T> {
+    private var items: [(needs: UInt64, value: T?)] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+
+    mutating func push(_ needs: UInt64, _ value: T) {
+        items.append((needs, value))
+    }
+
+    mutating func popReady(durable: UInt64) -> T? {
+        guard head < items.count, items[head].needs <= durable else { return nil }
+        let v = items[head].value
+        items[head].value = nil
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return v
     }
 }
