@@ -239,6 +239,56 @@ import Glibc
         #expect(!e.log(leader).contains("expiring session \(CoordServerHex.hex(alive.connect.sessionId))"))
     }
 
+    /// Junk on the quorum port (wrong protocol, huge lengths, lies about identity, bad messages)
+    /// closes that connection only; the ensemble keeps its leader and keeps taking writes.
+    @Test(.timeLimit(.minutes(2))) func garbageOnThePeerPortIsRefused() throws {
+        let e = try EnsembleProcesses()
+        defer { e.cleanup() }
+        let leader = try #require(e.waitForLeader(), "no leader:\n\(e.logs)")
+        let port = e.peerPorts[0]
+        func handshake(_ id: UInt64, version: UInt16 = 1) -> [UInt8] {
+            var w = ByteWriter()
+            w.withInt32LengthPrefix { w in
+                w.writeBytes(Array("ZQPR".utf8))
+                w.writeUInt16(version)
+                w.writeUInt64(id)
+            }
+            return w.bytes
+        }
+        var huge = ByteWriter()
+        huge.writeInt32(Int32.max)
+        var negative = ByteWriter()
+        negative.writeInt32(-5)
+        var badTag = ByteWriter()
+        badTag.withInt32LengthPrefix { $0.writeUInt8(0xEE) }
+        var truncated = ByteWriter()
+        truncated.withInt32LengthPrefix { w in
+            w.writeUInt8(1)
+            w.writeUInt32(7)
+        }
+        let attempts: [[UInt8]] = [
+            Array("GET / HTTP/1.1\r\n\r\n".utf8),
+            huge.bytes + [1, 2, 3],
+            negative.bytes,
+            handshake(2, version: 99),
+            handshake(77),
+            handshake(3) + badTag.bytes,
+            handshake(3) + truncated.bytes,
+        ]
+        for bytes in attempts {
+            let s = try BlockingSocket(host: "127.0.0.1", port: port, ioTimeoutMillis: 3000)
+            try? s.sendAll(bytes)
+            // The server answers with its own handshake at most, then closes.
+            _ = try? s.readToEnd(limit: 1 << 16)
+            s.close()
+        }
+        #expect(e.procs.allSatisfy { $0?.isRunning == true })
+        let c = try e.client([leader])
+        defer { c.close() }
+        _ = try c.retrying(timeout: 10) { try $0.create("/still-works") }
+        #expect(e.waitForLeader() != nil)
+    }
+
     /// kazoo with a multi-host connect string: the server it uses dies, it reconnects elsewhere
     /// with the same session, and its ephemeral node is still there.
     @Test(.timeLimit(.minutes(2))) func kazooSessionSurvivesLossOfItsServer() throws {
