@@ -172,6 +172,36 @@ import Transport
         #expect(Self.text("\(cluster.dir)/logs-1/log-start-offset-checkpoint")?.contains("short 0 \(earliest)\n") == true)
     }
 
+    @Test(.timeLimit(.minutes(2))) func compactedTopicKeepsTheLatestValuePerKey() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: "log.cleaner.backoff.ms=300")
+        defer { cluster.cleanup() }
+        let port = cluster.port(1)
+        #expect(try Self.createTopics(port, [
+            .init(name: "latest", numPartitions: 1, replicationFactor: 1,
+                  configs: [.init(name: "cleanup.policy", value: "compact"), .init(name: "segment.bytes", value: "1024")]),
+        ]) == [.none])
+        let lines = (0..<20).flatMap { round in (0..<10).map { "k\($0):v\(round)" } }
+        let p = try kcat(["-b", "127.0.0.1:\(port)", "-P", "-t", "latest", "-K:", "-X", "batch.num.messages=10"],
+                         stdin: lines.joined(separator: "\n") + "\n", timeout: 60)
+        #expect(p.status == 0, "\(p.err)")
+        var got: [(Int64, String, String)] = []
+        let compacted = ProcessHarness.waitUntil(timeout: 20, interval: 0.3) {
+            let c = try? kcat(["-b", "127.0.0.1:\(port)", "-C", "-t", "latest", "-o", "beginning", "-e", "-q", "-f", "%o %k %s\\n"])
+            got = (c?.out ?? "").split(separator: "\n").compactMap { line in
+                let f = line.split(separator: " ").map(String.init)
+                return f.count == 3 ? Int64(f[0]).map { ($0, f[1], f[2]) } : nil
+            }
+            return !got.isEmpty && got.count < 100
+        }
+        #expect(compacted, "\(got.count) records after compaction\n\(cluster.logs)")
+        // Offsets keep their values (gaps where records went) and every key still reads as its newest value.
+        #expect(zip(got, got.dropFirst()).allSatisfy { $0.0 < $1.0 } && got.last?.0 == 199)
+        var latest: [String: String] = [:]
+        for (_, k, v) in got { latest[k] = v }
+        #expect(latest == Dictionary(uniqueKeysWithValues: (0..<10).map { ("k\($0)", "v19") }))
+        #expect(cluster.procs[1]?.stderrText.contains("latest-0: compacted") == true)
+    }
+
     @Test(.timeLimit(.minutes(2))) func aDeletedSegmentTakesOnlyItsPartitionOffline() throws {
         let cluster = try BrokerCluster(brokers: 1)
         defer { cluster.cleanup() }

@@ -164,7 +164,12 @@ public final class ReplicaManager: @unchecked Sendable {
         }
         lock.withLock { for (t, c) in overrides { topicOverrides[t] = c } }
         for t in req.topicStates {
-            let topicCfg = lock.withLock { topicOverrides[t.topicName] ?? [:] }
+            var topicCfg = lock.withLock { topicOverrides[t.topicName] ?? [:] }
+            if t.topicName == "__consumer_offsets" {
+                // Kafka creates it compacted with 100 MiB segments; keep that unless told otherwise.
+                topicCfg["cleanup.policy"] = topicCfg["cleanup.policy"] ?? "compact"
+                topicCfg["segment.bytes"] = topicCfg["segment.bytes"] ?? "104857600"
+            }
             let logCfg = logs.config(overrides: topicCfg)
             let minIsr = Int(topicCfg["min.insync.replicas"]?.trimmed ?? "").flatMap { $0 >= 1 ? $0 : nil } ?? config.minInsyncReplicas
             for s in t.partitionStates {
