@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Protocol
 import Storage
+import Synchronization
 import Transport
 
 /// One partition replica on this broker: its log and its role from the controller's LeaderAndIsr.
@@ -72,6 +73,8 @@ public final class ReplicaManager: @unchecked Sendable {
     private var topicOverrides: [String: [String: String]] = [:]
     private let isrQueue = DispatchQueue(label: "isr-updates")
     private var maintenance: LogMaintenance?
+    /// Set by `shutdown`: logs are closed, so late calls (a fetcher finishing its round) fail quietly.
+    private let closed = Atomic<Bool>(false)
     let logger: Logger
 
     /// Writes a partition state znode conditionally; returns its new version, nil if the write lost.
@@ -141,6 +144,7 @@ public final class ReplicaManager: @unchecked Sendable {
 
     /// Logs a storage failure once the log went offline because of it.
     private func noteFailure(_ p: Partition, _ what: String, _ error: Error) {
+        if closed.load(ordering: .relaxed) { return }
         if ReplicaManager.errorCode(error) == .kafkaStorageError {
             logger.error("\(p.tp) \(what) failed; partition offline until restart: \(error)")
         } else {
@@ -540,6 +544,7 @@ public final class ReplicaManager: @unchecked Sendable {
     /// the next start trusts every segment and recovers nothing.
     func shutdown() {
         maintenance?.stop()
+        closed.store(true, ordering: .relaxed)
         var v = LogManager.CheckpointValues()
         let carried = lock.withLock { checkpointedHW }
         for p in allPartitions {
