@@ -202,6 +202,18 @@ import Transport
         #expect(cluster.procs[1]?.stderrText.contains("latest-0: compacted") == true)
     }
 
+    @Test(.timeLimit(.minutes(1))) func badLogSettingsExitTwo() throws {
+        guard let bin = ProcessHarness.binary("brokerd") else { Issue.record("brokerd not built"); return }
+        let dir = try ProcessHarness.makeTempDir("badlog")
+        defer { ProcessHarness.removeDir(dir) }
+        for bad in ["log.segment.bytes=0", "log.segment.bytes=4294967296", "log.cleanup.policy=shred"] {
+            let cfg = "\(dir)/server.properties"
+            try "broker.id=1\nzookeeper.connect=127.0.0.1:1\nlog.dirs=\(dir)/logs\n\(bad)\n".write(toFile: cfg, atomically: true, encoding: .utf8)
+            let r = try ProcessHarness.run(bin, [cfg], timeout: 20)
+            #expect(r.status == 2 && r.stderr.contains("bad log configuration"), "\(bad): \(r.status) \(r.stderr)")
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func aDeletedSegmentTakesOnlyItsPartitionOffline() throws {
         let cluster = try BrokerCluster(brokers: 1)
         defer { cluster.cleanup() }
