@@ -236,6 +236,21 @@ import Transport
         #expect(c.out == "c\nd\n", "\(c.err)")
         #expect(cluster.procs[1]?.isRunning == true)
         #expect(cluster.procs[1]?.stderrText.contains("doomed-0 append failed; partition offline") == true, "\(cluster.logs)")
+
+        // A clean stop works with an offline log; a partition that cannot be opened at the next
+        // start stays offline while the others serve.
+        #expect(cluster.procs[1]?.stop(grace: 15) == 0, "\(cluster.logs)")
+        try "garbage".write(toFile: "\(cluster.dir)/logs-1/doomed-0/leader-epoch-checkpoint", atomically: true, encoding: .utf8)
+        try cluster.startBroker(1)
+        var healthy = ""
+        ProcessHarness.waitUntil(timeout: 20, interval: 0.3) {
+            healthy = (try? kcat(["-b", "127.0.0.1:\(port)", "-C", "-t", "healthy", "-o", "beginning", "-e", "-q"]))?.out ?? ""
+            return healthy == "c\nd\n"
+        }
+        #expect(healthy == "c\nd\n", "\(cluster.logs)")
+        #expect(try Self.fetch(port, "doomed", at: 0)?.errorCode == .kafkaStorageError)
+        #expect(try Self.produce(port, "doomed", ["again"])?.errorCode == .kafkaStorageError)
+        #expect(cluster.procs[1]?.stderrText.contains("doomed-0 in ") == true, "\(cluster.logs)")
     }
 
     /// KIP-101's divergence: broker 1 leads alone (ISR [1]) and writes offsets 10-19; it dies,

@@ -293,8 +293,10 @@ public final class ReplicaManager: @unchecked Sendable {
             return r
         }
         p.lock.withLock {
-            guard !p.deleted, var l = p.leader else { r.error = .notLeaderOrFollower; return }
+            guard !p.deleted else { r.error = .notLeaderOrFollower; return }
+            // An offline log answers KAFKA_STORAGE_ERROR whatever the role, as Kafka's offline partitions do.
             guard let log = p.onlineLog else { r.error = .kafkaStorageError; return }
+            guard var l = p.leader else { r.error = .notLeaderOrFollower; return }
             let check = l.checkAppend(acks: acks)
             guard check == .noError else { r.error = ErrorCode(check.rawValue); return }
             do {
@@ -335,10 +337,10 @@ public final class ReplicaManager: @unchecked Sendable {
         guard let p = partition(tp) else { out.error = .unknownTopicOrPartition; return out }
         p.lock.withLock {
             guard !p.deleted else { out.error = .unknownTopicOrPartition; return }
+            guard let log = p.onlineLog else { out.error = .kafkaStorageError; return }
             guard var l = p.leader else { out.error = .notLeaderOrFollower; return }
             let epochCheck = l.validateLeaderEpoch(currentLeaderEpoch)
             guard epochCheck == .noError else { out.error = ErrorCode(epochCheck.rawValue); return }
-            guard let log = p.onlineLog else { out.error = .kafkaStorageError; return }
             if replicaId >= 0 {
                 let (err, e) = l.followerFetched(replicaId, fetchOffset: offset, nowMs: nowMs)
                 p.leader = l
@@ -381,8 +383,8 @@ public final class ReplicaManager: @unchecked Sendable {
         guard let p = partition(tp) else { return .error(.unknownTopicOrPartition) }
         return p.lock.withLock {
             guard !p.deleted else { return .error(.unknownTopicOrPartition) }
-            guard let l = p.leader else { return .error(.notLeaderOrFollower) }
             guard let log = p.onlineLog else { return .error(.kafkaStorageError) }
+            guard let l = p.leader else { return .error(.notLeaderOrFollower) }
             let limit = replicaId >= 0 ? log.logEndOffset : l.highWatermark
             switch timestamp {
             case -2: return .offset(log.logStartOffset, -1, l.leaderEpoch)
@@ -408,10 +410,10 @@ public final class ReplicaManager: @unchecked Sendable {
         guard let p = partition(tp) else { return (.unknownTopicOrPartition, -1, -1) }
         return p.lock.withLock {
             guard !p.deleted else { return (.unknownTopicOrPartition, -1, -1) }
+            guard let log = p.onlineLog else { return (.kafkaStorageError, -1, -1) }
             guard let l = p.leader else { return (.notLeaderOrFollower, -1, -1) }
             let check = l.validateLeaderEpoch(currentLeaderEpoch)
             guard check == .noError else { return (ErrorCode(check.rawValue), -1, -1) }
-            guard let log = p.onlineLog else { return (.kafkaStorageError, -1, -1) }
             let (e, o) = log.endOffset(forEpoch: epoch)
             return (.none, e, o)
         }
