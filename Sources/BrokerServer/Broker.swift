@@ -57,6 +57,7 @@ public final class Broker: @unchecked Sendable {
         handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, logger: logger)
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
+        replicas.topicConfig = { [weak session] topic in session?.topicConfig(topic) }
         session.onSessionLost = { [weak controller] in controller?.sessionLost() }
         session.onNewSession = { [weak controller] in controller?.newSession() }
         session.onFatal = { [weak self] f in self?.onFatal?(f) }
@@ -131,7 +132,7 @@ public final class Broker: @unchecked Sendable {
         channel.close()
         network.stop()
         _ = allStopped.wait(timeout: .now() + 5)
-        replicas.checkpoint(flush: true)
+        replicas.shutdown()
         session?.close()
         logger.info("shut down cleanly")
     }

@@ -260,6 +260,42 @@ import Testing
         }
     }
 
+    @Test func checkpointFromCallerValuesKeepsFailedAndIgnoresUnknown() throws {
+        try withTempDir { root in
+            let d = try LogDirectory.open(path: root, now: now)
+            let a = PartitionName(topic: "a", partition: 0), bad = PartitionName(topic: "bad", partition: 0)
+            _ = try d.getOrCreate(a, config: LogConfig(), now: now).append(try makeBatch(), leaderEpoch: 0, now: now)
+            let lb = try d.getOrCreate(bad, config: LogConfig(), now: now)
+            _ = try lb.append(try makeBatch(), leaderEpoch: 0, now: now)
+            try d.close()
+            try writeFile("\(root)/bad-0/leader-epoch-checkpoint", Array("garbage".utf8))
+            let d2 = try LogDirectory.open(path: root, now: now)
+            #expect(d2.failed[bad] != nil)
+            let stranger = PartitionName(topic: "elsewhere", partition: 0)
+            try d2.checkpoint(recoveryPoints: [a: 2, bad: 0, stranger: 5], logStartOffsets: [a: 1, stranger: 5])
+            #expect(try OffsetCheckpoint.read("\(root)/recovery-point-offset-checkpoint") == [a: 2, bad: 3])
+            #expect(try OffsetCheckpoint.read("\(root)/log-start-offset-checkpoint") == [a: 1, bad: 0])
+        }
+    }
+
+    @Test func retentionStopsAtMaxOffset() throws {
+        try withTempDir { dir in
+            var cfg = smallSegments()
+            cfg.retentionBytes = 0
+            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            for _ in 0..<30 { _ = try log.append(try makeBatch(count: 2, valueSize: 30), leaderEpoch: 0, now: now) }
+            let bases = log.segmentBaseOffsets
+            #expect(bases.count >= 4)
+            // Only segments wholly below offset bases[2] may go, whatever retention.bytes says.
+            #expect(try log.deleteOldSegments(now: now, maxOffset: bases[2]) == 2)
+            #expect(log.logStartOffset == bases[2])
+            #expect(try log.deleteOldSegments(now: now, maxOffset: bases[2]) == 0)
+            let left = log.segmentBaseOffsets.count
+            #expect(try log.deleteOldSegments(now: now) == left - 1)
+            #expect(log.segmentBaseOffsets.count == 1)
+        }
+    }
+
     @Test func flushPolicyAdvancesRecoveryPoint() throws {
         try withTempDir { dir in
             var cfg = LogConfig()

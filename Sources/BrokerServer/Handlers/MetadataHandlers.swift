@@ -84,6 +84,9 @@ extension RequestHandler {
                 return (ErrorCode(error.rawValue), msg)
             }
         }
+        if let why = LogManager.validate(topicConfig: configs) {
+            return (.invalidConfig, why)
+        }
         if (try? session.client.exists(ZkPaths.topic(name))) != nil {
             return (.topicAlreadyExists, "topic '\(name)' already exists")
         }

@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 import Protocol
+import Storage
 import Transport
 
 extension RequestHandler {
@@ -27,6 +28,7 @@ extension RequestHandler {
                     resp.errorCode = a.error
                     resp.baseOffset = a.baseOffset
                     resp.logStartOffset = a.logStartOffset
+                    resp.logAppendTimeMs = a.logAppendTime
                     resp.errorMessage = a.message
                     if a.error == .none && acks == -1 { waiting[tp] = a.requiredOffset }
                 } else {
@@ -87,10 +89,10 @@ extension RequestHandler {
 
     /// Reads every requested partition; returns the response (records as splice placeholders), the
     /// byte total, whether any partition errored, and the file regions to splice, keyed by position.
-    private func readFetch(_ r: FetchRequest) -> (FetchResponse, Int, Bool, [FetchRecordsRef: (LocalLog, Int)]) {
+    private func readFetch(_ r: FetchRequest) -> (FetchResponse, Int, Bool, [FetchRecordsRef: FileRegion]) {
         var total = 0
         var hasError = false
-        var regions: [FetchRecordsRef: (LocalLog, Int)] = [:]
+        var regions: [FetchRecordsRef: FileRegion] = [:]
         var topics: [FetchResponse.FetchableTopicResponse] = []
         for (ti, t) in r.topics.enumerated() {
             var parts: [FetchResponse.PartitionData] = []
@@ -110,10 +112,10 @@ extension RequestHandler {
                     hasError = true
                     // Kafka answers UNKNOWN_TOPIC_OR_PARTITION for partitions it does not host at all.
                     if read.error == .unknownTopicOrPartition, metadata.partition(tp) != nil { d.errorCode = .notLeaderOrFollower }
-                } else if let log = read.log, read.count > 0 {
+                } else if let region = read.region, region.length > 0 {
                     d.records = nil
-                    d.spliceLength = read.count
-                    regions[FetchRecordsRef(topicIndex: ti, partitionIndex: pi, topic: t.topic, partition: p.partition)] = (log, read.position)
+                    d.spliceLength = region.length
+                    regions[FetchRecordsRef(topicIndex: ti, partitionIndex: pi, topic: t.topic, partition: p.partition)] = region
                     total += read.count
                 }
                 parts.append(d)
@@ -123,7 +125,7 @@ extension RequestHandler {
         return (FetchResponse(throttleTimeMs: 0, errorCode: .none, sessionId: 0, responses: topics), total, hasError, regions)
     }
 
-    private func sendFetch(_ ctx: RequestContext, _ resp: FetchResponse, _ regions: [FetchRecordsRef: (LocalLog, Int)]) {
+    private func sendFetch(_ ctx: RequestContext, _ resp: FetchResponse, _ regions: [FetchRecordsRef: FileRegion]) {
         do {
             let segs = try resp.encodeFrameSegments(version: ctx.version, correlationId: ctx.correlationId)
             var parts: [ResponsePart] = []
@@ -131,8 +133,9 @@ extension RequestHandler {
                 switch s {
                 case .bytes(let b): parts.append(.bytes(b))
                 case .records(let ref, let n):
-                    guard let (log, pos) = regions[ref] else { ctx.respond([.close]); return }
-                    parts.append(.file(fd: log.fd, offset: pos, count: n, owner: log))
+                    guard let region = regions[ref] else { ctx.respond([.close]); return }
+                    // The handle keeps the segment readable even if retention deletes it meanwhile.
+                    parts.append(.file(fd: region.fd, offset: region.position, count: n, owner: region.file))
                 }
             }
             ctx.respond(parts)

@@ -92,14 +92,28 @@ final class FetcherThread: @unchecked Sendable {
         while active {
             let tps = manager.partitions(for: leader)
             var topics: [String: [FetchRequest.FetchPartition]] = [:]
+            var asked: [TopicPartition: ReplicaManager.FollowState] = [:]
+            var truncating: [TopicPartition: ReplicaManager.FollowState] = [:]
             for tp in tps {
                 guard let st = rm.followState(tp) else { continue }
+                if st.epochToAsk != nil {
+                    truncating[tp] = st
+                    continue
+                }
+                asked[tp] = st
                 topics[tp.topic, default: []].append(FetchRequest.FetchPartition(
                     partition: tp.partition, currentLeaderEpoch: st.epoch, fetchOffset: st.offset,
                     logStartOffset: st.logStart, partitionMaxBytes: Int32(clamping: cfg.replicaFetchMaxBytes)))
             }
-            if topics.isEmpty || port <= 0 {
+            if port <= 0 || (topics.isEmpty && truncating.isEmpty) {
                 usleep(50_000)
+                continue
+            }
+            // A failed round (the leader may not know its new epoch yet) is retried after a pause;
+            // partitions already fetching carry on meanwhile.
+            let truncationFailed = !truncating.isEmpty && !truncate(truncating)
+            if topics.isEmpty {
+                if truncationFailed && active { usleep(200_000) }
                 continue
             }
             let req = FetchRequest(replicaId: manager.brokerId, maxWaitMs: Int32(cfg.replicaFetchWaitMaxMs),
@@ -114,27 +128,26 @@ final class FetcherThread: @unchecked Sendable {
                 continue
             }
             guard active else { break }
-            var backoff = false
+            var backoff = truncationFailed
             for t in resp.responses {
                 for p in t.partitions {
                     let tp = TopicPartition(t.topic, p.partitionIndex)
-                    guard manager.partitions(for: leader).contains(tp) else { continue }
+                    guard let st = asked[tp], manager.partitions(for: leader).contains(tp) else { continue }
                     switch p.errorCode {
                     case .none:
                         do {
-                            _ = try rm.appendAsFollower(tp, records: p.records ?? [], leaderHW: p.highWatermark,
-                                                        leaderLogStart: p.logStartOffset)
+                            _ = try rm.appendAsFollower(tp, records: p.records ?? [], fetchOffset: st.offset, currentLeaderEpoch: st.epoch,
+                                                        leaderHW: p.highWatermark, leaderLogStart: p.logStartOffset)
                         } catch {
                             manager.logger.warn("follower append \(tp) from \(leader): \(error)")
                             backoff = true
                         }
                     case .offsetOutOfRange:
-                        guard let st = rm.followState(tp) else { continue }
                         let target = st.offset < p.logStartOffset ? p.logStartOffset : max(p.logStartOffset, min(st.offset, p.highWatermark))
                         manager.logger.info("\(tp): fetch offset \(st.offset) out of range on leader \(leader); resetting to \(target)")
                         try? rm.resetFollower(tp, to: target)
                     default:
-                        // Not leader / fenced epoch: wait for the controller's next LeaderAndIsr.
+                        // Not leader / fenced epoch / storage error: wait for the controller's next LeaderAndIsr.
                         backoff = true
                     }
                 }
@@ -142,5 +155,44 @@ final class FetcherThread: @unchecked Sendable {
             if backoff { usleep(100_000) }
         }
         client.close()
+    }
+
+    /// One OffsetForLeaderEpoch round for partitions that just became followers: the leader says
+    /// where our latest epoch ends on its log, and we cut ours there (KIP-101). False on failure.
+    private func truncate(_ parts: [TopicPartition: ReplicaManager.FollowState]) -> Bool {
+        var byTopic: [String: [OffsetForLeaderEpochRequest.OffsetForLeaderPartition]] = [:]
+        for (tp, st) in parts {
+            guard let e = st.epochToAsk else { continue }
+            byTopic[tp.topic, default: []].append(.init(partition: tp.partition, currentLeaderEpoch: st.epoch, leaderEpoch: e))
+        }
+        let req = OffsetForLeaderEpochRequest(replicaId: manager.brokerId,
+                                              topics: byTopic.keys.sorted().map { .init(topic: $0, partitions: byTopic[$0] ?? []) })
+        let resp: OffsetForLeaderEpochResponse
+        do {
+            resp = try client.send(req, version: 3, timeoutMs: 10_000)
+        } catch {
+            manager.logger.info("OffsetForLeaderEpoch to leader \(leader) failed: \(error)")
+            return false
+        }
+        var ok = true
+        for t in resp.topics {
+            for p in t.partitions {
+                let tp = TopicPartition(t.topic, p.partition)
+                guard let st = parts[tp], let asked = st.epochToAsk else { continue }
+                guard p.errorCode == .none else {
+                    // The leader may not have its LeaderAndIsr yet (UNKNOWN_LEADER_EPOCH): ask again shortly.
+                    ok = false
+                    continue
+                }
+                do {
+                    try manager.replicas.truncateToLeaderEpochEnd(tp, currentLeaderEpoch: st.epoch, asked: asked,
+                                                                  leaderEpoch: p.leaderEpoch, leaderEndOffset: p.endOffset)
+                } catch {
+                    manager.logger.warn("truncating \(tp): \(error)")
+                    ok = false
+                }
+            }
+        }
+        return ok
     }
 }

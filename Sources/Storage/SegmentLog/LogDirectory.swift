@@ -64,15 +64,22 @@ public final class LogDirectory {
     /// Writes `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint`. An offline log's
     /// recovery point is still a safe lower bound (it only moves after a successful fsync).
     public func checkpoint() throws {
+        try checkpoint(recoveryPoints: logs.mapValues(\.recoveryPoint), logStartOffsets: logs.mapValues(\.logStartOffset))
+    }
+
+    /// The same files from values the caller read itself: an owner that guards each log with its
+    /// own lock reads them under those locks instead of touching every log here. Failed partitions
+    /// keep their carried values; entries for partitions this directory does not hold are ignored.
+    public func checkpoint(recoveryPoints: [PartitionName: Int64], logStartOffsets: [PartitionName: Int64]) throws {
         var rp: [PartitionName: Int64] = [:]
         var ls: [PartitionName: Int64] = [:]
         for (tp, c) in carried {
             rp[tp] = c.recovery
             ls[tp] = c.start
         }
-        for (tp, l) in logs {
-            rp[tp] = l.recoveryPoint
-            ls[tp] = l.logStartOffset
+        for tp in logs.keys {
+            rp[tp] = recoveryPoints[tp] ?? rp[tp]
+            ls[tp] = logStartOffsets[tp] ?? ls[tp]
         }
         try OffsetCheckpoint.write("\(path)/\(Self.recoveryPointFile)", rp)
         try OffsetCheckpoint.write("\(path)/\(Self.logStartFile)", ls)

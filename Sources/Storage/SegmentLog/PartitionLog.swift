@@ -457,16 +457,19 @@ public final class PartitionLog {
 
     /// Applies retention.ms / retention.bytes (with cleanup.policy delete) and the log start offset:
     /// deletes whole old segments, never the active one. Returns how many went.
+    /// `maxOffset` (the high watermark) keeps segments holding offsets at or above it, as Kafka
+    /// never deletes data followers may still need to fetch.
     @discardableResult
-    public func deleteOldSegments(now: Int64) throws -> Int {
-        try guarded { try deleteSegments(now: now) }
+    public func deleteOldSegments(now: Int64, maxOffset: Int64? = nil) throws -> Int {
+        try guarded { try deleteSegments(now: now, maxOffset: maxOffset) }
     }
 
-    private func deleteSegments(now: Int64?) throws -> Int {
+    private func deleteSegments(now: Int64?, maxOffset: Int64? = nil) throws -> Int {
         var deleted = 0
         var total = Int64(size)
         while segments.count > 1 {
             let seg = segments[0]
+            if let maxOffset, seg.nextOffset > maxOffset, seg.nextOffset > logStartOffset { break }
             var expired = seg.nextOffset <= logStartOffset
             if let now, config.cleanupDelete {
                 if config.retentionMs >= 0 {
