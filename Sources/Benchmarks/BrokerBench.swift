@@ -23,6 +23,8 @@ enum BrokerBench {
         /// Share of the produce time the Python loop spent handing records to librdkafka: near 100 %
         /// means the client, not the broker, set the pace.
         var enqueueShare: Double
+        /// CPU time all of the cluster's broker processes used during the case, per record produced.
+        var brokerCPUMicrosPerRecord: Double
     }
 
     static let recordSize = 100
@@ -118,10 +120,14 @@ enum BrokerBench {
                     guard let bootstrap = bootstraps[name] else { continue }
                     let key = "\(name)|\(c.partitions)|\(c.rf)|\(c.acks)"
                     let topic = "bench-p\(c.partitions)-rf\(c.rf)-acks\(c.acks)-r\(round)"
+                    let pids = brokerPids[name] ?? []
+                    let cpu0 = pids.map(cpuSeconds).reduce(0, +)
                     switch runDriver(script: script, bootstrap: bootstrap, topic: topic, c: c, records: records, dir: root) {
-                    case .success(let m):
-                        progress(String(format: "  round %d %@ p=%d rf=%d acks=%@: produce %.0f rec/s (p50 %.2f ms, p99 %.2f ms, loop %.0f %%), consume %.0f rec/s",
-                                     round, name, c.partitions, c.rf, c.acks, m.produceRps, m.p50, m.p99, 100 * m.enqueueShare, m.consumeRps))
+                    case .success(var m):
+                        m.brokerCPUMicrosPerRecord = (pids.map(cpuSeconds).reduce(0, +) - cpu0) * 1e6 / Double(records)
+                        progress(String(format: "  round %d %@ p=%d rf=%d acks=%@: produce %.0f rec/s (p50 %.2f ms, p99 %.2f ms, loop %.0f %%), consume %.0f rec/s, broker CPU %.2f us/rec",
+                                     round, name, c.partitions, c.rf, c.acks, m.produceRps, m.p50, m.p99, 100 * m.enqueueShare, m.consumeRps,
+                                     m.brokerCPUMicrosPerRecord))
                         best[key] = merge(best[key], m)
                     case .failure(let e):
                         progress("  round \(round) \(name) p=\(c.partitions) rf=\(c.rf) acks=\(c.acks): FAILED \(e)")
@@ -133,8 +139,8 @@ enum BrokerBench {
         let rss = brokerPids.mapValues { $0.map(rssMiB) }
 
         print("\n### Brokers: brokerd vs Tansu (\(records) records of \(recordSize) B per case, best of \(rounds), librdkafka \(librdkafkaVersion()))\n")
-        print("| broker | partitions | RF | acks | produce rec/s | produce MB/s | produce p50 / p99 ms | client loop busy | consume rec/s | consume MB/s |")
-        print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+        print("| broker | partitions | RF | acks | produce rec/s | produce MB/s | produce p50 / p99 ms | client loop busy | consume rec/s | consume MB/s | broker CPU µs/rec |")
+        print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
         for c in cases {
             let names = c.rf == 1 ? ["brokerd-rf1", "tansu"] : ["brokerd-rf3"]
             for name in names where bootstraps[name] != nil {
@@ -142,20 +148,21 @@ enum BrokerBench {
                 let key = "\(name)|\(c.partitions)|\(c.rf)|\(c.acks)"
                 let prefix = "| \(label) | \(c.partitions) | \(c.rf) | \(c.acks) |"
                 if let m = best[key] {
-                    print(prefix + String(format: " %.0f | %.1f | %.2f / %.2f | %.0f %% | %.0f | %.1f |",
-                                          m.produceRps, m.produceMBps, m.p50, m.p99, 100 * m.enqueueShare, m.consumeRps, m.consumeMBps))
+                    print(prefix + String(format: " %.0f | %.1f | %.2f / %.2f | %.0f %% | %.0f | %.1f | %.2f |",
+                                          m.produceRps, m.produceMBps, m.p50, m.p99, 100 * m.enqueueShare, m.consumeRps, m.consumeMBps,
+                                          m.brokerCPUMicrosPerRecord))
                 } else {
-                    print("\(prefix) failed: \(failures[key] ?? "not run") | | | | | |")
+                    print("\(prefix) failed: \(failures[key] ?? "not run") | | | | | | |")
                 }
             }
         }
         let mb = Double(bytes) / 1e6
         if let loopback {
-            print(String(format: "| loopback TCP limit, 1 MiB writes | | | | %.0f | %.1f | | | %.0f | %.1f |",
+            print(String(format: "| loopback TCP limit, 1 MiB writes | | | | %.0f | %.1f | | | %.0f | %.1f | |",
                          mb * 1e6 / Double(recordSize) / loopback, mb / loopback, mb * 1e6 / Double(recordSize) / loopback, mb / loopback))
         }
         if let disk {
-            print(String(format: "| disk limit, write(1 MiB)+fsync loop | | | | %.0f | %.1f | | | | |",
+            print(String(format: "| disk limit, write(1 MiB)+fsync loop | | | | %.0f | %.1f | | | | | |",
                          mb * 1e6 / Double(recordSize) / disk, mb / disk))
         }
         print("\nTansu runs RF 1 only: one broker with memory storage, no replication between brokers.")
@@ -174,6 +181,7 @@ enum BrokerBench {
         let c = a.consumeRps >= b.consumeRps ? a : b
         m.consumeRps = c.consumeRps
         m.consumeMBps = c.consumeMBps
+        m.brokerCPUMicrosPerRecord = min(a.brokerCPUMicrosPerRecord, b.brokerCPUMicrosPerRecord)
         return m
     }
 
@@ -196,7 +204,8 @@ enum BrokerBench {
         func d(_ o: [String: Any], _ k: String) -> Double { (o[k] as? NSNumber)?.doubleValue ?? 0 }
         return .success(Measured(produceRps: d(p, "rps"), produceMBps: d(p, "mbps"), p50: d(p, "p50_ms"), p99: d(p, "p99_ms"),
                                  consumeRps: d(q, "rps"), consumeMBps: d(q, "mbps"),
-                                 enqueueShare: d(p, "seconds") > 0 ? d(p, "enqueue_seconds") / d(p, "seconds") : 0))
+                                 enqueueShare: d(p, "seconds") > 0 ? d(p, "enqueue_seconds") / d(p, "seconds") : 0,
+                                 brokerCPUMicrosPerRecord: 0))
     }
 
     /// Runs a program to completion with output to files; kills it at the deadline. Returns its status.
@@ -252,6 +261,16 @@ enum BrokerBench {
             usleep(50_000)
         }
         return false
+    }
+
+    /// User + system CPU seconds a process has used so far (/proc/<pid>/stat fields 14 and 15).
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = s.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name start at field 3 (state).
+        let f = s[s.index(after: close)...].split(separator: " ")
+        guard f.count > 12, let user = Double(f[11]), let sys = Double(f[12]) else { return 0 }
+        return (user + sys) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     static func rssMiB(_ pid: Int32) -> Int {

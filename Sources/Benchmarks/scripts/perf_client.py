@@ -48,6 +48,7 @@ CONSUMER = {
     "fetch.queue.backoff.ms": 10,
 }
 TIME_LIMIT = 120.0  # seconds per phase
+WARMUP_ROUNDS = 2  # warm-up records per partition, ahead of the measured ones
 
 
 def fail(msg):
@@ -93,14 +94,18 @@ def produce(bootstrap, topic, partitions, acks, records, size):
         else:
             lat.append(msg.latency())
 
+    # Warm up every partition outside the measured window, first with acks=all whatever the case
+    # (once acknowledged, the followers' fetchers have picked up the new partitions: a fetch parked
+    # on the old set could otherwise delay them by replica.fetch.wait.max.ms), then with the
+    # measured producer itself (connections to every leader).
+    w = Producer({"bootstrap.servers": bootstrap, "acks": "all", **COMMON, **PRODUCER})
     p = Producer({"bootstrap.servers": bootstrap, "acks": acks, "on_delivery": on_delivery,
                   **COMMON, **PRODUCER})
-    # Warm up every partition outside the measured window: metadata, connections, and the
-    # followers' fetchers picking up the new partitions (their first fetch may already be parked).
-    for part in range(partitions):
-        p.produce(topic, b"w" * size, partition=part)
-    if p.flush(30) != 0 or errors:
-        fail("warm-up records not delivered: %s" % errors[:1])
+    for producer in (w, p):  # WARMUP_ROUNDS of them
+        for part in range(partitions):
+            producer.produce(topic, b"w" * size, partition=part, on_delivery=on_delivery)
+        if producer.flush(30) != 0 or errors:
+            fail("warm-up records not delivered: %s" % errors[:1])
     lat.clear()
     payload = b"x" * size
     start = time.monotonic()
@@ -133,7 +138,7 @@ def consume(bootstrap, topic, partitions, records, size):
     c = Consumer({"bootstrap.servers": bootstrap, **COMMON, **CONSUMER})
     # Metadata first, so that the clock measures fetching rather than the client's bootstrap.
     c.list_topics(topic=topic, timeout=10)
-    want = records + partitions  # from offset 0: the warm-up records are read too
+    want = records + WARMUP_ROUNDS * partitions  # from offset 0: the warm-up records are read too
     got = 0
     nbytes = 0
     start = time.monotonic()
