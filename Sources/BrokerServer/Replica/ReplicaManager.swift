@@ -43,8 +43,8 @@ public final class ReplicaManager: @unchecked Sendable {
     let config: BrokerConfig
     let logDir: String
     let delayed = DelayedOperations()
-    private let lock = NSLock()
-    private var partitions: [TopicPartition: Partition] = [:]
+    let lock = NSLock()
+    var partitions: [TopicPartition: Partition] = [:]
     private var checkpointedHW: [TopicPartition: Int64] = [:]
     private let isrQueue = DispatchQueue(label: "isr-updates")
     let logger: Logger
@@ -55,6 +55,8 @@ public final class ReplicaManager: @unchecked Sendable {
     var notifyIsrChange: (@Sendable ([TopicPartition]) -> Void)?
     /// Set by the broker: starts or stops fetching a partition from a leader.
     var fetchers: ReplicaFetcherManager?
+    /// Told (outside the lock) which partitions this broker began leading and which it no longer leads.
+    var leadershipHooks: [@Sendable (_ led: [TopicPartition], _ notLed: [TopicPartition]) -> Void] = []
 
     static let hwFile = "replication-offset-checkpoint"
 
@@ -108,6 +110,7 @@ public final class ReplicaManager: @unchecked Sendable {
         var lostLeadership: [TopicPartition] = []
         var follow: [(TopicPartition, Int32, Int64)] = []
         var unfollow: [TopicPartition] = []
+        var led: [TopicPartition] = [], notLed: [TopicPartition] = []
         let leaders = Dictionary(req.liveLeaders.map { ($0.brokerId, $0) }, uniquingKeysWith: { a, _ in a })
         lock.lock()
         for t in req.topicStates {
@@ -136,6 +139,7 @@ public final class ReplicaManager: @unchecked Sendable {
                             }
                             p.log.assignEpoch(s.leaderEpoch, start: p.log.logEndOffset)
                             unfollow.append(tp)
+                            led.append(tp)
                         } else {
                             if p.leader != nil {
                                 p.followerHW = p.leader?.highWatermark ?? p.followerHW
@@ -145,6 +149,7 @@ public final class ReplicaManager: @unchecked Sendable {
                             // Drop what the new leader may not have: everything above our high watermark.
                             p.followerHW = min(p.followerHW, p.log.logEndOffset)
                             try p.log.truncate(to: p.followerHW)
+                            notLed.append(tp)
                             if s.leader >= 0 { follow.append((tp, s.leader, p.log.logEndOffset)) } else { unfollow.append(tp) }
                         }
                         p.leaderId = s.leader
@@ -167,6 +172,7 @@ public final class ReplicaManager: @unchecked Sendable {
             }
         }
         perform(effects)
+        for h in leadershipHooks { h(led, notLed) }
         return LeaderAndIsrResponse(errorCode: .none, partitionErrors: errors)
     }
 
@@ -180,6 +186,7 @@ public final class ReplicaManager: @unchecked Sendable {
         }
         fetchers?.remove(tp)
         delayed.failProduces(tp, error: .notLeaderOrFollower)
+        for h in leadershipHooks { h([], [tp]) }
         if delete, let p { p.log.deleteFiles() }
         return .none
     }
