@@ -143,7 +143,7 @@ final class GroupRuntime: @unchecked Sendable {
             owned.insert(p)
             return true
         }
-        if loaded {
+        if loaded && !records.isEmpty {
             logger.info("loaded \(records.count) group records from \(tp)" + (skipped > 0 ? " (\(skipped) unreadable, skipped)" : ""))
         }
     }

@@ -1,0 +1,278 @@
+import Foundation
+import Protocol
+import Testing
+import Transport
+
+/// Consumer groups, committed offsets and idempotent producers against real brokerd processes.
+@Suite(.serialized) struct GroupTests {
+    static let fastGroups = "group.initial.rebalance.delay.ms=0"
+
+    @Test(.timeLimit(.minutes(2))) func rawGroupProtocolAndErrorCodes() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.fastGroups)
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "gt", partitions: 2, rf: 1)
+        // FindCoordinator v0 (kcat needs it) creates the offsets topic, then answers this broker.
+        #expect(GroupSupport.coordinator(cluster, group: "g", via: 1, version: 0) == 1, "\(cluster.logs)")
+        #expect(GroupSupport.coordinator(cluster, group: "g", via: 1, version: 2) == 1)
+        let raw = try RawKafka(port: cluster.port(1))
+
+        // v4+: the first join is refused with a member id to come back with.
+        var req = JoinGroupRequest(groupId: "g", sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: "consumer",
+                                   protocols: [.init(name: "range", metadata: GroupSupport.subscription(["gt"]))])
+        let first = try raw.call(req, version: 5)
+        #expect(first.errorCode == .memberIdRequired && !first.memberId.isEmpty)
+        req.memberId = first.memberId
+        let j1 = try raw.call(req, version: 5)
+        #expect(j1.errorCode == .none && j1.generationId == 1 && j1.leader == first.memberId && j1.members.count == 1)
+        let m1 = j1.memberId
+        var bad = req
+        bad.sessionTimeoutMs = 1
+        #expect(try raw.call(bad, version: 5).errorCode == .invalidSessionTimeout)
+
+        let assignment: [UInt8] = [0, 1, 2, 3]
+        let s1 = try raw.call(SyncGroupRequest(groupId: "g", generationId: 1, memberId: m1, assignments: [.init(memberId: m1, assignment: assignment)]), version: 3)
+        #expect(s1.errorCode == .none && s1.assignment == assignment)
+        #expect(try raw.call(HeartbeatRequest(groupId: "g", generationId: 1, memberId: m1), version: 3).errorCode == .none)
+        #expect(try raw.call(HeartbeatRequest(groupId: "g", generationId: 7, memberId: m1), version: 3).errorCode == .illegalGeneration)
+        #expect(try raw.call(HeartbeatRequest(groupId: "g", generationId: 1, memberId: "nobody"), version: 3).errorCode == .unknownMemberId)
+
+        // Commits: by the member, with a stale generation, for a partition that does not exist.
+        func commit(_ gen: Int32, _ topic: String, _ offset: Int64) throws -> ErrorCode? {
+            try raw.call(OffsetCommitRequest(groupId: "g", generationIdOrMemberEpoch: gen, memberId: m1, topics: [
+                .init(name: topic, partitions: [.init(partitionIndex: 0, committedOffset: offset, committedMetadata: "meta")])]), version: 7)
+                .topics.first?.partitions.first?.errorCode
+        }
+        #expect(try commit(1, "gt", 42) == ErrorCode.none)
+        #expect(try commit(0, "gt", 43) == .illegalGeneration)
+        #expect(try commit(1, "no-such-topic", 1) == .unknownTopicOrPartition)
+        let all = try GroupSupport.committed(raw, group: "g")
+        #expect(all.errorCode == .none)
+        #expect(all.topics.map(\.name) == ["gt"])
+        #expect(all.topics.first?.partitions.first.map { ($0.committedOffset, $0.metadata) } ?? (0, nil) == (42, "meta"))
+        let v1 = try raw.call(OffsetFetchRequest(groupId: "g", topics: [.init(name: "gt", partitionIndexes: [0, 1])]), version: 1)
+        #expect(v1.topics.first?.partitions.map(\.committedOffset) == [42, -1])
+
+        let described = try raw.call(DescribeGroupsRequest(groups: ["g", "none"]), version: 4).groups
+        #expect(described.first.map { ($0.groupState, $0.protocolData, $0.members.count) } ?? ("", "", 0) == ("Stable", "range", 1))
+        #expect(described.last?.groupState == "Dead")
+        #expect(try raw.call(ListGroupsRequest(), version: 2).groups.map(\.groupId) == ["g"])
+        #expect(try raw.call(DeleteGroupsRequest(groupsNames: ["g"]), version: 1).results.first?.errorCode == .nonEmptyGroup)
+
+        // A second member's join is parked until the first rejoins; handlers stay free meanwhile.
+        let other = try SharedRaw(port: cluster.port(1))
+        let joined = DispatchSemaphore(value: 0)
+        let second = LockedBox<JoinGroupResponse?>(nil)
+        Thread {
+            second.set(try? GroupSupport.join(other.raw, group: "g", topics: ["gt"]))
+            joined.signal()
+        }.start()
+        var sawRebalance = false
+        ProcessHarness.waitUntil(timeout: 10, interval: 0.05) {
+            sawRebalance = (try? raw.call(HeartbeatRequest(groupId: "g", generationId: 1, memberId: m1), version: 3).errorCode) == .rebalanceInProgress
+            return sawRebalance
+        }
+        #expect(sawRebalance)
+        #expect(try commit(1, "gt", 44) == ErrorCode.none, "commits of the old generation are accepted while preparing")
+        let j2 = try GroupSupport.join(raw, group: "g", memberId: m1, topics: ["gt"])
+        #expect(joined.wait(timeout: .now() + 15) == .success)
+        let j2other = second.get()
+        #expect(j2.errorCode == .none && j2.generationId == 2 && j2.members.count == 2)
+        #expect(j2other?.errorCode == ErrorCode.none && j2other?.generationId == 2 && j2other?.members.isEmpty == true)
+
+        // Batch leave (v3), then the group can be deleted, once.
+        let leave = try raw.call(LeaveGroupRequest(groupId: "g", members: [.init(memberId: m1), .init(memberId: j2other?.memberId ?? "?"), .init(memberId: "ghost")]), version: 3)
+        #expect(leave.members.map(\.errorCode) == [.none, .none, .unknownMemberId])
+        #expect(try raw.call(DescribeGroupsRequest(groups: ["g"]), version: 4).groups.first?.groupState == "Empty")
+        let od = try raw.call(OffsetDeleteRequest(groupId: "g", topics: [.init(name: "gt", partitions: [.init(partitionIndex: 0)])]), version: 0)
+        #expect(od.errorCode == .none && od.topics.first?.partitions.first?.errorCode == ErrorCode.none)
+        #expect(try GroupSupport.committed(raw, group: "g").topics.isEmpty)
+        #expect(try raw.call(DeleteGroupsRequest(groupsNames: ["g"]), version: 1).results.first?.errorCode == ErrorCode.none)
+        #expect(try raw.call(DeleteGroupsRequest(groupsNames: ["g"]), version: 1).results.first?.errorCode == .groupIdNotFound)
+        #expect(try raw.call(LeaveGroupRequest(groupId: "g", memberId: m1), version: 1).errorCode == .unknownMemberId)
+        #expect(cluster.procs[1]?.isRunning == true)
+    }
+
+    @Test(.timeLimit(.minutes(3))) func kcatGroupsReadIndependentlyAndOffsetsSurviveRestart() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.fastGroups)
+        defer { cluster.cleanup() }
+        let b = "127.0.0.1:\(cluster.port(1))"
+        let put = try kcat(["-b", b, "-P", "-t", "kg"], stdin: "a\nb\nc\n")
+        #expect(put.status == 0, "\(put.err)")
+        func groupRead(_ g: String) throws -> [String] {
+            let r = try kcat(["-b", b, "-G", g, "kg", "-X", "auto.offset.reset=earliest", "-e", "-q", "-f", "%s\\n"], timeout: 60)
+            #expect(r.status == 0, "\(r.err)\n\(cluster.logs)")
+            return r.out.split(separator: "\n").map(String.init)
+        }
+        #expect(try groupRead("ga") == ["a", "b", "c"])
+        #expect(try groupRead("gb") == ["a", "b", "c"], "a second group reads the topic on its own")
+        _ = try kcat(["-b", b, "-P", "-t", "kg"], stdin: "d\n")
+        #expect(try groupRead("ga") == ["d"], "ga resumes from its committed offset")
+
+        // kill -9 and restart: the offsets come back from __consumer_offsets.
+        cluster.kill9(1)
+        try cluster.startBroker(1)
+        _ = try kcat(["-b", b, "-P", "-t", "kg"], stdin: "e\n")
+        #expect(try groupRead("ga") == ["e"], "\(cluster.logs)")
+        #expect(try groupRead("gb") == ["d", "e"])
+    }
+
+    @Test(.timeLimit(.minutes(3))) func threeKafkaPythonConsumersShareAndTakeOverAPartition() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.fastGroups)
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "shared", partitions: 3, rf: 1)
+        var members: [ManagedProcess] = []
+        defer { for m in members { m.kill9() } }
+        for _ in 0..<3 { members.append(try GroupSupport.member(cluster, group: "trio", topic: "shared", kind: "python", seconds: 150)) }
+        var spread: [Set<Int32>] = []
+        let balanced = ProcessHarness.waitUntil(timeout: 60, interval: 0.2) {
+            spread = members.map { GroupSupport.assignment($0) ?? [] }
+            return spread.allSatisfy { $0.count == 1 } && spread.reduce(into: Set<Int32>()) { $0.formUnion($1) } == [0, 1, 2]
+        }
+        #expect(balanced, "assignments \(spread)\n\(members.map(\.stderrText).joined(separator: "\n---\n"))\n\(cluster.logs)")
+        guard balanced else { return }
+
+        // kill -9 one: its partition moves to a survivor within the 6 s session timeout (plus a rebalance).
+        members[0].kill9()
+        let start = Date()
+        var after: [Set<Int32>] = []
+        let moved = ProcessHarness.waitUntil(timeout: 25, interval: 0.2) {
+            after = members.dropFirst().map { GroupSupport.assignment($0) ?? [] }
+            return after.reduce(into: Set<Int32>()) { $0.formUnion($1) } == [0, 1, 2] && after.allSatisfy { !$0.isEmpty }
+        }
+        #expect(moved, "after kill: \(after)\n\(members.dropFirst().map(\.stderrText).joined(separator: "\n---\n"))")
+        #expect(Date().timeIntervalSince(start) < 20)
+    }
+
+    @Test(.timeLimit(.minutes(3))) func confluentAndKafkaPythonConsumersShareAGroup() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.fastGroups)
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "mixed", partitions: 4, rf: 1)
+        for p in 0..<4 {
+            let r = try kcat(["-b", "127.0.0.1:\(cluster.port(1))", "-P", "-t", "mixed", "-p", "\(p)"], stdin: "p\(p)-a\np\(p)-b\n")
+            #expect(r.status == 0, "\(r.err)")
+        }
+        let py = try GroupSupport.member(cluster, group: "mix", topic: "mixed", kind: "python", seconds: 120)
+        let ck = try GroupSupport.member(cluster, group: "mix", topic: "mixed", kind: "confluent", seconds: 120)
+        defer { py.kill9(); ck.kill9() }
+        var a: Set<Int32> = [], b: Set<Int32> = []
+        var values: Set<String> = []
+        let shared = ProcessHarness.waitUntil(timeout: 60, interval: 0.2) {
+            a = GroupSupport.assignment(py) ?? []
+            b = GroupSupport.assignment(ck) ?? []
+            values = Set(GroupSupport.consumed(py) + GroupSupport.consumed(ck))
+            return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b) == [0, 1, 2, 3] && values.count == 8
+        }
+        #expect(shared, "python \(a) confluent \(b) values \(values.sorted())\n\(py.stderrText)\n---\n\(ck.stderrText)\n\(cluster.logs)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func idempotentProducerDuplicatesAreAnsweredNotAppended() throws {
+        let cluster = try BrokerCluster(brokers: 1)
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "idem", partitions: 1, rf: 1)
+        let raw = try RawKafka(port: cluster.port(1))
+        let pid = try raw.call(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000), version: 1)
+        #expect(pid.errorCode == .none && pid.producerId >= 0)
+        func send(seq: Int32, epoch: Int16 = 0, count: Int = 3) throws -> ProduceResponse.PartitionProduceResponse? {
+            var o = RecordBatchOptions()
+            o.producerId = pid.producerId
+            o.producerEpoch = epoch
+            o.baseSequence = seq
+            let batch = try RecordBatch.build((0..<count).map { Record(offset: Int64($0), key: nil, value: Array("v\(seq)-\($0)".utf8)) }, options: o)
+            return try raw.call(ProduceRequest(acks: -1, timeoutMs: 5000, topicData: [.init(name: "idem", partitionData: [.init(index: 0, records: batch)])]),
+                                version: 7).responses.first?.partitionResponses.first
+        }
+        func logEnd() throws -> Int64? {
+            try raw.call(ListOffsetsRequest(replicaId: -1, topics: [.init(name: "idem", partitions: [.init(partitionIndex: 0, timestamp: -1)])]), version: 2)
+                .topics.first?.partitions.first?.offset
+        }
+        #expect(try send(seq: 0).map { ($0.errorCode, $0.baseOffset) } ?? (.unknownServerError, -9) == (.none, 0))
+        #expect(try send(seq: 0).map { ($0.errorCode, $0.baseOffset) } ?? (.unknownServerError, -9) == (.none, 0), "a resent batch gets its original offset")
+        #expect(try logEnd() == 3)
+        #expect(try send(seq: 7)?.errorCode == .outOfOrderSequenceNumber)
+        #expect(try send(seq: 3).map { ($0.errorCode, $0.baseOffset) } ?? (.unknownServerError, -9) == (.none, 3))
+        #expect(try send(seq: 0, epoch: 1, count: 1)?.errorCode == ErrorCode.none)
+        #expect(try send(seq: 6, epoch: 0)?.errorCode == .invalidProducerEpoch)
+        #expect(try logEnd() == 7)
+
+        // And a real idempotent producer.
+        let r = try ProcessHarness.run("/usr/bin/env", ["python3", GroupSupport.compatDir + "/group_idempotent.py", cluster.bootstrap, "idem2", "300"], timeout: 90)
+        #expect(r.status == 0 && r.stdout.contains("OK"), "\(r.stdout)\n\(r.stderr)\n\(cluster.logs)")
+    }
+
+    @Test(.timeLimit(.minutes(4))) func groupsAndProducerStateSurviveCoordinatorFailover() throws {
+        let cluster = try BrokerCluster(brokers: 3, extraConfig: Self.fastGroups + "\nreplica.lag.time.max.ms=3000\nmin.insync.replicas=2")
+        defer { cluster.cleanup() }
+        guard let coord = GroupSupport.coordinator(cluster, group: "fg", via: 1) else {
+            Issue.record("no coordinator for fg\n\(cluster.logs)"); return
+        }
+        let others = [Int32(1), 2, 3].filter { $0 != coord }
+        // A follower of the group's partition answers NOT_COORDINATOR.
+        let notCoord = try RawKafka(port: cluster.port(others[0]))
+        #expect(try notCoord.call(HeartbeatRequest(groupId: "fg", generationId: 1, memberId: "x"), version: 3).errorCode == .notCoordinator)
+
+        // The topic's leader is the coordinator's broker, so one kill moves both.
+        try GroupSupport.createTopic(cluster, "ft", partitions: 1, rf: 3, assignment: [[coord] + others])
+        let raw = try RawKafka(port: cluster.port(coord))
+        let j = try GroupSupport.join(raw, group: "fg", topics: ["ft"], sessionTimeoutMs: 30_000)
+        #expect(j.errorCode == .none)
+        let s = try raw.call(SyncGroupRequest(groupId: "fg", generationId: j.generationId, memberId: j.memberId,
+                                              assignments: [.init(memberId: j.memberId, assignment: [9, 9])]), version: 3)
+        #expect(s.errorCode == .none)
+        let c = try raw.call(OffsetCommitRequest(groupId: "fg", generationIdOrMemberEpoch: j.generationId, memberId: j.memberId, topics: [
+            .init(name: "ft", partitions: [.init(partitionIndex: 0, committedOffset: 17, committedMetadata: "x")])]), version: 7)
+        #expect(c.topics.first?.partitions.first?.errorCode == ErrorCode.none)
+
+        let pid = try raw.call(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000), version: 1).producerId
+        var o = RecordBatchOptions()
+        o.producerId = pid
+        o.producerEpoch = 0
+        o.baseSequence = 0
+        let batch = try RecordBatch.build([Record(key: nil, value: Array("once".utf8))], options: o)
+        let produce = ProduceRequest(acks: -1, timeoutMs: 10_000, topicData: [.init(name: "ft", partitionData: [.init(index: 0, records: batch)])])
+        #expect(try raw.call(produce, version: 7).responses.first?.partitionResponses.first?.errorCode == ErrorCode.none)
+
+        cluster.kill9(coord)
+        var newCoord: Int32?
+        ProcessHarness.waitUntil(timeout: 60, interval: 0.3) {
+            newCoord = GroupSupport.coordinator(cluster, group: "fg", via: others[0], timeout: 1)
+            return newCoord != nil && newCoord != coord
+        }
+        guard let nc = newCoord, nc != coord else { Issue.record("coordinator did not move\n\(cluster.logs)"); return }
+
+        // The new coordinator replayed the partition: offsets and the group's generation and member.
+        let raw2 = try RawKafka(port: cluster.port(nc))
+        var fetched: OffsetFetchResponse?
+        ProcessHarness.waitUntil(timeout: 20, interval: 0.2) {
+            fetched = try? GroupSupport.committed(raw2, group: "fg")
+            return fetched?.errorCode == ErrorCode.none
+        }
+        #expect(fetched?.topics.first?.partitions.first?.committedOffset == 17, "\(String(describing: fetched))\n\(cluster.logs)")
+        let d = try raw2.call(DescribeGroupsRequest(groups: ["fg"]), version: 4).groups.first
+        #expect(d?.groupState == "Stable" && d?.members.first?.memberId == j.memberId && d?.members.first?.memberAssignment == [9, 9])
+        #expect(try raw2.call(HeartbeatRequest(groupId: "fg", generationId: j.generationId, memberId: j.memberId), version: 3).errorCode == ErrorCode.none)
+
+        // The new leader of ft-0 rebuilt producer state from its log: the resent batch is a duplicate.
+        var resent: ProduceResponse.PartitionProduceResponse?
+        ProcessHarness.waitUntil(timeout: 30, interval: 0.3) {
+            for id in others {
+                guard let r = try? RawKafka(port: cluster.port(id)).call(produce, version: 7).responses.first?.partitionResponses.first,
+                      r.errorCode == .none else { continue }
+                resent = r
+                return true
+            }
+            return false
+        }
+        #expect(resent?.baseOffset == 0, "\(String(describing: resent))\n\(cluster.logs)")
+        let read = try kcat(["-b", cluster.bootstrap, "-C", "-t", "ft", "-o", "beginning", "-e", "-q", "-f", "%s\\n"], timeout: 30)
+        #expect(read.out == "once\n", "\(read.out)\(read.err)")
+    }
+}
+
+/// A value shared with a helper thread.
+final class LockedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ v: T) { value = v }
+    func set(_ v: T) { lock.withLock { value = v } }
+    func get() -> T { lock.withLock { value } }
+}
