@@ -42,6 +42,7 @@ public final class LogDirectory {
     /// The existing log, or a new empty one.
     public func getOrCreate(_ tp: PartitionName, config: LogConfig, now: Int64) throws -> PartitionLog {
         if let l = logs[tp] { return l }
+        if let why = failed[tp] { throw LogError.offline(why) }
         let l = try PartitionLog.open(dir: "\(path)/\(tp.dirName)", config: config, now: now)
         try LogIO.fsyncDirectory(path)
         logs[tp] = l
@@ -75,6 +76,23 @@ public final class LogDirectory {
         }
         try OffsetCheckpoint.write("\(path)/\(Self.recoveryPointFile)", rp)
         try OffsetCheckpoint.write("\(path)/\(Self.logStartFile)", ls)
+    }
+
+    /// One pass of the background work for every online log: the flush.ms policy, retention, and
+    /// compaction for compacted topics. Errors are collected per partition (those logs go offline).
+    @discardableResult
+    public func runMaintenance(now: Int64) -> [PartitionName: Error] {
+        var errors: [PartitionName: Error] = [:]
+        for (tp, l) in logs where !l.isOffline {
+            do {
+                try l.maybeFlush(now: now)
+                try l.deleteOldSegments(now: now)
+                if l.config.cleanupCompact { _ = try l.compact(now: now) }
+            } catch {
+                errors[tp] = error
+            }
+        }
+        return errors
     }
 
     /// High watermarks live with the replica manager; it stores and loads them here.
