@@ -89,7 +89,94 @@ import Transport
         #expect(try raw.call(DeleteGroupsRequest(groupsNames: ["g"]), version: 1).results.first?.errorCode == ErrorCode.none)
         #expect(try raw.call(DeleteGroupsRequest(groupsNames: ["g"]), version: 1).results.first?.errorCode == .groupIdNotFound)
         #expect(try raw.call(LeaveGroupRequest(groupId: "g", memberId: m1), version: 1).errorCode == .unknownMemberId)
+
+        // Bad input: error codes, or a closed connection for what does not parse; the broker stays up.
+        var noId = req
+        noId.groupId = ""
+        noId.memberId = ""
+        #expect(try raw.call(noId, version: 5).errorCode == .invalidGroupId)
+        #expect(try raw.call(SyncGroupRequest(groupId: "nope", generationId: 1, memberId: "m"), version: 3).errorCode == .unknownMemberId)
+        let fc = try raw.call(FindCoordinatorRequest(key: "tx", keyType: 1), version: 2)
+        #expect(fc.errorCode == .coordinatorNotAvailable)
+        let huge = try raw.call(OffsetCommitRequest(groupId: "solo", generationIdOrMemberEpoch: -1, topics: [
+            .init(name: "gt", partitions: [.init(partitionIndex: 0, committedOffset: 1, committedMetadata: String(repeating: "m", count: 5000))])]), version: 7)
+        #expect(huge.topics.first?.partitions.first?.errorCode == .offsetMetadataTooLarge)
+        let trunc = try RawKafka(port: cluster.port(1))
+        var w = ByteWriter()
+        w.withInt32LengthPrefix { w in
+            w.writeInt16(11); w.writeInt16(5); w.writeInt32(1); w.writeInt16(-1)
+            w.writeInt16(1); w.writeUInt8(0x67); w.writeInt32(10_000)  // group "g", then the body stops
+        }
+        try trunc.socket.sendAll(w.bytes)
+        #expect(trunc.closedByPeer())
+        var arr = ByteWriter()
+        arr.withInt32LengthPrefix { w in
+            w.writeInt16(14); w.writeInt16(3); w.writeInt32(1); w.writeInt16(-1)
+            w.writeInt16(1); w.writeUInt8(0x67); w.writeInt32(1); w.writeInt16(1); w.writeUInt8(0x6D); w.writeInt16(-1)
+            w.writeInt32(Int32.max)  // assignments: a count no frame could hold
+        }
+        let huge2 = try RawKafka(port: cluster.port(1))
+        try huge2.socket.sendAll(arr.bytes)
+        #expect(huge2.closedByPeer())
+        #expect(try raw.call(HeartbeatRequest(groupId: "g", generationId: 1, memberId: "m"), version: 3).errorCode == .unknownMemberId)
         #expect(cluster.procs[1]?.isRunning == true)
+    }
+
+    /// Kafka's partitionFor: abs(String.hashCode) % 50.
+    static func offsetsPartition(_ group: String) -> Int32 {
+        var h: Int32 = 0
+        for u in group.utf16 { h = h &* 31 &+ Int32(u) }
+        return (h == Int32.min ? 0 : abs(h)) % 50
+    }
+
+    @Test(.timeLimit(.minutes(2))) func unreadableOffsetsRecordsAreSkippedWhenLoading() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.fastGroups)
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "ct", partitions: 1, rf: 1)
+        #expect(GroupSupport.coordinator(cluster, group: "cg", via: 1) == 1)
+        let raw = try RawKafka(port: cluster.port(1))
+        let commit = try raw.call(OffsetCommitRequest(groupId: "cg", generationIdOrMemberEpoch: -1, topics: [
+            .init(name: "ct", partitions: [.init(partitionIndex: 0, committedOffset: 5)])]), version: 7)
+        #expect(commit.topics.first?.partitions.first?.errorCode == ErrorCode.none)
+        let p = Self.offsetsPartition("cg")
+
+        // Clients may not write the offsets topic.
+        let junk = try RecordBatch.build([Record(key: [0xFF], value: [1])])
+        let pr = try raw.call(ProduceRequest(acks: 1, timeoutMs: 5000, topicData: [.init(name: "__consumer_offsets", partitionData: [.init(index: p, records: junk)])]), version: 7)
+        #expect(pr.responses.first?.partitionResponses.first?.errorCode == .invalidTopicException)
+
+        // So write unreadable records into its log while the broker is down: an unknown key version,
+        // a truncated value, a missing key.
+        #expect(cluster.procs[1]?.stop() == 0)
+        let dir = "\(cluster.dir)/logs-1/__consumer_offsets-\(p)"
+        guard let seg = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter({ $0.hasSuffix(".log") }).sorted().last,
+              let data = FileManager.default.contents(atPath: dir + "/" + seg) else {
+            Issue.record("no segment in \(dir)"); return
+        }
+        let existing = [UInt8](data)
+        let next = try RecordBatch.split(existing).batches.last?.header.nextOffset ?? 0
+        var validKey = ByteWriter()
+        validKey.writeInt16(1); try validKey.writeKafkaString("cg"); try validKey.writeKafkaString("ct"); validKey.writeInt32(0)
+        var o = RecordBatchOptions()
+        o.baseOffset = next
+        let bad = try RecordBatch.build([
+            Record(offset: next, key: [0x00, 0x09, 0x01], value: [1, 2, 3]),
+            Record(offset: next + 1, key: validKey.bytes, value: [0x00, 0x03, 0x00]),
+            Record(offset: next + 2, key: nil, value: [7]),
+        ], options: o)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/" + seg))
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(bad))
+        try h.close()
+
+        try cluster.startBroker(1)
+        var fetched: OffsetFetchResponse?
+        ProcessHarness.waitUntil(timeout: 30, interval: 0.2) {
+            fetched = try? GroupSupport.committed(RawKafka(port: cluster.port(1)), group: "cg")
+            return fetched?.errorCode == ErrorCode.none
+        }
+        #expect(fetched?.topics.first?.partitions.first?.committedOffset == 5, "\(String(describing: fetched))\n\(cluster.logs)")
+        #expect(cluster.logs.contains("3 unreadable"), "\(cluster.logs)")
     }
 
     @Test(.timeLimit(.minutes(3))) func kcatGroupsReadIndependentlyAndOffsetsSurviveRestart() throws {
@@ -169,7 +256,7 @@ import Transport
         let cluster = try BrokerCluster(brokers: 1)
         defer { cluster.cleanup() }
         try GroupSupport.createTopic(cluster, "idem", partitions: 1, rf: 1)
-        let raw = try RawKafka(port: cluster.port(1))
+        var raw = try RawKafka(port: cluster.port(1))
         let pid = try raw.call(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000), version: 1)
         #expect(pid.errorCode == .none && pid.producerId >= 0)
         func send(seq: Int32, epoch: Int16 = 0, count: Int = 3) throws -> ProduceResponse.PartitionProduceResponse? {
@@ -192,6 +279,20 @@ import Transport
         #expect(try send(seq: 3).map { ($0.errorCode, $0.baseOffset) } ?? (.unknownServerError, -9) == (.none, 3))
         #expect(try send(seq: 0, epoch: 1, count: 1)?.errorCode == ErrorCode.none)
         #expect(try send(seq: 6, epoch: 0)?.errorCode == .invalidProducerEpoch)
+        #expect(try logEnd() == 7)
+
+        // After kill -9 and a restart the producer state comes back from the log.
+        cluster.kill9(1)
+        try cluster.startBroker(1)
+        var again: ProduceResponse.PartitionProduceResponse?
+        ProcessHarness.waitUntil(timeout: 30, interval: 0.2) {
+            guard let fresh = try? RawKafka(port: cluster.port(1)) else { return false }
+            raw = fresh
+            again = try? send(seq: 0, epoch: 1, count: 1)
+            return again?.errorCode == ErrorCode.none
+        }
+        #expect(again?.baseOffset == 6, "\(String(describing: again))\n\(cluster.logs)")
+        #expect(try send(seq: 2, epoch: 1, count: 1)?.errorCode == .outOfOrderSequenceNumber)
         #expect(try logEnd() == 7)
 
         // And a real idempotent producer.

@@ -151,8 +151,10 @@ final class GroupRuntime: @unchecked Sendable {
     // MARK: - Requests
 
     /// Runs one coordinator call for `groupId` if this broker coordinates it; `reply` answers once.
-    func call(groupId: String, reply: @escaping GroupReply,
+    /// Only the offset APIs accept an empty group id (Kafka keeps that for old clients).
+    func call(groupId: String, allowEmptyId: Bool = false, reply: @escaping GroupReply,
               _ body: (inout GroupCoordinator, GroupRequestID, Int64) -> [GroupEffect]) {
+        if groupId.isEmpty && !allowEmptyId { return reply(nil, .invalidGroupId) }
         var refused: ErrorCode?
         var deferred: [() -> Void] = []
         lock.withLock {

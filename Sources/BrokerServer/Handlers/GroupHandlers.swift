@@ -125,7 +125,7 @@ extension RequestHandler {
                                                  retentionTimeMs: ctx.version <= 4 ? r.retentionTimeMs : -1, offsets: offsets)
         let topics = r.topics
         let unknownTPs = unknown
-        groups.call(groupId: r.groupId, reply: { resp, err in
+        groups.call(groupId: r.groupId, allowEmptyId: true, reply: { resp, err in
             var results: [TopicPartition: KafkaError] = [:]
             if case .offsetCommit(let m)? = resp { results = m }
             let out = topics.map { t in
@@ -179,7 +179,7 @@ extension RequestHandler {
     func handleOffsetDelete(_ ctx: RequestContext, _ r: OffsetDeleteRequest) {
         let tps = r.topics.flatMap { t in t.partitions.map { TopicPartition(t.name, $0.partitionIndex) } }
         let topics = r.topics
-        groups.call(groupId: r.groupId, reply: { resp, err in
+        groups.call(groupId: r.groupId, allowEmptyId: true, reply: { resp, err in
             var top = err ?? .unknownServerError
             var per: [TopicPartition: KafkaError] = [:]
             if case .offsetDelete(let e, let m)? = resp {

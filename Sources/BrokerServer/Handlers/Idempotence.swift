@@ -22,7 +22,8 @@ final class ProducerStates: @unchecked Sendable {
     /// The replica manager's hook. A follower's table would go stale (truncation, new leader), so it is dropped.
     func leadershipChanged(led: [TopicPartition], notLed: [TopicPartition]) {
         lock.withLock { for tp in notLed { tables[tp] = nil } }
-        for tp in led where lock.withLock({ tables[tp] == nil }) {
+        // The offsets topic never holds client batches (appends to it are refused), so it is not scanned.
+        for tp in led where tp.topic != OffsetsTopicRecords.topic && lock.withLock({ tables[tp] == nil }) {
             // Idempotent batches for tp are refused (retriably) until its table exists, so the scan
             // can run unlocked: nothing idempotent is appended meanwhile.
             var batches: [(header: ProducerBatchHeader, firstOffset: Int64, lastOffset: Int64, timestampMs: Int64)] = []
@@ -98,8 +99,16 @@ final class ProducerStates: @unchecked Sendable {
 }
 
 extension RequestHandler {
-    /// The produce path's append: idempotent batches go through the producer state check.
+    /// The produce path's append: idempotent batches go through the producer state check; the
+    /// internal offsets topic is refused, as Kafka does for clients.
     func appendIdempotent(_ tp: TopicPartition, records: [UInt8], acks: Int16, knownTopic: Bool) -> ReplicaManager.AppendResult {
+        // Only the group coordinator writes the offsets topic (clients could corrupt group state).
+        if tp.topic == OffsetsTopicRecords.topic {
+            var r = ReplicaManager.AppendResult()
+            r.error = .invalidTopicException
+            r.message = "cannot append to internal topic \(tp.topic)"
+            return r
+        }
         guard let batches = ProducerStates.idempotentHeaders(records) else {
             return replicas.appendToLeader(tp, records: records, acks: acks, knownTopic: knownTopic)
         }
