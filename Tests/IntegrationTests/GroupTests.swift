@@ -300,6 +300,22 @@ import Transport
         #expect(r.status == 0 && r.stdout.contains("OK"), "\(r.stdout)\n\(r.stderr)\n\(cluster.logs)")
     }
 
+    @Test(.timeLimit(.minutes(4))) func idempotentProducerRetriedAcrossLeaderChangeWritesNoDuplicates() throws {
+        let cluster = try BrokerCluster(brokers: 3, extraConfig: "replica.lag.time.max.ms=3000\nmin.insync.replicas=2")
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "idemfo", partitions: 1, rf: 3)
+        let md = try RawKafka(port: cluster.port(1)).call(MetadataRequest(topics: [.init(name: "idemfo")], allowAutoTopicCreation: false), version: 8)
+        guard let leader = md.topics.first?.partitions.first?.leaderId, leader > 0 else { Issue.record("no leader: \(md)"); return }
+        let producer = try ManagedProcess("/usr/bin/env", ["python3", GroupSupport.compatDir + "/group_idempotent.py", cluster.bootstrap, "idemfo", "2000", "slow"],
+                                          stderrPath: cluster.dir + "/idempotent.log")
+        defer { producer.kill9() }
+        #expect(producer.waitForLine(containing: "HALF", timeout: 60) != nil, "\(producer.stderrText)")
+        // Batches in flight to the old leader are retried to the new one, whose producer state came from its log.
+        cluster.kill9(leader)
+        #expect(ProcessHarness.waitUntil(timeout: 150, interval: 0.2) { !producer.isRunning })
+        #expect(producer.stderrText.contains("OK"), "\(producer.stderrText)\n\(cluster.logs)")
+    }
+
     @Test(.timeLimit(.minutes(4))) func groupsAndProducerStateSurviveCoordinatorFailover() throws {
         let cluster = try BrokerCluster(brokers: 3, extraConfig: Self.fastGroups + "\nreplica.lag.time.max.ms=3000\nmin.insync.replicas=2")
         defer { cluster.cleanup() }

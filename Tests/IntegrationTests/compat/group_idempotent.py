@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""confluent-kafka idempotent producer against brokerd. Usage: group_idempotent.py BOOTSTRAP TOPIC N
+"""confluent-kafka idempotent producer against brokerd. Usage: group_idempotent.py BOOTSTRAP TOPIC N [slow]
 Produces N records with enable.idempotence=True (acks=all), then reads the topic back with a
-plain consumer and checks every value arrived exactly once. Prints OK or exits 1."""
+plain consumer and checks every value arrived exactly once. Prints OK or exits 1. With `slow` it
+spreads the records over several seconds and prints HALF midway, so a test can kill a leader while
+batches are in flight."""
 import sys
 import time
 
@@ -10,12 +12,17 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 def main() -> int:
     bootstrap, topic, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    slow = len(sys.argv) > 4 and sys.argv[4] == "slow"
     p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
                   "message.timeout.ms": 60000})
     failed = []
     for i in range(n):
         p.produce(topic, str(i).encode(), on_delivery=lambda e, m: failed.append(e) if e else None)
         p.poll(0)
+        if slow and i % 20 == 19:
+            time.sleep(0.05)
+        if slow and i == n // 2:
+            print("HALF", flush=True)
     if p.flush(60) != 0 or failed:
         print("produce failed:", failed[:3])
         return 1
@@ -40,7 +47,7 @@ def main() -> int:
         dups = len(seen) - len(set(seen))
         print(f"read {len(seen)} records, {dups} duplicates, {n - len(set(seen))} missing")
         return 1
-    print("OK")
+    print("OK", flush=True)
     return 0
 
 
