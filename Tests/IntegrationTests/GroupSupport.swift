@@ -51,6 +51,17 @@ enum GroupSupport {
         return r
     }
 
+    /// Sends a produce, retrying while the leader is not ready yet (NOT_LEADER_OR_FOLLOWER: a new
+    /// leader refuses idempotent batches until its producer state is rebuilt).
+    static func produce(_ raw: RawKafka, _ req: ProduceRequest) throws -> ProduceResponse.PartitionProduceResponse? {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            let r = try raw.call(req, version: 7).responses.first?.partitionResponses.first
+            if r?.errorCode != .notLeaderOrFollower || Date() > deadline { return r }
+            usleep(100_000)
+        }
+    }
+
     static func committed(_ raw: RawKafka, group: String, version: Int16 = 5) throws -> OffsetFetchResponse {
         try raw.call(OffsetFetchRequest(groupId: group, topics: nil), version: version)
     }

@@ -265,8 +265,7 @@ import Transport
             o.producerEpoch = epoch
             o.baseSequence = seq
             let batch = try RecordBatch.build((0..<count).map { Record(offset: Int64($0), key: nil, value: Array("v\(seq)-\($0)".utf8)) }, options: o)
-            return try raw.call(ProduceRequest(acks: -1, timeoutMs: 5000, topicData: [.init(name: "idem", partitionData: [.init(index: 0, records: batch)])]),
-                                version: 7).responses.first?.partitionResponses.first
+            return try GroupSupport.produce(raw, ProduceRequest(acks: -1, timeoutMs: 5000, topicData: [.init(name: "idem", partitionData: [.init(index: 0, records: batch)])]))
         }
         func logEnd() throws -> Int64? {
             try raw.call(ListOffsetsRequest(replicaId: -1, topics: [.init(name: "idem", partitions: [.init(partitionIndex: 0, timestamp: -1)])]), version: 2)
@@ -346,7 +345,7 @@ import Transport
         o.baseSequence = 0
         let batch = try RecordBatch.build([Record(key: nil, value: Array("once".utf8))], options: o)
         let produce = ProduceRequest(acks: -1, timeoutMs: 10_000, topicData: [.init(name: "ft", partitionData: [.init(index: 0, records: batch)])])
-        #expect(try raw.call(produce, version: 7).responses.first?.partitionResponses.first?.errorCode == ErrorCode.none)
+        #expect(try GroupSupport.produce(raw, produce)?.errorCode == ErrorCode.none)
 
         cluster.kill9(coord)
         var newCoord: Int32?

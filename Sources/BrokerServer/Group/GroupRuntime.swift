@@ -104,12 +104,12 @@ final class GroupRuntime: @unchecked Sendable {
     }
 
     private func unload(_ p: Int32) {
-        var deferred: [() -> Void] = []
-        lock.withLock {
+        let deferred: [() -> Void]? = lock.withLock {
             loading[p] = nil
-            guard owned.remove(p) != nil else { return }
-            deferred = execute(coordinator.unload(partition: p))
+            guard owned.remove(p) != nil else { return nil }
+            return execute(coordinator.unload(partition: p))
         }
+        guard let deferred else { return }
         for d in deferred { d() }
         logger.info("unloaded groups of \(OffsetsTopicRecords.topic)-\(p)")
     }

@@ -13,30 +13,54 @@ final class ProducerStates: @unchecked Sendable {
     /// Held across check, append and record, so two batches of a partition cannot interleave.
     private let lock = NSLock()
     private var tables: [TopicPartition: ProducerStateTable] = [:]
+    /// Partitions whose table is being rebuilt, with the token of that rebuild.
+    private var rebuilding: [TopicPartition: UInt64] = [:]
+    private var nextToken: UInt64 = 0
+    /// Rebuilds read whole logs: off the LeaderAndIsr path, one at a time.
+    private let rebuilder = DispatchQueue(label: "producer-state-rebuild")
 
     init(replicas: ReplicaManager, logger: Logger) {
         self.replicas = replicas
         self.logger = logger
     }
 
-    /// The replica manager's hook. A follower's table would go stale (truncation, new leader), so it is dropped.
+    /// The replica manager's hook. A follower's table would go stale (truncation, new leader), so it
+    /// is dropped; a new leader's is rebuilt in the background. Until it exists, idempotent batches
+    /// for that partition are refused with a retriable NOT_LEADER_OR_FOLLOWER, so the scan needs no lock.
     func leadershipChanged(led: [TopicPartition], notLed: [TopicPartition]) {
-        lock.withLock { for tp in notLed { tables[tp] = nil } }
-        // The offsets topic never holds client batches (appends to it are refused), so it is not scanned.
-        for tp in led where tp.topic != OffsetsTopicRecords.topic && lock.withLock({ tables[tp] == nil }) {
-            // Idempotent batches for tp are refused (retriably) until its table exists, so the scan
-            // can run unlocked: nothing idempotent is appended meanwhile.
-            var batches: [(header: ProducerBatchHeader, firstOffset: Int64, lastOffset: Int64, timestampMs: Int64)] = []
-            replicas.scanLocalLog(tp) { h, _ in
-                guard h.producerId >= 0, !h.isControl else { return }
-                batches.append((ProducerBatchHeader(producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence,
-                                                    lastOffsetDelta: h.lastOffsetDelta),
-                                h.baseOffset, h.lastOffset, h.maxTimestamp))
+        var start: [(TopicPartition, UInt64)] = []
+        lock.withLock {
+            for tp in notLed {
+                tables[tp] = nil
+                rebuilding[tp] = nil
             }
-            let table = ProducerStateTable.rebuild(from: batches)
-            lock.withLock { tables[tp] = table }
-            if !table.entries.isEmpty { logger.info("rebuilt producer state of \(tp): \(table.entries.count) producers") }
+            // The offsets topic never holds client batches (appends to it are refused).
+            for tp in led where tp.topic != OffsetsTopicRecords.topic && tables[tp] == nil && rebuilding[tp] == nil {
+                nextToken += 1
+                rebuilding[tp] = nextToken
+                start.append((tp, nextToken))
+            }
         }
+        for (tp, token) in start { rebuilder.async { [self] in rebuild(tp, token: token) } }
+    }
+
+    private func rebuild(_ tp: TopicPartition, token: UInt64) {
+        guard lock.withLock({ rebuilding[tp] == token }) else { return }
+        var batches: [(header: ProducerBatchHeader, firstOffset: Int64, lastOffset: Int64, timestampMs: Int64)] = []
+        replicas.scanLocalLog(tp) { h, _ in
+            guard h.producerId >= 0, !h.isControl else { return }
+            batches.append((ProducerBatchHeader(producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence,
+                                                lastOffsetDelta: h.lastOffsetDelta),
+                            h.baseOffset, h.lastOffset, h.maxTimestamp))
+        }
+        let table = ProducerStateTable.rebuild(from: batches)
+        let installed: Bool = lock.withLock {
+            guard rebuilding[tp] == token else { return false }
+            rebuilding[tp] = nil
+            tables[tp] = table
+            return true
+        }
+        if installed && !table.entries.isEmpty { logger.info("rebuilt producer state of \(tp): \(table.entries.count) producers") }
     }
 
     /// The producer fields of each batch in `records`; nil when no batch is idempotent (or the
