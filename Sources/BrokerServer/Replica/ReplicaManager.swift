@@ -146,10 +146,10 @@ public final class ReplicaManager: @unchecked Sendable {
                                 p.leader = nil
                                 lostLeadership.append(tp)
                             }
+                            notLed.append(tp)
                             // Drop what the new leader may not have: everything above our high watermark.
                             p.followerHW = min(p.followerHW, p.log.logEndOffset)
                             try p.log.truncate(to: p.followerHW)
-                            notLed.append(tp)
                             if s.leader >= 0 { follow.append((tp, s.leader, p.log.logEndOffset)) } else { unfollow.append(tp) }
                         }
                         p.leaderId = s.leader
