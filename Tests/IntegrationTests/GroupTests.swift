@@ -8,7 +8,7 @@ import Transport
     static let fastGroups = "group.initial.rebalance.delay.ms=0"
 
     @Test(.timeLimit(.minutes(2))) func rawGroupProtocolAndErrorCodes() throws {
-        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.fastGroups)
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.fastGroups + "\ngroup.max.size=2\noffsets.retention.check.interval.ms=200")
         defer { cluster.cleanup() }
         try GroupSupport.createTopic(cluster, "gt", partitions: 2, rf: 1)
         // FindCoordinator v0 (kcat needs it) creates the offsets topic, then answers this broker.
@@ -78,6 +78,7 @@ import Transport
         let j2other = second.get()
         #expect(j2.errorCode == .none && j2.generationId == 2 && j2.members.count == 2)
         #expect(j2other?.errorCode == ErrorCode.none && j2other?.generationId == 2 && j2other?.members.isEmpty == true)
+        #expect(try GroupSupport.join(try RawKafka(port: cluster.port(1)), group: "g", topics: ["gt"]).errorCode == .groupMaxSizeReached)
 
         // Batch leave (v3), then the group can be deleted, once.
         let leave = try raw.call(LeaveGroupRequest(groupId: "g", members: [.init(memberId: m1), .init(memberId: j2other?.memberId ?? "?"), .init(memberId: "ghost")]), version: 3)
@@ -119,6 +120,15 @@ import Transport
         try huge2.socket.sendAll(arr.bytes)
         #expect(huge2.closedByPeer())
         #expect(try raw.call(HeartbeatRequest(groupId: "g", generationId: 1, memberId: "m"), version: 3).errorCode == .unknownMemberId)
+
+        // OffsetCommit v2's explicit retention: the offset expires at the next retention check.
+        let short = try raw.call(OffsetCommitRequest(groupId: "brief", generationIdOrMemberEpoch: -1, retentionTimeMs: 300, topics: [
+            .init(name: "gt", partitions: [.init(partitionIndex: 1, committedOffset: 9)])]), version: 2)
+        #expect(short.topics.first?.partitions.first?.errorCode == ErrorCode.none)
+        #expect(try GroupSupport.committed(raw, group: "brief").topics.first?.partitions.first?.committedOffset == 9)
+        #expect(ProcessHarness.waitUntil(timeout: 10, interval: 0.1) {
+            (try? GroupSupport.committed(raw, group: "brief"))?.topics.isEmpty == true
+        })
         #expect(cluster.procs[1]?.isRunning == true)
     }
 

@@ -16,16 +16,16 @@ typealias GroupReply = @Sendable (_ response: GroupResponse?, _ error: ErrorCode
 /// Lock order: this runtime's lock, then the replica manager's. The replica manager calls back in
 /// (leadership hooks) only after releasing its lock; reply closures never take this lock.
 final class GroupRuntime: @unchecked Sendable {
-    /// Kafka's offsets.commit.timeout.ms: how long a group append waits for the ISR.
-    static let commitTimeoutMs: UInt64 = 5000
     static let tickIntervalMs: UInt32 = 100
-    /// offsets.retention.check.interval.ms
-    static let retentionCheckIntervalMs: Int64 = 600_000
 
     let config: BrokerConfig
     let replicas: ReplicaManager
     let logger: Logger
     let partitionCount: Int32
+    /// offsets.commit.timeout.ms: how long a group append waits for the ISR.
+    let commitTimeoutMs: UInt64
+    /// offsets.retention.check.interval.ms
+    let retentionCheckIntervalMs: Int64
     private let lock = NSLock()
     private var coordinator: GroupCoordinator
     /// Offsets partitions whose groups are loaded here.
@@ -50,6 +50,12 @@ final class GroupRuntime: @unchecked Sendable {
         gc.maxSessionTimeoutMs = Int32(clamping: config.groupMaxSessionTimeoutMs)
         gc.initialRebalanceDelayMs = Int32(clamping: max(0, config.groupInitialRebalanceDelayMs))
         gc.offsetsTopicPartitions = Int32(clamping: config.offsetsTopicNumPartitions)
+        // Keys BrokerConfig does not model; positive integers only, else Kafka's defaults.
+        func raw(_ key: String) -> Int? { config.raw[key].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0 > 0 ? $0 : nil } }
+        if let n = raw("group.max.size") { gc.maxGroupSize = n }
+        if let n = raw("offset.metadata.max.bytes") { gc.maxOffsetMetadataBytes = n }
+        commitTimeoutMs = UInt64(raw("offsets.commit.timeout.ms") ?? 5000)
+        retentionCheckIntervalMs = Int64(raw("offsets.retention.check.interval.ms") ?? 600_000)
         partitionCount = gc.offsetsTopicPartitions
         coordinator = GroupCoordinator(config: gc, idSeed: UInt64.random(in: 0...UInt64.max))
     }
@@ -65,7 +71,7 @@ final class GroupRuntime: @unchecked Sendable {
                 usleep(GroupRuntime.tickIntervalMs * 1000)
                 let now = WallClock.millis()
                 var deferred = apply { c in c.tick(nowMs: now) }
-                if now - lastExpiry >= GroupRuntime.retentionCheckIntervalMs {
+                if now - lastExpiry >= retentionCheckIntervalMs {
                     lastExpiry = now
                     let retention = Int64(config.offsetsRetentionMinutes) * 60_000
                     deferred += apply { c in c.expireOffsets(nowMs: now, retentionMs: retention) }
@@ -252,7 +258,7 @@ final class GroupRuntime: @unchecked Sendable {
             waiter.finish(e == .noError ? nil : GroupRuntime.mapAppendError(ErrorCode(e.rawValue)))
             return
         }
-        let deadline = MonotonicClock.millis() + GroupRuntime.commitTimeoutMs
+        let deadline = MonotonicClock.millis() + commitTimeoutMs
         replicas.delayed.addProduce(.init(deadline: deadline, waiting: [tp: r.requiredOffset], results: [:]) { codes in
             let c = codes[tp] ?? .none
             waiter.finish(c == .none ? nil : GroupRuntime.mapAppendError(c))
