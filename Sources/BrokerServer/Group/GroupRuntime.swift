@@ -73,7 +73,8 @@ final class GroupRuntime: @unchecked Sendable {
                 var deferred = apply { c in c.tick(nowMs: now) }
                 if now - lastExpiry >= retentionCheckIntervalMs {
                     lastExpiry = now
-                    let retention = Int64(config.offsetsRetentionMinutes) * 60_000
+                    let (ms, overflow) = Int64(config.offsetsRetentionMinutes).multipliedReportingOverflow(by: 60_000)
+                    let retention = overflow ? Int64.max : ms
                     deferred += apply { c in c.expireOffsets(nowMs: now, retentionMs: retention) }
                 }
                 for d in deferred { d() }
