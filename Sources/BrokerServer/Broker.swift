@@ -128,6 +128,7 @@ public final class Broker: @unchecked Sendable {
         logger.info("shutting down")
         fetchers.stop()
         controller?.stop()
+        handler?.groups.stop()
         replicas.delayed.expire(now: MonotonicClock.millis(), all: true)
         channel.close()
         network.stop()

@@ -24,7 +24,7 @@ extension RequestHandler {
                 } else if acks != 0 && acks != 1 && acks != -1 {
                     resp.errorCode = .invalidRequiredAcks
                 } else if let records = p.records, !records.isEmpty {
-                    let a = replicas.appendToLeader(tp, records: records, acks: acks, knownTopic: known)
+                    let a = appendIdempotent(tp, records: records, acks: acks, knownTopic: known)
                     resp.errorCode = a.error
                     resp.baseOffset = a.baseOffset
                     resp.logStartOffset = a.logStartOffset

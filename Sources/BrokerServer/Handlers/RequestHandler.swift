@@ -31,6 +31,8 @@ final class RequestHandler: @unchecked Sendable {
     let advertised: BrokerConfig.Endpoint
     var clusterId: String?
     let producerIds = ProducerIdAllocator()
+    let groups: GroupRuntime
+    let producerStates: ProducerStates
 
     init(config: BrokerConfig, metadata: MetadataCache, replicas: ReplicaManager, session: CoordSession,
          advertised: BrokerConfig.Endpoint, logger: Logger) {
@@ -40,6 +42,13 @@ final class RequestHandler: @unchecked Sendable {
         self.session = session
         self.advertised = advertised
         self.logger = logger
+        groups = GroupRuntime(config: config, replicas: replicas, logger: logger)
+        producerStates = ProducerStates(replicas: replicas, logger: logger)
+        replicas.leadershipHooks += [
+            { [groups] led, notLed in groups.leadershipChanged(led: led, notLed: notLed) },
+            { [producerStates] led, notLed in producerStates.leadershipChanged(led: led, notLed: notLed) },
+        ]
+        groups.start()
     }
 
     func handle(_ q: QueuedRequest) {
@@ -79,14 +88,17 @@ final class RequestHandler: @unchecked Sendable {
         case .leaderAndIsr(let r): ctx.reply(replicas.becomeLeaderOrFollower(r))
         case .updateMetadata(let r): ctx.reply(UpdateMetadataResponse(errorCode: metadata.update(r)))
         case .stopReplica(let r): handleStopReplica(ctx, r)
-        case .findCoordinator(let r):
-            ctx.reply(FindCoordinatorResponse(errorCode: .coordinatorNotAvailable, errorMessage: "groups are not enabled on this broker",
-                                              nodeId: -1, host: "", port: -1))
-            _ = r
-        default:
-            // Group APIs without a coordinator: Kafka would answer NOT_COORDINATOR; closing makes clients re-look-up.
-            logger.info("\(frame.api.name) is not served by this broker; closing connection from \(q.peer)")
-            q.respond([.close])
+        case .findCoordinator(let r): handleFindCoordinator(ctx, r)
+        case .joinGroup(let r): handleJoinGroup(ctx, r, peer: q.peer)
+        case .syncGroup(let r): handleSyncGroup(ctx, r)
+        case .heartbeat(let r): handleHeartbeat(ctx, r)
+        case .leaveGroup(let r): handleLeaveGroup(ctx, r)
+        case .offsetCommit(let r): handleOffsetCommit(ctx, r)
+        case .offsetFetch(let r): handleOffsetFetch(ctx, r)
+        case .offsetDelete(let r): handleOffsetDelete(ctx, r)
+        case .describeGroups(let r): handleDescribeGroups(ctx, r)
+        case .listGroups(let r): handleListGroups(ctx, r)
+        case .deleteGroups(let r): handleDeleteGroups(ctx, r)
         }
     }
 

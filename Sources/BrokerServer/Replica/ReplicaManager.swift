@@ -66,8 +66,8 @@ public final class ReplicaManager: @unchecked Sendable {
     let config: BrokerConfig
     let delayed = DelayedOperations()
     let logs: LogManager
-    private let lock = NSLock()
-    private var partitions: [TopicPartition: Partition] = [:]
+    let lock = NSLock()
+    var partitions: [TopicPartition: Partition] = [:]
     private var checkpointedHW: [PartitionName: Int64] = [:]
     /// Topic overrides read from `/config/topics/<t>`, refreshed on every LeaderAndIsr.
     private var topicOverrides: [String: [String: String]] = [:]
@@ -85,6 +85,8 @@ public final class ReplicaManager: @unchecked Sendable {
     var topicConfig: (@Sendable (String) -> [String: String]?)?
     /// Set by the broker: starts or stops fetching a partition from a leader.
     var fetchers: ReplicaFetcherManager?
+    /// Told (outside the locks) which partitions this broker began leading and which it no longer leads.
+    var leadershipHooks: [@Sendable (_ led: [TopicPartition], _ notLed: [TopicPartition]) -> Void] = []
 
     init(brokerId: Int32, config: BrokerConfig, logger: Logger) throws {
         self.brokerId = brokerId
@@ -160,6 +162,7 @@ public final class ReplicaManager: @unchecked Sendable {
         var lostLeadership: [TopicPartition] = []
         var follow: [(TopicPartition, Int32)] = []
         var unfollow: [TopicPartition] = []
+        var led: [TopicPartition] = [], notLed: [TopicPartition] = []
         let leaders = Dictionary(req.liveLeaders.map { ($0.brokerId, $0) }, uniquingKeysWith: { a, _ in a })
         // Topic configs come from coordd before any lock is taken.
         var overrides: [String: [String: String]] = [:]
@@ -207,12 +210,14 @@ public final class ReplicaManager: @unchecked Sendable {
                             }
                             p.epochToAsk = nil
                             unfollow.append(tp)
+                            led.append(tp)
                         } else {
                             if let l = p.leader {
                                 p.followerHW = l.highWatermark
                                 p.leader = nil
                                 lostLeadership.append(tp)
                             }
+                            notLed.append(tp)
                             p.followerHW = min(p.followerHW, log.logEndOffset)
                             if newEpoch || p.leaderId != s.leader {
                                 // Kafka's rule: find where our log diverged from the new leader's by asking it
@@ -247,6 +252,7 @@ public final class ReplicaManager: @unchecked Sendable {
             }
         }
         perform(effects)
+        for h in leadershipHooks { h(led, notLed) }
         return LeaderAndIsrResponse(errorCode: .none, partitionErrors: errors)
     }
 
@@ -257,6 +263,7 @@ public final class ReplicaManager: @unchecked Sendable {
         }
         fetchers?.remove(tp)
         delayed.failProduces(tp, error: .notLeaderOrFollower)
+        for h in leadershipHooks { h([], [tp]) }
         guard let p else { return .none }
         var code = ErrorCode.none
         p.lock.withLock {
