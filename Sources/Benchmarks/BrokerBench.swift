@@ -137,6 +137,13 @@ enum BrokerBench {
             }
         }
         let rss = brokerPids.mapValues { $0.map(rssMiB) }
+        // Idle cost with every topic of the run still there (and __consumer_offsets, which the
+        // consumers' group.id makes the brokers create): CPU used over a few quiet seconds.
+        let idle0 = brokerPids.mapValues { $0.map(cpuSeconds).reduce(0, +) }
+        let idleStart = MonotonicClock.nanos()
+        sleep(5)
+        let idleWall = Double(MonotonicClock.nanos() - idleStart) / 1e9
+        let idle = brokerPids.mapValues { $0.map(cpuSeconds).reduce(0, +) }.merging(idle0) { ($0 - $1) / idleWall }
 
         print("\n### Brokers: brokerd vs Tansu (\(records) records of \(recordSize) B per case, best of \(rounds), librdkafka \(librdkafkaVersion()))\n")
         print("| broker | partitions | RF | acks | produce rec/s | produce MB/s | produce p50 / p99 ms | client loop busy | consume rec/s | consume MB/s | broker CPU µs/rec |")
@@ -167,6 +174,8 @@ enum BrokerBench {
         }
         print("\nTansu runs RF 1 only: one broker with memory storage, no replication between brokers.")
         print("RSS after the run (MiB): " + rss.keys.sorted().map { "\($0) \(rss[$0]!.map(String.init).joined(separator: ", "))" }.joined(separator: "; "))
+        print("Idle CPU after the run, all processes of each cluster (% of one core): "
+              + idle.keys.sorted().map { String(format: "%@ %.1f", $0, 100 * (idle[$0] ?? 0)) }.joined(separator: "; "))
     }
 
     /// Progress goes to stderr, unbuffered, so a long run shows signs of life; the table to stdout.
