@@ -8,21 +8,38 @@ import Glibc
 
 /// A coordination service plus N brokerd processes on free ports, each with its own temp log dir.
 /// The coordination service is coordd when built, else Apache ZooKeeper; BROKER_TESTS_COORD=zookeeper
-/// or =coordd forces one. `cleanup` kills everything and removes the temp dirs.
+/// or =coordd forces one. `coordServers: 3` starts a 3-server coordd ensemble instead (the classic
+/// deployment). `cleanup` kills everything and removes the temp dirs.
 final class BrokerCluster: @unchecked Sendable {
     let dir: String
     private var coordd: CoordProcess?
     private var zookeeper: RealZooKeeper?
+    /// The coordd ensemble, when started with `coordServers` > 1.
+    private(set) var ensemble: EnsembleProcesses?
     let coordPort: Int
+    let connectString: String
     private(set) var ports: [Int32: Int] = [:]
     private(set) var procs: [Int32: ManagedProcess] = [:]
     let extraConfig: String
 
-    init(brokers: Int, extraConfig: String = "") throws {
+    /// Appended to `zookeeper.connect` in the brokers' configs (e.g. "/kafka").
+    let chroot: String
+
+    init(brokers: Int, coordServers: Int = 1, chroot: String = "", extraConfig: String = "") throws {
         dir = try ProcessHarness.makeTempDir("brokers")
         self.extraConfig = extraConfig
+        self.chroot = chroot
         let choice = ProcessInfo.processInfo.environment["BROKER_TESTS_COORD"] ?? ""
-        if choice != "zookeeper", ProcessHarness.binary("coordd") != nil {
+        if coordServers > 1 {
+            let e = try EnsembleProcesses(servers: coordServers)
+            ensemble = e
+            guard e.waitForLeader(followers: coordServers - 1) != nil else {
+                e.cleanup()
+                ProcessHarness.removeDir(dir)
+                throw HarnessError("coordd ensemble elected no leader")
+            }
+            coordPort = e.clientPorts[0]
+        } else if choice != "zookeeper", ProcessHarness.binary("coordd") != nil {
             let c = try CoordProcess()
             coordd = c
             coordPort = c.port
@@ -31,6 +48,7 @@ final class BrokerCluster: @unchecked Sendable {
             zookeeper = z
             coordPort = z.port
         }
+        connectString = ensemble.map { $0.connectString(Array(0..<$0.count)) } ?? "127.0.0.1:\(coordPort)"
         do {
             for id in 1...Int32(brokers) { ports[id] = try ProcessHarness.freePort() }
             for id in 1...Int32(brokers) { try startBroker(id) }
@@ -40,7 +58,6 @@ final class BrokerCluster: @unchecked Sendable {
         }
     }
 
-    var connectString: String { "127.0.0.1:\(coordPort)" }
     func port(_ id: Int32) -> Int { ports[id] ?? -1 }
     var bootstrap: String { ports.keys.sorted().filter { procs[$0]?.isRunning == true }.map { "127.0.0.1:\(port($0))" }.joined(separator: ",") }
 
@@ -49,7 +66,7 @@ final class BrokerCluster: @unchecked Sendable {
         broker.id=\(id)
         listeners=PLAINTEXT://127.0.0.1:\(port(id))
         log.dirs=\(dir)/logs-\(id)
-        zookeeper.connect=\(connectString)
+        zookeeper.connect=\(connectString)\(chroot)
         zookeeper.session.timeout.ms=4000
         num.partitions=1
         replica.fetch.wait.max.ms=200
@@ -78,6 +95,7 @@ final class BrokerCluster: @unchecked Sendable {
         for p in procs.values { p.kill9() }
         coordd?.cleanup()
         zookeeper?.stop()
+        ensemble?.cleanup()
         ProcessHarness.removeDir(dir)
     }
 

@@ -41,8 +41,10 @@ import Transport
         #expect(r.status == 0 && r.stdout.contains("OK"), "\(r.stdout)\n\(r.stderr)\n\(cluster.logs)")
     }
 
+    /// The classic deployment: a 3-server coordd ensemble, then 3 brokers; kill a partition leader,
+    /// the controller, and the coordd leader, and lose no acknowledged record.
     @Test(.timeLimit(.minutes(4))) func threeBrokersSurviveLeaderAndControllerKills() throws {
-        let cluster = try BrokerCluster(brokers: 3, extraConfig: "replica.lag.time.max.ms=3000\nmin.insync.replicas=2")
+        let cluster = try BrokerCluster(brokers: 3, coordServers: 3, extraConfig: "replica.lag.time.max.ms=3000\nmin.insync.replicas=2")
         defer { cluster.cleanup() }
         let r = try ProcessHarness.run("/usr/bin/env", ["python3", Self.compatDir + "/broker_board.py", cluster.bootstrap, "3"], timeout: 90)
         #expect(r.status == 0 && r.stdout.contains("OK"), "\(r.stdout)\n\(r.stderr)\n\(cluster.logs)")
@@ -109,6 +111,31 @@ import Transport
             return newCtrl >= 0 && newCtrl != ctrl && newEpoch > epoch
         }
         #expect(elected, "controller \(ctrl) epoch \(epoch) -> \(newCtrl) epoch \(newEpoch)")
+
+        // Killing the coordd leader: the ensemble elects another, the brokers' sessions survive
+        // (their /brokers/ids nodes stay), and produce with acks=all still works.
+        guard let ens = cluster.ensemble, let coordLeader = ens.waitForLeader() else { Issue.record("no coordd leader"); return }
+        ens.kill9(coordLeader)
+        #expect(ens.waitForLeader(followers: 1, timeout: 20) != nil, "no new coordd leader")
+        let live = Set(cluster.ports.keys.filter { $0 != Int32(ctrl) }.map { String($0) })
+        var ids: Set<String> = []
+        let kept = ProcessHarness.waitUntil(timeout: 20, interval: 0.2) {
+            ids = Set((try? zk.getChildren("/brokers/ids")) ?? [])
+            return ids == live
+        }
+        #expect(kept, "brokers registered after the coordd failover: \(ids), want \(live)")
+        let more = (60..<80).map { "key-\($0):v" }.joined(separator: "\n") + "\n"
+        let p = try kcat(["-b", cluster.bootstrap, "-P", "-t", "board", "-K:", "-X", "acks=all"], stdin: more, timeout: 60)
+        #expect(p.status == 0, "produce after the coordd failover: \(p.err)")
+        let all = Set((0..<80).map { "key-\($0)" })
+        var got: Set<String> = []
+        ProcessHarness.waitUntil(timeout: 30, interval: 0.3) {
+            guard let read = try? kcat(["-b", cluster.bootstrap, "-C", "-t", "board", "-o", "beginning", "-e", "-q", "-f", "%k\\n"], timeout: 20)
+            else { return false }
+            got = Set(read.out.split(separator: "\n").map(String.init))
+            return got == all
+        }
+        #expect(got == all, "after the coordd failover: missing \(all.subtracting(got).sorted())")
     }
 
     @Test(.timeLimit(.minutes(2))) func badInputGetsErrorsAndTheBrokerStaysUp() throws {
