@@ -55,10 +55,11 @@ enum BrokerBench {
         let loopback = (0..<3).compactMap { _ in try? loopbackSeconds(bytes: bytes) }.min()
         let disk = (0..<3).compactMap { _ in try? diskSeconds(bytes: bytes, dir: root) }.min()
 
-        var daemons: [Daemon] = []
-        defer { daemons.forEach { $0.stop() } }
+        // Brokers stop before their coordd (defers run in reverse), so they can shut down cleanly.
         var ensembles: [LocalEnsemble] = []
         defer { ensembles.forEach { $0.stop() } }
+        var daemons: [Daemon] = []
+        defer { daemons.forEach { $0.stop() } }
         // One cluster per replication factor, all up at once, so the rounds can alternate brokers.
         var bootstraps: [String: String] = [:]  // "brokerd-rf1", "brokerd-rf3", "tansu"
         var brokerPids: [String: [Int32]] = [:]
@@ -173,7 +174,7 @@ enum BrokerBench {
                          mb * 1e6 / Double(recordSize) / disk, mb / disk))
         }
         print("\nTansu runs RF 1 only: one broker with memory storage, no replication between brokers.")
-        print("RSS after the run (MiB): " + rss.keys.sorted().map { "\($0) \(rss[$0]!.map(String.init).joined(separator: ", "))" }.joined(separator: "; "))
+        print("RSS after the run (MiB): " + rss.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.map(String.init).joined(separator: ", "))" }.joined(separator: "; "))
         print("Idle CPU after the run, all processes of each cluster (% of one core): "
               + idle.keys.sorted().map { String(format: "%@ %.1f", $0, 100 * (idle[$0] ?? 0)) }.joined(separator: "; "))
     }
@@ -255,7 +256,7 @@ enum BrokerBench {
         let dir = NSTemporaryDirectory() + "rdk-version-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let code = "import confluent_kafka as c; print(c.libversion()[0], 'via confluent-kafka', c.version()[0])"
+        let code = "import confluent_kafka as c; print(c.libversion()[0], 'via confluent-kafka', c.__version__)"
         _ = try? runProcess("/usr/bin/env", ["python3", "-c", code], stdout: dir + "/out", stderr: dir + "/err", timeout: 30)
         return ((try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
     }
