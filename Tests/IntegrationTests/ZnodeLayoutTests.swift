@@ -55,7 +55,7 @@ import Testing
         let want = ["/brokers/ids/1", "/brokers/ids/2", "/controller", "/controller_epoch",
                     "/brokers/topics/\(Self.topic)", "/brokers/topics/\(Self.topic)/partitions/0/state",
                     "/brokers/topics/\(Self.topic)/partitions/1/state", "/config/topics/\(Self.topic)",
-                    "/admin/delete_topics", "/isr_change_notification", "/latest_producer_id_block"]
+                    "/admin/delete_topics", "/brokers/seqid", "/isr_change_notification", "/latest_producer_id_block"]
         #expect(want.filter { !tree.contains($0) } == [], "ls -R / printed:\n\(tree.sorted().joined(separator: "\n"))")
 
         // get -s: payloads and which nodes are ephemeral.
