@@ -15,7 +15,7 @@ public struct QueuedRequest: Sendable {
 /// The bounded queue between network threads and handler threads (Kafka's RequestChannel).
 /// `offer` refuses when full; the network thread then stops reading that socket until there is room.
 public final class RequestChannel: Sendable {
-    private let state: Mutex<(queue: [QueuedRequest], head: Int, closed: Bool)>
+    private let state: Mutex<(queue: [QueuedRequest?], head: Int, closed: Bool)>
     private let condition = NSCondition()
     public let capacity: Int
 
@@ -45,9 +45,14 @@ public final class RequestChannel: Sendable {
         while true {
             let r = state.withLock { s -> (QueuedRequest?, Bool) in
                 if s.head < s.queue.count {
+                    // Taken slots are cleared at once: a handled request must not keep its frame alive.
                     let r = s.queue[s.head]
+                    s.queue[s.head] = nil
                     s.head += 1
-                    if s.head > 1024 && s.head * 2 > s.queue.count {
+                    if s.head == s.queue.count {
+                        s.queue.removeAll(keepingCapacity: true)
+                        s.head = 0
+                    } else if s.head > 1024 && s.head * 2 > s.queue.count {
                         s.queue.removeFirst(s.head)
                         s.head = 0
                     }
