@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Protocol"]),
         .testTarget(name: "CoordCoreTests", dependencies: ["CoordCore", "Protocol"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
+        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
         .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport"]),
     ]

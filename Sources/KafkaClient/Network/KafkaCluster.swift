@@ -31,6 +31,7 @@ public final class KafkaCluster: @unchecked Sendable {
     private var bootstrapCursor = 0
     private var tickTimer: TimerHandle?
     private var closed = false
+    private var extraAddresses: [Int32: HostPort] = [:]
 
     private let snapshot = Mutex<ClusterMetadata>(ClusterMetadata())
     private let isClosed = Atomic<Bool>(false)
@@ -135,6 +136,8 @@ public final class KafkaCluster: @unchecked Sendable {
             let i = Int(-id - 1)
             guard i < bootstrap.count else { return nil }
             addr = bootstrap[i]
+        } else if let a = extraAddresses[id] {
+            addr = a
         } else {
             guard let b = metadataState.brokers[id] else { return nil }
             addr = b.address
@@ -155,6 +158,18 @@ public final class KafkaCluster: @unchecked Sendable {
         let i = bootstrapCursor % bootstrap.count
         bootstrapCursor += 1
         return connection(to: Int32(-1 - i))!
+    }
+
+    /// Gives a connection id its own address, e.g. a second connection to a group coordinator so
+    /// long JoinGroup calls do not hold up fetches (brokers answer one request per connection at a time).
+    public func registerNode(_ id: Int32, address: HostPort) {
+        loop.execute { [self] in
+            if extraAddresses[id] != address, let old = connections[id] {
+                old.close()
+                connections[id] = nil
+            }
+            extraAddresses[id] = address
+        }
     }
 
     // MARK: metadata

@@ -62,7 +62,7 @@ public struct RecordAccumulator: Sendable {
     }
 
     public let config: Config
-    private var queues: [TopicPartition: [ProducerBatch]] = [:]
+    fileprivate var queues: [TopicPartition: [ProducerBatch]] = [:]
     public private(set) var usedMemory = 0
     /// Records appended and not yet handed out by `drain` (retries count again when re-enqueued).
     public private(set) var queuedRecords = 0
@@ -226,5 +226,21 @@ public struct IdempotenceState: Sendable {
     /// is real, while for a later batch it only means an earlier one is being retried.
     public func isOldestInFlight(_ tp: TopicPartition, base: Int32) -> Bool {
         inFlight[tp]?.first == base
+    }
+}
+
+extension RecordAccumulator {
+    public func peekFirst(_ tp: TopicPartition) -> ProducerBatch? { queues[tp]?.first }
+
+    /// After a producer id change every batch must be re-sequenced and re-encoded.
+    public mutating func resetSequences() {
+        for (tp, q) in queues {
+            queues[tp] = q.map { b in
+                var c = b
+                c.baseSequence = nil
+                c.encoded = nil
+                return c
+            }
+        }
     }
 }
