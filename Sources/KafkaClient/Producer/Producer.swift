@@ -324,7 +324,7 @@ public final class Producer: @unchecked Sendable {
     private func initProducerId() {
         guard !producerIdInFlight else { return }
         producerIdInFlight = true
-        cluster.sendOnLoop(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: Int32.max), to: .any) { [self] r in
+        cluster.sendOnLoop(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: -1), to: .any) { [self] r in
             producerIdInFlight = false
             switch r {
             case .success(let resp) where !resp.errorCode.isError:
