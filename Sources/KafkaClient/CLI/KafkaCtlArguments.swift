@@ -101,6 +101,7 @@ public struct PerfConsumerOptions: Equatable, Sendable {
 struct ParsedFlags {
     var values: [String: [String]] = [:]
     var switches: Set<String> = []
+    static let multi: Set<String> = ["producer-props", "consumer-props"]
 
     init(_ args: ArraySlice<String>, valued: Set<String>, switches allowed: Set<String>) throws {
         var i = args.startIndex
@@ -123,6 +124,11 @@ struct ParsedFlags {
                     i += 1
                     guard i < args.endIndex else { throw CLIError("--\(name) needs a value") }
                     values[name, default: []].append(args[i])
+                    // Kafka's --producer-props/--consumer-props take several k=v words.
+                    while Self.multi.contains(name), i + 1 < args.endIndex, !args[i + 1].hasPrefix("--") {
+                        i += 1
+                        values[name, default: []].append(args[i])
+                    }
                 }
             } else {
                 throw CLIError("unknown option --\(name)")
