@@ -46,6 +46,6 @@ let package = Package(
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
-        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport"], exclude: ["compat"]),
     ]
 )

@@ -33,7 +33,7 @@ public final class CoordClient: @unchecked Sendable {
     private var nextXid: Int32 = 1
     private var pending: [Pending] = []
     private var pendingHead = 0
-    private var waitingForConnection: [(ZKRequest, WatchKind?, Watcher?, @Sendable (Result<ZKResponse, CoordError>) -> Void)] = []
+    private var waitingForConnection: [Outgoing] = []
     private var dataWatches: [String: [Watcher]] = [:]
     private var existWatches: [String: [Watcher]] = [:]
     private var childWatches: [String: [Watcher]] = [:]
@@ -47,13 +47,14 @@ public final class CoordClient: @unchecked Sendable {
 
     private struct Pending {
         let xid: Int32
-        let request: ZKRequest
+        let opCode: Int32
+        let watchPath: String
         let watchKind: WatchKind?
         let watcher: Watcher?
         let completion: @Sendable (Result<ZKResponse, CoordError>) -> Void
     }
 
-    enum WatchKind { case data, exist, child }
+    enum WatchKind: Sendable { case data, exist, child }
 
     /// `connectString` is ZooKeeper's: "host1:port1,host2:port2[/chroot]".
     public init(connectString: String, sessionTimeoutMs: Int, onSessionEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in }) {
@@ -214,41 +215,53 @@ public final class CoordClient: @unchecked Sendable {
     // MARK: async core
 
     private func call(_ req: ZKRequest, path: String?, watch: (WatchKind, Watcher)? = nil) throws -> ZKResponse {
-        let box = Mutex<Result<ZKResponse, CoordError>?>(nil)
-        let sem = DispatchSemaphore(value: 0)
-        submit(req, watch: watch) { r in
-            box.withLock { $0 = r }
-            sem.signal()
-        }
+        let slot = ResultSlot()
+        submit(req, watch: watch) { r in slot.fill(r) }
         let timeout = max(Int(requestedTimeoutMs), 2000)
-        if sem.wait(timeout: .now() + .milliseconds(timeout)) == .timedOut {
+        guard let result = slot.wait(timeoutMs: timeout) else {
             throw CoordError(ZKErr.operationTimeout, path: path)
         }
-        switch box.withLock({ $0 })! {
+        switch result {
         case .success(let r): return r
         case .failure(let e): throw CoordError(e.code, path: path)
         }
     }
 
+    /// A request encoded on the caller's thread; the loop only adds the header with its xid.
+    private struct Outgoing: Sendable {
+        let opCode: Int32
+        let body: [UInt8]
+        let watchPath: String
+        let watchKind: WatchKind?
+        let watcher: Watcher?
+        let completion: @Sendable (Result<ZKResponse, CoordError>) -> Void
+    }
+
     private func submit(_ req: ZKRequest, watch: (WatchKind, Watcher)?, completion: @escaping @Sendable (Result<ZKResponse, CoordError>) -> Void) {
-        let transfer = UnsafeSendable((req, watch))
+        var w = ByteWriter(capacity: 64)
+        req.write(jute: &w)
+        let out = Outgoing(opCode: req.opCode, body: w.bytes, watchPath: req.watchPath, watchKind: watch?.0, watcher: watch?.1, completion: completion)
         loop.execute { [self] in
-            let (req, watch) = transfer.value
-            if closed { completion(.failure(.connectionLoss)); return }
-            if expired { completion(.failure(.sessionExpired)); return }
+            if closed { out.completion(.failure(.connectionLoss)); return }
+            if expired { out.completion(.failure(.sessionExpired)); return }
             guard handshakeDone, let c = conn else {
-                waitingForConnection.append((req, watch?.0, watch?.1, completion))
+                waitingForConnection.append(out)
                 return
             }
-            send(req, on: c, watchKind: watch?.0, watcher: watch?.1, completion: completion)
+            send(out, on: c)
         }
     }
 
-    private func send(_ req: ZKRequest, on c: Connection, watchKind: WatchKind?, watcher: Watcher?, completion: @escaping @Sendable (Result<ZKResponse, CoordError>) -> Void) {
+    private func send(_ out: Outgoing, on c: Connection) {
         let xid = nextXid
         nextXid = nextXid == Int32.max ? 1 : nextXid + 1
-        pending.append(Pending(xid: xid, request: req, watchKind: watchKind, watcher: watcher, completion: completion))
-        c.write(req.frame(xid: xid))
+        pending.append(Pending(xid: xid, opCode: out.opCode, watchPath: out.watchPath, watchKind: out.watchKind, watcher: out.watcher, completion: out.completion))
+        var w = ByteWriter(capacity: out.body.count + 12)
+        w.writeInt32(Int32(out.body.count + 8))
+        w.writeInt32(xid)
+        w.writeInt32(out.opCode)
+        w.writeBytes(out.body)
+        c.write(w.bytes)
         lastSent = MonotonicClock.millis()
     }
 
@@ -345,11 +358,12 @@ public final class CoordClient: @unchecked Sendable {
             rearmWatches(on: c)
             let queued = waitingForConnection
             waitingForConnection.removeAll()
-            for q in queued { send(q.0, on: c, watchKind: q.1, watcher: q.2, completion: q.3) }
+            for q in queued { send(q, on: c) }
             deliver(.connected(server: c.peer))
             return
         }
         guard let header = try? ZKReplyHeader(jute: &r) else { c.close(); return }
+        if debugCoord { FileHandle.standardError.write(Data(("coord-client: reply xid \(header.xid) err \(header.err) pending \(pending.count - pendingHead)\n").utf8)) }
         if header.zxid > 0 { lastZxid = max(lastZxid, header.zxid) }
         switch header.xid {
         case ZKXid.ping, ZKXid.setWatches, ZKXid.auth:
@@ -372,20 +386,20 @@ public final class CoordClient: @unchecked Sendable {
         }
         if header.err != ZKErr.ok {
             if header.err == ZKErr.noNode, p.watchKind == .exist, let w = p.watcher {
-                existWatches[p.request.watchPath, default: []].append(w)
+                existWatches[p.watchPath, default: []].append(w)
             }
             p.completion(.failure(CoordError(header.err)))
             return
         }
         let resp: ZKResponse
         do {
-            resp = try ZKResponse.decode(op: p.request.opCode, &r)
+            resp = try ZKResponse.decode(op: p.opCode, &r)
         } catch {
             p.completion(.failure(CoordError(ZKErr.marshallingError)))
             return
         }
         if let kind = p.watchKind, let w = p.watcher {
-            let path = p.request.watchPath
+            let path = p.watchPath
             switch kind {
             case .data: dataWatches[path, default: []].append(w)
             case .exist: dataWatches[path, default: []].append(w)
@@ -440,7 +454,7 @@ public final class CoordClient: @unchecked Sendable {
         failPending(e)
         let q = waitingForConnection
         waitingForConnection.removeAll()
-        for w in q { w.3(.failure(e)) }
+        for w in q { w.completion(.failure(e)) }
     }
 
     private func compactPending() {
@@ -476,8 +490,20 @@ extension ZKRequest {
     }
 }
 
-/// Carries non-Sendable values into the loop thread, which owns them from then on.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ v: T) { value = v }
+/// Where a blocking call waits for its reply; a class so the reply can outlive a timed-out wait.
+private final class ResultSlot: Sendable {
+    private let value = Mutex<Result<ZKResponse, CoordError>?>(nil)
+    private let ready = DispatchSemaphore(value: 0)
+
+    func fill(_ r: Result<ZKResponse, CoordError>) {
+        value.withLock { $0 = r }
+        ready.signal()
+    }
+
+    func wait(timeoutMs: Int) -> Result<ZKResponse, CoordError>? {
+        guard ready.wait(timeout: .now() + .milliseconds(timeoutMs)) == .success else { return nil }
+        return value.withLock { $0 }
+    }
 }
+
+let debugCoord = ProcessInfo.processInfo.environment["COORD_CLIENT_DEBUG"] != nil

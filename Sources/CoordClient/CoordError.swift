@@ -53,6 +53,10 @@ public struct WatchEvent: Sendable, Equatable {
     }
     public let kind: Kind
     public let path: String
+    public init(kind: Kind, path: String) {
+        self.kind = kind
+        self.path = path
+    }
 }
 
 public enum CreateMode: Sendable {

@@ -1,1 +1,466 @@
-// Placeholder: filled in by its issue.
+import CoordCore
+import Dispatch
+import Protocol
+import Storage
+import Transport
+
+/// What the server reports about itself (4lw, tests, and later the quorum's view of this server).
+public struct CoordServerState: Sendable, Equatable {
+    public var mode: String
+    public var lastZxid: Int64
+    public var nodeCount: Int
+    public var watchCount: Int
+    public var watchedPaths: Int
+    public var connections: Int
+    public var outstanding: Int
+    public var sessions: Int
+    public var ephemerals: Int
+    public var approximateDataSize: Int
+    public var received: UInt64
+    public var sent: UInt64
+    public var minLatencyMs: Double
+    public var avgLatencyMs: Double
+    public var maxLatencyMs: Double
+    public var serverId: Int
+}
+
+/// coordd's runtime: one event-loop thread runs client networking and the request pipeline
+/// (prep -> replicate -> apply -> reply); the replicator persists on its own thread.
+public final class CoordServer: @unchecked Sendable {
+    public let config: ZooConfig
+    public let fs: CoordFileSystem
+    let loop: EventLoop
+    let logger: @Sendable (String) -> Void
+    var replicator: TxnReplicator?
+    var listener: Listener?
+    public private(set) var port = 0
+    public let version = "3.8.0-coordd"
+
+    var mode = "standalone"
+    var tree = DataTree()
+    var prep = TxnPrep()
+    var watches = WatchManager()
+    var tracker: SessionTracker
+    var nextZxid: Int64 = 1
+    var inflight: [Int64: CoordTxn] = [:]
+    var waiting: [Int64: (ClientCnx, PendingReply)] = [:]
+    var cnxs: [UInt64: ClientCnx] = [:]
+    var sessionCnx: [Int64: UInt64] = [:]
+    var perHost: [String: Int] = [:]
+    var nextCnxId: UInt64 = 1
+    var txnsSinceSnapshot = 0
+    var stopped = false
+
+    // Counters for srvr/mntr.
+    var packetsReceived: UInt64 = 0
+    var packetsSent: UInt64 = 0
+    var latencyCount: UInt64 = 0
+    var latencyTotalMs: Double = 0
+    var latencyMinMs: Double = .infinity
+    var latencyMaxMs: Double = 0
+
+    public init(config: ZooConfig, fs: CoordFileSystem = PosixCoordFileSystem(), logger: @escaping @Sendable (String) -> Void) {
+        self.config = config
+        self.fs = fs
+        self.logger = logger
+        self.loop = EventLoop(name: "coordd")
+        tracker = SessionTracker(serverId: Int64(config.myid ?? 0), now: WallClock.millis(), tickTime: config.tickTime,
+                                 minTimeout: config.effectiveMinSessionTimeout, maxTimeout: config.effectiveMaxSessionTimeout)
+    }
+
+    static func hex(_ v: Int64) -> String { "0x" + String(UInt64(bitPattern: v), radix: 16) }
+
+    // MARK: lifecycle
+
+    /// Recovers from disk, binds the client port and starts serving. Returns the bound port.
+    @discardableResult
+    public func start() throws -> Int {
+        try fs.makeDirectories(config.snapDir)
+        try fs.makeDirectories(config.logDir)
+        let snapshots = SnapshotStore(fs: fs, directory: config.snapDir)
+        if let snap = try snapshots.loadNewest() {
+            tree = try DataTree(snapshot: snap.payload)
+            logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
+        }
+        let log = TxnLog(fs: fs, directory: config.logDir)
+        let records = try log.recover(after: tree.lastZxid)
+        if log.report.truncatedBytes > 0 {
+            logger("txn log: cut \(log.report.truncatedBytes) bytes of torn or corrupt tail, removed \(log.report.removedFiles) files")
+        }
+        for rec in records {
+            let txn = try CoordTxn(bytes: rec.bytes)
+            _ = tree.process(txn, zxid: rec.zxid)
+        }
+        if !records.isEmpty { logger("replayed \(records.count) txns from the log, last zxid \(Self.hex(tree.lastZxid))") }
+        nextZxid = max(tree.lastZxid, log.lastZxid) + 1
+        let now = WallClock.millis()
+        // Sessions survive a restart; their clients get a full timeout to come back.
+        for (id, s) in tree.sessions { tracker.add(id, timeout: s.timeout, now: now) }
+
+        let rep = StandaloneReplicator(loop: loop, log: log, snapshots: snapshots, logger: logger)
+        rep.onCommit = { [unowned self] z, b in self.committed(zxid: z, bytes: b) }
+        replicator = rep
+
+        let l = try Listener(host: config.listenHost, port: config.clientPort, loop: loop)
+        l.onAccept = { [unowned self] c in self.accept(c) }
+        l.start()
+        listener = l
+        port = l.port
+        rep.start()
+        scheduleTick()
+        loop.startThread()
+        return port
+    }
+
+    /// Stops accepting, closes clients, flushes the log. Safe to call from any thread but the loop's.
+    public func stop() {
+        let done = DispatchSemaphore(value: 0)
+        loop.execute { [self] in
+            stopped = true
+            listener?.close()
+            listener = nil
+            for c in Array(cnxs.values) { c.conn.close() }
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 5)
+        replicator?.stop()
+        loop.stop()
+    }
+
+    /// A consistent view of the server's state, from any thread.
+    public func currentState() -> CoordServerState {
+        if loop.inLoopThread { return stateNow() }
+        let box = StateBox()
+        let sem = DispatchSemaphore(value: 0)
+        loop.execute { [self] in
+            box.set(stateNow())
+            sem.signal()
+        }
+        _ = sem.wait(timeout: .now() + 5)
+        return box.get() ?? stateNow()
+    }
+
+    func stateNow() -> CoordServerState {
+        CoordServerState(
+            mode: mode, lastZxid: tree.lastZxid, nodeCount: tree.nodeCount, watchCount: watches.watchCount,
+            watchedPaths: watches.watchedPathCount, connections: cnxs.count, outstanding: waiting.count,
+            sessions: tree.sessions.count, ephemerals: tree.ephemerals.reduce(0) { $0 + $1.value.count },
+            approximateDataSize: tree.approximateDataSize, received: packetsReceived, sent: packetsSent,
+            minLatencyMs: latencyCount == 0 ? 0 : latencyMinMs,
+            avgLatencyMs: latencyCount == 0 ? 0 : latencyTotalMs / Double(latencyCount),
+            maxLatencyMs: latencyMaxMs, serverId: config.myid ?? 0)
+    }
+
+    private func scheduleTick() {
+        let every = max(10, Int(config.tickTime) / 2)
+        loop.schedule(afterMillis: every) { [weak self] in
+            guard let self, !self.stopped else { return }
+            self.expireSessions()
+            self.scheduleTick()
+        }
+    }
+
+    func expireSessions() {
+        for sid in tracker.expire(now: WallClock.millis()) {
+            logger("expiring session \(Self.hex(sid)), timeout of \(tree.sessions[sid]?.timeout ?? 0)ms exceeded")
+            submitClose(sessionId: sid, cxid: 0, reply: nil)
+        }
+    }
+
+    // MARK: the write path
+
+    private func submit(_ txn: CoordTxn, reply: (ClientCnx, PendingReply)?) {
+        let z = nextZxid
+        nextZxid += 1
+        inflight[z] = txn
+        if let reply { waiting[z] = reply }
+        replicator?.submit(zxid: z, txn: txn.serialize())
+    }
+
+    private func submitClose(sessionId: Int64, cxid: Int32, reply: (ClientCnx, PendingReply)?) {
+        let txn = prep.prepCloseSession(sessionId: sessionId, cxid: cxid, zxid: nextZxid, time: WallClock.millis(), tree: tree)
+        submit(txn, reply: reply)
+    }
+
+    /// Applies a committed txn (in zxid order), fires watches, answers the waiting client.
+    func committed(zxid: Int64, bytes: [UInt8]) {
+        let decoded = inflight.removeValue(forKey: zxid) ?? (try? CoordTxn(bytes: bytes))
+        guard let txn = decoded else {
+            logger("FATAL: committed txn \(Self.hex(zxid)) cannot be decoded")
+            return
+        }
+        let r = tree.process(txn, zxid: zxid)
+        prep.applied(zxid: zxid)
+        for (w, ev) in watches.fire(r.triggers) {
+            if let c = cnxs[w] { sendNotification(c, ev) }
+        }
+        if let (cnx, p) = waiting.removeValue(forKey: zxid) {
+            switch p.state {
+            case .connectAwaitingCommit(let resp):
+                p.state = .connectDone(resp)
+            default:
+                p.state = .done(err: r.err, zxid: zxid, response: r.response)
+            }
+            if !cnx.conn.isClosed { drain(cnx) }
+        }
+        if let closed = r.closedSession {
+            tracker.remove(closed)
+            if let cid = sessionCnx.removeValue(forKey: closed), let c = cnxs[cid], c.phase != .closing {
+                c.phase = .closing
+                c.conn.closeAfterFlush()
+            }
+        }
+        txnsSinceSnapshot += 1
+        if txnsSinceSnapshot >= config.snapCount {
+            txnsSinceSnapshot = 0
+            let copy = tree
+            replicator?.snapshot(zxid: zxid) { copy.serializeSnapshot() }
+        }
+    }
+
+    // MARK: connections
+
+    private func accept(_ conn: Connection) {
+        let cnx = ClientCnx(id: nextCnxId, conn: conn, maxFrame: config.maxBuffer)
+        nextCnxId += 1
+        if stopped || (config.maxClientCnxns > 0 && perHost[cnx.host, default: 0] >= config.maxClientCnxns) {
+            logger("too many connections from \(cnx.host) - max is \(config.maxClientCnxns)")
+            conn.close()
+            return
+        }
+        perHost[cnx.host, default: 0] += 1
+        cnxs[cnx.id] = cnx
+        conn.onRead = { [unowned self] _, buf in self.onRead(cnx, buf) }
+        conn.onClose = { [unowned self] _, _ in self.onClosed(cnx) }
+        conn.start()
+    }
+
+    private func onClosed(_ cnx: ClientCnx) {
+        cnxs[cnx.id] = nil
+        if let n = perHost[cnx.host] { perHost[cnx.host] = n > 1 ? n - 1 : nil }
+        watches.removeWatcher(cnx.id)
+        if cnx.sessionId != 0, sessionCnx[cnx.sessionId] == cnx.id { sessionCnx[cnx.sessionId] = nil }
+        cnx.clearQueue()
+    }
+
+    private func closeNow(_ cnx: ClientCnx, _ why: String) {
+        logger("closing connection from \(cnx.conn.peer): \(why)")
+        cnx.phase = .closing
+        cnx.conn.close()
+    }
+
+    private func onRead(_ cnx: ClientCnx, _ buf: UnsafeRawBufferPointer) {
+        if cnx.phase == .closing { return }
+        cnx.decoder.append(buf)
+        if cnx.phase == .awaitingFirst {
+            if cnx.decoder.bufferedBytes < 4 { return }
+            let word = String(decoding: cnx.decoder.pendingBytes.prefix(4), as: UTF8.self)
+            if FourLetterWords.all.contains(word) {
+                cnx.phase = .closing
+                cnx.conn.write(Array(fourLetterWord(word).utf8))
+                cnx.conn.closeAfterFlush()
+                return
+            }
+        }
+        while cnx.phase != .closing {
+            switch cnx.decoder.next() {
+            case .frame(let f):
+                handleFrame(cnx, f)
+            case .needMoreData:
+                return
+            case .tooLarge(let n):
+                closeNow(cnx, "frame length \(n) exceeds jute.maxbuffer \(config.maxBuffer)")
+                return
+            case .negativeLength(let n):
+                closeNow(cnx, "negative frame length \(n)")
+                return
+            }
+        }
+    }
+
+    private func handleFrame(_ cnx: ClientCnx, _ frame: [UInt8]) {
+        cnx.received += 1
+        packetsReceived += 1
+        let now = MonotonicClock.nanos()
+        if cnx.phase == .awaitingFirst {
+            handleConnect(cnx, frame, now: now)
+            return
+        }
+        var r = ByteReader(frame)
+        guard let h = try? ZKRequestHeader(jute: &r) else { closeNow(cnx, "truncated request header"); return }
+        if cnx.sessionId != 0 { tracker.touch(cnx.sessionId, now: WallClock.millis()) }
+        let req: ZKRequest
+        do {
+            req = try ZKRequest.decode(op: h.type, &r)
+        } catch JuteError.unknownOp(let op) {
+            // ZooKeeper answers Unimplemented and then drops the connection.
+            logger("unknown op \(op) from \(cnx.conn.peer)")
+            let p = PendingReply(xid: h.xid, op: h.type, state: .done(err: ZKErr.unimplemented, zxid: nil, response: .empty), now: now)
+            p.closeAfter = true
+            cnx.enqueue(p)
+            drain(cnx)
+            return
+        } catch {
+            closeNow(cnx, "malformed request (op \(h.type)): \(error)")
+            return
+        }
+        let p = PendingReply(xid: h.xid, op: h.type, state: .read(req), now: now)
+        if case .closeSession = req {
+            p.state = .awaitingCommit
+            p.closeAfter = true
+            cnx.enqueue(p)
+            submitClose(sessionId: cnx.sessionId, cxid: h.xid, reply: (cnx, p))
+            return
+        }
+        if req.isWrite {
+            switch prep.prep(req, sessionId: cnx.sessionId, cxid: h.xid, zxid: nextZxid, time: WallClock.millis(), tree: tree) {
+            case .txn(let t):
+                p.state = .awaitingCommit
+                cnx.enqueue(p)
+                submit(t, reply: (cnx, p))
+                return
+            case .failed(let err, let resp):
+                p.state = .done(err: err, zxid: nil, response: resp)
+            }
+        }
+        cnx.enqueue(p)
+        drain(cnx)
+    }
+
+    private func handleConnect(_ cnx: ClientCnx, _ frame: [UInt8], now: UInt64) {
+        guard let req = try? ZKConnectRequest.decode(frame) else { closeNow(cnx, "malformed ConnectRequest"); return }
+        if req.lastZxidSeen > tree.lastZxid {
+            closeNow(cnx, "refusing session request: client has seen zxid \(Self.hex(req.lastZxidSeen)), our last zxid is \(Self.hex(tree.lastZxid))")
+            return
+        }
+        cnx.phase = .connected
+        let wall = WallClock.millis()
+        let timeout = tracker.negotiate(req.timeout)
+        if req.sessionId == 0 {
+            let sid = tracker.newSessionId()
+            var pw = [UInt8](repeating: 0, count: 16)
+            for i in 0..<16 { pw[i] = UInt8.random(in: 0...255) }
+            tracker.add(sid, timeout: timeout, now: wall)
+            bind(cnx, sid, timeout)
+            let p = PendingReply(xid: 0, op: ZKOp.createSession,
+                                 state: .connectAwaitingCommit(ZKConnectResponse(timeout: timeout, sessionId: sid, password: pw)), now: now)
+            cnx.enqueue(p)
+            let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: nextZxid, time: wall)
+            submit(txn, reply: (cnx, p))
+            logger("new session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+            return
+        }
+        let sid = req.sessionId
+        if let info = tree.sessions[sid], info.password == req.password, tracker.contains(sid), prep.isSessionValid(sid, tree: tree) {
+            tracker.add(sid, timeout: timeout, now: wall)
+            if let old = sessionCnx[sid], old != cnx.id, let oc = cnxs[old] { closeNow(oc, "session \(Self.hex(sid)) moved to a new connection") }
+            bind(cnx, sid, timeout)
+            cnx.enqueue(PendingReply(xid: 0, op: ZKOp.createSession,
+                                     state: .connectDone(ZKConnectResponse(timeout: timeout, sessionId: sid, password: info.password)), now: now))
+            logger("renewed session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+        } else {
+            logger("invalid session \(Self.hex(sid)) for client \(cnx.conn.peer), probably expired")
+            let p = PendingReply(xid: 0, op: ZKOp.createSession,
+                                 state: .connectDone(ZKConnectResponse(timeout: 0, sessionId: 0, password: [UInt8](repeating: 0, count: 16))), now: now)
+            p.closeAfter = true
+            cnx.enqueue(p)
+        }
+        drain(cnx)
+    }
+
+    private func bind(_ cnx: ClientCnx, _ sid: Int64, _ timeout: Int32) {
+        cnx.sessionId = sid
+        cnx.timeout = timeout
+        sessionCnx[sid] = cnx.id
+    }
+
+    // MARK: replies
+
+    private func sendNotification(_ cnx: ClientCnx, _ ev: ZKWatcherEvent) {
+        guard cnx.phase == .connected else { return }
+        let f = ByteWriter.juteFrame { w in
+            ZKReplyHeader(xid: ZKXid.notification, zxid: -1, err: 0).write(jute: &w)
+            ev.write(jute: &w)
+        }
+        cnx.send(f)
+        packetsSent += 1
+    }
+
+    /// Sends every reply at the head of the queue that is ready, stopping at the first that is not.
+    private func drain(_ cnx: ClientCnx) {
+        while let p = cnx.first, !cnx.conn.isClosed {
+            var frame: [UInt8]
+            switch p.state {
+            case .awaitingCommit, .connectAwaitingCommit:
+                return
+            case .connectDone(let resp):
+                frame = ByteWriter.juteFrame { resp.write(jute: &$0) }
+            case .done(let err, let zxid, let resp):
+                frame = replyFrame(cnx, xid: p.xid, zxid: zxid ?? tree.lastZxid, err: err, resp)
+            case .read(let req):
+                let (err, resp) = executeRead(cnx, req)
+                frame = replyFrame(cnx, xid: p.xid, zxid: tree.lastZxid, err: err, resp)
+            }
+            cnx.send(frame)
+            packetsSent += 1
+            cnx.popFirst()
+            if p.op != ZKOp.ping { recordLatency(p.startedNanos) }
+            if p.closeAfter {
+                cnx.phase = .closing
+                cnx.clearQueue()
+                cnx.conn.closeAfterFlush()
+                return
+            }
+        }
+    }
+
+    private func replyFrame(_ cnx: ClientCnx, xid: Int32, zxid: Int64, err: Int32, _ resp: ZKResponse) -> [UInt8] {
+        cnx.lastZxid = zxid
+        return ByteWriter.juteFrame { w in
+            ZKReplyHeader(xid: xid, zxid: zxid, err: err).write(jute: &w)
+            if err == ZKErr.ok { resp.write(jute: &w) }
+        }
+    }
+
+    private func recordLatency(_ started: UInt64) {
+        let ms = Double(MonotonicClock.nanos() &- started) / 1_000_000
+        latencyCount += 1
+        latencyTotalMs += ms
+        latencyMinMs = min(latencyMinMs, ms)
+        latencyMaxMs = max(latencyMaxMs, ms)
+    }
+
+    /// Answers a non-write request against the current tree, registering watches on success.
+    private func executeRead(_ cnx: ClientCnx, _ req: ZKRequest) -> (Int32, ZKResponse) {
+        switch req {
+        case .ping, .auth:
+            return (ZKErr.ok, .empty)
+        case .setWatches(let sw), .setWatches2(let sw):
+            for ev in watches.setWatches(sw, watcher: cnx.id, tree: tree) { sendNotification(cnx, ev) }
+            return (ZKErr.ok, .empty)
+        case .whoAmI, .addWatch, .checkWatches, .removeWatches:
+            return (ZKErr.unimplemented, .empty)
+        default:
+            break
+        }
+        let r = tree.read(req, sessionId: cnx.sessionId)
+        switch req {
+        case .exists(let p, true) where r.err == ZKErr.ok || r.err == ZKErr.noNode:
+            watches.addDataWatch(p, watcher: cnx.id)
+        case .getData(let p, true) where r.err == ZKErr.ok:
+            watches.addDataWatch(p, watcher: cnx.id)
+        case .getChildren(let p, true) where r.err == ZKErr.ok, .getChildren2(let p, true) where r.err == ZKErr.ok:
+            watches.addChildWatch(p, watcher: cnx.id)
+        default:
+            break
+        }
+        return r
+    }
+}
+
+final class StateBox: @unchecked Sendable {
+    private var value: CoordServerState?
+    private let lock = DispatchSemaphore(value: 1)
+    func set(_ v: CoordServerState) { lock.wait(); value = v; lock.signal() }
+    func get() -> CoordServerState? { lock.wait(); defer { lock.signal() }; return value }
+}

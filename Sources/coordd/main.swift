@@ -1,1 +1,73 @@
-print("coordd: not yet")
+#if canImport(Glibc)
+import Glibc
+#endif
+import CoordServer
+import Storage
+
+// coordd zoo.cfg — a ZooKeeper-compatible coordination server.
+
+@Sendable func log(_ msg: String) {
+    // One write(2) per line so lines from different threads do not interleave.
+    let line = Array("coordd: \(msg)\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+func fail(_ msg: String) -> Never {
+    log(msg)
+    exit(2)
+}
+
+let args = CommandLine.arguments
+guard args.count == 2 else { fail("usage: coordd /path/to/zoo.cfg") }
+
+let fs = PosixCoordFileSystem()
+let text: String
+do {
+    text = String(decoding: try fs.read(args[1]), as: UTF8.self)
+} catch {
+    fail("cannot read config \(args[1]): \(error)")
+}
+
+var config: ZooConfig
+do {
+    config = try ZooConfig.parse(text)
+} catch {
+    fail("bad config \(args[1]): \(error)")
+}
+if let raw = try? fs.read(config.dataDir + "/myid") {
+    let s = String(decoding: raw, as: UTF8.self).filter { !$0.isWhitespace }
+    guard let id = Int(s), id >= 0, id < 256 else { fail("bad myid file in \(config.dataDir): '\(s)'") }
+    config.myid = id
+}
+if let id = config.myid, let me = config.servers[id], let cp = me.clientPort, config.clientPort == 0 {
+    config.clientPort = cp
+    if config.clientPortAddress == nil, let h = me.clientHost { config.clientPortAddress = h }
+}
+if !config.servers.isEmpty {
+    log("ensemble of \(config.servers.count) servers configured (myid \(config.myid.map(String.init) ?? "unset")); running standalone until quorum support lands")
+}
+
+// Signals are taken synchronously on this thread; block them before any other thread starts.
+signal(SIGPIPE, SIG_IGN)
+var mask = sigset_t()
+sigemptyset(&mask)
+sigaddset(&mask, SIGTERM)
+sigaddset(&mask, SIGINT)
+pthread_sigmask(SIG_BLOCK, &mask, nil)
+
+let server = CoordServer(config: config, fs: fs, logger: log)
+let port: Int
+do {
+    port = try server.start()
+} catch {
+    log("cannot start: \(error)")
+    exit(1)
+}
+log("serving clients on \(config.listenHost):\(port)")
+
+var sig: Int32 = 0
+sigwait(&mask, &sig)
+log("signal \(sig): shutting down")
+server.stop()
+log("stopped")
+exit(0)

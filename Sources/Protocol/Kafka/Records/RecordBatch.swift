@@ -127,6 +127,18 @@ public enum RecordBatch {
         buf.storeBytes(of: UInt32(bitPattern: value).bigEndian, toByteOffset: RecordBatchLayout.partitionLeaderEpoch, as: UInt32.self)
     }
 
+    /// Marks a batch LogAppendTime with `now` as its max timestamp; these fields are covered by
+    /// the CRC, so it is recomputed (only for topics configured with LogAppendTime).
+    public static func setLogAppendTime(_ now: Int64, in buf: UnsafeMutableRawBufferPointer) {
+        let L = RecordBatchLayout.self
+        guard buf.count >= L.headerSize else { return }
+        let attrs = UInt16(bigEndian: buf.loadUnaligned(fromByteOffset: L.attributes, as: UInt16.self)) | 0x08
+        buf.storeBytes(of: attrs.bigEndian, toByteOffset: L.attributes, as: UInt16.self)
+        buf.storeBytes(of: UInt64(bitPattern: now).bigEndian, toByteOffset: L.maxTimestamp, as: UInt64.self)
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buf[L.attributes...]))
+        buf.storeBytes(of: crc.bigEndian, toByteOffset: L.crc, as: UInt32.self)
+    }
+
     /// Iterates the complete batches in a buffer (e.g. a fetch response or a produce request's
     /// records). A partial batch at the end is not returned; `trailingBytes` says how many were left.
     public static func split(_ bytes: [UInt8], validateCRC: Bool = true) throws -> (batches: [(header: RecordBatchHeader, range: Range<Int>)], trailingBytes: Int) {

@@ -1,0 +1,212 @@
+import Foundation
+import Glibc
+import Protocol
+import Storage
+import Transport
+
+/// Segment-log throughput against the raw disk limits measured in the same run:
+/// appends vs a plain write() loop of the same bytes (both end with fsync), and sequential reads
+/// (sendfile of the regions the log returns) vs sendfile of the same file, into /dev/null and
+/// into a socket pair drained by another thread. Reads come from the page cache, as in Kafka.
+enum StorageBench {
+    struct Row {
+        var name: String
+        var seconds: Double
+        var bytes: Int
+        var records: Int
+        var rawSeconds: Double
+        /// Median over rounds of (raw time / log time), each pair measured back to back: robust
+        /// against other load on the machine, unlike a ratio of two bests.
+        var medianRatio: Double
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.isEmpty ? 0 : s[s.count / 2]
+    }
+
+    static func run(_ args: [String]) {
+        let mib = args.first.flatMap { Int($0) } ?? 256
+        let rounds = args.dropFirst().first.flatMap { Int($0) } ?? 3
+        let total = mib << 20
+        var template = Array("/tmp/storage-bench-XXXXXX".utf8CString)
+        let root: String = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var rows: [Row] = []
+        do {
+            for recordSize in [100, 1024] {
+                rows += try runCase(root: "\(root)/r\(recordSize)", recordSize: recordSize, total: total, rounds: rounds)
+            }
+        } catch {
+            print("storage bench failed: \(error)")
+            return
+        }
+        let crcData = [UInt8](repeating: 7, count: 16 << 20)
+        var crc: UInt32 = 0
+        let crcTime = (0..<5).map { _ in seconds { crc = CRC32C.checksum(crcData) } }.min() ?? 1
+        print("\n### Storage (\(mib) MiB per case, 16 KiB batches, best of \(rounds))\n")
+        print("CRC-32C (software, slicing-by-16): \(fmt(Double(crcData.count) / crcTime / 1e6)) MB/s (crc \(crc & 1))\n")
+        print("| case | MB/s (best) | records/s | raw MB/s (best) | % of raw (median of paired rounds) |")
+        print("|---|---:|---:|---:|---:|")
+        for r in rows {
+            let mbs = Double(r.bytes) / r.seconds / 1e6
+            let raw = Double(r.bytes) / r.rawSeconds / 1e6
+            print("| \(r.name) | \(fmt(mbs)) | \(fmt(Double(r.records) / r.seconds)) | \(fmt(raw)) | \(fmt(100 * r.medianRatio)) |")
+        }
+    }
+
+    static func fmt(_ v: Double) -> String {
+        v >= 100 ? String(Int(v.rounded())) : String(format: "%.1f", v)
+    }
+
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let t0 = MonotonicClock.nanos()
+        try body()
+        return Double(MonotonicClock.nanos() - t0) / 1e9
+    }
+
+    static func runCase(root: String, recordSize: Int, total: Int, rounds: Int) throws -> [Row] {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // 32 distinct ~16 KiB batches, cycled.
+        let perBatch = max(1, 16_384 / (recordSize + 12))
+        var batches: [[UInt8]] = []
+        var seed: UInt64 = 42
+        for b in 0..<32 {
+            var recs: [Record] = []
+            for i in 0..<perBatch {
+                var value = [UInt8](repeating: 0, count: recordSize)
+                for j in stride(from: 0, to: recordSize, by: 8) {
+                    seed = seed &* 6_364_136_223_846_793_005 &+ 1
+                    value[j] = UInt8(truncatingIfNeeded: seed >> 40)
+                }
+                recs.append(Record(offset: Int64(i), timestamp: 1_700_000_000_000 + Int64(b), key: nil, value: value))
+            }
+            batches.append(try RecordBatch.build(recs))
+        }
+        let batchBytes = batches[0].count
+        let count = total / batchBytes
+        let bytes = count * batchBytes
+        let records = count * perBatch
+
+        // Raw: write() the same bytes, then fsync. Log: append (validate + CRC + offset rewrite +
+        // write), then flush. Alternated, best of `rounds`, on a fresh file/log each time.
+        let rawPath = "\(root)/raw.bin"
+        var rawWrite = Double.infinity, append = Double.infinity
+        var writeRatios: [Double] = []
+        let now = WallClock.millis()
+        var log: PartitionLog?
+        for round in 0..<rounds {
+            let rw = try seconds {
+                let fd = open(rawPath, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
+                guard fd >= 0 else { throw POSIXError(.EIO) }
+                for i in 0..<count {
+                    let b = batches[i & 31]
+                    let n = b.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    guard n == b.count else { throw POSIXError(.EIO) }
+                }
+                fsync(fd)
+                close(fd)
+            }
+            rawWrite = min(rawWrite, rw)
+            unlink(rawPath)
+            try log?.delete()
+            let l = try PartitionLog.open(dir: "\(root)/bench-\(round)", now: now)
+            let ap = try seconds {
+                // The zero-copy entry point, as the broker uses it on its request buffer.
+                for i in 0..<count {
+                    _ = try batches[i & 31].withUnsafeMutableBytes {
+                        try l.append(buffer: $0, leaderEpoch: 0, now: now, assignOffsets: true)
+                    }
+                }
+                try l.flush()
+            }
+            append = min(append, ap)
+            writeRatios.append(rw / ap)
+            log = l
+        }
+        guard let log else { return [] }
+
+        // Reads: 1 MiB fetches, each a file region sent with sendfile.
+        let segPath = "\(log.dir)/00000000000000000000.log"
+        var rows = [Row(name: "append \(recordSize) B records", seconds: append, bytes: bytes, records: records, rawSeconds: rawWrite, medianRatio: median(writeRatios))]
+        for sinkName in ["/dev/null", "socketpair"] {
+            let sink = try Sink(sinkName)
+            var rawRead = Double.infinity, logRead = Double.infinity
+            var readRatios: [Double] = []
+            for _ in 0..<rounds {
+            let rr = try seconds {
+                let fd = open(segPath, O_RDONLY)
+                var off = 0
+                while off < bytes {
+                    var o = off_t(off)
+                    let n = sendfile(sink.fd, fd, &o, min(1 << 20, bytes - off))
+                    guard n > 0 else { throw POSIXError(.EIO) }
+                    off += n
+                }
+                close(fd)
+            }
+            let lr = try seconds {
+                var next: Int64 = 0
+                while next < log.logEndOffset {
+                    let r = try log.read(from: next, maxBytes: 1 << 20)
+                    guard let region = r.region, let first = r.firstBatchOffset else { break }
+                    var o = off_t(region.position)
+                    var left = region.length
+                    while left > 0 {
+                        let n = sendfile(sink.fd, region.fd, &o, left)
+                        guard n > 0 else { throw POSIXError(.EIO) }
+                        left -= n
+                    }
+                    // The consumer would parse the response; batches here are all the same size.
+                    next = first + Int64(max(1, region.length / batchBytes) * perBatch)
+                }
+            }
+            rawRead = min(rawRead, rr)
+            logRead = min(logRead, lr)
+            readRatios.append(rr / lr)
+            }
+            sink.finish()
+            rows.append(Row(name: "read \(recordSize) B records → \(sinkName)", seconds: logRead, bytes: bytes,
+                            records: records, rawSeconds: rawRead, medianRatio: median(readRatios)))
+        }
+        try log.delete()
+        return rows
+    }
+
+    /// Where reads go: /dev/null, or one end of a Unix socket pair drained by a thread.
+    final class Sink {
+        let fd: Int32
+        private let other: Int32
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ kind: String) throws {
+            if kind == "/dev/null" {
+                fd = open("/dev/null", O_WRONLY)
+                other = -1
+                return
+            }
+            var fds: [Int32] = [0, 0]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw POSIXError(.EIO) }
+            fd = fds[0]
+            other = fds[1]
+            var sz: Int32 = 4 << 20
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, socklen_t(4))
+            setsockopt(other, SOL_SOCKET, SO_RCVBUF, &sz, socklen_t(4))
+            let reader = other
+            let sem = done
+            Thread {
+                var buf = [UInt8](repeating: 0, count: 1 << 20)
+                while buf.withUnsafeMutableBytes({ read(reader, $0.baseAddress, $0.count) }) > 0 {}
+                sem.signal()
+            }.start()
+        }
+
+        func finish() {
+            close(fd)
+            if other >= 0 {
+                done.wait()
+                close(other)
+            }
+        }
+    }
+}

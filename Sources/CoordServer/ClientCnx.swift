@@ -1,0 +1,85 @@
+import Protocol
+import Transport
+
+/// A reply slot in a connection's FIFO: replies leave strictly in request order, so a read queued
+/// behind a write waits for that write to commit (and sees it).
+final class PendingReply {
+    enum State {
+        /// Answer from the tree when it reaches the head of the queue.
+        case read(ZKRequest)
+        case awaitingCommit
+        case done(err: Int32, zxid: Int64?, response: ZKResponse)
+        case connectAwaitingCommit(ZKConnectResponse)
+        case connectDone(ZKConnectResponse)
+    }
+    let xid: Int32
+    let op: Int32
+    let startedNanos: UInt64
+    var state: State
+    /// Close the connection once this reply is out (closeSession, unknown op, refused session).
+    var closeAfter = false
+
+    init(xid: Int32, op: Int32, state: State, now: UInt64) {
+        self.xid = xid
+        self.op = op
+        self.state = state
+        self.startedNanos = now
+    }
+}
+
+/// Per-connection state of the client protocol. Loop-thread only.
+final class ClientCnx {
+    enum Phase {
+        /// Nothing read yet: the first 4 bytes may be a four-letter word instead of a frame length.
+        case awaitingFirst
+        case connected
+        case closing
+    }
+
+    let id: UInt64
+    let conn: Connection
+    let host: String
+    var decoder: FrameDecoder
+    var phase = Phase.awaitingFirst
+    var sessionId: Int64 = 0
+    var timeout: Int32 = 0
+    var received: UInt64 = 0
+    var sent: UInt64 = 0
+    var lastZxid: Int64 = 0
+    private var queue: [PendingReply] = []
+    private var head = 0
+
+    init(id: UInt64, conn: Connection, maxFrame: Int) {
+        self.id = id
+        self.conn = conn
+        self.decoder = FrameDecoder(maxFrameBytes: maxFrame)
+        let peer = conn.peer
+        if let colon = peer.lastIndex(of: ":") { host = String(peer[..<colon]) } else { host = peer }
+    }
+
+    var queued: Int { queue.count - head }
+    var first: PendingReply? { head < queue.count ? queue[head] : nil }
+
+    func enqueue(_ p: PendingReply) { queue.append(p) }
+
+    func popFirst() {
+        head += 1
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 256 && head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
+    }
+
+    func clearQueue() {
+        queue.removeAll()
+        head = 0
+    }
+
+    func send(_ frame: [UInt8]) {
+        conn.write(frame)
+        sent += 1
+    }
+}

@@ -1,0 +1,131 @@
+/// zoo.cfg, as ZooKeeper reads it: `key=value` lines, `#` comments, `server.N=` ensemble lines.
+public struct ZooConfig: Sendable, Equatable {
+    public struct ServerEntry: Sendable, Equatable {
+        public var id: Int
+        public var host: String
+        public var peerPort: Int
+        public var electionPort: Int
+        public var role: String
+        public var clientHost: String?
+        public var clientPort: Int?
+    }
+
+    public var dataDir = ""
+    public var dataLogDir: String?
+    public var clientPort = 0
+    public var clientPortAddress: String?
+    public var tickTime: Int32 = 2000
+    public var initLimit = 10
+    public var syncLimit = 5
+    public var maxClientCnxns = 60
+    public var minSessionTimeout: Int32?
+    public var maxSessionTimeout: Int32?
+    /// Largest accepted client frame (jute.maxbuffer).
+    public var maxBuffer = 0xfffff
+    /// nil: every four-letter word is allowed.
+    public var fourLetterWhitelist: Set<String>?
+    /// Transactions between snapshots.
+    public var snapCount = 100_000
+    public var servers: [Int: ServerEntry] = [:]
+    public var myid: Int?
+    /// Keys we accept but do not use (autopurge.*, etc.).
+    public var ignored: [String: String] = [:]
+
+    public init() {}
+
+    public var effectiveMinSessionTimeout: Int32 { minSessionTimeout ?? tickTime * 2 }
+    public var effectiveMaxSessionTimeout: Int32 { maxSessionTimeout ?? tickTime * 20 }
+    public var logDir: String { (dataLogDir ?? dataDir) + "/version-2" }
+    public var snapDir: String { dataDir + "/version-2" }
+    public var listenHost: String { clientPortAddress ?? "0.0.0.0" }
+
+    public static func parse(_ text: String) throws(ZooConfigError) -> ZooConfig {
+        var c = ZooConfig()
+        var sawClientPort = false
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw).trimmed(" \t\r")
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let eq = line.firstIndex(of: "=") else { throw ZooConfigError("line \(n + 1): expected key=value, got '\(line)'") }
+            let key = String(line[..<eq]).trimmed(" \t")
+            let value = String(line[line.index(after: eq)...]).trimmed(" \t")
+            func int(_ lo: Int = 0, _ hi: Int = Int(Int32.max)) throws(ZooConfigError) -> Int {
+                guard let v = Int(value), v >= lo, v <= hi else { throw ZooConfigError("\(key): '\(value)' is not a number in \(lo)...\(hi)") }
+                return v
+            }
+            switch key {
+            case "dataDir": c.dataDir = value
+            case "dataLogDir": c.dataLogDir = value
+            case "clientPort": c.clientPort = try int(0, 65535); sawClientPort = true
+            case "clientPortAddress": c.clientPortAddress = value
+            case "tickTime": c.tickTime = Int32(try int(1))
+            case "initLimit": c.initLimit = try int(1)
+            case "syncLimit": c.syncLimit = try int(1)
+            case "maxClientCnxns": c.maxClientCnxns = try int(0)
+            case "minSessionTimeout":
+                let v = try int(-1)
+                c.minSessionTimeout = v == -1 ? nil : Int32(v)
+            case "maxSessionTimeout":
+                let v = try int(-1)
+                c.maxSessionTimeout = v == -1 ? nil : Int32(v)
+            case "jute.maxbuffer": c.maxBuffer = try int(1024, 1 << 30)
+            case "snapCount": c.snapCount = try int(2)
+            case "4lw.commands.whitelist":
+                let words = value.split(separator: ",").map { String($0).trimmed(" \t") }.filter { !$0.isEmpty }
+                c.fourLetterWhitelist = words.contains("*") ? nil : Set(words)
+            default:
+                if key.hasPrefix("server.") {
+                    guard let id = Int(key.dropFirst(7)), id >= 0 else { throw ZooConfigError("\(key): bad server id") }
+                    c.servers[id] = try parseServer(id: id, value)
+                } else {
+                    // autopurge.*, admin.*, reconfig flags and the like: accepted, not used.
+                    c.ignored[key] = value
+                }
+            }
+        }
+        if c.dataDir.isEmpty { throw ZooConfigError("dataDir is not set") }
+        if let min = c.minSessionTimeout, let max = c.maxSessionTimeout, min > max {
+            throw ZooConfigError("minSessionTimeout \(min) > maxSessionTimeout \(max)")
+        }
+        if !sawClientPort && !c.servers.values.contains(where: { $0.clientPort != nil }) {
+            throw ZooConfigError("clientPort is not set")
+        }
+        return c
+    }
+
+    /// host:peerPort:electionPort[:participant|observer][;[clientHost:]clientPort]
+    static func parseServer(id: Int, _ value: String) throws(ZooConfigError) -> ServerEntry {
+        let halves = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
+        let parts = halves[0].split(separator: ":").map(String.init)
+        guard parts.count >= 3, let pp = Int(parts[1]), let ep = Int(parts[2]), (1...65535).contains(pp), (1...65535).contains(ep) else {
+            throw ZooConfigError("server.\(id): expected host:peerPort:electionPort, got '\(value)'")
+        }
+        var e = ServerEntry(id: id, host: parts[0], peerPort: pp, electionPort: ep, role: parts.count > 3 ? parts[3] : "participant")
+        guard e.role == "participant" || e.role == "observer" else { throw ZooConfigError("server.\(id): unknown role '\(e.role)'") }
+        if halves.count == 2 {
+            let client = String(halves[1])
+            if let colon = client.lastIndex(of: ":") {
+                e.clientHost = String(client[..<colon])
+                e.clientPort = Int(client[client.index(after: colon)...])
+            } else {
+                e.clientPort = Int(client)
+            }
+            guard let p = e.clientPort, (1...65535).contains(p) else { throw ZooConfigError("server.\(id): bad client port in '\(value)'") }
+        }
+        return e
+    }
+}
+
+public struct ZooConfigError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension String {
+    func trimmed(_ set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

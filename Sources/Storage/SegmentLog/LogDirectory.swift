@@ -1,0 +1,98 @@
+/// A Kafka `log.dirs` entry: one directory per partition plus the checkpoint files.
+/// Not thread-safe, like the logs it holds.
+public final class LogDirectory {
+    public let path: String
+    public private(set) var logs: [PartitionName: PartitionLog] = [:]
+    /// Partitions whose directory could not be opened, with the reason (KAFKA_STORAGE_ERROR).
+    public private(set) var failed: [PartitionName: String] = [:]
+    /// Checkpointed values of failed partitions, carried over so they are not forgotten.
+    private var carried: [PartitionName: (recovery: Int64?, start: Int64?)] = [:]
+
+    public static let recoveryPointFile = "recovery-point-offset-checkpoint"
+    public static let highWatermarkFile = "replication-offset-checkpoint"
+    public static let logStartFile = "log-start-offset-checkpoint"
+
+    private init(path: String) {
+        self.path = path
+    }
+
+    /// Opens every `<topic>-<partition>` directory, recovering from the checkpointed recovery points.
+    /// `config` gives each partition's settings (topic overrides); the default applies otherwise.
+    public static func open(path: String, now: Int64, config: (PartitionName) -> LogConfig = { _ in LogConfig() }) throws -> LogDirectory {
+        try LogIO.makeDirectory(path)
+        let d = LogDirectory(path: path)
+        let recovery = try OffsetCheckpoint.read("\(path)/\(recoveryPointFile)")
+        let starts = try OffsetCheckpoint.read("\(path)/\(logStartFile)")
+        for name in try LogIO.list(path) {
+            guard let tp = PartitionName(dirName: name), LogIO.isDirectory("\(path)/\(name)") else { continue }
+            do {
+                d.logs[tp] = try PartitionLog.open(dir: "\(path)/\(name)", config: config(tp), recoveryPoint: recovery[tp] ?? 0,
+                                                   logStartOffset: starts[tp] ?? 0, now: now)
+            } catch {
+                // One bad partition must not keep the others from being served.
+                d.failed[tp] = "\(error)"
+                d.carried[tp] = (recovery[tp], starts[tp])
+            }
+        }
+        return d
+    }
+
+    public func log(_ tp: PartitionName) -> PartitionLog? { logs[tp] }
+
+    /// The existing log, or a new empty one.
+    public func getOrCreate(_ tp: PartitionName, config: LogConfig, now: Int64) throws -> PartitionLog {
+        if let l = logs[tp] { return l }
+        let l = try PartitionLog.open(dir: "\(path)/\(tp.dirName)", config: config, now: now)
+        try LogIO.fsyncDirectory(path)
+        logs[tp] = l
+        return l
+    }
+
+    public func delete(_ tp: PartitionName) throws {
+        if let l = logs.removeValue(forKey: tp) {
+            try l.delete()
+        } else if failed.removeValue(forKey: tp) != nil {
+            carried[tp] = nil
+            try LogIO.removeTree("\(path)/\(tp.dirName)")
+        } else {
+            return
+        }
+        try LogIO.fsyncDirectory(path)
+    }
+
+    /// Writes `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint`. An offline log's
+    /// recovery point is still a safe lower bound (it only moves after a successful fsync).
+    public func checkpoint() throws {
+        var rp: [PartitionName: Int64] = [:]
+        var ls: [PartitionName: Int64] = [:]
+        for (tp, c) in carried {
+            rp[tp] = c.recovery
+            ls[tp] = c.start
+        }
+        for (tp, l) in logs {
+            rp[tp] = l.recoveryPoint
+            ls[tp] = l.logStartOffset
+        }
+        try OffsetCheckpoint.write("\(path)/\(Self.recoveryPointFile)", rp)
+        try OffsetCheckpoint.write("\(path)/\(Self.logStartFile)", ls)
+    }
+
+    /// High watermarks live with the replica manager; it stores and loads them here.
+    public func writeHighWatermarks(_ hw: [PartitionName: Int64]) throws {
+        try OffsetCheckpoint.write("\(path)/\(Self.highWatermarkFile)", hw)
+    }
+
+    public func readHighWatermarks() throws -> [PartitionName: Int64] {
+        try OffsetCheckpoint.read("\(path)/\(Self.highWatermarkFile)")
+    }
+
+    /// Flushes and closes every log, then checkpoints, so the next open scans nothing.
+    public func close() throws {
+        var firstError: Error?
+        for l in logs.values {
+            do { try l.close() } catch { firstError = firstError ?? error }
+        }
+        try checkpoint()
+        if let firstError { throw firstError }
+    }
+}

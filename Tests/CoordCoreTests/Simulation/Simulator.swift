@@ -1,0 +1,307 @@
+import CoordCore
+import Protocol
+
+/// Knobs of the simulated network and fault injection.
+struct SimOptions {
+    var tickMs = 50
+    var minDelayMs = 1
+    var maxDelayMs = 4
+    var dropRate = 0.0
+    /// Chance a message ignores its link's FIFO order (delivered late).
+    var reorderRate = 0.0
+    var configure: (inout QuorumConfig) -> Void = { _ in }
+}
+
+/// A seeded discrete-event simulation of an ensemble: ticks, links with delay/drop/partition,
+/// crash/restart, clients. It plays the runtime's part (persist, send, apply) and checks the
+/// safety invariants after every event.
+final class Simulator {
+    enum Event {
+        case tick(UInt64, incarnation: Int)
+        case deliver(from: UInt64, fromInc: Int, to: UInt64, toInc: Int, QuorumMessage)
+    }
+
+    var rng: SimRandom
+    var options: SimOptions
+    let ids: [UInt64]
+    var replicas: [UInt64: SimReplica] = [:]
+    var now = 0
+    var events = EventHeap<Event>()
+    var linkClock: [UInt64: Int] = [:]
+    /// Servers in different groups cannot talk; nil means no partition.
+    var groups: [UInt64: Int]?
+    var checker = InvariantChecker()
+    var steps = 0
+    var nextXid: Int32 = 0
+    var submitted: [RequestOrigin: [UInt8]] = [:]
+    var refused = 0
+    var syncsDone: [RequestOrigin] = []
+    var trace: [String] = []
+
+    init(servers: Int, seed: UInt64, options: SimOptions = SimOptions()) {
+        rng = SimRandom(seed: seed)
+        self.options = options
+        ids = (1...UInt64(servers)).map { $0 }
+        for id in ids {
+            replicas[id] = SimReplica(id: id)
+            boot(id)
+        }
+    }
+
+    func config(for id: UInt64) -> QuorumConfig {
+        var c = QuorumConfig(serverId: id, voters: ids)
+        options.configure(&c)
+        return c
+    }
+
+    func note(_ s: String) {
+        trace.append("[\(now)ms] " + s)
+        if trace.count > 400 { trace.removeFirst(100) }
+    }
+
+    // MARK: Processes
+
+    func boot(_ id: UInt64) {
+        guard let r = replicas[id] else { return }
+        r.incarnation += 1
+        r.app.applied = (try? SimApp.decode(r.disk.snapshotData)) ?? []
+        var restore = QuorumRestore(epochs: r.disk.epochs, snapshotZxid: r.disk.snapshotZxid, log: r.disk.log)
+        if rng.chance(0.5), r.disk.appliedMark > r.disk.snapshotZxid {
+            // Replay the log up to the saved mark, as a runtime may to serve reads sooner.
+            let replay = r.disk.log.filter { $0.zxid <= r.disk.appliedMark }
+            r.app.applied += replay
+            restore.appliedZxid = r.app.lastZxid
+            checker.installed(id, r.app.applied)
+        }
+        do {
+            r.peer = try QuorumPeer(config: config(for: id), restore: restore, incarnation: rng.next())
+        } catch {
+            checker.fail("server \(id) failed to restart: \(error)")
+            return
+        }
+        note("boot \(id) last=\(r.disk.lastZxid) epochs=\(r.disk.epochs)")
+        events.push(now + rng.int(0...options.tickMs - 1), .tick(id, incarnation: r.incarnation))
+        run(id) { $0.start() }
+    }
+
+    func crash(_ id: UInt64) {
+        guard let r = replicas[id], r.isUp else { return }
+        note("crash \(id)")
+        if rng.chance(0.7) { r.disk.appliedMark = r.app.lastZxid }
+        r.peer = nil
+        r.app = SimApp()
+        r.crashMidStep = false
+    }
+
+    func restart(_ id: UInt64) {
+        guard let r = replicas[id], !r.isUp else { return }
+        boot(id)
+    }
+
+    func partition(_ parts: [[UInt64]]) {
+        var g: [UInt64: Int] = [:]
+        for (i, part) in parts.enumerated() { for id in part { g[id] = i } }
+        groups = g
+        note("partition \(parts)")
+    }
+
+    func heal() {
+        groups = nil
+        note("heal")
+    }
+
+    func connected(_ a: UInt64, _ b: UInt64) -> Bool {
+        guard let g = groups else { return true }
+        return g[a] == g[b]
+    }
+
+    // MARK: Running the runtime contract
+
+    /// Feeds one input to a live replica and carries out its effects.
+    func run(_ id: UInt64, _ input: (inout QuorumPeer) -> QuorumEffects) {
+        guard let r = replicas[id], r.peer != nil else { return }
+        let fx = input(&r.peer!)
+        execute(fx, on: r)
+    }
+
+    func execute(_ fx: QuorumEffects, on r: SimReplica) {
+        if r.crashMidStep {
+            // Only part of this input's writes reach the disk; nothing was sent or acknowledged.
+            let keep = rng.int(0...fx.storage.count)
+            for op in fx.storage.prefix(keep) { persist(op, on: r) }
+            // The write in progress may be torn: only some of its entries reach the disk.
+            if keep < fx.storage.count, case .appendLog(let txns) = fx.storage[keep] {
+                persist(.appendLog(Array(txns.prefix(rng.int(0...txns.count)))), on: r)
+            }
+            crash(r.id)
+            return
+        }
+        for op in fx.storage { persist(op, on: r) }
+        for m in fx.messages { send(from: r, m) }
+        for txn in fx.committed {
+            checker.applied(r.id, txn, position: r.app.applied.count)
+            r.app.applied.append(txn)
+        }
+        syncsDone.append(contentsOf: fx.syncsDone)
+        refused += fx.refused.count
+        if let s = fx.statusChanged {
+            let why = s.role == .looking ? " (\(r.peer?.lastElectionReason ?? ""))" : ""
+            note("server \(r.id) -> \(s.role) serving=\(s.serving) epoch=\(s.epoch)" + why)
+            if s.serving, s.role == .leading {
+                checker.leaderServing(r.id, epoch: s.epoch, appliedCount: r.app.applied.count)
+            }
+        }
+        for req in fx.toPrepare {
+            guard r.peer != nil else { break }
+            // "Prep" here is the identity: the transaction is the request bytes.
+            let (z, more) = r.peer!.propose(req.data, origin: req.origin)
+            note("server \(r.id) proposes \(z?.description ?? "nothing") for \(req.origin.xid)")
+            execute(more, on: r)
+        }
+        if fx.snapshotWanted, r.peer != nil {
+            let at = r.app.lastZxid
+            let more = r.peer!.snapshotTaken(at: at, data: SimApp.encode(r.app.applied))
+            execute(more, on: r)
+        }
+    }
+
+    func persist(_ op: StorageOp, on r: SimReplica) {
+        switch op {
+        case .saveEpochs(let e):
+            let old = r.disk.epochs
+            if e.acceptedEpoch < old.acceptedEpoch || e.currentEpoch < old.currentEpoch {
+                checker.fail("server \(r.id) epochs went backwards: \(old) -> \(e)")
+            }
+            r.disk.epochs = e
+        case .truncateLog(let z):
+            let removed = r.disk.log.filter { $0.zxid > z }
+            checker.logTruncated(r.id, removed)
+            r.disk.log.removeAll { $0.zxid > z }
+            if !removed.isEmpty {
+                r.truncations += 1
+                note("server \(r.id) truncated \(removed.count) after \(z)")
+            }
+        case .appendLog(let txns):
+            for t in txns {
+                checker.logAppend(r.id, t, after: r.disk.lastZxid)
+                r.disk.log.append(QuorumTxn(zxid: t.zxid, data: t.data))
+            }
+        case .installSnapshot(let z, let data):
+            note("server \(r.id) installs snapshot at \(z)")
+            r.snapshotsInstalled += 1
+            r.disk.snapshotZxid = z
+            r.disk.snapshotData = data
+            r.disk.log = []
+            do {
+                r.app.applied = try SimApp.decode(data)
+                checker.installed(r.id, r.app.applied)
+                if r.app.lastZxid != z { checker.fail("snapshot at \(z) holds state up to \(r.app.lastZxid)") }
+            } catch {
+                checker.fail("server \(r.id) got an undecodable snapshot")
+            }
+        }
+    }
+
+    func send(from r: SimReplica, _ m: OutboundMessage) {
+        guard let to = replicas[m.to] else { return }
+        if rng.chance(options.dropRate) { return }
+        // Round-trip through the wire codec so every simulated message exercises it.
+        guard let decoded = try? QuorumCodec.decode(QuorumCodec.encode(m.message)), decoded == m.message else {
+            checker.fail("codec round trip failed for \(m.message)")
+            return
+        }
+        var at = now + rng.int(options.minDelayMs...options.maxDelayMs)
+        let link = r.id << 32 | m.to
+        if rng.chance(options.reorderRate) {
+            at += rng.int(1...options.tickMs)
+        } else {
+            at = max(at, linkClock[link] ?? 0)
+            linkClock[link] = at
+        }
+        events.push(at, .deliver(from: r.id, fromInc: r.incarnation, to: m.to, toInc: to.incarnation, decoded))
+    }
+
+    // MARK: Stepping
+
+    /// Processes the next event; false when nothing is scheduled.
+    @discardableResult
+    func step() -> Bool {
+        guard let (time, event) = events.pop() else { return false }
+        now = max(now, time)
+        steps += 1
+        switch event {
+        case .tick(let id, let inc):
+            guard let r = replicas[id], r.isUp, r.incarnation == inc else { return true }
+            events.push(now + options.tickMs, .tick(id, incarnation: inc))
+            run(id) { $0.tick() }
+        case .deliver(let from, let fromInc, let to, let toInc, let message):
+            guard let s = replicas[from], let r = replicas[to], r.isUp,
+                  s.incarnation == fromInc, r.incarnation == toInc, connected(from, to) else { return true }
+            run(to) { $0.receive(from: from, message) }
+        }
+        return true
+    }
+
+    func run(forMs ms: Int) {
+        let end = now + ms
+        while let t = events.nextTime, t <= end { step() }
+        now = max(now, end)
+    }
+
+    /// Runs until `condition` holds, at most `ms` simulated milliseconds; returns whether it held.
+    func run(upToMs ms: Int, until condition: () -> Bool) -> Bool {
+        let end = now + ms
+        while !condition() {
+            guard let t = events.nextTime, t <= end else { return condition() }
+            step()
+        }
+        return true
+    }
+
+    // MARK: Clients and observation
+
+    /// A client write through server `id`; returns its origin to look up later.
+    @discardableResult
+    func write(via id: UInt64, _ text: String) -> RequestOrigin {
+        nextXid += 1
+        let origin = RequestOrigin(server: id, session: Int64(id), xid: nextXid)
+        let data = Array(text.utf8)
+        submitted[origin] = data
+        run(id) { $0.submit(ClientRequest(origin: origin, data: data)) }
+        return origin
+    }
+
+    func sync(via id: UInt64, xid: Int32) {
+        run(id) { $0.sync(RequestOrigin(server: id, session: -1, xid: xid)) }
+    }
+
+    /// Takes a snapshot at a live server and compacts its log, as a runtime would periodically.
+    func snapshot(_ id: UInt64) {
+        guard let r = replicas[id], let peer = r.peer else { return }
+        let z = r.app.lastZxid
+        guard z == peer.commitZxid else { return }
+        r.disk.snapshotZxid = z
+        r.disk.snapshotData = SimApp.encode(r.app.applied)
+        r.disk.log.removeAll { $0.zxid <= z }
+        r.peer!.compactLog(through: z)
+    }
+
+    var servingLeaders: [UInt64] {
+        ids.filter { id in
+            guard let s = replicas[id]?.peer?.currentStatus else { return false }
+            return s.role == .leading && s.serving
+        }
+    }
+
+    var leader: UInt64? { servingLeaders.count == 1 ? servingLeaders[0] : nil }
+
+    func isServing(_ id: UInt64) -> Bool { replicas[id]?.peer?.currentStatus.serving ?? false }
+
+    func isAcked(_ origin: RequestOrigin) -> Bool { checker.acked[origin] != nil }
+
+    func applied(_ id: UInt64) -> [QuorumTxn] { replicas[id]?.app.applied ?? [] }
+
+    var failureReport: String {
+        (checker.violations + ["--- last events ---"] + trace.suffix(60)).joined(separator: "\n")
+    }
+}
