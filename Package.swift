@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient"]),
         // Benchmarks are programs, not tests: `swift run -c release bench <suite>`.
-        .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"]),
+        .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"], exclude: ["scripts"]),
 
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Protocol"]),
