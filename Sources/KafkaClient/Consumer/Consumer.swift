@@ -98,7 +98,10 @@ public final class Consumer: @unchecked Sendable {
     private var subscription: [String] = []
     private var listener = RebalanceListener()
     private var group: GroupMembership?
-    private var buffered: [TopicPartition: BufferedFetch] = [:]
+    /// Fetched, not yet returned records per partition, oldest first; at most `prefetchDepth` fetches
+    /// deep so the next fetch is in flight while the application works through the previous one.
+    private var buffered: [TopicPartition: [BufferedFetch]] = [:]
+    private let prefetchDepth = 2
     private var fetchingNodes: Set<Int32> = []
     private var lastAutoCommitMs: UInt64 = MonotonicClock.millis()
     private var rrCursor = 0
@@ -337,20 +340,23 @@ public final class Consumer: @unchecked Sendable {
         for i in 0..<n {
             guard out.count < config.maxPollRecords else { break }
             let tp = assignmentOrder[(rrCursor + i) % n]
-            guard var b = buffered[tp], assignment[tp]?.paused == false else { continue }
-            let take = min(config.maxPollRecords - out.count, b.records.count - b.next)
-            if take > 0 {
-                out.append(contentsOf: b.records[b.next..<b.next + take])
-                b.next += take
-                assignment[tp]?.position = b.records[b.next - 1].offset + 1
+            guard var queue = buffered[tp], assignment[tp]?.paused == false else { continue }
+            while out.count < config.maxPollRecords, var b = queue.first {
+                let take = min(config.maxPollRecords - out.count, b.records.count - b.next)
+                if take > 0 {
+                    out.append(contentsOf: b.records[b.next..<b.next + take])
+                    b.next += take
+                    assignment[tp]?.position = b.records[b.next - 1].offset + 1
+                }
+                if b.next >= b.records.count {
+                    let cur = assignment[tp]?.position ?? 0
+                    assignment[tp]?.position = max(cur, b.nextOffset)
+                    queue.removeFirst()
+                } else {
+                    queue[0] = b
+                }
             }
-            if b.next >= b.records.count {
-                let cur = assignment[tp]?.position ?? 0
-                assignment[tp]?.position = max(cur, b.nextOffset)
-                buffered[tp] = nil
-            } else {
-                buffered[tp] = b
-            }
+            buffered[tp] = queue.isEmpty ? nil : queue
         }
         rrCursor = (rrCursor + 1) % n
         return out
@@ -361,7 +367,7 @@ public final class Consumer: @unchecked Sendable {
         var byNode: [Int32: [TopicPartition]] = [:]
         var needMetadata = false
         for tp in assignmentOrder {
-            guard let s = assignment[tp], !s.paused, s.position != nil, buffered[tp] == nil else { continue }
+            guard let s = assignment[tp], !s.paused, s.position != nil, (buffered[tp]?.count ?? 0) < prefetchDepth else { continue }
             guard let leader = md.leader(for: tp) else { needMetadata = true; continue }
             if fetchingNodes.contains(leader) { continue }
             byNode[leader, default: []].append(tp)
@@ -371,7 +377,7 @@ public final class Consumer: @unchecked Sendable {
             var positions: [TopicPartition: Int64] = [:]
             var topics: [String: [FetchRequest.FetchPartition]] = [:]
             for tp in tps {
-                guard let pos = assignment[tp]?.position else { continue }
+                guard let pos = fetchPosition(tp) else { continue }
                 positions[tp] = pos
                 topics[tp.topic, default: []].append(.init(partition: tp.partition, fetchOffset: pos,
                                                            partitionMaxBytes: Int32(config.maxPartitionFetchBytes)))
@@ -387,6 +393,11 @@ public final class Consumer: @unchecked Sendable {
                 arrived.signal()
             }
         }
+    }
+
+    /// Where the next fetch for `tp` starts: after what is buffered, else the position.
+    private func fetchPosition(_ tp: TopicPartition) -> Int64? {
+        buffered[tp]?.last?.nextOffset ?? assignment[tp]?.position
     }
 
     private func drainInbox() {
@@ -410,15 +421,18 @@ public final class Consumer: @unchecked Sendable {
 
     private func handlePartition(_ tp: TopicPartition, _ p: FetchResponse.PartitionData, fetchedAt: [TopicPartition: Int64]) {
         // Ignore answers for partitions we gave up or moved since (seek, rebalance).
-        guard let s = assignment[tp], let from = fetchedAt[tp], s.position == from, buffered[tp] == nil else { return }
+        guard assignment[tp] != nil, let from = fetchedAt[tp], fetchPosition(tp) == from else { return }
         assignment[tp]?.highWatermark = p.highWatermark
         if p.logStartOffset >= 0 { assignment[tp]?.logStartOffset = p.logStartOffset }
         switch p.errorCode {
         case .none:
             break
         case .offsetOutOfRange:
-            assignment[tp]?.position = nil
-            assignment[tp]?.reset = config.autoOffsetReset
+            // Only a real reset when nothing is buffered ahead of the failed position.
+            if buffered[tp] == nil {
+                assignment[tp]?.position = nil
+                assignment[tp]?.reset = config.autoOffsetReset
+            }
             return
         default:
             if p.errorCode.invalidatesMetadata || p.errorCode.isRetriable { cluster.requestMetadataRefresh() }
@@ -428,7 +442,7 @@ public final class Consumer: @unchecked Sendable {
         do {
             let (records, next) = try FetchDecoder.decode(bytes, topic: tp.topic, partition: tp.partition, from: from)
             if !records.isEmpty || next > from {
-                buffered[tp] = BufferedFetch(records: records, nextOffset: next)
+                buffered[tp, default: []].append(BufferedFetch(records: records, nextOffset: next))
             }
         } catch {
             // A corrupt batch must not be skipped silently: surface it on the next poll by resetting nothing
