@@ -144,8 +144,8 @@ func runConsumerGroups(_ c: ConsumerGroupsCommand) throws {
 
 func runDatagen(_ o: DatagenOptions) throws {
     let stop = StopFlag()
-    var pc = ProducerConfig(client: clientConfig(o.bootstrap))
-    pc.lingerMs = 5
+    var pc = ProducerConfig(client: clientConfig(o.bootstrap, o.properties))
+    try applyProducerProps(&pc, o.properties)
     let producer = try Producer(config: pc)
     var gen = DataGenerator(kind: o.kind, seed: o.seed ?? UInt64(WallClock.millis()))
     let failures = Atomic<Int>(0)

@@ -22,7 +22,11 @@ final class StopFlag: @unchecked Sendable {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { [self] in flag.store(true, ordering: .relaxed) }
+            s.setEventHandler { [self] in
+                // A second signal, or a main loop stuck in a blocking call for 5 s, ends the process.
+                if flag.exchange(true, ordering: .relaxed) { exit(130) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { exit(130) }
+            }
             s.resume()
             sources.append(s)
         }
@@ -80,6 +84,7 @@ func applyConsumerProps(_ c: inout ConsumerConfig, _ p: [String: String]) throws
         case "auto.commit.interval.ms": c.autoCommitIntervalMs = try intProp(k, v)
         case "session.timeout.ms": c.sessionTimeoutMs = try intProp(k, v)
         case "heartbeat.interval.ms": c.heartbeatIntervalMs = try intProp(k, v)
+        case "max.poll.interval.ms": c.maxPollIntervalMs = try intProp(k, v)
         case "auto.offset.reset":
             guard let r = OffsetReset(rawValue: v) else { throw CLIError("auto.offset.reset must be earliest, latest or none") }
             c.autoOffsetReset = r

@@ -209,7 +209,15 @@ public final class Admin: @unchecked Sendable {
     /// Committed offsets of a group (all topics it has committed for).
     public func listGroupOffsets(_ group: String) throws -> [TopicPartition: Int64] {
         let coord = try coordinator(for: group)
-        let r = try cluster.call(OffsetFetchRequest(groupId: group, topics: nil), to: .node(coord))
+        let r: OffsetFetchResponse
+        do {
+            r = try cluster.call(OffsetFetchRequest(groupId: group, topics: nil), to: .node(coord))
+        } catch KafkaError.protocolViolation {
+            // Some brokers (Tansu 0.6) mis-answer the "all topics" form; ask for every known partition instead.
+            let topics = try describeTopics(nil).filter { !$0.isInternal }
+                .map { OffsetFetchRequest.Topic(name: $0.name, partitionIndexes: $0.partitions.map(\.partition)) }
+            r = try cluster.call(OffsetFetchRequest(groupId: group, topics: topics), to: .node(coord))
+        }
         if r.errorCode.isError { throw KafkaError.broker(r.errorCode, "OffsetFetch \(group)") }
         var out: [TopicPartition: Int64] = [:]
         for t in r.topics { for p in t.partitions where p.committedOffset >= 0 { out[TopicPartition(t.name, p.partitionIndex)] = p.committedOffset } }

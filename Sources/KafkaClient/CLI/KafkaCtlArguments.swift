@@ -75,6 +75,7 @@ public struct DatagenOptions: Equatable, Sendable {
     /// nil = until interrupted.
     public var count: Int?
     public var seed: UInt64?
+    public var properties: [String: String] = [:]
 }
 
 public struct PerfProducerOptions: Equatable, Sendable {
@@ -188,7 +189,7 @@ extension KafkaCtlCommand {
                        [--partition P --offset earliest|latest|N] [--property print.key=true ...]
       consumer-groups --list | --describe --group G
                       | --reset-offsets --group G --topic T (--to-earliest|--to-latest) (--execute|--dry-run)
-      datagen --topic T --kind orders|pageviews [--rate N] [--count N] [--seed S]
+      datagen --topic T --kind orders|pageviews [--rate N] [--count N] [--seed S] [--producer-property k=v]
       perf-producer --topic T --num-records N --record-size B --throughput N|-1 [--acks 0|1|all]
                     [--producer-props k=v ...]
       perf-consumer --topic T --messages N [--group G] [--timeout MS] [--consumer-props k=v ...]
@@ -346,7 +347,7 @@ extension KafkaCtlCommand {
     }
 
     static func parseDatagen(_ a: ArraySlice<String>) throws -> DatagenOptions {
-        let f = try ParsedFlags(a, valued: ["bootstrap-server", "topic", "kind", "rate", "count", "seed"], switches: [])
+        let f = try ParsedFlags(a, valued: ["bootstrap-server", "topic", "kind", "rate", "count", "seed", "producer-property"], switches: [])
         let kindName = try f.required("kind")
         guard let kind = DatagenOptions.Kind(rawValue: kindName) else { throw CLIError("--kind must be orders or pageviews") }
         var o = DatagenOptions(bootstrap: try f.bootstrap(), topic: try f.required("topic"), kind: kind)
@@ -363,6 +364,7 @@ extension KafkaCtlCommand {
             guard let v = UInt64(s) else { throw CLIError("--seed wants a non-negative integer") }
             o.seed = v
         }
+        o.properties = try f.properties(["producer-property"])
         return o
     }
 
