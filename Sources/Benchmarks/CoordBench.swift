@@ -76,16 +76,24 @@ enum CoordBench {
             let lat = Mutex<[UInt64]>([])
             let failures = Atomic<Int>(0)
             let start = MonotonicClock.nanos()
-            DispatchQueue.concurrentPerform(iterations: clients) { c in
-                var local: [UInt64] = []
-                local.reserveCapacity(perClient)
-                for i in 0..<perClient {
-                    let t0 = MonotonicClock.nanos()
-                    do { try op(conns[c], c, i) } catch { failures.add(1, ordering: .relaxed) }
-                    local.append(MonotonicClock.nanos() - t0)
+            // One thread per client: concurrentPerform would run only as many as there are cores.
+            let done = DispatchGroup()
+            for c in 0..<clients {
+                done.enter()
+                let t = Thread {
+                    var local: [UInt64] = []
+                    local.reserveCapacity(perClient)
+                    for i in 0..<perClient {
+                        let t0 = MonotonicClock.nanos()
+                        do { try op(conns[c], c, i) } catch { failures.add(1, ordering: .relaxed) }
+                        local.append(MonotonicClock.nanos() - t0)
+                    }
+                    lat.withLock { $0.append(contentsOf: local) }
+                    done.leave()
                 }
-                lat.withLock { $0.append(contentsOf: local) }
+                t.start()
             }
+            done.wait()
             let elapsed = Double(MonotonicClock.nanos() - start) / 1e9
             let stats = LatencyStats(samples: lat.withLock { $0 })
             let f = failures.load(ordering: .relaxed)

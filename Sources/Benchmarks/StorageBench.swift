@@ -20,6 +20,11 @@ enum StorageBench {
         var medianRatio: Double
     }
 
+    static func row(_ name: String, _ pairs: [(raw: Double, log: Double)], bytes: Int, records: Int) -> Row {
+        Row(name: name, seconds: pairs.map(\.log).min() ?? 1, bytes: bytes, records: records,
+            rawSeconds: pairs.map(\.raw).min() ?? 1, medianRatio: median(pairs.map { $0.raw / $0.log }))
+    }
+
     static func median(_ v: [Double]) -> Double {
         let s = v.sorted()
         return s.isEmpty ? 0 : s[s.count / 2]
@@ -45,7 +50,7 @@ enum StorageBench {
         var crc: UInt32 = 0
         let crcTime = (0..<5).map { _ in seconds { crc = CRC32C.checksum(crcData) } }.min() ?? 1
         print("\n### Storage (\(mib) MiB per case, 16 KiB batches, best of \(rounds))\n")
-        print("CRC-32C (software, slicing-by-16): \(fmt(Double(crcData.count) / crcTime / 1e6)) MB/s (crc \(crc & 1))\n")
+        print("CRC-32C (software, slicing-by-16, 2 interleaved streams): \(fmt(Double(crcData.count) / crcTime / 1e6)) MB/s (crc \(crc & 1))\n")
         print("| case | MB/s (best) | records/s | raw MB/s (best) | % of raw (median of paired rounds) |")
         print("|---|---:|---:|---:|---:|")
         for r in rows {
@@ -89,14 +94,12 @@ enum StorageBench {
         let records = count * perBatch
 
         // Raw: write() the same bytes, then fsync. Log: append (validate + CRC + offset rewrite +
-        // write), then flush. Alternated, best of `rounds`, on a fresh file/log each time.
+        // write), then flush. Fresh file/log each time; the order alternates between rounds.
         let rawPath = "\(root)/raw.bin"
-        var rawWrite = Double.infinity, append = Double.infinity
-        var writeRatios: [Double] = []
         let now = WallClock.millis()
-        var log: PartitionLog?
-        for round in 0..<rounds {
-            let rw = try seconds {
+        func rawWriteOnce() throws -> Double {
+            defer { unlink(rawPath) }
+            return try seconds {
                 let fd = open(rawPath, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
                 guard fd >= 0 else { throw POSIXError(.EIO) }
                 for i in 0..<count {
@@ -107,11 +110,13 @@ enum StorageBench {
                 fsync(fd)
                 close(fd)
             }
-            rawWrite = min(rawWrite, rw)
-            unlink(rawPath)
+        }
+        var log: PartitionLog?
+        func appendOnce(_ round: Int) throws -> Double {
             try log?.delete()
             let l = try PartitionLog.open(dir: "\(root)/bench-\(round)", now: now)
-            let ap = try seconds {
+            log = l
+            return try seconds {
                 // The zero-copy entry point, as the broker uses it on its request buffer.
                 for i in 0..<count {
                     _ = try batches[i & 31].withUnsafeMutableBytes {
@@ -120,54 +125,78 @@ enum StorageBench {
                 }
                 try l.flush()
             }
-            append = min(append, ap)
-            writeRatios.append(rw / ap)
-            log = l
+        }
+        var writes: [(raw: Double, log: Double)] = []
+        for round in 0..<rounds {
+            if round % 2 == 0 {
+                let r = try rawWriteOnce()
+                writes.append((r, try appendOnce(round)))
+            } else {
+                let a = try appendOnce(round)
+                writes.append((try rawWriteOnce(), a))
+            }
         }
         guard let log else { return [] }
+        if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
+            var sink: UInt32 = 0
+            let crcOnly = (0..<rounds).map { _ in seconds { for i in 0..<count { sink ^= CRC32C.checksum(batches[i & 31]) } } }.min() ?? 0
+            print("breakdown \(recordSize): raw \(writes.map(\.raw).min()!)s append \(writes.map(\.log).min()!)s crc-only \(crcOnly)s (\(sink & 1))")
+        }
+        var rows = [row("append \(recordSize) B records", writes, bytes: bytes, records: records)]
 
-        // Reads: 1 MiB fetches, each a file region sent with sendfile.
+        // Reads: 1 MiB fetches, each a file region sent with sendfile; `passes` full passes per
+        // measurement so a page-cache read lasts long enough to time.
+        let passes = 4
         let segPath = "\(log.dir)/00000000000000000000.log"
-        var rows = [Row(name: "append \(recordSize) B records", seconds: append, bytes: bytes, records: records, rawSeconds: rawWrite, medianRatio: median(writeRatios))]
         for sinkName in ["/dev/null", "socketpair"] {
             let sink = try Sink(sinkName)
-            var rawRead = Double.infinity, logRead = Double.infinity
-            var readRatios: [Double] = []
-            for _ in 0..<rounds {
-            let rr = try seconds {
-                let fd = open(segPath, O_RDONLY)
-                var off = 0
-                while off < bytes {
-                    var o = off_t(off)
-                    let n = sendfile(sink.fd, fd, &o, min(1 << 20, bytes - off))
-                    guard n > 0 else { throw POSIXError(.EIO) }
-                    off += n
-                }
-                close(fd)
-            }
-            let lr = try seconds {
-                var next: Int64 = 0
-                while next < log.logEndOffset {
-                    let r = try log.read(from: next, maxBytes: 1 << 20)
-                    guard let region = r.region, let first = r.firstBatchOffset else { break }
-                    var o = off_t(region.position)
-                    var left = region.length
-                    while left > 0 {
-                        let n = sendfile(sink.fd, region.fd, &o, left)
-                        guard n > 0 else { throw POSIXError(.EIO) }
-                        left -= n
+            func rawReadOnce() throws -> Double {
+                try seconds {
+                    let fd = open(segPath, O_RDONLY)
+                    defer { close(fd) }
+                    for _ in 0..<passes {
+                        var off = 0
+                        while off < bytes {
+                            var o = off_t(off)
+                            let n = sendfile(sink.fd, fd, &o, min(1 << 20, bytes - off))
+                            guard n > 0 else { throw POSIXError(.EIO) }
+                            off += n
+                        }
                     }
-                    // The consumer would parse the response; batches here are all the same size.
-                    next = first + Int64(max(1, region.length / batchBytes) * perBatch)
                 }
             }
-            rawRead = min(rawRead, rr)
-            logRead = min(logRead, lr)
-            readRatios.append(rr / lr)
+            func logReadOnce() throws -> Double {
+                try seconds {
+                    for _ in 0..<passes {
+                        var next: Int64 = 0
+                        while next < log.logEndOffset {
+                            let r = try log.read(from: next, maxBytes: 1 << 20)
+                            guard let region = r.region, let first = r.firstBatchOffset else { break }
+                            var o = off_t(region.position)
+                            var left = region.length
+                            while left > 0 {
+                                let n = sendfile(sink.fd, region.fd, &o, left)
+                                guard n > 0 else { throw POSIXError(.EIO) }
+                                left -= n
+                            }
+                            // A consumer parses the response; here all batches have the same size.
+                            next = first + Int64(max(1, region.length / batchBytes) * perBatch)
+                        }
+                    }
+                }
+            }
+            var reads: [(raw: Double, log: Double)] = []
+            for round in 0..<rounds {
+                if round % 2 == 0 {
+                    let r = try rawReadOnce()
+                    reads.append((r, try logReadOnce()))
+                } else {
+                    let l = try logReadOnce()
+                    reads.append((try rawReadOnce(), l))
+                }
             }
             sink.finish()
-            rows.append(Row(name: "read \(recordSize) B records → \(sinkName)", seconds: logRead, bytes: bytes,
-                            records: records, rawSeconds: rawRead, medianRatio: median(readRatios)))
+            rows.append(row("read \(recordSize) B records → \(sinkName)", reads, bytes: bytes * passes, records: records * passes))
         }
         try log.delete()
         return rows

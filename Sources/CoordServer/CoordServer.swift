@@ -22,21 +22,32 @@ public struct CoordServerState: Sendable, Equatable {
     public var avgLatencyMs: Double
     public var maxLatencyMs: Double
     public var serverId: Int
+    /// Ensemble leader: followers connected / synced.
+    public var followers: Int
+    public var syncedFollowers: Int
+    public var leaderId: Int?
 }
 
 /// coordd's runtime: one event-loop thread runs client networking and the request pipeline
-/// (prep -> replicate -> apply -> reply); the replicator persists on its own thread.
+/// (prep -> replicate -> apply -> reply). Standalone, the replicator persists on its own thread;
+/// in an ensemble (server.N lines) the quorum runtime replicates (see CoordServer+Ensemble).
 public final class CoordServer: @unchecked Sendable {
     public let config: ZooConfig
     public let fs: CoordFileSystem
     let loop: EventLoop
     let logger: @Sendable (String) -> Void
     var replicator: TxnReplicator?
+    var quorum: QuorumRuntime?
+    /// Ensemble: replies waiting on the quorum, by request origin.
+    var waitingOrigin: [RequestOrigin: OriginWait] = [:]
+    /// Ensemble follower: sessions active since the last report to the leader.
+    var touched: Set<Int64> = []
+    /// Ensemble: the zxid the tree stands at.
+    var appliedZxid = Zxid.zero
     var listener: Listener?
-    public private(set) var port = 0
+    public internal(set) var port = 0
     public let version = "3.8.0-coordd"
 
-    var mode = "standalone"
     var tree = DataTree()
     var prep = TxnPrep()
     var watches = WatchManager()
@@ -75,6 +86,7 @@ public final class CoordServer: @unchecked Sendable {
     /// Recovers from disk, binds the client port and starts serving. Returns the bound port.
     @discardableResult
     public func start() throws -> Int {
+        if !config.servers.isEmpty { return try startEnsemble() }
         try fs.makeDirectories(config.snapDir)
         try fs.makeDirectories(config.logDir)
         let snapshots = SnapshotStore(fs: fs, directory: config.snapDir)
@@ -120,10 +132,12 @@ public final class CoordServer: @unchecked Sendable {
             listener?.close()
             listener = nil
             for c in Array(cnxs.values) { c.conn.close() }
+            quorum?.stop()
             done.signal()
         }
         _ = done.wait(timeout: .now() + 5)
         replicator?.stop()
+        quorum?.storage.stop()
         loop.stop()
     }
 
@@ -142,20 +156,27 @@ public final class CoordServer: @unchecked Sendable {
 
     func stateNow() -> CoordServerState {
         CoordServerState(
-            mode: mode, lastZxid: tree.lastZxid, nodeCount: tree.nodeCount, watchCount: watches.watchCount,
+            mode: modeName, lastZxid: tree.lastZxid, nodeCount: tree.nodeCount, watchCount: watches.watchCount,
             watchedPaths: watches.watchedPathCount, connections: cnxs.count, outstanding: waiting.count,
             sessions: tree.sessions.count, ephemerals: tree.ephemerals.reduce(0) { $0 + $1.value.count },
             approximateDataSize: tree.approximateDataSize, received: packetsReceived, sent: packetsSent,
             minLatencyMs: latencyCount == 0 ? 0 : latencyMinMs,
             avgLatencyMs: latencyCount == 0 ? 0 : latencyTotalMs / Double(latencyCount),
-            maxLatencyMs: latencyMaxMs, serverId: config.myid ?? 0)
+            maxLatencyMs: latencyMaxMs, serverId: config.myid ?? 0,
+            followers: quorum?.peer.learnerCounts.connected ?? 0, syncedFollowers: quorum?.peer.learnerCounts.synced ?? 0,
+            leaderId: quorum?.peer.leaderId.map { Int($0) })
     }
 
-    private func scheduleTick() {
+    func scheduleTick() {
         let every = max(10, Int(config.tickTime) / 2)
         loop.schedule(afterMillis: every) { [weak self] in
             guard let self, !self.stopped else { return }
-            self.expireSessions()
+            if self.quorum != nil {
+                self.expireSessionsEnsemble()
+                self.reportTouches()
+            } else {
+                self.expireSessions()
+            }
             self.scheduleTick()
         }
     }
@@ -220,7 +241,7 @@ public final class CoordServer: @unchecked Sendable {
 
     // MARK: connections
 
-    private func accept(_ conn: Connection) {
+    func accept(_ conn: Connection) {
         let cnx = ClientCnx(id: nextCnxId, conn: conn, maxFrame: config.maxBuffer)
         nextCnxId += 1
         if stopped || (config.maxClientCnxns > 0 && perHost[cnx.host, default: 0] >= config.maxClientCnxns) {
@@ -243,7 +264,7 @@ public final class CoordServer: @unchecked Sendable {
         cnx.clearQueue()
     }
 
-    private func closeNow(_ cnx: ClientCnx, _ why: String) {
+    func closeNow(_ cnx: ClientCnx, _ why: String) {
         logger("closing connection from \(cnx.conn.peer): \(why)")
         cnx.phase = .closing
         cnx.conn.close()
@@ -288,7 +309,9 @@ public final class CoordServer: @unchecked Sendable {
         }
         var r = ByteReader(frame)
         guard let h = try? ZKRequestHeader(jute: &r) else { closeNow(cnx, "truncated request header"); return }
-        if cnx.sessionId != 0 { tracker.touch(cnx.sessionId, now: WallClock.millis()) }
+        if cnx.sessionId != 0 {
+            if quorum != nil { touchSession(cnx.sessionId) } else { tracker.touch(cnx.sessionId, now: WallClock.millis()) }
+        }
         let req: ZKRequest
         do {
             req = try ZKRequest.decode(op: h.type, &r)
@@ -305,6 +328,11 @@ public final class CoordServer: @unchecked Sendable {
             return
         }
         let p = PendingReply(xid: h.xid, op: h.type, state: .read(req), now: now)
+        if quorum != nil {
+            if case .closeSession = req { p.closeAfter = true }
+            handleEnsembleRequest(cnx, xid: h.xid, req, frame: frame, p)
+            return
+        }
         if case .closeSession = req {
             p.state = .awaitingCommit
             p.closeAfter = true
@@ -334,6 +362,11 @@ public final class CoordServer: @unchecked Sendable {
             return
         }
         cnx.phase = .connected
+        if quorum != nil {
+            guard serving else { closeNow(cnx, "server is not currently serving requests"); return }
+            handleEnsembleConnect(cnx, req, now: now)
+            return
+        }
         let wall = WallClock.millis()
         let timeout = tracker.negotiate(req.timeout)
         if req.sessionId == 0 {
@@ -368,7 +401,7 @@ public final class CoordServer: @unchecked Sendable {
         drain(cnx)
     }
 
-    private func bind(_ cnx: ClientCnx, _ sid: Int64, _ timeout: Int32) {
+    func bind(_ cnx: ClientCnx, _ sid: Int64, _ timeout: Int32) {
         cnx.sessionId = sid
         cnx.timeout = timeout
         sessionCnx[sid] = cnx.id
@@ -376,7 +409,7 @@ public final class CoordServer: @unchecked Sendable {
 
     // MARK: replies
 
-    private func sendNotification(_ cnx: ClientCnx, _ ev: ZKWatcherEvent) {
+    func sendNotification(_ cnx: ClientCnx, _ ev: ZKWatcherEvent) {
         guard cnx.phase == .connected else { return }
         let f = ByteWriter.juteFrame { w in
             ZKReplyHeader(xid: ZKXid.notification, zxid: -1, err: 0).write(jute: &w)
@@ -387,7 +420,7 @@ public final class CoordServer: @unchecked Sendable {
     }
 
     /// Sends every reply at the head of the queue that is ready, stopping at the first that is not.
-    private func drain(_ cnx: ClientCnx) {
+    func drain(_ cnx: ClientCnx) {
         while let p = cnx.first, !cnx.conn.isClosed {
             var frame: [UInt8]
             switch p.state {

@@ -19,14 +19,14 @@ extension CoordServer {
             return "imok"
         case "isro":
             return "rw"
-        case "srvr":
-            return serverSummary(s, clients: nil)
-        case "stat":
-            return serverSummary(s, clients: connectionLines(brief: true))
+        case "srvr", "stat":
+            // ZooKeeper's words for a member between leaders.
+            guard serving else { return "This ZooKeeper instance is not currently serving requests\n" }
+            return serverSummary(s, clients: word == "stat" ? connectionLines(brief: true) : nil)
         case "cons":
             return connectionLines(brief: false) + "\n"
         case "mntr":
-            let rows: [(String, String)] = [
+            var rows: [(String, String)] = [
                 ("zk_version", version),
                 ("zk_server_state", s.mode),
                 ("zk_avg_latency", fmt(s.avgLatencyMs)),
@@ -44,6 +44,10 @@ extension CoordServer {
                 ("zk_last_zxid", Self.hex(s.lastZxid)),
                 ("zk_max_file_descriptor_count", "\(fdLimit())"),
             ]
+            if s.mode == "leader" {
+                rows.append(("zk_followers", "\(s.followers)"))
+                rows.append(("zk_synced_followers", "\(s.syncedFollowers)"))
+            }
             return rows.map { "\($0.0)\t\($0.1)\n" }.joined()
         case "conf":
             var out = "clientPort=\(port)\n"
@@ -56,6 +60,14 @@ extension CoordServer {
             out += "maxSessionTimeout=\(config.effectiveMaxSessionTimeout)\n"
             out += "serverId=\(config.myid ?? 0)\n"
             out += "jute.maxbuffer=\(config.maxBuffer)\n"
+            if !config.servers.isEmpty {
+                out += "initLimit=\(config.initLimit)\nsyncLimit=\(config.syncLimit)\n"
+                for (id, e) in config.servers.sorted(by: { $0.key < $1.key }) {
+                    out += "server.\(id)=\(e.host):\(e.peerPort):\(e.electionPort):\(e.role)"
+                    if let cp = e.clientPort { out += ";\(e.clientHost ?? "0.0.0.0"):\(cp)" }
+                    out += "\n"
+                }
+            }
             return out
         case "envi":
             var uts = utsname()

@@ -1,1 +1,45 @@
-print("brokerd: not yet")
+import BrokerServer
+import Foundation
+import Glibc
+import Transport
+
+// brokerd server.properties — a Kafka broker that registers in coordd.
+let args = CommandLine.arguments
+guard args.count == 2 else {
+    Logger.raw("usage: brokerd server.properties\n")
+    exit(2)
+}
+guard let data = FileManager.default.contents(atPath: args[1]) else {
+    Logger.raw("brokerd: cannot read config file \(args[1])\n")
+    exit(2)
+}
+let config: BrokerConfig
+do {
+    config = try BrokerConfig.parse(String(decoding: data, as: UTF8.self))
+} catch {
+    Logger.raw("brokerd: bad config \(args[1]): \(error)\n")
+    exit(2)
+}
+
+// Signals are blocked before any thread starts so only the main thread's sigwait sees them.
+TerminationSignals.block()
+let broker: Broker
+do {
+    broker = try Broker(config: config)
+    broker.onFatal = { f in
+        Logger.raw("brokerd: \(f.description)\n")
+        exit(f.exitCode)
+    }
+    try broker.start()
+} catch let f as FatalBrokerError {
+    Logger.raw("brokerd: \(f.description)\n")
+    exit(f.exitCode)
+} catch {
+    Logger.raw("brokerd: cannot start: \(error)\n")
+    exit(1)
+}
+Logger.raw("brokerd: started (broker.id=\(config.brokerID), listening on \(broker.advertised.host):\(broker.advertised.port))\n")
+let sig = TerminationSignals.wait()
+Logger.raw("brokerd: signal \(sig), stopping\n")
+broker.shutdown()
+exit(0)

@@ -44,7 +44,10 @@ if let id = config.myid, let me = config.servers[id], let cp = me.clientPort, co
     if config.clientPortAddress == nil, let h = me.clientHost { config.clientPortAddress = h }
 }
 if !config.servers.isEmpty {
-    log("ensemble of \(config.servers.count) servers configured (myid \(config.myid.map(String.init) ?? "unset")); running standalone until quorum support lands")
+    guard let id = config.myid, config.servers[id] != nil else {
+        fail("ensemble of \(config.servers.count) servers configured, but \(config.dataDir)/myid is missing or names no server.N line")
+    }
+    log("ensemble of \(config.servers.count) servers configured, this is server \(id)")
 }
 
 // Signals are taken synchronously on this thread; block them before any other thread starts.

@@ -3,7 +3,7 @@ import Protocol
 import Testing
 @testable import Storage
 
-@Suite struct LogMaintenanceTests {
+@Suite(.timeLimit(.minutes(1))) struct LogMaintenanceTests {
     let now: Int64 = 1_000_000
 
     func smallSegments(_ bytes: Int = 600) -> LogConfig {
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func leaderEpochCacheLookupsAndCheckpoint() throws {
-        var c = LeaderEpochCache()
+        var c = LogEpochCache()
         #expect(c.endOffset(for: 0, logEndOffset: 10) == (-1, -1))
         c.assign(epoch: 1, startOffset: 0)
         c.assign(epoch: 1, startOffset: 5)  // same epoch: ignored
@@ -72,10 +72,10 @@ import Testing
         #expect(c.endOffset(for: 6, logEndOffset: 30) == (-1, -1))
         #expect(c.endOffset(for: -1, logEndOffset: 30) == (-1, -1))
         #expect(String(decoding: c.encode(), as: UTF8.self) == "0\n3\n1 0\n3 10\n5 20\n")
-        #expect(try LeaderEpochCache.decode(c.encode()) == c)
-        #expect(throws: LogError.self) { _ = try LeaderEpochCache.decode(Array("1\n0\n".utf8)) }
-        #expect(throws: LogError.self) { _ = try LeaderEpochCache.decode(Array("0\n2\n1 0\n".utf8)) }
-        #expect(throws: LogError.self) { _ = try LeaderEpochCache.decode(Array("0\n2\n3 0\n1 5\n".utf8)) }
+        #expect(try LogEpochCache.decode(c.encode()) == c)
+        #expect(throws: LogError.self) { _ = try LogEpochCache.decode(Array("1\n0\n".utf8)) }
+        #expect(throws: LogError.self) { _ = try LogEpochCache.decode(Array("0\n2\n1 0\n".utf8)) }
+        #expect(throws: LogError.self) { _ = try LogEpochCache.decode(Array("0\n2\n3 0\n1 5\n".utf8)) }
         // A new epoch starting earlier replaces entries it overlaps (an unclean election).
         var d = c
         d.assign(epoch: 6, startOffset: 15)
@@ -260,6 +260,42 @@ import Testing
         }
     }
 
+    @Test func checkpointFromCallerValuesKeepsFailedAndIgnoresUnknown() throws {
+        try withTempDir { root in
+            let d = try LogDirectory.open(path: root, now: now)
+            let a = PartitionName(topic: "a", partition: 0), bad = PartitionName(topic: "bad", partition: 0)
+            _ = try d.getOrCreate(a, config: LogConfig(), now: now).append(try makeBatch(), leaderEpoch: 0, now: now)
+            let lb = try d.getOrCreate(bad, config: LogConfig(), now: now)
+            _ = try lb.append(try makeBatch(), leaderEpoch: 0, now: now)
+            try d.close()
+            try writeFile("\(root)/bad-0/leader-epoch-checkpoint", Array("garbage".utf8))
+            let d2 = try LogDirectory.open(path: root, now: now)
+            #expect(d2.failed[bad] != nil)
+            let stranger = PartitionName(topic: "elsewhere", partition: 0)
+            try d2.checkpoint(recoveryPoints: [a: 2, bad: 0, stranger: 5], logStartOffsets: [a: 1, stranger: 5])
+            #expect(try OffsetCheckpoint.read("\(root)/recovery-point-offset-checkpoint") == [a: 2, bad: 3])
+            #expect(try OffsetCheckpoint.read("\(root)/log-start-offset-checkpoint") == [a: 1, bad: 0])
+        }
+    }
+
+    @Test func retentionStopsAtMaxOffset() throws {
+        try withTempDir { dir in
+            var cfg = smallSegments()
+            cfg.retentionBytes = 0
+            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            for _ in 0..<30 { _ = try log.append(try makeBatch(count: 2, valueSize: 30), leaderEpoch: 0, now: now) }
+            let bases = log.segmentBaseOffsets
+            #expect(bases.count >= 4)
+            // Only segments wholly below offset bases[2] may go, whatever retention.bytes says.
+            #expect(try log.deleteOldSegments(now: now, maxOffset: bases[2]) == 2)
+            #expect(log.logStartOffset == bases[2])
+            #expect(try log.deleteOldSegments(now: now, maxOffset: bases[2]) == 0)
+            let left = log.segmentBaseOffsets.count
+            #expect(try log.deleteOldSegments(now: now) == left - 1)
+            #expect(log.segmentBaseOffsets.count == 1)
+        }
+    }
+
     @Test func flushPolicyAdvancesRecoveryPoint() throws {
         try withTempDir { dir in
             var cfg = LogConfig()
@@ -284,7 +320,7 @@ import Testing
     }
 }
 
-@Suite struct LogEdgeTests {
+@Suite(.timeLimit(.minutes(1))) struct LogEdgeTests {
     let now: Int64 = 1_000_000
 
     @Test func badPartitionDoesNotStopTheDirectory() throws {
@@ -303,6 +339,8 @@ import Testing
             #expect(d2.failed[bad] != nil)
             try d2.checkpoint()
             #expect(try OffsetCheckpoint.read("\(root)/log-start-offset-checkpoint")[bad] == 2)
+            #expect(throws: LogError.self) { _ = try d2.getOrCreate(bad, config: LogConfig(), now: now) }
+            #expect(d2.runMaintenance(now: now).isEmpty)
             try d2.delete(bad)
             #expect(!LogIO.exists("\(root)/bad-1") && d2.failed.isEmpty)
         }
@@ -373,6 +411,36 @@ import Testing
                 #expect(r.leaderEpochCache.entries.allSatisfy { $0.startOffset < max(expectedEnd, 1) })
                 try r.close()
             }
+        }
+    }
+
+    @Test func configFromKafkaProperties() throws {
+        let c = try LogConfig(properties: [
+            "segment.bytes": "1048576", "segment.ms": "60000", "retention.ms": "-1", "retention.bytes": "5000",
+            "cleanup.policy": "compact,delete", "max.message.bytes": "2000000", "index.interval.bytes": "8192",
+            "message.timestamp.type": "LogAppendTime", "flush.messages": "10", "unknown.key": "x",
+        ])
+        #expect(c.segmentBytes == 1 << 20 && c.segmentMs == 60000 && c.retentionMs == -1 && c.retentionBytes == 5000)
+        #expect(c.cleanupCompact && c.cleanupDelete && c.maxMessageBytes == 2_000_000 && c.indexIntervalBytes == 8192)
+        #expect(c.messageTimestampType == .logAppendTime && c.flushMessages == 10)
+        #expect(try LogConfig(properties: ["cleanup.policy": "compact"]).cleanupDelete == false)
+        for bad in [["segment.bytes": "0"], ["segment.bytes": "abc"], ["cleanup.policy": "shred"],
+                    ["message.timestamp.type": "Now"], ["segment.bytes": "99999999999"]] {
+            #expect(throws: LogError.self) { _ = try LogConfig(properties: bad) }
+        }
+    }
+
+    @Test func maxTimestampAcrossSegments() throws {
+        try withTempDir { dir in
+            var cfg = LogConfig()
+            cfg.segmentBytes = 300
+            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            #expect(log.maxTimestampAndOffset == (-1, -1))
+            for ts: Int64 in [100, 900, 300, 200, 50] {
+                _ = try log.append(try makeBatch(count: 2, timestamp: ts), leaderEpoch: 0, now: now)
+            }
+            #expect(log.segmentBaseOffsets.count > 1)
+            #expect(log.maxTimestampAndOffset == (901, 3))
         }
     }
 }

@@ -3,7 +3,7 @@ import Protocol
 import Testing
 @testable import Storage
 
-@Suite struct LogRecoveryTests {
+@Suite(.timeLimit(.minutes(1))) struct LogRecoveryTests {
     let now: Int64 = 1_000_000
     let seg0 = "00000000000000000000"
 

@@ -3,7 +3,7 @@ import Protocol
 import Testing
 @testable import Storage
 
-@Suite struct SegmentLogTests {
+@Suite(.timeLimit(.minutes(1))) struct SegmentLogTests {
     let now: Int64 = 1_000_000
 
     @Test func appendAssignsOffsetsAndReadsBack() throws {

@@ -110,6 +110,9 @@ public final class KafkaNetworkServer: @unchecked Sendable {
                         switch p {
                         case .bytes(let b): c.write(b)
                         case .file(let fd, let off, let n, let owner): c.writeFile(fd: fd, offset: off, count: n, owner: owner)
+                        case .close:
+                            c.closeAfterFlush()
+                            return
                         }
                     }
                 }

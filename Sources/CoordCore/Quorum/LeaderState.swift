@@ -336,3 +336,12 @@ extension QuorumPeer {
         }
     }
 }
+
+extension QuorumPeer {
+    /// Leader only (zeros otherwise): followers with an open session, and those synced (whose
+    /// acks count). For monitoring.
+    public var learnerCounts: (connected: Int, synced: Int) {
+        guard let st = leader else { return (0, 0) }
+        return (st.learners.count, st.learners.values.filter { $0.stage == .active }.count)
+    }
+}

@@ -59,8 +59,9 @@ public enum OffsetCheckpoint {
     }
 }
 
-/// (epoch, startOffset) pairs: the first offset each leader epoch wrote. Pure value; the log persists it.
-public struct LeaderEpochCache: Equatable, Sendable {
+/// (epoch, startOffset) pairs: the first offset each leader epoch wrote. Pure value; the log persists it
+/// to `leader-epoch-checkpoint`. (Named apart from BrokerCore.LeaderEpochCache so both can be imported.)
+public struct LogEpochCache: Equatable, Sendable {
     public struct Entry: Equatable, Sendable {
         public var epoch: Int32
         public var startOffset: Int64
@@ -125,13 +126,13 @@ public struct LeaderEpochCache: Equatable, Sendable {
         return Array(s.utf8)
     }
 
-    public static func decode(_ bytes: [UInt8], path: String = "leader-epoch-checkpoint") throws -> LeaderEpochCache {
+    public static func decode(_ bytes: [UInt8], path: String = "leader-epoch-checkpoint") throws -> LogEpochCache {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .map { String($0).logTrimmed() }
         func bad(_ why: String) -> LogError { .corruptFile(path: path, reason: why) }
         guard lines.count >= 2, lines[0] == "0" else { throw bad("unknown version") }
         guard let n = Int(lines[1]), n >= 0, lines.count >= 2 + n else { throw bad("bad count") }
-        var c = LeaderEpochCache()
+        var c = LogEpochCache()
         for line in lines[2..<(2 + n)] {
             let f = line.split(separator: " ")
             guard f.count == 2, let e = Int32(f[0]), let o = Int64(f[1]), e >= 0 else { throw bad("bad line '\(line)'") }

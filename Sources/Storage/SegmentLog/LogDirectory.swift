@@ -42,6 +42,7 @@ public final class LogDirectory {
     /// The existing log, or a new empty one.
     public func getOrCreate(_ tp: PartitionName, config: LogConfig, now: Int64) throws -> PartitionLog {
         if let l = logs[tp] { return l }
+        if let why = failed[tp] { throw LogError.offline(why) }
         let l = try PartitionLog.open(dir: "\(path)/\(tp.dirName)", config: config, now: now)
         try LogIO.fsyncDirectory(path)
         logs[tp] = l
@@ -63,18 +64,42 @@ public final class LogDirectory {
     /// Writes `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint`. An offline log's
     /// recovery point is still a safe lower bound (it only moves after a successful fsync).
     public func checkpoint() throws {
+        try checkpoint(recoveryPoints: logs.mapValues(\.recoveryPoint), logStartOffsets: logs.mapValues(\.logStartOffset))
+    }
+
+    /// The same files from values the caller read itself: an owner that guards each log with its
+    /// own lock reads them under those locks instead of touching every log here. Failed partitions
+    /// keep their carried values; entries for partitions this directory does not hold are ignored.
+    public func checkpoint(recoveryPoints: [PartitionName: Int64], logStartOffsets: [PartitionName: Int64]) throws {
         var rp: [PartitionName: Int64] = [:]
         var ls: [PartitionName: Int64] = [:]
         for (tp, c) in carried {
             rp[tp] = c.recovery
             ls[tp] = c.start
         }
-        for (tp, l) in logs {
-            rp[tp] = l.recoveryPoint
-            ls[tp] = l.logStartOffset
+        for tp in logs.keys {
+            rp[tp] = recoveryPoints[tp] ?? rp[tp]
+            ls[tp] = logStartOffsets[tp] ?? ls[tp]
         }
         try OffsetCheckpoint.write("\(path)/\(Self.recoveryPointFile)", rp)
         try OffsetCheckpoint.write("\(path)/\(Self.logStartFile)", ls)
+    }
+
+    /// One pass of the background work for every online log: the flush.ms policy, retention, and
+    /// compaction for compacted topics. Errors are collected per partition (those logs go offline).
+    @discardableResult
+    public func runMaintenance(now: Int64) -> [PartitionName: Error] {
+        var errors: [PartitionName: Error] = [:]
+        for (tp, l) in logs where !l.isOffline {
+            do {
+                try l.maybeFlush(now: now)
+                try l.deleteOldSegments(now: now)
+                if l.config.cleanupCompact { _ = try l.compact(now: now) }
+            } catch {
+                errors[tp] = error
+            }
+        }
+        return errors
     }
 
     /// High watermarks live with the replica manager; it stores and loads them here.

@@ -38,7 +38,7 @@ public final class PartitionLog {
     public private(set) var logStartOffset: Int64
     /// Everything below this offset is fsynced.
     public private(set) var recoveryPoint: Int64
-    public private(set) var leaderEpochCache: LeaderEpochCache
+    public private(set) var leaderEpochCache: LogEpochCache
     /// Set after an I/O failure or corruption; every later call throws `LogError.offline`.
     public private(set) var offlineReason: String?
     private var unflushedRecords: Int64 = 0
@@ -49,7 +49,7 @@ public final class PartitionLog {
     public static let epochCheckpointName = "leader-epoch-checkpoint"
 
     private init(dir: String, config: LogConfig, segments: [LogSegment], logStartOffset: Int64, recoveryPoint: Int64,
-                 epochs: LeaderEpochCache, now: Int64) {
+                 epochs: LogEpochCache, now: Int64) {
         self.dir = dir
         self.config = config
         self.segments = segments
@@ -126,10 +126,10 @@ public final class PartitionLog {
         }
         let leo = segments[segments.count - 1].nextOffset
         let start = min(max(logStartOffset, segments[0].baseOffset), leo)
-        var epochs = LeaderEpochCache()
+        var epochs = LogEpochCache()
         let epochPath = "\(dir)/\(epochCheckpointName)"
         if LogIO.exists(epochPath) {
-            epochs = try LeaderEpochCache.decode(try LogIO.readWhole(epochPath), path: epochPath)
+            epochs = try LogEpochCache.decode(try LogIO.readWhole(epochPath), path: epochPath)
         }
         let log = PartitionLog(dir: dir, config: config, segments: segments, logStartOffset: start,
                                recoveryPoint: min(recoveryPoint, leo), epochs: epochs, now: now)
@@ -180,7 +180,8 @@ public final class PartitionLog {
                 } catch let e as RecordBatchError {
                     throw LogError.corruptRecord(e)
                 }
-                if h.totalSize > config.maxMessageBytes { throw LogError.recordTooLarge(h.totalSize) }
+                // Followers take what their leader accepted.
+                if assignOffsets && h.totalSize > config.maxMessageBytes { throw LogError.recordTooLarge(h.totalSize) }
                 headers.append(h)
                 pos += h.totalSize
             }
@@ -381,6 +382,16 @@ public final class PartitionLog {
         }
     }
 
+    /// ListOffsets with timestamp -3 (MAX_TIMESTAMP): the largest batch max timestamp and the last
+    /// offset of that batch; (-1, -1) for an empty log.
+    public var maxTimestampAndOffset: (timestamp: Int64, offset: Int64) {
+        var best: (timestamp: Int64, offset: Int64) = (-1, -1)
+        for seg in segments where seg.size > 0 && seg.maxTimestamp > best.timestamp {
+            best = (seg.maxTimestamp, seg.offsetOfMaxTimestamp)
+        }
+        return best
+    }
+
     // MARK: leader epochs
 
     /// Records a new leader epoch starting at the current log end (on becoming leader).
@@ -446,16 +457,19 @@ public final class PartitionLog {
 
     /// Applies retention.ms / retention.bytes (with cleanup.policy delete) and the log start offset:
     /// deletes whole old segments, never the active one. Returns how many went.
+    /// `maxOffset` (the high watermark) keeps segments holding offsets at or above it, as Kafka
+    /// never deletes data followers may still need to fetch.
     @discardableResult
-    public func deleteOldSegments(now: Int64) throws -> Int {
-        try guarded { try deleteSegments(now: now) }
+    public func deleteOldSegments(now: Int64, maxOffset: Int64? = nil) throws -> Int {
+        try guarded { try deleteSegments(now: now, maxOffset: maxOffset) }
     }
 
-    private func deleteSegments(now: Int64?) throws -> Int {
+    private func deleteSegments(now: Int64?, maxOffset: Int64? = nil) throws -> Int {
         var deleted = 0
         var total = Int64(size)
         while segments.count > 1 {
             let seg = segments[0]
+            if let maxOffset, seg.nextOffset > maxOffset, seg.nextOffset > logStartOffset { break }
             var expired = seg.nextOffset <= logStartOffset
             if let now, config.cleanupDelete {
                 if config.retentionMs >= 0 {

@@ -253,3 +253,20 @@ public final class TxnLog {
         current = nil
     }
 }
+
+extension TxnLog {
+    /// Drops every log file: the state up to `base` now lives in a snapshot installed from a
+    /// leader, and the next append continues after it.
+    public func reset(base: Int64) throws {
+        buffer.removeAll(keepingCapacity: true)
+        current?.close()
+        current = nil
+        currentPath = nil
+        currentRecords = 0
+        currentBytes = 0
+        for f in try logFiles() { try fs.remove(path(f.name)) }
+        try fs.syncDirectory(directory)
+        lastZxid = base
+        recovered = true
+    }
+}

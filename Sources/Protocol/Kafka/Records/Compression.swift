@@ -1,6 +1,7 @@
 internal import CZlib
 
-/// Compression of a batch's records section. gzip via zlib; snappy and lz4 in Swift; zstd is refused.
+/// Compression of a batch's records section. gzip via zlib; snappy and lz4 both ways in Swift;
+/// zstd decoded in Swift, never encoded (`unsupportedCompression`).
 public enum RecordCompression {
     public static func compress(_ data: [UInt8], type: CompressionType) throws -> [UInt8] {
         switch type {
@@ -19,7 +20,7 @@ public enum RecordCompression {
         case .gzip: return try Gzip.decompress(data, maxBytes: maxBytes)
         case .snappy: return try Snappy.decompressKafka(data, maxBytes: maxBytes)
         case .lz4: return try LZ4.decompressFrames(data, maxBytes: maxBytes)
-        case .zstd: throw RecordBatchError.unsupportedCompression(type.rawValue)
+        case .zstd: return try Zstd.decompress(data, maxBytes: maxBytes)
         }
     }
 }

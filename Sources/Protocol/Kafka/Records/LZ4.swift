@@ -113,8 +113,7 @@ enum LZ4 {
         }
     }
 
-    /// A valid frame of uncompressed blocks: correct and readable by every client, though it does
-    /// not shrink the data. Kept simple on purpose; decoding is what interoperability needs.
+    /// A frame of independent 64 KiB blocks, each LZ4-compressed (or stored when that is smaller).
     static func compressFrame(_ data: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [0x04, 0x22, 0x4D, 0x18]
         let desc: [UInt8] = [0x60, 0x40]  // version 01, independent blocks; 64 KiB blocks
@@ -123,12 +122,63 @@ enum LZ4 {
         var p = 0
         while p < data.count {
             let n = min(64 << 10, data.count - p)
-            let raw = UInt32(n) | 0x8000_0000
+            let block = compressBlock(data[p..<p + n])
+            let stored = block.count >= n
+            let raw = UInt32(stored ? n : block.count) | (stored ? 0x8000_0000 : 0)
             out += [UInt8(raw & 0xff), UInt8((raw >> 8) & 0xff), UInt8((raw >> 16) & 0xff), UInt8(raw >> 24)]
-            out += data[p..<p + n]
+            if stored { out += data[p..<p + n] } else { out += block }
             p += n
         }
         out += [0, 0, 0, 0]
+        return out
+    }
+
+    /// Greedy single-pass LZ4 block compressor. Format rules kept: matches of at least 4 bytes,
+    /// the last 5 bytes are literals, and no match starts within the last 12 bytes.
+    static func compressBlock(_ src: ArraySlice<UInt8>) -> [UInt8] {
+        let base = src.startIndex
+        let n = src.count
+        var out: [UInt8] = []
+        out.reserveCapacity(n / 2 + 16)
+        func length(_ v: Int) {
+            var v = v
+            while v >= 255 { out.append(255); v -= 255 }
+            out.append(UInt8(v))
+        }
+        func sequence(literalsFrom a: Int, to b: Int, offset: Int, match: Int) {
+            let lit = b - a
+            let m = match - 4
+            out.append(UInt8(min(lit, 15) << 4) | UInt8(match > 0 ? min(m, 15) : 0))
+            if lit >= 15 { length(lit - 15) }
+            out.append(contentsOf: src[(base + a)..<(base + b)])
+            guard match > 0 else { return }
+            out.append(UInt8(offset & 0xff)); out.append(UInt8(offset >> 8))
+            if m >= 15 { length(m - 15) }
+        }
+        @inline(__always) func word(_ i: Int) -> UInt32 {
+            UInt32(src[base + i]) | UInt32(src[base + i + 1]) << 8 | UInt32(src[base + i + 2]) << 16 | UInt32(src[base + i + 3]) << 24
+        }
+        var anchor = 0
+        if n > 12 {
+            var table = [Int](repeating: -1, count: 1 << 12)
+            var i = 0
+            while i < n - 12 {
+                let v = word(i)
+                let h = Int((v &* 2_654_435_761) >> 20)
+                let cand = table[h]
+                table[h] = i
+                if cand >= 0, i - cand <= 65535, word(cand) == v {
+                    var len = 4
+                    while i + len < n - 5, src[base + cand + len] == src[base + i + len] { len += 1 }
+                    sequence(literalsFrom: anchor, to: i, offset: i - cand, match: len)
+                    i += len
+                    anchor = i
+                } else {
+                    i += 1
+                }
+            }
+        }
+        sequence(literalsFrom: anchor, to: n, offset: 0, match: 0)
         return out
     }
 }

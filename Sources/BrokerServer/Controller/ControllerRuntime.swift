@@ -1,0 +1,341 @@
+import BrokerCore
+import CoordClient
+import Dispatch
+import Foundation
+import Protocol
+import Transport
+
+/// Runs BrokerCore's `Controller` on this broker: `/controller` election, `/controller_epoch` bump,
+/// watches on brokers/topics/deletions/ISR notifications, and the effects (fenced znode writes, then
+/// LeaderAndIsr/UpdateMetadata/StopReplica to brokers). All state lives on one serial queue.
+final class ControllerRuntime: @unchecked Sendable {
+    let session: CoordSession
+    let config: BrokerConfig
+    let logger: Logger
+    let brokerId: Int32
+    private let queue = DispatchQueue(label: "controller")
+    private var controller: Controller
+    private var channels: [Int32: ControllerChannel] = [:]
+    private var stopped = false
+    /// Which broker holds `/controller` as far as we know (-1: none).
+    private(set) var activeControllerId: Int32 = -1
+    private var rebalanceTimerArmed = false
+
+    init(session: CoordSession, config: BrokerConfig, logger: Logger) {
+        self.session = session
+        self.config = config
+        self.logger = logger
+        brokerId = config.brokerID
+        var cc = ControllerConfig()
+        cc.uncleanLeaderElection = config.uncleanLeaderElectionEnable
+        cc.autoLeaderRebalance = config.autoLeaderRebalanceEnable
+        cc.deleteTopicEnable = config.deleteTopicEnable
+        controller = Controller(brokerId: config.brokerID, config: cc)
+    }
+
+    private var client: CoordClient { session.client }
+
+    var isActive: Bool { queue.sync { controller.isActive } }
+
+    func start() { queue.async { [self] in elect() } }
+
+    func stop() {
+        queue.sync {
+            stopped = true
+            if controller.isActive {
+                _ = controller.handle(.zkWriteFailed(.delete(path: ZkPaths.controller), .controllerEpochChanged))
+                try? client.delete(ZkPaths.controller)
+            }
+            for c in channels.values { c.stop() }
+            channels = [:]
+        }
+    }
+
+    /// The session expired: whatever we were, we are not controller any more.
+    func sessionLost() {
+        queue.async { [self] in
+            if controller.isActive {
+                logger.warn("resigning as controller (session lost)")
+                _ = controller.handle(.zkWriteFailed(.delete(path: ZkPaths.controller), .connectionLoss))
+            }
+            activeControllerId = -1
+        }
+    }
+
+    func newSession() { queue.async { [self] in elect() } }
+
+    // MARK: - Election
+
+    private func elect() {
+        guard !stopped, !controller.isActive else { return }
+        let reg = ControllerRegistration(brokerId: brokerId, timestampMs: WallClock.millis())
+        do {
+            try client.create(ZkPaths.controller, data: reg.encoded(), mode: .ephemeral)
+            becomeController()
+            return
+        } catch let e as CoordError where e.isNodeExists {
+            // Someone else leads; watch it so we run again when it goes.
+        } catch {
+            logger.warn("controller election failed: \(error); retrying")
+            queue.asyncAfter(deadline: .now() + 0.5) { [self] in elect() }
+            return
+        }
+        do {
+            let (d, st) = try client.getData(ZkPaths.controller, watcher: { [weak self] _ in
+                guard let self else { return }
+                self.queue.async { self.elect() }
+            })
+            let holder = (try? ControllerRegistration.decode(d))?.brokerId ?? -1
+            activeControllerId = holder
+            if st.ephemeralOwner == client.currentSessionID && holder == brokerId { becomeController() }
+        } catch let e as CoordError where e.isNoNode {
+            queue.async { [self] in elect() }
+        } catch {
+            queue.asyncAfter(deadline: .now() + 0.5) { [self] in elect() }
+        }
+    }
+
+    private func becomeController() {
+        do {
+            var current: Int32?
+            var version: Int32?
+            do {
+                let (d, st) = try client.getData(ZkPaths.controllerEpoch)
+                current = try ControllerEpochPayload.decode(d)
+                version = st.version
+            } catch let e as CoordError where e.isNoNode {}
+            let (epoch, op) = Controller.epochBump(current: current, zkVersion: version)
+            let newVersion: Int32
+            switch op {
+            case .create(let p, let data, _, _):
+                try client.create(p, data: data)
+                newVersion = 0
+            case .setData(let p, let data, let v):
+                newVersion = try client.setData(p, data: data, version: v).version
+            case .delete:
+                return
+            }
+            activeControllerId = brokerId
+            logger.info("elected controller with epoch \(epoch)")
+            let ctx = ControllerContext(epoch: epoch, epochZkVersion: newVersion, liveBrokers: try readBrokers(),
+                                        topics: try readTopics(), partitionStates: [:], topicsToDelete: try readDeletions())
+            var withStates = ctx
+            for (t, a) in ctx.topics {
+                for p in a.partitions.keys {
+                    let tp = TopicPartition(t, p)
+                    if let s = try session.partitionState(tp) { withStates.partitionStates[tp] = s }
+                }
+            }
+            try watchIsrNotifications()
+            perform(controller.handle(.becameController(withStates)))
+            armRebalanceTimer()
+        } catch {
+            logger.warn("could not take over as controller: \(error); resigning")
+            try? client.delete(ZkPaths.controller)
+            queue.asyncAfter(deadline: .now() + 0.5) { [self] in elect() }
+        }
+    }
+
+    // MARK: - Reads with watches
+
+    private func watcher(_ reread: @escaping @Sendable (ControllerRuntime) throws -> Void) -> CoordClient.Watcher {
+        { [weak self] _ in
+            guard let self else { return }
+            self.queue.async {
+                guard self.controller.isActive, !self.stopped else { return }
+                do { try reread(self) } catch { self.logger.warn("controller re-read failed: \(error)") }
+            }
+        }
+    }
+
+    private func readBrokers() throws -> [BrokerRegistration] {
+        let ids = try client.getChildren(ZkPaths.brokerIds, watcher: watcher { rt in
+            rt.perform(rt.controller.handle(.brokersChanged(try rt.readBrokers())))
+        })
+        var out: [BrokerRegistration] = []
+        for s in ids {
+            guard let id = Int32(s) else { continue }
+            guard let (d, _) = try? client.getData(ZkPaths.broker(id)), let r = try? BrokerRegistration.decode(id: id, d) else { continue }
+            out.append(r)
+        }
+        return out.sorted { $0.id < $1.id }
+    }
+
+    private func readTopics() throws -> [String: TopicAssignment] {
+        let names = try client.getChildren(ZkPaths.brokerTopics, watcher: watcher { rt in
+            rt.perform(rt.controller.handle(.topicsChanged(try rt.readTopics())))
+        })
+        var out: [String: TopicAssignment] = [:]
+        for t in names {
+            guard let (d, _) = try? client.getData(ZkPaths.topic(t)), let a = try? TopicAssignment.decode(d) else { continue }
+            out[t] = a
+        }
+        return out
+    }
+
+    private func readDeletions() throws -> [String] {
+        try client.getChildren(ZkPaths.deleteTopics, watcher: watcher { rt in
+            rt.perform(rt.controller.handle(.topicDeletionRequested(try rt.readDeletions())))
+        })
+    }
+
+    private func watchIsrNotifications() throws {
+        let names = try client.getChildren(ZkPaths.isrChangeNotification, watcher: watcher { rt in try rt.watchIsrNotifications() })
+        guard controller.isActive, !names.isEmpty else { return }
+        var tps: Set<TopicPartition> = []
+        var paths: [String] = []
+        for n in names.sorted() {
+            let path = ZkPaths.isrChangeNotification + "/" + n
+            paths.append(path)
+            if let (d, _) = try? client.getData(path), let list = try? IsrChangePayload.decode(d) { tps.formUnion(list) }
+        }
+        var states: [TopicPartition: ZkPartitionState] = [:]
+        for tp in tps { if let s = try session.partitionState(tp) { states[tp] = s } }
+        perform(controller.handle(.isrChangeNotification(notifications: paths, states: states)))
+    }
+
+    private func armRebalanceTimer() {
+        guard config.autoLeaderRebalanceEnable, !rebalanceTimerArmed else { return }
+        rebalanceTimerArmed = true
+        let interval = Double(max(1, config.leaderImbalanceCheckIntervalSeconds))
+        queue.asyncAfter(deadline: .now() + interval) { [self] in
+            rebalanceTimerArmed = false
+            guard controller.isActive, !stopped else { return }
+            perform(controller.handle(.preferredLeaderCheck))
+            armRebalanceTimer()
+        }
+    }
+
+    // MARK: - Effects
+
+    private func perform(_ effects: [ControllerEffect]) {
+        for e in effects {
+            guard !stopped else { return }
+            switch e {
+            case .zkWrite(let op, let v):
+                if let failure = write(op, epochVersion: v) {
+                    perform(controller.handle(.zkWriteFailed(op, failure)))
+                    if !controller.isActive { return }
+                }
+            case .readPartitionStates(let tps):
+                var read: [TopicPartition: ZkPartitionState?] = [:]
+                for tp in tps { read[tp] = (try? session.partitionState(tp)).flatMap { $0 } }
+                perform(controller.handle(.partitionStatesRead(read)))
+            case .leaderAndIsr(let to, let req):
+                channel(to)?.send(.leaderAndIsr(ControllerRuntime.convert(req)))
+            case .updateMetadata(let to, let req):
+                channel(to)?.send(.updateMetadata(ControllerRuntime.convert(req)))
+            case .stopReplica(let to, let req):
+                for del in [true, false] {
+                    let parts = req.partitions.filter { $0.deletePartition == del }
+                    guard !parts.isEmpty else { continue }
+                    var byTopic: [String: [Int32]] = [:]
+                    for p in parts { byTopic[p.topicPartition.topic, default: []].append(p.topicPartition.partition) }
+                    let wire = Protocol.StopReplicaRequest(controllerId: req.controllerId, controllerEpoch: req.controllerEpoch,
+                                                           deletePartitions: del,
+                                                           topics: byTopic.keys.sorted().map { .init(name: $0, partitionIndexes: byTopic[$0] ?? []) })
+                    channel(to)?.send(.stopReplica(wire)) { [weak self] resp in
+                        guard let self, let resp else { return }
+                        var results: [TopicPartition: KafkaError] = [:]
+                        for p in resp.partitionErrors {
+                            results[TopicPartition(p.topicName, p.partitionIndex)] = KafkaError(rawValue: p.errorCode.rawValue) ?? .unknownServerError
+                        }
+                        let done = results
+                        self.queue.async { self.perform(self.controller.handle(.stopReplicaResponse(from: to, results: done))) }
+                    }
+                }
+            case .controlledShutdownResponse:
+                break
+            case .resign:
+                logger.warn("another controller took over; resigning")
+                activeControllerId = -1
+                queue.async { [self] in elect() }
+            }
+        }
+        // Channels to brokers that left are closed; new ones open on demand.
+        for id in channels.keys where controller.liveBrokers[id] == nil {
+            channels[id]?.stop()
+            channels[id] = nil
+        }
+    }
+
+    /// A fenced write: multi(check /controller_epoch version, op). nil on success.
+    private func write(_ op: ZkOp, epochVersion: Int32) -> ZkWriteFailure? {
+        let check = CoordOp.check(path: ZkPaths.controllerEpoch, version: epochVersion)
+        do {
+            switch op {
+            case .create(let path, let data, let ephemeral, let sequential):
+                if let slash = path.lastIndex(of: "/"), slash != path.startIndex { try? client.createRecursive(String(path[..<slash])) }
+                let mode: CreateMode = ephemeral ? (sequential ? .ephemeralSequential : .ephemeral) : (sequential ? .persistentSequential : .persistent)
+                _ = try client.multi([check, .create(path: path, data: data, mode: mode)])
+            case .setData(let path, let data, let v):
+                _ = try client.multi([check, .setData(path: path, data: data, version: v)])
+            case .delete(let path, let v, let recursive):
+                if recursive { try deleteChildren(path) }
+                _ = try client.multi([check, .delete(path: path, version: v)])
+            }
+            return nil
+        } catch let e as CoordError {
+            if let st = try? client.exists(ZkPaths.controllerEpoch), st.version != epochVersion { return .controllerEpochChanged }
+            if e.isNoNode { return op.isDelete ? nil : .noNode }
+            if e.isNodeExists { return .nodeExists }
+            if e.isBadVersion { return .badVersion }
+            return .connectionLoss
+        } catch {
+            return .connectionLoss
+        }
+    }
+
+    private func deleteChildren(_ path: String) throws {
+        let kids: [String]
+        do { kids = try client.getChildren(path) } catch let e as CoordError where e.isNoNode { return }
+        for k in kids {
+            let child = path + "/" + k
+            try deleteChildren(child)
+            do { try client.delete(child) } catch let e as CoordError where e.isNoNode {}
+        }
+    }
+
+    private func channel(_ id: Int32) -> ControllerChannel? {
+        if let c = channels[id] { return c }
+        guard let reg = controller.liveBrokers[id] else { return nil }
+        let c = ControllerChannel(target: id, host: reg.host, port: Int(reg.port), from: brokerId, logger: logger)
+        channels[id] = c
+        return c
+    }
+
+    // MARK: - Conversions to wire requests
+
+    static func convert(_ r: BrokerCore.LeaderAndIsrRequest) -> Protocol.LeaderAndIsrRequest {
+        var byTopic: [String: [Protocol.LeaderAndIsrRequest.LeaderAndIsrPartitionState]] = [:]
+        for p in r.partitions {
+            byTopic[p.topicPartition.topic, default: []].append(.init(
+                partitionIndex: p.topicPartition.partition, controllerEpoch: p.controllerEpoch, leader: p.leader,
+                leaderEpoch: p.leaderEpoch, isr: p.isr, partitionEpoch: p.zkVersion, replicas: p.replicas, isNew: p.isNew))
+        }
+        return Protocol.LeaderAndIsrRequest(
+            controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: -1,
+            topicStates: byTopic.keys.sorted().map { .init(topicName: $0, partitionStates: byTopic[$0] ?? []) },
+            liveLeaders: r.liveLeaders.map { .init(brokerId: $0.id, hostName: $0.host, port: $0.port) })
+    }
+
+    static func convert(_ r: BrokerCore.UpdateMetadataRequest) -> Protocol.UpdateMetadataRequest {
+        var byTopic: [String: [Protocol.UpdateMetadataRequest.UpdateMetadataPartitionState]] = [:]
+        for p in r.partitions {
+            byTopic[p.topicPartition.topic, default: []].append(.init(
+                partitionIndex: p.topicPartition.partition, controllerEpoch: p.controllerEpoch, leader: p.leader,
+                leaderEpoch: p.leaderEpoch, isr: p.isr, zkVersion: p.zkVersion, replicas: p.replicas, offlineReplicas: p.offlineReplicas))
+        }
+        return Protocol.UpdateMetadataRequest(
+            controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: -1,
+            topicStates: byTopic.keys.sorted().map { .init(topicName: $0, partitionStates: byTopic[$0] ?? []) },
+            liveBrokers: r.liveBrokers.map { b in
+                .init(id: b.id, endpoints: b.endpoints.map { .init(port: $0.port, host: $0.host, listener: $0.listener, securityProtocol: 0) },
+                      rack: b.rack)
+            })
+    }
+}
+
+extension ZkOp {
+    var isDelete: Bool { if case .delete = self { return true } else { return false } }
+}

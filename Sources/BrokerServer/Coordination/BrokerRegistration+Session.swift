@@ -1,0 +1,137 @@
+import BrokerCore
+import CoordClient
+import Dispatch
+import Foundation
+import Protocol
+import Transport
+
+/// Why the broker must stop (the process exits with `exitCode`).
+public struct FatalBrokerError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public let exitCode: Int32
+}
+
+/// The broker's coordd session: `/brokers/ids/<id>` registration (ephemeral), re-registration after
+/// session expiry, and the znode helpers the rest of the broker uses.
+final class CoordSession: @unchecked Sendable {
+    let config: BrokerConfig
+    let logger: Logger
+    private(set) var client: CoordClient!
+    let registration: BrokerRegistration
+    /// Runs after a fresh session has re-registered (controller election, watches).
+    var onNewSession: (@Sendable () -> Void)?
+    /// Runs when the session is lost (resign controllership).
+    var onSessionLost: (@Sendable () -> Void)?
+    var onFatal: (@Sendable (FatalBrokerError) -> Void)?
+    private let events = DispatchQueue(label: "coord-session")
+    private let stateLock = NSLock()
+    private var closing = false
+    private var waitedForStale = false
+
+    init(config: BrokerConfig, advertised: BrokerConfig.Endpoint, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        registration = BrokerRegistration(id: config.brokerID,
+                                          endpoints: [BrokerEndpoint(listener: "PLAINTEXT", host: advertised.host, port: Int32(advertised.port))],
+                                          rack: config.rack, timestampMs: WallClock.millis())
+    }
+
+    func start() throws {
+        let c = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs) { [weak self] ev in
+            self?.sessionEvent(ev)
+        }
+        client = c
+        do {
+            try c.start(timeoutMs: config.zookeeperConnectionTimeoutMs)
+        } catch {
+            throw FatalBrokerError(description: "cannot connect to coordd at \(config.zookeeperConnect): \(error)", exitCode: 1)
+        }
+        for p in ZkPaths.persistentParents { try? c.createRecursive(p) }
+        try register()
+    }
+
+    /// Creates the ephemeral registration. Another live session holding the id is fatal (duplicate
+    /// broker.id); our own (after a reconnect) is fine.
+    func register() throws {
+        let path = ZkPaths.broker(config.brokerID)
+        do {
+            try client.create(path, data: registration.encoded(), mode: .ephemeral)
+            logger.info("registered \(path) at \(registration.host):\(registration.port)")
+        } catch let e as CoordError where e.isNodeExists {
+            if let st = try? client.exists(path), st.ephemeralOwner == client.currentSessionID { return }
+            // Our own endpoint there means our previous incarnation (we hold its port now): its session
+            // is dying after a kill -9, so wait for the ephemeral to go instead of refusing to start.
+            if let (d, _) = try? client.getData(path), let old = try? BrokerRegistration.decode(id: config.brokerID, d),
+               old.host == registration.host, old.port == registration.port, !waitedForStale {
+                waitedForStale = true
+                logger.info("\(path) is held by a previous session of this broker; waiting for it to expire")
+                let deadline = MonotonicClock.millis() + UInt64(config.zookeeperSessionTimeoutMs) * 2 + 5000
+                while MonotonicClock.millis() < deadline, (try? client.exists(path)) ?? nil != nil { usleep(100_000) }
+                return try register()
+            }
+            throw FatalBrokerError(description: "broker.id \(config.brokerID) is already registered at \(path) by another broker; "
+                                   + "each broker needs a unique broker.id", exitCode: 1)
+        }
+    }
+
+    private func sessionEvent(_ ev: SessionEvent) {
+        switch ev {
+        case .expired:
+            guard !stateLock.withLock({ closing }) else { return }
+            logger.warn("coordd session expired; starting a new session and registering again")
+            onSessionLost?()
+            events.async { [self] in reestablish() }
+        case .disconnected:
+            logger.warn("disconnected from coordd")
+        case .connected(let server):
+            logger.info("connected to coordd \(server)")
+        }
+    }
+
+    private func reestablish() {
+        client.reopen()
+        let deadline = MonotonicClock.millis() + 60_000
+        while !client.isConnected && MonotonicClock.millis() < deadline {
+            if stateLock.withLock({ closing }) { return }
+            usleep(20_000)
+        }
+        do {
+            try register()
+            onNewSession?()
+        } catch let f as FatalBrokerError {
+            onFatal?(f)
+        } catch {
+            logger.error("re-registration failed: \(error); retrying")
+            events.asyncAfter(deadline: .now() + 1) { [self] in reestablish() }
+        }
+    }
+
+    func close() {
+        stateLock.withLock { closing = true }
+        client?.close()
+    }
+
+    // MARK: - Helpers
+
+    /// Reads a partition state znode.
+    func partitionState(_ tp: TopicPartition) throws -> ZkPartitionState? {
+        do {
+            let (d, st) = try client.getData(ZkPaths.partitionState(tp))
+            return ZkPartitionState(try LeaderAndIsr.decode(d), zkVersion: st.version)
+        } catch let e as CoordError where e.isNoNode { return nil }
+    }
+
+    /// The leader's conditional ISR write; the new znode version or nil if it lost.
+    func writeIsr(_ tp: TopicPartition, _ state: LeaderAndIsr, expectedVersion: Int32) -> Int32? {
+        do {
+            return try client.setData(ZkPaths.partitionState(tp), data: state.encoded(), version: expectedVersion).version
+        } catch {
+            logger.info("ISR update for \(tp) lost (\(error)); waiting for the controller")
+            return nil
+        }
+    }
+
+    func notifyIsrChange(_ tps: [TopicPartition]) {
+        _ = try? client.create(ZkPaths.isrChangePrefix, data: IsrChangePayload.encode(tps), mode: .persistentSequential)
+    }
+}

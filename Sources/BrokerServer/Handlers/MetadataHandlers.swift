@@ -1,0 +1,283 @@
+import BrokerCore
+import CoordClient
+import Foundation
+import Protocol
+import Transport
+
+extension RequestHandler {
+    static let internalTopics: Set<String> = ["__consumer_offsets", "__transaction_state"]
+    /// Bounds what one request can make us allocate and write to coordd.
+    static let maxPartitionsPerTopic: Int32 = 10_000
+
+    func handleMetadata(_ ctx: RequestContext, _ r: MetadataRequest) {
+        var topics: [MetadataResponse.Topic] = []
+        let names = r.topics.map { $0.map(\.name) } ?? metadata.topicNames
+        let allowAuto = config.autoCreateTopicsEnable && (ctx.version < 4 || r.allowAutoTopicCreation)
+        for name in names {
+            if let parts = metadata.partitions(of: name) {
+                topics.append(topicMetadata(name, parts))
+                continue
+            }
+            var err = ErrorCode.unknownTopicOrPartition
+            if !ReplicaAssignment.validateTopicName(name) {
+                err = .invalidTopicException
+            } else if allowAuto && r.topics != nil {
+                let (e, _) = createTopic(name, partitions: Int32(config.numPartitions),
+                                         replicationFactor: Int32(config.defaultReplicationFactor), assignment: nil, configs: [:])
+                err = (e == .none || e == .topicAlreadyExists) ? .leaderNotAvailable : e
+            }
+            topics.append(MetadataResponse.Topic(errorCode: err, name: name, isInternal: false, partitions: []))
+        }
+        var brokers = metadata.brokers.map { MetadataResponse.Broker(nodeId: $0.id, host: $0.host, port: $0.port, rack: $0.rack) }
+        if brokers.isEmpty {
+            brokers = [MetadataResponse.Broker(nodeId: config.brokerID, host: advertised.host, port: Int32(advertised.port), rack: config.rack)]
+        }
+        ctx.reply(MetadataResponse(throttleTimeMs: 0, brokers: brokers, clusterId: clusterId,
+                                   controllerId: metadata.controllerId, topics: topics))
+    }
+
+    private func topicMetadata(_ name: String, _ parts: [Int32: MetadataCache.PartitionInfo]) -> MetadataResponse.Topic {
+        let live = Set(metadata.brokers.map(\.id))
+        let ps = parts.keys.sorted().compactMap { i -> MetadataResponse.Partition? in
+            guard let p = parts[i] else { return nil }
+            let err: ErrorCode = (p.leader < 0 || !live.contains(p.leader)) ? .leaderNotAvailable : .none
+            return MetadataResponse.Partition(errorCode: err, partitionIndex: i, leaderId: p.leader, leaderEpoch: p.leaderEpoch,
+                                              replicaNodes: p.replicas, isrNodes: p.isr, offlineReplicas: p.offline)
+        }
+        return MetadataResponse.Topic(errorCode: .none, name: name, isInternal: RequestHandler.internalTopics.contains(name), partitions: ps)
+    }
+
+    /// Live brokers as coordd sees them (authoritative for placing new replicas).
+    func liveBrokerPlacements() -> [BrokerPlacement] {
+        guard let ids = try? session.client.getChildren(ZkPaths.brokerIds) else {
+            return metadata.brokers.map { BrokerPlacement(id: $0.id, rack: $0.rack) }
+        }
+        return ids.compactMap { s -> BrokerPlacement? in
+            guard let id = Int32(s) else { return nil }
+            let rack = (try? session.client.getData(ZkPaths.broker(id))).flatMap { try? BrokerRegistration.decode(id: id, $0.data) }?.rack
+            return BrokerPlacement(id: id, rack: rack)
+        }
+    }
+
+    /// Writes `/brokers/topics/<name>` (and its config); the controller does the rest.
+    func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32, assignment: [Int32: [Int32]]?,
+                     configs: [String: String], validateOnly: Bool = false) -> (ErrorCode, String?) {
+        guard ReplicaAssignment.validateTopicName(name) else {
+            return (.invalidTopicException, "topic name '\(name)' is illegal: use [a-zA-Z0-9._-], at most 249 characters, not . or ..")
+        }
+        let placement: [Int32: [Int32]]
+        if let assignment {
+            guard !assignment.isEmpty, Set(assignment.keys) == Set(0..<Int32(assignment.count)),
+                  assignment.values.allSatisfy({ !$0.isEmpty && Set($0).count == $0.count }) else {
+                return (.invalidReplicaAssignment, "replica assignment must cover partitions 0..n-1 with distinct brokers")
+            }
+            placement = assignment
+        } else {
+            let brokers = liveBrokerPlacements()
+            do {
+                placement = try ReplicaAssignment.assign(brokers: brokers, partitions: partitions, replicationFactor: replicationFactor,
+                                                         startIndex: Int.random(in: 0..<max(1, brokers.count)),
+                                                         replicaShift: Int.random(in: 0..<max(1, brokers.count)))
+            } catch {
+                let msg = error == .invalidReplicationFactor
+                    ? "replication factor \(replicationFactor) larger than the \(brokers.count) live brokers" : nil
+                return (ErrorCode(error.rawValue), msg)
+            }
+        }
+        if let why = LogManager.validate(topicConfig: configs) {
+            return (.invalidConfig, why)
+        }
+        if (try? session.client.exists(ZkPaths.topic(name))) != nil {
+            return (.topicAlreadyExists, "topic '\(name)' already exists")
+        }
+        if validateOnly { return (.none, nil) }
+        do {
+            if !configs.isEmpty {
+                try? session.client.createRecursive(ZkPaths.configTopics)
+                _ = try? session.client.create(ZkPaths.topicConfig(name), data: TopicConfigPayload(config: configs).encoded())
+            }
+            try session.client.create(ZkPaths.topic(name), data: TopicAssignment(partitions: placement).encoded())
+            logger.info("created topic \(name) with \(placement.count) partitions")
+            return (.none, nil)
+        } catch let e as CoordError where e.isNodeExists {
+            return (.topicAlreadyExists, "topic '\(name)' already exists")
+        } catch {
+            return (.unknownServerError, "\(error)")
+        }
+    }
+
+    /// Polls the metadata cache until `done` holds or the timeout passes.
+    func waitFor(timeoutMs: Int32, _ done: () -> Bool) -> Bool {
+        let deadline = MonotonicClock.millis() + UInt64(max(0, min(Int(timeoutMs), 60_000)))
+        while true {
+            if done() { return true }
+            if MonotonicClock.millis() >= deadline { return false }
+            usleep(20_000)
+        }
+    }
+
+    func topicReady(_ name: String, partitions: Int) -> Bool {
+        guard let ps = metadata.partitions(of: name), ps.count >= partitions else { return false }
+        return ps.values.allSatisfy { $0.leader >= 0 }
+    }
+
+    func handleCreateTopics(_ ctx: RequestContext, _ r: CreateTopicsRequest) {
+        var results: [CreateTopicsResponse.CreatableTopicResult] = []
+        var created: [(String, Int)] = []
+        for t in r.topics {
+            var assignment: [Int32: [Int32]]?
+            if !t.assignments.isEmpty {
+                assignment = Dictionary(t.assignments.map { ($0.partitionIndex, $0.brokerIds) }, uniquingKeysWith: { a, _ in a })
+            }
+            let partitions = t.numPartitions == -1 ? Int32(config.numPartitions) : t.numPartitions
+            let rf = t.replicationFactor == -1 ? Int32(config.defaultReplicationFactor) : Int32(t.replicationFactor)
+            var configs: [String: String] = [:]
+            for c in t.configs { if let v = c.value { configs[c.name] = v } }
+            var (err, msg): (ErrorCode, String?)
+            if partitions > RequestHandler.maxPartitionsPerTopic || t.assignments.count > RequestHandler.maxPartitionsPerTopic {
+                (err, msg) = (.invalidPartitions, "at most \(RequestHandler.maxPartitionsPerTopic) partitions per topic")
+            } else if assignment == nil && partitions <= 0 {
+                (err, msg) = (.invalidPartitions, "number of partitions must be positive")
+            } else if assignment == nil && rf <= 0 {
+                (err, msg) = (.invalidReplicationFactor, "replication factor must be positive")
+            } else {
+                (err, msg) = createTopic(t.name, partitions: partitions, replicationFactor: rf, assignment: assignment,
+                                         configs: configs, validateOnly: r.validateOnly)
+            }
+            if err == .none && !r.validateOnly { created.append((t.name, assignment?.count ?? Int(partitions))) }
+            results.append(.init(name: t.name, errorCode: err, errorMessage: ctx.version >= 1 ? msg : nil))
+        }
+        if !created.isEmpty {
+            let ok = waitFor(timeoutMs: r.timeoutMs) { created.allSatisfy { topicReady($0.0, partitions: $0.1) } }
+            if !ok {
+                for i in results.indices where created.contains(where: { $0.0 == results[i].name }) && !topicReady(results[i].name, partitions: 1) {
+                    results[i].errorCode = .requestTimedOut
+                }
+            }
+        }
+        ctx.reply(CreateTopicsResponse(throttleTimeMs: 0, topics: results))
+    }
+
+    func handleDeleteTopics(_ ctx: RequestContext, _ r: DeleteTopicsRequest) {
+        var results: [DeleteTopicsResponse.DeletableTopicResult] = []
+        var pending: [String] = []
+        for name in r.topicNames {
+            if !config.deleteTopicEnable {
+                results.append(.init(name: name, errorCode: .topicDeletionDisabled))
+            } else if (try? session.client.exists(ZkPaths.topic(name))) == nil {
+                results.append(.init(name: name, errorCode: .unknownTopicOrPartition))
+            } else {
+                try? session.client.createRecursive(ZkPaths.deleteTopics)
+                _ = try? session.client.create(ZkPaths.deleteTopic(name))
+                pending.append(name)
+                results.append(.init(name: name, errorCode: .none))
+            }
+        }
+        if !pending.isEmpty {
+            let ok = waitFor(timeoutMs: r.timeoutMs) { pending.allSatisfy { metadata.partitions(of: $0) == nil } }
+            if !ok {
+                for i in results.indices where pending.contains(results[i].name) && metadata.partitions(of: results[i].name) != nil {
+                    results[i].errorCode = .requestTimedOut
+                }
+            }
+        }
+        ctx.reply(DeleteTopicsResponse(throttleTimeMs: 0, responses: results))
+    }
+
+    func handleCreatePartitions(_ ctx: RequestContext, _ r: CreatePartitionsRequest) {
+        var results: [CreatePartitionsResponse.CreatePartitionsTopicResult] = []
+        var grown: [(String, Int)] = []
+        for t in r.topics {
+            do {
+                let (d, st) = try session.client.getData(ZkPaths.topic(t.name))
+                var a = try TopicAssignment.decode(d)
+                guard t.count > Int32(a.partitions.count), t.count <= RequestHandler.maxPartitionsPerTopic else {
+                    results.append(.init(name: t.name, errorCode: .invalidPartitions,
+                                         errorMessage: "topic has \(a.partitions.count) partitions; the new count must be larger (at most \(RequestHandler.maxPartitionsPerTopic))"))
+                    continue
+                }
+                let added: [Int32: [Int32]]
+                if let explicit = t.assignments {
+                    var m: [Int32: [Int32]] = [:]
+                    for (i, x) in explicit.enumerated() { m[Int32(a.partitions.count + i)] = x.brokerIds }
+                    added = m
+                } else {
+                    let all = try ReplicaAssignment.addPartitions(existing: a.partitions, newTotal: t.count, brokers: liveBrokerPlacements())
+                    added = all.filter { a.partitions[$0.key] == nil }
+                }
+                if !r.validateOnly {
+                    for (p, rs) in added { a.partitions[p] = rs }
+                    _ = try session.client.setData(ZkPaths.topic(t.name), data: a.encoded(), version: st.version)
+                    grown.append((t.name, Int(t.count)))
+                }
+                results.append(.init(name: t.name, errorCode: .none))
+            } catch let e as CoordError where e.isNoNode {
+                results.append(.init(name: t.name, errorCode: .unknownTopicOrPartition))
+            } catch let e as KafkaError {
+                results.append(.init(name: t.name, errorCode: ErrorCode(e.rawValue)))
+            } catch {
+                results.append(.init(name: t.name, errorCode: .unknownServerError, errorMessage: "\(error)"))
+            }
+        }
+        if !grown.isEmpty { _ = waitFor(timeoutMs: r.timeoutMs) { grown.allSatisfy { topicReady($0.0, partitions: $0.1) } } }
+        ctx.reply(CreatePartitionsResponse(throttleTimeMs: 0, results: results))
+    }
+
+    func handleDescribeConfigs(_ ctx: RequestContext, _ r: DescribeConfigsRequest) {
+        var results: [DescribeConfigsResponse.DescribeConfigsResult] = []
+        for res in r.resources {
+            var entries: [String: String] = [:]
+            var err = ErrorCode.none
+            switch res.resourceType {
+            case 2:  // topic
+                if metadata.partitions(of: res.resourceName) == nil {
+                    err = .unknownTopicOrPartition
+                } else {
+                    entries = topicDefaults()
+                    if let (d, _) = try? session.client.getData(ZkPaths.topicConfig(res.resourceName)),
+                       let overrides = try? TopicConfigPayload.decode(d) {
+                        for (k, v) in overrides.config { entries[k] = v }
+                    }
+                }
+            case 4:  // broker
+                entries = config.raw
+            default:
+                err = .invalidRequest
+            }
+            let keys = res.configurationKeys.map { Set($0) }
+            let configs = entries.keys.sorted().filter { keys?.contains($0) ?? true }.map {
+                DescribeConfigsResponse.DescribeConfigsResourceResult(name: $0, value: entries[$0], readOnly: res.resourceType == 4,
+                                                                      configSource: res.resourceType == 4 ? 4 : 5, isSensitive: false,
+                                                                      synonyms: [], configType: 0, documentation: nil)
+            }
+            results.append(.init(errorCode: err, errorMessage: nil, resourceType: res.resourceType, resourceName: res.resourceName,
+                                 configs: err == .none ? configs : []))
+        }
+        ctx.reply(DescribeConfigsResponse(throttleTimeMs: 0, results: results))
+    }
+
+    private func topicDefaults() -> [String: String] {
+        [
+            "cleanup.policy": config.logCleanupPolicy,
+            "retention.ms": "\(config.logRetentionMs)",
+            "retention.bytes": "\(config.logRetentionBytes)",
+            "segment.bytes": "\(config.logSegmentBytes)",
+            "min.insync.replicas": "\(config.minInsyncReplicas)",
+            "max.message.bytes": "\(config.messageMaxBytes)",
+            "unclean.leader.election.enable": "\(config.uncleanLeaderElectionEnable)",
+        ]
+    }
+
+    func handleInitProducerId(_ ctx: RequestContext, _ r: InitProducerIdRequest) {
+        guard r.transactionalId == nil else {
+            ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: .coordinatorNotAvailable, producerId: -1, producerEpoch: -1))
+            return
+        }
+        do {
+            let id = try producerIds.allocate(session: session, brokerId: config.brokerID)
+            ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: .none, producerId: id, producerEpoch: 0))
+        } catch {
+            ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: .coordinatorNotAvailable, producerId: -1, producerEpoch: -1))
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import BrokerCore
+import Foundation
+import Protocol
+import Transport
+
+/// One request on a handler thread: the header, and how to answer it.
+struct RequestContext: Sendable {
+    let header: KafkaRequestHeader
+    let api: KafkaAPI
+    let respond: @Sendable ([ResponsePart]?) -> Void
+    var version: Int16 { header.apiVersion }
+    var correlationId: Int32 { header.correlationId }
+
+    func reply<M: KafkaMessage>(_ m: M) {
+        do {
+            respond([.bytes(try KafkaResponseFrame.encode(m, version: version, correlationId: correlationId))])
+        } catch {
+            respond([.close])
+        }
+    }
+}
+
+/// Kafka's KafkaApis: decodes each request and runs the handler for its API (one file per group).
+final class RequestHandler: @unchecked Sendable {
+    let config: BrokerConfig
+    let metadata: MetadataCache
+    let replicas: ReplicaManager
+    let session: CoordSession
+    let logger: Logger
+    /// This broker's advertised endpoint (answers Metadata before the first UpdateMetadata).
+    let advertised: BrokerConfig.Endpoint
+    var clusterId: String?
+    let producerIds = ProducerIdAllocator()
+    let groups: GroupRuntime
+    let producerStates: ProducerStates
+
+    init(config: BrokerConfig, metadata: MetadataCache, replicas: ReplicaManager, session: CoordSession,
+         advertised: BrokerConfig.Endpoint, logger: Logger) {
+        self.config = config
+        self.metadata = metadata
+        self.replicas = replicas
+        self.session = session
+        self.advertised = advertised
+        self.logger = logger
+        groups = GroupRuntime(config: config, replicas: replicas, logger: logger)
+        producerStates = ProducerStates(replicas: replicas, logger: logger)
+        replicas.leadershipHooks += [
+            { [groups] led, notLed in groups.leadershipChanged(led: led, notLed: notLed) },
+            { [producerStates] led, notLed in producerStates.leadershipChanged(led: led, notLed: notLed) },
+        ]
+        groups.start()
+    }
+
+    func handle(_ q: QueuedRequest) {
+        let frame: KafkaRequestFrame
+        do {
+            frame = try KafkaRequestFrame.parse(q.frame)
+        } catch KafkaRequestError.unsupportedVersion(.apiVersions, let h) {
+            // Clients probe with their newest ApiVersions; answer in v0 so they can retry lower.
+            q.respond([.bytes(ApiVersionsResponse.unsupportedVersionFrame(correlationId: h.correlationId))])
+            return
+        } catch {
+            logger.info("closing connection from \(q.peer): \(error)")
+            q.respond([.close])
+            return
+        }
+        let ctx = RequestContext(header: frame.header, api: frame.api, respond: q.respond)
+        let request: KafkaRequest
+        do {
+            request = try KafkaRequest.decode(frame)
+        } catch {
+            logger.info("closing connection from \(q.peer): malformed \(frame.api.name) v\(frame.header.apiVersion): \(error)")
+            q.respond([.close])
+            return
+        }
+        switch request {
+        case .apiVersions: ctx.reply(ApiVersionsResponse.supported())
+        case .metadata(let r): handleMetadata(ctx, r)
+        case .produce(let r): handleProduce(ctx, r)
+        case .fetch(let r): handleFetch(ctx, r)
+        case .listOffsets(let r): handleListOffsets(ctx, r)
+        case .offsetForLeaderEpoch(let r): handleOffsetForLeaderEpoch(ctx, r)
+        case .createTopics(let r): handleCreateTopics(ctx, r)
+        case .deleteTopics(let r): handleDeleteTopics(ctx, r)
+        case .createPartitions(let r): handleCreatePartitions(ctx, r)
+        case .describeConfigs(let r): handleDescribeConfigs(ctx, r)
+        case .initProducerId(let r): handleInitProducerId(ctx, r)
+        case .leaderAndIsr(let r): ctx.reply(replicas.becomeLeaderOrFollower(r))
+        case .updateMetadata(let r): ctx.reply(UpdateMetadataResponse(errorCode: metadata.update(r)))
+        case .stopReplica(let r): handleStopReplica(ctx, r)
+        case .findCoordinator(let r): handleFindCoordinator(ctx, r)
+        case .joinGroup(let r): handleJoinGroup(ctx, r, peer: q.peer)
+        case .syncGroup(let r): handleSyncGroup(ctx, r)
+        case .heartbeat(let r): handleHeartbeat(ctx, r)
+        case .leaveGroup(let r): handleLeaveGroup(ctx, r)
+        case .offsetCommit(let r): handleOffsetCommit(ctx, r)
+        case .offsetFetch(let r): handleOffsetFetch(ctx, r)
+        case .offsetDelete(let r): handleOffsetDelete(ctx, r)
+        case .describeGroups(let r): handleDescribeGroups(ctx, r)
+        case .listGroups(let r): handleListGroups(ctx, r)
+        case .deleteGroups(let r): handleDeleteGroups(ctx, r)
+        }
+    }
+
+    func handleStopReplica(_ ctx: RequestContext, _ r: Protocol.StopReplicaRequest) {
+        var errs: [StopReplicaResponse.StopReplicaPartitionError] = []
+        for t in r.topics {
+            for p in t.partitionIndexes {
+                let e = replicas.stopReplica(TopicPartition(t.name, p), delete: r.deletePartitions)
+                errs.append(.init(topicName: t.name, partitionIndex: p, errorCode: e))
+            }
+        }
+        ctx.reply(StopReplicaResponse(errorCode: .none, partitionErrors: errs))
+    }
+}
+
+/// Hands out producer ids from blocks reserved in `/latest_producer_id_block`, so ids stay unique
+/// across brokers and restarts.
+final class ProducerIdAllocator: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next: Int64 = 0
+    private var last: Int64 = -1
+
+    func allocate(session: CoordSession, brokerId: Int32) throws -> Int64 {
+        try lock.withLock {
+            if next > last {
+                let block = try reserveBlock(session: session, brokerId: brokerId)
+                next = block.firstId
+                last = block.lastId
+            }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    private func reserveBlock(session: CoordSession, brokerId: Int32) throws -> ProducerIdBlock {
+        let path = ZkPaths.latestProducerIdBlock
+        for _ in 0..<20 {
+            var prev: ProducerIdBlock?
+            var version: Int32 = -1
+            if let (d, st) = try? session.client.getData(path) {
+                prev = d.isEmpty ? nil : try? ProducerIdBlock.decode(d)
+                version = st.version
+            } else {
+                try? session.client.createRecursive(path)
+                continue
+            }
+            let block = ProducerIdBlock.next(after: prev, brokerId: brokerId)
+            if (try? session.client.setData(path, data: block.encoded(), version: version)) != nil { return block }
+        }
+        throw KafkaError.coordinatorNotAvailable
+    }
+}

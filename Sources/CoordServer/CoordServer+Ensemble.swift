@@ -1,0 +1,330 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CoordCore
+import Dispatch
+import Protocol
+import Storage
+import Transport
+
+/// A client reply waiting on the quorum, keyed by where the request came from.
+struct OriginWait {
+    let cnx: ClientCnx
+    let reply: PendingReply
+    /// Set for `sync`: answered from the tree once the barrier is applied here.
+    let sync: ZKRequest?
+}
+
+/// Ensemble mode: writes, session changes and syncs go through the quorum; the leader alone runs
+/// prep and decides session expiry; every server applies committed txns in zxid order and the
+/// server the client is connected to answers it.
+extension CoordServer: QuorumApp {
+    var isEnsemble: Bool { quorum != nil }
+    var myId: UInt64 { UInt64(config.myid ?? 0) }
+
+    /// True when clients may be served (always in standalone mode).
+    var serving: Bool { quorum?.appStatus.serving ?? true }
+
+    func startEnsemble() throws -> Int {
+        guard let id = config.myid, let me = config.servers[id] else {
+            throw ZooConfigError("ensemble configured but myid \(config.myid.map(String.init) ?? "unset") is not one of the server.N lines")
+        }
+        let rec = try QuorumStorage.recover(fs: fs, snapDir: config.snapDir, logDir: config.logDir, logger: logger)
+        if let snap = rec.snapshot {
+            tree = try DataTree(snapshot: snap.payload)
+            logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
+        }
+        appliedZxid = rec.restore.snapshotZxid
+        logger("quorum log: \(rec.restore.log.count) txns after the snapshot, epochs accepted \(rec.restore.epochs.acceptedEpoch) current \(rec.restore.epochs.currentEpoch)")
+        let (qc, tickMs) = QuorumRuntime.quorumConfig(config, myId: UInt64(id))
+        let peer = try QuorumPeer(config: qc, restore: rec.restore, incarnation: UInt64.random(in: 1...UInt64.max))
+        var addrs: [UInt64: PeerLinks.Address] = [:]
+        for (sid, e) in config.servers { addrs[UInt64(sid)] = PeerLinks.Address(host: e.host, port: e.peerPort) }
+        let links = PeerLinks(myId: UInt64(id), addresses: addrs, loop: loop, logger: logger)
+        let storage = QuorumStorage(loop: loop, log: rec.log, snapshots: rec.snapshots, epochs: rec.epochs, logger: logger)
+        let rt = QuorumRuntime(peer: peer, links: links, storage: storage, tickMillis: tickMs, loop: loop, logger: logger)
+        rt.app = self
+        quorum = rt
+
+        let l = try Listener(host: config.listenHost, port: config.clientPort, loop: loop)
+        l.onAccept = { [unowned self] c in self.accept(c) }
+        l.start()
+        listener = l
+        port = l.port
+        let box = UncheckedBox(self)
+        let host = me.host
+        let started = DispatchGate()
+        loop.execute {
+            do {
+                try box.value.quorum?.start(listenHost: host)
+            } catch {
+                box.value.logger("FATAL: cannot start the quorum on \(host):\(me.peerPort): \(error)")
+                exit(1)
+            }
+            started.open()
+        }
+        scheduleTick()
+        loop.startThread()
+        started.wait()
+        logger("ensemble member \(id) of \(qc.voters.count): quorum on \(host):\(me.peerPort), tick \(tickMs) ms, initLimit \(qc.initLimit), syncLimit \(qc.syncLimit) ticks")
+        return port
+    }
+
+    // MARK: client side
+
+    func touchSession(_ sid: Int64) {
+        if quorum?.leaderReady ?? true {
+            tracker.touch(sid, now: WallClock.millis())
+        } else {
+            touched.insert(sid)
+        }
+    }
+
+    /// Followers report active sessions to the leader, which alone expires them.
+    func reportTouches() {
+        guard let q = quorum, !q.leaderReady, q.appStatus.serving, !touched.isEmpty else { return }
+        let ids = touched.sorted()
+        touched.removeAll(keepingCapacity: true)
+        q.submit(ClientRequest(origin: RequestOrigin(server: myId, session: 0, xid: 0), data: EnsembleRequest.touch(ids).encode()))
+    }
+
+    func expireSessionsEnsemble() {
+        guard let q = quorum, q.leaderReady else { return }
+        for sid in tracker.expire(now: WallClock.millis()) {
+            guard tree.sessions[sid] != nil || prep.isSessionValid(sid, tree: tree) else { continue }
+            logger("expiring session \(Self.hex(sid)), timeout of \(tree.sessions[sid]?.timeout ?? 0)ms exceeded")
+            let txn = prep.prepCloseSession(sessionId: sid, cxid: 0, zxid: Int64(bitPattern: q.nextZxid.raw), time: WallClock.millis(), tree: tree)
+            q.propose(txn.serialize(), origin: nil)
+        }
+    }
+
+    /// Registers a reply slot for a request that goes to the quorum; false if the client reused an
+    /// xid that is still outstanding (its replies could no longer be told apart).
+    private func wait(_ cnx: ClientCnx, _ p: PendingReply, _ origin: RequestOrigin, sync: ZKRequest? = nil) -> Bool {
+        if waitingOrigin[origin] != nil {
+            closeNow(cnx, "xid \(origin.xid) reused while outstanding")
+            return false
+        }
+        p.state = .awaitingCommit
+        cnx.enqueue(p)
+        waitingOrigin[origin] = OriginWait(cnx: cnx, reply: p, sync: sync)
+        return true
+    }
+
+    /// A decoded client request in ensemble mode: reads are local; writes and sync go to the quorum.
+    func handleEnsembleRequest(_ cnx: ClientCnx, xid: Int32, _ req: ZKRequest, frame: [UInt8], _ p: PendingReply) {
+        guard let q = quorum else { return }
+        let origin = RequestOrigin(server: myId, session: cnx.sessionId, xid: xid)
+        if case .sync = req {
+            if wait(cnx, p, origin, sync: req) { q.sync(origin) }
+            return
+        }
+        guard req.isWrite else {
+            cnx.enqueue(p)
+            drain(cnx)
+            return
+        }
+        if wait(cnx, p, origin) {
+            q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, frame: frame).encode()))
+        }
+    }
+
+    func handleEnsembleConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
+        guard let q = quorum else { return }
+        let timeout = tracker.negotiate(req.timeout)
+        if req.sessionId == 0 {
+            let sid = tracker.newSessionId()
+            var pw = [UInt8](repeating: 0, count: 16)
+            for i in 0..<16 { pw[i] = UInt8.random(in: 0...255) }
+            bind(cnx, sid, timeout)
+            let p = PendingReply(xid: 0, op: ZKOp.createSession,
+                                 state: .connectAwaitingCommit(ZKConnectResponse(timeout: timeout, sessionId: sid, password: pw)), now: now)
+            let origin = RequestOrigin(server: myId, session: sid, xid: 0)
+            cnx.enqueue(p)
+            waitingOrigin[origin] = OriginWait(cnx: cnx, reply: p, sync: nil)
+            q.submit(ClientRequest(origin: origin, data: EnsembleRequest.createSession(sessionId: sid, timeout: timeout, password: pw).encode()))
+            logger("new session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+            return
+        }
+        let sid = req.sessionId
+        // Sessions are replicated state: any server can take a client back.
+        if let info = tree.sessions[sid], info.password == req.password {
+            if let old = sessionCnx[sid], old != cnx.id, let oc = cnxs[old] { closeNow(oc, "session \(Self.hex(sid)) moved to a new connection") }
+            bind(cnx, sid, timeout)
+            touchSession(sid)
+            cnx.enqueue(PendingReply(xid: 0, op: ZKOp.createSession,
+                                     state: .connectDone(ZKConnectResponse(timeout: timeout, sessionId: sid, password: info.password)), now: now))
+            logger("renewed session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+        } else {
+            logger("invalid session \(Self.hex(sid)) for client \(cnx.conn.peer), probably expired")
+            let p = PendingReply(xid: 0, op: ZKOp.createSession,
+                                 state: .connectDone(ZKConnectResponse(timeout: 0, sessionId: 0, password: [UInt8](repeating: 0, count: 16))), now: now)
+            p.closeAfter = true
+            cnx.enqueue(p)
+        }
+        drain(cnx)
+    }
+
+    // MARK: QuorumApp
+
+    func quorumInstallSnapshot(zxid: Zxid, data: [UInt8]) {
+        do {
+            tree = try DataTree(snapshot: data)
+        } catch {
+            logger("FATAL: snapshot from the leader at \(zxid) does not decode: \(error)")
+            exit(1)
+        }
+        appliedZxid = zxid
+        prep.reset()
+        txnsSinceSnapshot = 0
+        logger("state replaced by the leader's snapshot at zxid \(zxid): \(tree.nodeCount) nodes")
+    }
+
+    func quorumApply(_ qt: QuorumTxn) {
+        let zxid = Int64(bitPattern: qt.zxid.raw)
+        let txn: CoordTxn
+        do {
+            txn = try CoordTxn(bytes: qt.data)
+        } catch {
+            // Skipping it would silently fork this replica from the others.
+            logger("FATAL: committed txn \(qt.zxid) cannot be decoded: \(error)")
+            exit(1)
+        }
+        let r = tree.process(txn, zxid: zxid)
+        appliedZxid = qt.zxid
+        prep.applied(zxid: zxid)
+        for (w, ev) in watches.fire(r.triggers) {
+            if let c = cnxs[w] { sendNotification(c, ev) }
+        }
+        if case .createSession(let timeout, _) = txn.op {
+            tracker.add(txn.sessionId, timeout: timeout, now: WallClock.millis())
+        }
+        if let o = qt.origin, o.server == myId, let w = waitingOrigin.removeValue(forKey: o) {
+            switch w.reply.state {
+            case .connectAwaitingCommit(let resp):
+                w.reply.state = .connectDone(resp)
+            default:
+                w.reply.state = .done(err: r.err, zxid: zxid, response: r.response)
+            }
+            if !w.cnx.conn.isClosed { drain(w.cnx) }
+        }
+        if let closed = r.closedSession {
+            tracker.remove(closed)
+            touched.remove(closed)
+            if let cid = sessionCnx.removeValue(forKey: closed), let c = cnxs[cid], c.phase != .closing {
+                c.phase = .closing
+                c.conn.closeAfterFlush()
+            }
+        }
+        txnsSinceSnapshot += 1
+        if txnsSinceSnapshot >= config.snapCount, let q = quorum {
+            txnsSinceSnapshot = 0
+            let copy = tree
+            q.storage.snapshot(zxid: zxid) { copy.serializeSnapshot() }
+        }
+    }
+
+    func quorumPrepare(_ request: ClientRequest) {
+        guard let q = quorum else { return }
+        let decoded: EnsembleRequest
+        do {
+            decoded = try EnsembleRequest.decode(request.data)
+        } catch {
+            logger("dropping undecodable request from server \(request.origin.server): \(error)")
+            return
+        }
+        let now = WallClock.millis()
+        let zxid = Int64(bitPattern: q.nextZxid.raw)
+        switch decoded {
+        case .touch(let ids):
+            for id in ids { tracker.touch(id, now: now) }
+        case .createSession(let sid, let timeout, let pw):
+            tracker.add(sid, timeout: timeout, now: now)
+            let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: zxid, time: now)
+            q.propose(txn.serialize(), origin: request.origin)
+        case .write(let sid, let frame):
+            tracker.touch(sid, now: now)
+            var r = ByteReader(frame)
+            guard let h = try? ZKRequestHeader(jute: &r), let req = try? ZKRequest.decode(op: h.type, &r) else {
+                prepFailed(request.origin, sessionId: sid, xid: request.origin.xid, err: ZKErr.marshallingError, response: .empty, zxid: zxid)
+                return
+            }
+            switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree) {
+            case .txn(let t):
+                q.propose(t.serialize(), origin: request.origin)
+            case .failed(let err, let resp):
+                prepFailed(request.origin, sessionId: sid, xid: h.xid, err: err, response: resp, zxid: zxid)
+            }
+        }
+    }
+
+    /// A local client gets its error at once; a remote one through an error txn (the only
+    /// channel back to the server it is connected to, as in ZooKeeper).
+    private func prepFailed(_ origin: RequestOrigin, sessionId: Int64, xid: Int32, err: Int32, response: ZKResponse, zxid: Int64) {
+        if origin.server == myId {
+            guard let w = waitingOrigin.removeValue(forKey: origin) else { return }
+            w.reply.state = .done(err: err, zxid: nil, response: response)
+            if !w.cnx.conn.isClosed { drain(w.cnx) }
+            return
+        }
+        let op: CoordTxnOp
+        if err == ZKErr.ok, case .multi(let results) = response {
+            op = .multi(results.map { if case .error(let c) = $0 { .error(c) } else { .error(ZKErr.ok) } })
+        } else {
+            op = .error(err)
+        }
+        quorum?.propose(CoordTxn(sessionId: sessionId, cxid: xid, time: WallClock.millis(), op: op).serialize(), origin: origin)
+    }
+
+    func quorumRefused(_ request: ClientRequest) {
+        // No serving leader: the client should try another server.
+        guard request.origin.server == myId, let w = waitingOrigin.removeValue(forKey: request.origin) else { return }
+        if !w.cnx.conn.isClosed { closeNow(w.cnx, "no quorum to take the request") }
+    }
+
+    func quorumSyncFinished(_ origin: RequestOrigin, ok: Bool) {
+        guard let w = waitingOrigin.removeValue(forKey: origin) else { return }
+        guard ok, let req = w.sync else {
+            if !w.cnx.conn.isClosed { closeNow(w.cnx, "no quorum to sync with") }
+            return
+        }
+        w.reply.state = .read(req)
+        if !w.cnx.conn.isClosed { drain(w.cnx) }
+    }
+
+    func quorumSnapshotState() -> (zxid: Zxid, data: [UInt8]) {
+        (appliedZxid, tree.serializeSnapshot())
+    }
+
+    func quorumStatusChanged(_ status: QuorumStatus) {
+        prep.reset()
+        touched.removeAll()
+        if status.serving {
+            if status.role == .leading {
+                // The leader owns expiry now: every session gets a full timeout from here.
+                let now = WallClock.millis()
+                for (sid, info) in tree.sessions { tracker.add(sid, timeout: info.timeout, now: now) }
+            }
+            return
+        }
+        // Not serving: like ZooKeeper, drop every client so it moves to a server that is.
+        waitingOrigin.removeAll()
+        for c in Array(cnxs.values) where c.phase != .closing {
+            closeNow(c, "server is not serving (\(status.role == .looking ? "looking for a leader" : "syncing with the leader"))")
+        }
+    }
+
+    var modeName: String {
+        guard let q = quorum else { return "standalone" }
+        let s = q.appStatus
+        guard s.serving else { return "looking" }
+        return s.role == .leading ? "leader" : "follower"
+    }
+}
+
+/// A one-shot latch across threads.
+final class DispatchGate: @unchecked Sendable {
+    private let sem = DispatchSemaphore(value: 0)
+    func open() { sem.signal() }
+    func wait() { sem.wait() }
+}

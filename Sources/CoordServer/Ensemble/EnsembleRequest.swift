@@ -1,0 +1,64 @@
+import Protocol
+
+/// What a server hands the quorum as `ClientRequest.data` (forwarded to the leader, which alone
+/// runs prep). A leading version byte keeps room for change; anything unknown is ignored.
+enum EnsembleRequest: Equatable {
+    /// A client write (or closeSession): the session and the client's request frame (header + body).
+    case write(sessionId: Int64, frame: [UInt8])
+    case createSession(sessionId: Int64, timeout: Int32, password: [UInt8])
+    /// Sessions seen active on a follower since its last report (ZooKeeper's ping piggy-back).
+    case touch([Int64])
+
+    static let version: UInt8 = 1
+    private static let maxTouch = 1 << 20
+
+    func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 32)
+        w.writeUInt8(Self.version)
+        switch self {
+        case .write(let sid, let frame):
+            w.writeUInt8(1)
+            w.writeInt64(sid)
+            w.writeUInt32(UInt32(frame.count))
+            w.writeBytes(frame)
+        case .createSession(let sid, let timeout, let pw):
+            w.writeUInt8(2)
+            w.writeInt64(sid)
+            w.writeInt32(timeout)
+            w.writeJuteBuffer(pw)
+        case .touch(let ids):
+            w.writeUInt8(3)
+            w.writeUInt32(UInt32(ids.count))
+            for id in ids { w.writeInt64(id) }
+        }
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> EnsembleRequest {
+        var r = ByteReader(bytes)
+        let v = try r.readUInt8()
+        guard v == version else { throw DecodeError.invalidValue("ensemble request version \(v)") }
+        let kind = try r.readUInt8()
+        let out: EnsembleRequest
+        switch kind {
+        case 1:
+            let sid = try r.readInt64()
+            let n = Int(try r.readUInt32())
+            guard n <= r.remaining else { throw DecodeError.invalidLength(n) }
+            out = .write(sessionId: sid, frame: try r.readBytes(n))
+        case 2:
+            out = .createSession(sessionId: try r.readInt64(), timeout: try r.readInt32(), password: try r.readJuteBuffer())
+        case 3:
+            let n = Int(try r.readUInt32())
+            guard n <= r.remaining / 8, n <= maxTouch else { throw DecodeError.invalidLength(n) }
+            var ids: [Int64] = []
+            ids.reserveCapacity(n)
+            for _ in 0..<n { ids.append(try r.readInt64()) }
+            out = .touch(ids)
+        default:
+            throw DecodeError.invalidValue("ensemble request kind \(kind)")
+        }
+        guard r.isAtEnd else { throw DecodeError.invalidValue("trailing bytes in ensemble request") }
+        return out
+    }
+}

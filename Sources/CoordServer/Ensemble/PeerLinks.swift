@@ -1,0 +1,194 @@
+import Protocol
+import Transport
+
+/// TCP links between ensemble members, one per pair: the server with the higher id dials (on the
+/// peer's quorum port, `server.N=host:peerPort:electionPort`; the election port is not used: votes
+/// travel on the same link). Both ends send a `PeerHandshake` first. A dropped link is reported
+/// (`onLost`) and the dialing side reconnects with backoff. Loop thread only.
+final class PeerLinks {
+    struct Address {
+        var host: String
+        var port: Int
+    }
+
+    final class Link {
+        let conn: Connection
+        var decoder = QuorumStreamDecoder()
+        /// Known at once when we dialed; from the handshake when we accepted.
+        var peer: UInt64?
+        let dialed: Bool
+
+        init(conn: Connection, peer: UInt64?, dialed: Bool) {
+            self.conn = conn
+            self.peer = peer
+            self.dialed = dialed
+        }
+    }
+
+    /// A link whose writes pile up this much is to a stuck peer: drop it.
+    static let maxQueuedBytes = 64 << 20
+
+    let myId: UInt64
+    let addresses: [UInt64: Address]
+    let loop: EventLoop
+    let logger: @Sendable (String) -> Void
+    var onMessage: ((UInt64, QuorumMessage) -> Void)?
+    var onLost: ((UInt64) -> Void)?
+
+    private var listener: Listener?
+    private var links: [UInt64: Link] = [:]
+    private var accepted: [ObjectIdentifier: Link] = [:]
+    private var backoff: [UInt64: Int] = [:]
+    private var dialing: Set<UInt64> = []
+    private var stopped = false
+    private var lostLogged: Set<UInt64> = []
+
+    init(myId: UInt64, addresses: [UInt64: Address], loop: EventLoop, logger: @escaping @Sendable (String) -> Void) {
+        self.myId = myId
+        self.addresses = addresses
+        self.loop = loop
+        self.logger = logger
+    }
+
+    /// Binds our quorum port (all interfaces of the configured host) and dials the lower ids.
+    func start(listenHost: String) throws {
+        guard let me = addresses[myId] else { return }
+        let l = try Listener(host: listenHost, port: me.port, loop: loop)
+        l.onAccept = { [unowned self] c in self.accept(c) }
+        l.start()
+        listener = l
+        for id in addresses.keys.sorted() where id < myId { dial(id) }
+    }
+
+    func stop() {
+        stopped = true
+        listener?.close()
+        listener = nil
+        for l in Array(links.values) + Array(accepted.values) { l.conn.close() }
+        links.removeAll()
+        accepted.removeAll()
+    }
+
+    var connectedPeers: [UInt64] { links.keys.sorted() }
+
+    /// Queues a framed message; dropped when there is no link (the quorum notices the gap).
+    func send(to peer: UInt64, _ frame: [UInt8]) {
+        guard let l = links[peer], !l.conn.isClosed else { return }
+        l.conn.write(frame)
+        if l.conn.pendingWriteBytes > Self.maxQueuedBytes {
+            logger("peer \(peer): \(l.conn.pendingWriteBytes) bytes queued, dropping the link")
+            l.conn.close()
+        }
+    }
+
+    // MARK: dialing
+
+    private func dial(_ id: UInt64) {
+        guard !stopped, links[id] == nil, !dialing.contains(id), let a = addresses[id] else { return }
+        dialing.insert(id)
+        do {
+            let c = try Connection(connectingTo: a.host, port: a.port, loop: loop)
+            let link = Link(conn: c, peer: id, dialed: true)
+            c.onConnect = { [unowned self] c in
+                self.dialing.remove(id)
+                c.write(PeerHandshake(serverId: self.myId).encodeFrame())
+                self.register(link, as: id)
+            }
+            c.onRead = { [unowned self] _, buf in self.read(link, buf) }
+            c.onClose = { [unowned self] _, _ in self.closed(link) }
+            c.start()
+        } catch {
+            dialing.remove(id)
+            retry(id)
+        }
+    }
+
+    private func retry(_ id: UInt64) {
+        guard !stopped else { return }
+        let delay = backoff[id] ?? 20
+        backoff[id] = min(400, delay * 2)
+        loop.schedule(afterMillis: delay) { [weak self] in self?.dial(id) }
+    }
+
+    // MARK: accepting
+
+    private func accept(_ c: Connection) {
+        let link = Link(conn: c, peer: nil, dialed: false)
+        accepted[ObjectIdentifier(link)] = link
+        c.onRead = { [unowned self] _, buf in self.read(link, buf) }
+        c.onClose = { [unowned self] _, _ in self.closed(link) }
+        c.start()
+        c.write(PeerHandshake(serverId: myId).encodeFrame())
+    }
+
+    private func register(_ link: Link, as id: UInt64) {
+        if let old = links[id], old !== link {
+            // The peer restarted or redialed: the old stream may have lost messages.
+            links[id] = nil
+            old.conn.close()
+            onLost?(id)
+        }
+        links[id] = link
+        lostLogged.remove(id)
+    }
+
+    // MARK: reading
+
+    private func read(_ link: Link, _ buf: UnsafeRawBufferPointer) {
+        link.decoder.append(buf)
+        while !link.conn.isClosed {
+            let m: QuorumMessage?
+            do {
+                let before = link.decoder.peer
+                m = try link.decoder.next()
+                if before == nil, let who = link.decoder.peer {
+                    guard handshake(link, from: who) else { return }
+                    if m == nil { continue }
+                }
+            } catch {
+                logger("peer link \(link.conn.peer): \(error); closing it")
+                link.conn.close()
+                return
+            }
+            guard let msg = m, let from = link.peer else { return }
+            onMessage?(from, msg)
+        }
+    }
+
+    /// Checks who is on the other end; false when the link was refused.
+    private func handshake(_ link: Link, from who: UInt64) -> Bool {
+        if link.dialed {
+            if who != link.peer {
+                logger("peer at \(link.conn.peer) says it is server \(who), expected \(link.peer ?? 0); closing")
+                link.conn.close()
+                return false
+            }
+            backoff[who] = nil
+            return true
+        }
+        accepted[ObjectIdentifier(link)] = nil
+        guard who != myId, who > myId, addresses[who] != nil else {
+            logger("refusing peer connection from \(link.conn.peer) claiming server \(who)")
+            link.conn.close()
+            return false
+        }
+        link.peer = who
+        register(link, as: who)
+        return true
+    }
+
+    private func closed(_ link: Link) {
+        accepted[ObjectIdentifier(link)] = nil
+        if link.dialed, let id = link.peer { dialing.remove(id) }
+        guard let id = link.peer else { return }
+        if links[id] === link {
+            links[id] = nil
+            if !lostLogged.contains(id) {
+                logger("lost connection to server \(id)")
+                lostLogged.insert(id)
+            }
+            onLost?(id)
+        }
+        if link.dialed { retry(id) }
+    }
+}

@@ -1,0 +1,241 @@
+import CoordCore
+import Protocol
+import Storage
+import Transport
+
+/// What the runtime asks of the application (the coordd server) once effects are durable.
+protocol QuorumApp: AnyObject {
+    /// Replace the application state (a follower syncing by SNAP).
+    func quorumInstallSnapshot(zxid: Zxid, data: [UInt8])
+    /// Apply one committed txn (zxid order) and answer its client when it came from this server.
+    func quorumApply(_ txn: QuorumTxn)
+    /// Leader: validate a client request and `propose` the result (or answer a local client).
+    func quorumPrepare(_ request: ClientRequest)
+    func quorumRefused(_ request: ClientRequest)
+    func quorumSyncFinished(_ origin: RequestOrigin, ok: Bool)
+    /// The applied state serialized, and the zxid it stands at.
+    func quorumSnapshotState() -> (zxid: Zxid, data: [UInt8])
+    func quorumStatusChanged(_ status: QuorumStatus)
+}
+
+/// Drives the I/O-free `QuorumPeer` on coordd's event loop: ticks, peer links, durable storage.
+///
+/// Effects are carried out with group commit: storage ops go to the storage thread as numbered
+/// jobs; the messages of each effect (per peer, FIFO) and its local part (applies, replies; FIFO)
+/// wait until that effect's job, and whatever is queued before them, is durable. So nothing leaves this server before what it depends
+/// on is on disk, and the loop never blocks on fsync. Loop thread only.
+final class QuorumRuntime {
+
+    private(set) var peer: QuorumPeer
+    let links: PeerLinks
+    let storage: QuorumStorage
+    let tickMillis: Int
+    private let loop: EventLoop
+    private let logger: @Sendable (String) -> Void
+    weak var app: QuorumApp?
+
+    private var peerQueues: [UInt64: GatedQueue<[UInt8]>] = [:]
+    private var local = GatedQueue<QuorumEffects>()
+    private var submittedJobs: UInt64 = 0
+    private var durableJobs: UInt64 = 0
+    private var releasing = false
+    private var stopped = false
+    private var lastStatus: QuorumStatus
+    private var lookingSince: UInt64 = MonotonicClock.millis()
+
+    /// The status as last applied (lags the peer's by the storage pipeline).
+    private(set) var appStatus: QuorumStatus
+    /// Leader whose establishment has been applied: requests may be prepped as they arrive.
+    private(set) var leaderReady = false
+
+    init(peer: QuorumPeer, links: PeerLinks, storage: QuorumStorage, tickMillis: Int, loop: EventLoop,
+         logger: @escaping @Sendable (String) -> Void) {
+        self.peer = peer
+        self.links = links
+        self.storage = storage
+        self.tickMillis = tickMillis
+        self.loop = loop
+        self.logger = logger
+        lastStatus = peer.currentStatus
+        appStatus = peer.currentStatus
+        links.onMessage = { [unowned self] from, m in self.handle(self.peer.receive(from: from, m)) }
+        links.onLost = { [unowned self] id in self.handle(self.peer.connectionLost(to: id)) }
+        storage.onDurable = { [unowned self] n in
+            self.durableJobs = max(self.durableJobs, n)
+            self.release()
+        }
+        storage.onSnapshot = { [unowned self] z in self.peer.compactLog(through: Zxid(raw: UInt64(bitPattern: z))) }
+    }
+
+    /// Maps zoo.cfg's limits (in tickTime units) onto quorum ticks of at most 50 ms, so failure
+    /// detection and elections are fast even with ZooKeeper's default tickTime of 2 s.
+    static func quorumConfig(_ zoo: ZooConfig, myId: UInt64) -> (QuorumConfig, tickMillis: Int) {
+        let tick = Int(zoo.tickTime)
+        let q = max(1, min(50, tick))
+        func ticks(_ n: Int) -> Int { max(1, n * tick / q) }
+        var c = QuorumConfig(serverId: myId, voters: zoo.servers.values.filter { $0.role == "participant" }.map { UInt64($0.id) }.sorted())
+        c.initLimit = ticks(zoo.initLimit)
+        c.syncLimit = ticks(zoo.syncLimit)
+        // ZooKeeper's leader pings every half tick; never less often than a quarter of syncLimit.
+        c.pingInterval = max(1, min(tick / 2 / q, c.syncLimit / 4))
+        c.settleTicks = 2
+        c.electionResend = 2
+        return (c, q)
+    }
+
+    func start(listenHost: String) throws {
+        storage.start()
+        try links.start(listenHost: listenHost)
+        handle(peer.start())
+        scheduleTick()
+    }
+
+    func stop() {
+        stopped = true
+        links.stop()
+    }
+
+    private func scheduleTick() {
+        loop.schedule(afterMillis: tickMillis) { [weak self] in
+            guard let self, !self.stopped else { return }
+            self.handle(self.peer.tick())
+            self.scheduleTick()
+        }
+    }
+
+    // MARK: inputs from the application
+
+    func submit(_ request: ClientRequest) { handle(peer.submit(request)) }
+
+    func sync(_ origin: RequestOrigin) { handle(peer.sync(origin)) }
+
+    /// The zxid the next `propose` will get (prep records it in its overlay).
+    var nextZxid: Zxid {
+        let last = peer.lastZxid
+        let e = peer.currentStatus.epoch
+        return (last.epoch == e ? last.next : nil) ?? Zxid(epoch: e, counter: 1)
+    }
+
+    @discardableResult
+    func propose(_ data: [UInt8], origin: RequestOrigin?) -> Zxid? {
+        let (z, fx) = peer.propose(data, origin: origin)
+        handle(fx)
+        return z
+    }
+
+    // MARK: the effect pipeline
+
+    private func handle(_ input: QuorumEffects) {
+        var fx = input
+        if let s = fx.statusChanged, s.role != lastStatus.role || s.serving != lastStatus.serving { noteStatus(s) }
+        if fx.isEmpty { return }
+        var job: UInt64 = 0
+        if !fx.storage.isEmpty {
+            submittedJobs += 1
+            job = submittedJobs
+            storage.submit(job: job, fx.storage)
+        }
+        for m in fx.messages {
+            peerQueues[m.to, default: GatedQueue()].push(job, QuorumCodec.encodeFrame(m.message))
+        }
+        fx.messages = []
+        // An established leader preps at once: its prep overlay covers everything it proposed
+        // but has not applied, so prepping need not wait for the disk.
+        let prepareNow = leaderReady ? fx.toPrepare : []
+        if leaderReady { fx.toPrepare = [] }
+        // Only a snapshot install matters past the disk (it replaces the application state).
+        fx.storage = fx.storage.filter { if case .installSnapshot = $0 { true } else { false } }
+        if !fx.isEmpty { local.push(job, fx) }
+        for r in prepareNow { app?.quorumPrepare(r) }
+        release()
+    }
+
+    /// Sends and applies whatever has become durable. Each peer link and the local apply order
+    /// is its own FIFO, so a commit need not wait behind an unrelated fsync still under way.
+    private func release() {
+        guard !releasing else { return }
+        releasing = true
+        defer { releasing = false }
+        var progressed = true
+        while progressed {
+            progressed = false
+            for peer in Array(peerQueues.keys) {
+                while let frame = peerQueues[peer]?.popReady(durable: durableJobs) {
+                    links.send(to: peer, frame)
+                }
+            }
+            while let fx = local.popReady(durable: durableJobs) {
+                perform(fx)
+                progressed = true
+            }
+        }
+    }
+
+    /// Everything after storage, in the peer's order: send, apply, then the rest.
+    private func perform(_ fx: QuorumEffects) {
+        for op in fx.storage {
+            if case .installSnapshot(let z, let data) = op { app?.quorumInstallSnapshot(zxid: z, data: data) }
+        }
+        for t in fx.committed { app?.quorumApply(t) }
+        if let s = fx.statusChanged, s != appStatus {
+            appStatus = s
+            leaderReady = s.serving && s.role == .leading
+            app?.quorumStatusChanged(s)
+        }
+        for r in fx.toPrepare {
+            if leaderReady { app?.quorumPrepare(r) } else { app?.quorumRefused(r) }
+        }
+        for r in fx.refused { app?.quorumRefused(r) }
+        for o in fx.syncsDone { app?.quorumSyncFinished(o, ok: true) }
+        for o in fx.syncsRefused { app?.quorumSyncFinished(o, ok: false) }
+        if fx.snapshotWanted, let app {
+            let (z, data) = app.quorumSnapshotState()
+            handle(peer.snapshotTaken(at: z, data: data))
+        }
+    }
+
+    private func noteStatus(_ s: QuorumStatus) {
+        let now = MonotonicClock.millis()
+        switch (s.role, s.serving) {
+        case (.looking, _):
+            logger("LOOKING (epoch \(s.epoch)): \(peer.lastElectionReason)")
+            lookingSince = now
+        case (.leading, false):
+            logger("LEADING: establishing epoch, election took \(now - lookingSince) ms")
+        case (.leading, true):
+            logger("LEADING epoch \(s.epoch), serving \(now - lookingSince) ms after the election started")
+        case (.following(let l), false):
+            logger("FOLLOWING server \(l): syncing, election took \(now - lookingSince) ms")
+        case (.following(let l), true):
+            logger("FOLLOWING server \(l) in epoch \(s.epoch), serving \(now - lookingSince) ms after the election started")
+        }
+        lastStatus = s
+    }
+}
+
+/// A FIFO whose items leave in order once the storage job each one needs (0: none) is durable.
+struct GatedQueue<T> {
+    private var items: [(needs: UInt64, value: T?)] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+
+    mutating func push(_ needs: UInt64, _ value: T) {
+        items.append((needs, value))
+    }
+
+    mutating func popReady(durable: UInt64) -> T? {
+        guard head < items.count, items[head].needs <= durable else { return nil }
+        let v = items[head].value
+        items[head].value = nil
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return v
+    }
+}
