@@ -139,4 +139,43 @@ struct ClientFakeBrokerTests {
         defer { cluster.close() }
         #expect(throws: KafkaError.self) { try cluster.refreshMetadata(topics: []) }
     }
+
+    @Test func groupMemberJoinsGetsEverythingCommitsAndResumes() throws {
+        let b = try FakeBroker(partitions: 3)
+        defer { b.stop() }
+        var pc = ProducerConfig(client: client(b))
+        pc.lingerMs = 0
+        let producer = try Producer(config: pc)
+        for i in 0..<30 { try producer.send(ProducerRecord(topic: "t", partition: Int32(i % 3), key: nil, value: "v\(i)")) }
+        try producer.flush(timeoutMs: 5000)
+        producer.close()
+
+        var cc = ConsumerConfig(client: client(b), groupId: "g")
+        cc.autoOffsetReset = .earliest
+        cc.enableAutoCommit = false
+        let assigned = Mutex<[TopicPartition]>([])
+        var consumer = try Consumer(config: cc)
+        try consumer.subscribe(["t"], listener: RebalanceListener(onAssigned: { tps in assigned.withLock { $0 = tps } }))
+        var n = 0
+        let deadline = Date().addingTimeInterval(10)
+        while n < 20 && Date() < deadline { n += try consumer.poll(timeoutMs: 100).count }
+        #expect(assigned.withLock { $0 } == (0..<3).map { TopicPartition("t", $0) })
+        #expect(consumer.memberId == "member-1")
+        try consumer.commitSync([TopicPartition("t", 0): 4])
+        #expect(b.committed.withLock { $0 }[TopicPartition("t", 0)] == 4)
+        #expect(try consumer.committed([TopicPartition("t", 0), TopicPartition("t", 1)]) == [TopicPartition("t", 0): 4, TopicPartition("t", 1): -1])
+        consumer.close()
+        #expect(b.seen.withLock { $0 }.contains { $0.api == .leaveGroup })
+
+        // A new member resumes from the committed offset on t-0 and from the start elsewhere.
+        consumer = try Consumer(config: cc)
+        defer { consumer.close() }
+        try consumer.subscribe(["t"])
+        var offsets: [TopicPartition: [Int64]] = [:]
+        while offsets.values.map(\.count).reduce(0, +) < 26 && Date() < deadline {
+            for r in try consumer.poll(timeoutMs: 100) { offsets[r.topicPartition, default: []].append(r.offset) }
+        }
+        #expect(offsets[TopicPartition("t", 0)] == Array(4..<10))
+        #expect(offsets[TopicPartition("t", 2)] == Array(0..<10))
+    }
 }

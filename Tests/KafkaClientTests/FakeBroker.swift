@@ -26,6 +26,11 @@ final class FakeBroker: @unchecked Sendable {
     let sequences = Mutex<[TopicPartition: [Int32]]>([:])
     let inject = Mutex<(KafkaAPI, Int) -> Action>({ _, _ in .normal })
     private var counts: [KafkaAPI: Int] = [:]
+    // One consumer group, enough for a single member: join, sync, commit, fetch offsets, leave.
+    private var generation: Int32 = 0
+    private var members: [String: [UInt8]] = [:]
+    private var assignments: [String: [UInt8]] = [:]
+    let committed = Mutex<[TopicPartition: Int64]>([:])
 
     init(partitions: Int32 = 2) throws {
         self.partitions = partitions
@@ -139,6 +144,42 @@ final class FakeBroker: @unchecked Sendable {
                 .init(name: t.name, partitions: t.partitions.map { p in
                     .init(partitionIndex: p.partitionIndex, offset: p.timestamp == -2 ? 0 : nextOffset[TopicPartition(t.name, p.partitionIndex), default: 0])
                 })
+            }))
+        case .findCoordinator:
+            send(FindCoordinatorResponse(nodeId: 1, host: "127.0.0.1", port: Int32(port)))
+        case .joinGroup:
+            let j = try! req.decodeBody(JoinGroupRequest.self)
+            if j.memberId.isEmpty {
+                return send(JoinGroupResponse(errorCode: .memberIdRequired, memberId: "member-\(members.count + 1)"))
+            }
+            members[j.memberId] = j.protocols.first?.metadata ?? []
+            generation += 1
+            let leader = members.keys.sorted().first ?? j.memberId
+            send(JoinGroupResponse(generationId: generation, protocolName: j.protocols.first?.name ?? "", leader: leader,
+                                   memberId: j.memberId,
+                                   members: j.memberId == leader ? members.sorted { $0.key < $1.key }.map { .init(memberId: $0.key, metadata: $0.value) } : []))
+        case .syncGroup:
+            let sg = try! req.decodeBody(SyncGroupRequest.self)
+            for a in sg.assignments { assignments[a.memberId] = a.assignment }
+            send(SyncGroupResponse(errorCode: sg.generationId == generation ? .none : .illegalGeneration, assignment: assignments[sg.memberId] ?? []))
+        case .heartbeat:
+            send(HeartbeatResponse())
+        case .leaveGroup:
+            let lg = try! req.decodeBody(LeaveGroupRequest.self)
+            members[lg.memberId] = nil
+            for m in lg.members { members[m.memberId] = nil }
+            send(LeaveGroupResponse())
+        case .offsetCommit:
+            let oc = try! req.decodeBody(OffsetCommitRequest.self)
+            committed.withLock { m in
+                for t in oc.topics { for p in t.partitions { m[TopicPartition(t.name, p.partitionIndex)] = p.committedOffset } }
+            }
+            send(OffsetCommitResponse(topics: oc.topics.map { .init(name: $0.name, partitions: $0.partitions.map { .init(partitionIndex: $0.partitionIndex) }) }))
+        case .offsetFetch:
+            let of = try! req.decodeBody(OffsetFetchRequest.self)
+            let m = committed.withLock { $0 }
+            send(OffsetFetchResponse(topics: (of.topics ?? []).map { t in
+                .init(name: t.name, partitions: t.partitionIndexes.map { .init(partitionIndex: $0, committedOffset: m[TopicPartition(t.name, $0)] ?? -1) })
             }))
         default:
             c.close()

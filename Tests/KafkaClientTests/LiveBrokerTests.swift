@@ -41,4 +41,37 @@ struct LiveBrokerTests {
         #expect(got.count == 101)
         #expect(Set(got).contains("v42"))
     }
+
+    @Test func groupConsumerWithDeadLetters() throws {
+        let topic = "swift-live-dlq-\(UInt32.random(in: 0...UInt32.max))"
+        let admin = try Admin(config: ClientConfig(bootstrapServers: servers))
+        defer { admin.close() }
+        try admin.createTopics([NewTopic(name: topic, partitions: 2, replicationFactor: 1),
+                                NewTopic(name: topic + ".DLQ", partitions: 1, replicationFactor: 1)])
+        var pc = ProducerConfig(bootstrapServers: servers)
+        pc.enableIdempotence = ProcessInfo.processInfo.environment["KAFKA_TEST_IDEMPOTENCE"] != "0"
+        let producer = try Producer(config: pc)
+        defer { producer.close() }
+        for i in 0..<10 { try producer.send(ProducerRecord(topic: topic, key: "k\(i)", value: i == 3 ? "poison" : "ok\(i)")) }
+        try producer.flush(timeoutMs: 10_000)
+
+        var cc = ConsumerConfig(bootstrapServers: servers, groupId: "swift-live-\(UInt32.random(in: 0...UInt32.max))")
+        cc.autoOffsetReset = .earliest
+        cc.enableAutoCommit = false
+        let consumer = try Consumer(config: cc)
+        defer { consumer.close() }
+        try consumer.subscribe([topic])
+        let dlq = DeadLetterProcessor(source: consumer, publisher: producer, policy: RetryPolicy(maxAttempts: 2, initialBackoffMs: 10))
+        var outcomes: [RecordOutcome] = []
+        let deadline = Date().addingTimeInterval(45)
+        while outcomes.count < 10 && Date() < deadline {
+            outcomes += try dlq.runOnce(timeoutMs: 500) { r in
+                if r.value == Array("poison".utf8) { throw KafkaError.invalidArgument("poison pill") }
+            }
+        }
+        #expect(outcomes.count == 10)
+        #expect(outcomes.filter { if case .deadLettered = $0 { true } else { false } }.count == 1)
+        let committed = try consumer.committed(consumer.assigned)
+        #expect(committed.values.reduce(0, +) == 10)
+    }
 }

@@ -290,7 +290,9 @@ public final class Producer: @unchecked Sendable {
             byNode[leader, default: []].append(tp)
         }
         for (node, tps) in byNode {
-            guard inFlightPerNode[node, default: 0] < config.maxInFlightPerConnection else { continue }
+            // Idempotence keeps order across retries only with at most 5 requests in flight (as in Kafka).
+            let limit = idempotent ? min(5, config.maxInFlightPerConnection) : config.maxInFlightPerConnection
+            guard inFlightPerNode[node, default: 0] < max(1, limit) else { continue }
             var batches: [ProducerBatch] = []
             var bytes = 0
             shared.withLock { s in
