@@ -22,9 +22,13 @@ final class BrokerCluster: @unchecked Sendable {
     private(set) var procs: [Int32: ManagedProcess] = [:]
     let extraConfig: String
 
-    init(brokers: Int, coordServers: Int = 1, extraConfig: String = "") throws {
+    /// Appended to `zookeeper.connect` in the brokers' configs (e.g. "/kafka").
+    let chroot: String
+
+    init(brokers: Int, coordServers: Int = 1, chroot: String = "", extraConfig: String = "") throws {
         dir = try ProcessHarness.makeTempDir("brokers")
         self.extraConfig = extraConfig
+        self.chroot = chroot
         let choice = ProcessInfo.processInfo.environment["BROKER_TESTS_COORD"] ?? ""
         if coordServers > 1 {
             let e = try EnsembleProcesses(servers: coordServers)
@@ -62,7 +66,7 @@ final class BrokerCluster: @unchecked Sendable {
         broker.id=\(id)
         listeners=PLAINTEXT://127.0.0.1:\(port(id))
         log.dirs=\(dir)/logs-\(id)
-        zookeeper.connect=\(connectString)
+        zookeeper.connect=\(connectString)\(chroot)
         zookeeper.session.timeout.ms=4000
         num.partitions=1
         replica.fetch.wait.max.ms=200

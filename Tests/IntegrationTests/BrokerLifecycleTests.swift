@@ -77,3 +77,18 @@ import Transport
         #expect(cluster.procs[1]?.isRunning == true)
     }
 }
+
+extension BrokerLifecycleTests {
+    /// `zookeeper.connect=host:port/kafka`: the broker creates the chroot, as Kafka does, and keeps
+    /// its whole layout under it.
+    @Test(.timeLimit(.minutes(2))) func createsTheChrootAndRegistersUnderIt() throws {
+        let cluster = try BrokerCluster(brokers: 1, chroot: "/kafka/prod")
+        defer { cluster.cleanup() }
+        let zk = try cluster.coordClient()
+        defer { zk.close() }
+        #expect(try zk.getChildren("/kafka/prod/brokers/ids") == ["1"])
+        #expect(try zk.exists("/kafka/prod/brokers/seqid") != nil)
+        #expect(try zk.exists("/kafka/prod/controller") != nil)
+        #expect(try zk.exists("/brokers") == nil, "the layout leaked out of the chroot")
+    }
+}

@@ -14,7 +14,7 @@ public enum ZkPaths {
 
     /// Persistent parents a fresh cluster needs before brokers register (Kafka creates these at startup).
     public static let persistentParents = [
-        "/brokers", brokerIds, brokerTopics, "/admin", deleteTopics, "/config", configTopics,
+        "/brokers", brokerIds, brokerTopics, brokerSeqId, "/admin", deleteTopics, "/config", configTopics,
         "/config/clients", "/config/users", "/config/brokers", configChanges,
         isrChangeNotification, "/cluster", "/latest_producer_id_block",
     ]

@@ -37,6 +37,7 @@ final class CoordSession: @unchecked Sendable {
     }
 
     func start() throws {
+        try createChrootIfMissing()
         let c = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs) { [weak self] ev in
             self?.sessionEvent(ev)
         }
@@ -48,6 +49,25 @@ final class CoordSession: @unchecked Sendable {
         }
         for p in ZkPaths.persistentParents { try? c.createRecursive(p) }
         try register()
+    }
+
+    /// Like Kafka, a chroot in `zookeeper.connect` ("h1:p1,h2:p2/kafka") is created when missing,
+    /// through a short session without the chroot.
+    private func createChrootIfMissing() throws {
+        let (_, chroot) = config.coordServersAndChroot
+        guard !chroot.isEmpty, let slash = config.zookeeperConnect.firstIndex(of: "/") else { return }
+        let root = CoordClient(connectString: String(config.zookeeperConnect[..<slash]), sessionTimeoutMs: config.zookeeperSessionTimeoutMs)
+        do {
+            try root.start(timeoutMs: config.zookeeperConnectionTimeoutMs)
+        } catch {
+            throw FatalBrokerError(description: "cannot connect to coordd at \(config.zookeeperConnect): \(error)", exitCode: 1)
+        }
+        defer { root.close() }
+        do {
+            try root.createRecursive(chroot)
+        } catch {
+            throw FatalBrokerError(description: "cannot create the chroot \(chroot) in coordd: \(error)", exitCode: 1)
+        }
     }
 
     /// Creates the ephemeral registration. Another live session holding the id is fatal (duplicate
