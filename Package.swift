@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "CoordCoreTests", dependencies: ["CoordCore", "Protocol"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
         .testTarget(name: "BrokerServerTests", dependencies: ["BrokerServer"]),
+        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
         .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport"], exclude: ["compat"]),
     ]

@@ -1,1 +1,40 @@
-print("kafkactl: not yet")
+import Foundation
+import KafkaClient
+
+// kafkactl: Kafka's command-line tools (kafka-topics, kafka-console-*, kafka-consumer-groups,
+// kafka-*-perf-test) over the Swift client. Exit status 0 on success, 1 on failure, 2 on bad usage.
+
+signal(SIGPIPE, SIG_IGN)
+
+let command: KafkaCtlCommand
+do {
+    command = try KafkaCtlCommand.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    FileHandle.standardError.write(Data("kafkactl: \(error)\n".utf8))
+    exit(2)
+}
+
+do {
+    switch command {
+    case .help:
+        print(KafkaCtlCommand.usage)
+    case .topics(let c):
+        try runTopics(c)
+    case .consoleProducer(let o):
+        try runConsoleProducer(o)
+    case .consoleConsumer(let o):
+        try runConsoleConsumer(o)
+    case .consumerGroups(let c):
+        try runConsumerGroups(c)
+    case .datagen(let o):
+        try runDatagen(o)
+    case .perfProducer(let o):
+        try runPerfProducer(o)
+    case .perfConsumer(let o):
+        try runPerfConsumer(o)
+    }
+    exit(0)
+} catch {
+    FileHandle.standardError.write(Data("kafkactl: error: \(error)\n".utf8))
+    exit(1)
+}

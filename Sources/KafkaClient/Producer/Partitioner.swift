@@ -1,0 +1,100 @@
+/// Kafka's murmur2 (the Java client's `Utils.murmur2`): seed 0x9747b28c, little-endian 4-byte blocks.
+/// Must match bit for bit so keyed records land where Java/librdkafka (murmur2_random) put them.
+public enum Murmur2 {
+    public static func hash(_ data: [UInt8]) -> Int32 {
+        let m: UInt32 = 0x5bd1_e995
+        let n = data.count
+        var h: UInt32 = 0x9747_b28c ^ UInt32(truncatingIfNeeded: n)
+        var i = 0
+        while n - i >= 4 {
+            var k = UInt32(data[i]) | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2]) << 16 | UInt32(data[i + 3]) << 24
+            k = k &* m
+            k ^= k >> 24
+            k = k &* m
+            h = h &* m
+            h ^= k
+            i += 4
+        }
+        let rest = n - i
+        if rest == 3 { h ^= UInt32(data[i + 2]) << 16 }
+        if rest >= 2 { h ^= UInt32(data[i + 1]) << 8 }
+        if rest >= 1 {
+            h ^= UInt32(data[i])
+            h = h &* m
+        }
+        h ^= h >> 13
+        h = h &* m
+        h ^= h >> 15
+        return Int32(bitPattern: h)
+    }
+
+    /// Kafka's `toPositive`: clears the sign bit (not abs, which overflows on Int32.min).
+    public static func toPositive(_ v: Int32) -> Int32 { v & 0x7fff_ffff }
+
+    /// The partition Kafka's default partitioner picks for a key.
+    public static func partition(key: [UInt8], numPartitions: Int32) -> Int32 {
+        precondition(numPartitions > 0)
+        return toPositive(hash(key)) % numPartitions
+    }
+}
+
+/// Partition choice (I/O-free): explicit partition, murmur2 of the key, or sticky for null keys
+/// (KIP-480: stay on one partition until a batch's worth of bytes went there, then switch).
+public struct Partitioner: Sendable {
+    public let batchSize: Int
+    private var sticky: [String: (partition: Int32, bytes: Int)] = [:]
+    private var rng: SplitMix64
+
+    public init(batchSize: Int = 16384, seed: UInt64 = 0x5eed) {
+        self.batchSize = batchSize
+        self.rng = SplitMix64(seed: seed)
+    }
+
+    /// `available` are partitions with a live leader (may be empty: then any partition is used).
+    public mutating func partition(topic: String, key: [UInt8]?, explicit: Int32?, numPartitions: Int32,
+                                   available: [Int32] = []) throws -> Int32 {
+        guard numPartitions > 0 else { throw KafkaError.unknownTopic(topic) }
+        if let explicit {
+            guard explicit >= 0, explicit < numPartitions else {
+                throw KafkaError.invalidArgument("partition \(explicit) out of range 0..<\(numPartitions) for \(topic)")
+            }
+            return explicit
+        }
+        if let key { return Murmur2.partition(key: key, numPartitions: numPartitions) }
+        if let s = sticky[topic], s.partition < numPartitions, s.bytes < batchSize { return s.partition }
+        let next = pickNew(previous: sticky[topic]?.partition, numPartitions: numPartitions, available: available)
+        sticky[topic] = (next, 0)
+        return next
+    }
+
+    /// Counts bytes appended to the sticky partition so the switch happens once a batch is full.
+    public mutating func recordAppended(topic: String, partition: Int32, bytes: Int) {
+        guard var s = sticky[topic], s.partition == partition else { return }
+        s.bytes += bytes
+        sticky[topic] = s
+    }
+
+    public func stickyPartition(for topic: String) -> Int32? { sticky[topic]?.partition }
+
+    private mutating func pickNew(previous: Int32?, numPartitions: Int32, available: [Int32]) -> Int32 {
+        var choices = available.filter { $0 < numPartitions }
+        if choices.isEmpty { choices = Array(0..<numPartitions) }
+        if choices.count > 1, let previous { choices.removeAll { $0 == previous } }
+        return choices[Int(rng.next() % UInt64(choices.count))]
+    }
+}
+
+/// A tiny deterministic PRNG so partition choices (and tests) are reproducible from a seed.
+public struct SplitMix64: Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,124 @@
+import Dispatch
+import Foundation
+import KafkaClient
+import Protocol
+import Synchronization
+
+/// Unbuffered line output, so piped consumers see records as they arrive.
+func out(_ s: String) {
+    FileHandle.standardOutput.write(Data((s + "\n").utf8))
+}
+
+func eprint(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+/// Turns SIGINT/SIGTERM into a flag the main loop polls, so consumers can commit and leave cleanly.
+final class StopFlag: @unchecked Sendable {
+    private let flag = Atomic<Bool>(false)
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [self] in
+                // A second signal, or a main loop stuck in a blocking call for 5 s, ends the process.
+                if flag.exchange(true, ordering: .relaxed) { exit(130) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { exit(130) }
+            }
+            s.resume()
+            sources.append(s)
+        }
+    }
+
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+func clientConfig(_ bootstrap: [String], _ props: [String: String] = [:]) -> ClientConfig {
+    var c = ClientConfig(bootstrapServers: bootstrap, clientId: props["client.id"] ?? "kafkactl")
+    if let t = props["request.timeout.ms"].flatMap(Int.init) { c.requestTimeoutMs = t }
+    return c
+}
+
+func compressionType(_ s: String) -> CompressionType {
+    switch s {
+    case "gzip": .gzip
+    case "snappy": .snappy
+    case "lz4": .lz4
+    default: .none
+    }
+}
+
+/// Applies the producer properties kafkactl understands (Kafka names).
+func applyProducerProps(_ c: inout ProducerConfig, _ p: [String: String]) throws {
+    for (k, v) in p {
+        switch k {
+        case "acks": c.acks = try KafkaCtlCommand.parseAcks(v)
+        case "batch.size": c.batchSize = try intProp(k, v)
+        case "linger.ms": c.lingerMs = try intProp(k, v)
+        case "buffer.memory": c.bufferMemory = try intProp(k, v)
+        case "compression.type":
+            guard ["none", "gzip", "snappy", "lz4"].contains(v) else { throw CLIError("unsupported compression.type \(v)") }
+            c.compression = compressionType(v)
+        case "enable.idempotence": c.enableIdempotence = v == "true"
+        case "retries": c.retries = try intProp(k, v)
+        case "max.in.flight.requests.per.connection": c.maxInFlightPerConnection = try intProp(k, v)
+        case "delivery.timeout.ms": c.deliveryTimeoutMs = try intProp(k, v)
+        case "max.request.size": c.maxRequestSize = try intProp(k, v)
+        case "bootstrap.servers", "client.id", "request.timeout.ms", "key.serializer", "value.serializer": break
+        default: eprint("kafkactl: ignoring unsupported producer property \(k)")
+        }
+    }
+}
+
+func applyConsumerProps(_ c: inout ConsumerConfig, _ p: [String: String]) throws {
+    for (k, v) in p {
+        switch k {
+        case "fetch.min.bytes": c.fetchMinBytes = try intProp(k, v)
+        case "fetch.max.bytes": c.fetchMaxBytes = try intProp(k, v)
+        case "fetch.max.wait.ms": c.fetchMaxWaitMs = try intProp(k, v)
+        case "max.partition.fetch.bytes": c.maxPartitionFetchBytes = try intProp(k, v)
+        case "max.poll.records": c.maxPollRecords = try intProp(k, v)
+        case "enable.auto.commit": c.enableAutoCommit = v == "true"
+        case "auto.commit.interval.ms": c.autoCommitIntervalMs = try intProp(k, v)
+        case "session.timeout.ms": c.sessionTimeoutMs = try intProp(k, v)
+        case "heartbeat.interval.ms": c.heartbeatIntervalMs = try intProp(k, v)
+        case "max.poll.interval.ms": c.maxPollIntervalMs = try intProp(k, v)
+        case "auto.offset.reset":
+            guard let r = OffsetReset(rawValue: v) else { throw CLIError("auto.offset.reset must be earliest, latest or none") }
+            c.autoOffsetReset = r
+        case "partition.assignment.strategy":
+            c.assignmentStrategies = try v.split(separator: ",").map {
+                guard let s = AssignmentStrategy(kafkaName: String($0)) else { throw CLIError("unknown assignor \($0)") }
+                return s
+            }
+        case "group.id": c.groupId = v
+        case "bootstrap.servers", "client.id", "request.timeout.ms", "key.deserializer", "value.deserializer": break
+        default: eprint("kafkactl: ignoring unsupported consumer property \(k)")
+        }
+    }
+}
+
+func intProp(_ k: String, _ v: String) throws -> Int {
+    guard let n = Int(v), n >= 0 else { throw CLIError("property \(k) wants a non-negative integer, got '\(v)'") }
+    return n
+}
+
+/// Left-aligned columns, each as wide as its widest cell plus a gap (as Kafka's tools print them).
+func printTable(_ header: [String], _ rows: [[String]]) {
+    var widths = header.map(\.count)
+    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, c in i == cells.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 1) }
+            .joined(separator: "")
+    }
+    print(line(header))
+    for r in rows { print(line(r)) }
+}
+
+func timestampString(_ ms: Int64) -> String {
+    let f = DateFormatter()
+    f.dateFormat = "yyyy-MM-dd HH:mm:ss:SSS"
+    return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+}
