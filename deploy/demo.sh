@@ -45,7 +45,7 @@ offsets.topic.replication.factor=3
 replica.lag.time.max.ms=10000
 group.initial.rebalance.delay.ms=0
 PROPS
-    "$bin/brokerd" "$dir/server$id.properties" 2> "$dir/broker$id.log" &
+    "$bin/brokerd" "$dir/server$id.properties" > /dev/null 2> "$dir/broker$id.log" &
     pids+=($!)
     bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$port"
 done

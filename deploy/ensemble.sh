@@ -37,7 +37,8 @@ for i in $(seq 1 "$n"); do
             for j in $(seq 1 "$n"); do echo "server.$j=127.0.0.1:$((base + 100 + j)):$((base + 200 + j))"; done
         fi
     } > "$dir/zoo$i.cfg"
-    "$bin" "$dir/zoo$i.cfg" 2> "$dir/coord$i.log" &
+    # stdout too: a caller reading our output with $(...) must not wait on the servers.
+    "$bin" "$dir/zoo$i.cfg" > /dev/null 2> "$dir/coord$i.log" &
     echo $! > "$dir/coord$i.pid"
     connect="${connect:+$connect,}127.0.0.1:$((base + i))"
 done
