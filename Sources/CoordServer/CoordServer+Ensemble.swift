@@ -133,36 +133,18 @@ extension CoordServer: QuorumApp {
         guard let q = quorum else { return }
         let timeout = tracker.negotiate(req.timeout)
         if req.sessionId == 0 {
-            let sid = tracker.newSessionId()
-            var pw = [UInt8](repeating: 0, count: 16)
-            for i in 0..<16 { pw[i] = UInt8.random(in: 0...255) }
-            bind(cnx, sid, timeout)
-            let p = PendingReply(xid: 0, op: ZKOp.createSession,
-                                 state: .connectAwaitingCommit(ZKConnectResponse(timeout: timeout, sessionId: sid, password: pw)), now: now)
-            let origin = RequestOrigin(server: myId, session: sid, xid: 0)
-            cnx.enqueue(p)
-            waitingOrigin[origin] = OriginWait(cnx: cnx, reply: p, sync: nil)
-            q.submit(ClientRequest(origin: origin, data: EnsembleRequest.createSession(sessionId: sid, timeout: timeout, password: pw).encode()))
-            logger("new session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+            openSession(cnx, timeout: timeout, now: now) { sid, pw, p in
+                let origin = RequestOrigin(server: myId, session: sid, xid: 0)
+                waitingOrigin[origin] = OriginWait(cnx: cnx, reply: p, sync: nil)
+                q.submit(ClientRequest(origin: origin, data: EnsembleRequest.createSession(sessionId: sid, timeout: timeout, password: pw).encode()))
+            }
             return
         }
         let sid = req.sessionId
         // Sessions are replicated state: any server can take a client back.
-        if let info = tree.sessions[sid], info.password == req.password {
-            if let old = sessionCnx[sid], old != cnx.id, let oc = cnxs[old] { closeNow(oc, "session \(Self.hex(sid)) moved to a new connection") }
-            bind(cnx, sid, timeout)
-            touchSession(sid)
-            cnx.enqueue(PendingReply(xid: 0, op: ZKOp.createSession,
-                                     state: .connectDone(ZKConnectResponse(timeout: timeout, sessionId: sid, password: info.password)), now: now))
-            logger("renewed session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
-        } else {
-            logger("invalid session \(Self.hex(sid)) for client \(cnx.conn.peer), probably expired")
-            let p = PendingReply(xid: 0, op: ZKOp.createSession,
-                                 state: .connectDone(ZKConnectResponse(timeout: 0, sessionId: 0, password: [UInt8](repeating: 0, count: 16))), now: now)
-            p.closeAfter = true
-            cnx.enqueue(p)
-        }
-        drain(cnx)
+        let info = tree.sessions[sid].flatMap { $0.password == req.password ? $0 : nil }
+        resumeSession(cnx, sid, info, timeout: timeout, now: now)
+        if info != nil { touchSession(sid) }
     }
 
     // MARK: QuorumApp

@@ -370,22 +370,38 @@ public final class CoordServer: @unchecked Sendable {
         let wall = WallClock.millis()
         let timeout = tracker.negotiate(req.timeout)
         if req.sessionId == 0 {
-            let sid = tracker.newSessionId()
-            var pw = [UInt8](repeating: 0, count: 16)
-            for i in 0..<16 { pw[i] = UInt8.random(in: 0...255) }
-            tracker.add(sid, timeout: timeout, now: wall)
-            bind(cnx, sid, timeout)
-            let p = PendingReply(xid: 0, op: ZKOp.createSession,
-                                 state: .connectAwaitingCommit(ZKConnectResponse(timeout: timeout, sessionId: sid, password: pw)), now: now)
-            cnx.enqueue(p)
-            let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: nextZxid, time: wall)
-            submit(txn, reply: (cnx, p))
-            logger("new session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+            openSession(cnx, timeout: timeout, now: now) { sid, pw, p in
+                tracker.add(sid, timeout: timeout, now: wall)
+                submit(prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: nextZxid, time: wall), reply: (cnx, p))
+            }
             return
         }
         let sid = req.sessionId
-        if let info = tree.sessions[sid], info.password == req.password, tracker.contains(sid), prep.isSessionValid(sid, tree: tree) {
-            tracker.add(sid, timeout: timeout, now: wall)
+        let info = tree.sessions[sid]
+        let valid = info?.password == req.password && tracker.contains(sid) && prep.isSessionValid(sid, tree: tree)
+        if valid { tracker.add(sid, timeout: timeout, now: wall) }
+        resumeSession(cnx, sid, valid ? info : nil, timeout: timeout, now: now)
+    }
+
+    /// A new session for `cnx`: fresh id and password, bound at once; its ConnectResponse waits
+    /// for the createSession commit, which `commit` sets going.
+    func openSession(_ cnx: ClientCnx, timeout: Int32, now: UInt64,
+                     commit: (_ sid: Int64, _ password: [UInt8], _ reply: PendingReply) -> Void) {
+        let sid = tracker.newSessionId()
+        var pw = [UInt8](repeating: 0, count: 16)
+        for i in 0..<16 { pw[i] = UInt8.random(in: 0...255) }
+        bind(cnx, sid, timeout)
+        let p = PendingReply(xid: 0, op: ZKOp.createSession,
+                             state: .connectAwaitingCommit(ZKConnectResponse(timeout: timeout, sessionId: sid, password: pw)), now: now)
+        cnx.enqueue(p)
+        commit(sid, pw, p)
+        logger("new session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+    }
+
+    /// A client back with session `sid`: rebinds it when `info` is that session, found valid by
+    /// the caller (its older connection is closed); otherwise refuses it with timeout 0 and closes.
+    func resumeSession(_ cnx: ClientCnx, _ sid: Int64, _ info: SessionInfo?, timeout: Int32, now: UInt64) {
+        if let info {
             if let old = sessionCnx[sid], old != cnx.id, let oc = cnxs[old] { closeNow(oc, "session \(Self.hex(sid)) moved to a new connection") }
             bind(cnx, sid, timeout)
             cnx.enqueue(PendingReply(xid: 0, op: ZKOp.createSession,
