@@ -172,38 +172,13 @@ extension CoordServer: QuorumApp {
             logger("FATAL: committed txn \(qt.zxid) cannot be decoded: \(error)")
             exit(1)
         }
-        let r = tree.process(txn, zxid: zxid)
         appliedZxid = qt.zxid
-        prep.applied(zxid: zxid)
-        for (w, ev) in watches.fire(r.triggers) {
-            if let c = cnxs[w] { sendNotification(c, ev) }
-        }
+        let mine = qt.origin.flatMap { $0.server == myId ? waitingOrigin.removeValue(forKey: $0) : nil }
+        let r = apply(txn, zxid: zxid, reply: mine.map { ($0.cnx, $0.reply) }) { quorum?.storage.snapshot(zxid: $0, $1) }
         if case .createSession(let timeout, _) = txn.op {
             tracker.add(txn.sessionId, timeout: timeout, now: WallClock.millis())
         }
-        if let o = qt.origin, o.server == myId, let w = waitingOrigin.removeValue(forKey: o) {
-            switch w.reply.state {
-            case .connectAwaitingCommit(let resp):
-                w.reply.state = .connectDone(resp)
-            default:
-                w.reply.state = .done(err: r.err, zxid: zxid, response: r.response)
-            }
-            if !w.cnx.conn.isClosed { drain(w.cnx) }
-        }
-        if let closed = r.closedSession {
-            tracker.remove(closed)
-            touched.remove(closed)
-            if let cid = sessionCnx.removeValue(forKey: closed), let c = cnxs[cid], c.phase != .closing {
-                c.phase = .closing
-                c.conn.closeAfterFlush()
-            }
-        }
-        txnsSinceSnapshot += 1
-        if txnsSinceSnapshot >= config.snapCount, let q = quorum {
-            txnsSinceSnapshot = 0
-            let copy = tree
-            q.storage.snapshot(zxid: zxid) { copy.serializeSnapshot() }
-        }
+        if let closed = r.closedSession { touched.remove(closed) }
     }
 
     func quorumPrepare(_ request: ClientRequest) {

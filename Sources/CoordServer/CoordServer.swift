@@ -203,19 +203,28 @@ public final class CoordServer: @unchecked Sendable {
         submit(txn, reply: reply)
     }
 
-    /// Applies a committed txn (in zxid order), fires watches, answers the waiting client.
+    /// Standalone: the replicator has made this txn durable.
     func committed(zxid: Int64, bytes: [UInt8]) {
         let decoded = inflight.removeValue(forKey: zxid) ?? (try? CoordTxn(bytes: bytes))
         guard let txn = decoded else {
             logger("FATAL: committed txn \(Self.hex(zxid)) cannot be decoded")
             return
         }
+        apply(txn, zxid: zxid, reply: waiting.removeValue(forKey: zxid)) { replicator?.snapshot(zxid: $0, $1) }
+    }
+
+    /// Applies a committed txn (in zxid order) in either mode: fires watches, answers the waiting
+    /// client, closes a closed session's connection, and every snapCount txns hands a copy of the
+    /// tree to `snapshot`.
+    @discardableResult
+    func apply(_ txn: CoordTxn, zxid: Int64, reply: (ClientCnx, PendingReply)?,
+               snapshot: (Int64, @escaping @Sendable () -> [UInt8]) -> Void) -> TxnResult {
         let r = tree.process(txn, zxid: zxid)
         prep.applied(zxid: zxid)
         for (w, ev) in watches.fire(r.triggers) {
             if let c = cnxs[w] { sendNotification(c, ev) }
         }
-        if let (cnx, p) = waiting.removeValue(forKey: zxid) {
+        if let (cnx, p) = reply {
             switch p.state {
             case .connectAwaitingCommit(let resp):
                 p.state = .connectDone(resp)
@@ -235,8 +244,9 @@ public final class CoordServer: @unchecked Sendable {
         if txnsSinceSnapshot >= config.snapCount {
             txnsSinceSnapshot = 0
             let copy = tree
-            replicator?.snapshot(zxid: zxid) { copy.serializeSnapshot() }
+            snapshot(zxid) { copy.serializeSnapshot() }
         }
+        return r
     }
 
     // MARK: connections
