@@ -30,10 +30,7 @@ extension CoordServer: QuorumApp {
             throw ZooConfigError("ensemble configured but myid \(config.myid.map(String.init) ?? "unset") is not one of the server.N lines")
         }
         let rec = try QuorumStorage.recover(fs: fs, snapDir: config.snapDir, logDir: config.logDir, logger: logger)
-        if let snap = rec.snapshot {
-            tree = try DataTree(snapshot: snap.payload)
-            logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
-        }
+        if let snap = rec.snapshot { try load(snapshot: snap) }
         appliedZxid = rec.restore.snapshotZxid
         logger("quorum log: \(rec.restore.log.count) txns after the snapshot, epochs accepted \(rec.restore.epochs.acceptedEpoch) current \(rec.restore.epochs.currentEpoch)")
         let (qc, tickMs) = QuorumRuntime.quorumConfig(config, myId: UInt64(id))
@@ -46,11 +43,7 @@ extension CoordServer: QuorumApp {
         rt.app = self
         quorum = rt
 
-        let l = try Listener(host: config.listenHost, port: config.clientPort, loop: loop)
-        l.onAccept = { [unowned self] c in self.accept(c) }
-        l.start()
-        listener = l
-        port = l.port
+        try listen()
         let box = UncheckedBox(self)
         let host = me.host
         let started = DispatchGate()

@@ -87,18 +87,9 @@ public final class CoordServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> Int {
         if !config.servers.isEmpty { return try startEnsemble() }
-        try fs.makeDirectories(config.snapDir)
-        try fs.makeDirectories(config.logDir)
-        let snapshots = SnapshotStore(fs: fs, directory: config.snapDir)
-        if let snap = try snapshots.loadNewest() {
-            tree = try DataTree(snapshot: snap.payload)
-            logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
-        }
-        let log = TxnLog(fs: fs, directory: config.logDir)
-        let records = try log.recover(after: tree.lastZxid)
-        if log.report.truncatedBytes > 0 {
-            logger("txn log: cut \(log.report.truncatedBytes) bytes of torn or corrupt tail, removed \(log.report.removedFiles) files")
-        }
+        let (snapshots, snap) = try DataDirs.open(fs: fs, snapDir: config.snapDir, logDir: config.logDir)
+        if let snap { try load(snapshot: snap) }
+        let (log, records) = try DataDirs.recoverLog(fs: fs, logDir: config.logDir, after: tree.lastZxid, logger: logger)
         for rec in records {
             let txn = try CoordTxn(bytes: rec.bytes)
             _ = tree.process(txn, zxid: rec.zxid)
@@ -113,15 +104,25 @@ public final class CoordServer: @unchecked Sendable {
         rep.onCommit = { [unowned self] z, b in self.committed(zxid: z, bytes: b) }
         replicator = rep
 
+        try listen()
+        rep.start()
+        scheduleTick()
+        loop.startThread()
+        return port
+    }
+
+    func load(snapshot snap: (zxid: Int64, payload: [UInt8])) throws {
+        tree = try DataTree(snapshot: snap.payload)
+        logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
+    }
+
+    /// Binds the client port; connections are served once the loop runs.
+    func listen() throws {
         let l = try Listener(host: config.listenHost, port: config.clientPort, loop: loop)
         l.onAccept = { [unowned self] c in self.accept(c) }
         l.start()
         listener = l
         port = l.port
-        rep.start()
-        scheduleTick()
-        loop.startThread()
-        return port
     }
 
     /// Stops accepting, closes clients, flushes the log. Safe to call from any thread but the loop's.

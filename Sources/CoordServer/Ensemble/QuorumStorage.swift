@@ -78,16 +78,9 @@ final class QuorumStorage: @unchecked Sendable {
     /// log tail once a leader is established.
     static func recover(fs: CoordFileSystem, snapDir: String, logDir: String, logger: (String) -> Void) throws
         -> (snapshot: (zxid: Int64, payload: [UInt8])?, restore: QuorumRestore, log: TxnLog, snapshots: SnapshotStore, epochs: EpochsFile) {
-        try fs.makeDirectories(snapDir)
-        try fs.makeDirectories(logDir)
-        let snapshots = SnapshotStore(fs: fs, directory: snapDir)
-        let snap = try snapshots.loadNewest()
+        let (snapshots, snap) = try DataDirs.open(fs: fs, snapDir: snapDir, logDir: logDir)
         let base = snap?.zxid ?? 0
-        let log = TxnLog(fs: fs, directory: logDir)
-        let records = try log.recover(after: base)
-        if log.report.truncatedBytes > 0 {
-            logger("txn log: cut \(log.report.truncatedBytes) bytes of torn or corrupt tail, removed \(log.report.removedFiles) files")
-        }
+        let (log, records) = try DataDirs.recoverLog(fs: fs, logDir: logDir, after: base, logger: logger)
         let epochsFile = EpochsFile(fs: fs, directory: logDir)
         let e = try epochsFile.load()
         let restore = QuorumRestore(
