@@ -65,6 +65,7 @@ extension CoordServer: QuorumApp {
 
     // MARK: client side
 
+    /// Standalone and on a ready leader the tracker sees it at once; a follower reports it.
     func touchSession(_ sid: Int64) {
         if quorum?.leaderReady ?? true {
             tracker.touch(sid, now: WallClock.millis())

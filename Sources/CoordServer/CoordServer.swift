@@ -320,9 +320,7 @@ public final class CoordServer: @unchecked Sendable {
         }
         var r = ByteReader(frame)
         guard let h = try? ZKRequestHeader(jute: &r) else { closeNow(cnx, "truncated request header"); return }
-        if cnx.sessionId != 0 {
-            if quorum != nil { touchSession(cnx.sessionId) } else { tracker.touch(cnx.sessionId, now: WallClock.millis()) }
-        }
+        if cnx.sessionId != 0 { touchSession(cnx.sessionId) }
         let req: ZKRequest
         do {
             req = try ZKRequest.decode(op: h.type, &r)

@@ -57,7 +57,8 @@ final class GroupCommitThread<Op: Sendable>: @unchecked Sendable {
     }
 
     /// `write` runs on the thread for each op (before the batch's fsync); `completed` runs on the
-    /// loop once a batch that wrote ops or snapshots is durable.
+    /// loop once a batch that wrote ops or snapshots is durable. Both are held only while the
+    /// thread runs, so they may capture their owner strongly.
     func start(write: @escaping @Sendable (Op) throws -> Void, completed: @escaping @Sendable (Batch) -> Void) {
         guard !started else { return }
         started = true

@@ -34,9 +34,9 @@ public final class StandaloneReplicator: TxnReplicator, @unchecked Sendable {
 
     public func start() {
         thread.start(
-            write: { [unowned self] t in try log.append(zxid: t.zxid, bytes: t.txn) },
-            completed: { [unowned self] batch in
-                for z in batch.snapshots { logger("snapshot written at zxid 0x\(String(UInt64(bitPattern: z), radix: 16))") }
+            write: { [self] t in try log.append(zxid: t.zxid, bytes: t.txn) },
+            completed: { [self] batch in
+                for z in batch.snapshots { logger("snapshot written at zxid \(CoordServer.hex(z))") }
                 guard let cb = onCommit else { return }
                 for t in batch.ops { cb(t.zxid, t.txn) }
             })

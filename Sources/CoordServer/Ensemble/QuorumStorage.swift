@@ -31,8 +31,8 @@ final class QuorumStorage: @unchecked Sendable {
 
     func start() {
         thread.start(
-            write: { [unowned self] j in for op in j.ops { try perform(op) } },
-            completed: { [unowned self] batch in
+            write: { [self] j in for op in j.ops { try perform(op) } },
+            completed: { [self] batch in
                 if let d = batch.ops.last?.job { onDurable?(d) }
                 for z in batch.snapshots { onSnapshot?(z) }
             })
