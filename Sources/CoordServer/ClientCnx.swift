@@ -46,8 +46,7 @@ final class ClientCnx {
     var received: UInt64 = 0
     var sent: UInt64 = 0
     var lastZxid: Int64 = 0
-    private var queue: [PendingReply] = []
-    private var head = 0
+    private var queue = Fifo<PendingReply>(compactAfter: 256)
 
     init(id: UInt64, conn: Connection, maxFrame: Int) {
         self.id = id
@@ -57,26 +56,14 @@ final class ClientCnx {
         if let colon = peer.lastIndex(of: ":") { host = String(peer[..<colon]) } else { host = peer }
     }
 
-    var queued: Int { queue.count - head }
-    var first: PendingReply? { head < queue.count ? queue[head] : nil }
+    var queued: Int { queue.count }
+    var first: PendingReply? { queue.first }
 
     func enqueue(_ p: PendingReply) { queue.append(p) }
 
-    func popFirst() {
-        head += 1
-        if head == queue.count {
-            queue.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 256 && head * 2 > queue.count {
-            queue.removeFirst(head)
-            head = 0
-        }
-    }
+    func popFirst() { queue.popFirst() }
 
-    func clearQueue() {
-        queue.removeAll()
-        head = 0
-    }
+    func clearQueue() { queue.removeAll() }
 
     func send(_ frame: [UInt8]) {
         conn.write(frame)

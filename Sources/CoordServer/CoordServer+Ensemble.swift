@@ -30,10 +30,7 @@ extension CoordServer: QuorumApp {
             throw ZooConfigError("ensemble configured but myid \(config.myid.map(String.init) ?? "unset") is not one of the server.N lines")
         }
         let rec = try QuorumStorage.recover(fs: fs, snapDir: config.snapDir, logDir: config.logDir, logger: logger)
-        if let snap = rec.snapshot {
-            tree = try DataTree(snapshot: snap.payload)
-            logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
-        }
+        if let snap = rec.snapshot { try load(snapshot: snap) }
         appliedZxid = rec.restore.snapshotZxid
         logger("quorum log: \(rec.restore.log.count) txns after the snapshot, epochs accepted \(rec.restore.epochs.acceptedEpoch) current \(rec.restore.epochs.currentEpoch)")
         let (qc, tickMs) = QuorumRuntime.quorumConfig(config, myId: UInt64(id))
@@ -46,11 +43,7 @@ extension CoordServer: QuorumApp {
         rt.app = self
         quorum = rt
 
-        let l = try Listener(host: config.listenHost, port: config.clientPort, loop: loop)
-        l.onAccept = { [unowned self] c in self.accept(c) }
-        l.start()
-        listener = l
-        port = l.port
+        try listen()
         let box = UncheckedBox(self)
         let host = me.host
         let started = DispatchGate()
@@ -72,6 +65,7 @@ extension CoordServer: QuorumApp {
 
     // MARK: client side
 
+    /// Standalone and on a ready leader the tracker sees it at once; a follower reports it.
     func touchSession(_ sid: Int64) {
         if quorum?.leaderReady ?? true {
             tracker.touch(sid, now: WallClock.millis())
@@ -133,36 +127,18 @@ extension CoordServer: QuorumApp {
         guard let q = quorum else { return }
         let timeout = tracker.negotiate(req.timeout)
         if req.sessionId == 0 {
-            let sid = tracker.newSessionId()
-            var pw = [UInt8](repeating: 0, count: 16)
-            for i in 0..<16 { pw[i] = UInt8.random(in: 0...255) }
-            bind(cnx, sid, timeout)
-            let p = PendingReply(xid: 0, op: ZKOp.createSession,
-                                 state: .connectAwaitingCommit(ZKConnectResponse(timeout: timeout, sessionId: sid, password: pw)), now: now)
-            let origin = RequestOrigin(server: myId, session: sid, xid: 0)
-            cnx.enqueue(p)
-            waitingOrigin[origin] = OriginWait(cnx: cnx, reply: p, sync: nil)
-            q.submit(ClientRequest(origin: origin, data: EnsembleRequest.createSession(sessionId: sid, timeout: timeout, password: pw).encode()))
-            logger("new session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+            openSession(cnx, timeout: timeout, now: now) { sid, pw, p in
+                let origin = RequestOrigin(server: myId, session: sid, xid: 0)
+                waitingOrigin[origin] = OriginWait(cnx: cnx, reply: p, sync: nil)
+                q.submit(ClientRequest(origin: origin, data: EnsembleRequest.createSession(sessionId: sid, timeout: timeout, password: pw).encode()))
+            }
             return
         }
         let sid = req.sessionId
         // Sessions are replicated state: any server can take a client back.
-        if let info = tree.sessions[sid], info.password == req.password {
-            if let old = sessionCnx[sid], old != cnx.id, let oc = cnxs[old] { closeNow(oc, "session \(Self.hex(sid)) moved to a new connection") }
-            bind(cnx, sid, timeout)
-            touchSession(sid)
-            cnx.enqueue(PendingReply(xid: 0, op: ZKOp.createSession,
-                                     state: .connectDone(ZKConnectResponse(timeout: timeout, sessionId: sid, password: info.password)), now: now))
-            logger("renewed session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
-        } else {
-            logger("invalid session \(Self.hex(sid)) for client \(cnx.conn.peer), probably expired")
-            let p = PendingReply(xid: 0, op: ZKOp.createSession,
-                                 state: .connectDone(ZKConnectResponse(timeout: 0, sessionId: 0, password: [UInt8](repeating: 0, count: 16))), now: now)
-            p.closeAfter = true
-            cnx.enqueue(p)
-        }
-        drain(cnx)
+        let info = tree.sessions[sid].flatMap { $0.password == req.password ? $0 : nil }
+        resumeSession(cnx, sid, info, timeout: timeout, now: now)
+        if info != nil { touchSession(sid) }
     }
 
     // MARK: QuorumApp
@@ -190,38 +166,13 @@ extension CoordServer: QuorumApp {
             logger("FATAL: committed txn \(qt.zxid) cannot be decoded: \(error)")
             exit(1)
         }
-        let r = tree.process(txn, zxid: zxid)
         appliedZxid = qt.zxid
-        prep.applied(zxid: zxid)
-        for (w, ev) in watches.fire(r.triggers) {
-            if let c = cnxs[w] { sendNotification(c, ev) }
-        }
+        let mine = qt.origin.flatMap { $0.server == myId ? waitingOrigin.removeValue(forKey: $0) : nil }
+        let r = apply(txn, zxid: zxid, reply: mine.map { ($0.cnx, $0.reply) }) { quorum?.storage.snapshot(zxid: $0, $1) }
         if case .createSession(let timeout, _) = txn.op {
             tracker.add(txn.sessionId, timeout: timeout, now: WallClock.millis())
         }
-        if let o = qt.origin, o.server == myId, let w = waitingOrigin.removeValue(forKey: o) {
-            switch w.reply.state {
-            case .connectAwaitingCommit(let resp):
-                w.reply.state = .connectDone(resp)
-            default:
-                w.reply.state = .done(err: r.err, zxid: zxid, response: r.response)
-            }
-            if !w.cnx.conn.isClosed { drain(w.cnx) }
-        }
-        if let closed = r.closedSession {
-            tracker.remove(closed)
-            touched.remove(closed)
-            if let cid = sessionCnx.removeValue(forKey: closed), let c = cnxs[cid], c.phase != .closing {
-                c.phase = .closing
-                c.conn.closeAfterFlush()
-            }
-        }
-        txnsSinceSnapshot += 1
-        if txnsSinceSnapshot >= config.snapCount, let q = quorum {
-            txnsSinceSnapshot = 0
-            let copy = tree
-            q.storage.snapshot(zxid: zxid) { copy.serializeSnapshot() }
-        }
+        if let closed = r.closedSession { touched.remove(closed) }
     }
 
     func quorumPrepare(_ request: ClientRequest) {

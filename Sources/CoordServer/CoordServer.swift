@@ -87,18 +87,9 @@ public final class CoordServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> Int {
         if !config.servers.isEmpty { return try startEnsemble() }
-        try fs.makeDirectories(config.snapDir)
-        try fs.makeDirectories(config.logDir)
-        let snapshots = SnapshotStore(fs: fs, directory: config.snapDir)
-        if let snap = try snapshots.loadNewest() {
-            tree = try DataTree(snapshot: snap.payload)
-            logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
-        }
-        let log = TxnLog(fs: fs, directory: config.logDir)
-        let records = try log.recover(after: tree.lastZxid)
-        if log.report.truncatedBytes > 0 {
-            logger("txn log: cut \(log.report.truncatedBytes) bytes of torn or corrupt tail, removed \(log.report.removedFiles) files")
-        }
+        let (snapshots, snap) = try DataDirs.open(fs: fs, snapDir: config.snapDir, logDir: config.logDir)
+        if let snap { try load(snapshot: snap) }
+        let (log, records) = try DataDirs.recoverLog(fs: fs, logDir: config.logDir, after: tree.lastZxid, logger: logger)
         for rec in records {
             let txn = try CoordTxn(bytes: rec.bytes)
             _ = tree.process(txn, zxid: rec.zxid)
@@ -113,15 +104,25 @@ public final class CoordServer: @unchecked Sendable {
         rep.onCommit = { [unowned self] z, b in self.committed(zxid: z, bytes: b) }
         replicator = rep
 
+        try listen()
+        rep.start()
+        scheduleTick()
+        loop.startThread()
+        return port
+    }
+
+    func load(snapshot snap: (zxid: Int64, payload: [UInt8])) throws {
+        tree = try DataTree(snapshot: snap.payload)
+        logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
+    }
+
+    /// Binds the client port; connections are served once the loop runs.
+    func listen() throws {
         let l = try Listener(host: config.listenHost, port: config.clientPort, loop: loop)
         l.onAccept = { [unowned self] c in self.accept(c) }
         l.start()
         listener = l
         port = l.port
-        rep.start()
-        scheduleTick()
-        loop.startThread()
-        return port
     }
 
     /// Stops accepting, closes clients, flushes the log. Safe to call from any thread but the loop's.
@@ -203,19 +204,28 @@ public final class CoordServer: @unchecked Sendable {
         submit(txn, reply: reply)
     }
 
-    /// Applies a committed txn (in zxid order), fires watches, answers the waiting client.
+    /// Standalone: the replicator has made this txn durable.
     func committed(zxid: Int64, bytes: [UInt8]) {
         let decoded = inflight.removeValue(forKey: zxid) ?? (try? CoordTxn(bytes: bytes))
         guard let txn = decoded else {
             logger("FATAL: committed txn \(Self.hex(zxid)) cannot be decoded")
             return
         }
+        apply(txn, zxid: zxid, reply: waiting.removeValue(forKey: zxid)) { replicator?.snapshot(zxid: $0, $1) }
+    }
+
+    /// Applies a committed txn (in zxid order) in either mode: fires watches, answers the waiting
+    /// client, closes a closed session's connection, and every snapCount txns hands a copy of the
+    /// tree to `snapshot`.
+    @discardableResult
+    func apply(_ txn: CoordTxn, zxid: Int64, reply: (ClientCnx, PendingReply)?,
+               snapshot: (Int64, @escaping @Sendable () -> [UInt8]) -> Void) -> TxnResult {
         let r = tree.process(txn, zxid: zxid)
         prep.applied(zxid: zxid)
         for (w, ev) in watches.fire(r.triggers) {
             if let c = cnxs[w] { sendNotification(c, ev) }
         }
-        if let (cnx, p) = waiting.removeValue(forKey: zxid) {
+        if let (cnx, p) = reply {
             switch p.state {
             case .connectAwaitingCommit(let resp):
                 p.state = .connectDone(resp)
@@ -235,8 +245,9 @@ public final class CoordServer: @unchecked Sendable {
         if txnsSinceSnapshot >= config.snapCount {
             txnsSinceSnapshot = 0
             let copy = tree
-            replicator?.snapshot(zxid: zxid) { copy.serializeSnapshot() }
+            snapshot(zxid) { copy.serializeSnapshot() }
         }
+        return r
     }
 
     // MARK: connections
@@ -309,9 +320,7 @@ public final class CoordServer: @unchecked Sendable {
         }
         var r = ByteReader(frame)
         guard let h = try? ZKRequestHeader(jute: &r) else { closeNow(cnx, "truncated request header"); return }
-        if cnx.sessionId != 0 {
-            if quorum != nil { touchSession(cnx.sessionId) } else { tracker.touch(cnx.sessionId, now: WallClock.millis()) }
-        }
+        if cnx.sessionId != 0 { touchSession(cnx.sessionId) }
         let req: ZKRequest
         do {
             req = try ZKRequest.decode(op: h.type, &r)
@@ -370,22 +379,38 @@ public final class CoordServer: @unchecked Sendable {
         let wall = WallClock.millis()
         let timeout = tracker.negotiate(req.timeout)
         if req.sessionId == 0 {
-            let sid = tracker.newSessionId()
-            var pw = [UInt8](repeating: 0, count: 16)
-            for i in 0..<16 { pw[i] = UInt8.random(in: 0...255) }
-            tracker.add(sid, timeout: timeout, now: wall)
-            bind(cnx, sid, timeout)
-            let p = PendingReply(xid: 0, op: ZKOp.createSession,
-                                 state: .connectAwaitingCommit(ZKConnectResponse(timeout: timeout, sessionId: sid, password: pw)), now: now)
-            cnx.enqueue(p)
-            let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: nextZxid, time: wall)
-            submit(txn, reply: (cnx, p))
-            logger("new session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+            openSession(cnx, timeout: timeout, now: now) { sid, pw, p in
+                tracker.add(sid, timeout: timeout, now: wall)
+                submit(prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: nextZxid, time: wall), reply: (cnx, p))
+            }
             return
         }
         let sid = req.sessionId
-        if let info = tree.sessions[sid], info.password == req.password, tracker.contains(sid), prep.isSessionValid(sid, tree: tree) {
-            tracker.add(sid, timeout: timeout, now: wall)
+        let info = tree.sessions[sid]
+        let valid = info?.password == req.password && tracker.contains(sid) && prep.isSessionValid(sid, tree: tree)
+        if valid { tracker.add(sid, timeout: timeout, now: wall) }
+        resumeSession(cnx, sid, valid ? info : nil, timeout: timeout, now: now)
+    }
+
+    /// A new session for `cnx`: fresh id and password, bound at once; its ConnectResponse waits
+    /// for the createSession commit, which `commit` sets going.
+    func openSession(_ cnx: ClientCnx, timeout: Int32, now: UInt64,
+                     commit: (_ sid: Int64, _ password: [UInt8], _ reply: PendingReply) -> Void) {
+        let sid = tracker.newSessionId()
+        var pw = [UInt8](repeating: 0, count: 16)
+        for i in 0..<16 { pw[i] = UInt8.random(in: 0...255) }
+        bind(cnx, sid, timeout)
+        let p = PendingReply(xid: 0, op: ZKOp.createSession,
+                             state: .connectAwaitingCommit(ZKConnectResponse(timeout: timeout, sessionId: sid, password: pw)), now: now)
+        cnx.enqueue(p)
+        commit(sid, pw, p)
+        logger("new session \(Self.hex(sid)) with negotiated timeout \(timeout) for client \(cnx.conn.peer)")
+    }
+
+    /// A client back with session `sid`: rebinds it when `info` is that session, found valid by
+    /// the caller (its older connection is closed); otherwise refuses it with timeout 0 and closes.
+    func resumeSession(_ cnx: ClientCnx, _ sid: Int64, _ info: SessionInfo?, timeout: Int32, now: UInt64) {
+        if let info {
             if let old = sessionCnx[sid], old != cnx.id, let oc = cnxs[old] { closeNow(oc, "session \(Self.hex(sid)) moved to a new connection") }
             bind(cnx, sid, timeout)
             cnx.enqueue(PendingReply(xid: 0, op: ZKOp.createSession,

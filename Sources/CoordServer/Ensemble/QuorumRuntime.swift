@@ -215,27 +215,16 @@ final class QuorumRuntime {
 
 /// A FIFO whose items leave in order once the storage job each one needs (0: none) is durable.
 struct GatedQueue<T> {
-    private var items: [(needs: UInt64, value: T?)] = []
-    private var head = 0
+    private var items = Fifo<(needs: UInt64, value: T)>(compactAfter: 1024)
 
-    var isEmpty: Bool { head == items.count }
+    var isEmpty: Bool { items.isEmpty }
 
     mutating func push(_ needs: UInt64, _ value: T) {
         items.append((needs, value))
     }
 
     mutating func popReady(durable: UInt64) -> T? {
-        guard head < items.count, items[head].needs <= durable else { return nil }
-        let v = items[head].value
-        items[head].value = nil
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 1024 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        return v
+        guard let f = items.first, f.needs <= durable else { return nil }
+        return items.popFirst()?.value
     }
 }

@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Foundation
+import Storage
+import Synchronization
+import Transport
+
+/// Group commit of coordd's txn log on a dedicated thread, for standalone and quorum storage alike.
+/// Jobs run in submission order; every job that arrives while a batch is being synced joins the
+/// next one, so one fsync covers the whole batch. Only after that fsync does the batch's
+/// completion run on the loop (persist, then reply).
+final class GroupCommitThread<Op: Sendable>: @unchecked Sendable {
+    private enum Job: Sendable {
+        case op(Op)
+        /// A snapshot of applied state; the log up to it is synced first.
+        case snapshot(Int64, @Sendable () -> [UInt8])
+    }
+
+    private struct Inbox {
+        var jobs: [Job] = []
+        var stopping = false
+    }
+
+    /// What one durable batch did, handed to the completion on the loop.
+    struct Batch: Sendable {
+        var ops: [Op] = []
+        var snapshots: [Int64] = []
+    }
+
+    private let name: String
+    private let loop: EventLoop
+    private let log: TxnLog
+    private let snapshots: SnapshotStore
+    private let failure: String
+    private let logger: @Sendable (String) -> Void
+    private let inbox = Mutex(Inbox())
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Caller side only.
+    private var started = false
+    /// Worker thread only until `stop` returns.
+    private var batches = 0
+    private var jobs = 0
+
+    /// `log` must already be recovered; from `start` on only this thread touches it. A write
+    /// failure is fatal, logged as "FATAL: `failure`: error".
+    init(name: String, loop: EventLoop, log: TxnLog, snapshots: SnapshotStore, failure: String,
+         logger: @escaping @Sendable (String) -> Void) {
+        self.name = name
+        self.loop = loop
+        self.log = log
+        self.snapshots = snapshots
+        self.failure = failure
+        self.logger = logger
+    }
+
+    /// `write` runs on the thread for each op (before the batch's fsync); `completed` runs on the
+    /// loop once a batch that wrote ops or snapshots is durable. Both are held only while the
+    /// thread runs, so they may capture their owner strongly.
+    func start(write: @escaping @Sendable (Op) throws -> Void, completed: @escaping @Sendable (Batch) -> Void) {
+        guard !started else { return }
+        started = true
+        let t = Thread { [self] in run(write, completed) }
+        t.name = name
+        t.start()
+    }
+
+    func submit(_ op: Op) { enqueue(.op(op)) }
+
+    /// Persists a snapshot of state as of `zxid`; `make` runs on the thread.
+    func snapshot(zxid: Int64, _ make: @escaping @Sendable () -> [UInt8]) { enqueue(.snapshot(zxid, make)) }
+
+    /// Writes and syncs everything submitted, closes the log and waits for the thread. Returns the
+    /// number of jobs and fsync batches, or nil when the thread never started.
+    @discardableResult
+    func stop() -> (jobs: Int, batches: Int)? {
+        guard started else { log.close(); return nil }
+        inbox.withLock { $0.stopping = true }
+        wake.signal()
+        finished.wait()
+        return (jobs, batches)
+    }
+
+    private func enqueue(_ job: Job) {
+        inbox.withLock { $0.jobs.append(job) }
+        wake.signal()
+    }
+
+    private func run(_ write: (Op) throws -> Void, _ completed: @escaping @Sendable (Batch) -> Void) {
+        while true {
+            wake.wait()
+            let (batch, stopping) = inbox.withLock { box -> ([Job], Bool) in
+                let w = box.jobs
+                box.jobs.removeAll(keepingCapacity: true)
+                return (w, box.stopping)
+            }
+            var done = Batch()
+            do {
+                for job in batch {
+                    switch job {
+                    case .op(let op):
+                        try write(op)
+                        done.ops.append(op)
+                    case .snapshot(let z, let make):
+                        // Records up to z must be durable before a snapshot claims them.
+                        try log.sync()
+                        try snapshots.write(zxid: z, payload: make())
+                        try snapshots.purge(keep: 3)
+                        if let oldest = try snapshots.snapshots().first { try log.purge(upTo: oldest.zxid) }
+                        done.snapshots.append(z)
+                    }
+                }
+                try log.sync()
+            } catch {
+                // The log is the source of truth; nothing may be acknowledged without it.
+                logger("FATAL: \(failure): \(error)")
+                exit(1)
+            }
+            if !batch.isEmpty { batches += 1; jobs += batch.count }
+            if !done.ops.isEmpty || !done.snapshots.isEmpty {
+                loop.execute { [done] in completed(done) }
+            }
+            if stopping {
+                log.close()
+                finished.signal()
+                return
+            }
+        }
+    }
+}
