@@ -70,8 +70,8 @@ echo "   consumed $got records"
 "$bin/kafkactl" consumer-groups --bootstrap-server "$bootstrap" --describe --group demo
 
 echo "== 4. znode layout"
-/usr/share/zookeeper/bin/zkCli.sh -server "${zk%%,*}" ls -R /kafka/brokers 2>/dev/null | grep '^/' | head -20
-/usr/share/zookeeper/bin/zkCli.sh -server "${zk%%,*}" get /kafka/brokers/topics/board/partitions/0/state 2>/dev/null | grep '^{'
+/usr/share/zookeeper/bin/zkCli.sh -server "${zk%%,*}" ls -R /kafka 2>/dev/null | grep -E '^/kafka/(brokers/ids/|brokers/topics/board|controller|admin|config/topics)' || true
+/usr/share/zookeeper/bin/zkCli.sh -server "${zk%%,*}" get /kafka/brokers/topics/board/partitions/0/state 2>/dev/null | grep '^{' || true
 
 echo "== 5. kill -9 the leader of board-0"
 leader=$(kcat -b "$bootstrap" -L -t board -J | python3 -c 'import json,sys; m=json.load(sys.stdin); print([p["leader"] for p in m["topics"][0]["partitions"] if p["partition"]==0][0])')

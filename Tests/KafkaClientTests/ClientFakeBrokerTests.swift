@@ -134,6 +134,18 @@ struct ClientFakeBrokerTests {
         #expect(throws: KafkaError.self) { try cluster.refreshMetadata(topics: ["t"]) }
     }
 
+    /// A dead server first in the bootstrap list (a killed broker, say) is skipped, as every Kafka client does.
+    @Test func aDeadBootstrapServerIsSkipped() throws {
+        let b = try FakeBroker()
+        defer { b.stop() }
+        // The client starts at a random bootstrap server; enough fresh clients make sure the dead one comes first.
+        for order in Array(repeating: [["127.0.0.1:1", b.bootstrap], [b.bootstrap, "127.0.0.1:1"]], count: 6).joined() {
+            let cluster = try KafkaCluster(config: ClientConfig(bootstrapServers: order, requestTimeoutMs: 2000, connectTimeoutMs: 2000, retryBackoffMs: 20))
+            defer { cluster.close() }
+            for _ in 0..<3 { #expect(try cluster.refreshMetadata(topics: ["t"]).partitionCount("t") == 2) }
+        }
+    }
+
     @Test func connectionRefusedIsAnError() throws {
         let cluster = try KafkaCluster(config: ClientConfig(bootstrapServers: ["127.0.0.1:1"], requestTimeoutMs: 500, connectTimeoutMs: 500))
         defer { cluster.close() }

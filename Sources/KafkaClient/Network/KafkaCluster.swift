@@ -154,10 +154,12 @@ public final class KafkaCluster: @unchecked Sendable {
 
     private func anyConnection() -> BrokerConnection {
         if let best = connections.values.filter({ $0.state == .ready }).min(by: { $0.inFlight < $1.inFlight }) { return best }
-        if let b = metadataState.brokers.keys.sorted().first, let c = connection(to: b) { return c }
-        let i = bootstrapCursor % bootstrap.count
+        // Nothing connected: take the known brokers, then the bootstrap servers, in turn, so one dead
+        // server (the first in the list, say) is not asked again and again.
+        let candidates = metadataState.brokers.keys.sorted() + (0..<bootstrap.count).map { Int32(-1 - $0) }
+        let i = bootstrapCursor % candidates.count
         bootstrapCursor += 1
-        return connection(to: Int32(-1 - i))!
+        return connection(to: candidates[i]) ?? connection(to: Int32(-1 - (i % bootstrap.count)))!
     }
 
     /// Gives a connection id its own address, e.g. a second connection to a group coordinator so
@@ -216,17 +218,25 @@ public final class KafkaCluster: @unchecked Sendable {
         if coalesce { metadataInFlight = true; metadataWaiters.append(completion) }
         let req = MetadataRequest(topics: wanted.map { $0.map { MetadataRequest.Topic(name: $0) } },
                                   allowAutoTopicCreation: allowAutoCreate)
-        anyConnection().send(req) { [self] r in
-            switch r {
-            case .success(let resp):
-                metadataState.apply(resp, requestedTopics: wanted, nowMs: MonotonicClock.millis())
-                let md = metadataState
-                snapshot.withLock { $0 = md }
-                finish(.success(md))
-            case .failure(let e):
-                finish(.failure(e))
+        // A server that cannot be reached is skipped: try each known broker and bootstrap server once.
+        var attemptsLeft = metadataState.brokers.count + bootstrap.count
+        func attempt() {
+            attemptsLeft -= 1
+            anyConnection().send(req) { [self] r in
+                switch r {
+                case .success(let resp):
+                    metadataState.apply(resp, requestedTopics: wanted, nowMs: MonotonicClock.millis())
+                    let md = metadataState
+                    snapshot.withLock { $0 = md }
+                    finish(.success(md))
+                case .failure(.network) where attemptsLeft > 0 && !closed:
+                    attempt()
+                case .failure(let e):
+                    finish(.failure(e))
+                }
             }
         }
+        attempt()
         func finish(_ r: Result<ClusterMetadata, KafkaError>) {
             if coalesce {
                 metadataInFlight = false
