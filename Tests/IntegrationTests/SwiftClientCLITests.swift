@@ -47,15 +47,31 @@ import Testing
         r = try Self.kafkactl(["topics", "--describe", "--topic", topic] + bs)
         #expect(r.out.contains("PartitionCount: 2") && r.out.contains("Partition: 1\tLeader: 1"), "describe: \(r.out) \(r.err)")
 
-        r = try Self.kafkactl(["topics", "--alter", "--topic", topic, "--partitions", "3"] + bs)
-        #expect(r.status == 0, "alter: \(r.err)")
-        // Metadata reaches the broker's cache shortly after the controller's change.
+        let alterStart = Date()
+        r = try Self.kafkactl(["topics", "--alter", "--topic", topic, "--partitions", "3"] + bs, timeout: 45)
+        let alterSeconds = Date().timeIntervalSince(alterStart)
+        #expect(r.status == 0, "alter: \(r.status) \(r.err)")
         var described = ""
-        let grew = ProcessHarness.waitUntil(timeout: 15, interval: 0.3) {
-            described = (try? Self.kafkactl(["topics", "--describe", "--topic", topic] + bs).out) ?? ""
-            return described.contains("PartitionCount: 3") && described.contains("Partition: 2\tLeader: 1")
+        func grown() -> Bool {
+            ProcessHarness.waitUntil(timeout: 5, interval: 0.3) {
+                described = (try? Self.kafkactl(["topics", "--describe", "--topic", topic] + bs).out) ?? ""
+                return described.contains("PartitionCount: 3") && described.contains("Partition: 2\tLeader: 1")
+            }
         }
-        #expect(grew, "alter to 3 partitions never showed up: \(described)")
+        // Known brokerd bug: its controller watches only the children of /brokers/topics, not each
+        // topic's data, so CreatePartitions (a setData on /brokers/topics/<t>) goes unnoticed until the
+        // next topic is created or deleted; the request then waits its whole timeout (30 s) and
+        // still answers NONE.
+        let grewAlone = grown()
+        #expect(grewAlone && alterSeconds < 10, """
+            brokerd did not apply CreatePartitions by itself (alter took \(Int(alterSeconds)) s; describe: \(described)). \
+            The controller has no data watch on /brokers/topics/<topic>; only a later topic creation makes it re-read.
+            """)
+        if !grewAlone {
+            // Work around it so the rest of the test runs on 3 partitions: any topic creation re-reads all topics.
+            _ = try Self.kafkactl(["topics", "--create", "--topic", "cli-nudge", "--partitions", "1"] + bs)
+            #expect(grown(), "alter to 3 partitions never showed up, even after another topic was created: \(described)")
+        }
 
         // Keyed lines; keys must land on murmur2(key) % 3 like the Java console producer.
         let first = (0..<30).map { "key\($0 % 9):value-\($0)" }
