@@ -70,6 +70,9 @@ func runConsoleConsumer(_ o: ConsoleConsumerOptions) throws {
     var cc = ConsumerConfig(client: clientConfig(o.bootstrap, o.properties), groupId: o.group)
     cc.autoOffsetReset = o.fromBeginning ? .earliest : .latest
     try applyConsumerProps(&cc, o.properties)
+    // With a group, commit only what was printed: auto-commit would also commit records fetched in
+    // the last poll but never shown (--max-messages), and the group would skip them.
+    if o.group != nil { cc.enableAutoCommit = false }
     let consumer = try Consumer(config: cc)
     defer { consumer.close() }
     if let p = o.partition {
@@ -90,7 +93,17 @@ func runConsoleConsumer(_ o: ConsoleConsumerOptions) throws {
     }
     var count = 0
     var lastRecord = MonotonicClock.millis()
+    var printed: [TopicPartition: Int64] = [:]
+    var lastCommit = MonotonicClock.millis()
+    func commitPrinted() {
+        guard o.group != nil, !printed.isEmpty else { return }
+        do { try consumer.commitSync(printed) } catch { eprint("kafkactl: commit failed: \(error)") }
+        printed = [:]
+        lastCommit = MonotonicClock.millis()
+    }
+    defer { commitPrinted() }
     outer: while !stop.isSet {
+        if MonotonicClock.millis() - lastCommit >= UInt64(cc.autoCommitIntervalMs) { commitPrinted() }
         let recs = try consumer.poll(timeoutMs: 200)
         if recs.isEmpty, let t = o.timeoutMs, MonotonicClock.millis() - lastRecord >= UInt64(t) { break }
         if !recs.isEmpty { lastRecord = MonotonicClock.millis() }
@@ -101,11 +114,9 @@ func runConsoleConsumer(_ o: ConsoleConsumerOptions) throws {
             if o.printKey { parts.append(r.key.map { String(decoding: $0, as: UTF8.self) } ?? "null") }
             parts.append(r.value.map { String(decoding: $0, as: UTF8.self) } ?? "null")
             out(parts.joined(separator: o.keySeparator))
+            printed[r.topicPartition] = r.offset + 1
             count += 1
-            if let m = o.maxMessages, count >= m {
-                if o.group != nil { try? consumer.commitSync([r.topicPartition: r.offset + 1]) }
-                break outer
-            }
+            if let m = o.maxMessages, count >= m { break outer }
         }
     }
     eprint("Processed a total of \(count) messages")
