@@ -9,6 +9,8 @@ import Transport
 @Suite(.serialized) struct SwiftClientTests {
     static let fastGroups = "group.initial.rebalance.delay.ms=0"
 
+    static func servers(_ c: BrokerCluster) -> [String] { c.bootstrap.split(separator: ",").map(String.init) }
+
     static func text(_ b: [UInt8]?) -> String { b.map { String(decoding: $0, as: UTF8.self) } ?? "null" }
 
     static func header(_ r: ConsumerRecord, _ key: String) -> String? {
@@ -16,8 +18,8 @@ import Transport
     }
 
     /// Reads every record of `tps` from the beginning until `count` arrived or the timeout passed.
-    static func readAll(_ bootstrap: String, _ tps: [TopicPartition], count: Int, timeout: Double = 20) throws -> [ConsumerRecord] {
-        var cc = ConsumerConfig(bootstrapServers: [bootstrap])
+    static func readAll(_ bootstrap: [String], _ tps: [TopicPartition], count: Int, timeout: Double = 20) throws -> [ConsumerRecord] {
+        var cc = ConsumerConfig(bootstrapServers: bootstrap)
         cc.autoOffsetReset = .earliest
         let c = try Consumer(config: cc)
         defer { c.close() }
@@ -32,15 +34,18 @@ import Transport
 
     // MARK: producer -> consumer
 
+    /// Three brokers, RF 3: acks=all waits for the followers, and the three leaders are spread out.
     @Test(.timeLimit(.minutes(2))) func idempotentKeyedProduceThenAssignedConsume() throws {
-        let cluster = try BrokerCluster(brokers: 1)
+        let cluster = try BrokerCluster(brokers: 3)
         defer { cluster.cleanup() }
         let topic = "sc-keys"
-        let admin = try Admin(config: ClientConfig(bootstrapServers: [cluster.bootstrap]))
+        let admin = try Admin(config: ClientConfig(bootstrapServers: Self.servers(cluster)))
         defer { admin.close() }
-        try admin.createTopics([NewTopic(name: topic, partitions: 3, replicationFactor: 1)])
+        try admin.createTopics([NewTopic(name: topic, partitions: 3, replicationFactor: 3)])
+        let leaders = Set(try admin.describeTopics([topic]).first?.partitions.map(\.leader) ?? [])
+        #expect(leaders.count == 3, "leaders \(leaders): each broker should lead one partition")
 
-        var pc = ProducerConfig(bootstrapServers: [cluster.bootstrap])
+        var pc = ProducerConfig(bootstrapServers: Self.servers(cluster))
         pc.acks = -1
         pc.enableIdempotence = true
         pc.lingerMs = 2
@@ -63,7 +68,7 @@ import Transport
         #expect(acked.get().count == n)
 
         let tps = (0..<3).map { TopicPartition(topic, Int32($0)) }
-        let got = try Self.readAll(cluster.bootstrap, tps, count: n)
+        let got = try Self.readAll(Self.servers(cluster), tps, count: n)
         #expect(got.count == n, "consumed \(got.count) of \(n) (idempotent producer must neither lose nor duplicate)")
         #expect(Set(got.map { Self.text($0.value) }).count == n)
         for r in got {
@@ -100,7 +105,7 @@ import Transport
         try GroupSupport.createTopic(cluster, topic, partitions: 3, rf: 1)
         #expect(GroupSupport.coordinator(cluster, group: group, via: 1) == 1, "\(cluster.logs)")
 
-        var cc = ConsumerConfig(bootstrapServers: [cluster.bootstrap], groupId: group)
+        var cc = ConsumerConfig(bootstrapServers: Self.servers(cluster), groupId: group)
         cc.autoOffsetReset = .earliest
         cc.sessionTimeoutMs = 6000
         cc.heartbeatIntervalMs = 1000
@@ -139,7 +144,7 @@ import Transport
 
         // Produce only once the group is stable, so no rebalance can redeliver anything.
         let n = 300
-        var pc = ProducerConfig(bootstrapServers: [cluster.bootstrap])
+        var pc = ProducerConfig(bootstrapServers: Self.servers(cluster))
         pc.lingerMs = 2
         let producer = try Producer(config: pc)
         for i in 0..<n { try producer.send(ProducerRecord(topic: topic, key: "k\(i)", value: "m\(i)")) }
@@ -174,18 +179,18 @@ import Transport
         let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.fastGroups)
         defer { cluster.cleanup() }
         let topic = "sc-orders", group = "sc-dlq-g"
-        let admin = try Admin(config: ClientConfig(bootstrapServers: [cluster.bootstrap]))
+        let admin = try Admin(config: ClientConfig(bootstrapServers: Self.servers(cluster)))
         defer { admin.close() }
         try admin.createTopics([NewTopic(name: topic, partitions: 2, replicationFactor: 1),
                                 NewTopic(name: topic + ".DLQ", partitions: 1, replicationFactor: 1)])
-        let producer = try Producer(config: ProducerConfig(bootstrapServers: [cluster.bootstrap]))
+        let producer = try Producer(config: ProducerConfig(bootstrapServers: Self.servers(cluster)))
         defer { producer.close() }
         let n = 40
         let poison = Set((0..<n).filter { $0 % 7 == 3 }.map { "order-\($0)" })
         for i in 0..<n { try producer.send(ProducerRecord(topic: topic, key: "c\(i % 5)", value: "order-\(i)")) }
         try producer.flush(timeoutMs: 20_000)
 
-        var cc = ConsumerConfig(bootstrapServers: [cluster.bootstrap], groupId: group)
+        var cc = ConsumerConfig(bootstrapServers: Self.servers(cluster), groupId: group)
         cc.autoOffsetReset = .earliest
         cc.enableAutoCommit = false
         cc.sessionTimeoutMs = 10_000
@@ -214,7 +219,7 @@ import Transport
         let ends = try admin.listOffsets([TopicPartition(topic, 0), TopicPartition(topic, 1)], timestamp: -1)
         #expect(committed == ends, "committed \(committed) vs log end \(ends): nothing skipped, nothing left")
 
-        let letters = try Self.readAll(cluster.bootstrap, [TopicPartition(topic + ".DLQ", 0)], count: poison.count)
+        let letters = try Self.readAll(Self.servers(cluster), [TopicPartition(topic + ".DLQ", 0)], count: poison.count)
         #expect(Set(letters.map { Self.text($0.value) }) == poison && letters.count == poison.count)
         for l in letters {
             #expect(Self.header(l, DeadLetterProcessor.Header.error)?.contains("cannot price") == true)
