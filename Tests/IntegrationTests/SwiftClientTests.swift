@@ -32,6 +32,15 @@ import Transport
         return got
     }
 
+    /// A comma-separated list handed in as one server is refused when the client is made, not at resolve.
+    @Test func bootstrapListAsOneServerIsRefused() throws {
+        #expect(HostPort("127.0.0.1:1,127.0.0.1:2") == nil)
+        #expect(HostPort("my host:9092") == nil)
+        #expect(throws: KafkaError.invalidArgument("bad bootstrap servers [\"127.0.0.1:1,127.0.0.1:2\"]")) {
+            _ = try Admin(config: ClientConfig(bootstrapServers: ["127.0.0.1:1,127.0.0.1:2"]))
+        }
+    }
+
     // MARK: producer -> consumer
 
     /// Three brokers, RF 3: acks=all waits for the followers, and the three leaders are spread out.

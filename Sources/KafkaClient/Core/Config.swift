@@ -62,6 +62,8 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
         }
         guard let colon = t.lastIndex(of: ":"), let p = Int(t[t.index(after: colon)...]),
               (1...65535).contains(p), colon != t.startIndex else { return nil }
+        // "a:1,b:2" passed as one server must not become host "a:1,b" (it then fails late, at resolve).
+        guard !t[..<colon].contains(where: { $0 == "," || $0 == " " || $0 == "\t" }) else { return nil }
         host = String(t[..<colon])
         port = p
     }
