@@ -216,3 +216,34 @@ import Transport
         #expect(cluster.procs[1]?.isRunning == true)
     }
 }
+
+extension BrokerTests {
+    /// CreatePartitions rewrites the topic's assignment znode; the controller sees it through a data
+    /// watch and brings the new partitions online with leaders, and they take records.
+    @Test(.timeLimit(.minutes(2))) func createPartitionsBringsNewPartitionsOnline() throws {
+        let cluster = try BrokerCluster(brokers: 2)
+        defer { cluster.cleanup() }
+        let port = cluster.port(1)
+        let created = try RawKafka(port: port).call(CreateTopicsRequest(topics: [.init(name: "grow", numPartitions: 1, replicationFactor: 2)], timeoutMs: 10_000), version: 4)
+        #expect(created.topics.first?.errorCode == ErrorCode.none)
+        for round in 1...2 {
+            let count = Int32(1 + round * 2)
+            let r = try RawKafka(port: port).call(CreatePartitionsRequest(topics: [.init(name: "grow", count: count)], timeoutMs: 10_000), version: 1)
+            #expect(r.results.first?.errorCode == ErrorCode.none, "round \(round): \(String(describing: r.results.first))")
+            var leaders: [Int32] = []
+            let online = ProcessHarness.waitUntil(timeout: 20, interval: 0.2) {
+                guard let md = try? RawKafka(port: port).call(MetadataRequest(topics: [.init(name: "grow")], allowAutoTopicCreation: false), version: 8),
+                      let t = md.topics.first else { return false }
+                leaders = t.partitions.sorted { $0.partitionIndex < $1.partitionIndex }.map(\.leaderId)
+                return leaders.count == Int(count) && leaders.allSatisfy { $0 >= 0 }
+            }
+            #expect(online, "round \(round): leaders \(leaders)\n\(cluster.logs)")
+        }
+        let lines = (0..<50).map { "k\($0):v\($0)" }.joined(separator: "\n") + "\n"
+        let p = try kcat(["-b", cluster.bootstrap, "-P", "-t", "grow", "-K:"], stdin: lines, timeout: 30)
+        #expect(p.status == 0, "\(p.err)")
+        let c = try kcat(["-b", cluster.bootstrap, "-C", "-t", "grow", "-o", "beginning", "-e", "-q", "-f", "%p\\n"], timeout: 30)
+        let parts = Set(c.out.split(separator: "\n").compactMap { Int($0) })
+        #expect(parts.count == 5 && c.out.split(separator: "\n").count == 50, "partitions used: \(parts)")
+    }
+}

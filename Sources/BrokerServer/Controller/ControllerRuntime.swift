@@ -20,6 +20,9 @@ final class ControllerRuntime: @unchecked Sendable {
     /// Which broker holds `/controller` as far as we know (-1: none).
     private(set) var activeControllerId: Int32 = -1
     private var rebalanceTimerArmed = false
+    /// Topics whose znode has a data watch armed (one-shot): partitions added to a topic rewrite its
+    /// assignment, and only a data watch sees that. Tracked so each topic holds one watch at a time.
+    private var watchedTopics: Set<String> = []
 
     init(session: CoordSession, config: BrokerConfig, logger: Logger) {
         self.session = session
@@ -54,6 +57,7 @@ final class ControllerRuntime: @unchecked Sendable {
     /// The session expired: whatever we were, we are not controller any more.
     func sessionLost() {
         queue.async { [self] in
+            watchedTopics.removeAll()
             if controller.isActive {
                 logger.warn("resigning as controller (session lost)")
                 _ = controller.handle(.zkWriteFailed(.delete(path: ZkPaths.controller), .connectionLoss))
@@ -167,10 +171,26 @@ final class ControllerRuntime: @unchecked Sendable {
         })
         var out: [String: TopicAssignment] = [:]
         for t in names {
-            guard let (d, _) = try? client.getData(ZkPaths.topic(t)), let a = try? TopicAssignment.decode(d) else { continue }
+            let arm = !watchedTopics.contains(t)
+            guard let (d, _) = try? client.getData(ZkPaths.topic(t), watcher: arm ? topicDataWatcher(t) : nil) else { continue }
+            if arm { watchedTopics.insert(t) }
+            guard let a = try? TopicAssignment.decode(d) else { continue }
             out[t] = a
         }
         return out
+    }
+
+    private func topicDataWatcher(_ topic: String) -> CoordClient.Watcher {
+        { [weak self] _ in
+            guard let self else { return }
+            self.queue.async {
+                self.watchedTopics.remove(topic)
+                guard self.controller.isActive, !self.stopped else { return }
+                do { self.perform(self.controller.handle(.topicsChanged(try self.readTopics()))) } catch {
+                    self.logger.warn("controller re-read failed: \(error)")
+                }
+            }
+        }
     }
 
     private func readDeletions() throws -> [String] {
