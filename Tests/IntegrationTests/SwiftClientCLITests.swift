@@ -58,10 +58,9 @@ import Testing
                 return described.contains("PartitionCount: 3") && described.contains("Partition: 2\tLeader: 1")
             }
         }
-        // Known brokerd bug: its controller watches only the children of /brokers/topics, not each
-        // topic's data, so CreatePartitions (a setData on /brokers/topics/<t>) goes unnoticed until the
-        // next topic is created or deleted; the request then waits its whole timeout (30 s) and
-        // still answers NONE.
+        // Regression guard: brokerd's controller once watched only the children of /brokers/topics,
+        // so CreatePartitions (a setData on /brokers/topics/<t>) went unnoticed until the next topic
+        // was created or deleted, and the request waited its whole 30 s timeout (fixed in 3f829cf).
         let grewAlone = grown()
         #expect(grewAlone && alterSeconds < 10, """
             brokerd did not apply CreatePartitions by itself (alter took \(Int(alterSeconds)) s; describe: \(described)). \
