@@ -78,13 +78,20 @@ final class BrokerCluster: @unchecked Sendable {
 
     func startBroker(_ id: Int32) throws {
         guard let bin = ProcessHarness.binary("brokerd") else { throw HarnessError("brokerd binary not found: run swift build") }
-        let cfg = "\(dir)/broker-\(id).properties"
-        try configText(id).write(toFile: cfg, atomically: true, encoding: .utf8)
-        let p = try ManagedProcess(bin, [cfg], stderrPath: "\(dir)/broker-\(id)-\(UInt32.random(in: 0...UInt32.max)).log")
-        procs[id] = p
-        guard p.waitForLine(containing: "brokerd: started", timeout: 40) != nil else {
+        // A restarted broker's old port may meanwhile be the local end of some other test's outgoing
+        // connection (ports come from the ephemeral range); then it moves to a fresh port.
+        for attempt in 1...3 {
+            let cfg = "\(dir)/broker-\(id).properties"
+            try configText(id).write(toFile: cfg, atomically: true, encoding: .utf8)
+            let p = try ManagedProcess(bin, [cfg], stderrPath: "\(dir)/broker-\(id)-\(UInt32.random(in: 0...UInt32.max)).log")
+            procs[id] = p
+            if p.waitForLine(containing: "brokerd: started", timeout: 40) != nil { return }
             let text = p.stderrText
             p.kill9()
+            if attempt < 3, text.contains("Address already in use") {
+                ports[id] = try ProcessHarness.freePort()
+                continue
+            }
             throw HarnessError("broker \(id) did not start: \(text)")
         }
     }
