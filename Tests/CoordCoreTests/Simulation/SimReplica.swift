@@ -65,6 +65,9 @@ final class SimReplica {
     var peerQueues: [UInt64: [(needs: Int, message: OutboundMessage)]] = [:]
     var localQueue: [(needs: Int, effects: QuorumEffects)] = []
     var releasing = false
+    /// Client writes this process took and has not answered (the runtime's pending replies): a
+    /// txn applied here answers its client only while it is waiting, so never after a restart.
+    var waiting: Set<RequestOrigin> = []
     /// Holds this server's storage jobs until `releaseDisk` or a crash (a stalled fsync).
     var diskHeld = false
 
@@ -76,6 +79,7 @@ final class SimReplica {
         localQueue = []
         releasing = false
         diskHeld = false
+        waiting = []
     }
 
     init(id: UInt64) { self.id = id }
