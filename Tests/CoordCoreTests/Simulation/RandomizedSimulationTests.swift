@@ -29,6 +29,7 @@ import Glibc
         options.configure = { $0.maxDiffEntries = maxDiff }
         let servers = pick.chance(0.3) ? 5 : 3
         options.leaderDiskMaxMs = pick.chance(0.8) ? pick.int(1...40) : 0
+        options.allDisksSlow = pick.chance(0.5)
         let sim = Simulator(servers: servers, seed: seed, options: options)
         var rng = SimRandom(seed: seed &* 31 &+ 7)
         var xid: Int32 = 0

@@ -12,6 +12,9 @@ struct SimOptions {
     /// A leader's storage job becomes durable after up to this long (0: at once); its new
     /// proposals leave before that, as the runtime sends them.
     var leaderDiskMaxMs = 0
+    /// Every server's storage is that slow, not only the leader's (the runtime's group commit
+    /// makes all of them asynchronous; messages other than new proposals wait for it).
+    var allDisksSlow = false
     var configure: (inout QuorumConfig) -> Void = { _ in }
 }
 
@@ -152,7 +155,8 @@ final class Simulator {
             r.submittedJobs += 1
             job = r.submittedJobs
             let leading = r.peer?.currentStatus.role == .leading
-            let delay = leading && options.leaderDiskMaxMs > 0 ? rng.int(0...options.leaderDiskMaxMs) : 0
+            let slow = (leading || options.allDisksSlow) && options.leaderDiskMaxMs > 0
+            let delay = slow ? rng.int(0...options.leaderDiskMaxMs) : 0
             r.jobs.append((job, fx.storage, delay == 0 && !r.diskHeld))
             if delay > 0 && !r.diskHeld { events.push(now + delay, .diskDone(r.id, incarnation: r.incarnation, job: job)) }
         }
