@@ -100,8 +100,13 @@ import Testing
         #expect(zxid == Zxid(epoch: 1, counter: 1))
         let txn = QuorumTxn(zxid: Zxid(epoch: 1, counter: 1), data: [7], origin: req.origin)
         #expect(fx.storage == [.appendLog([txn])])
-        #expect(fx.committed == [txn])
-        #expect(p.sync(req.origin).syncsDone == [req.origin])
+        // Alone, its own ack is the quorum: it commits only once its append is durable.
+        #expect(fx.committed.isEmpty)
+        #expect(p.sync(req.origin).syncsDone.isEmpty)
+        let durable = p.localPersisted(through: txn.zxid)
+        #expect(durable.committed == [txn])
+        #expect(durable.syncsDone == [req.origin])
+        #expect(p.localPersisted(through: txn.zxid).isEmpty)
     }
 
     @Test func restartedSingleServerStartsANewEpochAndCommitsItsLog() throws {

@@ -50,20 +50,27 @@ struct LeaderState: Sendable {
     var lastPing: UInt64
     var snapshotRequested = false
     var pendingSyncs: [PendingSync] = []
+    /// This leader's own log is durable through here: its ack in the quorum count. Proposals
+    /// leave before their local fsync, so the log's tail may not be durable yet.
+    var durable: Zxid
 }
 
 extension QuorumPeer {
     mutating func becomeLeader() {
-        leader = LeaderState(infos: [id: epochs.acceptedEpoch], deadline: now + UInt64(config.initLimit), lastPing: now)
+        // Entries logged before this leadership were queued for storage ahead of every message
+        // this leader will send (those are persist-then-send), so no follower can answer it before
+        // they are durable: they count as ours from the start.
+        leader = LeaderState(infos: [id: epochs.acceptedEpoch], deadline: now + UInt64(config.initLimit), lastPing: now,
+                             durable: log.lastZxid)
         setStatus(.leading, serving: false)
         maybeDecideEpoch()
     }
 
-    mutating func sendToLearner(_ peer: UInt64, _ body: SessionMessage) {
+    mutating func sendToLearner(_ peer: UInt64, _ body: SessionMessage, beforeStorage: Bool = false) {
         guard var l = leader?.learners[peer] else { return }
         let m = l.link.wrap(body)
         leader?.learners[peer] = l
-        send(peer, m)
+        send(peer, m, beforeStorage: beforeStorage)
     }
 
     mutating func dropLearner(_ peer: UInt64) {
@@ -262,17 +269,27 @@ extension QuorumPeer {
         }
         let txn = QuorumTxn(zxid: zxid, data: data, origin: origin)
         persistAppend(txn)
+        // Sent while our own append is still on its way to disk; we ack it in `leaderPersisted`.
         for (peer, l) in st.learners.sorted(by: { $0.key < $1.key }) where l.forwarding {
-            sendToLearner(peer, .proposal(prev: last, txn: txn))
+            sendToLearner(peer, .proposal(prev: last, txn: txn), beforeStorage: true)
         }
         tryCommit()
         return zxid
     }
 
-    /// Commits the newest zxid a quorum (this leader included) has logged.
+    mutating func leaderPersisted(through zxid: Zxid) {
+        guard let st = leader else { return }
+        let z = min(zxid, log.lastZxid)
+        guard z > st.durable else { return }
+        leader?.durable = z
+        tryCommit()
+    }
+
+    /// Commits the newest zxid a quorum has durably logged (this leader counts only through
+    /// `durable`).
     mutating func tryCommit() {
         guard let st = leader, st.phase == .active else { return }
-        var acks = [log.lastZxid]
+        var acks = [min(st.durable, log.lastZxid)]
         for l in st.learners.values where l.stage == .active { acks.append(l.acked) }
         guard acks.count >= quorum else { return }
         acks.sort(by: >)

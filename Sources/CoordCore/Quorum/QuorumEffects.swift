@@ -1,6 +1,7 @@
 import Protocol
 
-/// A change to durable state. Perform them in order and make them durable before sending anything.
+/// A change to durable state. Perform them in order and make them durable before sending anything
+/// but messages marked `beforeStorage`.
 public enum StorageOp: Hashable, Sendable {
     case saveEpochs(QuorumEpochs)
     /// Drop log entries with zxid greater than this (they were never committed).
@@ -13,10 +14,16 @@ public enum StorageOp: Hashable, Sendable {
 public struct OutboundMessage: Hashable, Sendable {
     public var to: UInt64
     public var message: QuorumMessage
+    /// May leave before this batch's `storage` is durable (still in FIFO order per peer). Only a
+    /// leader's PROPOSAL of its own new entry: the leader counts its own ack only once told
+    /// `localPersisted`, so an entry sent ahead of its local fsync is never committed on the
+    /// strength of a copy that may vanish in a crash.
+    public var beforeStorage: Bool
 
-    public init(to: UInt64, message: QuorumMessage) {
+    public init(to: UInt64, message: QuorumMessage, beforeStorage: Bool = false) {
         self.to = to
         self.message = message
+        self.beforeStorage = beforeStorage
     }
 }
 
@@ -27,7 +34,7 @@ public enum QuorumRole: Hashable, Sendable {
 }
 
 /// Everything one input asks the runtime to do, in this order: `storage` (durably), `messages`,
-/// then apply `committed`, then hand out the rest.
+/// then apply `committed`, then hand out the rest. Messages marked `beforeStorage` may go first.
 public struct QuorumEffects: Sendable, Equatable {
     public var storage: [StorageOp] = []
     public var messages: [OutboundMessage] = []

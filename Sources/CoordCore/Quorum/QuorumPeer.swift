@@ -6,7 +6,9 @@ import Protocol
 ///
 /// Runtime contract, per returned `QuorumEffects`, before feeding the next input:
 /// 1. `storage` in order, durably (fsync): epochs file, log truncate/append, snapshot install.
-/// 2. `messages`: frame with `QuorumCodec.encodeFrame`; each direction between two servers must
+///    When a log append is durable, call `localPersisted(through:)` with its last zxid.
+/// 2. `messages`: those marked `beforeStorage` (a leader's new proposals) may be sent at once,
+///    before step 1 completes, so its fsync overlaps the followers'; the rest only after. Frame with `QuorumCodec.encodeFrame`; each direction between two servers must
 ///    be FIFO (one TCP connection per direction is fine); losses are detected, not assumed away.
 /// 3. `committed`: apply to the application state in order; reply to clients whose
 ///    `origin.server` is this server.
@@ -144,6 +146,13 @@ public struct QuorumPeer: Sendable {
         return (z, takeEffects())
     }
 
+    /// The local log is durable through `zxid` (a completed `.appendLog`). A leader counts its
+    /// own acknowledgement for its entries only from here on.
+    public mutating func localPersisted(through zxid: Zxid) -> QuorumEffects {
+        leaderPersisted(through: zxid)
+        return takeEffects()
+    }
+
     /// A linearizable-read barrier: reported in `syncsDone` once everything the leader had
     /// proposed at that point is applied here.
     public mutating func sync(_ origin: RequestOrigin) -> QuorumEffects {
@@ -177,8 +186,8 @@ public struct QuorumPeer: Sendable {
         return fx
     }
 
-    mutating func send(_ to: UInt64, _ message: QuorumMessage) {
-        fx.messages.append(OutboundMessage(to: to, message: message))
+    mutating func send(_ to: UInt64, _ message: QuorumMessage, beforeStorage: Bool = false) {
+        fx.messages.append(OutboundMessage(to: to, message: message, beforeStorage: beforeStorage))
     }
 
     mutating func setStatus(_ role: QuorumRole, serving: Bool) {

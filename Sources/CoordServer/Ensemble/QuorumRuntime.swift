@@ -23,7 +23,10 @@ protocol QuorumApp: AnyObject {
 /// Effects are carried out with group commit: storage ops go to the storage thread as numbered
 /// jobs; the messages of each effect (per peer, FIFO) and its local part (applies, replies; FIFO)
 /// wait until that effect's job, and whatever is queued before them, is durable. So nothing leaves this server before what it depends
-/// on is on disk, and the loop never blocks on fsync. Loop thread only.
+/// on is on disk, and the loop never blocks on fsync. The one exception is a leader's PROPOSAL of
+/// its own new entry (`beforeStorage`): it goes out at once (behind earlier frames to that peer), so
+/// the leader's fsync overlaps the followers'; the peer counts the leader's own ack only after
+/// `localPersisted`, fed here when the append's job is durable. Loop thread only.
 final class QuorumRuntime {
 
     private(set) var peer: QuorumPeer
@@ -38,6 +41,8 @@ final class QuorumRuntime {
     private var local = GatedQueue<QuorumEffects>()
     private var submittedJobs: UInt64 = 0
     private var durableJobs: UInt64 = 0
+    /// Jobs holding log appends, with the last zxid each appends: reported once durable.
+    private var appends = Fifo<(job: UInt64, last: Zxid)>(compactAfter: 1024)
     private var releasing = false
     private var stopped = false
     private var lastStatus: QuorumStatus
@@ -63,6 +68,7 @@ final class QuorumRuntime {
         storage.onDurable = { [unowned self] n in
             self.durableJobs = max(self.durableJobs, n)
             self.release()
+            self.reportPersisted()
         }
         storage.onSnapshot = { [unowned self] z in self.peer.compactLog(through: Zxid(raw: UInt64(bitPattern: z))) }
     }
@@ -134,9 +140,12 @@ final class QuorumRuntime {
             submittedJobs += 1
             job = submittedJobs
             storage.submit(job: job, fx.storage)
+            var last: Zxid?
+            for case .appendLog(let txns) in fx.storage { last = txns.last?.zxid ?? last }
+            if let last { appends.append((job, last)) }
         }
         for m in fx.messages {
-            peerQueues[m.to, default: GatedQueue()].push(job, QuorumCodec.encodeFrame(m.message))
+            peerQueues[m.to, default: GatedQueue()].push(m.beforeStorage ? 0 : job, QuorumCodec.encodeFrame(m.message))
         }
         fx.messages = []
         // An established leader preps at once: its prep overlay covers everything it proposed
@@ -169,6 +178,16 @@ final class QuorumRuntime {
                 progressed = true
             }
         }
+    }
+
+    /// Tells the peer how far its log appends are durable (a leader then counts its own ack).
+    private func reportPersisted() {
+        var through: Zxid?
+        while let a = appends.first, a.job <= durableJobs {
+            through = a.last
+            _ = appends.popFirst()
+        }
+        if let through { handle(peer.localPersisted(through: through)) }
     }
 
     /// Everything after storage, in the peer's order: send, apply, then the rest.

@@ -1,6 +1,9 @@
 import CoordCore
 import Protocol
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Many seeds of random faults: crashes (also mid-write), restarts, partitions, drops, reordering,
 /// snapshots, client writes and syncs. Safety is checked after every event; at the end the
@@ -25,6 +28,8 @@ import Testing
         let maxDiff = pick.int(2...40)
         options.configure = { $0.maxDiffEntries = maxDiff }
         let servers = pick.chance(0.3) ? 5 : 3
+        options.leaderDiskMaxMs = pick.chance(0.8) ? pick.int(1...40) : 0
+        options.allDisksSlow = pick.chance(0.5)
         let sim = Simulator(servers: servers, seed: seed, options: options)
         var rng = SimRandom(seed: seed &* 31 &+ 7)
         var xid: Int32 = 0
@@ -114,5 +119,23 @@ import Testing
                 return
             }
         }
+    }
+
+    /// Offline soak: `COORD_SIM_SEEDS=first:count swift test --filter manySeeds` runs that many
+    /// seeds past the 200 above (skipped unless set).
+    @Test(.enabled(if: getenv("COORD_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
+    func manySeeds() {
+        let spec = getenv("COORD_SIM_SEEDS").map { String(cString: $0) } ?? ""
+        let parts = spec.split(separator: ":").compactMap { UInt64($0) }
+        let first = parts.first ?? 1000
+        let count = parts.count > 1 ? parts[1] : 1000
+        var failures = 0
+        for seed in first..<first + count {
+            if let failure = Self.runSeed(seed, steps: 3000) {
+                failures += 1
+                if failures <= 3 { Issue.record("\(failure)") }
+            }
+        }
+        #expect(failures == 0, "\(failures) of \(count) seeds failed")
     }
 }

@@ -57,6 +57,31 @@ final class SimReplica {
     var truncations = 0
     var snapshotsInstalled = 0
 
+    // The runtime's group-commit pipeline (lost in a crash): storage jobs complete in order;
+    // messages and local effects wait for the job they need (0: none), FIFO per destination.
+    var jobs: [(id: Int, ops: [StorageOp], done: Bool)] = []
+    var submittedJobs = 0
+    var durableJobs = 0
+    var peerQueues: [UInt64: [(needs: Int, message: OutboundMessage)]] = [:]
+    var localQueue: [(needs: Int, effects: QuorumEffects)] = []
+    var releasing = false
+    /// Client writes this process took and has not answered (the runtime's pending replies): a
+    /// txn applied here answers its client only while it is waiting, so never after a restart.
+    var waiting: Set<RequestOrigin> = []
+    /// Holds this server's storage jobs until `releaseDisk` or a crash (a stalled fsync).
+    var diskHeld = false
+
+    func resetPipeline() {
+        jobs = []
+        submittedJobs = 0
+        durableJobs = 0
+        peerQueues = [:]
+        localQueue = []
+        releasing = false
+        diskHeld = false
+        waiting = []
+    }
+
     init(id: UInt64) { self.id = id }
 
     var isUp: Bool { peer != nil }

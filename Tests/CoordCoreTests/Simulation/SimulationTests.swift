@@ -258,4 +258,74 @@ import Testing
         #expect(sim.applied(f).contains { $0.data == Array("w".utf8) })
         #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
     }
+
+    /// The leader's proposal leaves before its own fsync; with one follower down, the other's ack
+    /// alone is no quorum of durable copies, so nothing commits until the leader's disk finishes.
+    @Test func leaderCountsItsOwnAckOnlyOnceItsLogIsDurable() {
+        let sim = Simulator(servers: 3, seed: 12)
+        #expect(settle(sim))
+        guard let l = sim.leader, let f = sim.ids.first(where: { $0 != l }),
+              let down = sim.ids.first(where: { $0 != l && $0 != f }) else { return }
+        sim.crash(down)
+        sim.replicas[l]!.diskHeld = true
+        let w = sim.write(via: l, "held")
+        // The follower got the proposal and logged it durably, while the leader's write hangs.
+        #expect(sim.run(upToMs: 300) { sim.replicas[f]!.disk.log.contains { $0.data == Array("held".utf8) } })
+        sim.run(forMs: 100)
+        #expect(!sim.replicas[l]!.disk.log.contains { $0.data == Array("held".utf8) })
+        #expect(!sim.isAcked(w))
+        #expect(sim.checker.history.isEmpty)
+        #expect(sim.replicas[l]!.peer!.commitZxid == .zero)
+        sim.releaseDisk(l)
+        #expect(sim.run(upToMs: 300) { sim.isAcked(w) })
+        #expect(sim.checker.history.count == 1)
+        #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
+    }
+
+    /// Both followers durably logging an entry is a quorum without the leader: it commits while the
+    /// leader's own write hangs, and survives the leader crashing before that write lands.
+    @Test func followersAloneFormADurableQuorumAndSurviveTheLeaderLosingItsWrite() {
+        let sim = Simulator(servers: 3, seed: 13)
+        #expect(settle(sim))
+        guard let l = sim.leader else { return }
+        sim.replicas[l]!.diskHeld = true
+        let w = sim.write(via: l, "fast")
+        // Committed on the followers' durable copies: the leader may answer its client already.
+        #expect(sim.run(upToMs: 300) { sim.isAcked(w) })
+        #expect(!sim.replicas[l]!.disk.log.contains { $0.data == Array("fast".utf8) })
+        // The leader dies with the write still in flight; the disk keeps a random part of it.
+        sim.crash(l)
+        #expect(sim.run(upToMs: 2000) { sim.leader != nil && sim.leader != l })
+        sim.restart(l)
+        #expect(settle(sim))
+        sim.run(forMs: 200)
+        expectConverged(sim, sim.ids)
+        #expect(sim.applied(l).contains { $0.data == Array("fast".utf8) })
+        #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
+    }
+
+    /// Unacked by a durable quorum, an entry the leader sent but lost in a crash may vanish;
+    /// the ensemble stays consistent and keeps serving.
+    @Test func entryOnlyOnOneFollowerAndALeaderThatLostItIsNeverCommitted() {
+        let sim = Simulator(servers: 3, seed: 14)
+        #expect(settle(sim))
+        guard let l = sim.leader, let f = sim.ids.first(where: { $0 != l }),
+              let other = sim.ids.first(where: { $0 != l && $0 != f }) else { return }
+        sim.partition([[l, f], [other]])
+        sim.replicas[l]!.diskHeld = true
+        _ = sim.write(via: l, "maybe")
+        #expect(sim.run(upToMs: 300) { sim.replicas[f]!.disk.log.contains { $0.data == Array("maybe".utf8) } })
+        #expect(sim.checker.history.isEmpty)
+        // Crash before the leader's write starts: it keeps none of it (the seeded disk decides).
+        sim.replicas[l]!.jobs = []
+        sim.crash(l)
+        sim.heal()
+        #expect(sim.run(upToMs: 3000) { sim.leader != nil })
+        sim.restart(l)
+        #expect(settle(sim))
+        #expect(writeAndWait(sim, via: sim.leader ?? f, "after", withinMs: 3000))
+        sim.run(forMs: 200)
+        expectConverged(sim, sim.ids)
+        #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
+    }
 }

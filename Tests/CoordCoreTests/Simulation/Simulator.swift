@@ -9,6 +9,12 @@ struct SimOptions {
     var dropRate = 0.0
     /// Chance a message ignores its link's FIFO order (delivered late).
     var reorderRate = 0.0
+    /// A leader's storage job becomes durable after up to this long (0: at once); its new
+    /// proposals leave before that, as the runtime sends them.
+    var leaderDiskMaxMs = 0
+    /// Every server's storage is that slow, not only the leader's (the runtime's group commit
+    /// makes all of them asynchronous; messages other than new proposals wait for it).
+    var allDisksSlow = false
     var configure: (inout QuorumConfig) -> Void = { _ in }
 }
 
@@ -19,6 +25,7 @@ final class Simulator {
     enum Event {
         case tick(UInt64, incarnation: Int)
         case deliver(from: UInt64, fromInc: Int, to: UInt64, toInc: Int, QuorumMessage)
+        case diskDone(UInt64, incarnation: Int, job: Int)
     }
 
     var rng: SimRandom
@@ -87,6 +94,17 @@ final class Simulator {
     func crash(_ id: UInt64) {
         guard let r = replicas[id], r.isUp else { return }
         note("crash \(id)")
+        // Writes still in flight: the disk may have taken any prefix, the last one possibly torn.
+        let pending = r.jobs.flatMap(\.ops)
+        if !pending.isEmpty {
+            let keep = rng.int(0...pending.count)
+            for op in pending.prefix(keep) { persist(op, on: r) }
+            if keep < pending.count, case .appendLog(let txns) = pending[keep] {
+                persist(.appendLog(Array(txns.prefix(rng.int(0...txns.count)))), on: r)
+            }
+            note("crash \(id) lost \(pending.count - keep) of \(pending.count) pending storage ops")
+        }
+        r.resetPipeline()
         if rng.chance(0.7) { r.disk.appliedMark = r.app.lastZxid }
         r.peer = nil
         r.app = SimApp()
@@ -126,20 +144,100 @@ final class Simulator {
 
     func execute(_ fx: QuorumEffects, on r: SimReplica) {
         if r.crashMidStep {
-            // Only part of this input's writes reach the disk; nothing was sent or acknowledged.
-            let keep = rng.int(0...fx.storage.count)
-            for op in fx.storage.prefix(keep) { persist(op, on: r) }
-            // The write in progress may be torn: only some of its entries reach the disk.
-            if keep < fx.storage.count, case .appendLog(let txns) = fx.storage[keep] {
-                persist(.appendLog(Array(txns.prefix(rng.int(0...txns.count)))), on: r)
-            }
+            // This input's writes join those in flight; the crash keeps a random part of them and
+            // nothing of this input is sent or acknowledged.
+            r.jobs.append((r.submittedJobs + 1, fx.storage, false))
             crash(r.id)
             return
         }
-        for op in fx.storage { persist(op, on: r) }
-        for m in fx.messages { send(from: r, m) }
+        var job = 0
+        if !fx.storage.isEmpty {
+            r.submittedJobs += 1
+            job = r.submittedJobs
+            let leading = r.peer?.currentStatus.role == .leading
+            let slow = (leading || options.allDisksSlow) && options.leaderDiskMaxMs > 0
+            let delay = slow ? rng.int(0...options.leaderDiskMaxMs) : 0
+            r.jobs.append((job, fx.storage, delay == 0 && !r.diskHeld))
+            if delay > 0 && !r.diskHeld { events.push(now + delay, .diskDone(r.id, incarnation: r.incarnation, job: job)) }
+        }
+        for m in fx.messages {
+            r.peerQueues[m.to, default: []].append((m.beforeStorage ? 0 : job, m))
+        }
+        var local = fx
+        local.messages = []
+        local.storage = fx.storage.filter { if case .installSnapshot = $0 { true } else { false } }
+        if !local.isEmpty { r.localQueue.append((job, local)) }
+        drainDisk(r)
+    }
+
+    /// Completes storage jobs in order up to the first unfinished one, then releases what waited.
+    func drainDisk(_ r: SimReplica) {
+        var through: Zxid?
+        while let j = r.jobs.first, j.done {
+            r.jobs.removeFirst()
+            for op in j.ops {
+                persist(op, on: r)
+                if case .appendLog(let txns) = op, let last = txns.last { through = last.zxid }
+            }
+            r.durableJobs = j.id
+        }
+        release(r)
+        if let through, r.isUp { run(r.id) { $0.localPersisted(through: through) } }
+    }
+
+    func diskDone(_ r: SimReplica, job: Int) {
+        guard let i = r.jobs.firstIndex(where: { $0.id == job }) else { return }
+        r.jobs[i].done = true
+        drainDisk(r)
+    }
+
+    /// Lets a held disk finish everything queued on it.
+    func releaseDisk(_ id: UInt64) {
+        guard let r = replicas[id] else { return }
+        r.diskHeld = false
+        for i in r.jobs.indices { r.jobs[i].done = true }
+        drainDisk(r)
+    }
+
+    /// Sends and applies whatever its storage job allows, in order per destination.
+    func release(_ r: SimReplica) {
+        guard !r.releasing else { return }
+        r.releasing = true
+        defer { r.releasing = false }
+        var progressed = true
+        while progressed && r.isUp {
+            progressed = false
+            for to in r.peerQueues.keys.sorted() {
+                while r.isUp, let head = r.peerQueues[to]?.first, head.needs <= r.durableJobs {
+                    r.peerQueues[to]?.removeFirst()
+                    send(from: r, head.message)
+                }
+            }
+            if r.isUp, let head = r.localQueue.first, head.needs <= r.durableJobs {
+                r.localQueue.removeFirst()
+                performLocal(head.effects, on: r)
+                progressed = true
+            }
+        }
+    }
+
+    /// The part of an effect after storage and messages: install, apply, answer, prepare.
+    func performLocal(_ fx: QuorumEffects, on r: SimReplica) {
+        for case .installSnapshot(let z, let data) in fx.storage {
+            do {
+                r.app.applied = try SimApp.decode(data)
+                checker.installed(r.id, r.app.applied)
+                if r.app.lastZxid != z { checker.fail("snapshot at \(z) holds state up to \(r.app.lastZxid)") }
+            } catch {
+                checker.fail("server \(r.id) got an undecodable snapshot")
+            }
+        }
         for txn in fx.committed {
-            checker.applied(r.id, txn, position: r.app.applied.count)
+            // A leader may apply an entry the followers made durable before its own write did, crash
+            // with it lost, and apply it again from the next leader: only the first answers.
+            var answered = txn
+            if let o = txn.origin, o.server == r.id, r.waiting.remove(o) == nil { answered.origin = nil }
+            checker.applied(r.id, answered, position: r.app.applied.count)
             r.app.applied.append(txn)
         }
         syncsDone.append(contentsOf: fx.syncsDone)
@@ -192,13 +290,6 @@ final class Simulator {
             r.disk.snapshotZxid = z
             r.disk.snapshotData = data
             r.disk.log = []
-            do {
-                r.app.applied = try SimApp.decode(data)
-                checker.installed(r.id, r.app.applied)
-                if r.app.lastZxid != z { checker.fail("snapshot at \(z) holds state up to \(r.app.lastZxid)") }
-            } catch {
-                checker.fail("server \(r.id) got an undecodable snapshot")
-            }
         }
     }
 
@@ -238,6 +329,9 @@ final class Simulator {
             guard let s = replicas[from], let r = replicas[to], r.isUp,
                   s.incarnation == fromInc, r.incarnation == toInc, connected(from, to) else { return true }
             run(to) { $0.receive(from: from, message) }
+        case .diskDone(let id, let inc, let job):
+            guard let r = replicas[id], r.isUp, r.incarnation == inc else { return true }
+            diskDone(r, job: job)
         }
         return true
     }
@@ -267,6 +361,7 @@ final class Simulator {
         let origin = RequestOrigin(server: id, session: Int64(id), xid: nextXid)
         let data = Array(text.utf8)
         submitted[origin] = data
+        replicas[id]?.waiting.insert(origin)
         run(id) { $0.submit(ClientRequest(origin: origin, data: data)) }
         return origin
     }
@@ -277,7 +372,8 @@ final class Simulator {
 
     /// Takes a snapshot at a live server and compacts its log, as a runtime would periodically.
     func snapshot(_ id: UInt64) {
-        guard let r = replicas[id], let peer = r.peer else { return }
+        // The runtime snapshots on its storage thread, after the writes queued before it.
+        guard let r = replicas[id], let peer = r.peer, r.jobs.isEmpty else { return }
         let z = r.app.lastZxid
         guard z == peer.commitZxid else { return }
         r.disk.snapshotZxid = z
