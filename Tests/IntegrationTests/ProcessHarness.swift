@@ -20,8 +20,17 @@ enum ProcessHarness {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// A port that was free a moment ago (bound to port 0, then released).
+    /// A port that was free a moment ago, for a server to listen on. Picked below the kernel's
+    /// ephemeral range (32768+), so that after a server is killed its port cannot become the local end
+    /// of some other test's outgoing connection before the server restarts on it.
     static func freePort() throws -> Int {
+        for _ in 0..<200 {
+            let candidate = Int.random(in: 20000..<32000)
+            if let fd = try? Socket.listen(host: "127.0.0.1", port: candidate) {
+                close(fd)
+                return candidate
+            }
+        }
         let fd = try Socket.listen(host: "127.0.0.1", port: 0)
         defer { close(fd) }
         return Socket.localPort(fd)
