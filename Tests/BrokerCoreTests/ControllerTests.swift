@@ -1,3 +1,4 @@
+import enum Protocol.Murmur2
 import Testing
 @testable import BrokerCore
 
@@ -338,6 +339,6 @@ extension [ControllerEffect] {
         #expect(throws: KafkaError.invalidPartitions) {
             try ReplicaAssignment.assign(brokers: [BrokerPlacement(id: 1)], partitions: Int32.max, replicationFactor: 1, startIndex: 0, replicaShift: 0)
         }
-        #expect(KafkaPartitioner.partition(forKey: [1], numPartitions: 0) == 0)
+        #expect(Murmur2.partition(key: [1], numPartitions: 0) == 0)
     }
 }

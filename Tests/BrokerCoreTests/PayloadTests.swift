@@ -1,3 +1,4 @@
+import Protocol
 import Testing
 @testable import BrokerCore
 
@@ -107,16 +108,16 @@ import Testing
             ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58_897_971), ("abc", 479_470_107),
         ]
         for (key, want) in cases {
-            #expect(KafkaPartitioner.murmur2(Array(key.utf8)) == want, "\(key)")
+            #expect(Murmur2.hash(Array(key.utf8)) == want, "\(key)")
         }
     }
 
     @Test func partitionIsPositiveAndInRange() {
-        #expect(KafkaPartitioner.toPositive(Int32.min) == 0)
-        #expect(KafkaPartitioner.toPositive(-1) == Int32.max)
-        #expect(KafkaPartitioner.partition(forKey: Array("21".utf8), numPartitions: 10) == (-973_932_308 & 0x7fff_ffff) % 10)
+        #expect(Murmur2.toPositive(Int32.min) == 0)
+        #expect(Murmur2.toPositive(-1) == Int32.max)
+        #expect(Murmur2.partition(key: Array("21".utf8), numPartitions: 10) == (-973_932_308 & 0x7fff_ffff) % 10)
         for i in 0..<200 {
-            let p = KafkaPartitioner.partition(forKey: Array("k\(i)".utf8), numPartitions: 7)
+            let p = Murmur2.partition(key: Array("k\(i)".utf8), numPartitions: 7)
             #expect(p >= 0 && p < 7)
         }
     }
