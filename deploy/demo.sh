@@ -44,6 +44,8 @@ min.insync.replicas=2
 offsets.topic.replication.factor=3
 replica.lag.time.max.ms=10000
 group.initial.rebalance.delay.ms=0
+# A dead broker's /brokers/ids node goes when its session expires: keep that short for the demo.
+zookeeper.session.timeout.ms=6000
 PROPS
     "$bin/brokerd" "$dir/server$id.properties" > /dev/null 2> "$dir/broker$id.log" &
     pids+=($!)
@@ -76,8 +78,15 @@ echo "== 4. znode layout"
 echo "== 5. kill -9 the leader of board-0"
 leader=$(kcat -b "$bootstrap" -L -t board -J | python3 -c 'import json,sys; m=json.load(sys.stdin); print([p["leader"] for p in m["topics"][0]["partitions"] if p["partition"]==0][0])')
 echo "   leader of board-0 is broker $leader; killing it"
-kill -9 "${pids[$((leader - 1))]}"
-sleep 3
+victim=${pids[$((leader - 1))]}
+{ kill -9 "$victim"; wait "$victim"; } 2>/dev/null || true
+start=$(date +%s.%N)
+for _ in $(seq 1 300); do
+    now=$(kcat -b "$bootstrap" -L -t board -J 2>/dev/null | python3 -c 'import json,sys; m=json.load(sys.stdin); print([p["leader"] for p in m["topics"][0]["partitions"] if p["partition"]==0][0])' 2>/dev/null || echo "$leader")
+    [ "$now" != "$leader" ] && [ "$now" != "-1" ] && break
+    sleep 0.1
+done
+printf '   new leader of board-0: broker %s, %.1f s after the kill (session timeout 6 s)\n' "$now" "$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$start" "$(date +%s.%N)")"
 "$bin/kafkactl" topics --bootstrap-server "$bootstrap" --describe --topic board
 got=$(kcat -b "$bootstrap" -C -t board -o beginning -e -q | wc -l)
 echo "   after failover: consumed $got of 3000 acknowledged records"
