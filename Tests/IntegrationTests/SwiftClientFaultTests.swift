@@ -167,6 +167,9 @@ import Transport
                 """)
         let newCoordinator = GroupSupport.coordinator(cluster, group: group, via: coordinator == 1 ? 2 : 1)
         #expect(newCoordinator != nil && newCoordinator != coordinator, "coordinator after the kill: \(String(describing: newCoordinator))")
+        // commitSync retries a retriable failure (the coordinator is gone, not yet moved) until its
+        // timeout, as the Java client's does; it must not hand the failover to the application.
+        #expect(commitErrors.isEmpty, "commitSync/poll threw during the failover: \(commitErrors.prefix(5))")
         let after = try consumer.committed(tps)
         #expect(after.values.reduce(0, +) == Int64(2 * half), "committed after the kill: \(after)\nerrors: \(commitErrors.suffix(5))")
     }
