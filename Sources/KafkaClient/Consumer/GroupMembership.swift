@@ -262,7 +262,11 @@ final class GroupMembership: @unchecked Sendable {
 
     func commit(_ offsets: [TopicPartition: Int64]) throws {
         var lastError = KafkaError.broker(.coordinatorNotAvailable, groupId)
-        for attempt in 0..<5 {
+        // Retriable failures are retried until request.timeout.ms: a dead coordinator stays
+        // advertised until its coordination session expires, which takes seconds.
+        let deadline = MonotonicClock.millis() + UInt64(max(0, cluster.config.requestTimeoutMs))
+        var attempt = 0
+        while true {
             do {
                 let coord = try ensureCoordinator()
                 let r = try cluster.call(commitRequest(offsets), to: .node(coord))
@@ -274,9 +278,12 @@ final class GroupMembership: @unchecked Sendable {
                 lastError = e
                 coordinatorFailed(nil)
             }
-            usleep(UInt32(cluster.config.retryBackoffMs * (attempt + 1)) * 1000)
+            attempt += 1
+            let now = MonotonicClock.millis()
+            if now >= deadline { throw lastError }
+            let backoff = UInt64(min(cluster.config.retryBackoffMs * attempt, 1000))
+            usleep(UInt32(min(backoff, deadline - now)) * 1000)
         }
-        throw lastError
     }
 
     func commitAsync(_ offsets: [TopicPartition: Int64], completion: @escaping @Sendable (KafkaError?) -> Void) {
@@ -303,7 +310,10 @@ final class GroupMembership: @unchecked Sendable {
         let topics = Dictionary(grouping: tps, by: \.topic).sorted { $0.key < $1.key }
             .map { OffsetFetchRequest.Topic(name: $0.key, partitionIndexes: $0.value.map(\.partition).sorted()) }
         var lastError = KafkaError.broker(.coordinatorNotAvailable, groupId)
-        for attempt in 0..<8 {
+        // Same retry budget as commits (see there).
+        let deadline = MonotonicClock.millis() + UInt64(max(0, cluster.config.requestTimeoutMs))
+        var attempt = 0
+        while true {
             do {
                 let coord = try ensureCoordinator()
                 let r = try cluster.call(OffsetFetchRequest(groupId: groupId, topics: topics), to: .node(coord))
@@ -323,9 +333,12 @@ final class GroupMembership: @unchecked Sendable {
                 lastError = e
                 coordinatorFailed(nil)
             }
-            usleep(UInt32(cluster.config.retryBackoffMs * (attempt + 1)) * 1000)
+            attempt += 1
+            let now = MonotonicClock.millis()
+            if now >= deadline { throw lastError }
+            let backoff = UInt64(min(cluster.config.retryBackoffMs * attempt, 1000))
+            usleep(UInt32(min(backoff, deadline - now)) * 1000)
         }
-        throw lastError
     }
 
     func leave() {
