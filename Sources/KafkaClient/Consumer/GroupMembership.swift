@@ -260,20 +260,22 @@ final class GroupMembership: @unchecked Sendable {
         coordinatorFailed(code)
     }
 
-    func commit(_ offsets: [TopicPartition: Int64]) throws {
+    /// Runs `body` against the group coordinator. Retriable failures are retried until
+    /// request.timeout.ms: a dead coordinator stays advertised until its coordination session
+    /// expires, which takes seconds. `body` answers `.failure` for an error the coordinator returned
+    /// (after its own bookkeeping); transport failures also forget the coordinator.
+    private func withCoordinatorRetries<T>(_ body: (Int32) throws -> Result<T, KafkaError>) throws -> T {
         var lastError = KafkaError.broker(.coordinatorNotAvailable, groupId)
-        // Retriable failures are retried until request.timeout.ms: a dead coordinator stays
-        // advertised until its coordination session expires, which takes seconds.
         let deadline = MonotonicClock.millis() + UInt64(max(0, cluster.config.requestTimeoutMs))
         var attempt = 0
         while true {
             do {
-                let coord = try ensureCoordinator()
-                let r = try cluster.call(commitRequest(offsets), to: .node(coord))
-                guard let code = commitError(r) else { return }
-                noteCommitError(code)
-                lastError = .broker(code, "OffsetCommit \(groupId)")
-                if !code.isRetriable { throw lastError }
+                switch try body(try ensureCoordinator()) {
+                case .success(let value): return value
+                case .failure(let e):
+                    lastError = e
+                    if !e.isRetriable { throw e }
+                }
             } catch let e as KafkaError where e.isRetriable {
                 lastError = e
                 coordinatorFailed(nil)
@@ -283,6 +285,15 @@ final class GroupMembership: @unchecked Sendable {
             if now >= deadline { throw lastError }
             let backoff = UInt64(min(cluster.config.retryBackoffMs * attempt, 1000))
             usleep(UInt32(min(backoff, deadline - now)) * 1000)
+        }
+    }
+
+    func commit(_ offsets: [TopicPartition: Int64]) throws {
+        try withCoordinatorRetries { coord in
+            let r = try cluster.call(commitRequest(offsets), to: .node(coord))
+            guard let code = commitError(r) else { return .success(()) }
+            noteCommitError(code)
+            return .failure(.broker(code, "OffsetCommit \(groupId)"))
         }
     }
 
@@ -309,35 +320,19 @@ final class GroupMembership: @unchecked Sendable {
     func fetchCommitted(_ tps: [TopicPartition]) throws -> [TopicPartition: Int64] {
         let topics = Dictionary(grouping: tps, by: \.topic).sorted { $0.key < $1.key }
             .map { OffsetFetchRequest.Topic(name: $0.key, partitionIndexes: $0.value.map(\.partition).sorted()) }
-        var lastError = KafkaError.broker(.coordinatorNotAvailable, groupId)
-        // Same retry budget as commits (see there).
-        let deadline = MonotonicClock.millis() + UInt64(max(0, cluster.config.requestTimeoutMs))
-        var attempt = 0
-        while true {
-            do {
-                let coord = try ensureCoordinator()
-                let r = try cluster.call(OffsetFetchRequest(groupId: groupId, topics: topics), to: .node(coord))
-                var code = r.errorCode
-                var out: [TopicPartition: Int64] = [:]
-                for t in r.topics {
-                    for p in t.partitions {
-                        if p.errorCode.isError { code = p.errorCode }
-                        out[TopicPartition(t.name, p.partitionIndex)] = p.committedOffset
-                    }
+        return try withCoordinatorRetries { coord in
+            let r = try cluster.call(OffsetFetchRequest(groupId: groupId, topics: topics), to: .node(coord))
+            var code = r.errorCode
+            var out: [TopicPartition: Int64] = [:]
+            for t in r.topics {
+                for p in t.partitions {
+                    if p.errorCode.isError { code = p.errorCode }
+                    out[TopicPartition(t.name, p.partitionIndex)] = p.committedOffset
                 }
-                if !code.isError { return out }
-                lastError = .broker(code, "OffsetFetch \(groupId)")
-                coordinatorFailed(code)
-                if !code.isRetriable { throw lastError }
-            } catch let e as KafkaError where e.isRetriable {
-                lastError = e
-                coordinatorFailed(nil)
             }
-            attempt += 1
-            let now = MonotonicClock.millis()
-            if now >= deadline { throw lastError }
-            let backoff = UInt64(min(cluster.config.retryBackoffMs * attempt, 1000))
-            usleep(UInt32(min(backoff, deadline - now)) * 1000)
+            if !code.isError { return .success(out) }
+            coordinatorFailed(code)
+            return .failure(.broker(code, "OffsetFetch \(groupId)"))
         }
     }
 
