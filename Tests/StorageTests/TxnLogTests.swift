@@ -128,8 +128,8 @@ import Testing
     }
 
     @Test func crc32cKnownAnswer() {
-        #expect(TxnLogChecksum.crc32c(Array("123456789".utf8)) == 0xE306_9283)
-        #expect(TxnLogChecksum.crc32c([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
     }
 
     @Test func posixFileSystemRecoversTooAndCleansUp() throws {

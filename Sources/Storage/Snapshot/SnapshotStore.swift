@@ -29,7 +29,7 @@ public struct SnapshotStore: Sendable {
         w.writeUInt32(Self.version)
         w.writeInt64(zxid)
         w.writeUInt64(UInt64(payload.count))
-        w.writeUInt32(TxnLogChecksum.crc32c(payload))
+        w.writeUInt32(CRC32C.checksum(payload))
         w.writeBytes(payload)
         let final = directory + "/" + Self.fileName(zxid: zxid)
         let tmp = final + ".tmp"
@@ -48,7 +48,7 @@ public struct SnapshotStore: Sendable {
               let zxid = try? r.readInt64(), let len = try? r.readUInt64(), let crc = try? r.readUInt32(),
               len == UInt64(r.remaining) else { return nil }
         let payload = Array(data[headerSize...])
-        guard TxnLogChecksum.crc32c(payload) == crc else { return nil }
+        guard CRC32C.checksum(payload) == crc else { return nil }
         if let e = expectedZxid, e != zxid { return nil }
         return (zxid, payload)
     }

@@ -36,7 +36,7 @@ public struct EpochsFile: Sendable {
         w.writeUInt32(v.acceptedEpoch)
         w.writeUInt64(v.acceptedLeader)
         w.writeUInt32(v.currentEpoch)
-        let crc = TxnLogChecksum.crc32c(w.bytes[...])
+        let crc = CRC32C.checksum(w.bytes[...])
         w.writeUInt32(crc)
         return w.bytes
     }
@@ -49,7 +49,7 @@ public struct EpochsFile: Sendable {
         let value = Value(acceptedEpoch: try r.readUInt32(), acceptedLeader: try r.readUInt64(), currentEpoch: try r.readUInt32())
         let body = data.count - 4
         let crc = try r.readUInt32()
-        guard r.isAtEnd, body > 0, TxnLogChecksum.crc32c(data[0..<body]) == crc else {
+        guard r.isAtEnd, body > 0, CRC32C.checksum(data[0..<body]) == crc else {
             throw DecodeError.invalidValue("epochs file checksum mismatch")
         }
         return value

@@ -144,7 +144,7 @@ public final class TxnLog {
             let n = Int(len)
             guard n <= maxRecordBytes, r.remaining >= 8 + n else { break }
             let body = data[(start + 8)..<(start + 16 + n)]
-            guard TxnLogChecksum.crc32c(body) == crc, let zxid = try? r.readInt64(), zxid > prev,
+            guard CRC32C.checksum(body) == crc, let zxid = try? r.readInt64(), zxid > prev,
                   let payload = try? r.readBytes(n) else { break }
             prev = zxid
             each(Record(zxid: zxid, bytes: payload))
@@ -169,7 +169,7 @@ public final class TxnLog {
         w.writeInt64(zxid)
         w.writeBytes(bytes)
         var rec = w.bytes
-        let crc = TxnLogChecksum.crc32c(rec[8...])
+        let crc = CRC32C.checksum(rec[8...])
         rec[4] = UInt8(truncatingIfNeeded: crc >> 24)
         rec[5] = UInt8(truncatingIfNeeded: crc >> 16)
         rec[6] = UInt8(truncatingIfNeeded: crc >> 8)
