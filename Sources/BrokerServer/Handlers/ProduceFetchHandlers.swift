@@ -30,6 +30,7 @@ extension RequestHandler {
                     resp.logStartOffset = a.logStartOffset
                     resp.logAppendTimeMs = a.logAppendTime
                     resp.errorMessage = a.message
+                    resp.recordErrors = a.recordErrors
                     if a.error == .none && acks == -1 { waiting[tp] = a.requiredOffset }
                 } else {
                     resp.errorCode = .corruptMessage

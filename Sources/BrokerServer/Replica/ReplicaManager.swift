@@ -136,7 +136,14 @@ public final class ReplicaManager: @unchecked Sendable {
     static func errorCode(_ e: Error) -> ErrorCode {
         guard let le = e as? LogError else { return .unknownServerError }
         switch le {
-        case .corruptRecord: return .corruptMessage
+        case .corruptRecord(let why):
+            switch why {
+            // A batch that parses but lies is refused for good (INVALID_RECORD is not retriable).
+            case .invalidRecord, .invalidRecordAt, .unsupportedMagic: return .invalidRecord
+            case .unsupportedCompression: return .unsupportedCompressionType
+            case .tooLarge: return .messageTooLarge
+            case .truncated, .invalidBatchLength, .crcMismatch, .corruptCompressedData: return .corruptMessage
+            }
         case .recordTooLarge: return .messageTooLarge
         case .offsetOutOfRange: return .offsetOutOfRange
         case .invalidArgument: return .unknownServerError
@@ -290,6 +297,8 @@ public final class ReplicaManager: @unchecked Sendable {
         var logAppendTime: Int64 = -1
         var requiredOffset: Int64 = -1
         var message: String?
+        /// KIP-467: the record of the batch that made it invalid.
+        var recordErrors: [ProduceResponse.BatchIndexAndErrorMessage] = []
     }
 
     func appendToLeader(_ tp: TopicPartition, records: [UInt8], acks: Int16, knownTopic: Bool) -> AppendResult {
@@ -316,7 +325,12 @@ public final class ReplicaManager: @unchecked Sendable {
                 p.leader = l
             } catch {
                 r.error = ReplicaManager.errorCode(error)
-                if case LogError.corruptRecord(let why) = error { r.message = "\(why)" }
+                if case LogError.corruptRecord(let why) = error {
+                    r.message = "\(why)"
+                    if case .invalidRecordAt(let i, let reason) = why {
+                        r.recordErrors = [.init(batchIndex: Int32(clamping: i), batchIndexErrorMessage: reason)]
+                    }
+                }
                 noteFailure(p, "append", error)
             }
         }

@@ -182,6 +182,15 @@ public final class PartitionLog {
                 }
                 // Followers take what their leader accepted.
                 if assignOffsets && h.totalSize > config.maxMessageBytes { throw LogError.recordTooLarge(h.totalSize) }
+                // The leader's one full parse: a batch whose CRC is valid can still lie about its records.
+                if assignOffsets {
+                    do {
+                        try RecordBatch.validateRecords(UnsafeRawBufferPointer(rebasing: rest[0..<h.totalSize]), header: h,
+                                                        maxDecompressedBytes: maxDecompressedBytes, requireKeys: config.cleanupCompact)
+                    } catch let e as RecordBatchError {
+                        throw LogError.corruptRecord(e)
+                    }
+                }
                 headers.append(h)
                 pos += h.totalSize
             }
@@ -254,6 +263,9 @@ public final class PartitionLog {
             return info
         }
     }
+
+    /// Bound on a compressed batch's records once inflated, so a small batch cannot exhaust memory.
+    private var maxDecompressedBytes: Int { max(64 << 20, config.maxMessageBytes.multipliedReportingOverflow(by: 4).partialValue) }
 
     private func maybeRoll(incomingBytes: Int, firstOffset: Int64, lastOffset: Int64, now: Int64) throws {
         let seg = active

@@ -35,6 +35,8 @@ public enum RecordBatchError: Error, Equatable, Sendable {
     case unsupportedMagic(Int8)
     case crcMismatch(stored: UInt32, computed: UInt32)
     case invalidRecord(String)
+    /// Record `index` of the batch (0-based) does not parse or lies about its offset (KIP-467).
+    case invalidRecordAt(index: Int, reason: String)
     /// The broker maps this to UNSUPPORTED_COMPRESSION_TYPE (76).
     case unsupportedCompression(Int8)
     case corruptCompressedData(String)
@@ -135,6 +137,13 @@ public enum RecordBatch {
         let attrs = UInt16(bigEndian: buf.loadUnaligned(fromByteOffset: L.attributes, as: UInt16.self)) | 0x08
         buf.storeBytes(of: attrs.bigEndian, toByteOffset: L.attributes, as: UInt16.self)
         buf.storeBytes(of: UInt64(bitPattern: now).bigEndian, toByteOffset: L.maxTimestamp, as: UInt64.self)
+        resealCRC(in: buf)
+    }
+
+    /// Recomputes the CRC over attributes..end after a change to the covered bytes.
+    public static func resealCRC(in buf: UnsafeMutableRawBufferPointer) {
+        let L = RecordBatchLayout.self
+        guard buf.count >= L.headerSize else { return }
         let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buf[L.attributes...]))
         buf.storeBytes(of: crc.bigEndian, toByteOffset: L.crc, as: UInt32.self)
     }

@@ -1,0 +1,82 @@
+import Foundation
+import Protocol
+import Testing
+import Transport
+
+/// Hostile produce input against a real brokerd: batches whose CRC is valid but whose header or
+/// records lie are refused, and the log stays readable by a real client afterwards.
+@Suite(.serialized) struct BrokerBadInputTests {
+    static var compatDir: String { ProcessHarness.packageRoot + "/Tests/IntegrationTests/compat" }
+
+    /// `batch` edited by `edit`, with batchLength and CRC made valid again.
+    static func forge(_ batch: [UInt8], _ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+        var b = batch
+        edit(&b)
+        let length = Int32(b.count - RecordBatchLayout.logOverhead)
+        for i in 0..<4 { b[RecordBatchLayout.batchLength + i] = UInt8(truncatingIfNeeded: length >> (24 - 8 * i)) }
+        b.withUnsafeMutableBytes { RecordBatch.resealCRC(in: $0) }
+        return b
+    }
+
+    static func put32(_ v: Int32, at: Int, _ b: inout [UInt8]) {
+        for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (24 - 8 * i)) }
+    }
+
+    static func lies() throws -> [(String, [UInt8], ErrorCode)] {
+        let L = RecordBatchLayout.self
+        let one = try RecordBatch.build([Record(key: Array("k".utf8), value: Array("one".utf8))])
+        let three = try RecordBatch.build((0..<3).map { Record(offset: Int64($0), key: Array("k".utf8), value: Array("v\($0)".utf8)) })
+        var control = RecordBatchOptions()
+        control.isControl = true
+        return [
+            ("recordsCount 1000 with 1 record", forge(one) { put32(1000, at: L.recordsCount, &$0) }, .invalidRecord),
+            ("lastOffsetDelta 10^6", forge(one) { put32(1_000_000, at: L.lastOffsetDelta, &$0) }, .invalidRecord),
+            ("zero records", try RecordBatch.build([]), .invalidRecord),
+            ("garbage record bytes", forge(three) { b in
+                for i in L.records..<b.count { b[i] = UInt8(truncatingIfNeeded: i &* 131 &+ 7) }
+            }, .invalidRecord),
+            ("gzip flag over garbage", forge(three) { $0[L.attributes + 1] = 1 }, .corruptMessage),
+            ("lz4 flag over garbage", forge(three) { $0[L.attributes + 1] = 3 }, .corruptMessage),
+            ("control batch", try RecordBatch.build([Record(key: nil, value: [0])], options: control), .invalidRecord),
+        ]
+    }
+
+    @Test(.timeLimit(.minutes(3))) func lyingBatchesAreRefusedAndTheLogStaysReadable() throws {
+        let cluster = try BrokerCluster(brokers: 1)
+        defer { cluster.cleanup() }
+        let raw = try RawKafka(port: cluster.port(1))
+        let ct = try raw.call(CreateTopicsRequest(topics: [.init(name: "lies", numPartitions: 1, replicationFactor: 1, assignments: [],
+                                                                 configs: [])], timeoutMs: 10_000), version: 4)
+        #expect(ct.topics.first?.errorCode == ErrorCode.none)
+        func logEnd() throws -> Int64? {
+            let r = try raw.call(ListOffsetsRequest(replicaId: -1, topics: [.init(name: "lies", partitions: [.init(partitionIndex: 0, timestamp: -1)])]),
+                                 version: 2)
+            return r.topics.first?.partitions.first?.offset
+        }
+        for (name, batch, code) in try Self.lies() {
+            let pr = try raw.call(ProduceRequest(acks: -1, timeoutMs: 5000, topicData: [
+                .init(name: "lies", partitionData: [.init(index: 0, records: batch)]),
+            ]), version: 8)
+            let got = pr.responses.first?.partitionResponses.first
+            #expect(got?.errorCode == code, "\(name): \(String(describing: got))")
+            #expect(try logEnd() == 0, "\(name) moved the log end")
+        }
+        // KIP-467: the record that broke the batch is named (produce v8).
+        var gapped = [Record(key: nil, value: [1]), Record(offset: 3, key: nil, value: [2])]
+        gapped[1].offset = 3
+        var o = RecordBatchOptions()
+        o.lastOffsetDelta = 1
+        let pr = try raw.call(ProduceRequest(acks: 1, timeoutMs: 5000, topicData: [
+            .init(name: "lies", partitionData: [.init(index: 0, records: try RecordBatch.build(gapped, options: o))]),
+        ]), version: 8)
+        let p = pr.responses.first?.partitionResponses.first
+        #expect(p?.errorCode == .invalidRecord && p?.recordErrors.map(\.batchIndex) == [1], "\(String(describing: p))")
+
+        // Records acknowledged after the lies are all readable by librdkafka, in every codec.
+        let r = try ProcessHarness.run("/usr/bin/env", ["python3", Self.compatDir + "/produce_read_all.py", cluster.bootstrap, "lies", "200"],
+                                       timeout: 90)
+        #expect(r.status == 0 && r.stdout.contains("OK 800"), "\(r.stdout)\(r.stderr)\n\(cluster.logs)")
+        #expect(try logEnd() == 800)
+        #expect(cluster.procs[1]?.isRunning == true)
+    }
+}
