@@ -81,7 +81,7 @@ public final class Broker: @unchecked Sendable {
     }
 
     private func readOrCreateClusterId() -> String? {
-        let c = session.client!
+        let c = session.client
         if let (d, _) = try? c.getData(ZkPaths.clusterId), let id = try? ClusterIdPayload.decode(d) { return id.id }
         var bytes = [UInt8](repeating: 0, count: 16)
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }

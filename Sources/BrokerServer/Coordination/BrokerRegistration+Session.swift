@@ -3,6 +3,7 @@ import CoordClient
 import Dispatch
 import Foundation
 import Protocol
+import Synchronization
 import Transport
 
 /// Why the broker must stop (the process exits with `exitCode`).
@@ -16,7 +17,9 @@ public struct FatalBrokerError: Error, CustomStringConvertible, Sendable {
 final class CoordSession: @unchecked Sendable {
     let config: BrokerConfig
     let logger: Logger
-    private(set) var client: CoordClient!
+    /// Made at once but started by `start()`, after the Kafka port is open: request handlers use
+    /// `connectedClient` so that nothing waits on (or crashes for) a session that is not there yet.
+    let client: CoordClient
     let registration: BrokerRegistration
     /// Runs after a fresh session has re-registered (controller election, watches).
     var onNewSession: (@Sendable () -> Void)?
@@ -27,21 +30,32 @@ final class CoordSession: @unchecked Sendable {
     private let stateLock = NSLock()
     private var closing = false
     private var waitedForStale = false
+    private var started = false
 
     init(config: BrokerConfig, advertised: BrokerConfig.Endpoint, logger: Logger) {
         self.config = config
         self.logger = logger
+        let relay = SessionEventRelay()
+        client = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs) { ev in
+            relay.forward(ev)
+        }
         registration = BrokerRegistration(id: config.brokerID,
                                           endpoints: [BrokerEndpoint(listener: "PLAINTEXT", host: advertised.host, port: Int32(advertised.port))],
                                           rack: config.rack, timestampMs: WallClock.millis())
+        relay.set { [weak self] ev in self?.sessionEvent(ev) }
+    }
+
+    /// The client while a session is established; nil before `start()` and while disconnected, when
+    /// a request that needs coordd gets a retriable error instead of waiting for it.
+    var connectedClient: CoordClient? {
+        guard stateLock.withLock({ started && !closing }), client.isConnected else { return nil }
+        return client
     }
 
     func start() throws {
         try createChrootIfMissing()
-        let c = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs) { [weak self] ev in
-            self?.sessionEvent(ev)
-        }
-        client = c
+        let c = client
+        stateLock.withLock { started = true }
         do {
             try c.start(timeoutMs: config.zookeeperConnectionTimeoutMs)
         } catch {
@@ -127,8 +141,11 @@ final class CoordSession: @unchecked Sendable {
     }
 
     func close() {
-        stateLock.withLock { closing = true }
-        client?.close()
+        let wasStarted = stateLock.withLock { () -> Bool in
+            closing = true
+            return started
+        }
+        if wasStarted { client.close() }
     }
 
     // MARK: - Helpers
@@ -154,4 +171,13 @@ final class CoordSession: @unchecked Sendable {
     func notifyIsrChange(_ tps: [TopicPartition]) {
         _ = try? client.create(ZkPaths.isrChangePrefix, data: IsrChangePayload.encode(tps), mode: .persistentSequential)
     }
+}
+
+/// Hands the client's session events to the session, which cannot capture itself before its
+/// client exists.
+private final class SessionEventRelay: Sendable {
+    private let handler = Mutex<(@Sendable (SessionEvent) -> Void)?>(nil)
+
+    func set(_ h: @escaping @Sendable (SessionEvent) -> Void) { handler.withLock { $0 = h } }
+    func forward(_ ev: SessionEvent) { handler.withLock { $0 }?(ev) }
 }

@@ -24,7 +24,8 @@ extension RequestHandler {
             } else if allowAuto && r.topics != nil {
                 let (e, _) = createTopic(name, partitions: Int32(config.numPartitions),
                                          replicationFactor: Int32(config.defaultReplicationFactor), assignment: nil, configs: [:])
-                err = (e == .none || e == .topicAlreadyExists) ? .leaderNotAvailable : e
+                // NOT_CONTROLLER here means no coordd session yet: the client retries either way.
+                err = (e == .none || e == .topicAlreadyExists || e == .notController) ? .leaderNotAvailable : e
             }
             topics.append(MetadataResponse.Topic(errorCode: err, name: name, isInternal: false, partitions: []))
         }
@@ -49,12 +50,12 @@ extension RequestHandler {
 
     /// Live brokers as coordd sees them (authoritative for placing new replicas).
     func liveBrokerPlacements() -> [BrokerPlacement] {
-        guard let ids = try? session.client.getChildren(ZkPaths.brokerIds) else {
+        guard let client = session.connectedClient, let ids = try? client.getChildren(ZkPaths.brokerIds) else {
             return metadata.brokers.map { BrokerPlacement(id: $0.id, rack: $0.rack) }
         }
         return ids.compactMap { s -> BrokerPlacement? in
             guard let id = Int32(s) else { return nil }
-            let rack = (try? session.client.getData(ZkPaths.broker(id))).flatMap { try? BrokerRegistration.decode(id: id, $0.data) }?.rack
+            let rack = (try? client.getData(ZkPaths.broker(id))).flatMap { try? BrokerRegistration.decode(id: id, $0.data) }?.rack
             return BrokerPlacement(id: id, rack: rack)
         }
     }
@@ -65,6 +66,7 @@ extension RequestHandler {
         guard ReplicaAssignment.validateTopicName(name) else {
             return (.invalidTopicException, "topic name '\(name)' is illegal: use [a-zA-Z0-9._-], at most 249 characters, not . or ..")
         }
+        guard let client = session.connectedClient else { return Self.noSession }
         let placement: [Int32: [Int32]]
         if let assignment {
             guard !assignment.isEmpty, Set(assignment.keys) == Set(0..<Int32(assignment.count)),
@@ -87,16 +89,16 @@ extension RequestHandler {
         if let why = LogManager.validate(topicConfig: configs) {
             return (.invalidConfig, why)
         }
-        if (try? session.client.exists(ZkPaths.topic(name))) != nil {
+        if (try? client.exists(ZkPaths.topic(name))) != nil {
             return (.topicAlreadyExists, "topic '\(name)' already exists")
         }
         if validateOnly { return (.none, nil) }
         do {
             if !configs.isEmpty {
-                try? session.client.createRecursive(ZkPaths.configTopics)
-                _ = try? session.client.create(ZkPaths.topicConfig(name), data: TopicConfigPayload(config: configs).encoded())
+                try? client.createRecursive(ZkPaths.configTopics)
+                _ = try? client.create(ZkPaths.topicConfig(name), data: TopicConfigPayload(config: configs).encoded())
             }
-            try session.client.create(ZkPaths.topic(name), data: TopicAssignment(partitions: placement).encoded())
+            try client.create(ZkPaths.topic(name), data: TopicAssignment(partitions: placement).encoded())
             logger.info("created topic \(name) with \(placement.count) partitions")
             return (.none, nil)
         } catch let e as CoordError where e.isNodeExists {
@@ -105,6 +107,10 @@ extension RequestHandler {
             return (.unknownServerError, "\(error)")
         }
     }
+
+    /// The answer of admin writes before the coordd session exists (or while it is lost): retriable,
+    /// and the admin client refreshes metadata and tries again, as with a moved controller.
+    static let noSession: (ErrorCode, String?) = (.notController, "no coordd session yet; retry")
 
     /// Polls the metadata cache until `done` holds or the timeout passes.
     func waitFor(timeoutMs: Int32, _ done: () -> Bool) -> Bool {
@@ -161,14 +167,17 @@ extension RequestHandler {
     func handleDeleteTopics(_ ctx: RequestContext, _ r: DeleteTopicsRequest) {
         var results: [DeleteTopicsResponse.DeletableTopicResult] = []
         var pending: [String] = []
+        let client = session.connectedClient
         for name in r.topicNames {
             if !config.deleteTopicEnable {
                 results.append(.init(name: name, errorCode: .topicDeletionDisabled))
-            } else if (try? session.client.exists(ZkPaths.topic(name))) == nil {
+            } else if client == nil {
+                results.append(.init(name: name, errorCode: Self.noSession.0))
+            } else if (try? client?.exists(ZkPaths.topic(name))) == nil {
                 results.append(.init(name: name, errorCode: .unknownTopicOrPartition))
             } else {
-                try? session.client.createRecursive(ZkPaths.deleteTopics)
-                _ = try? session.client.create(ZkPaths.deleteTopic(name))
+                try? client?.createRecursive(ZkPaths.deleteTopics)
+                _ = try? client?.create(ZkPaths.deleteTopic(name))
                 pending.append(name)
                 results.append(.init(name: name, errorCode: .none))
             }
@@ -188,8 +197,12 @@ extension RequestHandler {
         var results: [CreatePartitionsResponse.CreatePartitionsTopicResult] = []
         var grown: [(String, Int)] = []
         for t in r.topics {
+            guard let client = session.connectedClient else {
+                results.append(.init(name: t.name, errorCode: Self.noSession.0, errorMessage: Self.noSession.1))
+                continue
+            }
             do {
-                let (d, st) = try session.client.getData(ZkPaths.topic(t.name))
+                let (d, st) = try client.getData(ZkPaths.topic(t.name))
                 var a = try TopicAssignment.decode(d)
                 guard t.count > Int32(a.partitions.count), t.count <= RequestHandler.maxPartitionsPerTopic else {
                     results.append(.init(name: t.name, errorCode: .invalidPartitions,
@@ -207,7 +220,7 @@ extension RequestHandler {
                 }
                 if !r.validateOnly {
                     for (p, rs) in added { a.partitions[p] = rs }
-                    _ = try session.client.setData(ZkPaths.topic(t.name), data: a.encoded(), version: st.version)
+                    _ = try client.setData(ZkPaths.topic(t.name), data: a.encoded(), version: st.version)
                     grown.append((t.name, Int(t.count)))
                 }
                 results.append(.init(name: t.name, errorCode: .none))
@@ -232,9 +245,11 @@ extension RequestHandler {
             case 2:  // topic
                 if metadata.partitions(of: res.resourceName) == nil {
                     err = .unknownTopicOrPartition
+                } else if session.connectedClient == nil {
+                    err = .coordinatorNotAvailable  // the overrides live in coordd; defaults alone would mislead
                 } else {
                     entries = topicDefaults()
-                    if let (d, _) = try? session.client.getData(ZkPaths.topicConfig(res.resourceName)),
+                    if let (d, _) = try? session.connectedClient?.getData(ZkPaths.topicConfig(res.resourceName)),
                        let overrides = try? TopicConfigPayload.decode(d) {
                         for (k, v) in overrides.config { entries[k] = v }
                     }

@@ -135,18 +135,19 @@ final class ProducerIdAllocator: @unchecked Sendable {
 
     private func reserveBlock(session: CoordSession, brokerId: Int32) throws -> ProducerIdBlock {
         let path = ZkPaths.latestProducerIdBlock
+        guard let client = session.connectedClient else { throw KafkaError.coordinatorNotAvailable }
         for _ in 0..<20 {
             var prev: ProducerIdBlock?
             var version: Int32 = -1
-            if let (d, st) = try? session.client.getData(path) {
+            if let (d, st) = try? client.getData(path) {
                 prev = d.isEmpty ? nil : try? ProducerIdBlock.decode(d)
                 version = st.version
             } else {
-                try? session.client.createRecursive(path)
+                try? client.createRecursive(path)
                 continue
             }
             let block = ProducerIdBlock.next(after: prev, brokerId: brokerId)
-            if (try? session.client.setData(path, data: block.encoded(), version: version)) != nil { return block }
+            if (try? client.setData(path, data: block.encoded(), version: version)) != nil { return block }
         }
         throw KafkaError.coordinatorNotAvailable
     }
