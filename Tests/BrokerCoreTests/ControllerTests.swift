@@ -86,6 +86,17 @@ extension [ControllerEffect] {
         #expect(!ReplicaAssignment.validateTopicName(".."))
         #expect(!ReplicaAssignment.validateTopicName("a/b"))
         #expect(!ReplicaAssignment.validateTopicName(String(repeating: "a", count: 250)))
+        #expect(ReplicaAssignment.validateTopicName(String(repeating: "a", count: 249)))
+        for bad in ["", ".", "a b", "caf\u{E9}", "a\u{0}b", "tab\t", "x:y"] { #expect(!ReplicaAssignment.validateTopicName(bad), "\(bad)") }
+        #expect(ReplicaAssignment.validateTopicName("..."))
+    }
+
+    @Test func topicNamesCollideWhenDotsAndUnderscoresMeetInMetricNames() {
+        #expect(ReplicaAssignment.collidingTopic("abuse_col", existing: ["abuse.col", "other"]) == "abuse.col")
+        #expect(ReplicaAssignment.collidingTopic("abuse.col", existing: ["abuse_col"]) == "abuse_col")
+        #expect(ReplicaAssignment.collidingTopic("a.b_c", existing: ["a_b.c"]) == "a_b.c")
+        #expect(ReplicaAssignment.collidingTopic("abuse.col", existing: ["abuse.col"]) == nil)  // the same topic: TOPIC_ALREADY_EXISTS
+        #expect(ReplicaAssignment.collidingTopic("abuse-col", existing: ["abuse.col", "abuse_col"]) == nil)
     }
 
     @Test func addPartitionsNeverShrinks() throws {

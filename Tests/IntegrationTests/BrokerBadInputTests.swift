@@ -79,4 +79,30 @@ import Transport
         #expect(try logEnd() == 800)
         #expect(cluster.procs[1]?.isRunning == true)
     }
+
+    @Test(.timeLimit(.minutes(2))) func topicNamesAreValidatedAndMayNotCollideInMetricNames() throws {
+        let cluster = try BrokerCluster(brokers: 1)
+        defer { cluster.cleanup() }
+        let raw = try RawKafka(port: cluster.port(1))
+        func create(_ names: [String]) throws -> [ErrorCode] {
+            let r = try raw.call(CreateTopicsRequest(topics: names.map {
+                .init(name: $0, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [])
+            }, timeoutMs: 10_000), version: 4)
+            return r.topics.map(\.errorCode)
+        }
+        #expect(try create(["abuse.col"]) == [.none])
+        #expect(try create(["abuse_col"]) == [.invalidTopicException])
+        #expect(try create(["abuse.col"]) == [.topicAlreadyExists])
+        // Within one request, the second of a colliding pair is refused.
+        #expect(try create(["m_x.y", "m.x_y"]) == [.none, .invalidTopicException])
+        let bad = [".", "..", String(repeating: "n", count: 250), "a b", "caf\u{E9}", "x/y", ""]
+        #expect(try create(bad) == Array(repeating: ErrorCode.invalidTopicException, count: bad.count))
+        #expect(try create([String(repeating: "n", count: 249)]) == [.none])
+        // Auto-creation through Metadata obeys the same rule.
+        let md = try raw.call(MetadataRequest(topics: [.init(name: "abuse_col")], allowAutoTopicCreation: true), version: 8)
+        #expect(md.topics.first?.errorCode == .invalidTopicException)
+        let names = try raw.call(MetadataRequest(topics: nil), version: 8).topics.map(\.name)
+        #expect(!names.contains("abuse_col") && !names.contains("m.x_y"))
+        #expect(cluster.procs[1]?.isRunning == true)
+    }
 }

@@ -100,6 +100,14 @@ public enum ReplicaAssignment {
     }
 
     /// Kafka's topic name rule: 1...249 of [a-zA-Z0-9._-], not "." or "..".
+    /// An existing topic that `name` collides with: equal once '.' reads as '_', as they would share
+    /// metric names (Kafka refuses the second with INVALID_TOPIC_EXCEPTION).
+    public static func collidingTopic(_ name: String, existing: some Sequence<String>) -> String? {
+        func metricName(_ s: String) -> [UInt8] { s.utf8.map { $0 == 0x2E ? 0x5F : $0 } }
+        let key = metricName(name)
+        return existing.first { $0 != name && metricName($0) == key }
+    }
+
     public static func validateTopicName(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 249, name != ".", name != ".." else { return false }
         return name.utf8.allSatisfy { c in

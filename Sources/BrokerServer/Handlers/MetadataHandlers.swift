@@ -92,6 +92,10 @@ extension RequestHandler {
         if (try? client.exists(ZkPaths.topic(name))) != nil {
             return (.topicAlreadyExists, "topic '\(name)' already exists")
         }
+        let existing = (try? client.getChildren(ZkPaths.brokerTopics)) ?? metadata.topicNames
+        if let other = ReplicaAssignment.collidingTopic(name, existing: existing) {
+            return (.invalidTopicException, "topic '\(name)' collides with existing topic '\(other)' ('.' and '_' collide in metric names)")
+        }
         if validateOnly { return (.none, nil) }
         do {
             if !configs.isEmpty {
