@@ -91,6 +91,22 @@ extension [ControllerEffect] {
         #expect(ReplicaAssignment.validateTopicName("..."))
     }
 
+    @Test func explicitAssignmentsAreCheckedAgainstLiveBrokers() {
+        let live: Set<Int32> = [1, 2, 3]
+        #expect(ReplicaAssignment.assignmentProblem([0: [1, 2], 1: [2, 3]], liveBrokers: live) == nil)
+        #expect(ReplicaAssignment.assignmentProblem([0: [1, 42]], liveBrokers: live)?.contains("broker 42") == true)
+        #expect(ReplicaAssignment.assignmentProblem([0: [1, 1]], liveBrokers: live) != nil)
+        #expect(ReplicaAssignment.assignmentProblem([0: [1], 1: [1, 2]], liveBrokers: live) != nil)
+        #expect(ReplicaAssignment.assignmentProblem([0: [-1]], liveBrokers: live) != nil)
+        #expect(ReplicaAssignment.assignmentProblem([0: []], liveBrokers: live) != nil)
+        #expect(ReplicaAssignment.assignmentProblem([0: [1], 2: [2]], liveBrokers: live) != nil)
+        #expect(ReplicaAssignment.assignmentProblem([:], liveBrokers: live) != nil)
+        // New partitions of an existing topic: numbered after it, with its replication factor.
+        #expect(ReplicaAssignment.assignmentProblem([3: [1, 2]], firstPartition: 3, replicationFactor: 2, liveBrokers: live) == nil)
+        #expect(ReplicaAssignment.assignmentProblem([3: [1]], firstPartition: 3, replicationFactor: 2, liveBrokers: live) != nil)
+        #expect(ReplicaAssignment.assignmentProblem([0: [1, 2]], firstPartition: 3, replicationFactor: 2, liveBrokers: live) != nil)
+    }
+
     @Test func topicNamesCollideWhenDotsAndUnderscoresMeetInMetricNames() {
         #expect(ReplicaAssignment.collidingTopic("abuse_col", existing: ["abuse.col", "other"]) == "abuse.col")
         #expect(ReplicaAssignment.collidingTopic("abuse.col", existing: ["abuse_col"]) == "abuse_col")

@@ -100,6 +100,28 @@ public enum ReplicaAssignment {
     }
 
     /// Kafka's topic name rule: 1...249 of [a-zA-Z0-9._-], not "." or "..".
+    /// Why an explicit assignment cannot be used (Kafka's INVALID_REPLICA_ASSIGNMENT), or nil:
+    /// partitions numbered `firstPartition`..., each with `replicationFactor` (or the first
+    /// partition's count of) distinct replicas, all of them live brokers.
+    public static func assignmentProblem(_ a: [Int32: [Int32]], firstPartition: Int32 = 0, replicationFactor: Int? = nil,
+                                         liveBrokers: Set<Int32>) -> String? {
+        guard !a.isEmpty else { return "no partitions in the replica assignment" }
+        guard Set(a.keys) == Set((0..<Int32(a.count)).map { firstPartition + $0 }) else {
+            return "partitions must be numbered \(firstPartition)..\(firstPartition + Int32(a.count) - 1)"
+        }
+        let rf = replicationFactor ?? a[firstPartition]?.count ?? 0
+        for p in a.keys.sorted() {
+            let rs = a[p] ?? []
+            if rs.isEmpty { return "partition \(p) has no replicas" }
+            if Set(rs).count != rs.count { return "partition \(p) lists a replica twice: \(rs)" }
+            if rs.count != rf { return "partition \(p) has \(rs.count) replicas, others \(rf): all partitions need the same replication factor" }
+            if let bad = rs.first(where: { !liveBrokers.contains($0) }) {
+                return "partition \(p) is assigned to broker \(bad), which is not a live broker"
+            }
+        }
+        return nil
+    }
+
     /// An existing topic that `name` collides with: equal once '.' reads as '_', as they would share
     /// metric names (Kafka refuses the second with INVALID_TOPIC_EXCEPTION).
     public static func collidingTopic(_ name: String, existing: some Sequence<String>) -> String? {

@@ -69,10 +69,9 @@ extension RequestHandler {
         guard let client = session.connectedClient else { return Self.noSession }
         let placement: [Int32: [Int32]]
         if let assignment {
-            guard !assignment.isEmpty, Set(assignment.keys) == Set(0..<Int32(assignment.count)),
-                  assignment.values.allSatisfy({ !$0.isEmpty && Set($0).count == $0.count }) else {
-                return (.invalidReplicaAssignment, "replica assignment must cover partitions 0..n-1 with distinct brokers")
-            }
+            // Refused at once: replicas on a broker that does not exist would leave the topic offline.
+            let live = Set(liveBrokerPlacements().map(\.id))
+            if let why = ReplicaAssignment.assignmentProblem(assignment, liveBrokers: live) { return (.invalidReplicaAssignment, why) }
             placement = assignment
         } else {
             let brokers = liveBrokerPlacements()
@@ -116,16 +115,6 @@ extension RequestHandler {
     /// and the admin client refreshes metadata and tries again, as with a moved controller.
     static let noSession: (ErrorCode, String?) = (.notController, "no coordd session yet; retry")
 
-    /// Polls the metadata cache until `done` holds or the timeout passes.
-    func waitFor(timeoutMs: Int32, _ done: () -> Bool) -> Bool {
-        let deadline = MonotonicClock.millis() + UInt64(max(0, min(Int(timeoutMs), 60_000)))
-        while true {
-            if done() { return true }
-            if MonotonicClock.millis() >= deadline { return false }
-            usleep(20_000)
-        }
-    }
-
     func topicReady(_ name: String, partitions: Int) -> Bool {
         guard let ps = metadata.partitions(of: name), ps.count >= partitions else { return false }
         return ps.values.allSatisfy { $0.leader >= 0 }
@@ -157,15 +146,17 @@ extension RequestHandler {
             if err == .none && !r.validateOnly { created.append((t.name, assignment?.count ?? Int(partitions))) }
             results.append(.init(name: t.name, errorCode: err, errorMessage: ctx.version >= 1 ? msg : nil))
         }
-        if !created.isEmpty {
-            let ok = waitFor(timeoutMs: r.timeoutMs) { created.allSatisfy { topicReady($0.0, partitions: $0.1) } }
+        let answered = results
+        let ready: @Sendable () -> Bool = { [self, created] in created.allSatisfy { topicReady($0.0, partitions: $0.1) } }
+        whenReady(timeoutMs: created.isEmpty ? 0 : r.timeoutMs, ready) { [self, created] ok in
+            var results = answered
             if !ok {
                 for i in results.indices where created.contains(where: { $0.0 == results[i].name }) && !topicReady(results[i].name, partitions: 1) {
                     results[i].errorCode = .requestTimedOut
                 }
             }
+            ctx.reply(CreateTopicsResponse(throttleTimeMs: 0, topics: results))
         }
-        ctx.reply(CreateTopicsResponse(throttleTimeMs: 0, topics: results))
     }
 
     func handleDeleteTopics(_ ctx: RequestContext, _ r: DeleteTopicsRequest) {
@@ -186,15 +177,17 @@ extension RequestHandler {
                 results.append(.init(name: name, errorCode: .none))
             }
         }
-        if !pending.isEmpty {
-            let ok = waitFor(timeoutMs: r.timeoutMs) { pending.allSatisfy { metadata.partitions(of: $0) == nil } }
+        let answered = results, metadata = metadata
+        let gone: @Sendable () -> Bool = { [pending] in pending.allSatisfy { metadata.partitions(of: $0) == nil } }
+        whenReady(timeoutMs: pending.isEmpty ? 0 : r.timeoutMs, gone) { [pending] ok in
+            var results = answered
             if !ok {
                 for i in results.indices where pending.contains(results[i].name) && metadata.partitions(of: results[i].name) != nil {
                     results[i].errorCode = .requestTimedOut
                 }
             }
+            ctx.reply(DeleteTopicsResponse(throttleTimeMs: 0, responses: results))
         }
-        ctx.reply(DeleteTopicsResponse(throttleTimeMs: 0, responses: results))
     }
 
     func handleCreatePartitions(_ ctx: RequestContext, _ r: CreatePartitionsRequest) {
@@ -217,6 +210,17 @@ extension RequestHandler {
                 if let explicit = t.assignments {
                     var m: [Int32: [Int32]] = [:]
                     for (i, x) in explicit.enumerated() { m[Int32(a.partitions.count + i)] = x.brokerIds }
+                    let rf = a.partitions.values.first?.count
+                    if let why = ReplicaAssignment.assignmentProblem(m, firstPartition: Int32(a.partitions.count), replicationFactor: rf,
+                                                                     liveBrokers: Set(liveBrokerPlacements().map(\.id))) {
+                        results.append(.init(name: t.name, errorCode: .invalidReplicaAssignment, errorMessage: why))
+                        continue
+                    }
+                    guard m.count == Int(t.count) - a.partitions.count else {
+                        results.append(.init(name: t.name, errorCode: .invalidReplicaAssignment,
+                                             errorMessage: "\(m.count) assignments for \(Int(t.count) - a.partitions.count) new partitions"))
+                        continue
+                    }
                     added = m
                 } else {
                     let all = try ReplicaAssignment.addPartitions(existing: a.partitions, newTotal: t.count, brokers: liveBrokerPlacements())
@@ -236,8 +240,11 @@ extension RequestHandler {
                 results.append(.init(name: t.name, errorCode: .unknownServerError, errorMessage: "\(error)"))
             }
         }
-        if !grown.isEmpty { _ = waitFor(timeoutMs: r.timeoutMs) { grown.allSatisfy { topicReady($0.0, partitions: $0.1) } } }
-        ctx.reply(CreatePartitionsResponse(throttleTimeMs: 0, results: results))
+        let answered = results
+        let ready: @Sendable () -> Bool = { [self, grown] in grown.allSatisfy { topicReady($0.0, partitions: $0.1) } }
+        whenReady(timeoutMs: grown.isEmpty ? 0 : r.timeoutMs, ready) { _ in
+            ctx.reply(CreatePartitionsResponse(throttleTimeMs: 0, results: answered))
+        }
     }
 
     func handleDescribeConfigs(_ ctx: RequestContext, _ r: DescribeConfigsRequest) {

@@ -33,6 +33,8 @@ final class RequestHandler: @unchecked Sendable {
     let producerIds = ProducerIdAllocator()
     let groups: GroupRuntime
     let producerStates: ProducerStates
+    /// Where admin requests wait for the controller's result (see `whenReady`).
+    let adminWaits = DispatchQueue(label: "admin-waits")
 
     init(config: BrokerConfig, metadata: MetadataCache, replicas: ReplicaManager, session: CoordSession,
          advertised: BrokerConfig.Endpoint, logger: Logger) {
