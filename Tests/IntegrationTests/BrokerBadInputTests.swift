@@ -105,4 +105,41 @@ import Transport
         #expect(!names.contains("abuse_col") && !names.contains("m.x_y"))
         #expect(cluster.procs[1]?.isRunning == true)
     }
+
+    /// acks=0 has no response to carry an error, so a failed produce closes the connection (the
+    /// producer then refreshes metadata); a successful one leaves it open.
+    @Test(.timeLimit(.minutes(2))) func acksZeroErrorsCloseTheConnection() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: "auto.create.topics.enable=false")
+        defer { cluster.cleanup() }
+        let port = cluster.port(1)
+        let setup = try RawKafka(port: port)
+        let ct = try setup.call(CreateTopicsRequest(topics: [.init(name: "fire", numPartitions: 1, replicationFactor: 1, assignments: [],
+                                                                   configs: [])], timeoutMs: 10_000), version: 4)
+        #expect(ct.topics.first?.errorCode == ErrorCode.none)
+        let good = try RecordBatch.build([Record(key: nil, value: Array("ok".utf8))])
+        func fireAndForget(_ topic: String, _ partition: Int32, _ records: [UInt8]) throws -> RawKafka {
+            let k = try RawKafka(port: port)
+            let req = ProduceRequest(acks: 0, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: partition, records: records)])])
+            try k.socket.sendAll(try KafkaRequestFrame.encode(req, version: 7, correlationId: 1, clientId: "tests"))
+            return k
+        }
+        let cases: [(String, String, Int32, [UInt8])] = [
+            ("unknown topic", "nowhere", 0, good),
+            ("unknown partition", "fire", 7, good),
+            ("lying batch", "fire", 0, BrokerBadInputTests.forge(good) { BrokerBadInputTests.put32(1000, at: RecordBatchLayout.recordsCount, &$0) }),
+        ]
+        for (name, topic, partition, records) in cases {
+            let k = try fireAndForget(topic, partition, records)
+            let sent = Date()
+            // closedByPeer is also true after the socket's 10 s read timeout: EOF must come at once.
+            #expect(k.closedByPeer() && Date().timeIntervalSince(sent) < 5, "\(name): connection left open")
+        }
+        // Success: nothing is sent back and the connection keeps serving.
+        let k = try fireAndForget("fire", 0, good)
+        let v = try k.call(ApiVersionsRequest(), version: 0)
+        #expect(v.errorCode == .none)
+        let lo = try k.call(ListOffsetsRequest(replicaId: -1, topics: [.init(name: "fire", partitions: [.init(partitionIndex: 0, timestamp: -1)])]),
+                            version: 2)
+        #expect(lo.topics.first?.partitions.first?.offset == 1)
+    }
 }

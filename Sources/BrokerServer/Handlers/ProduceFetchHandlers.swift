@@ -39,7 +39,15 @@ extension RequestHandler {
             }
         }
         if acks == 0 {
-            ctx.respond(nil)
+            // No response to carry an error: like Kafka, close the connection so the producer
+            // notices, refreshes its metadata and finds the leader (or the right topic) again.
+            let failed = results.values.first { $0.errorCode != .none }
+            if let failed {
+                logger.info("closing connection: acks=0 produce failed with \(failed.errorCode)")
+                ctx.respond([.close])
+            } else {
+                ctx.respond(nil)
+            }
             return
         }
         let topicOrder = order
