@@ -169,4 +169,33 @@ import Glibc
         #expect(md.topics.first?.partitions.count == 64)
         #expect(cluster.procs[1]?.isRunning == true)
     }
+
+    /// Reading stops at the soft bound, but watch events keep coming: past the hard cap a client
+    /// that does not read them is closed instead of holding them without bound.
+    @Test(.timeLimit(.minutes(3))) func coorddClosesAClientThatLetsWatchEventsPileUp() throws {
+        // Sessions of 20 s: the two clients do not ping meanwhile.
+        let zk = try CoordProcess(tickTime: 1000)
+        defer { zk.cleanup() }
+        let n = 4000
+        let stem = "/" + String(repeating: "w", count: 8000)
+        let abuser = try RawZK(port: zk.port, timeout: 20_000)
+        var watches: [UInt8] = []
+        for i in 0..<n { watches += ZKRequest.exists(path: "\(stem)\(i)", watch: true).frame(xid: Int32(i + 1)) }
+        try abuser.sock.sendAll(watches)
+        for _ in 0..<n { _ = try abuser.readReply(op: ZKRequest.exists(path: "/", watch: false).opCode) }
+        // Each create fires an 8 KB NodeCreated at the abuser, which reads nothing more: ≈ 32 MB.
+        let good = try RawZK(port: zk.port, timeout: 20_000)
+        let batch = 200
+        for b in stride(from: 0, to: n, by: batch) {
+            var creates: [UInt8] = []
+            for i in b..<min(n, b + batch) { creates += ZKRequest.create(ZKCreate(path: "\(stem)\(i)", data: [], flags: 0)).frame(xid: Int32(i + 1)) }
+            try good.sock.sendAll(creates)
+            for _ in b..<min(n, b + batch) { #expect(try good.readReply(op: ZKOp.create).header.err == 0) }
+        }
+        let log = zk.proc?.waitForLine(containing: "watch events unread", timeout: 10)
+        #expect(log != nil, "coordd kept queueing watch events for a client that does not read: \(zk.proc?.stderrText.suffix(2000) ?? "")")
+        #expect(try fourLetterWord("ruok", port: zk.port) == "imok")
+        #expect(try good.getData("\(stem)0") == "")
+        good.close()
+    }
 }
