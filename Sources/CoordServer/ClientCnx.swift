@@ -48,10 +48,22 @@ final class ClientCnx {
     var lastZxid: Int64 = 0
     private var queue = Fifo<PendingReply>(compactAfter: 256)
 
+    /// Back-pressure: a connection is not read while this many requests await their replies
+    /// (ZooKeeper's outstanding limit) or this many reply bytes wait for the client to read them.
+    static let maxOutstanding = 1000
+    static let outboundHighWater = 2 << 20
+    /// Past this, a client that still does not read is closed: watch events are the only bytes
+    /// that grow once reading stopped. Room for the soft bound plus a jute.maxbuffer-sized reply.
+    let outboundHardCap: Int
+    var resumeScheduled = false
+
+    var overBounds: Bool { queue.count >= Self.maxOutstanding || conn.pendingWriteBytes >= Self.outboundHighWater }
+
     init(id: UInt64, conn: Connection, maxFrame: Int) {
         self.id = id
         self.conn = conn
         self.decoder = FrameDecoder(maxFrameBytes: maxFrame)
+        self.outboundHardCap = (8 << 20) + 2 * maxFrame
         let peer = conn.peer
         if let colon = peer.lastIndex(of: ":") { host = String(peer[..<colon]) } else { host = peer }
     }

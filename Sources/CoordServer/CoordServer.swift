@@ -263,6 +263,7 @@ public final class CoordServer: @unchecked Sendable {
         perHost[cnx.host, default: 0] += 1
         cnxs[cnx.id] = cnx
         conn.onRead = { [unowned self] _, buf in self.onRead(cnx, buf) }
+        conn.onWriteDrained = { [unowned self] _ in self.resumeReading(cnx) }
         conn.onClose = { [unowned self] _, _ in self.onClosed(cnx) }
         conn.start()
     }
@@ -283,10 +284,14 @@ public final class CoordServer: @unchecked Sendable {
 
     private func onRead(_ cnx: ClientCnx, _ buf: UnsafeRawBufferPointer) {
         if cnx.phase == .closing { return }
-        cnx.decoder.append(buf)
+        var input = FrameDecoder.Input(buf)
         if cnx.phase == .awaitingFirst {
-            if cnx.decoder.bufferedBytes < 4 { return }
-            let word = String(decoding: cnx.decoder.pendingBytes.prefix(4), as: UTF8.self)
+            let head = cnx.decoder.peek(4, input)
+            if head.count < 4 {
+                cnx.decoder.keep(&input)
+                return
+            }
+            let word = String(decoding: head, as: UTF8.self)
             if FourLetterWords.all.contains(word) {
                 cnx.phase = .closing
                 cnx.conn.write(Array(fourLetterWord(word).utf8))
@@ -294,8 +299,19 @@ public final class CoordServer: @unchecked Sendable {
                 return
             }
         }
+        handleFrames(cnx, &input)
+    }
+
+    /// Handles the buffered frames, then those in `input`, until more bytes are needed; past the
+    /// connection's bounds it keeps the rest and stops reading until `resumeReading`.
+    func handleFrames(_ cnx: ClientCnx, _ input: inout FrameDecoder.Input) {
         while cnx.phase != .closing {
-            switch cnx.decoder.next() {
+            if cnx.overBounds {
+                cnx.decoder.keep(&input)
+                cnx.conn.setReadPaused(true)
+                return
+            }
+            switch cnx.decoder.next(&input) {
             case .frame(let f):
                 handleFrame(cnx, f)
             case .needMoreData:
@@ -436,6 +452,12 @@ public final class CoordServer: @unchecked Sendable {
 
     func sendNotification(_ cnx: ClientCnx, _ ev: ZKWatcherEvent) {
         guard cnx.phase == .connected else { return }
+        if cnx.conn.pendingWriteBytes > cnx.outboundHardCap {
+            // Reading already stopped at the soft bound; only watches still add bytes. Drop the
+            // client rather than hold its events without bound (it resyncs on reconnect).
+            closeNow(cnx, "\(cnx.conn.pendingWriteBytes) bytes of replies and watch events unread")
+            return
+        }
         let f = ByteWriter.juteFrame { w in
             ZKReplyHeader(xid: ZKXid.notification, zxid: -1, err: 0).write(jute: &w)
             ev.write(jute: &w)
@@ -470,6 +492,23 @@ public final class CoordServer: @unchecked Sendable {
                 return
             }
         }
+        if cnx.conn.isReadPaused && !cnx.resumeScheduled && !cnx.overBounds {
+            // Not from here: drain runs inside commits, which must not start new requests.
+            cnx.resumeScheduled = true
+            loop.schedule(afterMillis: 0) { [unowned self] in
+                cnx.resumeScheduled = false
+                self.resumeReading(cnx)
+            }
+        }
+    }
+
+    /// Goes on with a paused connection once it is back under its bounds (its replies were taken or
+    /// left the queue): first the frames it already sent, then the socket.
+    func resumeReading(_ cnx: ClientCnx) {
+        guard cnx.conn.isReadPaused, cnx.phase != .closing, !cnx.conn.isClosed, !cnx.overBounds else { return }
+        cnx.conn.setReadPaused(false)
+        var none = FrameDecoder.Input.empty
+        handleFrames(cnx, &none)
     }
 
     private func replyFrame(_ cnx: ClientCnx, xid: Int32, zxid: Int64, err: Int32, _ resp: ZKResponse) -> [UInt8] {

@@ -24,14 +24,15 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
     public var onConnect: ((Connection) -> Void)?
     public var onRead: ((Connection, UnsafeRawBufferPointer) -> Void)?
     public var onClose: ((Connection, SocketError?) -> Void)?
+    /// Called when a flush has handed every queued byte to the kernel (for back-pressure: read or
+    /// dispatch more only once the peer has taken what it was sent).
+    public var onWriteDrained: ((Connection) -> Void)?
 
     private var queue: [Chunk] = []
     private var queueHead = 0
     private var queuedBytes = 0
     private var wantWrite = false
     private var readPaused = false
-    private static let readBufferSize = 256 * 1024
-    private var readBuffer = [UInt8](repeating: 0, count: 0)
 
     /// Wraps an accepted socket and registers it.
     public init(acceptedFD fd: Int32, loop: EventLoop) {
@@ -57,6 +58,7 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
     }
 
     public var pendingWriteBytes: Int { queuedBytes }
+    public var isReadPaused: Bool { readPaused }
 
     public func write(_ bytes: [UInt8]) {
         guard !isClosed, !bytes.isEmpty else { return }
@@ -91,6 +93,7 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
         onClose = nil
         onRead = nil
         onConnect = nil
+        onWriteDrained = nil
         cb?(self, error)
         context = nil
     }
@@ -103,7 +106,9 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
     private var closeWhenDrained = false
 
     private func updateInterest() {
-        loop.modify(fd: fd, readable: !readPaused && !isConnecting, writable: wantWrite || isConnecting)
+        let reading = !readPaused && !isConnecting
+        // Level-triggered: a paused connection must not ask for RDHUP either, or a half-closed peer spins the loop.
+        loop.modify(fd: fd, readable: reading, writable: wantWrite || isConnecting, hangup: reading)
     }
 
     public func handleEvents(readable: Bool, writable: Bool, hangup: Bool) {
@@ -123,18 +128,24 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
             return
         }
         if writable { flush() }
-        if readable && !isClosed && !readPaused { readAvailable() }
+        if isClosed { return }
+        if readPaused {
+            // HUP/ERR are reported even when not asked for; nobody is left to read what we would send.
+            if hangup { close() }
+            return
+        }
+        if readable { readAvailable() }
     }
 
     private func readAvailable() {
-        if readBuffer.isEmpty { readBuffer = [UInt8](repeating: 0, count: Self.readBufferSize) }
+        let buffer = loop.readBuffer
         // Bounded: at most a few reads per wake-up so one busy peer cannot starve the rest.
         for _ in 0..<4 {
-            let n = readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n > 0 {
-                readBuffer.withUnsafeBytes { onRead?(self, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                onRead?(self, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 if isClosed || readPaused { return }
-                if n < readBuffer.count { return }
+                if n < buffer.count { return }
             } else if n == 0 {
                 close()
                 return
@@ -148,6 +159,7 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
 
     func flush() {
         guard !isClosed, !isConnecting else { return }
+        let hadQueued = queueHead < queue.count
         while queueHead < queue.count {
             switch queue[queueHead] {
             case .bytes:
@@ -207,7 +219,7 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
         queue.removeAll(keepingCapacity: true)
         queueHead = 0
         setWantWrite(false)
-        if closeWhenDrained { close() }
+        if closeWhenDrained { close() } else if hadQueued { onWriteDrained?(self) }
     }
 
     private func compact() {

@@ -29,6 +29,10 @@ public final class EventLoop: @unchecked Sendable {
     private let stopped = Atomic<Bool>(false)
     private let loopThread = Atomic<UInt>(0)
     public let name: String
+    /// The one read buffer of every connection on this loop: a read's bytes live only for its `onRead`
+    /// callback, so an idle connection holds no read buffer (only its protocol's partial frame).
+    let readBuffer: UnsafeMutableRawBufferPointer
+    public static let readBufferSize = 256 * 1024
 
     public init(name: String = "loop") {
         self.name = name
@@ -40,11 +44,13 @@ public final class EventLoop: @unchecked Sendable {
         ev.events = EPOLLIN.rawValue
         ev.data.fd = wakeFD
         _ = epoll_ctl(epfd, EPOLL_CTL_ADD, wakeFD, &ev)
+        readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
     }
 
     deinit {
         Glibc.close(epfd)
         Glibc.close(wakeFD)
+        readBuffer.deallocate()
     }
 
     public var inLoopThread: Bool { loopThread.load(ordering: .relaxed) == UInt(bitPattern: Int(bitPattern: pthread_self())) }
@@ -88,9 +94,9 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    public func modify(fd: Int32, readable: Bool, writable: Bool) {
+    public func modify(fd: Int32, readable: Bool, writable: Bool, hangup: Bool = true) {
         var ev = epoll_event()
-        ev.events = Self.mask(readable: readable, writable: writable)
+        ev.events = Self.mask(readable: readable, writable: writable, hangup: hangup)
         ev.data.fd = fd
         _ = epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev)
     }
@@ -100,8 +106,8 @@ public final class EventLoop: @unchecked Sendable {
         _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nil)
     }
 
-    private static func mask(readable: Bool, writable: Bool) -> UInt32 {
-        var m = EPOLLRDHUP.rawValue
+    private static func mask(readable: Bool, writable: Bool, hangup: Bool = true) -> UInt32 {
+        var m = hangup ? EPOLLRDHUP.rawValue : 0
         if readable { m |= EPOLLIN.rawValue }
         if writable { m |= EPOLLOUT.rawValue }
         return m

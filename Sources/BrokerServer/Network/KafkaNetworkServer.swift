@@ -4,9 +4,10 @@ import Synchronization
 import Transport
 
 /// Kafka's network layer: an acceptor hands sockets round-robin to `num.network.threads` event loops;
-/// each reads length-prefixed frames and queues them on the request channel. Like Kafka, a connection
-/// has one request in the handlers at a time (responses stay in request order); the frames behind it
-/// wait in the connection, and when too many wait, or the channel is full, the socket is not read.
+/// each reads length-prefixed frames and queues them on the request channel. Like Kafka's muting, a
+/// connection has one request at a time between its read and its response fully handed to the
+/// kernel (responses stay in request order), and its socket is not read meanwhile: a client that
+/// pipelines without reading holds at most one read's frames and one response.
 public final class KafkaNetworkServer: @unchecked Sendable {
     public let loops: [EventLoop]
     public let channel: RequestChannel
@@ -62,8 +63,12 @@ public final class KafkaNetworkServer: @unchecked Sendable {
     // Confined to its connection's loop thread.
     private final class ConnectionState: @unchecked Sendable {
         var decoder: FrameDecoder
+        /// Frames of the last read behind the one in flight (at most one read buffer's worth).
         var waiting: [[UInt8]] = []
+        /// A request is with the handlers.
         var inFlight = false
+        /// Its response is queued but not yet all written.
+        var flushing = false
         let id: UInt64
         init(id: UInt64, max: Int) {
             self.id = id
@@ -76,9 +81,9 @@ public final class KafkaNetworkServer: @unchecked Sendable {
         conn.context = st
         openConnections.add(1, ordering: .relaxed)
         conn.onRead = { [unowned self] c, bytes in
-            st.decoder.append(bytes)
+            var input = FrameDecoder.Input(bytes)
             loop: while true {
-                switch st.decoder.next() {
+                switch st.decoder.next(&input) {
                 case .frame(let f): st.waiting.append(f)
                 case .needMoreData: break loop
                 case .tooLarge, .negativeLength:
@@ -87,7 +92,11 @@ public final class KafkaNetworkServer: @unchecked Sendable {
                     return
                 }
             }
-            if st.waiting.count >= 16 { c.setReadPaused(true) }
+            self.dispatchNext(c, st)
+        }
+        conn.onWriteDrained = { [unowned self] c in
+            guard st.flushing else { return }
+            st.flushing = false
             self.dispatchNext(c, st)
         }
         conn.onClose = { [unowned self] _, _ in
@@ -96,8 +105,18 @@ public final class KafkaNetworkServer: @unchecked Sendable {
         conn.start()
     }
 
+    /// Sends the next waiting frame to the handlers, or reads again when none waits (unmute).
     private func dispatchNext(_ conn: Connection, _ st: ConnectionState) {
-        guard !st.inFlight, !st.waiting.isEmpty, !conn.isClosed else { return }
+        guard !conn.isClosed else { return }
+        if st.inFlight || st.flushing {
+            conn.setReadPaused(true)
+            return
+        }
+        guard !st.waiting.isEmpty else {
+            conn.setReadPaused(false)
+            return
+        }
+        conn.setReadPaused(true)
         let frame = st.waiting.removeFirst()
         st.inFlight = true
         let loop = conn.loop
@@ -116,16 +135,20 @@ public final class KafkaNetworkServer: @unchecked Sendable {
                         }
                     }
                 }
+                // Muted until the flush at the end of this loop turn (or a later writable event)
+                // has handed the whole response to the kernel: `onWriteDrained` goes on.
                 st.inFlight = false
-                if st.waiting.count < 8 { c.setReadPaused(false) }
+                if c.pendingWriteBytes > 0 {
+                    st.flushing = true
+                    return
+                }
                 self.dispatchNext(c, st)
             }
         }
         if !channel.offer(req) {
-            // Handlers are saturated: stop reading and retry shortly (back-pressure).
+            // Handlers are saturated: stay paused and retry shortly (back-pressure).
             st.inFlight = false
             st.waiting.insert(frame, at: 0)
-            conn.setReadPaused(true)
             loop.schedule(afterMillis: 5) { [unowned self] in self.dispatchNext(conn, st) }
         }
     }
