@@ -37,7 +37,8 @@ extension CoordServer: QuorumApp {
         let peer = try QuorumPeer(config: qc, restore: rec.restore, incarnation: UInt64.random(in: 1...UInt64.max))
         var addrs: [UInt64: PeerLinks.Address] = [:]
         for (sid, e) in config.servers { addrs[UInt64(sid)] = PeerLinks.Address(host: e.host, port: e.peerPort) }
-        let links = PeerLinks(myId: UInt64(id), addresses: addrs, loop: loop, logger: logger)
+        let links = PeerLinks(myId: UInt64(id), addresses: addrs, deadAfterMillis: Int(config.tickTime) * config.syncLimit,
+                              loop: loop, logger: logger)
         let storage = QuorumStorage(loop: loop, log: rec.log, snapshots: rec.snapshots, epochs: rec.epochs, logger: logger)
         let rt = QuorumRuntime(peer: peer, links: links, storage: storage, tickMillis: tickMs, loop: loop, logger: logger)
         rt.app = self

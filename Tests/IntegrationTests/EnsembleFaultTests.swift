@@ -97,25 +97,29 @@ import Glibc
         old.sock.close()
     }
 
-    /// SIGSTOP the leader past syncLimit, SIGCONT: it must step down at once (at most one
-    /// `Mode: leader` within 3 s, ZooKeeper takes ~2 s) and never serve a read older than the
-    /// last write acknowledged before it resumed.
-    @Test(.timeLimit(.minutes(2))) func pausedLeaderStepsDownAndServesNoStaleReads() throws {
+    /// SIGSTOP the leader (or a follower) past syncLimit, SIGCONT: a leader must step down at
+    /// once (at most one `Mode: leader` within 3 s, ZooKeeper takes ~2 s) and neither may serve a
+    /// read older than the last write acknowledged before it resumed.
+    @Test(.timeLimit(.minutes(2)), arguments: [true, false])
+    func pausedServerStepsDownAndServesNoStaleReads(pauseLeader: Bool) throws {
         // tickTime 1000, syncLimit 5: counted in timer fires, the old leader would lead 5 s more.
         let e = try EnsembleProcesses(tickTime: 1000)
         defer { e.cleanup() }
         let leader = try #require(e.waitForLeader(), "no leader:\n\(e.logs)")
         let followers = (0..<3).filter { $0 != leader }
-        let setup = try e.client([followers[0]])
+        let paused = pauseLeader ? leader : followers[1]
+        let others = (0..<3).filter { $0 != paused }
+        let setup = try e.client([others[0]])
         _ = try setup.create("/reg", data: Array("0".utf8))
         setup.close()
-        // A reader holding a connection to the leader across the pause, as Jepsen's clients do.
-        let reader = try RawZK(port: e.clientPorts[leader])
+        // A reader holding a connection to it across the pause, as Jepsen's clients do.
+        let reader = try RawZK(port: e.clientPorts[paused])
+        _ = try reader.call(.sync(path: "/reg"))
         #expect(try reader.getData("/reg") == "0")
 
         let lastAcked = Atomic<Int>(0)
         let stop = Atomic<Bool>(false)
-        let writer = try e.client(followers, timeoutMs: 6000)
+        let writer = try e.client(others, timeoutMs: 6000)
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             var i = 1
@@ -129,17 +133,17 @@ import Glibc
             }
             done.signal()
         }
-        e.signal(leader, SIGSTOP)
+        e.signal(paused, SIGSTOP)
         // 7 s: past syncLimit (5 s); the followers elect and writes go on.
         usleep(7_000_000)
         let ackedBeforeResume = lastAcked.load(ordering: .relaxed)
-        e.signal(leader, SIGCONT)
+        e.signal(paused, SIGCONT)
         let t0 = Date()
         var staleReads: [(Double, Int)] = []
         var twoLeadersAt: [Double] = []
-        var oldLeaderServedReads = 0
+        var pausedServedReads = 0
         if let r = try? reader.call(.getData(path: "/reg", watch: false)), case .data(let d, _)? = r.response {
-            oldLeaderServedReads += 1
+            pausedServedReads += 1
             let v = Int(String(decoding: d, as: UTF8.self)) ?? -1
             if v < ackedBeforeResume { staleReads.append((Date().timeIntervalSince(t0), v)) }
         }
@@ -147,8 +151,8 @@ import Glibc
             let t = Date().timeIntervalSince(t0)
             let modes = (0..<3).map { e.mode($0) }
             if modes.filter({ $0 == "leader" }).count > 1 { twoLeadersAt.append(t) }
-            if let z = try? RawZK(port: e.clientPorts[leader]), let v = try? z.getData("/reg") {
-                oldLeaderServedReads += 1
+            if let z = try? RawZK(port: e.clientPorts[paused]), let v = try? z.getData("/reg") {
+                pausedServedReads += 1
                 if (Int(v) ?? -1) < ackedBeforeResume { staleReads.append((t, Int(v) ?? -1)) }
                 z.sock.close()
             }
@@ -158,10 +162,12 @@ import Glibc
         _ = done.wait(timeout: .now() + 10)
         writer.close()
         reader.sock.close()
-        print("paused leader: acked \(ackedBeforeResume) before SIGCONT; two leaders in \(twoLeadersAt.count) polls (last at \(twoLeadersAt.last ?? 0) s); \(oldLeaderServedReads) reads on the old leader, \(staleReads.count) stale")
+        print("paused \(pauseLeader ? "leader" : "follower"): acked \(ackedBeforeResume) before SIGCONT; two leaders in \(twoLeadersAt.count) polls (last at \(twoLeadersAt.last ?? 0) s); \(pausedServedReads) reads on the paused server, \(staleReads.count) stale")
         #expect(ackedBeforeResume > 0, "no write acknowledged during the pause:\n\(e.logs)")
         #expect((twoLeadersAt.last ?? 0) <= 3.0, "two leaders \(twoLeadersAt.last ?? 0) s after SIGCONT")
-        #expect(staleReads.isEmpty, "stale reads on the resumed leader: \(staleReads.prefix(5))\n\(e.log(leader))")
+        #expect(staleReads.isEmpty, "stale reads on the resumed server: \(staleReads.prefix(5))\n\(e.log(paused))")
+        // Its peers closed their silent links to it (connection loss reaches the quorum).
+        #expect(others.contains { e.log($0).contains("silent for") }, "no silent link closed:\n\(e.logs)")
         #expect(e.waitForLeader(timeout: 10) != nil)
     }
 }

@@ -42,6 +42,9 @@ final class PeerLinks {
 
     let myId: UInt64
     let addresses: [UInt64: Address]
+    /// A link silent this long (not even keepalives) is closed, so the quorum hears
+    /// `connectionLost` as ZooKeeper's read timeout on its quorum sockets gives it.
+    let deadAfterMillis: Int
     let loop: EventLoop
     let logger: @Sendable (String) -> Void
     var onMessage: ((UInt64, QuorumMessage) -> Void)?
@@ -57,9 +60,11 @@ final class PeerLinks {
     private var refusedClaims = 0
     private var lastRefusalLog: UInt64 = 0
 
-    init(myId: UInt64, addresses: [UInt64: Address], loop: EventLoop, logger: @escaping @Sendable (String) -> Void) {
+    init(myId: UInt64, addresses: [UInt64: Address], deadAfterMillis: Int = 10_000, loop: EventLoop,
+         logger: @escaping @Sendable (String) -> Void) {
         self.myId = myId
         self.addresses = addresses
+        self.deadAfterMillis = max(deadAfterMillis, 2 * Self.liveMillis)
         self.loop = loop
         self.logger = logger
     }
@@ -72,16 +77,27 @@ final class PeerLinks {
         l.start()
         listener = l
         for id in addresses.keys.sorted() where id < myId { dial(id) }
-        scheduleKeepalive()
+        scheduleKeepalive(last: MonotonicClock.millis())
     }
 
-    private func scheduleKeepalive() {
+    private func scheduleKeepalive(last: UInt64) {
         loop.schedule(afterMillis: Self.keepaliveMillis) { [weak self] in
             guard let self, !self.stopped else { return }
-            for l in self.links.values where !l.conn.isClosed && l.conn.pendingWriteBytes == 0 {
-                l.conn.write(Self.keepaliveFrame)
+            let now = MonotonicClock.millis()
+            // Fired late: this process was paused (or its loop stalled). Its peers' bytes are
+            // still unread in the sockets, so their silence proves nothing yet.
+            let wasPaused = now > last + UInt64(4 * Self.keepaliveMillis)
+            for l in Array(self.links.values) where !l.conn.isClosed {
+                if wasPaused {
+                    l.lastRead = max(l.lastRead, now)
+                } else if now > l.lastRead + UInt64(self.deadAfterMillis) {
+                    self.logger("peer link to server \(l.peer ?? 0) silent for \(now - l.lastRead) ms; closing it")
+                    l.conn.close()
+                    continue
+                }
+                if l.conn.pendingWriteBytes == 0 { l.conn.write(Self.keepaliveFrame) }
             }
-            self.scheduleKeepalive()
+            self.scheduleKeepalive(last: now)
         }
     }
 
