@@ -27,6 +27,14 @@ final class PendingReply {
     }
 }
 
+/// An error answer held until the txns prepped before it commit.
+struct HeldFailure {
+    let cnx: ClientCnx
+    let reply: PendingReply
+    let err: Int32
+    let response: ZKResponse
+}
+
 /// Per-connection state of the client protocol. Loop-thread only.
 final class ClientCnx {
     enum Phase {

@@ -23,7 +23,7 @@ extension CoordServer: QuorumApp {
     var myId: UInt64 { UInt64(config.myid ?? 0) }
 
     /// True when clients may be served (always in standalone mode).
-    var serving: Bool { quorum?.appStatus.serving ?? true }
+    var serving: Bool { quorum?.servingNow ?? true }
 
     func startEnsemble() throws -> Int {
         guard let id = config.myid, let me = config.servers[id] else {
@@ -37,7 +37,8 @@ extension CoordServer: QuorumApp {
         let peer = try QuorumPeer(config: qc, restore: rec.restore, incarnation: UInt64.random(in: 1...UInt64.max))
         var addrs: [UInt64: PeerLinks.Address] = [:]
         for (sid, e) in config.servers { addrs[UInt64(sid)] = PeerLinks.Address(host: e.host, port: e.peerPort) }
-        let links = PeerLinks(myId: UInt64(id), addresses: addrs, loop: loop, logger: logger)
+        let links = PeerLinks(myId: UInt64(id), addresses: addrs, deadAfterMillis: Int(config.tickTime) * config.syncLimit,
+                              loop: loop, logger: logger)
         let storage = QuorumStorage(loop: loop, log: rec.log, snapshots: rec.snapshots, epochs: rec.epochs, logger: logger)
         let rt = QuorumRuntime(peer: peer, links: links, storage: storage, tickMillis: tickMs, loop: loop, logger: logger)
         rt.app = self
@@ -92,25 +93,38 @@ extension CoordServer: QuorumApp {
         }
     }
 
-    /// Registers a reply slot for a request that goes to the quorum; false if the client reused an
-    /// xid that is still outstanding (its replies could no longer be told apart).
-    private func wait(_ cnx: ClientCnx, _ p: PendingReply, _ origin: RequestOrigin, sync: ZKRequest? = nil) -> Bool {
-        if waitingOrigin[origin] != nil {
-            closeNow(cnx, "xid \(origin.xid) reused while outstanding")
-            return false
+    /// A fresh origin for a request that goes to the quorum. Its `xid` is a tag of this server,
+    /// not the client's xid: clients (kazoo) restart xids on reconnect while a request of the
+    /// old connection may still be outstanding, and ZooKeeper accepts that. The reply itself
+    /// carries the client's xid from its slot in the connection's FIFO.
+    private func newOrigin(_ cnx: ClientCnx) -> RequestOrigin {
+        while true {
+            originTag = originTag == Int32.max ? 1 : originTag + 1
+            let o = RequestOrigin(server: myId, session: cnx.sessionId, xid: originTag)
+            if waitingOrigin[o] == nil { return o }
         }
+    }
+
+    /// Registers a reply slot (in the connection's FIFO) for a request that goes to the quorum.
+    private func wait(_ cnx: ClientCnx, _ p: PendingReply, _ origin: RequestOrigin, sync: ZKRequest? = nil) {
+        assert(waitingOrigin[origin] == nil)
         p.state = .awaitingCommit
         cnx.enqueue(p)
         waitingOrigin[origin] = OriginWait(cnx: cnx, reply: p, sync: sync)
-        return true
     }
 
     /// A decoded client request in ensemble mode: reads are local; writes and sync go to the quorum.
     func handleEnsembleRequest(_ cnx: ClientCnx, xid: Int32, _ req: ZKRequest, frame: [UInt8], _ p: PendingReply) {
         guard let q = quorum else { return }
-        let origin = RequestOrigin(server: myId, session: cnx.sessionId, xid: xid)
+        guard q.servingNow else {
+            // The quorum moved on (e.g. this process was paused): never answer from a stale tree.
+            closeNow(cnx, "server is not serving")
+            return
+        }
         if case .sync = req {
-            if wait(cnx, p, origin, sync: req) { q.sync(origin) }
+            let origin = newOrigin(cnx)
+            wait(cnx, p, origin, sync: req)
+            q.sync(origin)
             return
         }
         guard req.isWrite else {
@@ -118,9 +132,9 @@ extension CoordServer: QuorumApp {
             drain(cnx)
             return
         }
-        if wait(cnx, p, origin) {
-            q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, frame: frame).encode()))
-        }
+        let origin = newOrigin(cnx)
+        wait(cnx, p, origin)
+        q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, frame: frame).encode()))
     }
 
     func handleEnsembleConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
@@ -173,6 +187,7 @@ extension CoordServer: QuorumApp {
             tracker.add(txn.sessionId, timeout: timeout, now: WallClock.millis())
         }
         if let closed = r.closedSession { touched.remove(closed) }
+        releaseHeldFailures(committed: zxid)
     }
 
     func quorumPrepare(_ request: ClientRequest) {
@@ -209,13 +224,19 @@ extension CoordServer: QuorumApp {
         }
     }
 
-    /// A local client gets its error at once; a remote one through an error txn (the only
-    /// channel back to the server it is connected to, as in ZooKeeper).
+    /// A local client gets its error once everything prepped before it has committed (prep saw
+    /// those txns, which may yet fail to commit); a remote one through an error txn (the only
+    /// channel back to the server it is connected to, as in ZooKeeper), ordered by the quorum.
     private func prepFailed(_ origin: RequestOrigin, sessionId: Int64, xid: Int32, err: Int32, response: ZKResponse, zxid: Int64) {
         if origin.server == myId {
-            guard let w = waitingOrigin.removeValue(forKey: origin) else { return }
-            w.reply.state = .done(err: err, zxid: nil, response: response)
-            if !w.cnx.conn.isClosed { drain(w.cnx) }
+            guard let w = waitingOrigin.removeValue(forKey: origin), let q = quorum else { return }
+            let prepared = Int64(bitPattern: q.peer.lastZxid.raw)
+            let held = HeldFailure(cnx: w.cnx, reply: w.reply, err: err, response: response)
+            if heldFailures.isClear(prepared: prepared, committed: Int64(bitPattern: appliedZxid.raw)) {
+                answer(held)
+            } else {
+                heldFailures.hold(held, untilCommitted: prepared)
+            }
             return
         }
         let op: CoordTxnOp
@@ -258,8 +279,10 @@ extension CoordServer: QuorumApp {
             }
             return
         }
-        // Not serving: like ZooKeeper, drop every client so it moves to a server that is.
+        // Not serving: like ZooKeeper, drop every client so it moves to a server that is. Held
+        // error answers go too: the txns they depend on may never commit.
         waitingOrigin.removeAll()
+        _ = heldFailures.removeAll()
         for c in Array(cnxs.values) where c.phase != .closing {
             closeNow(c, "server is not serving (\(status.role == .looking ? "looking for a leader" : "syncing with the leader"))")
         }
@@ -268,8 +291,20 @@ extension CoordServer: QuorumApp {
     var modeName: String {
         guard let q = quorum else { return "standalone" }
         let s = q.appStatus
-        guard s.serving else { return "looking" }
+        guard q.servingNow else { return "looking" }
         return s.role == .leading ? "leader" : "follower"
+    }
+}
+
+extension CoordServer {
+    func answer(_ h: HeldFailure) {
+        h.reply.state = .done(err: h.err, zxid: nil, response: h.response)
+        if !h.cnx.conn.isClosed { drain(h.cnx) }
+    }
+
+    func releaseHeldFailures(committed zxid: Int64) {
+        if heldFailures.count == 0 { return }
+        for h in heldFailures.release(committed: zxid) { answer(h) }
     }
 }
 

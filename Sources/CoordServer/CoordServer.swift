@@ -40,6 +40,8 @@ public final class CoordServer: @unchecked Sendable {
     var quorum: QuorumRuntime?
     /// Ensemble: replies waiting on the quorum, by request origin.
     var waitingOrigin: [RequestOrigin: OriginWait] = [:]
+    /// Ensemble: the last origin tag handed out (see `newOrigin`).
+    var originTag: Int32 = 0
     /// Ensemble follower: sessions active since the last report to the leader.
     var touched: Set<Int64> = []
     /// Ensemble: the zxid the tree stands at.
@@ -55,6 +57,8 @@ public final class CoordServer: @unchecked Sendable {
     var nextZxid: Int64 = 1
     var inflight: [Int64: CoordTxn] = [:]
     var waiting: [Int64: (ClientCnx, PendingReply)] = [:]
+    /// Error answers waiting for the txns prepped before them to commit (see `CommitBarrier`).
+    var heldFailures = CommitBarrier<HeldFailure>()
     var cnxs: [UInt64: ClientCnx] = [:]
     var sessionCnx: [Int64: UInt64] = [:]
     var perHost: [String: Int] = [:]
@@ -212,6 +216,7 @@ public final class CoordServer: @unchecked Sendable {
             return
         }
         apply(txn, zxid: zxid, reply: waiting.removeValue(forKey: zxid)) { replicator?.snapshot(zxid: $0, $1) }
+        releaseHeldFailures(committed: zxid)
     }
 
     /// Applies a committed txn (in zxid order) in either mode: fires watches, answers the waiting
@@ -284,6 +289,8 @@ public final class CoordServer: @unchecked Sendable {
 
     private func onRead(_ cnx: ClientCnx, _ buf: UnsafeRawBufferPointer) {
         if cnx.phase == .closing { return }
+        // Ensemble: account for time that passed unnoticed (a pause) before answering anything.
+        quorum?.catchUp()
         var input = FrameDecoder.Input(buf)
         if cnx.phase == .awaitingFirst {
             let head = cnx.decoder.peek(4, input)
@@ -374,6 +381,12 @@ public final class CoordServer: @unchecked Sendable {
                 return
             case .failed(let err, let resp):
                 p.state = .done(err: err, zxid: nil, response: resp)
+                if !heldFailures.isClear(prepared: nextZxid - 1, committed: tree.lastZxid) {
+                    p.state = .awaitingCommit
+                    cnx.enqueue(p)
+                    heldFailures.hold(HeldFailure(cnx: cnx, reply: p, err: err, response: resp), untilCommitted: nextZxid - 1)
+                    return
+                }
             }
         }
         cnx.enqueue(p)

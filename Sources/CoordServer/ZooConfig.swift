@@ -76,6 +76,9 @@ public struct ZooConfig: Sendable, Equatable {
                 if key.hasPrefix("server.") {
                     guard let id = Int(key.dropFirst(7)), id >= 0 else { throw ZooConfigError("\(key): bad server id") }
                     c.servers[id] = try parseServer(id: id, value)
+                } else if (key.hasPrefix("quorum.auth.") || key == "sslQuorum") && value.lowercased() != "false" {
+                    // A security setting we do not implement must not leave the quorum open.
+                    throw ZooConfigError("\(key)=\(value): quorum authentication/TLS is not supported by coordd; remove it (quorum ports accept any peer)")
                 } else {
                     // autopurge.*, admin.*, reconfig flags and the like: accepted, not used.
                     c.ignored[key] = value

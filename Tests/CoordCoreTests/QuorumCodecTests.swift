@@ -143,4 +143,18 @@ import Testing
         negative.append([0xFF, 0xFF, 0xFF, 0xFF])
         #expect(throws: QuorumStreamDecoder.StreamError.self) { try negative.next() }
     }
+
+    /// Before the handshake only a handshake-sized frame is accepted: an unknown sender announcing
+    /// 500 MB is refused on its first 4 bytes instead of being buffered.
+    @Test func aHugeFrameBeforeTheHandshakeFailsAtOnce() throws {
+        var d = QuorumStreamDecoder()
+        d.append([0x1D, 0xCD, 0x65, 0x00])  // 500,000,000
+        #expect(throws: QuorumStreamDecoder.StreamError.badFrameLength(500_000_000)) { try d.next() }
+        // After the handshake the usual limit applies, and empty keepalive frames are skipped.
+        var ok = QuorumStreamDecoder()
+        ok.append(PeerHandshake(serverId: 2).encodeFrame() + [0, 0, 0, 0, 0, 0, 0, 0])
+        ok.append(QuorumCodec.encodeFrame(.session(id: 1, seq: 0, .ack(.zero))))
+        #expect(try ok.next() == .session(id: 1, seq: 0, .ack(.zero)))
+        #expect(try ok.next() == nil)
+    }
 }

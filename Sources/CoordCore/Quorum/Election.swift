@@ -46,6 +46,16 @@ extension QuorumPeer {
     }
 
     mutating func handleNotification(from sender: UInt64, _ n: ElectionNotification) {
+        if leader != nil, leader?.learners[sender] != nil, n.state == .looking || n.vote.leader != id {
+            // Sent after its FOLLOWERINFO (links are FIFO): it has left us, so its session is dead
+            // even though the shared link is up. Without this a leader paused past syncLimit would
+            // keep leading on resume until its own silence limit ran out.
+            dropLearner(sender)
+            if leader?.phase == .active, activeLearners + 1 < quorum {
+                startElection("followers left us (server \(sender) reports \(n.state) for \(n.vote.leader))")
+                // Fall through: answer it as a looking server does.
+            }
+        }
         if election == nil {
             // Our serving leader went back to looking: no point waiting for the heartbeat limit.
             if n.state == .looking, let f = follower, f.leaderId == sender, f.stage == .serving {

@@ -73,6 +73,9 @@ extension QuorumPeer {
         send(peer, m, beforeStorage: beforeStorage)
     }
 
+    /// Learners whose acks count.
+    var activeLearners: Int { leader?.learners.values.filter { $0.stage == .active }.count ?? 0 }
+
     mutating func dropLearner(_ peer: UInt64) {
         leader?.learners[peer] = nil
         leader?.pendingSyncs.removeAll { $0.from == peer }
@@ -339,8 +342,7 @@ extension QuorumPeer {
             if now > l.lastHeard + UInt64(limit) { dropLearner(peer) }
         }
         if st.phase == .active {
-            let active = (leader?.learners.values.filter { $0.stage == .active }.count ?? 0) + 1
-            if active < quorum {
+            if activeLearners + 1 < quorum {
                 startElection("lost quorum")
                 return
             }

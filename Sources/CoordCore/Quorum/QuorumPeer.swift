@@ -89,8 +89,10 @@ public struct QuorumPeer: Sendable {
         return takeEffects()
     }
 
-    public mutating func tick() -> QuorumEffects {
-        now += 1
+    /// `elapsed` ticks of real time passed since the last call (more than 1 after the process was
+    /// paused or its loop stalled): every limit is judged on real time, not on timer fires.
+    public mutating func tick(elapsed: UInt64 = 1) -> QuorumEffects {
+        now += max(1, elapsed)
         if election != nil {
             electionTick()
         } else if leader != nil {

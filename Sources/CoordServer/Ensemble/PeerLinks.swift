@@ -17,6 +17,8 @@ final class PeerLinks {
         /// Known at once when we dialed; from the handshake when we accepted.
         var peer: UInt64?
         let dialed: Bool
+        /// Monotonic ms of the last bytes read: a live peer sends at least keepalives.
+        var lastRead = MonotonicClock.millis()
 
         init(conn: Connection, peer: UInt64?, dialed: Bool) {
             self.conn = conn
@@ -27,9 +29,22 @@ final class PeerLinks {
 
     /// A link whose writes pile up this much is to a stuck peer: drop it.
     static let maxQueuedBytes = 64 << 20
+    /// Accepted connections may take this long to send their handshake...
+    static let handshakeMillis = 2000
+    /// ...and this many may be waiting for it at once; more are refused.
+    static let maxPendingHandshakes = 16
+    /// Every link carries at least a keepalive this often...
+    static let keepaliveMillis = 250
+    /// ...so a link silent this long is dead and a new connection for its id may replace it;
+    /// a live one is never displaced by a newcomer claiming the same id.
+    static let liveMillis = 1500
+    static let keepaliveFrame: [UInt8] = [0, 0, 0, 0]
 
     let myId: UInt64
     let addresses: [UInt64: Address]
+    /// A link silent this long (not even keepalives) is closed, so the quorum hears
+    /// `connectionLost` as ZooKeeper's read timeout on its quorum sockets gives it.
+    let deadAfterMillis: Int
     let loop: EventLoop
     let logger: @Sendable (String) -> Void
     var onMessage: ((UInt64, QuorumMessage) -> Void)?
@@ -42,10 +57,14 @@ final class PeerLinks {
     private var dialing: Set<UInt64> = []
     private var stopped = false
     private var lostLogged: Set<UInt64> = []
+    private var refusedClaims = 0
+    private var lastRefusalLog: UInt64 = 0
 
-    init(myId: UInt64, addresses: [UInt64: Address], loop: EventLoop, logger: @escaping @Sendable (String) -> Void) {
+    init(myId: UInt64, addresses: [UInt64: Address], deadAfterMillis: Int = 10_000, loop: EventLoop,
+         logger: @escaping @Sendable (String) -> Void) {
         self.myId = myId
         self.addresses = addresses
+        self.deadAfterMillis = max(deadAfterMillis, 2 * Self.liveMillis)
         self.loop = loop
         self.logger = logger
     }
@@ -58,6 +77,28 @@ final class PeerLinks {
         l.start()
         listener = l
         for id in addresses.keys.sorted() where id < myId { dial(id) }
+        scheduleKeepalive(last: MonotonicClock.millis())
+    }
+
+    private func scheduleKeepalive(last: UInt64) {
+        loop.schedule(afterMillis: Self.keepaliveMillis) { [weak self] in
+            guard let self, !self.stopped else { return }
+            let now = MonotonicClock.millis()
+            // Fired late: this process was paused (or its loop stalled). Its peers' bytes are
+            // still unread in the sockets, so their silence proves nothing yet.
+            let wasPaused = now > last + UInt64(4 * Self.keepaliveMillis)
+            for l in Array(self.links.values) where !l.conn.isClosed {
+                if wasPaused {
+                    l.lastRead = max(l.lastRead, now)
+                } else if now > l.lastRead + UInt64(self.deadAfterMillis) {
+                    self.logger("peer link to server \(l.peer ?? 0) silent for \(now - l.lastRead) ms; closing it")
+                    l.conn.close()
+                    continue
+                }
+                if l.conn.pendingWriteBytes == 0 { l.conn.write(Self.keepaliveFrame) }
+            }
+            self.scheduleKeepalive(last: now)
+        }
     }
 
     func stop() {
@@ -113,12 +154,31 @@ final class PeerLinks {
     // MARK: accepting
 
     private func accept(_ c: Connection) {
+        guard accepted.count < Self.maxPendingHandshakes else {
+            noteRefusal("too many peer connections awaiting their handshake; refusing \(c.peer)")
+            c.close()
+            return
+        }
         let link = Link(conn: c, peer: nil, dialed: false)
         accepted[ObjectIdentifier(link)] = link
         c.onRead = { [unowned self] _, buf in self.read(link, buf) }
         c.onClose = { [unowned self] _, _ in self.closed(link) }
         c.start()
         c.write(PeerHandshake(serverId: myId).encodeFrame())
+        loop.schedule(afterMillis: Self.handshakeMillis) { [weak self, weak link] in
+            guard let self, let link, link.peer == nil, !link.conn.isClosed else { return }
+            self.noteRefusal("peer connection from \(link.conn.peer) sent no handshake in \(Self.handshakeMillis) ms; closing")
+            link.conn.close()
+        }
+    }
+
+    /// Logs refusals at most once a second (an attacker may cause many).
+    private func noteRefusal(_ why: String) {
+        refusedClaims += 1
+        let now = MonotonicClock.millis()
+        guard now >= lastRefusalLog + 1000 else { return }
+        lastRefusalLog = now
+        logger(why + (refusedClaims > 1 ? " (\(refusedClaims) peer connections refused so far)" : ""))
     }
 
     private func register(_ link: Link, as id: UInt64) {
@@ -135,6 +195,7 @@ final class PeerLinks {
     // MARK: reading
 
     private func read(_ link: Link, _ buf: UnsafeRawBufferPointer) {
+        link.lastRead = MonotonicClock.millis()
         link.decoder.append(buf)
         while !link.conn.isClosed {
             let m: QuorumMessage?
@@ -168,7 +229,13 @@ final class PeerLinks {
         }
         accepted[ObjectIdentifier(link)] = nil
         guard who != myId, who > myId, addresses[who] != nil else {
-            logger("refusing peer connection from \(link.conn.peer) claiming server \(who)")
+            noteRefusal("refusing peer connection from \(link.conn.peer) claiming server \(who)")
+            link.conn.close()
+            return false
+        }
+        if let live = links[who], !live.conn.isClosed, MonotonicClock.millis() < live.lastRead + UInt64(Self.liveMillis) {
+            // Unauthenticated, a second claim of an id must not cut off the peer that holds it.
+            noteRefusal("refusing a second connection from \(link.conn.peer) claiming server \(who): its link is alive")
             link.conn.close()
             return false
         }

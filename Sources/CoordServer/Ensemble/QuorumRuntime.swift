@@ -47,6 +47,8 @@ final class QuorumRuntime {
     private var stopped = false
     private var lastStatus: QuorumStatus
     private var lookingSince: UInt64 = MonotonicClock.millis()
+    /// Monotonic time of the last tick fed to the peer.
+    private var lastTickAt: UInt64 = MonotonicClock.millis()
 
     /// The status as last applied (lags the peer's by the storage pipeline).
     private(set) var appStatus: QuorumStatus
@@ -63,8 +65,14 @@ final class QuorumRuntime {
         self.logger = logger
         lastStatus = peer.currentStatus
         appStatus = peer.currentStatus
-        links.onMessage = { [unowned self] from, m in self.handle(self.peer.receive(from: from, m)) }
-        links.onLost = { [unowned self] id in self.handle(self.peer.connectionLost(to: id)) }
+        links.onMessage = { [unowned self] from, m in
+            self.catchUp()
+            self.handle(self.peer.receive(from: from, m))
+        }
+        links.onLost = { [unowned self] id in
+            self.catchUp()
+            self.handle(self.peer.connectionLost(to: id))
+        }
         storage.onDurable = { [unowned self] n in
             self.durableJobs = max(self.durableJobs, n)
             self.release()
@@ -92,6 +100,7 @@ final class QuorumRuntime {
     func start(listenHost: String) throws {
         storage.start()
         try links.start(listenHost: listenHost)
+        lastTickAt = MonotonicClock.millis()
         handle(peer.start())
         scheduleTick()
     }
@@ -102,18 +111,42 @@ final class QuorumRuntime {
     }
 
     private func scheduleTick() {
-        loop.schedule(afterMillis: tickMillis) { [weak self] in
+        let due = Int(lastTickAt + UInt64(tickMillis)) - Int(MonotonicClock.millis())
+        loop.schedule(afterMillis: max(1, due)) { [weak self] in
             guard let self, !self.stopped else { return }
-            self.handle(self.peer.tick())
+            self.catchUp()
             self.scheduleTick()
         }
     }
 
+    /// Feeds the peer every tick of real time since the last one. Called by the timer and before
+    /// any peer message or client input, so that a process resumed after SIGSTOP (or a stalled
+    /// loop) judges its limits on the time that really passed before it acts on anything: a
+    /// paused leader finds its followers silent and steps down instead of serving stale reads.
+    func catchUp() {
+        let now = MonotonicClock.millis()
+        guard now >= lastTickAt + UInt64(tickMillis) else { return }
+        let elapsed = (now - lastTickAt) / UInt64(tickMillis)
+        lastTickAt += elapsed * UInt64(tickMillis)
+        if elapsed > 2 { logger("\(elapsed) ticks (\(elapsed * UInt64(tickMillis)) ms) passed since the last one: catching up") }
+        handle(peer.tick(elapsed: elapsed))
+    }
+
+    /// Serving as applied here and still serving in the peer (which may already have stepped down
+    /// while the application catches up through the storage pipeline).
+    var servingNow: Bool { appStatus.serving && peer.currentStatus.serving }
+
     // MARK: inputs from the application
 
-    func submit(_ request: ClientRequest) { handle(peer.submit(request)) }
+    func submit(_ request: ClientRequest) {
+        catchUp()
+        handle(peer.submit(request))
+    }
 
-    func sync(_ origin: RequestOrigin) { handle(peer.sync(origin)) }
+    func sync(_ origin: RequestOrigin) {
+        catchUp()
+        handle(peer.sync(origin))
+    }
 
     /// The zxid the next `propose` will get (prep records it in its overlay).
     var nextZxid: Zxid {

@@ -17,9 +17,18 @@ public struct QuorumStreamDecoder: Sendable {
         frames.append(bytes)
     }
 
-    /// The next complete message, or nil when more bytes are needed.
+    /// The handshake is a few bytes: an unauthenticated sender may not make us buffer more.
+    public static let maxHandshakeBytes = 256
+
+    /// The next complete message, or nil when more bytes are needed. Empty frames after the
+    /// handshake are link keepalives and are skipped.
     public mutating func next() throws -> QuorumMessage? {
         while true {
+            if peer == nil, frames.bufferedBytes >= 4 {
+                let b = Array(frames.pendingBytes.prefix(4))
+                let len = Int(Int32(bitPattern: UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3])))
+                if len < 0 || len > Self.maxHandshakeBytes { throw StreamError.badFrameLength(len) }
+            }
             switch frames.next() {
             case .needMoreData:
                 return nil
@@ -30,6 +39,7 @@ public struct QuorumStreamDecoder: Sendable {
                     peer = try PeerHandshake.decode(body).serverId
                     continue
                 }
+                if body.isEmpty { continue }
                 return try QuorumCodec.decode(body)
             }
         }

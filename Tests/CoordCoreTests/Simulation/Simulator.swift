@@ -44,6 +44,10 @@ final class Simulator {
     var refused = 0
     var syncsDone: [RequestOrigin] = []
     var trace: [String] = []
+    /// SIGSTOP: a paused server handles nothing before this time; its events wait for it.
+    var pausedUntil: [UInt64: Int] = [:]
+    /// When each server last fed a tick, to feed the elapsed ticks as the runtime does.
+    var lastTick: [UInt64: Int] = [:]
 
     init(servers: Int, seed: UInt64, options: SimOptions = SimOptions()) {
         rng = SimRandom(seed: seed)
@@ -71,6 +75,7 @@ final class Simulator {
     func boot(_ id: UInt64) {
         guard let r = replicas[id] else { return }
         r.incarnation += 1
+        lastTick[id] = nil
         r.app.applied = (try? SimApp.decode(r.disk.snapshotData)) ?? []
         var restore = QuorumRestore(epochs: r.disk.epochs, snapshotZxid: r.disk.snapshotZxid, log: r.disk.log)
         if rng.chance(0.5), r.disk.appliedMark > r.disk.snapshotZxid {
@@ -109,6 +114,21 @@ final class Simulator {
         r.peer = nil
         r.app = SimApp()
         r.crashMidStep = false
+    }
+
+    /// Pauses a server for `ms` (like SIGSTOP then SIGCONT): messages to it queue up, its clock
+    /// runs on, and on resume it catches up on the ticks that passed before acting on anything.
+    func pause(_ id: UInt64, forMs ms: Int) {
+        note("pause \(id) for \(ms) ms")
+        pausedUntil[id] = now + ms
+    }
+
+    /// The runtime's catch-up: feed the ticks that passed since the last one, if any are due.
+    func catchUp(_ id: UInt64) {
+        guard let last = lastTick[id], now - last > options.tickMs else { return }
+        lastTick[id] = now
+        let elapsed = UInt64((now - last) / options.tickMs)
+        run(id) { $0.tick(elapsed: elapsed) }
     }
 
     func restart(_ id: UInt64) {
@@ -320,14 +340,29 @@ final class Simulator {
         guard let (time, event) = events.pop() else { return false }
         now = max(now, time)
         steps += 1
+        let target: UInt64
+        switch event {
+        case .tick(let id, _), .diskDone(let id, _, _): target = id
+        case .deliver(_, _, let to, _, _): target = to
+        }
+        if let until = pausedUntil[target] {
+            if now < until {
+                events.push(until, event)
+                return true
+            }
+            pausedUntil[target] = nil
+        }
         switch event {
         case .tick(let id, let inc):
             guard let r = replicas[id], r.isUp, r.incarnation == inc else { return true }
             events.push(now + options.tickMs, .tick(id, incarnation: inc))
-            run(id) { $0.tick() }
+            let elapsed = UInt64(max(1, (now - (lastTick[id] ?? now)) / options.tickMs))
+            lastTick[id] = now
+            run(id) { $0.tick(elapsed: elapsed) }
         case .deliver(let from, let fromInc, let to, let toInc, let message):
             guard let s = replicas[from], let r = replicas[to], r.isUp,
                   s.incarnation == fromInc, r.incarnation == toInc, connected(from, to) else { return true }
+            catchUp(to)
             run(to) { $0.receive(from: from, message) }
         case .diskDone(let id, let inc, let job):
             guard let r = replicas[id], r.isUp, r.incarnation == inc else { return true }
