@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "coordd", targets: ["coordd"]),
         .executable(name: "brokerd", targets: ["brokerd"]),
+        .executable(name: "faultproxy", targets: ["faultproxy"]),
     ],
     targets: [
         // Wire formats: byte reader/writer, Jute (ZooKeeper) and Kafka codecs.
@@ -32,10 +33,13 @@ let package = Package(
         .target(name: "BrokerServer", dependencies: ["BrokerCore", "Protocol", "Storage", "Transport", "CoordClient"]),
         // A Kafka client in Swift: producer, consumer, admin.
         .target(name: "KafkaClient", dependencies: ["Protocol", "Transport"]),
+        // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
+        .target(name: "FaultProxy", dependencies: ["Transport"]),
 
         .executableTarget(name: "coordd", dependencies: ["CoordServer"]),
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient"]),
+        .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         // Benchmarks are programs, not tests: `swift run -c release bench <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"], exclude: ["scripts"]),
 
@@ -46,7 +50,8 @@ let package = Package(
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
         .testTarget(name: "BrokerServerTests", dependencies: ["BrokerServer"]),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
+        .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "Transport"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
-        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport"], exclude: ["compat"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy"], exclude: ["compat"]),
     ]
 )

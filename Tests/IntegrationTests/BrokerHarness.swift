@@ -25,9 +25,14 @@ final class BrokerCluster: @unchecked Sendable {
     /// Appended to `zookeeper.connect` in the brokers' configs (e.g. "/kafka").
     let chroot: String
 
-    init(brokers: Int, coordServers: Int = 1, chroot: String = "", extraConfig: String = "") throws {
+    /// More config lines for one broker, given its id and port (e.g. `advertised.listeners`).
+    let brokerConfig: ((_ id: Int32, _ port: Int) throws -> String)?
+
+    init(brokers: Int, coordServers: Int = 1, chroot: String = "", extraConfig: String = "",
+         brokerConfig: ((_ id: Int32, _ port: Int) throws -> String)? = nil) throws {
         dir = try ProcessHarness.makeTempDir("brokers")
         self.extraConfig = extraConfig
+        self.brokerConfig = brokerConfig
         self.chroot = chroot
         let choice = ProcessInfo.processInfo.environment["BROKER_TESTS_COORD"] ?? ""
         if coordServers > 1 {
@@ -61,7 +66,11 @@ final class BrokerCluster: @unchecked Sendable {
     func port(_ id: Int32) -> Int { ports[id] ?? -1 }
     var bootstrap: String { ports.keys.sorted().filter { procs[$0]?.isRunning == true }.map { "127.0.0.1:\(port($0))" }.joined(separator: ",") }
 
-    func configText(_ id: Int32) -> String {
+    func configText(_ id: Int32) throws -> String {
+        try brokerConfig.map { try $0(id, port(id)) + "\n" + baseConfigText(id) } ?? baseConfigText(id)
+    }
+
+    private func baseConfigText(_ id: Int32) -> String {
         """
         broker.id=\(id)
         listeners=PLAINTEXT://127.0.0.1:\(port(id))

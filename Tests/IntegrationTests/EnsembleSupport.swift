@@ -16,7 +16,10 @@ final class EnsembleProcesses: @unchecked Sendable {
     let peerPorts: [Int]
     private(set) var procs: [ManagedProcess?]
 
-    init(servers: Int = 3, tickTime: Int = 200, extraConfig: String = "") throws {
+    /// `peerPort(from, to, port)` picks the quorum port server `from` dials to reach server `to`
+    /// (e.g. a fault proxy in front of `port`); servers listen on their real ports.
+    init(servers: Int = 3, tickTime: Int = 200, extraConfig: String = "",
+         peerPort: ((_ from: Int, _ to: Int, _ port: Int) throws -> Int)? = nil) throws {
         count = servers
         dir = try ProcessHarness.makeTempDir("ensemble")
         var cp: [Int] = [], pp: [Int] = [], ep: [Int] = []
@@ -30,7 +33,10 @@ final class EnsembleProcesses: @unchecked Sendable {
         procs = Array(repeating: nil, count: servers)
         for i in 0..<servers {
             var cfg = "tickTime=\(tickTime)\ninitLimit=10\nsyncLimit=5\ndataDir=\(dataDir(i))\nclientPort=\(cp[i])\nclientPortAddress=127.0.0.1\n"
-            for j in 0..<servers { cfg += "server.\(j + 1)=127.0.0.1:\(pp[j]):\(ep[j])\n" }
+            for j in 0..<servers {
+                let port = j == i ? pp[j] : try peerPort?(i, j, pp[j]) ?? pp[j]
+                cfg += "server.\(j + 1)=127.0.0.1:\(port):\(ep[j])\n"
+            }
             cfg += extraConfig
             try cfg.write(toFile: "\(dir)/zoo\(i + 1).cfg", atomically: true, encoding: .utf8)
             try writeMyid(i)

@@ -52,6 +52,8 @@ import Testing
         let lastLen = 16 + payload(5).count
         let lastStart = full.count - lastLen
         for cut in lastStart..<full.count {
+            // The previous round's repair went on in a new file; only the newest file can be torn.
+            for name in try fs.list(dir) where name != "log.1" { try fs.remove(dir + "/" + name) }
             fs.setContents(dir + "/log.1", Array(full[0..<cut]))
             let log = TxnLog(fs: fs, directory: dir)
             let recs = try log.recover()
@@ -65,7 +67,9 @@ import Testing
         }
     }
 
-    @Test func corruptChecksumStopsReplayAndDropsLaterFiles() throws {
+    /// A bad checksum with valid records after it is damage, not a torn tail: recovery refuses,
+    /// naming the file and offset, and changes nothing (cutting there would drop zxids 13-30).
+    @Test func corruptChecksumMidLogRefusesNamingFileAndOffset() throws {
         let fs = MemoryCoordFileSystem()
         _ = try write(fs, count: 30, options: .init(maxRecordsPerFile: 10))
         #expect(try fs.list(dir).sorted() == ["log.1", "log.15", "log.b"])
@@ -75,14 +79,37 @@ import Testing
         for z in 11...12 { offset += 16 + payload(z).count }
         second[offset + 17] ^= 0xff
         fs.setContents(dir + "/log.b", second)
+        #expect(throws: TxnLogCorruption(path: dir + "/log.b", offset: offset, lastGoodZxid: 12)) { try TxnLog(fs: fs, directory: dir).recover() }
+        #expect(try fs.list(dir).sorted() == ["log.1", "log.15", "log.b"])
+        #expect(try fs.read(dir + "/log.b") == second)
+        #expect("\(TxnLogCorruption(path: dir + "/log.b", offset: offset, lastGoodZxid: 12))".contains("log.b is corrupt at offset \(offset) after zxid 0xc"))
+
+        // The same damage in the newest file, with records after it, is refused too.
+        var third = try fs.read(dir + "/log.15")
+        fs.setContents(dir + "/log.b", try fs.read(dir + "/log.b").enumerated().map { $0.offset == offset + 17 ? $0.element ^ 0xff : $0.element })
+        third[16 + 17] ^= 0x01
+        fs.setContents(dir + "/log.15", third)
+        #expect(throws: TxnLogCorruption.self) { try TxnLog(fs: fs, directory: dir).recover() }
+    }
+
+    /// What a crash leaves at the end of the newest file is cut: a last record with a bad
+    /// checksum, or a zeroed tail.
+    @Test func badLastRecordAndZeroedTailAreTornTails() throws {
+        let fs = MemoryCoordFileSystem()
+        _ = try write(fs, count: 5)
+        let full = try fs.read(dir + "/log.1")
+        var bad = full
+        bad[bad.count - 1] ^= 0x40
+        fs.setContents(dir + "/log.1", bad)
+        #expect(try TxnLog(fs: fs, directory: dir).recover().map(\.zxid) == [1, 2, 3, 4])
+        fs.setContents(dir + "/log.1", full + [UInt8](repeating: 0, count: 4096))
         let log = TxnLog(fs: fs, directory: dir)
-        let recs = try log.recover()
-        #expect(recs.map(\.zxid) == (1...12).map { Int64($0) })
-        #expect(log.report.removedFiles == 1)
-        #expect(try fs.list(dir).sorted() == ["log.1", "log.b"])
-        try log.append(zxid: 13, bytes: [1])
-        try log.sync()
-        #expect(try TxnLog(fs: fs, directory: dir).recover().count == 13)
+        #expect(try log.recover().map(\.zxid) == [1, 2, 3, 4, 5])
+        #expect(log.report.truncatedBytes == 4096)
+        // Zeros over the last record (a block never written) are a torn tail as well.
+        let lastLen = 16 + payload(5).count
+        fs.setContents(dir + "/log.1", Array(full[0..<(full.count - lastLen)]) + [UInt8](repeating: 0, count: lastLen + 100))
+        #expect(try TxnLog(fs: fs, directory: dir).recover().map(\.zxid) == [1, 2, 3, 4])
     }
 
     @Test func garbageAndHugeLengthsAreNotReplayed() throws {

@@ -95,6 +95,12 @@ public final class TxnLog {
             }
             report.records += scan.count
             if let last = scan.lastZxid { prevZxid = last }
+            // Only the end of the newest file can be torn by a crash (older files were synced
+            // before the next began); a bad record with more after it is damage, and cutting
+            // there would drop committed transactions, so recovery refuses, as ZooKeeper does.
+            if scan.validEnd < data.count && !(i == files.count - 1 && Self.isTornTail(data, from: scan.validEnd)) {
+                throw TxnLogCorruption(path: p, offset: scan.validEnd, lastGoodZxid: scan.lastZxid)
+            }
             if scan.validEnd < data.count {
                 report.truncatedBytes += data.count - scan.validEnd
                 stopped = true
@@ -121,6 +127,16 @@ public final class TxnLog {
         if let cp = currentPath { current = try fs.openAppend(cp) }
         recovered = true
         return out
+    }
+
+    /// What a crash mid-append leaves: a record cut short, one bad record running to the end of
+    /// the file, or zeros (allocated but never written).
+    static func isTornTail(_ data: [UInt8], from end: Int) -> Bool {
+        let left = data.count - end
+        if left < recordOverhead { return true }
+        if data[end...].allSatisfy({ $0 == 0 }) { return true }
+        let len = Int(data[end]) << 24 | Int(data[end + 1]) << 16 | Int(data[end + 2]) << 8 | Int(data[end + 3])
+        return len > maxRecordBytes || recordOverhead + len >= left
     }
 
     struct Scan {
@@ -268,5 +284,18 @@ extension TxnLog {
         try fs.syncDirectory(directory)
         lastZxid = base
         recovered = true
+    }
+}
+
+/// A txn log damaged before its end: recovery refuses rather than cut committed transactions.
+public struct TxnLogCorruption: Error, CustomStringConvertible, Sendable, Equatable {
+    public let path: String
+    public let offset: Int
+    public let lastGoodZxid: Int64?
+
+    public var description: String {
+        let after = lastGoodZxid.map { " after zxid 0x" + String(UInt64(bitPattern: $0), radix: 16) } ?? ""
+        return "txn log \(path) is corrupt at offset \(offset)\(after) (bad record with data after it); "
+            + "refusing to start: restore the file, or remove this server's data so it resyncs from the ensemble"
     }
 }
