@@ -21,6 +21,7 @@ public enum KafkaCodegen {
 
     public static func generate(packageRoot: String) throws -> [String: String] {
         let apis = try loadSchemas(packageRoot: packageRoot)
+        try apis.forEach(Validator.check)
         var files: [String: String] = [:]
         for api in apis {
             for m in [api.request, api.response] {

@@ -41,6 +41,11 @@ enum SampleEmitter {
         for a in apis { all.append("    \(a.request.name).sample(),") }
         all.append("]")
         all.append("")
+        all.append("/// Every message with default values: no tagged field is written, so tests can add unknown ones.")
+        all.append("let generatedDefaultMessages: [any KafkaMessage] = [")
+        for a in apis { all.append("    \(a.request.name)(), \(a.response.name)(),") }
+        all.append("]")
+        all.append("")
         all.append("/// A sample of every response.")
         all.append("let generatedResponseSamples: [any KafkaMessage] = [")
         for a in apis { all.append("    \(a.response.name).sample(),") }

@@ -20,7 +20,8 @@ import Testing
             for name in fresh.intersection(committed) {
                 let a = try String(contentsOfFile: tmp + "/" + dir + "/" + name, encoding: .utf8)
                 let b = try String(contentsOfFile: Self.root + "/" + dir + "/" + name, encoding: .utf8)
-                #expect(a == b, "run `swift run KafkaCodegen`: \(dir)/\(name) is stale")
+                let same = a == b  // not `a == b` inline: the report would print both files
+                #expect(same, "run `swift run KafkaCodegen`: \(dir)/\(name) is stale")
             }
         }
     }
@@ -40,5 +41,24 @@ import Testing
         #expect(throws: SchemaError.self) {
             try SchemaParser.parse("api X key=1 valid=0-1 broker=0-1\nrequest XRequest\n   a int32\n", file: "x")
         }
+    }
+}
+
+/// The validator refuses schemas whose decoders could be made to allocate from a lying count.
+@Suite struct ValidatorTests {
+    static let head = "api X key=1 valid=0-2 flexible=none broker=0-1\nrequest XRequest\n"
+    static let tail = "response XResponse\n  e error\n"
+
+    @Test func emptyArrayElementIsRefused() throws {
+        let bad = try SchemaParser.parse(Self.head + "  items [Item]\n    late int32 v=2+\n" + Self.tail, file: "x")
+        #expect(throws: SchemaError.self) { try Validator.check(bad) }
+        let good = try SchemaParser.parse(Self.head + "  items [Item]\n    id int32\n" + Self.tail, file: "x")
+        try Validator.check(good)
+    }
+
+    @Test func brokerRangeMustLieInsideValid() throws {
+        let bad = try SchemaParser.parse(Self.head.replacingOccurrences(of: "broker=0-1", with: "broker=0-5")
+            + "  a int32\n" + Self.tail, file: "x")
+        #expect(throws: SchemaError.self) { try Validator.check(bad) }
     }
 }

@@ -60,6 +60,35 @@ let generatedRequestSamples: [any KafkaRequestMessage] = [
     OffsetDeleteRequest.sample(),
 ]
 
+/// Every message with default values: no tagged field is written, so tests can add unknown ones.
+let generatedDefaultMessages: [any KafkaMessage] = [
+    ProduceRequest(), ProduceResponse(),
+    FetchRequest(), FetchResponse(),
+    ListOffsetsRequest(), ListOffsetsResponse(),
+    MetadataRequest(), MetadataResponse(),
+    LeaderAndIsrRequest(), LeaderAndIsrResponse(),
+    StopReplicaRequest(), StopReplicaResponse(),
+    UpdateMetadataRequest(), UpdateMetadataResponse(),
+    OffsetCommitRequest(), OffsetCommitResponse(),
+    OffsetFetchRequest(), OffsetFetchResponse(),
+    FindCoordinatorRequest(), FindCoordinatorResponse(),
+    JoinGroupRequest(), JoinGroupResponse(),
+    HeartbeatRequest(), HeartbeatResponse(),
+    LeaveGroupRequest(), LeaveGroupResponse(),
+    SyncGroupRequest(), SyncGroupResponse(),
+    DescribeGroupsRequest(), DescribeGroupsResponse(),
+    ListGroupsRequest(), ListGroupsResponse(),
+    ApiVersionsRequest(), ApiVersionsResponse(),
+    CreateTopicsRequest(), CreateTopicsResponse(),
+    DeleteTopicsRequest(), DeleteTopicsResponse(),
+    InitProducerIdRequest(), InitProducerIdResponse(),
+    OffsetForLeaderEpochRequest(), OffsetForLeaderEpochResponse(),
+    DescribeConfigsRequest(), DescribeConfigsResponse(),
+    CreatePartitionsRequest(), CreatePartitionsResponse(),
+    DeleteGroupsRequest(), DeleteGroupsResponse(),
+    OffsetDeleteRequest(), OffsetDeleteResponse(),
+]
+
 /// A sample of every response.
 let generatedResponseSamples: [any KafkaMessage] = [
     ProduceResponse.sample(),
