@@ -13,7 +13,7 @@ let package = Package(
     ],
     targets: [
         // Wire formats: byte reader/writer, Jute (ZooKeeper) and Kafka codecs.
-        .target(name: "Protocol", dependencies: ["CZlib"]),
+        .target(name: "Protocol", dependencies: ["CZlib"], exclude: ["Kafka/Schema"]),
         // Disk formats: coordd's transaction log and snapshots, Kafka segment logs.
         .target(name: "Storage", dependencies: ["Protocol", "CLinux"]),
         // Non-blocking TCP on epoll, shared by both daemons and the clients.
@@ -36,6 +36,9 @@ let package = Package(
         // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
         .target(name: "FaultProxy", dependencies: ["Transport"]),
 
+        // Kafka codecs are generated from Sources/Protocol/Kafka/Schema: `swift run KafkaCodegen`.
+        .target(name: "KafkaCodegenLib"),
+        .executableTarget(name: "KafkaCodegen", dependencies: ["KafkaCodegenLib"]),
         .executableTarget(name: "coordd", dependencies: ["CoordServer"]),
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient"]),
@@ -44,6 +47,7 @@ let package = Package(
         .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"], exclude: ["scripts"]),
 
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
+        .testTarget(name: "KafkaCodegenTests", dependencies: ["KafkaCodegenLib"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Protocol"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Protocol"]),
         .testTarget(name: "CoordCoreTests", dependencies: ["CoordCore", "Protocol"]),

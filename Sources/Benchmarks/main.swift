@@ -5,6 +5,7 @@ case "storage": StorageBench.run(Array(arguments.dropFirst()))
 case "coord": CoordBench.run(Array(arguments.dropFirst()))
 case "broker": BrokerBench.run(Array(arguments.dropFirst()))
 case "client": ClientBench.run(Array(arguments.dropFirst()))
+case "codec": CodecBench.run(Array(arguments.dropFirst()))
 default:
     print("""
     usage: Benchmarks <suite> [args]
@@ -13,5 +14,6 @@ default:
       broker [records per case] [rounds]  brokerd vs Tansu via librdkafka, with loopback/disk limits
       client --bootstrap H:P [--records N] [--size B] [--partitions P] [--idempotence]
                                         Swift Kafka client vs librdkafka (confluent-kafka)
+      codec [iterations]                Kafka codecs on Produce, Metadata and Fetch
     """)
 }

@@ -202,17 +202,17 @@ extension ByteWriter {
     }
 }
 
-/// Version gate shared by all codecs.
+/// Version gate shared by all codecs: the schema's full range, wider than what the broker advertises.
 @inline(__always)
 func kafkaCheckDecode(_ api: KafkaAPI, _ version: Int16) throws {
-    guard api.supportedVersions.contains(version) else {
+    guard api.validVersions.contains(version) else {
         throw DecodeError.unsupportedVersion(apiKey: api.rawValue, version: version)
     }
 }
 
 @inline(__always)
 func kafkaCheckEncode(_ api: KafkaAPI, _ version: Int16) throws {
-    guard api.supportedVersions.contains(version) else {
+    guard api.validVersions.contains(version) else {
         throw KafkaEncodeError.unsupportedVersion(apiKey: api.rawValue, version: version)
     }
 }
