@@ -83,7 +83,21 @@ public final class Admin: @unchecked Sendable {
         if let bad = r.topics.first(where: { $0.errorCode.isError }) {
             throw KafkaError.broker(bad.errorCode, "topic '\(bad.name)'" + (bad.errorMessage.map { ": \($0)" } ?? ""))
         }
-        _ = try? cluster.refreshMetadata(topics: topics.map(\.name))
+        if !validateOnly { awaitMetadata(for: topics.map(\.name), timeoutMs: min(timeoutMs, 5000)) }
+    }
+
+    /// The controller answers once its own metadata knows the topics; the other brokers learn them a moment
+    /// later from its UpdateMetadata. Waits (bounded) until a refresh shows every partition with a leader,
+    /// so a describe or produce right after a create does not meet UNKNOWN_TOPIC_OR_PARTITION.
+    private func awaitMetadata(for names: [String], timeoutMs: Int) {
+        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
+        repeat {
+            if let md = try? cluster.refreshMetadata(topics: names),
+               names.allSatisfy({ n in md.topics[n].map { !$0.partitions.isEmpty && $0.partitions.allSatisfy { $0.leader >= 0 } } ?? false }) {
+                return
+            }
+            usleep(50_000)
+        } while Date() < deadline
     }
 
     public func deleteTopics(_ names: [String], timeoutMs: Int = 30000) throws {
