@@ -57,23 +57,39 @@ public struct DataTree: Sendable {
         nodes[path] = new
     }
 
+    /// Changes a parent in place in the dictionary, so adding or removing one child never copies the
+    /// other names (copying the node out and back made a create under n children cost O(n)). A parent
+    /// keeps its ephemeral owner, so setNode's index upkeep is not needed; inside a multi the undo copy
+    /// makes the first change copy once.
+    private mutating func updateParent(_ parentPath: String, _ change: (inout ZNode) -> Void) {
+        if undo != nil, undo![parentPath] == nil { undo![parentPath] = .some(nodes[parentPath]) }
+        change(&nodes[parentPath]!)
+    }
+
+    /// The identity of a node's child-set storage, for tests pinning that mutations do not copy it.
+    func childStorageIdentity(_ path: String) -> UInt? {
+        nodes[path].map { n in withUnsafeBytes(of: n.children) { $0.load(as: UInt.self) } }
+    }
+
     private mutating func createNode(path: String, data: [UInt8], acl: [ZKACL], owner: Int64, parentCVersion: Int32,
                                      zxid: Int64, time: Int64) -> Int32 {
-        guard let parentPath = ZKPath.parent(path), var parent = nodes[parentPath] else { return ZKErr.noNode }
+        guard let parentPath = ZKPath.parent(path), nodes[parentPath] != nil else { return ZKErr.noNode }
         guard nodes[path] == nil else { return ZKErr.nodeExists }
-        parent.children.insert(ZKPath.name(path))
-        parent.cversion = parentCVersion
-        parent.pzxid = zxid
-        setNode(parentPath, parent)
+        updateParent(parentPath) { parent in
+            parent.children.insert(ZKPath.name(path))
+            parent.cversion = parentCVersion
+            parent.pzxid = zxid
+        }
         setNode(path, ZNode(data: data, acl: acl, zxid: zxid, time: time, ephemeralOwner: owner))
         return ZKErr.ok
     }
 
     private mutating func deleteNode(path: String, zxid: Int64) -> Int32 {
-        guard nodes[path] != nil, let parentPath = ZKPath.parent(path), var parent = nodes[parentPath] else { return ZKErr.noNode }
-        parent.children.remove(ZKPath.name(path))
-        if zxid > parent.pzxid { parent.pzxid = zxid }
-        setNode(parentPath, parent)
+        guard nodes[path] != nil, let parentPath = ZKPath.parent(path), nodes[parentPath] != nil else { return ZKErr.noNode }
+        updateParent(parentPath) { parent in
+            parent.children.remove(ZKPath.name(path))
+            if zxid > parent.pzxid { parent.pzxid = zxid }
+        }
         setNode(path, nil)
         return ZKErr.ok
     }
