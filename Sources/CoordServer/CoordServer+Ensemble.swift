@@ -134,7 +134,7 @@ extension CoordServer: QuorumApp {
         }
         let origin = newOrigin(cnx)
         wait(cnx, p, origin)
-        q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, frame: frame).encode()))
+        q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame).encode()))
     }
 
     func handleEnsembleConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
@@ -208,14 +208,14 @@ extension CoordServer: QuorumApp {
             tracker.add(sid, timeout: timeout, now: now)
             let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: zxid, time: now)
             q.propose(txn.serialize(), origin: request.origin)
-        case .write(let sid, let frame):
+        case .write(let sid, let ids, let frame):
             tracker.touch(sid, now: now)
             var r = ByteReader(frame)
             guard let h = try? ZKRequestHeader(jute: &r), let req = try? ZKRequest.decode(op: h.type, &r) else {
                 prepFailed(request.origin, sessionId: sid, xid: request.origin.xid, err: ZKErr.marshallingError, response: .empty, zxid: zxid)
                 return
             }
-            switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree) {
+            switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree, access: Access(ids: ids, policy: config.auth)) {
             case .txn(let t):
                 q.propose(t.serialize(), origin: request.origin)
             case .failed(let err, let resp):
@@ -313,4 +313,22 @@ final class DispatchGate: @unchecked Sendable {
     private let sem = DispatchSemaphore(value: 0)
     func open() { sem.signal() }
     func wait() { sem.wait() }
+}
+
+extension CoordServer {
+    /// An auth packet (xid -4): answered at once, as ZooKeeper does outside the request pipeline.
+    /// A scheme without a provider answers AUTHFAILED and the connection closes (the session stays).
+    func authenticate(_ cnx: ClientCnx, xid: Int32, scheme: String, data: [UInt8], now: UInt64) {
+        let p = PendingReply(xid: xid, op: ZKOp.auth, state: .done(err: ZKErr.ok, zxid: 0, response: .empty), now: now)
+        if let ids = cnx.access.authenticate(scheme: scheme, data: data, remoteHost: cnx.address) {
+            cnx.access.add(ids)
+            logger("session \(Self.hex(cnx.sessionId)): auth success for scheme \(scheme) from \(cnx.conn.peer)")
+        } else {
+            logger("session \(Self.hex(cnx.sessionId)): authentication failed for scheme \(scheme) from \(cnx.conn.peer)")
+            p.state = .done(err: ZKErr.authFailed, zxid: 0, response: .empty)
+            p.closeAfter = true
+        }
+        cnx.enqueue(p)
+        drain(cnx)
+    }
 }
