@@ -73,6 +73,8 @@ public final class CoordServer: @unchecked Sendable {
     var latencyTotalMs: Double = 0
     var latencyMinMs: Double = .infinity
     var latencyMaxMs: Double = 0
+    /// Auth packets answered AUTHFAILED (mntr zk_auth_failed_count).
+    var authFailures: UInt64 = 0
 
     public init(config: ZooConfig, fs: CoordFileSystem = PosixCoordFileSystem(), logger: @escaping @Sendable (String) -> Void) {
         self.config = config

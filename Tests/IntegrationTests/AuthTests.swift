@@ -52,6 +52,7 @@ import Transport
         #expect(throws: (any Error).self) { try bad.readReply(op: ZKOp.ping) }
         // The server is fine and the others' identities are theirs alone.
         #expect(try whoAmI(anon) == [ip])
+        #expect(try fourLetterWord("mntr", port: c.port).contains("zk_auth_failed_count\t1\n"))
         zk.close()
         su.close()
         anon.close()
