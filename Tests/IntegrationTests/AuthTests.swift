@@ -25,7 +25,25 @@ import Transport
     @Test(.timeLimit(.minutes(1))) func authPacketsWhoAmIAndAuthFailed() throws {
         let c = try CoordProcess(extraConfig: Self.superConfig)
         defer { c.cleanup() }
-        let zk = try RawZK(port: c.port)
+        try checkAuthAnswers(port: c.port)
+        #expect(try fourLetterWord("mntr", port: c.port).contains("zk_auth_failed_count\t1\n"))
+    }
+
+    /// The same frames against Apache ZooKeeper 3.8 (Debian's), to keep the expectations honest.
+    @Test(.timeLimit(.minutes(2)), .enabled(if: FileManager.default.fileExists(atPath: "/usr/share/java/zookeeper.jar")))
+    func zooKeeperGivesTheSameAnswers() throws {
+        let zk = try RealZooKeeper.start(jvmFlags: ["-Dzookeeper." + Self.superConfig.dropLast()])
+        defer { zk.stop() }
+        // ruok answers before ZooKeeper serves sessions; wait until srvr does.
+        let deadline = Date().addingTimeInterval(20)
+        while !((try? fourLetterWord("srvr", port: zk.port))?.contains("Mode:") ?? false) && Date() < deadline { usleep(100_000) }
+        try checkAuthAnswers(port: zk.port)
+        let r = try ProcessHarness.run("/usr/bin/env", ["python3", Self.compat + "kazoo_acl.py", "127.0.0.1:\(zk.port)"], timeout: 90)
+        #expect(r.status == 0 && r.stdout.contains("OK"), "kazoo_acl against ZooKeeper:\n\(r.stdout)\n\(r.stderr.suffix(3000))")
+    }
+
+    func checkAuthAnswers(port: Int) throws {
+        let zk = try RawZK(port: port)
         let ip = ZKId(scheme: "ip", id: "127.0.0.1")
         #expect(try whoAmI(zk) == [ip])
         #expect(try auth(zk, "digest", "alice:pw") == ZKErr.ok)
@@ -34,25 +52,30 @@ import Transport
         #expect(try auth(zk, "digest", "alice:pw") == ZKErr.ok)
         #expect(try whoAmI(zk)?.count == 2)
         #expect(try auth(zk, "digest", "super:test") == ZKErr.ok)
-        #expect(try whoAmI(zk) == [ip, ZKId(scheme: "digest", id: "alice"), ZKId(scheme: "super", id: ""), ZKId(scheme: "digest", id: "super")])
+        // ZooKeeper lists them in its hash-set order.
+        #expect(try whoAmI(zk) == [ZKId(scheme: "super", id: ""), ip, ZKId(scheme: "digest", id: "alice"), ZKId(scheme: "digest", id: "super")])
 
-        let su = try RawZK(port: c.port)
+        let su = try RawZK(port: port)
         #expect(try auth(su, "digest", "super:test") == ZKErr.ok)
-        #expect(try su.call(.setData(path: "/zookeeper/config", data: [1], version: -1)).header.err == ZKErr.ok)
-        let anon = try RawZK(port: c.port)
-        #expect(try anon.call(.setData(path: "/zookeeper/config", data: [2], version: -1)).header.err == ZKErr.noAuth)
+        #expect(try su.call(.setData(path: "/zookeeper/config", data: [], version: -1)).header.err == ZKErr.ok)
+        let anon = try RawZK(port: port)
+        #expect(try anon.call(.setData(path: "/zookeeper/config", data: [], version: -1)).header.err == ZKErr.noAuth)
         #expect(try anon.call(.setACL(path: "/zookeeper/config", acl: ZKACL.openUnsafe, version: -1)).header.err == ZKErr.noAuth)
+        #expect(try anon.call(.getData(path: "/zookeeper/config", watch: false)).header.err == ZKErr.ok)
         for p in ["/zookeeper", "/zookeeper/config", "/zookeeper/quota"] {
             #expect(try su.call(.delete(path: p, version: -1)).header.err == ZKErr.badArguments, "\(p)")
         }
+        // An empty ACL and an ACL naming an unknown scheme are InvalidACL, even under a missing parent.
+        #expect(try anon.call(.create(ZKCreate(path: "/none/x", acl: []))).header.err == ZKErr.invalidACL)
+        let bogus = [ZKACL(perms: ZKPerms.all, id: ZKId(scheme: "bogus", id: "x"))]
+        #expect(try anon.call(.create(ZKCreate(path: "/x", acl: bogus))).header.err == ZKErr.invalidACL)
 
         // An unknown scheme: AUTHFAILED, then the server closes the connection.
-        let bad = try RawZK(port: c.port)
+        let bad = try RawZK(port: port)
         #expect(try auth(bad, "bogus", "x") == ZKErr.authFailed)
         #expect(throws: (any Error).self) { try bad.readReply(op: ZKOp.ping) }
         // The server is fine and the others' identities are theirs alone.
         #expect(try whoAmI(anon) == [ip])
-        #expect(try fourLetterWord("mntr", port: c.port).contains("zk_auth_failed_count\t1\n"))
         zk.close()
         su.close()
         anon.close()

@@ -77,7 +77,7 @@ public struct Access: Sendable, Equatable {
             if a.id.scheme == "world" && a.id.id == "anyone" {
                 out.append(a)
             } else if a.id.scheme == "auth" {
-                let mine = ids.filter { isAuthenticatedScheme($0.scheme) }
+                let mine = listed.filter { isAuthenticatedScheme($0.scheme) }
                 if mine.isEmpty { return nil }
                 out.append(contentsOf: mine.map { ZKACL(perms: a.perms, id: $0) })
             } else {
@@ -91,7 +91,7 @@ public struct Access: Sendable, Equatable {
     /// whoAmI: one ClientInfo (authScheme, user) per identity, the user as the scheme's provider
     /// names it (digest: the part before ':'; no provider, as for super: empty).
     public var clientInfo: [ZKId] {
-        ids.map { id -> ZKId in
+        listed.map { id -> ZKId in
             switch id.scheme {
             case "digest" where policy.digestEnabled:
                 return ZKId(scheme: id.scheme, id: String(Self.javaSplit(id.id, ":").first ?? ""))
@@ -111,6 +111,26 @@ public struct Access: Sendable, Equatable {
             m.id.id = String(a.id.id[..<colon]) + ":x"
             return m
         }
+    }
+
+    /// The identities in the order ZooKeeper lists them: its connections keep them in a
+    /// ConcurrentHashMap-backed set, so whoAmI and `auth` expansion follow Id.hashCode buckets
+    /// (table of 16, doubled at three quarters full; insertion order within a bucket).
+    public var listed: [ZKId] {
+        var table = 16
+        while ids.count >= table - table / 4 { table *= 2 }
+        let mask = UInt32(table - 1)
+        return ids.enumerated().sorted { a, b in
+            let (ba, bb) = (Self.spread(a.element) & mask, Self.spread(b.element) & mask)
+            return ba != bb ? ba < bb : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// Jute's Id.hashCode (17, then 37 * h + String.hashCode per field), spread as ConcurrentHashMap does.
+    static func spread(_ id: ZKId) -> UInt32 {
+        func javaHash(_ s: String) -> UInt32 { s.utf16.reduce(0) { $0 &* 31 &+ UInt32($1) } }
+        let h = (17 &* 37 &+ javaHash(id.scheme)) &* 37 &+ javaHash(id.id)
+        return (h ^ (h >> 16)) & 0x7fff_ffff
     }
 
     // MARK: providers (ip and digest, as registered by default in ZooKeeper)

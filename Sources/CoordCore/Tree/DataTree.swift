@@ -201,15 +201,15 @@ public struct DataTree: Sendable {
 
     // MARK: reads
 
-    /// Answers a read request made with `access`, with ZooKeeper 3.8's checks (FinalRequestProcessor):
-    /// READ for exists (of an existing node), getData, getChildren, getAllChildrenNumber; READ or
-    /// ADMIN for getACL, which hides digests without ADMIN. No watches: the caller registers them.
+    /// Answers a read request made with `access`, with the checks of ZooKeeper 3.8.0 (Debian's,
+    /// coordd's peer; FinalRequestProcessor): READ for getData, getChildren, getAllChildrenNumber;
+    /// READ or ADMIN for getACL, which hides digests without ADMIN; exists is not checked (3.8.4
+    /// added READ there, ZOOKEEPER-2590). No watches: the caller registers them.
     public func read(_ req: ZKRequest, sessionId: Int64, access: Access = .anonymous) -> (err: Int32, response: ZKResponse) {
         let denied = (ZKErr.noAuth, ZKResponse.empty)
         switch req {
         case .exists(let path, _):
             guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
-            guard access.allows(n.acl, ZKPerms.read) else { return denied }
             return (ZKErr.ok, .stat(n.stat))
         case .getData(let path, _):
             guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
