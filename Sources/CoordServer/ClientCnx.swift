@@ -1,3 +1,4 @@
+import CoordCore
 import Protocol
 import Transport
 
@@ -16,8 +17,10 @@ final class PendingReply {
     let op: Int32
     let startedNanos: UInt64
     var state: State
-    /// Close the connection once this reply is out (closeSession, unknown op, refused session).
+    /// Close the connection once this reply is out (closeSession, unknown op, refused session, failed auth).
     var closeAfter = false
+    /// Reads: the connection's identities when the request arrived (checked when it is answered).
+    var access = Access.anonymous
 
     init(xid: Int32, op: Int32, state: State, now: UInt64) {
         self.xid = xid
@@ -47,6 +50,8 @@ final class ClientCnx {
     let id: UInt64
     let conn: Connection
     let host: String
+    /// The client's address without brackets or port: its `ip` identity.
+    let address: String
     var decoder: FrameDecoder
     var phase = Phase.awaitingFirst
     var sessionId: Int64 = 0
@@ -54,6 +59,8 @@ final class ClientCnx {
     var received: UInt64 = 0
     var sent: UInt64 = 0
     var lastZxid: Int64 = 0
+    /// Identities: `ip:<address>` from the start, then those auth packets add.
+    var access: Access
     private var queue = Fifo<PendingReply>(compactAfter: 256)
 
     /// Back-pressure: a connection is not read while this many requests await their replies
@@ -67,13 +74,15 @@ final class ClientCnx {
 
     var overBounds: Bool { queue.count >= Self.maxOutstanding || conn.pendingWriteBytes >= Self.outboundHighWater }
 
-    init(id: UInt64, conn: Connection, maxFrame: Int) {
+    init(id: UInt64, conn: Connection, maxFrame: Int, auth: AuthPolicy) {
         self.id = id
         self.conn = conn
         self.decoder = FrameDecoder(maxFrameBytes: maxFrame)
         self.outboundHardCap = (8 << 20) + 2 * maxFrame
         let peer = conn.peer
         if let colon = peer.lastIndex(of: ":") { host = String(peer[..<colon]) } else { host = peer }
+        address = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        access = Access(ids: [ZKId(scheme: "ip", id: address)], policy: auth)
     }
 
     var queued: Int { queue.count }

@@ -134,7 +134,7 @@ extension CoordServer: QuorumApp {
         }
         let origin = newOrigin(cnx)
         wait(cnx, p, origin)
-        q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, frame: frame).encode()))
+        q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame).encode()))
     }
 
     func handleEnsembleConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
@@ -208,14 +208,14 @@ extension CoordServer: QuorumApp {
             tracker.add(sid, timeout: timeout, now: now)
             let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: zxid, time: now)
             q.propose(txn.serialize(), origin: request.origin)
-        case .write(let sid, let frame):
+        case .write(let sid, let ids, let frame):
             tracker.touch(sid, now: now)
             var r = ByteReader(frame)
             guard let h = try? ZKRequestHeader(jute: &r), let req = try? ZKRequest.decode(op: h.type, &r) else {
                 prepFailed(request.origin, sessionId: sid, xid: request.origin.xid, err: ZKErr.marshallingError, response: .empty, zxid: zxid)
                 return
             }
-            switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree) {
+            switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree, access: Access(ids: ids, policy: config.auth)) {
             case .txn(let t):
                 q.propose(t.serialize(), origin: request.origin)
             case .failed(let err, let resp):

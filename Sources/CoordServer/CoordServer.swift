@@ -73,6 +73,8 @@ public final class CoordServer: @unchecked Sendable {
     var latencyTotalMs: Double = 0
     var latencyMinMs: Double = .infinity
     var latencyMaxMs: Double = 0
+    /// Auth packets answered AUTHFAILED (mntr zk_auth_failed_count).
+    var authFailures: UInt64 = 0
 
     public init(config: ZooConfig, fs: CoordFileSystem = PosixCoordFileSystem(), logger: @escaping @Sendable (String) -> Void) {
         self.config = config
@@ -258,7 +260,7 @@ public final class CoordServer: @unchecked Sendable {
     // MARK: connections
 
     func accept(_ conn: Connection) {
-        let cnx = ClientCnx(id: nextCnxId, conn: conn, maxFrame: config.maxBuffer)
+        let cnx = ClientCnx(id: nextCnxId, conn: conn, maxFrame: config.maxBuffer, auth: config.auth)
         nextCnxId += 1
         if stopped || (config.maxClientCnxns > 0 && perHost[cnx.host, default: 0] >= config.maxClientCnxns) {
             logger("too many connections from \(cnx.host) - max is \(config.maxClientCnxns)")
@@ -359,7 +361,12 @@ public final class CoordServer: @unchecked Sendable {
             closeNow(cnx, "malformed request (op \(h.type)): \(error)")
             return
         }
+        if case .auth(_, let scheme, let data) = req {
+            authenticate(cnx, xid: h.xid, scheme: scheme, data: data, now: now)
+            return
+        }
         let p = PendingReply(xid: h.xid, op: h.type, state: .read(req), now: now)
+        p.access = cnx.access
         if quorum != nil {
             if case .closeSession = req { p.closeAfter = true }
             handleEnsembleRequest(cnx, xid: h.xid, req, frame: frame, p)
@@ -373,7 +380,7 @@ public final class CoordServer: @unchecked Sendable {
             return
         }
         if req.isWrite {
-            switch prep.prep(req, sessionId: cnx.sessionId, cxid: h.xid, zxid: nextZxid, time: WallClock.millis(), tree: tree) {
+            switch prep.prep(req, sessionId: cnx.sessionId, cxid: h.xid, zxid: nextZxid, time: WallClock.millis(), tree: tree, access: cnx.access) {
             case .txn(let t):
                 p.state = .awaitingCommit
                 cnx.enqueue(p)
@@ -491,7 +498,7 @@ public final class CoordServer: @unchecked Sendable {
             case .done(let err, let zxid, let resp):
                 frame = replyFrame(cnx, xid: p.xid, zxid: zxid ?? tree.lastZxid, err: err, resp)
             case .read(let req):
-                let (err, resp) = executeRead(cnx, req)
+                let (err, resp) = executeRead(cnx, req, access: p.access)
                 frame = replyFrame(cnx, xid: p.xid, zxid: tree.lastZxid, err: err, resp)
             }
             cnx.send(frame)
@@ -541,19 +548,21 @@ public final class CoordServer: @unchecked Sendable {
     }
 
     /// Answers a non-write request against the current tree, registering watches on success.
-    private func executeRead(_ cnx: ClientCnx, _ req: ZKRequest) -> (Int32, ZKResponse) {
+    private func executeRead(_ cnx: ClientCnx, _ req: ZKRequest, access: Access) -> (Int32, ZKResponse) {
         switch req {
         case .ping, .auth:
             return (ZKErr.ok, .empty)
+        case .whoAmI:
+            return (ZKErr.ok, .clientInfo(access.clientInfo))
         case .setWatches(let sw), .setWatches2(let sw):
             for ev in watches.setWatches(sw, watcher: cnx.id, tree: tree) { sendNotification(cnx, ev) }
             return (ZKErr.ok, .empty)
-        case .whoAmI, .addWatch, .checkWatches, .removeWatches:
+        case .addWatch, .checkWatches, .removeWatches:
             return (ZKErr.unimplemented, .empty)
         default:
             break
         }
-        let r = tree.read(req, sessionId: cnx.sessionId)
+        let r = tree.read(req, sessionId: cnx.sessionId, access: access)
         switch req {
         case .exists(let p, true) where r.err == ZKErr.ok || r.err == ZKErr.noNode:
             watches.addDataWatch(p, watcher: cnx.id)

@@ -43,6 +43,7 @@ extension CoordServer {
                 ("zk_global_sessions", "\(s.sessions)"),
                 ("zk_last_zxid", Self.hex(s.lastZxid)),
                 ("zk_max_file_descriptor_count", "\(fdLimit())"),
+                ("zk_auth_failed_count", "\(authFailures)"),
             ]
             if s.mode == "leader" {
                 rows.append(("zk_followers", "\(s.followers)"))

@@ -1,3 +1,5 @@
+import CoordCore
+
 /// zoo.cfg, as ZooKeeper reads it: `key=value` lines, `#` comments, `server.N=` ensemble lines.
 public struct ZooConfig: Sendable, Equatable {
     public struct ServerEntry: Sendable, Equatable {
@@ -22,8 +24,11 @@ public struct ZooConfig: Sendable, Equatable {
     public var maxSessionTimeout: Int32?
     /// Largest accepted client frame (jute.maxbuffer).
     public var maxBuffer = 0xfffff
-    /// nil: every four-letter word is allowed.
-    public var fourLetterWhitelist: Set<String>?
+    /// nil: every four-letter word is allowed (`*`). Without the key only `srvr`, as ZooKeeper 3.5+.
+    public var fourLetterWhitelist: Set<String>? = ["srvr"]
+    /// Super digest, skipACL, digest provider switch (ZooKeeper's system properties, given in
+    /// zoo.cfg without their `zookeeper.` prefix as ZooKeeper reads them).
+    public var auth = AuthPolicy()
     /// Transactions between snapshots.
     public var snapCount = 100_000
     public var servers: [Int: ServerEntry] = [:]
@@ -71,7 +76,19 @@ public struct ZooConfig: Sendable, Equatable {
             case "snapCount": c.snapCount = try int(2)
             case "4lw.commands.whitelist":
                 let words = value.split(separator: ",").map { String($0).trimmed(" \t") }.filter { !$0.isEmpty }
-                c.fourLetterWhitelist = words.contains("*") ? nil : Set(words)
+                // zkServer.sh needs srvr, so ZooKeeper always allows it.
+                c.fourLetterWhitelist = words.contains("*") ? nil : Set(words).union(["srvr"])
+            case "DigestAuthenticationProvider.superDigest", "zookeeper.DigestAuthenticationProvider.superDigest":
+                guard value.contains(":") else { throw ZooConfigError("\(key): expected user:base64(sha1(user:password)), as DigestAuthenticationProvider.generateDigest prints") }
+                c.auth.superDigest = value
+            case "skipACL", "zookeeper.skipACL":
+                c.auth.skipACL = value == "yes"
+            case "DigestAuthenticationProvider.enabled", "zookeeper.DigestAuthenticationProvider.enabled":
+                c.auth.digestEnabled = value.lowercased() == "true"
+            case "DigestAuthenticationProvider.digestAlg", "zookeeper.DigestAuthenticationProvider.digestAlg":
+                guard ["SHA1", "SHA-1"].contains(value.uppercased()) else {
+                    throw ZooConfigError("\(key)=\(value): coordd computes digest ids with SHA1 only")
+                }
             default:
                 if key.hasPrefix("server.") {
                     guard let id = Int(key.dropFirst(7)), id >= 0 else { throw ZooConfigError("\(key): bad server id") }

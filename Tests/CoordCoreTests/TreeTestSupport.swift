@@ -32,8 +32,8 @@ struct TreeHarness {
     }
 
     @discardableResult
-    mutating func write(_ req: ZKRequest, session s: Int64? = nil) -> (err: Int32, response: ZKResponse) {
-        switch prep.prep(req, sessionId: s ?? session, cxid: 1, zxid: zxid + 1, time: now, tree: tree) {
+    mutating func write(_ req: ZKRequest, session s: Int64? = nil, as access: Access = .anonymous) -> (err: Int32, response: ZKResponse) {
+        switch prep.prep(req, sessionId: s ?? session, cxid: 1, zxid: zxid + 1, time: now, tree: tree, access: access) {
         case .failed(let e, let r):
             return (e, r)
         case .txn(let t):
@@ -44,8 +44,8 @@ struct TreeHarness {
     }
 
     /// A read that also registers its watch like the server does.
-    mutating func read(_ req: ZKRequest, watcher: UInt64 = 1) -> (err: Int32, response: ZKResponse) {
-        let r = tree.read(req, sessionId: session)
+    mutating func read(_ req: ZKRequest, watcher: UInt64 = 1, as access: Access = .anonymous) -> (err: Int32, response: ZKResponse) {
+        let r = tree.read(req, sessionId: session, access: access)
         switch req {
         case .exists(let p, true) where r.err == ZKErr.ok || r.err == ZKErr.noNode:
             watches.addDataWatch(p, watcher: watcher)

@@ -73,12 +73,12 @@ final class RealZooKeeper: @unchecked Sendable {
     let port: Int
     let dataDir: URL
 
-    static func start() throws -> RealZooKeeper {
+    static func start(jvmFlags: [String] = []) throws -> RealZooKeeper {
         let port = try ProcessHarness.freePort()
         let dir = URL(fileURLWithPath: try ProcessHarness.makeTempDir("zookeeper"))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/java")
-        p.arguments = ["-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.admin.enableServer=false",
+        p.arguments = jvmFlags + ["-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.admin.enableServer=false",
                        "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar",
                        "org.apache.zookeeper.server.ZooKeeperServerMain", String(port), dir.path]
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")

@@ -137,7 +137,21 @@ import Transport
         let c = try CoordProcess(extraConfig: "4lw.commands.whitelist=ruok, srvr\n")
         defer { c.cleanup() }
         #expect(try fourLetterWord("ruok", port: c.port) == "imok")
-        #expect(try fourLetterWord("mntr", port: c.port).contains("not in the whitelist"))
+        #expect(try fourLetterWord("mntr", port: c.port) == "mntr is not executed because it is not in the whitelist.\n")
+    }
+
+    /// ZooKeeper 3.5+: without the key only srvr answers (zkServer.sh needs it); srvr always does.
+    @Test(.timeLimit(.minutes(1))) func defaultWhitelistIsSrvrOnly() throws {
+        let c = try CoordProcess(allFourLetterWords: false)
+        defer { c.cleanup() }
+        #expect(try fourLetterWord("srvr", port: c.port).contains("Mode: standalone"))
+        for w in ["ruok", "conf", "cons", "dump", "envi", "mntr", "stat", "wchs"] {
+            #expect(try fourLetterWord(w, port: c.port) == "\(w) is not executed because it is not in the whitelist.\n")
+        }
+        let d = try CoordProcess(extraConfig: "4lw.commands.whitelist=ruok\n", allFourLetterWords: false)
+        defer { d.cleanup() }
+        #expect(try fourLetterWord("srvr", port: d.port).contains("Mode: standalone"))
+        #expect(try fourLetterWord("ruok", port: d.port) == "imok")
     }
 
     @Test(.timeLimit(.minutes(1))) func sigtermExitsZeroAndBadConfigExitsTwo() throws {

@@ -9,10 +9,12 @@ final class CoordProcess: @unchecked Sendable {
     let port: Int
     var proc: ManagedProcess?
 
-    init(extraConfig: String = "", tickTime: Int = 200) throws {
+    init(extraConfig: String = "", tickTime: Int = 200, allFourLetterWords: Bool = true) throws {
         dir = try ProcessHarness.makeTempDir("coordd")
         port = try ProcessHarness.freePort()
-        let cfg = "tickTime=\(tickTime)\ndataDir=\(dir)/data\nclientPort=\(port)\nclientPortAddress=127.0.0.1\nautopurge.purgeInterval=1\n" + extraConfig
+        // Tests read every four-letter word unless they check the default (srvr only).
+        let cfg = "tickTime=\(tickTime)\ndataDir=\(dir)/data\nclientPort=\(port)\nclientPortAddress=127.0.0.1\nautopurge.purgeInterval=1\n"
+            + (allFourLetterWords ? "4lw.commands.whitelist=*\n" : "") + extraConfig
         try cfg.write(toFile: dir + "/zoo.cfg", atomically: true, encoding: .utf8)
         try start()
     }

@@ -32,7 +32,7 @@ final class EnsembleProcesses: @unchecked Sendable {
         peerPorts = pp
         procs = Array(repeating: nil, count: servers)
         for i in 0..<servers {
-            var cfg = "tickTime=\(tickTime)\ninitLimit=10\nsyncLimit=5\ndataDir=\(dataDir(i))\nclientPort=\(cp[i])\nclientPortAddress=127.0.0.1\n"
+            var cfg = "tickTime=\(tickTime)\ninitLimit=10\nsyncLimit=5\ndataDir=\(dataDir(i))\nclientPort=\(cp[i])\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n"
             for j in 0..<servers {
                 let port = j == i ? pp[j] : try peerPort?(i, j, pp[j]) ?? pp[j]
                 cfg += "server.\(j + 1)=127.0.0.1:\(port):\(ep[j])\n"

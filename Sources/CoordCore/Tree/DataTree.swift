@@ -18,13 +18,18 @@ public struct DataTree: Sendable {
         zk.children = ["quota", "config"]
         nodes["/zookeeper"] = zk
         nodes["/zookeeper/quota"] = ZNode()
-        nodes["/zookeeper/config"] = ZNode()
+        nodes["/zookeeper/config"] = ZNode(acl: Self.configACL)
     }
+
+    /// /zookeeper/config is readable by all, writable by the superuser only (ZOOKEEPER-2014).
+    public static let configACL = [ZKACL(perms: ZKPerms.read, id: ZKId(scheme: "world", id: "anyone"))]
 
     public var nodeCount: Int { nodes.count }
 
     mutating func restore(nodes: [String: ZNode], ephemerals: [Int64: Set<String>], sessions: [Int64: SessionInfo], lastZxid: Int64) {
         self.nodes = nodes
+        // Snapshots written before ACLs were enforced left the config node open.
+        if self.nodes["/zookeeper/config"]?.acl == ZKACL.openUnsafe { self.nodes["/zookeeper/config"]?.acl = Self.configACL }
         self.ephemerals = ephemerals
         self.sessions = sessions
         self.lastZxid = lastZxid
@@ -212,26 +217,35 @@ public struct DataTree: Sendable {
 
     // MARK: reads
 
-    /// Answers a read request (no watches; the caller registers them on success).
-    public func read(_ req: ZKRequest, sessionId: Int64) -> (err: Int32, response: ZKResponse) {
+    /// Answers a read request made with `access`, with the checks of ZooKeeper 3.8.0 (Debian's,
+    /// coordd's peer; FinalRequestProcessor): READ for getData, getChildren, getAllChildrenNumber;
+    /// READ or ADMIN for getACL, which hides digests without ADMIN; exists is not checked (3.8.4
+    /// added READ there, ZOOKEEPER-2590). No watches: the caller registers them.
+    public func read(_ req: ZKRequest, sessionId: Int64, access: Access = .anonymous) -> (err: Int32, response: ZKResponse) {
+        let denied = (ZKErr.noAuth, ZKResponse.empty)
         switch req {
         case .exists(let path, _):
             guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
             return (ZKErr.ok, .stat(n.stat))
         case .getData(let path, _):
             guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard access.allows(n.acl, ZKPerms.read) else { return denied }
             return (ZKErr.ok, .data(n.data, n.stat))
         case .getChildren(let path, _):
             guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard access.allows(n.acl, ZKPerms.read) else { return denied }
             return (ZKErr.ok, .children(n.children.sorted()))
         case .getChildren2(let path, _):
             guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard access.allows(n.acl, ZKPerms.read) else { return denied }
             return (ZKErr.ok, .children2(n.children.sorted(), n.stat))
         case .getACL(let path):
             guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
-            return (ZKErr.ok, .acl(n.acl, n.stat))
+            guard access.allows(n.acl, ZKPerms.read | ZKPerms.admin) else { return denied }
+            return (ZKErr.ok, .acl(access.allows(n.acl, ZKPerms.admin) ? n.acl : Access.masked(n.acl), n.stat))
         case .getAllChildrenNumber(let path):
-            guard nodes[path] != nil else { return (ZKErr.noNode, .empty) }
+            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard access.allows(n.acl, ZKPerms.read) else { return denied }
             return (ZKErr.ok, .count(Int32(clamping: descendantCount(path))))
         case .getEphemerals(let prefix):
             let mine = (ephemerals[sessionId] ?? []).filter { $0.hasPrefix(prefix) }.sorted()
@@ -240,7 +254,7 @@ public struct DataTree: Sendable {
             return (ZKErr.ok, .path(path))
         case .multiRead(let ops):
             let results: [ZKMultiResult] = ops.map { op in
-                let (err, resp) = read(op, sessionId: sessionId)
+                let (err, resp) = read(op, sessionId: sessionId, access: access)
                 switch resp {
                 case .data(let d, let s) where err == ZKErr.ok: return .getData(d, s)
                 case .children(let c) where err == ZKErr.ok: return .getChildren(c)

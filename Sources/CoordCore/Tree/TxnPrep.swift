@@ -20,6 +20,7 @@ public struct TxnPrep: Sendable {
         var ephemeralOwner: Int64 = 0
         var childCount: Int = 0
         var zxid: Int64 = 0
+        var acl: [ZKACL] = []
     }
 
     struct Overlay: Sendable {
@@ -82,8 +83,13 @@ public struct TxnPrep: Sendable {
         return CoordTxn(sessionId: sessionId, cxid: cxid, time: time, op: .closeSession)
     }
 
-    /// Validates a write request. Reads are not for prep (answer them from the tree).
-    public mutating func prep(_ req: ZKRequest, sessionId: Int64, cxid: Int32, zxid: Int64, time: Int64, tree: DataTree) -> PrepOutcome {
+    /// Nodes no client may delete (DataTree.isSpecialPath): BadArguments.
+    public static let specialPaths: Set<String> = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"]
+
+    /// Validates a write request made with `access` (the ACL checks of ZooKeeper's
+    /// PrepRequestProcessor). Reads are not for prep (answer them from the tree).
+    public mutating func prep(_ req: ZKRequest, sessionId: Int64, cxid: Int32, zxid: Int64, time: Int64, tree: DataTree,
+                              access: Access = .anonymous) -> PrepOutcome {
         if case .closeSession = req {
             return .txn(prepCloseSession(sessionId: sessionId, cxid: cxid, zxid: zxid, time: time, tree: tree))
         }
@@ -93,7 +99,7 @@ public struct TxnPrep: Sendable {
             let saved = overlay
             var txOps: [CoordTxnOp] = []
             for (i, op) in ops.enumerated() {
-                switch prepOne(op, sessionId: sessionId, zxid: zxid, tree: tree, touched: &touched) {
+                switch prepOne(op, sessionId: sessionId, zxid: zxid, tree: tree, access: access, touched: &touched) {
                 case .success(let t):
                     txOps.append(t)
                 case .failure(let e):
@@ -107,7 +113,7 @@ public struct TxnPrep: Sendable {
             overlay.touched.append((zxid, touched))
             return .txn(CoordTxn(sessionId: sessionId, cxid: cxid, time: time, op: .multi(txOps)))
         }
-        switch prepOne(req, sessionId: sessionId, zxid: zxid, tree: tree, touched: &touched) {
+        switch prepOne(req, sessionId: sessionId, zxid: zxid, tree: tree, access: access, touched: &touched) {
         case .success(let t):
             overlay.touched.append((zxid, touched))
             return .txn(CoordTxn(sessionId: sessionId, cxid: cxid, time: time, op: t))
@@ -122,7 +128,7 @@ public struct TxnPrep: Sendable {
         if let r = overlay.records[path] { return r.exists ? r : nil }
         guard let n = tree.node(path) else { return nil }
         return Record(exists: true, version: n.version, cversion: n.cversion, aversion: n.aversion,
-                      ephemeralOwner: n.ephemeralOwner, childCount: n.children.count, zxid: 0)
+                      ephemeralOwner: n.ephemeralOwner, childCount: n.children.count, zxid: 0, acl: n.acl)
     }
 
     private mutating func setRecord(_ path: String, _ r: Record, _ touched: inout [String]) {
@@ -135,17 +141,28 @@ public struct TxnPrep: Sendable {
         return current == Int32.max ? 1 : current + 1
     }
 
-    private mutating func prepOne(_ req: ZKRequest, sessionId: Int64, zxid: Int64, tree: DataTree, touched: inout [String]) -> Result<CoordTxnOp, PrepError> {
+    private static func check(_ access: Access, _ acl: [ZKACL], _ perm: Int32) throws(PrepError) {
+        if !access.allows(acl, perm) { throw PrepError(code: ZKErr.noAuth) }
+    }
+
+    private static func fixup(_ access: Access, _ acl: [ZKACL]) throws(PrepError) -> [ZKACL] {
+        guard let fixed = access.fixup(acl) else { throw PrepError(code: ZKErr.invalidACL) }
+        return fixed
+    }
+
+    private mutating func prepOne(_ req: ZKRequest, sessionId: Int64, zxid: Int64, tree: DataTree, access: Access,
+                                  touched: inout [String]) -> Result<CoordTxnOp, PrepError> {
         do throws(PrepError) {
             switch req {
             case .create(let c), .create2(let c), .createContainer(let c):
-                return .success(try prepCreate(c, op: req.opCode, sessionId: sessionId, zxid: zxid, tree: tree, touched: &touched))
+                return .success(try prepCreate(c, op: req.opCode, sessionId: sessionId, zxid: zxid, tree: tree, access: access, touched: &touched))
             case .createTTL:
                 throw PrepError(code: ZKErr.unimplemented)
             case .delete(let path, let version):
-                guard ZKPath.isValid(path), path != "/" else { throw PrepError(code: ZKErr.badArguments) }
-                guard let parentPath = ZKPath.parent(path), var parent = record(parentPath, tree),
-                      let node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
+                guard ZKPath.isValid(path), !Self.specialPaths.contains(path) else { throw PrepError(code: ZKErr.badArguments) }
+                guard let parentPath = ZKPath.parent(path), var parent = record(parentPath, tree) else { throw PrepError(code: ZKErr.noNode) }
+                try Self.check(access, parent.acl, ZKPerms.delete)
+                guard let node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
                 _ = try Self.checkVersion(version, node.version)
                 if node.childCount > 0 { throw PrepError(code: ZKErr.notEmpty) }
                 parent.childCount -= 1
@@ -156,21 +173,25 @@ public struct TxnPrep: Sendable {
             case .setData(let path, let data, let version):
                 guard ZKPath.isValid(path) else { throw PrepError(code: ZKErr.badArguments) }
                 guard var node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
+                try Self.check(access, node.acl, ZKPerms.write)
                 node.version = try Self.checkVersion(version, node.version)
                 node.zxid = zxid
                 setRecord(path, node, &touched)
                 return .success(.setData(path: path, data: data, version: node.version))
             case .setACL(let path, let acl, let version):
                 guard ZKPath.isValid(path) else { throw PrepError(code: ZKErr.badArguments) }
+                let fixed = try Self.fixup(access, acl)
                 guard var node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
-                guard !acl.isEmpty else { throw PrepError(code: ZKErr.invalidACL) }
+                try Self.check(access, node.acl, ZKPerms.admin)
                 node.aversion = try Self.checkVersion(version, node.aversion)
                 node.zxid = zxid
+                node.acl = fixed
                 setRecord(path, node, &touched)
-                return .success(.setACL(path: path, acl: acl, version: node.aversion))
+                return .success(.setACL(path: path, acl: fixed, version: node.aversion))
             case .check(let path, let version):
                 guard ZKPath.isValid(path) else { throw PrepError(code: ZKErr.badArguments) }
                 guard let node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
+                try Self.check(access, node.acl, ZKPerms.read)
                 _ = try Self.checkVersion(version, node.version)
                 return .success(.check(path: path, version: version))
             default:
@@ -181,7 +202,8 @@ public struct TxnPrep: Sendable {
         }
     }
 
-    private mutating func prepCreate(_ c: ZKCreate, op: Int32, sessionId: Int64, zxid: Int64, tree: DataTree, touched: inout [String]) throws(PrepError) -> CoordTxnOp {
+    private mutating func prepCreate(_ c: ZKCreate, op: Int32, sessionId: Int64, zxid: Int64, tree: DataTree, access: Access,
+                                     touched: inout [String]) throws(PrepError) -> CoordTxnOp {
         guard (0...6).contains(c.flags) else { throw PrepError(code: ZKErr.badArguments) }
         if c.flags == ZKCreateFlags.persistentWithTTL || c.flags == ZKCreateFlags.persistentSequentialWithTTL {
             throw PrepError(code: ZKErr.unimplemented)
@@ -192,19 +214,20 @@ public struct TxnPrep: Sendable {
         let ephemeral = c.flags & ZKCreateFlags.ephemeral != 0 && !container
         guard ZKPath.isValid(c.path, sequential: sequential) else { throw PrepError(code: ZKErr.badArguments) }
         guard let parentPath = ZKPath.parent(c.path) else { throw PrepError(code: ZKErr.nodeExists) }
+        let acl = try Self.fixup(access, c.acl)
         guard var parent = record(parentPath, tree) else { throw PrepError(code: ZKErr.noNode) }
+        try Self.check(access, parent.acl, ZKPerms.create)
         let path = sequential ? c.path + ZKPath.sequenceSuffix(parent.cversion) : c.path
         if record(path, tree) != nil { throw PrepError(code: ZKErr.nodeExists) }
         if parent.ephemeralOwner != 0 && parent.ephemeralOwner != ZNode.containerOwner {
             throw PrepError(code: ZKErr.noChildrenForEphemerals)
         }
-        guard !c.acl.isEmpty else { throw PrepError(code: ZKErr.invalidACL) }
         parent.cversion = parent.cversion == Int32.max ? Int32.min : parent.cversion + 1
         parent.childCount += 1
         parent.zxid = zxid
         setRecord(parentPath, parent, &touched)
         let owner = container ? ZNode.containerOwner : (ephemeral ? sessionId : 0)
-        setRecord(path, Record(exists: true, ephemeralOwner: owner, zxid: zxid), &touched)
-        return .create(requestOp: op, path: path, data: c.data, acl: c.acl, ephemeralOwner: owner, parentCVersion: parent.cversion)
+        setRecord(path, Record(exists: true, ephemeralOwner: owner, zxid: zxid, acl: acl), &touched)
+        return .create(requestOp: op, path: path, data: c.data, acl: acl, ephemeralOwner: owner, parentCVersion: parent.cversion)
     }
 }

@@ -3,22 +3,26 @@ import Protocol
 /// What a server hands the quorum as `ClientRequest.data` (forwarded to the leader, which alone
 /// runs prep). A leading version byte keeps room for change; anything unknown is ignored.
 enum EnsembleRequest: Equatable {
-    /// A client write (or closeSession): the session and the client's request frame (header + body).
-    case write(sessionId: Int64, frame: [UInt8])
+    /// A client write (or closeSession): the session, the connection's identities (the leader's
+    /// prep checks ACLs with them) and the client's request frame (header + body).
+    case write(sessionId: Int64, ids: [ZKId], frame: [UInt8])
     case createSession(sessionId: Int64, timeout: Int32, password: [UInt8])
     /// Sessions seen active on a follower since its last report (ZooKeeper's ping piggy-back).
     case touch([Int64])
 
     static let version: UInt8 = 1
     private static let maxTouch = 1 << 20
+    private static let maxIds = 1 << 10
 
     func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 32)
         w.writeUInt8(Self.version)
         switch self {
-        case .write(let sid, let frame):
-            w.writeUInt8(1)
+        case .write(let sid, let ids, let frame):
+            w.writeUInt8(4)
             w.writeInt64(sid)
+            w.writeUInt32(UInt32(ids.count))
+            for id in ids { id.write(jute: &w) }
             w.writeUInt32(UInt32(frame.count))
             w.writeBytes(frame)
         case .createSession(let sid, let timeout, let pw):
@@ -41,11 +45,18 @@ enum EnsembleRequest: Equatable {
         let kind = try r.readUInt8()
         let out: EnsembleRequest
         switch kind {
-        case 1:
+        case 1, 4:
+            // Kind 1 (before identities travelled) carries none: only world-open nodes pass.
             let sid = try r.readInt64()
+            var ids: [ZKId] = []
+            if kind == 4 {
+                let count = Int(try r.readUInt32())
+                guard count <= r.remaining / 8, count <= maxIds else { throw DecodeError.invalidLength(count) }
+                for _ in 0..<count { ids.append(try ZKId(jute: &r)) }
+            }
             let n = Int(try r.readUInt32())
             guard n <= r.remaining else { throw DecodeError.invalidLength(n) }
-            out = .write(sessionId: sid, frame: try r.readBytes(n))
+            out = .write(sessionId: sid, ids: ids, frame: try r.readBytes(n))
         case 2:
             out = .createSession(sessionId: try r.readInt64(), timeout: try r.readInt32(), password: try r.readJuteBuffer())
         case 3:

@@ -41,6 +41,8 @@ public enum ZKResponse: Equatable, Sendable {
     /// getEphemerals.
     case paths([String])
     case multi([ZKMultiResult])
+    /// whoAmI: ClientInfo records (authScheme, user), the same wire form as Id.
+    case clientInfo([ZKId])
 
     public func write(jute w: inout ByteWriter) {
         switch self {
@@ -66,6 +68,8 @@ public enum ZKResponse: Equatable, Sendable {
             s.write(jute: &w)
         case .count(let n):
             w.writeInt32(n)
+        case .clientInfo(let ids):
+            w.writeJuteRecords(ids)
         case .multi(let results):
             for res in results {
                 if case .error(let e) = res {
@@ -108,6 +112,8 @@ public enum ZKResponse: Equatable, Sendable {
             return .acl(try r.readJuteACLs() ?? [], try ZKStat(jute: &r))
         case ZKOp.getAllChildrenNumber:
             return .count(try r.readInt32())
+        case ZKOp.whoAmI:
+            return .clientInfo(try r.readJuteVector(minElementSize: 8) { try ZKId(jute: &$0) } ?? [])
         case ZKOp.multi, ZKOp.multiRead:
             var out: [ZKMultiResult] = []
             while true {
