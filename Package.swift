@@ -26,24 +26,26 @@ let package = Package(
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
         .target(name: "CoordCore", dependencies: ["Protocol"]),
         // coordd runtime: config, client and peer networking, persistence.
-        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport"]),
+        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport", "Observability"]),
         // A ZooKeeper client in Swift (brokerd uses it to talk to coordd).
         .target(name: "CoordClient", dependencies: ["Protocol", "Transport"]),
         // I/O-free broker logic: controller, replication, group coordinator.
         .target(name: "BrokerCore", dependencies: ["Protocol"]),
         // brokerd runtime: Kafka listener, request handlers, replica fetchers, coordd session.
-        .target(name: "BrokerServer", dependencies: ["BrokerCore", "Protocol", "Storage", "Transport", "CoordClient"]),
+        .target(name: "BrokerServer", dependencies: ["BrokerCore", "Protocol", "Storage", "Transport", "CoordClient", "Observability"]),
         // A Kafka client in Swift: producer, consumer, admin.
         .target(name: "KafkaClient", dependencies: ["Protocol", "Transport"]),
         // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
         .target(name: "FaultProxy", dependencies: ["Transport"]),
+        // Admin plane of both daemons: HTTP/1.1 + SSE on Transport, Prometheus text, the coordination timeline.
+        .target(name: "Observability", dependencies: ["Transport"]),
 
         // Kafka codecs are generated from Sources/Protocol/Kafka/Schema: `swift run KafkaCodegen`.
         .target(name: "KafkaCodegenLib"),
         .executableTarget(name: "KafkaCodegen", dependencies: ["KafkaCodegenLib"]),
         .executableTarget(name: "coordd", dependencies: ["CoordServer"]),
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
-        .executableTarget(name: "kafkactl", dependencies: ["KafkaClient"]),
+        .executableTarget(name: "kafkactl", dependencies: ["KafkaClient", "Observability"]),
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         // Benchmarks are programs, not tests: `swift run -c release Benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"], exclude: ["scripts"]),
@@ -57,7 +59,8 @@ let package = Package(
         .testTarget(name: "BrokerServerTests", dependencies: ["BrokerServer"]),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "Transport"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Transport"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
-        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy"], exclude: ["compat"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability"], exclude: ["compat"]),
     ]
 )
