@@ -115,7 +115,7 @@ final class FollowPrinter: @unchecked Sendable {
         for e in TimelineMerge.merge([due]) where printed.insert("\(e.daemon)#\(e.seq)").inserted {
             print(TimelineMerge.line(e))
         }
-        fflush(stdout)
+        fflush(nil)  // nil: every stream (naming stdout is not concurrency-safe in Swift 6)
     }
 }
 
