@@ -6,7 +6,7 @@ import Testing
 
 /// The admin plane against real daemons: coordd's AdminServer commands and metrics, brokerd's
 /// metrics and views, promtool, malformed HTTP, a real Prometheus watching a broker die.
-@Suite(.serialized) struct AdminHTTPTests {
+@Suite(.serialized, .ownThreads) struct AdminHTTPTests {
     @Test(.timeLimit(.minutes(2))) func coorddCommandsMetricsAndMntrAgree() throws {
         let adminPort = try ProcessHarness.freePort()
         let zk = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(adminPort)\n")

@@ -5,7 +5,7 @@ import Transport
 
 /// ZooKeeper ACLs and authentication against real coordd processes: raw frames for the exact
 /// answers, kazoo for what clients see, alone and in an ensemble (identities travel with writes).
-@Suite(.serialized) struct AuthTests {
+@Suite(.serialized, .ownThreads) struct AuthTests {
     /// super:test, as kazoo's own test harness configures ZooKeeper.
     static let superConfig = "DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n"
     static let compat = ProcessHarness.packageRoot + "/Tests/IntegrationTests/compat/"

@@ -8,7 +8,7 @@ import Glibc
 
 /// Bad input never costs memory: connections that send one byte and go quiet, and clients that
 /// pipeline requests without reading the replies, against real coordd and brokerd processes.
-@Suite(.serialized) struct BackpressureTests {
+@Suite(.serialized, .ownThreads) struct BackpressureTests {
     static let quietConnections = 2000
     static let pipelined = 100_000
 

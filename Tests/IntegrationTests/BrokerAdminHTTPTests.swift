@@ -4,7 +4,7 @@ import Protocol
 import Testing
 
 /// brokerd's admin listener on a 3-broker cluster, and a real Prometheus scraping it.
-@Suite(.serialized) struct BrokerAdminHTTPTests {
+@Suite(.serialized, .ownThreads) struct BrokerAdminHTTPTests {
     @Test(.timeLimit(.minutes(4))) func prometheusSeesUnderReplicationWhileABrokerIsDown() throws {
         var admin: [Int32: Int] = [:]
         for id in Int32(1)...3 { admin[id] = try ProcessHarness.freePort() }

@@ -8,7 +8,7 @@ import Glibc
 
 /// Admin requests with impossible replica assignments are refused at once, and an admin request
 /// waiting for the controller never holds an I/O thread.
-@Suite(.serialized) struct BrokerAdminInputTests {
+@Suite(.serialized, .ownThreads) struct BrokerAdminInputTests {
     static func topic(_ name: String, _ assignment: [Int32: [Int32]]) -> CreateTopicsRequest.CreatableTopic {
         .init(name: name, numPartitions: -1, replicationFactor: -1,
               assignments: assignment.keys.sorted().map { .init(partitionIndex: $0, brokerIds: assignment[$0] ?? []) }, configs: [])

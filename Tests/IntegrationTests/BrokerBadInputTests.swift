@@ -5,7 +5,7 @@ import Transport
 
 /// Hostile produce input against a real brokerd: batches whose CRC is valid but whose header or
 /// records lie are refused, and the log stays readable by a real client afterwards.
-@Suite(.serialized) struct BrokerBadInputTests {
+@Suite(.serialized, .ownThreads) struct BrokerBadInputTests {
     static var compatDir: String { ProcessHarness.packageRoot + "/Tests/IntegrationTests/compat" }
 
     /// `batch` edited by `edit`, with batchLength and CRC made valid again.

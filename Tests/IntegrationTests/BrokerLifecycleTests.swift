@@ -3,7 +3,7 @@ import Protocol
 import Testing
 import Transport
 
-@Suite(.serialized) struct BrokerLifecycleTests {
+@Suite(.serialized, .ownThreads) struct BrokerLifecycleTests {
     @Test(.timeLimit(.minutes(2))) func recoversLogsAfterKill9AndStopsCleanlyOnSigterm() throws {
         let cluster = try BrokerCluster(brokers: 1, extraConfig: "log.segment.bytes=2048\nlog.index.interval.bytes=256")
         defer { cluster.cleanup() }

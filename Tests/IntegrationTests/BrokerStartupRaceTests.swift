@@ -7,7 +7,7 @@ import Transport
 /// that window get retriable errors at once; the broker never crashes and serves normally after.
 /// With a chroot the window is the chroot's own session (the main client did not exist: SIGILL);
 /// without, requests used to wait on the unconnected client for the session timeout each.
-@Suite(.serialized) struct BrokerStartupRaceTests {
+@Suite(.serialized, .ownThreads) struct BrokerStartupRaceTests {
     @Test(.timeLimit(.minutes(2)), arguments: ["/kafka", ""])
     func requestsBeforeTheCoorddSessionGetRetriableErrors(chroot: String) throws {
         guard let brokerd = ProcessHarness.binary("brokerd"), let coordd = ProcessHarness.binary("coordd") else {

@@ -6,7 +6,7 @@ import Transport
 
 /// brokerd on the segmented log: what lands on disk, retention, disk errors, and follower
 /// truncation by leader epoch. Real brokerd processes; kcat where a real client matters.
-@Suite(.serialized) struct BrokerStorageTests {
+@Suite(.serialized, .ownThreads) struct BrokerStorageTests {
     // MARK: helpers
 
     static func names(_ dir: String) -> [String] {

@@ -4,7 +4,7 @@ import Protocol
 import Testing
 import Transport
 
-@Suite(.serialized) struct BrokerTests {
+@Suite(.serialized, .ownThreads) struct BrokerTests {
     static var compatDir: String { ProcessHarness.packageRoot + "/Tests/IntegrationTests/compat" }
 
     @Test(.timeLimit(.minutes(2))) func singleBrokerServesKcat() throws {

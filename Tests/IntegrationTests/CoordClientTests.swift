@@ -10,7 +10,7 @@ import Glibc
 
 /// The Swift ZooKeeper client against Apache ZooKeeper 3.8 (proves the client speaks the real
 /// protocol) and against coordd (the same expectations hold for both servers).
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(2)), .ownThreads)
 struct CoordClientTests {
     enum Server: String, CaseIterable, Sendable { case zookeeper, coordd }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Real ZooKeeper clients against coordd: Python kazoo and Apache's zkCli.sh.
-@Suite(.serialized) struct CoordCompatTests {
+@Suite(.serialized, .ownThreads) struct CoordCompatTests {
     static let zkCli = "/usr/share/zookeeper/bin/zkCli.sh"
 
     @Test(.timeLimit(.minutes(2))) func kazooClientWorks() throws {

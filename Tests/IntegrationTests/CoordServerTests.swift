@@ -3,7 +3,7 @@ import Protocol
 import Testing
 import Transport
 
-@Suite(.serialized) struct CoordServerTests {
+@Suite(.serialized, .ownThreads) struct CoordServerTests {
     @Test(.timeLimit(.minutes(1))) func nodesSurviveSigkillAndRestart() throws {
         let c = try CoordProcess()
         defer { c.cleanup() }

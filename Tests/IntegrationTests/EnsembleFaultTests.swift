@@ -10,7 +10,7 @@ import Glibc
 
 /// Faults the independent fault run found in coordd, each on a real 3-server ensemble: writes
 /// that cannot commit, a paused leader, clients reconnecting with reused xids, peer-port abuse.
-@Suite(.serialized) struct EnsembleFaultTests {
+@Suite(.serialized, .ownThreads) struct EnsembleFaultTests {
     /// Sends a request without waiting for its reply.
     static func send(_ z: RawZK, xid: Int32, _ req: ZKRequest) throws {
         try z.sock.sendAll(req.frame(xid: xid))
@@ -173,7 +173,7 @@ import Glibc
 }
 
 /// Hostile processes on the followers' peer ports while writes run through the leader.
-@Suite(.serialized) struct PeerPortAbuseTests {
+@Suite(.serialized, .ownThreads) struct PeerPortAbuseTests {
     static func handshake(_ id: UInt64) -> [UInt8] {
         var w = ByteWriter()
         w.withInt32LengthPrefix { w in

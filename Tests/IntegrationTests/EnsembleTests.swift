@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// Real 3-server coordd ensembles: election, replication, failover, partitions, recovery.
-@Suite(.serialized) struct EnsembleTests {
+@Suite(.serialized, .ownThreads) struct EnsembleTests {
     @Test(.timeLimit(.minutes(2))) func electsOneLeaderAndReplicatesWritesThroughAnyServer() throws {
         let e = try EnsembleProcesses()
         defer { e.cleanup() }

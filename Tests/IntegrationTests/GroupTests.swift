@@ -4,7 +4,7 @@ import Testing
 import Transport
 
 /// Consumer groups, committed offsets and idempotent producers against real brokerd processes.
-@Suite(.serialized) struct GroupTests {
+@Suite(.serialized, .ownThreads) struct GroupTests {
     static let fastGroups = "group.initial.rebalance.delay.ms=0"
 
     @Test(.timeLimit(.minutes(2))) func rawGroupProtocolAndErrorCodes() throws {

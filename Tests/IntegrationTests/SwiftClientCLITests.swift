@@ -4,7 +4,7 @@ import KafkaClient
 import Testing
 
 /// kafkactl (the Swift client's command-line tools) against a real brokerd.
-@Suite(.serialized) struct SwiftClientCLITests {
+@Suite(.serialized, .ownThreads) struct SwiftClientCLITests {
     struct Run { var status: Int32; var out: String; var err: String }
 
     static func kafkactl(_ args: [String], stdin: String? = nil, timeout: Double = 30) throws -> Run {

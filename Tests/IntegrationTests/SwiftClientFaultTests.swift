@@ -6,7 +6,7 @@ import Transport
 
 /// The Swift client while brokers die under it: a partition leader during idempotent produce, and a
 /// group coordinator during group consumption.
-@Suite(.serialized) struct SwiftClientFaultTests {
+@Suite(.serialized, .ownThreads) struct SwiftClientFaultTests {
     static func text(_ b: [UInt8]?) -> String { SwiftClientTests.text(b) }
 
     /// Kill -9 of partition 0's leader midway: every acknowledged record is in the log exactly once.

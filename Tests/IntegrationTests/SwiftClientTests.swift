@@ -6,7 +6,7 @@ import Transport
 
 /// The Swift client (Producer, Consumer, Admin, DeadLetterProcessor) end to end against real brokerd
 /// processes, cross-checked with kcat, kafka-python and confluent-kafka.
-@Suite(.serialized) struct SwiftClientTests {
+@Suite(.serialized, .ownThreads) struct SwiftClientTests {
     static let fastGroups = "group.initial.rebalance.delay.ms=0"
 
     static func servers(_ c: BrokerCluster) -> [String] { c.bootstrap.split(separator: ",").map(String.init) }

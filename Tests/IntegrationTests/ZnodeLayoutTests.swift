@@ -4,7 +4,7 @@ import Testing
 
 /// The znode layout of a live coordd + brokerd cluster as a Kafka operator inspects it: Apache's
 /// zkCli.sh one-shot commands and the Python kazoo client must find Kafka's classic paths and payloads.
-@Suite(.serialized) struct ZnodeLayoutTests {
+@Suite(.serialized, .ownThreads) struct ZnodeLayoutTests {
     static let zkCli = "/usr/share/zookeeper/bin/zkCli.sh"
     static let topic = "layout"
 

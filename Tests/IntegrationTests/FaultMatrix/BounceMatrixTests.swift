@@ -5,7 +5,7 @@ import Testing
 
 /// Fault matrix rows 1, 2 and 15: partition leaders bounced cleanly (SIGTERM) and hard (kill -9)
 /// again and again under an idempotent acks=all producer, and a group consumer bounced cleanly.
-@Suite(.serialized) struct BounceMatrixTests {
+@Suite(.serialized, .ownThreads) struct BounceMatrixTests {
     /// Bounces per run: 5 in the full matrix, 2 in the quick one.
     static var bounces: Int { FaultMatrix.full ? 5 : 2 }
 

@@ -9,7 +9,7 @@ import Glibc
 
 /// Fault matrix rows 9, 14 and 16: a partition leader paused past its coordd session, and the
 /// whole coordd ensemble down, under an idempotent acks=all producer.
-@Suite(.serialized) struct BrokerSessionMatrixTests {
+@Suite(.serialized, .ownThreads) struct BrokerSessionMatrixTests {
     /// A paced idempotent producer on its own thread, recording every delivery report.
     final class PacedProducer: @unchecked Sendable {
         let ledger = AckLedger()

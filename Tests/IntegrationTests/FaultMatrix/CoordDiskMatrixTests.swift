@@ -5,7 +5,7 @@ import Testing
 /// Fault matrix row 13: coordd's txn log and snapshots damaged on disk between a kill -9 and the
 /// restart. A torn or zeroed tail is the end of the log; a bad record with data after it stops
 /// the start with the file and offset named; a damaged snapshot falls back to an older one.
-@Suite(.serialized) struct CoordDiskMatrixTests {
+@Suite(.serialized, .ownThreads) struct CoordDiskMatrixTests {
     static func files(_ root: String, prefix: String) -> [String] {
         let names = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String]) ?? []
         return names.filter { ($0 as NSString).lastPathComponent.hasPrefix(prefix) }.map { root + "/" + $0 }.sorted {

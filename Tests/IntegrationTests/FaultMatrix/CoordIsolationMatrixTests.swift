@@ -12,7 +12,7 @@ import Glibc
 /// quorum links (its clients still reach it). It must stop acknowledging, the majority must elect,
 /// the minority's clients see errors, never success; after healing all trees are equal and every
 /// acknowledged write is everywhere.
-@Suite(.serialized) struct CoordIsolationMatrixTests {
+@Suite(.serialized, .ownThreads) struct CoordIsolationMatrixTests {
     /// One write attempt: when it returned and whether it was acknowledged.
     struct Attempt {
         let path: String

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// Fault matrix rows 4 and 5: follower fetch links cut by the fault proxy in front of the leader.
-@Suite(.serialized) struct ReplicationMatrixTests {
+@Suite(.serialized, .ownThreads) struct ReplicationMatrixTests {
     static let lagMs = 2000
 
     /// Row 4: the follower cut off from the leader leaves the ISR within replica.lag.time.max.ms
