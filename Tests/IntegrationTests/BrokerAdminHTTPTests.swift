@@ -23,7 +23,8 @@ import Testing
             if let problems = try AdminHTTP.promtoolProblems(text) { Issue.record(Comment(rawValue: "broker \(id): \(problems)")) }
             #expect(AdminHTTP.sample(text, "kafka_server_replicamanager_underreplicatedpartitions") == 0)
             #expect(text.contains("kafka_log_log_logendoffset{topic=\"obs\",partition=\"0\"}"))
-            #expect(text.contains("kafka_network_requestmetrics_localtimems_bucket{request=\"Metadata\""))
+            // Every broker hosting a replica got the controller's LeaderAndIsr.
+            #expect(text.contains("kafka_network_requestmetrics_localtimems_bucket{request=\"LeaderAndIsr\""))
         }
         let controllers = (Int32(1)...3).compactMap { id in
             (try? AdminHTTP.get(admin[id]!, "/metrics")).flatMap { AdminHTTP.sample($0.text, "kafka_controller_kafkacontroller_activecontrollercount") }
