@@ -88,5 +88,15 @@ import Testing
         let kinds = others.flatMap { (try? AdminHTTP.json(admin[$0], "/timeline?since=\(killedAt)"))?["events"]?.array ?? [] }.compactMap { $0["kind"]?.string }
         #expect(kinds.contains("election.started"))
         #expect(kinds.contains("election.leader_elected"))
+
+        // One ordered story from all three (the dead one is reported and skipped).
+        guard let ctl = ProcessHarness.binary("kafkactl") else { Issue.record("kafkactl not built"); return }
+        let eps = admin.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+        let r = try ProcessHarness.run(ctl, ["timeline", "--admin", eps, "--since", String(killedAt), "--kind", "election,quorum"], timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.contains("election.leader_elected") })
+        #expect(lines.map { String($0.prefix(24)) } == lines.map { String($0.prefix(24)) }.sorted(), "merged lines are in time order")
+        #expect(r.stderr.contains("127.0.0.1:\(admin[leader])"), "the dead server is reported")
     }
 }
