@@ -65,6 +65,7 @@ struct TimelineCommand {
                 FileHandle.standardError.write(Data("kafkactl: \(h):\(p): \(error)\n".utf8))
             }
         }
+        if lists.isEmpty && !follow { throw CLIFailure("no admin endpoint answered") }
         let merged = TimelineMerge.merge(lists)
         for e in merged { print(TimelineMerge.line(e)) }
         guard follow else { return }
@@ -112,11 +113,16 @@ final class FollowPrinter: @unchecked Sendable {
             pending.removeAll { $0.time <= cutoff }
             return d
         }
+        // Written straight to fd 1 (unbuffered), so a piped `--follow` shows events as they come.
         for e in TimelineMerge.merge([due]) where printed.insert("\(e.daemon)#\(e.seq)").inserted {
-            print(TimelineMerge.line(e))
+            FileHandle.standardOutput.write(Data((TimelineMerge.line(e) + "\n").utf8))
         }
-        fflush(nil)  // nil: every stream (naming stdout is not concurrency-safe in Swift 6)
     }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
 }
 
 struct CLIUsage: Error, CustomStringConvertible {
