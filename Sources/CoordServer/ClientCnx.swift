@@ -1,3 +1,4 @@
+import CoordCore
 import Protocol
 import Transport
 
