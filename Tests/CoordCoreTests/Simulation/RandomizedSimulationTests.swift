@@ -10,7 +10,7 @@ import Glibc
 /// faults stop and the ensemble must heal and converge.
 @Suite struct RandomizedSimulationTests {
     static let seedsPerChunk = 25
-    static let chunks = Array(0..<8)
+    static let chunks = Array(0..<16)
     static let steps = 3000
 
     /// Runs one seed; returns a failure description, or nil.
@@ -129,7 +129,7 @@ import Glibc
     }
 
     /// Offline soak: `COORD_SIM_SEEDS=first:count swift test --filter manySeeds` runs that many
-    /// seeds past the 200 above (skipped unless set).
+    /// seeds past the 400 above (skipped unless set).
     @Test(.enabled(if: getenv("COORD_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
     func manySeeds() {
         let spec = getenv("COORD_SIM_SEEDS").map { String(cString: $0) } ?? ""
