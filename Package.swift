@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient"]),
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
-        // Benchmarks are programs, not tests: `swift run -c release bench <suite>`.
+        // Benchmarks are programs, not tests: `swift run -c release Benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"], exclude: ["scripts"]),
 
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
