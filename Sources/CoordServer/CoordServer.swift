@@ -161,19 +161,6 @@ public final class CoordServer: @unchecked Sendable {
         loop.stop()
     }
 
-    /// A consistent view of the server's state, from any thread.
-    public func currentState() -> CoordServerState {
-        if loop.inLoopThread { return stateNow() }
-        let box = StateBox()
-        let sem = DispatchSemaphore(value: 0)
-        loop.execute { [self] in
-            box.set(stateNow())
-            sem.signal()
-        }
-        _ = sem.wait(timeout: .now() + 5)
-        return box.get() ?? stateNow()
-    }
-
     func stateNow() -> CoordServerState {
         CoordServerState(
             mode: modeName, lastZxid: tree.lastZxid, nodeCount: tree.nodeCount, watchCount: watches.watchCount,
@@ -594,11 +581,4 @@ public final class CoordServer: @unchecked Sendable {
         }
         return r
     }
-}
-
-final class StateBox: @unchecked Sendable {
-    private var value: CoordServerState?
-    private let lock = DispatchSemaphore(value: 1)
-    func set(_ v: CoordServerState) { lock.wait(); value = v; lock.signal() }
-    func get() -> CoordServerState? { lock.wait(); defer { lock.signal() }; return value }
 }

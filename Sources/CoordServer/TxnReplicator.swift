@@ -54,9 +54,3 @@ public final class StandaloneReplicator: TxnReplicator, @unchecked Sendable {
 
     public func stop() { thread.stop() }
 }
-
-/// Moves a loop-confined reference into a closure that runs back on that loop.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ v: T) { value = v }
-}

@@ -64,14 +64,12 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Starts the loop on a new thread.
     public func startThread() {
-        let box = UnsafeSendableBox(self)
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
         var tid = pthread_t()
-        let ctx = Unmanaged.passRetained(box).toOpaque()
+        let ctx = Unmanaged.passRetained(self).toOpaque()
         pthread_create(&tid, &attr, { raw in
-            let box = Unmanaged<UnsafeSendableBox<EventLoop>>.fromOpaque(raw!).takeRetainedValue()
-            box.value.run()
+            Unmanaged<EventLoop>.fromOpaque(raw!).takeRetainedValue().run()
             return nil
         }, ctx)
         pthread_detach(tid)
@@ -205,12 +203,6 @@ public final class EventLoop: @unchecked Sendable {
 
 protocol Flushable: AnyObject {
     func flush()
-}
-
-/// Lets a non-Sendable reference cross to a thread that will own it from then on.
-final class UnsafeSendableBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ v: T) { value = v }
 }
 
 public enum MonotonicClock {

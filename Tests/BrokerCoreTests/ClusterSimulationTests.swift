@@ -1,3 +1,4 @@
+import struct Protocol.SplitMix64
 import Testing
 @testable import BrokerCore
 
@@ -345,7 +346,6 @@ struct ClusterSim {
     }
 }
 
-extension SplitMix64: RandomNumberGenerator {}
 
 @Suite(.timeLimit(.minutes(1))) struct ClusterSimulationTests {
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])

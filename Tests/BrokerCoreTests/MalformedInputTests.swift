@@ -1,3 +1,4 @@
+import struct Protocol.SplitMix64
 import Testing
 @testable import BrokerCore
 

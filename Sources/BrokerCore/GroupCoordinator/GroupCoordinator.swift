@@ -1,3 +1,5 @@
+import Protocol
+
 /// The classic (eager) consumer group coordinator for the groups on the `__consumer_offsets`
 /// partitions this broker leads. Every call takes `nowMs` and returns effects: immediate
 /// responses, or records to append with the responses that must wait for them.
@@ -589,65 +591,13 @@ public struct GroupCoordinator: Sendable {
 /// Reads the topic list from a "consumer" protocol subscription (version, topics, user data).
 enum ConsumerProtocolSubscription {
     static func topics(_ bytes: [UInt8]) -> [String]? {
-        var r = ByteReaderLite(bytes)
-        guard let _ = r.int16(), let n = r.int32(), n >= 0, n <= 100_000 else { return nil }
+        var r = ByteReader(bytes)
+        guard let _ = try? r.readInt16(), let n = try? r.readInt32(), n >= 0, n <= 100_000 else { return nil }
         var out: [String] = []
         for _ in 0..<n {
-            guard let len = r.int16(), len >= 0, let raw = r.bytes(Int(len)) else { return nil }
+            guard let len = try? r.readInt16(), len >= 0, let raw = try? r.readBytes(Int(len)) else { return nil }
             out.append(String(decoding: raw, as: UTF8.self))
         }
         return out
-    }
-}
-
-/// A tiny bounds-checked reader (returns nil instead of throwing) for the one place above.
-struct ByteReaderLite {
-    let b: [UInt8]
-    var i = 0
-
-    init(_ b: [UInt8]) { self.b = b }
-
-    mutating func bytes(_ n: Int) -> [UInt8]? {
-        guard n >= 0, b.count - i >= n else { return nil }
-        defer { i += n }
-        return Array(b[i..<(i + n)])
-    }
-
-    mutating func int16() -> Int16? {
-        guard let x = bytes(2) else { return nil }
-        return Int16(bitPattern: UInt16(x[0]) << 8 | UInt16(x[1]))
-    }
-
-    mutating func int32() -> Int32? {
-        guard let x = bytes(4) else { return nil }
-        return Int32(bitPattern: UInt32(x[0]) << 24 | UInt32(x[1]) << 16 | UInt32(x[2]) << 8 | UInt32(x[3]))
-    }
-}
-
-/// Deterministic 64-bit generator (SplitMix64) for member-id UUIDs.
-struct SplitMix64: Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A version-4 style UUID string, like Java's UUID.randomUUID().toString().
-    mutating func nextUUIDString() -> String {
-        var hi = next()
-        var lo = next()
-        hi = (hi & ~0xF000) | 0x4000
-        lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        func hex(_ v: UInt64, _ digits: Int) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: max(0, digits - s.count)) + s
-        }
-        return "\(hex(hi >> 32, 8))-\(hex((hi >> 16) & 0xFFFF, 4))-\(hex(hi & 0xFFFF, 4))-\(hex(lo >> 48, 4))-\(hex(lo & 0xFFFF_FFFF_FFFF, 12))"
     }
 }

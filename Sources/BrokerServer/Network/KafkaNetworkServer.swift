@@ -120,7 +120,7 @@ public final class KafkaNetworkServer: @unchecked Sendable {
         let frame = st.waiting.removeFirst()
         st.inFlight = true
         let loop = conn.loop
-        let box = UnsafeTransfer(conn)
+        let box = UncheckedBox(conn)
         let req = QueuedRequest(frame: frame, connectionID: st.id, peer: conn.peer, receivedAtNanos: MonotonicClock.nanos()) { [unowned self] parts in
             loop.execute {
                 let c = box.value
@@ -152,10 +152,4 @@ public final class KafkaNetworkServer: @unchecked Sendable {
             loop.schedule(afterMillis: 5) { [unowned self] in self.dispatchNext(conn, st) }
         }
     }
-}
-
-/// Carries a loop-confined reference through a Sendable closure that runs back on that loop.
-struct UnsafeTransfer<T: AnyObject>: @unchecked Sendable {
-    let value: T
-    init(_ v: T) { value = v }
 }

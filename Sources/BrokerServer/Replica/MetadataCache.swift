@@ -71,7 +71,4 @@ public final class MetadataCache: Sendable {
             return .none
         }
     }
-
-    /// Drops a topic whose znodes are gone (the controller finished deleting it).
-    public func removeTopic(_ topic: String) { state.withLock { _ = $0.topics.removeValue(forKey: topic) } }
 }

@@ -389,16 +389,6 @@ public final class ReplicaManager: @unchecked Sendable {
         return out
     }
 
-    /// Bytes available to a reader at `offset` (for min.bytes without reading).
-    func hasData(_ tp: TopicPartition, offset: Int64, replicaId: Int32) -> Bool {
-        guard let p = partition(tp) else { return true }
-        return p.lock.withLock {
-            guard let l = p.leader, let log = p.onlineLog else { return true }  // errors answer at once
-            let limit = replicaId >= 0 ? log.logEndOffset : l.highWatermark
-            return offset < limit || offset < log.logStartOffset || offset > log.logEndOffset
-        }
-    }
-
     // MARK: - Offsets
 
     enum OffsetAnswer { case offset(Int64, Int64, Int32), error(ErrorCode) }

@@ -53,7 +53,10 @@ extension CoordServer {
         let p = try server.start(host: config.adminServerAddress, port: config.adminServerPort)
         admin = server
         logger("admin server on \(config.adminServerAddress):\(p) (/commands, /metrics, /health, /timeline)")
-        timeline.record("server.started", clocks: [("zxid", currentState().lastZxid)], fields: [("mode", .string(currentState().mode))])
+        onLoop { s in  // the state lives on the loop
+            let st = s.stateNow()
+            s.timeline.record("server.started", clocks: [("zxid", st.lastZxid)], fields: [("mode", .string(st.mode))])
+        }
         return p
     }
 

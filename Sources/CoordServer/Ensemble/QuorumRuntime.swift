@@ -19,18 +19,12 @@ protocol QuorumApp: AnyObject {
     func quorumStatusChanged(_ status: QuorumStatus)
 }
 
-/// Drives the I/O-free `QuorumPeer` on coordd's event loop: ticks, peer links, durable storage.
-///
-/// Effects are carried out with group commit: storage ops go to the storage thread as numbered
-/// jobs; the messages of each effect (per peer, FIFO) and its local part (applies, replies; FIFO)
-/// wait until that effect's job, and whatever is queued before them, is durable. So nothing leaves this server before what it depends
-/// on is on disk, and the loop never blocks on fsync. The one exception is a leader's PROPOSAL of
-/// its own new entry (`beforeStorage`): it goes out at once (behind earlier frames to that peer), so
-/// the leader's fsync overlaps the followers'; the peer counts the leader's own ack only after
-/// `localPersisted`, fed here when the append's job is durable. Loop thread only.
+/// Drives the I/O-free `QuorumPeer` on coordd's event loop through `QuorumPipeline` (the gating
+/// the simulation runs too): ticks, peer links, durable storage on the storage thread as numbered
+/// jobs (group commit), so the loop never blocks on fsync. Loop thread only.
 final class QuorumRuntime {
 
-    private(set) var peer: QuorumPeer
+    private(set) var pipeline: QuorumPipeline
     let links: PeerLinks
     let storage: QuorumStorage
     let tickMillis: Int
@@ -42,48 +36,43 @@ final class QuorumRuntime {
     var metrics: CoordMetrics?
     private var lostQuorumAt: UInt64?
 
-    private var peerQueues: [UInt64: GatedQueue<[UInt8]>] = [:]
-    private var local = GatedQueue<QuorumEffects>()
-    private var submittedJobs: UInt64 = 0
-    private var durableJobs: UInt64 = 0
-    /// Jobs holding log appends, with the last zxid each appends: reported once durable.
-    private var appends = Fifo<(job: UInt64, last: Zxid)>(compactAfter: 1024)
-    private var releasing = false
+    private var pumping = false
     private var stopped = false
     private var lastStatus: QuorumStatus
     private var lookingSince: UInt64 = MonotonicClock.millis()
     /// Monotonic time of the last tick fed to the peer.
     private var lastTickAt: UInt64 = MonotonicClock.millis()
 
+    var peer: QuorumPeer { pipeline.peer }
     /// The status as last applied (lags the peer's by the storage pipeline).
-    private(set) var appStatus: QuorumStatus
+    var appStatus: QuorumStatus { pipeline.appStatus }
     /// Leader whose establishment has been applied: requests may be prepped as they arrive.
-    private(set) var leaderReady = false
+    var leaderReady: Bool { pipeline.leaderReady }
 
     init(peer: QuorumPeer, links: PeerLinks, storage: QuorumStorage, tickMillis: Int, loop: EventLoop,
          logger: @escaping @Sendable (String) -> Void) {
-        self.peer = peer
+        pipeline = QuorumPipeline(peer: peer)
         self.links = links
         self.storage = storage
         self.tickMillis = tickMillis
         self.loop = loop
         self.logger = logger
         lastStatus = peer.currentStatus
-        appStatus = peer.currentStatus
         links.onMessage = { [unowned self] from, m in
             self.catchUp()
-            self.handle(self.peer.receive(from: from, m))
+            self.pipeline.receive(from: from, m)
+            self.pump()
         }
         links.onLost = { [unowned self] id in
             self.catchUp()
-            self.handle(self.peer.connectionLost(to: id))
+            self.pipeline.connectionLost(to: id)
+            self.pump()
         }
         storage.onDurable = { [unowned self] n in
-            self.durableJobs = max(self.durableJobs, n)
-            self.release()
-            self.reportPersisted()
+            self.pipeline.durable(through: n)
+            self.pump()
         }
-        storage.onSnapshot = { [unowned self] z in self.peer.compactLog(through: Zxid(raw: UInt64(bitPattern: z))) }
+        storage.onSnapshot = { [unowned self] z in self.pipeline.compactLog(through: Zxid(raw: UInt64(bitPattern: z))) }
     }
 
     /// Maps zoo.cfg's limits (in tickTime units) onto quorum ticks of at most 50 ms, so failure
@@ -106,7 +95,8 @@ final class QuorumRuntime {
         storage.start()
         try links.start(listenHost: listenHost)
         lastTickAt = MonotonicClock.millis()
-        handle(peer.start())
+        pipeline.start()
+        pump()
         scheduleTick()
     }
 
@@ -134,122 +124,70 @@ final class QuorumRuntime {
         let elapsed = (now - lastTickAt) / UInt64(tickMillis)
         lastTickAt += elapsed * UInt64(tickMillis)
         if elapsed > 2 { logger("\(elapsed) ticks (\(elapsed * UInt64(tickMillis)) ms) passed since the last one: catching up") }
-        handle(peer.tick(elapsed: elapsed))
+        pipeline.tick(elapsed: elapsed)
+        pump()
     }
 
     /// Serving as applied here and still serving in the peer (which may already have stepped down
     /// while the application catches up through the storage pipeline).
-    var servingNow: Bool { appStatus.serving && peer.currentStatus.serving }
+    var servingNow: Bool { pipeline.servingNow }
 
     // MARK: inputs from the application
 
     func submit(_ request: ClientRequest) {
         catchUp()
-        handle(peer.submit(request))
+        pipeline.submit(request)
+        pump()
     }
 
     func sync(_ origin: RequestOrigin) {
         catchUp()
-        handle(peer.sync(origin))
+        pipeline.sync(origin)
+        pump()
     }
 
     /// The zxid the next `propose` will get (prep records it in its overlay).
-    var nextZxid: Zxid {
-        let last = peer.lastZxid
-        let e = peer.currentStatus.epoch
-        return (last.epoch == e ? last.next : nil) ?? Zxid(epoch: e, counter: 1)
-    }
+    var nextZxid: Zxid { pipeline.nextZxid }
 
     @discardableResult
     func propose(_ data: [UInt8], origin: RequestOrigin?) -> Zxid? {
-        let (z, fx) = peer.propose(data, origin: origin)
+        let z = pipeline.propose(data, origin: origin)
         metrics?.proposals.inc()
-        handle(fx)
+        pump()
         return z
     }
 
-    // MARK: the effect pipeline
+    // MARK: carrying out the pipeline's actions
 
-    private func handle(_ input: QuorumEffects) {
-        var fx = input
-        if let s = fx.statusChanged, s.role != lastStatus.role || s.serving != lastStatus.serving { noteStatus(s) }
-        if fx.isEmpty { return }
-        var job: UInt64 = 0
-        if !fx.storage.isEmpty {
-            submittedJobs += 1
-            job = submittedJobs
-            storage.submit(job: job, fx.storage)
-            var last: Zxid?
-            for case .appendLog(let txns) in fx.storage { last = txns.last?.zxid ?? last }
-            if let last { appends.append((job, last)) }
+    /// Does everything the pipeline allows now. Actions may feed it more (a prepare proposes);
+    /// those come out of this same loop, so nested calls return at once.
+    private func pump() {
+        guard !pumping else { return }
+        pumping = true
+        defer { pumping = false }
+        var sent: [(to: UInt64, message: QuorumMessage)] = []
+        while let action = pipeline.nextAction() {
+            if timeline != nil, case .send(let to, let m) = action { sent.append((to, m)) }
+            perform(action)
         }
-        if timeline != nil { noteSyncs(fx.messages) }
-        for m in fx.messages {
-            peerQueues[m.to, default: GatedQueue()].push(m.beforeStorage ? 0 : job, QuorumCodec.encodeFrame(m.message))
-        }
-        fx.messages = []
-        // An established leader preps at once: its prep overlay covers everything it proposed
-        // but has not applied, so prepping need not wait for the disk.
-        let prepareNow = leaderReady ? fx.toPrepare : []
-        if leaderReady { fx.toPrepare = [] }
-        // Only a snapshot install matters past the disk (it replaces the application state).
-        fx.storage = fx.storage.filter { if case .installSnapshot = $0 { true } else { false } }
-        if !fx.isEmpty { local.push(job, fx) }
-        for r in prepareNow { app?.quorumPrepare(r) }
-        release()
+        if !sent.isEmpty { noteSyncs(sent) }
     }
 
-    /// Sends and applies whatever has become durable. Each peer link and the local apply order
-    /// is its own FIFO, so a commit need not wait behind an unrelated fsync still under way.
-    private func release() {
-        guard !releasing else { return }
-        releasing = true
-        defer { releasing = false }
-        var progressed = true
-        while progressed {
-            progressed = false
-            for peer in Array(peerQueues.keys) {
-                while let frame = peerQueues[peer]?.popReady(durable: durableJobs) {
-                    links.send(to: peer, frame)
-                }
-            }
-            while let fx = local.popReady(durable: durableJobs) {
-                perform(fx)
-                progressed = true
-            }
-        }
-    }
-
-    /// Tells the peer how far its log appends are durable (a leader then counts its own ack).
-    private func reportPersisted() {
-        var through: Zxid?
-        while let a = appends.first, a.job <= durableJobs {
-            through = a.last
-            _ = appends.popFirst()
-        }
-        if let through { handle(peer.localPersisted(through: through)) }
-    }
-
-    /// Everything after storage, in the peer's order: send, apply, then the rest.
-    private func perform(_ fx: QuorumEffects) {
-        for op in fx.storage {
-            if case .installSnapshot(let z, let data) = op { app?.quorumInstallSnapshot(zxid: z, data: data) }
-        }
-        for t in fx.committed { app?.quorumApply(t) }
-        if let s = fx.statusChanged, s != appStatus {
-            appStatus = s
-            leaderReady = s.serving && s.role == .leading
-            app?.quorumStatusChanged(s)
-        }
-        for r in fx.toPrepare {
-            if leaderReady { app?.quorumPrepare(r) } else { app?.quorumRefused(r) }
-        }
-        for r in fx.refused { app?.quorumRefused(r) }
-        for o in fx.syncsDone { app?.quorumSyncFinished(o, ok: true) }
-        for o in fx.syncsRefused { app?.quorumSyncFinished(o, ok: false) }
-        if fx.snapshotWanted, let app {
+    private func perform(_ action: QuorumAction) {
+        switch action {
+        case .store(let job, let ops): storage.submit(job: job, ops)
+        case .send(let to, let m): links.send(to: to, QuorumCodec.encodeFrame(m))
+        case .peerStatus(let s): if s.role != lastStatus.role || s.serving != lastStatus.serving { noteStatus(s) }
+        case .installSnapshot(let z, let data): app?.quorumInstallSnapshot(zxid: z, data: data)
+        case .apply(let t): app?.quorumApply(t)
+        case .statusChanged(let s): app?.quorumStatusChanged(s)
+        case .prepare(let r): app?.quorumPrepare(r)
+        case .refuse(let r): app?.quorumRefused(r)
+        case .syncFinished(let o, let ok): app?.quorumSyncFinished(o, ok: ok)
+        case .snapshotWanted:
+            guard let app else { return }
             let (z, data) = app.quorumSnapshotState()
-            handle(peer.snapshotTaken(at: z, data: data))
+            pipeline.snapshotTaken(at: z, data: data)
         }
     }
 
@@ -270,22 +208,6 @@ final class QuorumRuntime {
             logger("FOLLOWING server \(l) in epoch \(s.epoch), serving \(now - lookingSince) ms after the election started")
         }
         lastStatus = s
-    }
-}
-
-/// A FIFO whose items leave in order once the storage job each one needs (0: none) is durable.
-struct GatedQueue<T> {
-    private var items = Fifo<(needs: UInt64, value: T)>(compactAfter: 1024)
-
-    var isEmpty: Bool { items.isEmpty }
-
-    mutating func push(_ needs: UInt64, _ value: T) {
-        items.append((needs, value))
-    }
-
-    mutating func popReady(durable: UInt64) -> T? {
-        guard let f = items.first, f.needs <= durable else { return nil }
-        return items.popFirst()?.value
     }
 }
 
@@ -320,7 +242,7 @@ extension QuorumRuntime {
     }
 
     /// A leader syncing a follower sends TRUNC, SNAP or a DIFF of proposals, then NEWLEADER.
-    fileprivate func noteSyncs(_ messages: [OutboundMessage]) {
+    fileprivate func noteSyncs(_ messages: [(to: UInt64, message: QuorumMessage)]) {
         var perPeer: [UInt64: (mode: String, proposals: Int, bytes: Int, newLeader: Bool)] = [:]
         for m in messages {
             var e = perPeer[m.to] ?? ("DIFF", 0, 0, false)

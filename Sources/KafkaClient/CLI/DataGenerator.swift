@@ -1,3 +1,5 @@
+import Protocol
+
 /// Realistic dummy records as JSON (the shapes of Confluent's datagen quickstarts), seeded and
 /// clock-free: the caller passes the timestamp.
 public struct DataGenerator: Sendable {

@@ -35,27 +35,10 @@ public struct Partitioner: Sendable {
         sticky[topic] = s
     }
 
-    public func stickyPartition(for topic: String) -> Int32? { sticky[topic]?.partition }
-
     private mutating func pickNew(previous: Int32?, numPartitions: Int32, available: [Int32]) -> Int32 {
         var choices = available.filter { $0 < numPartitions }
         if choices.isEmpty { choices = Array(0..<numPartitions) }
         if choices.count > 1, let previous { choices.removeAll { $0 == previous } }
         return choices[Int(rng.next() % UInt64(choices.count))]
     }
-}
-
-/// A tiny deterministic PRNG so partition choices (and tests) are reproducible from a seed.
-public struct SplitMix64: Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

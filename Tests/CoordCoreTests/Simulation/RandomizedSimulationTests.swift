@@ -10,16 +10,19 @@ import Glibc
 /// faults stop and the ensemble must heal and converge.
 @Suite struct RandomizedSimulationTests {
     static let seedsPerChunk = 25
-    static let chunks = Array(0..<8)
+    static let chunks = Array(0..<16)
+    static let steps = 3000
 
     /// Runs one seed; returns a failure description, or nil.
     static func runSeed(_ seed: UInt64, steps: Int) -> String? {
-        var ignored = [Int](repeating: 0, count: 7)
+        var ignored = [Int](repeating: 0, count: 8)
         return runSeed(seed, steps: steps, stats: &ignored)
     }
 
-    /// `stats` accumulates: history, acked, leader epochs, truncations, snapshots, sim ms, writes.
-    static func runSeed(_ seed: UInt64, steps: Int, stats: inout [Int], faults k: Double = 1) -> String? {
+    /// `stats` accumulates: history, acked, leader epochs, truncations, snapshots, sim ms, writes,
+    /// events (including the healing phase).
+    static func runSeed(_ seed: UInt64, steps: Int, stats: inout [Int], faults k: Double = 1,
+                        adjust: (inout SimOptions) -> Void = { _ in }) -> String? {
         var pick = SimRandom(seed: seed ^ 0xA5A5)
         var options = SimOptions()
         options.maxDelayMs = pick.int(2...30)
@@ -30,6 +33,7 @@ import Glibc
         let servers = pick.chance(0.3) ? 5 : 3
         options.leaderDiskMaxMs = pick.chance(0.8) ? pick.int(1...40) : 0
         options.allDisksSlow = pick.chance(0.5)
+        adjust(&options)
         let sim = Simulator(servers: servers, seed: seed, options: options)
         var rng = SimRandom(seed: seed &* 31 &+ 7)
         var xid: Int32 = 0
@@ -107,22 +111,25 @@ import Glibc
         if !sim.checker.violations.isEmpty {
             return "seed \(seed): safety violated after healing\n" + sim.failureReport
         }
+        stats[7] += sim.steps
         return nil
     }
 
     @Test(arguments: chunks)
     func randomFaults(chunk: Int) {
+        var stats = [Int](repeating: 0, count: 8)
         for i in 0..<Self.seedsPerChunk {
             let seed = UInt64(chunk * Self.seedsPerChunk + i)
-            if let failure = Self.runSeed(seed, steps: 3000) {
+            if let failure = Self.runSeed(seed, steps: Self.steps, stats: &stats) {
                 Issue.record("\(failure)")
                 return
             }
         }
+        print("simulation chunk \(chunk): \(Self.seedsPerChunk) seeds, \(stats[7]) events, \(stats[0]) commits, \(stats[1]) acked")
     }
 
     /// Offline soak: `COORD_SIM_SEEDS=first:count swift test --filter manySeeds` runs that many
-    /// seeds past the 200 above (skipped unless set).
+    /// seeds past the 400 above (skipped unless set).
     @Test(.enabled(if: getenv("COORD_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
     func manySeeds() {
         let spec = getenv("COORD_SIM_SEEDS").map { String(cString: $0) } ?? ""

@@ -44,11 +44,11 @@ struct SimApp {
     }
 }
 
-/// One simulated server: its disk always, its process (peer + app) only while up.
+/// One simulated server: its disk always, its process (pipeline + app) only while up.
 final class SimReplica {
     let id: UInt64
     var disk = SimDisk()
-    var peer: QuorumPeer?
+    var pipeline: QuorumPipeline?
     var app = SimApp()
     /// Bumped on every restart; messages from or to an older incarnation are lost (broken TCP).
     var incarnation = 0
@@ -57,14 +57,9 @@ final class SimReplica {
     var truncations = 0
     var snapshotsInstalled = 0
 
-    // The runtime's group-commit pipeline (lost in a crash): storage jobs complete in order;
-    // messages and local effects wait for the job they need (0: none), FIFO per destination.
-    var jobs: [(id: Int, ops: [StorageOp], done: Bool)] = []
-    var submittedJobs = 0
-    var durableJobs = 0
-    var peerQueues: [UInt64: [(needs: Int, message: OutboundMessage)]] = [:]
-    var localQueue: [(needs: Int, effects: QuorumEffects)] = []
-    var releasing = false
+    /// Storage jobs the pipeline handed out, completing in order (lost in a crash).
+    var jobs: [(id: UInt64, ops: [StorageOp], done: Bool)] = []
+    var pumping = false
     /// Client writes this process took and has not answered (the runtime's pending replies): a
     /// txn applied here answers its client only while it is waiting, so never after a restart.
     var waiting: Set<RequestOrigin> = []
@@ -73,16 +68,13 @@ final class SimReplica {
 
     func resetPipeline() {
         jobs = []
-        submittedJobs = 0
-        durableJobs = 0
-        peerQueues = [:]
-        localQueue = []
-        releasing = false
+        pumping = false
         diskHeld = false
         waiting = []
     }
 
     init(id: UInt64) { self.id = id }
 
-    var isUp: Bool { peer != nil }
+    var peer: QuorumPeer? { pipeline?.peer }
+    var isUp: Bool { pipeline != nil }
 }

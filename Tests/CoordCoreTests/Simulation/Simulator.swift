@@ -1,4 +1,4 @@
-import CoordCore
+@testable import CoordCore
 import Protocol
 
 /// Knobs of the simulated network and fault injection.
@@ -16,16 +16,21 @@ struct SimOptions {
     /// makes all of them asynchronous; messages other than new proposals wait for it).
     var allDisksSlow = false
     var configure: (inout QuorumConfig) -> Void = { _ in }
+    #if DEBUG
+    /// A gating rule every pipeline breaks (tests that show the invariants catch it).
+    var fault: QuorumPipeline.Fault?
+    #endif
 }
 
 /// A seeded discrete-event simulation of an ensemble: ticks, links with delay/drop/partition,
-/// crash/restart, clients. It plays the runtime's part (persist, send, apply) and checks the
-/// safety invariants after every event.
+/// crash/restart, clients. Each server runs the runtime's own `QuorumPipeline`; the simulator
+/// only carries out its actions (persist, send, apply) and checks the safety invariants after
+/// every event.
 final class Simulator {
     enum Event {
         case tick(UInt64, incarnation: Int)
         case deliver(from: UInt64, fromInc: Int, to: UInt64, toInc: Int, QuorumMessage)
-        case diskDone(UInt64, incarnation: Int, job: Int)
+        case diskDone(UInt64, incarnation: Int, job: UInt64)
     }
 
     var rng: SimRandom
@@ -86,7 +91,10 @@ final class Simulator {
             checker.installed(id, r.app.applied)
         }
         do {
-            r.peer = try QuorumPeer(config: config(for: id), restore: restore, incarnation: rng.next())
+            r.pipeline = QuorumPipeline(peer: try QuorumPeer(config: config(for: id), restore: restore, incarnation: rng.next()))
+            #if DEBUG
+            r.pipeline?.fault = options.fault
+            #endif
         } catch {
             checker.fail("server \(id) failed to restart: \(error)")
             return
@@ -111,7 +119,7 @@ final class Simulator {
         }
         r.resetPipeline()
         if rng.chance(0.7) { r.disk.appliedMark = r.app.lastZxid }
-        r.peer = nil
+        r.pipeline = nil
         r.app = SimApp()
         r.crashMidStep = false
     }
@@ -155,57 +163,107 @@ final class Simulator {
 
     // MARK: Running the runtime contract
 
-    /// Feeds one input to a live replica and carries out its effects.
-    func run(_ id: UInt64, _ input: (inout QuorumPeer) -> QuorumEffects) {
-        guard let r = replicas[id], r.peer != nil else { return }
-        let fx = input(&r.peer!)
-        execute(fx, on: r)
+    /// Feeds one input to a live replica's pipeline (the runtime's, unchanged) and carries out
+    /// what it hands out.
+    func run(_ id: UInt64, _ input: (inout QuorumPipeline) -> Void) {
+        guard let r = replicas[id], r.pipeline != nil else { return }
+        input(&r.pipeline!)
+        pump(r)
     }
 
-    func execute(_ fx: QuorumEffects, on r: SimReplica) {
+    /// Plays QuorumRuntime's part: every action, until the pipeline has nothing ready. Actions
+    /// that feed the pipeline again (prepare, snapshot) are picked up by this same loop.
+    func pump(_ r: SimReplica) {
+        guard !r.pumping else { return }
+        r.pumping = true
+        defer { r.pumping = false }
         if r.crashMidStep {
             // This input's writes join those in flight; the crash keeps a random part of them and
             // nothing of this input is sent or acknowledged.
-            r.jobs.append((r.submittedJobs + 1, fx.storage, false))
+            while let a = r.pipeline?.nextAction() {
+                if case .store(let job, let ops) = a { r.jobs.append((job, ops, false)) }
+            }
             crash(r.id)
             return
         }
-        var job = 0
-        if !fx.storage.isEmpty {
-            r.submittedJobs += 1
-            job = r.submittedJobs
+        while r.isUp, let a = r.pipeline?.nextAction() { perform(a, on: r) }
+    }
+
+    func perform(_ action: QuorumAction, on r: SimReplica) {
+        switch action {
+        case .store(let job, let ops):
             let leading = r.peer?.currentStatus.role == .leading
             let slow = (leading || options.allDisksSlow) && options.leaderDiskMaxMs > 0
             let delay = slow ? rng.int(0...options.leaderDiskMaxMs) : 0
-            r.jobs.append((job, fx.storage, delay == 0 && !r.diskHeld))
+            r.jobs.append((job, ops, delay == 0 && !r.diskHeld))
             if delay > 0 && !r.diskHeld { events.push(now + delay, .diskDone(r.id, incarnation: r.incarnation, job: job)) }
+            drainDisk(r)
+        case .send(let to, let m):
+            send(from: r, to: to, m)
+        case .peerStatus:
+            break
+        case .installSnapshot(let z, let data):
+            do {
+                r.app.applied = try SimApp.decode(data)
+                checker.installed(r.id, r.app.applied)
+                if r.app.lastZxid != z { checker.fail("snapshot at \(z) holds state up to \(r.app.lastZxid)") }
+            } catch {
+                checker.fail("server \(r.id) got an undecodable snapshot")
+            }
+        case .apply(let txn):
+            // A leader may apply an entry the followers made durable before its own write did, crash
+            // with it lost, and apply it again from the next leader: only the first answers.
+            var answered = txn
+            if let o = txn.origin, o.server == r.id, r.waiting.remove(o) == nil { answered.origin = nil }
+            if r.app.applied.count == checker.history.count { checkDurableQuorum(txn.zxid, firstAppliedBy: r.id) }
+            checker.applied(r.id, answered, position: r.app.applied.count)
+            r.app.applied.append(txn)
+        case .statusChanged(let s):
+            let why = s.role == .looking ? " (\(r.peer?.lastElectionReason ?? ""))" : ""
+            note("server \(r.id) -> \(s.role) serving=\(s.serving) epoch=\(s.epoch)" + why)
+            if s.serving, s.role == .leading {
+                checker.leaderServing(r.id, epoch: s.epoch, appliedCount: r.app.applied.count)
+            }
+        case .prepare(let req):
+            // "Prep" here is the identity: the transaction is the request bytes.
+            let z = r.pipeline?.propose(req.data, origin: req.origin)
+            note("server \(r.id) proposes \(z?.description ?? "nothing") for \(req.origin.xid)")
+        case .refuse:
+            refused += 1
+        case .syncFinished(let o, let ok):
+            if ok { syncsDone.append(o) }
+        case .snapshotWanted:
+            r.pipeline?.snapshotTaken(at: r.app.lastZxid, data: SimApp.encode(r.app.applied))
         }
-        for m in fx.messages {
-            r.peerQueues[m.to, default: []].append((m.beforeStorage ? 0 : job, m))
-        }
-        var local = fx
-        local.messages = []
-        local.storage = fx.storage.filter { if case .installSnapshot = $0 { true } else { false } }
-        if !local.isEmpty { r.localQueue.append((job, local)) }
-        drainDisk(r)
     }
 
-    /// Completes storage jobs in order up to the first unfinished one, then releases what waited.
+    /// The moment an entry is first applied it is committed: a quorum must hold it on disk by then,
+    /// or crashes could take it back. Catches any message or local ack that overtook its fsync.
+    func checkDurableQuorum(_ z: Zxid, firstAppliedBy id: UInt64) {
+        let copies = ids.filter { other in
+            guard let d = replicas[other]?.disk else { return false }
+            return d.snapshotZxid >= z || d.log.last(where: { $0.zxid <= z })?.zxid == z
+        }
+        if copies.count < ids.count / 2 + 1 {
+            checker.fail("server \(id) applied \(z) while only \(copies) of \(ids.count) hold it durably")
+        }
+    }
+
+    /// Completes storage jobs in order up to the first unfinished one and reports them durable.
     func drainDisk(_ r: SimReplica) {
-        var through: Zxid?
+        var durable: UInt64?
         while let j = r.jobs.first, j.done {
             r.jobs.removeFirst()
-            for op in j.ops {
-                persist(op, on: r)
-                if case .appendLog(let txns) = op, let last = txns.last { through = last.zxid }
-            }
-            r.durableJobs = j.id
+            for op in j.ops { persist(op, on: r) }
+            durable = j.id
         }
-        release(r)
-        if let through, r.isUp { run(r.id) { $0.localPersisted(through: through) } }
+        if let durable, r.isUp {
+            r.pipeline?.durable(through: durable)
+            pump(r)
+        }
     }
 
-    func diskDone(_ r: SimReplica, job: Int) {
+    func diskDone(_ r: SimReplica, job: UInt64) {
         guard let i = r.jobs.firstIndex(where: { $0.id == job }) else { return }
         r.jobs[i].done = true
         drainDisk(r)
@@ -217,70 +275,6 @@ final class Simulator {
         r.diskHeld = false
         for i in r.jobs.indices { r.jobs[i].done = true }
         drainDisk(r)
-    }
-
-    /// Sends and applies whatever its storage job allows, in order per destination.
-    func release(_ r: SimReplica) {
-        guard !r.releasing else { return }
-        r.releasing = true
-        defer { r.releasing = false }
-        var progressed = true
-        while progressed && r.isUp {
-            progressed = false
-            for to in r.peerQueues.keys.sorted() {
-                while r.isUp, let head = r.peerQueues[to]?.first, head.needs <= r.durableJobs {
-                    r.peerQueues[to]?.removeFirst()
-                    send(from: r, head.message)
-                }
-            }
-            if r.isUp, let head = r.localQueue.first, head.needs <= r.durableJobs {
-                r.localQueue.removeFirst()
-                performLocal(head.effects, on: r)
-                progressed = true
-            }
-        }
-    }
-
-    /// The part of an effect after storage and messages: install, apply, answer, prepare.
-    func performLocal(_ fx: QuorumEffects, on r: SimReplica) {
-        for case .installSnapshot(let z, let data) in fx.storage {
-            do {
-                r.app.applied = try SimApp.decode(data)
-                checker.installed(r.id, r.app.applied)
-                if r.app.lastZxid != z { checker.fail("snapshot at \(z) holds state up to \(r.app.lastZxid)") }
-            } catch {
-                checker.fail("server \(r.id) got an undecodable snapshot")
-            }
-        }
-        for txn in fx.committed {
-            // A leader may apply an entry the followers made durable before its own write did, crash
-            // with it lost, and apply it again from the next leader: only the first answers.
-            var answered = txn
-            if let o = txn.origin, o.server == r.id, r.waiting.remove(o) == nil { answered.origin = nil }
-            checker.applied(r.id, answered, position: r.app.applied.count)
-            r.app.applied.append(txn)
-        }
-        syncsDone.append(contentsOf: fx.syncsDone)
-        refused += fx.refused.count
-        if let s = fx.statusChanged {
-            let why = s.role == .looking ? " (\(r.peer?.lastElectionReason ?? ""))" : ""
-            note("server \(r.id) -> \(s.role) serving=\(s.serving) epoch=\(s.epoch)" + why)
-            if s.serving, s.role == .leading {
-                checker.leaderServing(r.id, epoch: s.epoch, appliedCount: r.app.applied.count)
-            }
-        }
-        for req in fx.toPrepare {
-            guard r.peer != nil else { break }
-            // "Prep" here is the identity: the transaction is the request bytes.
-            let (z, more) = r.peer!.propose(req.data, origin: req.origin)
-            note("server \(r.id) proposes \(z?.description ?? "nothing") for \(req.origin.xid)")
-            execute(more, on: r)
-        }
-        if fx.snapshotWanted, r.peer != nil {
-            let at = r.app.lastZxid
-            let more = r.peer!.snapshotTaken(at: at, data: SimApp.encode(r.app.applied))
-            execute(more, on: r)
-        }
     }
 
     func persist(_ op: StorageOp, on r: SimReplica) {
@@ -313,23 +307,23 @@ final class Simulator {
         }
     }
 
-    func send(from r: SimReplica, _ m: OutboundMessage) {
-        guard let to = replicas[m.to] else { return }
+    func send(from r: SimReplica, to id: UInt64, _ m: QuorumMessage) {
+        guard let to = replicas[id] else { return }
         if rng.chance(options.dropRate) { return }
         // Round-trip through the wire codec so every simulated message exercises it.
-        guard let decoded = try? QuorumCodec.decode(QuorumCodec.encode(m.message)), decoded == m.message else {
-            checker.fail("codec round trip failed for \(m.message)")
+        guard let decoded = try? QuorumCodec.decode(QuorumCodec.encode(m)), decoded == m else {
+            checker.fail("codec round trip failed for \(m)")
             return
         }
         var at = now + rng.int(options.minDelayMs...options.maxDelayMs)
-        let link = r.id << 32 | m.to
+        let link = r.id << 32 | id
         if rng.chance(options.reorderRate) {
             at += rng.int(1...options.tickMs)
         } else {
             at = max(at, linkClock[link] ?? 0)
             linkClock[link] = at
         }
-        events.push(at, .deliver(from: r.id, fromInc: r.incarnation, to: m.to, toInc: to.incarnation, decoded))
+        events.push(at, .deliver(from: r.id, fromInc: r.incarnation, to: id, toInc: to.incarnation, decoded))
     }
 
     // MARK: Stepping
@@ -414,7 +408,7 @@ final class Simulator {
         r.disk.snapshotZxid = z
         r.disk.snapshotData = SimApp.encode(r.app.applied)
         r.disk.log.removeAll { $0.zxid <= z }
-        r.peer!.compactLog(through: z)
+        r.pipeline!.compactLog(through: z)
     }
 
     var servingLeaders: [UInt64] {
