@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "coordd", targets: ["coordd"]),
         .executable(name: "brokerd", targets: ["brokerd"]),
         .executable(name: "faultproxy", targets: ["faultproxy"]),
+        .executable(name: "console", targets: ["console"]),
     ],
     targets: [
         // Wire formats: byte reader/writer, Jute (ZooKeeper) and Kafka codecs.
@@ -36,6 +37,10 @@ let package = Package(
         // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
         .target(name: "FaultProxy", dependencies: ["Transport"]),
 
+        // The operator console: an HTTP server with a JSON API over the project's clients and an embedded single-page app.
+        .target(name: "Console", dependencies: ["KafkaClient", "CoordClient", "Protocol", "Transport"],
+                resources: [.embedInCode("Web")]),
+
         // Kafka codecs are generated from Sources/Protocol/Kafka/Schema: `swift run KafkaCodegen`.
         .target(name: "KafkaCodegenLib"),
         .executableTarget(name: "KafkaCodegen", dependencies: ["KafkaCodegenLib"]),
@@ -43,6 +48,7 @@ let package = Package(
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient"]),
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
+        .executableTarget(name: "console", dependencies: ["Console"]),
         // Benchmarks are programs, not tests: `swift run -c release bench <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"], exclude: ["scripts"]),
 
@@ -55,6 +61,7 @@ let package = Package(
         .testTarget(name: "BrokerServerTests", dependencies: ["BrokerServer"]),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "Transport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
         .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy"], exclude: ["compat"]),
     ]
