@@ -120,11 +120,17 @@ final class KafkaQueries: @unchecked Sendable {
         let md = try cluster.refreshMetadata(topics: [])
         var out: [String: GroupRow] = [:]
         var lastError: Error?
-        // ListGroups (v4+ carries the state) to each broker: one call per broker for any number of groups.
+        // A broker lists the groups it coordinates, so it can describe them all in one more call:
+        // two requests per broker for any number of groups.
         for id in md.brokers.keys.sorted() {
             do {
                 let r = try cluster.call(ListGroupsRequest(statesFilter: [], typesFilter: []), to: .node(id))
-                for g in r.groups { out[g.groupId] = GroupRow(groupId: g.groupId, protocolType: g.protocolType, state: g.groupState) }
+                guard !r.groups.isEmpty else { continue }
+                let states = (try? cluster.call(DescribeGroupsRequest(groups: r.groups.map(\.groupId)), to: .node(id)))?.groups
+                    .reduce(into: [String: String]()) { $0[$1.groupId] = $1.groupState } ?? [:]
+                for g in r.groups {
+                    out[g.groupId] = GroupRow(groupId: g.groupId, protocolType: g.protocolType, state: states[g.groupId] ?? g.groupState)
+                }
             } catch { lastError = error }
         }
         if out.isEmpty, let lastError { throw lastError }

@@ -79,9 +79,9 @@ enum Summaries {
         return false
     }
 
-    /// ZooKeeper's perms bits as zkCli prints them (cdrwa).
+    /// ZooKeeper's perms bits (READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16) in zkCli's order, "cdrwa".
     static func perms(_ p: Int32) -> String {
-        zip(["r", "w", "c", "d", "a"], [1, 2, 4, 8, 16]).compactMap { p & Int32($0.1) != 0 ? $0.0 : nil }.joined()
+        zip(["c", "d", "r", "w", "a"], [4, 8, 1, 2, 16]).compactMap { p & Int32($0.1) != 0 ? $0.0 : nil }.joined()
     }
 
     static func hex(_ v: Int64) -> String { "0x" + String(UInt64(bitPattern: v), radix: 16) }

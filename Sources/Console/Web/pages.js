@@ -78,7 +78,6 @@ App.route("/topics/:name", "topics", async (ctx) => {
     const t = await api("/api/topics/" + enc(name));
     const ur = t.partitions.filter((p) => p.underReplicated).length;
     const off = t.partitions.filter((p) => p.leader < 0).length;
-    const configs = t.configs.filter((c) => !c.isDefault);
     return h("div", {},
       h("div", { class: "cards" }, card("partitions", t.partitions.length), card("under-replicated", ur, ur > 0), card("offline", off, off > 0)),
       h("h2", {}, "Partitions"),
@@ -89,11 +88,10 @@ App.route("/topics/:name", "topics", async (ctx) => {
             p.offlineReplicas.join(",") || "-", fmtNum(p.startOffset), fmtNum(p.highWatermark),
             p.leader < 0 ? { v: "offline", cls: "flag" } : p.underReplicated ? { v: "under-replicated", cls: "flag" } : { v: "ok", cls: "ok" }],
         })), [0, 2, 6, 7]),
-      h("h2", {}, "Configs (overrides)"),
+      h("h2", {}, "Configs"),
       t.configError ? h("p", { class: "error" }, t.configError)
-        : table(["name", "value"], configs.map((c) => [c.name, c.sensitive ? "(sensitive)" : (c.value || "")])),
-      h("details", {}, h("summary", {}, "all configs (" + t.configs.length + ")"),
-        table(["name", "value", "default", "read-only"], t.configs.map((c) => [c.name, c.sensitive ? "(sensitive)" : (c.value || ""), c.isDefault ? "yes" : "", c.readOnly ? "yes" : ""]))));
+        : table(["name", "value", "source"], t.configs.map((c) => [c.name, c.sensitive ? "(sensitive)" : (c.value || ""),
+          (c.isDefault ? "default" : "topic") + (c.readOnly ? ", read-only" : "")])));
   });
 });
 
@@ -161,7 +159,11 @@ function showBytes(s, encoding) {
 
 function valueCell(s, encoding) {
   if (encoding === "text" && s && (s[0] === "{" || s[0] === "[")) {
-    try { return h("pre", {}, JSON.stringify(JSON.parse(s), null, 2)); } catch (e) { /* not JSON: plain text */ }
+    try {
+      const v = JSON.parse(s);
+      const flat = JSON.stringify(v);
+      return flat.length <= 100 ? h("span", { class: "mono" }, flat) : h("pre", {}, JSON.stringify(v, null, 2));
+    } catch (e) { /* not JSON: plain text */ }
   }
   return h("span", { class: "mono" }, showBytes(s, encoding));
 }
@@ -228,7 +230,8 @@ function lagChart(samples) {
   return h("svg", { class: "chart", width: w, height: ht, viewBox: "0 0 " + w + " " + ht },
     h("line", { x1: pad, y1: ht - 20, x2: w - 10, y2: ht - 20, stroke: "#cbd5e0" }),
     h("text", { x: 2, y: y(max) + 4 }, fmtNum(max)), h("text", { x: 2, y: ht - 16 }, "0"),
-    h("polyline", { fill: "none", stroke: "#2b6cb0", "stroke-width": 2, points: samples.map((s) => x(s.t) + "," + y(s.lag)).join(" ") }));
+    h("polyline", { fill: "none", stroke: "#2b6cb0", "stroke-width": 2, points: samples.map((s) => x(s.t) + "," + y(s.lag)).join(" ") }),
+    samples.map((s) => h("circle", { cx: x(s.t), cy: y(s.lag), r: 3, fill: "#2b6cb0" }, h("title", {}, fmtTime(s.t) + ": lag " + fmtNum(s.lag)))));
 }
 
 function resetForm(id) {
@@ -254,10 +257,11 @@ App.route("/znodes", "znodes", async (ctx) => {
   const z = await api("/api/znodes?path=" + enc(path));
   const crumbs = [link("/znodes?path=/", "/")];
   let acc = "";
-  for (const part of path.split("/").filter(Boolean)) {
+  path.split("/").filter(Boolean).forEach((part, i) => {
     acc += "/" + part;
-    crumbs.push(acc === path ? h("span", {}, part) : link("/znodes?path=" + enc(acc), part), "/");
-  }
+    if (i > 0) crumbs.push("/");
+    crumbs.push(acc === path ? h("span", {}, part) : link("/znodes?path=" + enc(acc), part));
+  });
   const childPath = (c) => (path === "/" ? "" : path) + "/" + c;
   const raw = atob(z.data);
   const bytes = Uint8Array.from(raw, (c) => c.charCodeAt(0));
