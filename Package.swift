@@ -36,9 +36,11 @@ let package = Package(
         .target(name: "KafkaClient", dependencies: ["Protocol", "Transport"]),
         // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
         .target(name: "FaultProxy", dependencies: ["Transport"]),
+        // Admin plane of both daemons: HTTP/1.1 + SSE on Transport, Prometheus text, the coordination timeline.
+        .target(name: "Observability", dependencies: ["Transport"]),
 
         // The operator console: an HTTP server with a JSON API over the project's clients and an embedded single-page app.
-        .target(name: "Console", dependencies: ["KafkaClient", "CoordClient", "Protocol", "Transport"],
+        .target(name: "Console", dependencies: ["KafkaClient", "CoordClient", "Observability", "Protocol", "Transport"],
                 resources: [.embedInCode("Web")]),
 
         // Kafka codecs are generated from Sources/Protocol/Kafka/Schema: `swift run KafkaCodegen`.
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "BrokerServerTests", dependencies: ["BrokerServer"]),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "Transport"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Transport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
         .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy"], exclude: ["compat"]),
