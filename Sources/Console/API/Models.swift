@@ -163,7 +163,7 @@ struct ZnodeView: Codable {
     var acl: [ZnodeACL]
 }
 
-struct TimelineEvent: Codable, Equatable {
+struct MergedEvent: Codable, Equatable {
     var daemon: String
     var ts: Int64
     var kind: String
@@ -173,7 +173,7 @@ struct TimelineEvent: Codable, Equatable {
 struct TimelinePage: Codable {
     var endpoints: [String]
     var errors: [String: String]
-    var events: [TimelineEvent]
+    var events: [MergedEvent]
 }
 
 struct ConsoleInfo: Codable {

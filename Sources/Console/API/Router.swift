@@ -1,5 +1,6 @@
 import Foundation
 import KafkaClient
+import Observability
 
 /// Maps requests to the SPA's files and the JSON API. Every write goes through `authorize` first:
 /// refused unless the console runs with read.only=false and the request carries admin.token.
@@ -27,10 +28,10 @@ final class Router: @unchecked Sendable {
 
     func handle(_ req: HTTPRequest) -> HTTPResponse {
         if req.path.hasPrefix("/api/") { return api(req) }
-        guard req.method == "GET" || req.method == "HEAD" else { return .text(405, "method not allowed\n") }
-        if let asset = WebAssets.file(req.path) { return HTTPResponse(status: 200, contentType: asset.type, body: asset.body) }
-        if Self.isPage(req.path) { return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: WebAssets.index) }
-        return .text(404, "not found\n")
+        guard req.method == "GET" || req.method == "HEAD" else { return .text("method not allowed\n", status: 405) }
+        if let asset = WebAssets.file(req.path) { return Self.response(200, asset.type, asset.body) }
+        if Self.isPage(req.path) { return Self.response(200, "text/html; charset=utf-8", WebAssets.index) }
+        return .text("not found\n", status: 404)
     }
 
     private func api(_ req: HTTPRequest) -> HTTPResponse {
@@ -116,7 +117,7 @@ final class Router: @unchecked Sendable {
 
     func authorize(_ req: HTTPRequest) throws {
         if config.readOnly { throw Refused(reason: "the console is read-only (read.only=true): write actions are refused") }
-        guard config.allowsWrite(token: req.headers["x-console-token"]) else {
+        guard config.allowsWrite(token: req.header("x-console-token")) else {
             throw Refused(reason: "write refused: missing or wrong X-Console-Token (admin.token)")
         }
     }
@@ -137,7 +138,15 @@ final class Router: @unchecked Sendable {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let data = (try? enc.encode(v)) ?? Data("{}".utf8)
-        return HTTPResponse(status: status, contentType: "application/json", body: Array(data))
+        return Self.response(status, "application/json", Array(data))
+    }
+
+    static func response(_ status: Int, _ type: String, _ body: [UInt8]) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [
+            ("Content-Type", type), ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+            // The SPA is self-contained: nothing may load from elsewhere (a defence against injected markup).
+            ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"),
+        ], body: body)
     }
 
     func fail(_ status: Int, _ message: String) -> HTTPResponse { json(APIError(error: message), status: status) }

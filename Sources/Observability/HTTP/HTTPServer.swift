@@ -79,8 +79,9 @@ public final class HTTPServer: @unchecked Sendable {
         conns[ObjectIdentifier(c)] = c
         conn.onRead = { [unowned c] _, buf in c.onRead(buf) }
         conn.onClose = { [unowned self, unowned c] _, _ in
-            self.conns[ObjectIdentifier(c)] = nil
+            // `conns` holds the last strong reference: finish with `c` before dropping it.
             c.closed()
+            self.conns[ObjectIdentifier(c)] = nil
         }
     }
 
