@@ -26,14 +26,15 @@ import Testing
     }
 
     @Test func timelineParsesTheDaemonsFormatsAndMerges() {
-        let obs = #"{"daemon":"broker.1","events":[{"seq":1,"time":2000,"daemon":"broker.1","kind":"controller.elected","clocks":{"epoch":3},"fields":{}}]}"#
+        let obs = #"{"daemon":"broker.1","events":[{"seq":1,"time":1796500002000,"daemon":"broker.1","kind":"controller.elected","clocks":{"epoch":3},"fields":{}}]}"#
         let a = TimelineQueries.parse(Array(obs.utf8), endpoint: "e1")
-        #expect(a == [MergedEvent(daemon: "broker.1", ts: 2000, kind: "controller.elected", detail: #"{"clocks":{"epoch":3},"fields":{},"seq":1}"#)])
-        let lines = "{\"ts\":1.5,\"type\":\"election\"}\n{\"timestamp\":\"1970-01-01T00:00:03Z\",\"event\":\"x\"}\nnot json\n{\"no\":\"time\"}\n"
+        #expect(a == [MergedEvent(daemon: "broker.1", ts: 1_796_500_002_000, kind: "controller.elected", detail: #"{"clocks":{"epoch":3},"fields":{},"seq":1}"#)])
+        // Seconds (a float) and ISO 8601 as well as milliseconds.
+        let lines = "{\"ts\":1796500001.5,\"type\":\"election\"}\n{\"timestamp\":\"2026-12-05T22:26:43Z\",\"event\":\"x\"}\nnot json\n{\"no\":\"time\"}\n"
         let b = TimelineQueries.parse(Array(lines.utf8), endpoint: "coordd:1")
-        #expect(b.map(\.ts) == [1500, 3000] && b.map(\.kind) == ["election", "x"] && b.allSatisfy { $0.daemon == "coordd:1" })
-        let merged = TimelineQueries.merge(a + b, sinceMs: 1600, limit: 10)
-        #expect(merged.map(\.ts) == [2000, 3000])
-        #expect(TimelineQueries.merge(a + b, sinceMs: nil, limit: 2).map(\.ts) == [2000, 3000])
+        #expect(b.map(\.ts) == [1_796_500_001_500, 1_796_509_603_000] && b.map(\.kind) == ["election", "x"] && b.allSatisfy { $0.daemon == "coordd:1" })
+        let merged = TimelineQueries.merge(a + b, sinceMs: 1_796_500_001_600, limit: 10)
+        #expect(merged.map(\.ts) == [1_796_500_002_000, 1_796_509_603_000])
+        #expect(TimelineQueries.merge(a + b, sinceMs: nil, limit: 2).map(\.ts) == [1_796_500_002_000, 1_796_509_603_000])
     }
 }
