@@ -25,13 +25,13 @@ let package = Package(
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
         .target(name: "CoordCore", dependencies: ["Protocol"]),
         // coordd runtime: config, client and peer networking, persistence.
-        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport"]),
+        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport", "Observability"]),
         // A ZooKeeper client in Swift (brokerd uses it to talk to coordd).
         .target(name: "CoordClient", dependencies: ["Protocol", "Transport"]),
         // I/O-free broker logic: controller, replication, group coordinator.
         .target(name: "BrokerCore", dependencies: ["Protocol"]),
         // brokerd runtime: Kafka listener, request handlers, replica fetchers, coordd session.
-        .target(name: "BrokerServer", dependencies: ["BrokerCore", "Protocol", "Storage", "Transport", "CoordClient"]),
+        .target(name: "BrokerServer", dependencies: ["BrokerCore", "Protocol", "Storage", "Transport", "CoordClient", "Observability"]),
         // A Kafka client in Swift: producer, consumer, admin.
         .target(name: "KafkaClient", dependencies: ["Protocol", "Transport"]),
         // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: "KafkaCodegen", dependencies: ["KafkaCodegenLib"]),
         .executableTarget(name: "coordd", dependencies: ["CoordServer"]),
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
-        .executableTarget(name: "kafkactl", dependencies: ["KafkaClient"]),
+        .executableTarget(name: "kafkactl", dependencies: ["KafkaClient", "Observability"]),
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         .executableTarget(name: "console", dependencies: ["Console"]),
         // Benchmarks are programs, not tests: `swift run -c release bench <suite>`.
@@ -66,6 +66,6 @@ let package = Package(
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Transport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
-        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy"], exclude: ["compat"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability"], exclude: ["compat"]),
     ]
 )

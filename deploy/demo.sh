@@ -5,6 +5,7 @@
 #   3. produce 3,000 keyed records with acks=all (kcat), consume them back, show consumer-group lag
 #   4. show the znode layout an operator knows from Kafka (zkCli.sh)
 #   5. kill -9 the leader broker of partition 0, show the new leader, read every record again
+#   6. print the merged coordination timeline of the daemons' admin servers (kafkactl timeline)
 # Everything lives under ${DEMO_DIR:-/tmp/coordkafka-demo}; it is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,8 @@ replica.lag.time.max.ms=10000
 group.initial.rebalance.delay.ms=0
 # A dead broker's /brokers/ids node goes when its session expires: keep that short for the demo.
 zookeeper.session.timeout.ms=6000
+# Admin server: /metrics, /v1/cluster, /v1/topics, /v1/groups, /health, /timeline (docs/operations.md).
+admin.listener=127.0.0.1:$((29190 + id))
 PROPS
     "$bin/brokerd" "$dir/server$id.properties" > /dev/null 2> "$dir/broker$id.log" &
     pids+=($!)
@@ -90,4 +93,8 @@ printf '   new leader of board-0: broker %s, %.1f s after the kill (session time
 "$bin/kafkactl" topics --bootstrap-server "$bootstrap" --describe --topic board
 got=$(kcat -b "$bootstrap" -C -t board -o beginning -e -q | wc -l)
 echo "   after failover: consumed $got of 3000 acknowledged records"
+echo "== 6. the merged timeline of the failover (coordd admin 22111-22113, broker admin 29191-29193)"
+admins="127.0.0.1:22111,127.0.0.1:22112,127.0.0.1:22113,127.0.0.1:29191,127.0.0.1:29192,127.0.0.1:29193"
+"$bin/kafkactl" timeline --admin "$admins" --last 30 --kind controller,partition,isr,broker,election,quorum 2>/dev/null | tail -20 || true
+echo "   Prometheus metrics: curl http://127.0.0.1:29191/metrics ; AdminServer: curl http://127.0.0.1:22111/commands/mntr"
 [ "$got" = 3000 ] && echo "== demo OK" || { echo "== demo FAILED: records missing"; exit 1; }

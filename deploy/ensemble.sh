@@ -33,6 +33,12 @@ for i in $(seq 1 "$n"); do
         echo "dataDir=$dir/data$i"
         echo "clientPort=$((base + i))"
         echo "clientPortAddress=127.0.0.1"
+        # Admin server (AdminServer commands, /metrics, /timeline) on base+300+i; ADMIN=0 turns it off.
+        if [ "${ADMIN:-1}" = 1 ]; then
+            echo "admin.enableServer=true"
+            echo "admin.serverAddress=127.0.0.1"
+            echo "admin.serverPort=$((base + 300 + i))"
+        fi
         if [ "$n" -gt 1 ]; then
             for j in $(seq 1 "$n"); do echo "server.$j=127.0.0.1:$((base + 100 + j)):$((base + 200 + j))"; done
         fi

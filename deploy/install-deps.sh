@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks talk to: Apache ZooKeeper's zkCli.sh and server (Debian
-# `zookeeper`), kcat, and the Python clients kazoo, kafka-python and confluent-kafka.
+# `zookeeper`), kcat, Prometheus and promtool (Debian `prometheus`), and the Python clients kazoo, kafka-python and confluent-kafka.
 # Idempotent: skips what is already there. Needs root for apt-get (CI and these machines run as root).
 set -euo pipefail
 
@@ -9,6 +9,8 @@ need_apt=()
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
+# promtool checks every daemon's /metrics; the Prometheus server scrapes a cluster in the admin tests.
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "install-deps: apt-get install ${need_apt[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

@@ -2,6 +2,7 @@ import BrokerCore
 import CoordClient
 import Foundation
 import Glibc
+import Observability
 import Protocol
 import Transport
 
@@ -26,6 +27,10 @@ public final class Broker: @unchecked Sendable {
     public private(set) var advertised = BrokerConfig.Endpoint(name: "PLAINTEXT", host: "127.0.0.1", port: 0)
     /// Called when the broker must exit (duplicate broker.id after a session expiry).
     public var onFatal: (@Sendable (FatalBrokerError) -> Void)?
+    /// Metrics and the timeline; the admin HTTP server when `admin.listener` is set.
+    let observability: BrokerObservability
+    private var admin: BrokerAdmin?
+    public private(set) var adminPort: Int?
 
     public init(config: BrokerConfig) throws {
         self.config = config
@@ -33,12 +38,18 @@ public final class Broker: @unchecked Sendable {
         replicas = try ReplicaManager(brokerId: config.brokerID, config: config, logger: logger)
         fetchers = ReplicaFetcherManager(replicas: replicas, metadata: metadata, config: config, logger: logger)
         replicas.fetchers = fetchers
+        let adminOn = config.raw["admin.listener"] != nil
+        let log = logger
+        observability = BrokerObservability(brokerId: config.brokerID, timelineDirectory: adminOn ? config.logDirs.first.map { $0 + "/timeline" } : nil,
+                                            logger: { log.info($0) })
+        replicas.observability = observability
         channel = RequestChannel(capacity: max(1, config.queuedMaxRequests))
         network = KafkaNetworkServer(networkThreads: config.numNetworkThreads, channel: channel,
                                      maxRequestBytes: config.socketRequestMaxBytes)
     }
 
     public func start() throws {
+        let adminAt = try config.raw["admin.listener"].map(BrokerAdmin.parseListener)
         try replicas.loadLogs()
         guard let listener = config.listeners.first else { throw FatalBrokerError(description: "no listener configured", exitCode: 2) }
         let bindHost = listener.host.isEmpty ? "0.0.0.0" : listener.host
@@ -58,15 +69,27 @@ public final class Broker: @unchecked Sendable {
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
         replicas.topicConfig = { [weak session] topic in session?.topicConfig(topic) }
-        session.onSessionLost = { [weak controller] in controller?.sessionLost() }
-        session.onNewSession = { [weak controller] in controller?.newSession() }
+        let obs = observability
+        session.onSessionLost = { [weak controller] in
+            obs.timeline.record("broker.session_lost")
+            controller?.sessionLost()
+        }
+        session.onNewSession = { [weak controller, weak session] in
+            obs.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("again", .bool(true))])
+            controller?.newSession()
+        }
         session.onFatal = { [weak self] f in self?.onFatal?(f) }
 
         // Handlers must run before registration: the controller's first LeaderAndIsr may come at once.
         for i in 0..<max(1, config.numIOThreads) {
             allStopped.enter()
             let t = Thread { [self] in
-                while let r = channel.take() { handler.handle(r) }
+                while let r = channel.take() {
+                    let t0 = MonotonicClock.nanos()
+                    handler.handle(r)
+                    let key = r.frame.count >= 2 ? Int16(bitPattern: UInt16(r.frame[0]) << 8 | UInt16(r.frame[1])) : -1
+                    observability.request(apiKey: key, nanos: MonotonicClock.nanos() - t0)
+                }
                 allStopped.leave()
             }
             t.name = "kafka-request-handler-\(i)"
@@ -76,9 +99,18 @@ public final class Broker: @unchecked Sendable {
         startTicker()
 
         try session.start()
+        observability.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("endpoint", .string("\(adv.host):\(adv.port)"))])
         handler.clusterId = readOrCreateClusterId()
         controller.start()
+        if let (host, port) = adminAt {
+            let a = BrokerAdmin(broker: self, obs: observability)
+            adminPort = try a.start(host: host, port: port)
+            admin = a
+            logger.info("admin server on \(host):\(adminPort ?? port) (/metrics, /v1, /health, /timeline)")
+        }
     }
+
+    static func hexSession(_ s: CoordSession?) -> String { "0x" + String(UInt64(bitPattern: s?.client.currentSessionID ?? 0), radix: 16) }
 
     private func readOrCreateClusterId() -> String? {
         let c = session.client
@@ -126,6 +158,8 @@ public final class Broker: @unchecked Sendable {
         }
         guard first else { return }
         logger.info("shutting down")
+        admin?.stop()
+        observability.timeline.stop()
         fetchers.stop()
         controller?.stop()
         handler?.groups.stop()

@@ -42,6 +42,9 @@ extension CoordServer: QuorumApp {
         let storage = QuorumStorage(loop: loop, log: rec.log, snapshots: rec.snapshots, epochs: rec.epochs, logger: logger)
         let rt = QuorumRuntime(peer: peer, links: links, storage: storage, tickMillis: tickMs, loop: loop, logger: logger)
         rt.app = self
+        rt.timeline = timeline
+        rt.metrics = metrics
+        storage.fsyncObserver = { [metrics] ms in metrics.fsync.observe(ms) }
         quorum = rt
 
         try listen()
@@ -88,6 +91,7 @@ extension CoordServer: QuorumApp {
         for sid in tracker.expire(now: WallClock.millis()) {
             guard tree.sessions[sid] != nil || prep.isSessionValid(sid, tree: tree) else { continue }
             logger("expiring session \(Self.hex(sid)), timeout of \(tree.sessions[sid]?.timeout ?? 0)ms exceeded")
+            noteSessionExpired(sid)
             let txn = prep.prepCloseSession(sessionId: sid, cxid: 0, zxid: Int64(bitPattern: q.nextZxid.raw), time: WallClock.millis(), tree: tree)
             q.propose(txn.serialize(), origin: nil)
         }

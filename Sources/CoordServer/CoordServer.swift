@@ -1,5 +1,6 @@
 import CoordCore
 import Dispatch
+import Observability
 import Protocol
 import Storage
 import Transport
@@ -73,12 +74,19 @@ public final class CoordServer: @unchecked Sendable {
     var latencyTotalMs: Double = 0
     var latencyMinMs: Double = .infinity
     var latencyMaxMs: Double = 0
+    /// Admin plane (see CoordServer+Admin): history, metrics, the HTTP server when configured.
+    public let timeline: Timeline
+    let metrics = CoordMetrics()
+    var admin: HTTPServer?
+    var lastSnapshot: (zxid: Int64, time: Int64)?
 
     public init(config: ZooConfig, fs: CoordFileSystem = PosixCoordFileSystem(), logger: @escaping @Sendable (String) -> Void) {
         self.config = config
         self.fs = fs
         self.logger = logger
         self.loop = EventLoop(name: "coordd")
+        // On disk only when the admin server is on: tests on an in-memory file system stay off disk.
+        timeline = Timeline(daemon: "coordd.\(config.myid ?? 0)", directory: config.adminEnableServer ? config.dataDir + "/timeline" : nil, logger: logger)
         tracker = SessionTracker(serverId: Int64(config.myid ?? 0), now: WallClock.millis(), tickTime: config.tickTime,
                                  minTimeout: config.effectiveMinSessionTimeout, maxTimeout: config.effectiveMaxSessionTimeout)
     }
@@ -106,6 +114,7 @@ public final class CoordServer: @unchecked Sendable {
 
         let rep = StandaloneReplicator(loop: loop, log: log, snapshots: snapshots, logger: logger)
         rep.onCommit = { [unowned self] z, b in self.committed(zxid: z, bytes: b) }
+        rep.fsyncObserver = { [metrics] ms in metrics.fsync.observe(ms) }
         replicator = rep
 
         try listen()
@@ -117,6 +126,7 @@ public final class CoordServer: @unchecked Sendable {
 
     func load(snapshot snap: (zxid: Int64, payload: [UInt8])) throws {
         tree = try DataTree(snapshot: snap.payload)
+        lastSnapshot = (snap.zxid, -1)
         logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
     }
 
@@ -140,6 +150,8 @@ public final class CoordServer: @unchecked Sendable {
             quorum?.stop()
             done.signal()
         }
+        admin?.stop()
+        timeline.stop()
         _ = done.wait(timeout: .now() + 5)
         replicator?.stop()
         quorum?.storage.stop()
@@ -189,6 +201,7 @@ public final class CoordServer: @unchecked Sendable {
     func expireSessions() {
         for sid in tracker.expire(now: WallClock.millis()) {
             logger("expiring session \(Self.hex(sid)), timeout of \(tree.sessions[sid]?.timeout ?? 0)ms exceeded")
+            noteSessionExpired(sid)
             submitClose(sessionId: sid, cxid: 0, reply: nil)
         }
     }
@@ -225,11 +238,14 @@ public final class CoordServer: @unchecked Sendable {
     @discardableResult
     func apply(_ txn: CoordTxn, zxid: Int64, reply: (ClientCnx, PendingReply)?,
                snapshot: (Int64, @escaping @Sendable () -> [UInt8]) -> Void) -> TxnResult {
+        let ephemeralsBefore = ephemeralsBeforeClose(txn)
         let r = tree.process(txn, zxid: zxid)
         prep.applied(zxid: zxid)
-        for (w, ev) in watches.fire(r.triggers) {
+        let fired = watches.fire(r.triggers)
+        for (w, ev) in fired {
             if let c = cnxs[w] { sendNotification(c, ev) }
         }
+        noteApplied(txn, r, zxid: zxid, watchesFired: fired.count, ephemeralsBefore: ephemeralsBefore)
         if let (cnx, p) = reply {
             switch p.state {
             case .connectAwaitingCommit(let resp):
@@ -251,6 +267,7 @@ public final class CoordServer: @unchecked Sendable {
             txnsSinceSnapshot = 0
             let copy = tree
             snapshot(zxid) { copy.serializeSnapshot() }
+            noteSnapshot(zxid: zxid)
         }
         return r
     }
@@ -497,7 +514,7 @@ public final class CoordServer: @unchecked Sendable {
             cnx.send(frame)
             packetsSent += 1
             cnx.popFirst()
-            if p.op != ZKOp.ping { recordLatency(p.startedNanos) }
+            if p.op != ZKOp.ping { recordLatency(p.startedNanos, op: p.op) }
             if p.closeAfter {
                 cnx.phase = .closing
                 cnx.clearQueue()
@@ -532,8 +549,9 @@ public final class CoordServer: @unchecked Sendable {
         }
     }
 
-    private func recordLatency(_ started: UInt64) {
+    private func recordLatency(_ started: UInt64, op: Int32) {
         let ms = Double(MonotonicClock.nanos() &- started) / 1_000_000
+        metrics.observeLatency(ms: ms, op: op)
         latencyCount += 1
         latencyTotalMs += ms
         latencyMinMs = min(latencyMinMs, ms)

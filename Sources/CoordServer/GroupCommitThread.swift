@@ -38,6 +38,8 @@ final class GroupCommitThread<Op: Sendable>: @unchecked Sendable {
     private let inbox = Mutex(Inbox())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
+    /// Gets each batch's fsync time in ms (metrics); set before `start`.
+    var syncObserver: (@Sendable (Double) -> Void)?
     /// Caller side only.
     private var started = false
     /// Worker thread only until `stop` returns.
@@ -112,7 +114,9 @@ final class GroupCommitThread<Op: Sendable>: @unchecked Sendable {
                         done.snapshots.append(z)
                     }
                 }
+                let t0 = MonotonicClock.nanos()
                 try log.sync()
+                if !batch.isEmpty, let o = syncObserver { o(Double(MonotonicClock.nanos() - t0) / 1_000_000) }
             } catch {
                 // The log is the source of truth; nothing may be acknowledged without it.
                 logger("FATAL: \(failure): \(error)")

@@ -32,6 +32,12 @@ public final class StandaloneReplicator: TxnReplicator, @unchecked Sendable {
                                    failure: "transaction log write failed", logger: logger)
     }
 
+    /// fsync time per batch, in ms; set before `start`.
+    public var fsyncObserver: (@Sendable (Double) -> Void)? {
+        get { thread.syncObserver }
+        set { thread.syncObserver = newValue }
+    }
+
     public func start() {
         thread.start(
             write: { [self] t in try log.append(zxid: t.zxid, bytes: t.txn) },

@@ -27,6 +27,10 @@ public struct ZooConfig: Sendable, Equatable {
     /// Transactions between snapshots.
     public var snapCount = 100_000
     public var servers: [Int: ServerEntry] = [:]
+    /// ZooKeeper's AdminServer keys. ZooKeeper turns it on by default on 8080; coordd only when asked.
+    public var adminEnableServer = false
+    public var adminServerAddress = "0.0.0.0"
+    public var adminServerPort = 8080
     public var myid: Int?
     /// Keys we accept but do not use (autopurge.*, etc.).
     public var ignored: [String: String] = [:]
@@ -69,6 +73,11 @@ public struct ZooConfig: Sendable, Equatable {
                 c.maxSessionTimeout = v == -1 ? nil : Int32(v)
             case "jute.maxbuffer": c.maxBuffer = try int(1024, 1 << 30)
             case "snapCount": c.snapCount = try int(2)
+            case "admin.enableServer":
+                guard let b = Bool(value.lowercased()) else { throw ZooConfigError("admin.enableServer: '\(value)' is not true or false") }
+                c.adminEnableServer = b
+            case "admin.serverAddress": c.adminServerAddress = value
+            case "admin.serverPort": c.adminServerPort = try int(0, 65535)
             case "4lw.commands.whitelist":
                 let words = value.split(separator: ",").map { String($0).trimmed(" \t") }.filter { !$0.isEmpty }
                 c.fourLetterWhitelist = words.contains("*") ? nil : Set(words)

@@ -67,6 +67,13 @@ do {
     exit(1)
 }
 log("serving clients on \(config.listenHost):\(port)")
+do {
+    try server.startAdmin()
+} catch {
+    log("cannot start the admin server on \(config.adminServerAddress):\(config.adminServerPort): \(error)")
+    server.stop()
+    exit(1)
+}
 
 var sig: Int32 = 0
 sigwait(&mask, &sig)

@@ -6,6 +6,20 @@ import KafkaClient
 
 signal(SIGPIPE, SIG_IGN)
 
+// The admin-plane command lives here, apart from the Kafka tools' parser.
+if CommandLine.arguments.dropFirst().first == "timeline" {
+    do {
+        try TimelineCommand.parse(Array(CommandLine.arguments.dropFirst(2))).run()
+        exit(0)
+    } catch let u as CLIUsage {
+        FileHandle.standardError.write(Data("kafkactl: \(u)\n".utf8))
+        exit(2)
+    } catch {
+        FileHandle.standardError.write(Data("kafkactl: error: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
 let command: KafkaCtlCommand
 do {
     command = try KafkaCtlCommand.parse(Array(CommandLine.arguments.dropFirst()))

@@ -18,7 +18,7 @@ final class EnsembleProcesses: @unchecked Sendable {
 
     /// `peerPort(from, to, port)` picks the quorum port server `from` dials to reach server `to`
     /// (e.g. a fault proxy in front of `port`); servers listen on their real ports.
-    init(servers: Int = 3, tickTime: Int = 200, extraConfig: String = "",
+    init(servers: Int = 3, tickTime: Int = 200, extraConfig: String = "", adminPorts: [Int] = [],
          peerPort: ((_ from: Int, _ to: Int, _ port: Int) throws -> Int)? = nil) throws {
         count = servers
         dir = try ProcessHarness.makeTempDir("ensemble")
@@ -38,6 +38,7 @@ final class EnsembleProcesses: @unchecked Sendable {
                 cfg += "server.\(j + 1)=127.0.0.1:\(port):\(ep[j])\n"
             }
             cfg += extraConfig
+            if i < adminPorts.count { cfg += "\nadmin.serverPort=\(adminPorts[i])\n" }
             try cfg.write(toFile: "\(dir)/zoo\(i + 1).cfg", atomically: true, encoding: .utf8)
             try writeMyid(i)
         }

@@ -102,3 +102,16 @@ final class ManualClock: @unchecked Sendable {
     var now: Int64 { lock.lock(); defer { lock.unlock() }; return t }
     func set(_ v: Int64) { lock.lock(); t = v; lock.unlock() }
 }
+
+@Suite struct TimelineMergeTests {
+    @Test func mergesByTimeThenDaemonAndDropsDuplicates() {
+        let a = [TimelineEvent(seq: 1, time: 100, daemon: "coordd.1", kind: "election.started"),
+                 TimelineEvent(seq: 2, time: 300, daemon: "coordd.1", kind: "election.leader_elected", clocks: [("epoch", 2), ("zxid", 0x200000000)])]
+        let b = [TimelineEvent(seq: 7, time: 200, daemon: "broker.1", kind: "broker.session_lost"),
+                 TimelineEvent(seq: 8, time: 300, daemon: "broker.1", kind: "broker.registered")]
+        let m = TimelineMerge.merge([a, b, [a[1]]])
+        #expect(m.map(\.kind) == ["election.started", "broker.session_lost", "broker.registered", "election.leader_elected"])
+        #expect(TimelineMerge.line(m[3]).contains("epoch=2 zxid=0x200000000"))
+        #expect(TimelineMerge.utc(1_796_520_140_860) == "2026-12-06T01:22:20.860Z")
+    }
+}

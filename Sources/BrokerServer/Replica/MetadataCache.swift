@@ -36,6 +36,7 @@ public final class MetadataCache: Sendable {
 
     public var brokers: [BrokerInfo] { state.withLock { $0.brokers.values.sorted { $0.id < $1.id } } }
     public var controllerId: Int32 { state.withLock { $0.controllerId } }
+    public var controllerEpoch: Int32 { state.withLock { $0.controllerEpoch } }
     public var topicNames: [String] { state.withLock { $0.topics.keys.sorted() } }
 
     public func broker(_ id: Int32) -> BrokerInfo? { state.withLock { $0.brokers[id] } }

@@ -87,6 +87,8 @@ public final class ReplicaManager: @unchecked Sendable {
     var fetchers: ReplicaFetcherManager?
     /// Told (outside the locks) which partitions this broker began leading and which it no longer leads.
     var leadershipHooks: [@Sendable (_ led: [TopicPartition], _ notLed: [TopicPartition]) -> Void] = []
+    /// Metrics and timeline (Admin/BrokerObservability); set before serving.
+    var observability: BrokerObservability?
 
     init(brokerId: Int32, config: BrokerConfig, logger: Logger) throws {
         self.brokerId = brokerId
@@ -335,7 +337,7 @@ public final class ReplicaManager: @unchecked Sendable {
             }
         }
         perform(effects)
-        if r.error == .none { delayed.wakeFetches(tp) }
+        if r.error == .none { delayed.wakeFetches(tp); observability?.bytesIn(tp.topic, records.count) }
         return r
     }
 
@@ -383,6 +385,7 @@ public final class ReplicaManager: @unchecked Sendable {
             }
         }
         perform(effects)
+        if out.count > 0 { observability?.bytesOut(tp.topic, out.count, replication: replicaId >= 0) }
         return out
     }
 
@@ -609,13 +612,16 @@ public final class ReplicaManager: @unchecked Sendable {
                 isrQueue.async { [self] in
                     let version = w(tp, state, expected)
                     var more: [ReplicationEffect] = []
+                    var before: [Int32]?
                     if let p = partition(tp) {
                         p.lock.withLock {
                             guard var l = p.leader else { return }
+                            before = l.isr
                             if let version { more = l.isrUpdateSucceeded(newZkVersion: version) } else { l.isrUpdateFailed() }
                             p.leader = l
                         }
                     }
+                    if version != nil, let before { observability?.isrChanged(tp, from: before, to: state) }
                     perform(more)
                 }
             }

@@ -26,6 +26,8 @@ public struct SessionTracker: Sendable {
 
     public var count: Int { expiresAt.count }
     public var sessionIds: [Int64] { Array(expiresAt.keys) }
+    /// Deadline (ms) -> sessions expiring then, for ZooKeeper's `dump` admin command.
+    public var expiryBuckets: [Int64: Set<Int64>] { buckets }
 
     public func negotiate(_ requested: Int32) -> Int32 {
         min(max(requested, minTimeout), maxTimeout)

@@ -1,4 +1,5 @@
 import CoordCore
+import Observability
 import Protocol
 import Storage
 import Transport
@@ -36,6 +37,10 @@ final class QuorumRuntime {
     private let loop: EventLoop
     private let logger: @Sendable (String) -> Void
     weak var app: QuorumApp?
+    /// Where elections, syncs and quorum changes are recorded (see CoordServer+Admin).
+    var timeline: Timeline?
+    var metrics: CoordMetrics?
+    private var lostQuorumAt: UInt64?
 
     private var peerQueues: [UInt64: GatedQueue<[UInt8]>] = [:]
     private var local = GatedQueue<QuorumEffects>()
@@ -158,6 +163,7 @@ final class QuorumRuntime {
     @discardableResult
     func propose(_ data: [UInt8], origin: RequestOrigin?) -> Zxid? {
         let (z, fx) = peer.propose(data, origin: origin)
+        metrics?.proposals.inc()
         handle(fx)
         return z
     }
@@ -177,6 +183,7 @@ final class QuorumRuntime {
             for case .appendLog(let txns) in fx.storage { last = txns.last?.zxid ?? last }
             if let last { appends.append((job, last)) }
         }
+        if timeline != nil { noteSyncs(fx.messages) }
         for m in fx.messages {
             peerQueues[m.to, default: GatedQueue()].push(m.beforeStorage ? 0 : job, QuorumCodec.encodeFrame(m.message))
         }
@@ -248,6 +255,7 @@ final class QuorumRuntime {
 
     private func noteStatus(_ s: QuorumStatus) {
         let now = MonotonicClock.millis()
+        recordStatus(s, previous: lastStatus, electionMillis: now - lookingSince)
         switch (s.role, s.serving) {
         case (.looking, _):
             logger("LOOKING (epoch \(s.epoch)): \(peer.lastElectionReason)")
@@ -280,3 +288,55 @@ struct GatedQueue<T> {
         return items.popFirst()?.value
     }
 }
+
+// Timeline records of quorum changes: decisions are the peer's; this only writes them down.
+extension QuorumRuntime {
+    private var clocks: [(String, Int64)] {
+        [("epoch", Int64(peer.currentStatus.epoch)), ("zxid", Int64(bitPattern: peer.lastZxid.raw))]
+    }
+
+    fileprivate func recordStatus(_ s: QuorumStatus, previous: QuorumStatus, electionMillis: UInt64) {
+        guard let timeline else { return }
+        let now = MonotonicClock.millis()
+        switch (s.role, s.serving) {
+        case (.looking, _):
+            if previous.serving { lostQuorumAt = now; timeline.record("quorum.lost", clocks: clocks, fields: [("reason", .string(peer.lastElectionReason))]) }
+            timeline.record("election.started", clocks: clocks, fields: [("reason", .string(peer.lastElectionReason))])
+        case (.leading, false), (.following, false):
+            var fields: [(String, JSONValue)] = [("election_ms", .int(Int64(electionMillis)))]
+            if case .following(let l) = s.role { fields.insert(("leader", .int(Int64(l))), at: 0); fields.append(("role", .string("follower"))) }
+            else { fields.insert(("leader", .int(Int64(peer.id))), at: 0); fields.append(("role", .string("leader"))) }
+            fields.append(("voters", .int(Int64(peer.config.voters.count))))
+            timeline.record("election.leader_elected", clocks: clocks, fields: fields)
+            metrics?.electionTime.observe(Double(electionMillis))
+        case (.leading, true), (.following, true):
+            timeline.record("quorum.serving", clocks: clocks, fields: [("role", .string(s.role == .leading ? "leader" : "follower")),
+                                                                       ("since_election_ms", .int(Int64(electionMillis)))])
+            if let lost = lostQuorumAt {
+                lostQuorumAt = nil
+                timeline.record("quorum.regained", clocks: clocks, fields: [("outage_ms", .int(Int64(now - lost)))])
+            }
+        }
+    }
+
+    /// A leader syncing a follower sends TRUNC, SNAP or a DIFF of proposals, then NEWLEADER.
+    fileprivate func noteSyncs(_ messages: [OutboundMessage]) {
+        var perPeer: [UInt64: (mode: String, proposals: Int, bytes: Int, newLeader: Bool)] = [:]
+        for m in messages {
+            var e = perPeer[m.to] ?? ("DIFF", 0, 0, false)
+            switch m.message {
+            case .session(_, _, .truncate): e.mode = "TRUNC"
+            case .session(_, _, .snapshot(_, let data)): e.mode = "SNAP"; e.bytes += data.count
+            case .session(_, _, .proposal(_, let t)): e.proposals += 1; e.bytes += t.data.count
+            case .session(_, _, .newLeader): e.newLeader = true
+            default: continue
+            }
+            perPeer[m.to] = e
+        }
+        for (follower, e) in perPeer.sorted(by: { $0.key < $1.key }) where e.newLeader {
+            timeline?.record("sync.follower", clocks: clocks, fields: [("follower", .int(Int64(follower))), ("mode", .string(e.mode)),
+                                                                      ("proposals", .int(Int64(e.proposals))), ("bytes", .int(Int64(e.bytes)))])
+        }
+    }
+}
+

@@ -29,6 +29,12 @@ final class QuorumStorage: @unchecked Sendable {
                                    failure: "quorum storage failed", logger: logger)
     }
 
+    /// fsync time per batch, in ms; set before `start`.
+    var fsyncObserver: (@Sendable (Double) -> Void)? {
+        get { thread.syncObserver }
+        set { thread.syncObserver = newValue }
+    }
+
     func start() {
         thread.start(
             write: { [self] j in for op in j.ops { try perform(op) } },

@@ -77,9 +77,9 @@ public final class HTTPServer: @unchecked Sendable {
         }
         let c = HTTPConnection(server: self, conn: conn)
         conns[ObjectIdentifier(c)] = c
-        conn.onRead = { [unowned c] _, buf in c.onRead(buf) }
-        conn.onClose = { [unowned self, unowned c] _, _ in
-            // `conns` holds the last strong reference: finish with `c` before dropping it.
+        // Strong captures: the connection nils both callbacks when it closes, ending the cycle.
+        conn.onRead = { _, buf in c.onRead(buf) }
+        conn.onClose = { [unowned self] _, _ in
             c.closed()
             self.conns[ObjectIdentifier(c)] = nil
         }

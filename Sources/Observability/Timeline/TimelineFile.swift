@@ -12,13 +12,22 @@ final class TimelineFile: @unchecked Sendable {
     private var size = 0
 
     init(directory: String, maxBytes: Int, logger: @escaping @Sendable (String) -> Void) {
-        _ = mkdir(directory, 0o755)
+        Self.makeDirectories(directory)
         path = directory + "/timeline.jsonl"
         self.maxBytes = maxBytes
         self.logger = logger
     }
 
     deinit { if fd >= 0 { close(fd) } }
+
+    /// mkdir -p: the data dir may not exist yet when the daemon starts its timeline.
+    static func makeDirectories(_ path: String) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            _ = mkdir(prefix, 0o755)
+        }
+    }
 
     /// The newest `last` events from the rolled file and the current one.
     func load(last: Int) -> [TimelineEvent] {
