@@ -79,6 +79,7 @@ public final class CoordServer: @unchecked Sendable {
     let metrics = CoordMetrics()
     var admin: HTTPServer?
     var lastSnapshot: (zxid: Int64, time: Int64)?
+    let startedAtMillis = WallClock.millis()
 
     public init(config: ZooConfig, fs: CoordFileSystem = PosixCoordFileSystem(), logger: @escaping @Sendable (String) -> Void) {
         self.config = config

@@ -112,10 +112,10 @@ final class FollowPrinter: @unchecked Sendable {
             pending.removeAll { $0.time <= cutoff }
             return d
         }
+        // Written straight to fd 1 (unbuffered), so a piped `--follow` shows events as they come.
         for e in TimelineMerge.merge([due]) where printed.insert("\(e.daemon)#\(e.seq)").inserted {
-            print(TimelineMerge.line(e))
+            FileHandle.standardOutput.write(Data((TimelineMerge.line(e) + "\n").utf8))
         }
-        fflush(stdout)
     }
 }
 

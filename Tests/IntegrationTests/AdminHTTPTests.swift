@@ -18,40 +18,41 @@ import Testing
         _ = try c.create("/obs/e", data: [], mode: .ephemeral)
         _ = try c.getData("/obs", watcher: { _ in })
 
-        let mntr = try Admin.json(adminPort, "/commands/mntr")
+        let mntr = try AdminHTTP.json(adminPort, "/commands/mntr")
         #expect(mntr["command"]?.string == "monitor")
         #expect(mntr["error"] == .null)
-        let metrics = try Admin.get(adminPort, "/metrics")
+        let metrics = try AdminHTTP.get(adminPort, "/metrics")
         #expect(metrics.header("content-type")?.hasPrefix("text/plain; version=0.0.4") == true)
         let words = try fourLetterWord("mntr", port: zk.port)
         let fromWords = words.split(separator: "\n").first { $0.hasPrefix("zk_znode_count\t") }.flatMap { Int($0.split(separator: "\t")[1]) }
         #expect(mntr["znode_count"]?.int == 6)
-        #expect(Admin.sample(metrics.text, "znode_count") == 6)
+        #expect(AdminHTTP.sample(metrics.text, "znode_count") == 6)
         #expect(fromWords == 6)
-        #expect(Admin.sample(metrics.text, "ephemerals_count") == Double(mntr["ephemerals_count"]?.int ?? -1))
-        #expect(Admin.sample(metrics.text, "watch_count") == 1)
-        #expect(Admin.sample(metrics.text, "num_alive_connections") == 1)
-        if let problems = try Admin.promtoolProblems(metrics.text) { Issue.record(Comment(rawValue: problems)) }
+        #expect(AdminHTTP.sample(metrics.text, "ephemerals_count") == Double(mntr["ephemerals_count"]?.int ?? -1))
+        #expect(AdminHTTP.sample(metrics.text, "watch_count") == 1)
+        #expect(AdminHTTP.sample(metrics.text, "num_alive_connections") == 1)
+        if let problems = try AdminHTTP.promtoolProblems(metrics.text) { Issue.record(Comment(rawValue: problems)) }
 
-        let dump = try Admin.json(adminPort, "/commands/dump")
+        let dump = try AdminHTTP.json(adminPort, "/commands/dump")
         #expect(dump["session_id_to_ephemeral_paths"]?.object?.first?.1 == .array([.string("/obs/e")]))
-        #expect(try Admin.json(adminPort, "/commands/wchp")["path_to_session_ids"]?["/obs"] != nil)
-        #expect(try Admin.json(adminPort, "/commands/wchs")["num_total_watches"]?.int == 1)
-        #expect(try Admin.json(adminPort, "/commands/cons")["connections"]?.array?.count == 1)
-        #expect(try Admin.get(adminPort, "/commands/nosuch").status == 404)
-        #expect(try Admin.get(adminPort, "/health/ready").status == 200)
-        let list = try Admin.json(adminPort, "/commands")["commands"]?.array?.compactMap(\.string) ?? []
+        #expect(try AdminHTTP.json(adminPort, "/commands/wchp")["path_to_session_ids"]?["/obs"] != nil)
+        #expect(try AdminHTTP.json(adminPort, "/commands/wchs")["num_total_watches"]?.int == 1)
+        #expect(try AdminHTTP.json(adminPort, "/commands/cons")["connections"]?.array?.count == 1)
+        let unknown = try AdminHTTP.json(adminPort, "/commands/nosuch")
+        #expect(unknown["error"]?.string == "Unknown command: nosuch", "ZooKeeper's answer (status 200)")
+        #expect(try AdminHTTP.get(adminPort, "/health/ready").status == 200)
+        let list = try AdminHTTP.json(adminPort, "/commands")["commands"]?.array?.compactMap(\.string) ?? []
         for name in ["ruok", "server_stats", "stats", "monitor", "configuration", "connections", "dump", "environment", "watch_summary",
                      "watches", "watches_by_path", "leader", "voting_view", "is_read_only", "last_snapshot", "zabstate"] {
             #expect(list.contains(name), "\(name) missing from /commands")
-            #expect(try Admin.get(adminPort, "/commands/\(name)").status == 200, "\(name)")
+            #expect(try AdminHTTP.get(adminPort, "/commands/\(name)").status == 200, "\(name)")
         }
-        let tl = try Admin.json(adminPort, "/timeline?kind=session")["events"]?.array ?? []
+        let tl = try AdminHTTP.json(adminPort, "/timeline?kind=session")["events"]?.array ?? []
         #expect(tl.contains { $0["kind"]?.string == "session.created" })
 
-        try Admin.abuse(port: adminPort)
+        try AdminHTTP.abuse(port: adminPort)
         // Still healthy on both ports.
-        #expect(try Admin.get(adminPort, "/commands/ruok").status == 200)
+        #expect(try AdminHTTP.get(adminPort, "/commands/ruok").status == 200)
         #expect(try c.exists("/obs") != nil)
     }
 
@@ -62,14 +63,13 @@ import Testing
         let e = try EnsembleProcesses(servers: 3, extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\n", adminPorts: admin)
         defer { e.cleanup() }
         guard let leader = e.waitForLeader(followers: 2) else { Issue.record("no leader"); return }
-        #expect(try Admin.get(admin[leader], "/health/ready").status == 200)
-        #expect(try Admin.json(admin[leader], "/commands/leader")["is_leader"] == .bool(true))
-        #expect(try Admin.json(admin[leader], "/metrics").string == nil)  // text, not JSON
-        let leaderMetrics = try Admin.get(admin[leader], "/metrics").text
-        #expect(Admin.sample(leaderMetrics, "quorum_size") == 3)
-        #expect(Admin.sample(leaderMetrics, "synced_followers") == 2)
-        if let problems = try Admin.promtoolProblems(leaderMetrics) { Issue.record(Comment(rawValue: problems)) }
-        let oldEpoch = try Admin.json(admin[leader], "/timeline?kind=election.leader_elected")["events"]?.array?.last?["clocks"]?["epoch"]?.int ?? -1
+        #expect(try AdminHTTP.get(admin[leader], "/health/ready").status == 200)
+        #expect(try AdminHTTP.json(admin[leader], "/commands/leader")["is_leader"] == .bool(true))
+        let leaderMetrics = try AdminHTTP.get(admin[leader], "/metrics").text
+        #expect(AdminHTTP.sample(leaderMetrics, "quorum_size") == 3)
+        #expect(AdminHTTP.sample(leaderMetrics, "synced_followers") == 2)
+        if let problems = try AdminHTTP.promtoolProblems(leaderMetrics) { Issue.record(Comment(rawValue: problems)) }
+        let oldEpoch = try AdminHTTP.json(admin[leader], "/timeline?kind=election.leader_elected")["events"]?.array?.last?["clocks"]?["epoch"]?.int ?? -1
 
         let killedAt = Int64(Date().timeIntervalSince1970 * 1000)
         e.kill9(leader)
@@ -77,7 +77,7 @@ import Testing
         var newEpoch: Int64?
         let found = ProcessHarness.waitUntil(timeout: 10, interval: 0.1) {
             for i in others {
-                let evs = (try? Admin.json(admin[i], "/timeline?kind=quorum.serving&since=\(killedAt)"))?["events"]?.array ?? []
+                let evs = (try? AdminHTTP.json(admin[i], "/timeline?kind=quorum.serving&since=\(killedAt)"))?["events"]?.array ?? []
                 if let ev = evs.last, let ep = ev["clocks"]?["epoch"]?.int { newEpoch = ep; return true }
             }
             return false
@@ -85,7 +85,7 @@ import Testing
         #expect(found, "no server recorded serving in a new epoch after the leader died")
         if let newEpoch { #expect(newEpoch > oldEpoch) }
         // The election and its sync are in the survivors' timelines.
-        let kinds = others.flatMap { (try? Admin.json(admin[$0], "/timeline?since=\(killedAt)"))?["events"]?.array ?? [] }.compactMap { $0["kind"]?.string }
+        let kinds = others.flatMap { (try? AdminHTTP.json(admin[$0], "/timeline?since=\(killedAt)"))?["events"]?.array ?? [] }.compactMap { $0["kind"]?.string }
         #expect(kinds.contains("election.started"))
         #expect(kinds.contains("election.leader_elected"))
     }

@@ -3,7 +3,7 @@ import Observability
 import Testing
 
 /// Helpers for the admin-plane tests: HTTP GETs, promtool, a real Prometheus.
-enum Admin {
+enum AdminHTTP {
     static func get(_ port: Int, _ path: String) throws -> HTTPClient.Response {
         try HTTPClient.get(host: "127.0.0.1", port: port, path)
     }
@@ -80,7 +80,7 @@ final class PrometheusProcess {
         try cfg.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
         proc = try ManagedProcess(bin, ["--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
                                         "--web.listen-address=127.0.0.1:\(port)"], stderrPath: dir + "/prometheus.log")
-        guard ProcessHarness.waitUntil(timeout: 30, interval: 0.2, { (try? Admin.get(self.port, "/-/ready").status) == 200 }) else {
+        guard ProcessHarness.waitUntil(timeout: 30, interval: 0.2, { (try? AdminHTTP.get(self.port, "/-/ready").status) == 200 }) else {
             let log = proc.stderrText
             proc.kill9()
             ProcessHarness.removeDir(dir)
@@ -91,7 +91,7 @@ final class PrometheusProcess {
     /// Values of an instant query, by `instance` label.
     func query(_ promql: String) throws -> [String: Double] {
         let q = promql.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? promql
-        let j = try Admin.json(port, "/api/v1/query?query=\(q)")
+        let j = try AdminHTTP.json(port, "/api/v1/query?query=\(q)")
         var out: [String: Double] = [:]
         for r in j["data"]?["result"]?.array ?? [] {
             guard let inst = r["metric"]?["instance"]?.string, let v = r["value"]?.array?.last?.string, let d = Double(v) else { continue }

@@ -14,27 +14,27 @@ import Testing
         let a1 = admin[1]!
         #expect(try BrokerStorageTests.createTopics(cluster.port(1), [.init(name: "obs", numPartitions: 3, replicationFactor: 3, configs: [])]) == [.none])
         let synced = ProcessHarness.waitUntil(timeout: 30, interval: 0.2) {
-            let parts = (try? Admin.json(a1, "/v1/topics/obs"))?["partitions"]?.array ?? []
+            let parts = (try? AdminHTTP.json(a1, "/v1/topics/obs"))?["partitions"]?.array ?? []
             return parts.count == 3 && parts.allSatisfy { $0["isr"]?.array?.count == 3 }
         }
         #expect(synced, "topic obs never had 3 in-sync replicas: \(cluster.logs)")
         for id in Int32(1)...3 {
-            let text = try Admin.get(admin[id]!, "/metrics").text
-            if let problems = try Admin.promtoolProblems(text) { Issue.record(Comment(rawValue: "broker \(id): \(problems)")) }
-            #expect(Admin.sample(text, "kafka_server_replicamanager_underreplicatedpartitions") == 0)
+            let text = try AdminHTTP.get(admin[id]!, "/metrics").text
+            if let problems = try AdminHTTP.promtoolProblems(text) { Issue.record(Comment(rawValue: "broker \(id): \(problems)")) }
+            #expect(AdminHTTP.sample(text, "kafka_server_replicamanager_underreplicatedpartitions") == 0)
             #expect(text.contains("kafka_log_log_logendoffset{topic=\"obs\",partition=\"0\"}"))
             #expect(text.contains("kafka_network_requestmetrics_localtimems_bucket{request=\"Metadata\""))
         }
         let controllers = (Int32(1)...3).compactMap { id in
-            (try? Admin.get(admin[id]!, "/metrics")).flatMap { Admin.sample($0.text, "kafka_controller_kafkacontroller_activecontrollercount") }
+            (try? AdminHTTP.get(admin[id]!, "/metrics")).flatMap { AdminHTTP.sample($0.text, "kafka_controller_kafkacontroller_activecontrollercount") }
         }
         #expect(controllers.reduce(0, +) == 1, "exactly one active controller: \(controllers)")
-        let clusterView = try Admin.json(a1, "/v1/cluster")
+        let clusterView = try AdminHTTP.json(a1, "/v1/cluster")
         #expect(clusterView["brokers"]?.array?.count == 3)
         #expect((clusterView["controller"]?["epoch"]?.int ?? -1) >= 1)
-        #expect(try Admin.get(a1, "/v1/topics/nosuch").status == 404)
-        #expect(try Admin.get(a1, "/health/ready").status == 200)
-        try Admin.abuse(port: a1)
+        #expect(try AdminHTTP.get(a1, "/v1/topics/nosuch").status == 404)
+        #expect(try AdminHTTP.get(a1, "/health/ready").status == 200)
+        try AdminHTTP.abuse(port: a1)
 
         guard PrometheusProcess.binary != nil else {
             if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("prometheus not installed in CI") }
@@ -52,8 +52,8 @@ import Testing
             ((try? prom.query("sum(\(metric))"))?.values.first ?? 0) > 0
         }
         #expect(under, "Prometheus never saw under-replicated partitions with broker \(victim) down")
-        let shrinks = (try? Admin.json(a1, "/timeline?kind=isr.shrink"))?["events"]?.array?.count ?? 0
-        let shrinks2 = (try? Admin.json(admin[2]!, "/timeline?kind=isr.shrink"))?["events"]?.array?.count ?? 0
+        let shrinks = (try? AdminHTTP.json(a1, "/timeline?kind=isr.shrink"))?["events"]?.array?.count ?? 0
+        let shrinks2 = (try? AdminHTTP.json(admin[2]!, "/timeline?kind=isr.shrink"))?["events"]?.array?.count ?? 0
         #expect(shrinks + shrinks2 > 0, "no isr.shrink in the timelines")
 
         try cluster.startBroker(victim)

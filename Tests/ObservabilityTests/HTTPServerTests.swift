@@ -28,12 +28,13 @@ final class TestServer {
 
     func client() throws -> HTTPClient { try HTTPClient(host: "127.0.0.1", port: port) }
 
-    deinit { server.stop() }
+    func stop() { server.stop() }
 }
 
 @Suite struct HTTPServerTests {
     @Test func keepAliveServesManyRequestsOnOneConnection() throws {
         let s = try TestServer()
+        defer { s.stop() }
         let c = try s.client()
         defer { c.close() }
         for _ in 0..<5 {
@@ -51,6 +52,7 @@ final class TestServer {
 
     @Test func answers404And405() throws {
         let s = try TestServer()
+        defer { s.stop() }
         let c = try s.client()
         defer { c.close() }
         #expect(try c.get("/nope").status == 404)
@@ -63,6 +65,7 @@ final class TestServer {
 
     @Test func pipelinedRequestsAnsweredInOrderEvenWhenSlow() throws {
         let s = try TestServer()
+        defer { s.stop() }
         let c = try s.client()
         defer { c.close() }
         try c.send(raw: Array("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.0\r\n\r\n".utf8))
@@ -75,6 +78,7 @@ final class TestServer {
 
     @Test func malformedInputGets400AndCloseAndServerStaysUp() throws {
         let s = try TestServer()
+        defer { s.stop() }
         let cases: [(String, Int)] = [
             ("BLAH\r\n\r\n", 400),
             ("GET / HTTP/1.1\r\n\r\n", 400),
@@ -99,6 +103,7 @@ final class TestServer {
         l.idleTimeoutMillis = 300
         l.requestTimeoutMillis = 600
         let s = try TestServer(limits: l)
+        defer { s.stop() }
         let idle = try s.client()
         let start = MonotonicClock.millis()
         #expect(idle.waitForClose(timeoutMillis: 3000))
@@ -113,6 +118,7 @@ final class TestServer {
         var l = HTTPLimits()
         l.requestsPerSecond = 5
         let s = try TestServer(limits: l)
+        defer { s.stop() }
         let c = try s.client()
         defer { c.close() }
         var statuses: [Int] = []
@@ -125,6 +131,7 @@ final class TestServer {
         var l = HTTPLimits()
         l.maxConnections = 2
         let s = try TestServer(limits: l)
+        defer { s.stop() }
         let a = try s.client(), b = try s.client()
         defer { a.close(); b.close() }
         _ = try a.get("/hello")
@@ -136,6 +143,7 @@ final class TestServer {
 
     @Test func timelineEndpointsAndStream() throws {
         let s = try TestServer()
+        defer { s.stop() }
         s.timeline.record("election.started", clocks: [("epoch", 1)])
         let c = try s.client()
         defer { c.close() }

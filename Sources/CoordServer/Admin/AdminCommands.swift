@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CoordCore
 import Observability
+import Transport
 
 /// ZooKeeper 3.8's AdminServer commands: same names, aliases and JSON keys, so tools built for
 /// ZooKeeper's `/commands/<name>` read coordd unchanged. Every answer has "command" and "error".
@@ -66,7 +67,10 @@ extension CoordServer {
         case "monitor": out += monitorFields(s)
         case "server_stats", "stats":
             out += serverStats(s)
-            if name == "stats" { out.append(("connections", .array(connectionInfo(brief: true)))) }
+            if name == "stats" {
+                out.append(("connections", .array(connectionInfo(brief: true))))
+                out.append(("secure_connections", .array([])))
+            }
         case "voting_view":
             var view: [(String, JSONValue)] = []
             for (id, e) in config.servers.sorted(by: { $0.key < $1.key }) {
@@ -100,6 +104,22 @@ extension CoordServer {
         default: break
         }
         return .object(out)
+    }
+
+    var uptimeMillis: Int64 { WallClock.millis() - startedAtMillis }
+
+    static func openFileDescriptors() -> Int {
+        guard let d = opendir("/proc/self/fd") else { return -1 }
+        defer { closedir(d) }
+        var n = -2  // "." and ".."
+        while readdir(d) != nil { n += 1 }
+        return n - 1  // the directory stream's own descriptor
+    }
+
+    static func maxFileDescriptors() -> Int {
+        var rl = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl)
+        return Int(clamping: rl.rlim_cur)
     }
 
     /// ZooKeeper's phases: election, discovery, synchronization, broadcast ("" standalone).
@@ -151,6 +171,8 @@ extension CoordServer {
             ("ephemerals_count", .int(Int64(s.ephemerals))), ("approximate_data_size", .int(Int64(s.approximateDataSize))),
             ("global_sessions", .int(Int64(s.sessions))), ("last_zxid", .string(Self.hex(s.lastZxid))),
             ("quorum_size", .int(Int64(config.servers.isEmpty ? 1 : config.servers.values.filter { $0.role == "participant" }.count))),
+            ("uptime", .int(uptimeMillis)), ("proposal_count", .int(Int64(metrics.proposals.value))),
+            ("open_file_descriptor_count", .int(Int64(Self.openFileDescriptors()))), ("max_file_descriptor_count", .int(Int64(Self.maxFileDescriptors()))),
         ]
         if s.mode == "leader" {
             f += [("learners", .int(Int64(s.followers))), ("synced_followers", .int(Int64(s.syncedFollowers)))]
@@ -168,7 +190,8 @@ extension CoordServer {
                 ("last_processed_zxid", .int(s.lastZxid)), ("outstanding_requests", .int(Int64(s.outstanding))),
                 ("server_state", .string(s.mode)), ("avg_latency", .double(s.avgLatencyMs)), ("max_latency", .int(Int64(s.maxLatencyMs))),
                 ("min_latency", .int(Int64(s.minLatencyMs))), ("num_alive_client_connections", .int(Int64(s.connections))),
-                ("provider_null", .bool(false)),
+                ("provider_null", .bool(false)), ("uptime", .int(uptimeMillis)), ("auth_failed_count", .int(0)),
+                ("non_mtlsremote_conn_count", .int(0)), ("non_mtlslocal_conn_count", .int(0)),
             ])),
             ("client_response", .object([("last_buffer_size", .int(-1)), ("min_buffer_size", .int(-1)), ("max_buffer_size", .int(-1))])),
             ("node_count", .int(Int64(s.nodeCount))),

@@ -19,7 +19,8 @@ extension CoordServer {
         r.get("/commands/*") { req, responder in
             let name = AdminCommands.canonical(req.routeRest)
             guard let name else {
-                return responder.respond(.json(.object([("command", .string(req.routeRest)), ("error", .string("Unknown command: \(req.routeRest)"))]), status: 404, pretty: true))
+                // ZooKeeper answers an unknown command with 200 and the error in the body.
+                return responder.respond(.json(.object([("command", .string(req.routeRest)), ("error", .string("Unknown command: \(req.routeRest)"))]), pretty: true))
             }
             box.value.onLoop { s in
                 let body = s.adminCommand(name)

@@ -179,7 +179,7 @@ final class HTTPConnection: @unchecked Sendable {
             case .request(var req):
                 requestStarted = parser.bufferedBytes == 0 ? nil : MonotonicClock.millis()
                 let now = MonotonicClock.millis()
-                if now - windowStart >= 1000 { windowStart = now; windowCount = 0 }
+                if now >= windowStart + 1000 { windowStart = now; windowCount = 0 }
                 windowCount += 1
                 if windowCount > server.limits.requestsPerSecond {
                     reject(429, "more than \(server.limits.requestsPerSecond) requests per second on one connection")
@@ -249,14 +249,14 @@ final class HTTPConnection: @unchecked Sendable {
             return
         case .streaming:
             // Comments keep proxies from timing the stream out and find dead readers.
-            if now - lastHeartbeat >= 15_000 {
+            if now >= lastHeartbeat + 15_000 {
                 lastHeartbeat = now
                 streamWrite(Array(": keep-alive\n\n".utf8))
             }
         case .idle:
-            if let started = requestStarted, now - started > UInt64(l.requestTimeoutMillis) {
+            if let started = requestStarted, now > started + UInt64(l.requestTimeoutMillis) {
                 reject(408, "request not complete within \(l.requestTimeoutMillis) ms")
-            } else if requestStarted == nil, now - lastActivity > UInt64(l.idleTimeoutMillis) {
+            } else if requestStarted == nil, now > lastActivity + UInt64(l.idleTimeoutMillis) {
                 conn.close()
             }
         }

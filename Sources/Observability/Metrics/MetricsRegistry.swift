@@ -110,6 +110,8 @@ public final class CounterFamily: MetricFamily {
     init(name: String, help: String, labelNames: [String]) { self.name = name; self.help = help; self.labelNames = labelNames }
     public func labels(_ values: String...) -> Counter { precondition(values.count == labelNames.count); return cells.cell(values) }
     public func inc(_ by: Double = 1) { cells.cell([]).inc(by) }
+    /// The unlabelled series' value.
+    public var value: Double { cells.cell([]).value }
     public func remove(_ values: String...) { cells.remove(values) }
     func render(into out: inout PrometheusText) {
         out.family(name, .counter, help: help)

@@ -64,7 +64,7 @@ final class TimelineFile: @unchecked Sendable {
     }
 
     private func openForAppend() {
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)  // read: the last byte check
         if fd < 0 { logger("timeline: cannot open \(path) (errno \(errno))"); return }
         var st = stat()
         fstat(fd, &st)
