@@ -92,10 +92,16 @@ import Testing
             Issue.record("CI=true but /usr/bin/chromium, /usr/bin/chromedriver or python3-selenium is missing (deploy/install-deps.sh installs them)")
             return
         }
-        let cluster = try BrokerCluster(brokers: 3, extraConfig: "offsets.topic.replication.factor=3\ngroup.initial.rebalance.delay.ms=0")
+        // Brokers with admin servers, so the console can merge their timelines.
+        var adminPorts: [Int32: Int] = [:]
+        for id in Int32(1)...3 { adminPorts[id] = try ProcessHarness.freePort() }
+        let admins = adminPorts
+        let cluster = try BrokerCluster(brokers: 3, extraConfig: "offsets.topic.replication.factor=3\ngroup.initial.rebalance.delay.ms=0",
+                                        brokerConfig: { id, _ in "admin.listener=127.0.0.1:\(admins[id]!)" })
         defer { cluster.cleanup() }
         let (needle, needlePartition) = try Self.seed(cluster)
-        let (console, url) = try Self.startConsole(cluster)
+        let endpoints = admins.keys.sorted().map { "127.0.0.1:\(admins[$0]!)" }.joined(separator: ",")
+        let (console, url) = try Self.startConsole(cluster, extra: "admin.endpoints=\(endpoints)")
         defer { console.stop() }
         let shots = ProcessInfo.processInfo.environment["CONSOLE_SCREENSHOT_DIR"] ?? "\(cluster.dir)/shots"
         try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
@@ -117,11 +123,14 @@ import Testing
 
         // Kill a broker: once its session expires the controller shrinks the ISRs and the pages say so.
         let victim: Int32 = md.controllerId == 3 ? 2 : 3
+        let killedAt = Date().timeIntervalSince1970 * 1000
         cluster.kill9(victim)
         var after = expect
         after["killed"] = victim
+        after["killedAtMs"] = Int64(killedAt)
         let out2 = try Self.runBrowser("after-kill", url, after, cluster.dir, shots: shots)
         #expect(out2.contains("ok all"), "\(out2)\n\(console.stderrText)\n\(cluster.logs)")
+        print("console browser checks:\n" + out + out2)
         #expect(console.isRunning, "console died: \(console.stderrText)")
     }
 

@@ -54,15 +54,34 @@ App.route("/timeline", "timeline", async (ctx) => {
     lanes.replaceChildren(swimLanes(evs, [...known].sort().filter((d) => !daemon.value || d === daemon.value), from, now));
     const shown = evs.slice(-500).reverse();
     list.replaceChildren(table(["time", "daemon", "kind", "detail"], shown.map((e) => [
-      fmtTime(e.ts), e.daemon, h("span", { class: "kind" }, e.kind), h("span", { class: "mono" }, e.detail)])));
+      { v: fmtTime(e.ts), cls: "nowrap" }, e.daemon, h("span", { class: "kind" }, e.kind), h("span", { class: "mono" }, describe(e.detail))])));
   };
+  // The first load takes up to 100,000 events; later ones only what is new since the last event seen.
+  const seen = new Set();
+  const keyOf = (e) => e.daemon + "|" + e.ts + "|" + e.kind + "|" + e.detail;
   const load = async () => {
-    data = await api("/api/timeline?limit=100000");
+    const last = data.events.length ? data.events[data.events.length - 1].ts : null;
+    const page = await api("/api/timeline?limit=100000" + (last === null ? "" : "&since=" + last));
+    const fresh = page.events.filter((e) => !seen.has(keyOf(e)));
+    fresh.forEach((e) => seen.add(keyOf(e)));
+    const events = data.events.concat(fresh);
+    if (fresh.length && last !== null) events.sort((a, b) => a.ts - b.ts);
+    data = { endpoints: page.endpoints, errors: page.errors, events: events.slice(-100000) };
     if (ctx.live()) paint();
   };
   await load();
   App.every(2000, () => load().catch((e) => showBanner("timeline refresh failed: " + e.message)));
 });
+
+// The daemons' events carry {fields, clocks, seq}: shown as "k=v ... · clock=n ...", else as they came.
+function describe(detail) {
+  let o;
+  try { o = JSON.parse(detail); } catch (e) { return detail; }
+  if (!o || typeof o !== "object" || (!o.fields && !o.clocks)) return detail;
+  const kv = (m) => Object.entries(m || {}).map(([k, v]) => k + "=" + (typeof v === "object" ? JSON.stringify(v) : v)).join(" ");
+  const f = kv(o.fields), c = kv(o.clocks);
+  return f + (f && c ? " · " : "") + c;
+}
 
 function swimLanes(events, daemons, from, to) {
   const width = 1200, laneH = 28, left = 170, top = 20;

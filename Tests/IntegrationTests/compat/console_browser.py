@@ -6,6 +6,7 @@ usage: console_browser.py PHASE CONSOLE_URL EXPECT_JSON SCREENSHOT_DIR
   PHASE "after-kill": the topic page marks the partitions of a killed broker under-replicated.
 Prints one "ok ..." line per check; exits non-zero with the failed check on stderr.
 """
+import calendar
 import json
 import sys
 import time
@@ -78,13 +79,16 @@ def open_page(path, needle, name):
 
 
 def rows(table_index=0):
-    t = d.find_elements(By.CSS_SELECTOR, "#page table")[table_index]
-    return [[c.text for c in r.find_elements(By.TAG_NAME, "td")] for r in t.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    # One script call reads the whole table, so a refresh re-rendering it cannot leave stale elements.
+    return d.execute_script("""
+        const t = document.querySelectorAll('#page table')[arguments[0]];
+        return t ? [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.innerText.trim())) : [];""", table_index)
 
 
 def row_classes(table_index=0):
-    t = d.find_elements(By.CSS_SELECTOR, "#page table")[table_index]
-    return [r.get_attribute("class") or "" for r in t.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    return d.execute_script("""
+        const t = document.querySelectorAll('#page table')[arguments[0]];
+        return t ? [...t.querySelectorAll('tbody tr')].map(r => r.className) : [];""", table_index)
 
 
 if phase == "pages":
@@ -137,7 +141,12 @@ if phase == "pages":
         fail("znode page does not show the broker registration as ephemeral JSON")
     print("ok znode browser shows data, stat, ACL")
 
-    open_page("/timeline", "Timeline", "timeline")
+    open_page("/timeline", "broker.registered", "timeline")
+    lanes = d.find_elements(By.CSS_SELECTOR, "svg.lanes text")
+    lane_names = {t.text for t in lanes}
+    if not {"broker.%d" % b["id"] for b in expect["brokers"]} <= lane_names:
+        fail("timeline lanes %r do not include every broker" % lane_names)
+    print("ok timeline shows the brokers' events, one lane each")
     open_page("/faults", "not enabled", "faults")
 
     # A write from the browser is refused by the server, not only hidden by the UI.
@@ -153,6 +162,24 @@ if phase == "pages":
     d.get_log("browser")
 elif phase == "after-kill":
     dead = expect["killed"]
+    # The controller's reaction (ISR shrink, leader moves) reaches the timeline page within 5 s of happening.
+    d.get(base + "/timeline?window=5")
+    def reaction():
+        for r in rows(0):
+            if len(r) >= 3 and r[2] in ("isr.shrink", "partition.leader_changed"):
+                stamp = " ".join(r[0].split())
+                ts = calendar.timegm(time.strptime(stamp.split(".")[0], "%Y-%m-%d %H:%M:%S"))
+                ts_ms = ts * 1000 + int(stamp.split(".")[1])
+                if ts_ms >= expect["killedAtMs"]:
+                    return ts_ms
+        return None
+    seen_ms = wait_for(reaction, "isr.shrink or partition.leader_changed after the kill on the timeline", timeout=30)
+    delay = time.time() * 1000 - seen_ms
+    shot("timeline-after-kill")
+    if delay > 5000:
+        fail("the controller's reaction reached the timeline page %.0f ms after it happened (> 5 s)" % delay)
+    print("ok timeline shows the controller's reaction %.0f ms after it happened" % delay)
+
     d.get(base + "/topics/" + topic)
 
     def marked():
@@ -165,6 +192,7 @@ elif phase == "after-kill":
     d.get(base + "/")
     wait_for(lambda: "down" in page_text(), "overview marks broker %d down" % dead, timeout=20)
     shot("overview-broker-down")
+
     errs = console_errors()
     if errs:
         fail("browser console errors after the kill: %s" % errs)
