@@ -13,6 +13,9 @@ final class TimelineQueries: @unchecked Sendable {
     /// Most events kept per answer (newest first win), so a long history cannot flood the browser.
     static let maxEvents = 100_000
 
+    /// The last answer of each endpoint: a daemon that died keeps its history (and its lane) on the page.
+    private let lastSeen = Mutex<[Int: [MergedEvent]]>([:])
+
     init(endpoints: [HostPort]) { self.endpoints = endpoints }
 
     func timeline(sinceMs: Int64?, limit: Int) -> TimelinePage {
@@ -34,8 +37,16 @@ final class TimelineQueries: @unchecked Sendable {
         results.withLock { rs in
             for (i, r) in rs {
                 switch r {
-                case .success(let e): events += e
-                case .failure(let e): errors[endpoints[i].description] = e.description
+                case .success(let e):
+                    events += e
+                    // An answer "since t" holds everything from t on: it replaces that tail of the cache.
+                    lastSeen.withLock { c in
+                        let kept = (c[i] ?? []).filter { sinceMs != nil && $0.ts < sinceMs! } + e
+                        c[i] = kept.count > Self.maxEvents ? Array(kept.suffix(Self.maxEvents)) : kept
+                    }
+                case .failure(let e):
+                    errors[endpoints[i].description] = e.description
+                    events += lastSeen.withLock { $0[i] ?? [] }.filter { sinceMs == nil || $0.ts >= sinceMs! }
                 }
             }
         }

@@ -51,7 +51,10 @@ App.route("/timeline", "timeline", async (ctx) => {
     const errs = Object.entries(data.errors).map(([k, v]) => k + ": " + v);
     status.textContent = evs.length + " events from " + data.endpoints.length + " endpoints in the window" +
       (errs.length ? "; unreachable: " + errs.join("; ") : "");
-    lanes.replaceChildren(swimLanes(evs, [...known].sort().filter((d) => !daemon.value || d === daemon.value), from, now));
+    const kinds = [...new Set(evs.map((e) => e.kind))].sort();
+    lanes.replaceChildren(swimLanes(evs, [...known].sort().filter((d) => !daemon.value || d === daemon.value), from, now),
+      h("p", { class: "legend" }, kinds.map((k) => h("span", {}, h("span", { class: "swatch", "data-kind": k }), k))));
+    lanes.querySelectorAll(".swatch").forEach((s) => { s.style.background = kindColor(s.dataset.kind); });
     const shown = evs.slice(-500).reverse();
     list.replaceChildren(table(["time", "daemon", "kind", "detail"], shown.map((e) => [
       { v: fmtTime(e.ts), cls: "nowrap" }, e.daemon, h("span", { class: "kind" }, e.kind), h("span", { class: "mono" }, describe(e.detail))])));
