@@ -5,10 +5,15 @@
 
 const KIND_COLORS = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16", "#c53030"];
 
+// Colours go to kinds in sorted order, so the kinds on one page rarely share one.
+const kindColors = new Map();
 function kindColor(kind) {
-  let x = 0;
-  for (let i = 0; i < kind.length; i++) x = (x * 31 + kind.charCodeAt(i)) >>> 0;
-  return KIND_COLORS[x % KIND_COLORS.length];
+  if (!kindColors.has(kind)) {
+    const all = [...kindColors.keys(), kind].sort();
+    kindColors.clear();
+    all.forEach((k, i) => kindColors.set(k, KIND_COLORS[i % KIND_COLORS.length]));
+  }
+  return kindColors.get(kind);
 }
 
 App.route("/timeline", "timeline", async (ctx) => {
@@ -52,6 +57,7 @@ App.route("/timeline", "timeline", async (ctx) => {
     status.textContent = evs.length + " events from " + data.endpoints.length + " endpoints in the window" +
       (errs.length ? "; unreachable: " + errs.join("; ") : "");
     const kinds = [...new Set(evs.map((e) => e.kind))].sort();
+    kinds.forEach(kindColor);
     lanes.replaceChildren(swimLanes(evs, [...known].sort().filter((d) => !daemon.value || d === daemon.value), from, now),
       h("p", { class: "legend" }, kinds.map((k) => h("span", {}, h("span", { class: "swatch", "data-kind": k }), k))));
     lanes.querySelectorAll(".swatch").forEach((s) => { s.style.background = kindColor(s.dataset.kind); });
