@@ -174,6 +174,42 @@ import Testing
         print("console API medians with 1,000 partitions and 100 groups: " + report.joined(separator: ", "))
     }
 
+    /// With read.only=false a write needs the token; with it, create, produce, reset and delete work.
+    @Test(.timeLimit(.minutes(4)))
+    func writesNeedTheToken() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: "offsets.topic.num.partitions=4")
+        defer { cluster.cleanup() }
+        let token = "console-test-token-0123456789"
+        let (console, url) = try Self.startConsole(cluster, extra: "read.only=false\nadmin.token=\(token)")
+        defer { console.stop() }
+        let create = #"{"name":"written","partitions":2,"replicationFactor":1}"#
+        #expect(try send("POST", url + "/api/topics", create, token: nil).0 == 403)
+        #expect(try send("POST", url + "/api/topics", create, token: token + "x").0 == 403)
+        let (status, body) = try send("POST", url + "/api/topics", create, token: token)
+        #expect(status == 201, "\(body)")
+        var produced = (0, "")
+        ProcessHarness.waitUntil(timeout: 20, interval: 0.3) {
+            produced = (try? send("POST", url + "/api/topics/written/messages", #"{"partition":1,"key":"k","value":"hello"}"#, token: token)) ?? (0, "")
+            return produced.0 == 201
+        }
+        #expect(produced.0 == 201 && produced.1.contains("\"offset\":0"), "\(produced)")
+        let (_, page, _) = try fetch(url + "/api/topics/written/messages?partition=1")
+        #expect(String(decoding: page, as: UTF8.self).contains("hello"))
+        let reset = try send("POST", url + "/api/groups/nobody/reset", #"{"topic":"written","to":"latest"}"#, token: nil)
+        #expect(reset.0 == 200 && reset.1.contains("\"executed\":false"), "a dry run needs no token: \(reset)")
+        #expect(try send("DELETE", url + "/api/topics/written", "", token: nil).0 == 403)
+        #expect(try send("DELETE", url + "/api/topics/written", "", token: token).0 == 200)
+    }
+
+    func send(_ method: String, _ url: String, _ body: String, token: String?) throws -> (Int, String) {
+        var args = ["-s", "-X", method, "-H", "Content-Type: application/json", "-w", "\n%{http_code}"]
+        if let token { args += ["-H", "X-Console-Token: \(token)"] }
+        if !body.isEmpty { args += ["--data", body] }
+        let r = try ProcessHarness.run("/usr/bin/curl", args + [url], timeout: 60)
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
     /// GET with curl: status, body and curl's own time for the exchange (no process start-up in it).
     func fetch(_ url: String) throws -> (Int, Data, Double) {
         let r = try ProcessHarness.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code} %{time_total}", url], timeout: 30)
