@@ -172,6 +172,8 @@ extension CoordServer: QuorumApp {
         prep.reset()
         txnsSinceSnapshot = 0
         logger("state replaced by the leader's snapshot at zxid \(zxid): \(tree.nodeCount) nodes")
+        timeline.record("sync.snapshot_installed", clocks: [("epoch", Int64(zxid.epoch)), ("zxid", Int64(bitPattern: zxid.raw))],
+                        fields: [("bytes", .int(Int64(data.count))), ("nodes", .int(Int64(tree.nodeCount)))])
     }
 
     func quorumApply(_ qt: QuorumTxn) {

@@ -78,6 +78,11 @@ public struct ZooConfig: Sendable, Equatable {
                 c.adminEnableServer = b
             case "admin.serverAddress": c.adminServerAddress = value
             case "admin.serverPort": c.adminServerPort = try int(0, 65535)
+            case "admin.forceHttps", "admin.needClientAuth", "admin.portUnification":
+                // TLS settings for the admin port: refusing beats serving it in the clear.
+                if value.lowercased() != "false" { throw ZooConfigError("\(key)=\(value): the admin server has no TLS in coordd; remove it") }
+            case "admin.commandURL":
+                if value != "/commands" { throw ZooConfigError("admin.commandURL=\(value): coordd serves commands at /commands only") }
             case "4lw.commands.whitelist":
                 let words = value.split(separator: ",").map { String($0).trimmed(" \t") }.filter { !$0.isEmpty }
                 c.fourLetterWhitelist = words.contains("*") ? nil : Set(words)

@@ -65,6 +65,7 @@ struct TimelineCommand {
                 FileHandle.standardError.write(Data("kafkactl: \(h):\(p): \(error)\n".utf8))
             }
         }
+        if lists.isEmpty && !follow { throw CLIFailure("no admin endpoint answered") }
         let merged = TimelineMerge.merge(lists)
         for e in merged { print(TimelineMerge.line(e)) }
         guard follow else { return }
@@ -117,6 +118,11 @@ final class FollowPrinter: @unchecked Sendable {
             FileHandle.standardOutput.write(Data((TimelineMerge.line(e) + "\n").utf8))
         }
     }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
 }
 
 struct CLIUsage: Error, CustomStringConvertible {

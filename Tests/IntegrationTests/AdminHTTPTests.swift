@@ -56,6 +56,24 @@ import Testing
         #expect(try c.exists("/obs") != nil)
     }
 
+    @Test(.timeLimit(.minutes(1))) func badAdminSettingsStopTheDaemons() throws {
+        guard let coordd = ProcessHarness.binary("coordd"), let brokerd = ProcessHarness.binary("brokerd") else { Issue.record("daemons not built"); return }
+        let dir = try ProcessHarness.makeTempDir("admincfg")
+        defer { ProcessHarness.removeDir(dir) }
+        for key in ["admin.enableServer=maybe", "admin.forceHttps=true", "admin.needClientAuth=true", "admin.commandURL=/cmd", "admin.serverPort=99999"] {
+            try "clientPort=1\ndataDir=\(dir)/d\n\(key)\n".write(toFile: dir + "/zoo.cfg", atomically: true, encoding: .utf8)
+            let r = try ProcessHarness.run(coordd, [dir + "/zoo.cfg"], timeout: 10)
+            #expect(r.status == 2 && r.stderr.contains(String(key.prefix { $0 != "=" })), "\(key): \(r.stderr)")
+        }
+        let zk = try CoordProcess()
+        defer { zk.cleanup() }
+        let port = try ProcessHarness.freePort()
+        try "broker.id=1\nlisteners=PLAINTEXT://127.0.0.1:\(port)\nlog.dirs=\(dir)/logs\nzookeeper.connect=127.0.0.1:\(zk.port)\nadmin.listener=nohost\n"
+            .write(toFile: dir + "/b.properties", atomically: true, encoding: .utf8)
+        let b = try ProcessHarness.run(brokerd, [dir + "/b.properties"], timeout: 20)
+        #expect(b.status == 2 && b.stderr.contains("admin.listener"), "\(b.stderr)")
+    }
+
     @Test(.timeLimit(.minutes(2))) func ensembleLeaderKillShowsNewEpochInTimeline() throws {
         var admin: [Int] = []
         for _ in 0..<3 { admin.append(try ProcessHarness.freePort()) }
@@ -88,5 +106,15 @@ import Testing
         let kinds = others.flatMap { (try? AdminHTTP.json(admin[$0], "/timeline?since=\(killedAt)"))?["events"]?.array ?? [] }.compactMap { $0["kind"]?.string }
         #expect(kinds.contains("election.started"))
         #expect(kinds.contains("election.leader_elected"))
+
+        // One ordered story from all three (the dead one is reported and skipped).
+        guard let ctl = ProcessHarness.binary("kafkactl") else { Issue.record("kafkactl not built"); return }
+        let eps = admin.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+        let r = try ProcessHarness.run(ctl, ["timeline", "--admin", eps, "--since", String(killedAt), "--kind", "election,quorum"], timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.contains("election.leader_elected") })
+        #expect(lines.map { String($0.prefix(24)) } == lines.map { String($0.prefix(24)) }.sorted(), "merged lines are in time order")
+        #expect(r.stderr.contains("127.0.0.1:\(admin[leader])"), "the dead server is reported")
     }
 }

@@ -94,8 +94,9 @@ final class PrometheusProcess {
         let j = try AdminHTTP.json(port, "/api/v1/query?query=\(q)")
         var out: [String: Double] = [:]
         for r in j["data"]?["result"]?.array ?? [] {
-            guard let inst = r["metric"]?["instance"]?.string, let v = r["value"]?.array?.last?.string, let d = Double(v) else { continue }
-            out[inst] = d
+            // Aggregates (sum(...)) have no instance label: they come back under "".
+            guard let v = r["value"]?.array?.last?.string, let d = Double(v) else { continue }
+            out[r["metric"]?["instance"]?.string ?? ""] = d
         }
         return out
     }

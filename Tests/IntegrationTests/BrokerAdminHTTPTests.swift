@@ -23,7 +23,8 @@ import Testing
             if let problems = try AdminHTTP.promtoolProblems(text) { Issue.record(Comment(rawValue: "broker \(id): \(problems)")) }
             #expect(AdminHTTP.sample(text, "kafka_server_replicamanager_underreplicatedpartitions") == 0)
             #expect(text.contains("kafka_log_log_logendoffset{topic=\"obs\",partition=\"0\"}"))
-            #expect(text.contains("kafka_network_requestmetrics_localtimems_bucket{request=\"Metadata\""))
+            // Every broker hosting a replica got the controller's LeaderAndIsr.
+            #expect(text.contains("kafka_network_requestmetrics_localtimems_bucket{request=\"LeaderAndIsr\""))
         }
         let controllers = (Int32(1)...3).compactMap { id in
             (try? AdminHTTP.get(admin[id]!, "/metrics")).flatMap { AdminHTTP.sample($0.text, "kafka_controller_kafkacontroller_activecontrollercount") }
@@ -62,5 +63,25 @@ import Testing
             return r.values.allSatisfy { $0 == 0 }
         }
         #expect(healed, "under-replicated partitions did not return to 0 after broker \(victim) restarted: \(cluster.logs.suffix(3000))")
+
+        // Kill the controller: a survivor records itself elected in a newer epoch, and every
+        // partition leader it moved off the dead broker.
+        let active = (Int32(1)...3).first { id in
+            (try? AdminHTTP.get(admin[id]!, "/metrics")).flatMap { AdminHTTP.sample($0.text, "kafka_controller_kafkacontroller_activecontrollercount") } == 1
+        }
+        guard let dead = active else { Issue.record("no active controller"); return }
+        let oldEpoch = try AdminHTTP.json(admin[dead]!, "/v1/cluster")["controller"]?["epoch"]?.int ?? -1
+        let led = (try AdminHTTP.json(admin[dead]!, "/v1/topics/obs")["partitions"]?.array ?? []).filter { $0["leader"]?.int == Int64(dead) }.compactMap { $0["partition"]?.int }
+        let killedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        cluster.kill9(dead)
+        let survivors = (Int32(1)...3).filter { $0 != dead }
+        var story: [JSONValue] = []
+        let moved = ProcessHarness.waitUntil(timeout: 30, interval: 0.5) {
+            story = survivors.flatMap { (try? AdminHTTP.json(admin[$0]!, "/timeline?since=\(killedAt)&kind=controller.elected,partition"))?["events"]?.array ?? [] }
+            let elected = story.contains { $0["kind"]?.string == "controller.elected" && ($0["clocks"]?["controller_epoch"]?.int ?? -1) > oldEpoch }
+            let movedAll = led.allSatisfy { p in story.contains { $0["kind"]?.string == "partition.leader_changed" && $0["fields"]?["partition"]?.int == p && $0["fields"]?["old"]?.int == Int64(dead) } }
+            return elected && movedAll
+        }
+        #expect(moved, "timeline after killing controller \(dead) (epoch \(oldEpoch), led \(led)): \(story.map { $0.encoded() })")
     }
 }

@@ -72,7 +72,8 @@ final class BrokerAdmin: @unchecked Sendable {
     private func observeOnce() {
         guard let controller = broker.controller, let handler = broker.handler else { return }
         let groups = handler.groups.read { c, _, _ in c.groups.values.map { ($0.groupId, $0.generationId, "\($0.state)", $0.members.count) } }
-        obs.observe(metadata: broker.metadata, controllerActive: controller.isActive, controllerEpoch: broker.metadata.controllerEpoch, groups: groups)
+        let epoch = controller.activeEpoch
+        obs.observe(metadata: broker.metadata, controllerActive: epoch != nil, controllerEpoch: epoch ?? broker.metadata.controllerEpoch, groups: groups)
     }
 
     // MARK: views

@@ -39,6 +39,8 @@ final class ControllerRuntime: @unchecked Sendable {
     private var client: CoordClient { session.client }
 
     var isActive: Bool { queue.sync { controller.isActive } }
+    /// The epoch this broker controls in, when it is the active controller (admin plane).
+    var activeEpoch: Int32? { queue.sync { controller.isActive ? controller.epoch : nil } }
 
     func start() { queue.async { [self] in elect() } }
 
