@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "coordd", targets: ["coordd"]),
         .executable(name: "brokerd", targets: ["brokerd"]),
         .executable(name: "faultproxy", targets: ["faultproxy"]),
+        .executable(name: "console", targets: ["console"]),
     ],
     targets: [
         // Wire formats: byte reader/writer, Jute (ZooKeeper) and Kafka codecs.
@@ -40,6 +41,10 @@ let package = Package(
         // Admin plane of both daemons: HTTP/1.1 + SSE on Transport, Prometheus text, the coordination timeline.
         .target(name: "Observability", dependencies: ["Transport"]),
 
+        // The operator console: an HTTP server with a JSON API over the project's clients and an embedded single-page app.
+        .target(name: "Console", dependencies: ["KafkaClient", "CoordClient", "Observability", "Protocol", "Transport"],
+                resources: [.embedInCode("Web")]),
+
         // Kafka codecs are generated from Sources/Protocol/Kafka/Schema: `swift run KafkaCodegen`.
         .target(name: "KafkaCodegenLib"),
         .executableTarget(name: "KafkaCodegen", dependencies: ["KafkaCodegenLib"]),
@@ -47,6 +52,7 @@ let package = Package(
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient", "Observability"]),
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
+        .executableTarget(name: "console", dependencies: ["Console"]),
         // Benchmarks are programs, not tests: `swift run -c release Benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"], exclude: ["scripts"]),
 
@@ -60,6 +66,7 @@ let package = Package(
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "Transport"]),
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Transport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
         .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability"], exclude: ["compat"]),
     ]

@@ -6,6 +6,8 @@
 #   4. show the znode layout an operator knows from Kafka (zkCli.sh)
 #   5. kill -9 the leader broker of partition 0, show the new leader, read every record again
 #   6. print the merged coordination timeline of the daemons' admin servers (kafkactl timeline)
+# The operator console (read-only) runs alongside from step 1b on: its URL is printed there
+# (CONSOLE_PORT, default 8080). DEMO_KEEP=1 keeps everything running at the end until Ctrl-C.
 # Everything lives under ${DEMO_DIR:-/tmp/coordkafka-demo}; it is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,7 @@ echo "== building (release)"
 swift build -c release --product coordd >/dev/null
 swift build -c release --product brokerd >/dev/null
 swift build -c release --product kafkactl >/dev/null
+swift build -c release --product console >/dev/null
 bin=$(swift build -c release --show-bin-path)
 pids=()
 cleanup() {
@@ -61,6 +64,23 @@ for _ in $(seq 1 100); do
 done
 echo "   brokers registered: $n"
 
+console_port=${CONSOLE_PORT:-8080}
+cat > "$dir/console.properties" <<PROPS
+listener=127.0.0.1:$console_port
+bootstrap.servers=$bootstrap
+zookeeper.connect=$zk/kafka
+read.only=true
+admin.endpoints=127.0.0.1:22111,127.0.0.1:22112,127.0.0.1:22113,127.0.0.1:29191,127.0.0.1:29192,127.0.0.1:29193
+PROPS
+"$bin/console" "$dir/console.properties" > /dev/null 2> "$dir/console.log" &
+pids+=($!)
+for _ in $(seq 1 50); do grep -q "console: started" "$dir/console.log" 2>/dev/null && break; sleep 0.1; done
+if grep -q "console: started" "$dir/console.log"; then
+    echo "   console: http://127.0.0.1:$console_port/ (read-only; docs/console.md)"
+else
+    echo "   console did not start: $(tail -1 "$dir/console.log")"
+fi
+
 echo "== 2. topic board (3 partitions, RF 3)"
 "$bin/kafkactl" topics --bootstrap-server "$bootstrap" --create --topic board --partitions 3 --replication-factor 3
 sleep 1
@@ -97,4 +117,9 @@ echo "== 6. the merged timeline of the failover (coordd admin 22111-22113, broke
 admins="127.0.0.1:22111,127.0.0.1:22112,127.0.0.1:22113,127.0.0.1:29191,127.0.0.1:29192,127.0.0.1:29193"
 "$bin/kafkactl" timeline --admin "$admins" --last 30 --kind controller,partition,isr,broker,election,quorum 2>/dev/null | tail -20 || true
 echo "   Prometheus metrics: curl http://127.0.0.1:29191/metrics ; AdminServer: curl http://127.0.0.1:22111/commands/mntr"
-[ "$got" = 3000 ] && echo "== demo OK" || { echo "== demo FAILED: records missing"; exit 1; }
+echo "   console: http://127.0.0.1:$console_port/ — Topics shows board, Timeline the failover"
+if [ "$got" = 3000 ]; then echo "== demo OK"; else echo "== demo FAILED: records missing"; exit 1; fi
+if [ "${DEMO_KEEP:-0}" = "1" ]; then
+    echo "== DEMO_KEEP=1: cluster and console keep running; Ctrl-C stops them"
+    while sleep 3600; do :; done
+fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks talk to: Apache ZooKeeper's zkCli.sh and server (Debian
-# `zookeeper`), kcat, Prometheus and promtool (Debian `prometheus`), and the Python clients kazoo, kafka-python and confluent-kafka.
+# `zookeeper`), kcat, Prometheus and promtool (Debian `prometheus`), Chromium,
+# chromedriver and Selenium for the console's browser tests, and the Python clients kazoo, kafka-python and confluent-kafka.
 # Idempotent: skips what is already there. Needs root for apt-get (CI and these machines run as root).
 set -euo pipefail
 
@@ -11,6 +12,10 @@ command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 # promtool checks every daemon's /metrics; the Prometheus server scrapes a cluster in the admin tests.
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+# The console's browser tests drive a real headless Chromium through Selenium (Debian's python3 module).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+/usr/bin/python3 -c "import selenium" >/dev/null 2>&1 || need_apt+=(python3-selenium)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "install-deps: apt-get install ${need_apt[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

@@ -188,6 +188,12 @@ public final class CoordClient: @unchecked Sendable {
         return c
     }
 
+    public func getACL(_ path: String) throws -> (acl: [ZKACL], stat: ZKStat) {
+        let r = try call(.getACL(path: abs(path)), path: path)
+        guard case .acl(let a, let s) = r else { throw CoordError(ZKErr.marshallingError, path: path) }
+        return (a, s)
+    }
+
     /// Makes the next read on this client see everything committed before the call (linearizable).
     public func sync(_ path: String = "/") throws {
         _ = try call(.sync(path: abs(path)), path: path)

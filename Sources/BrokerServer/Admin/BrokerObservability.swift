@@ -20,6 +20,8 @@ public final class BrokerObservability: Sendable {
     let replicationBytesOut: CounterFamily
     let isrShrinks: CounterFamily
     let isrExpands: CounterFamily
+    /// Cells per API key, made once: the request path indexes an array instead of a labelled map.
+    private let perApi: [(Counter, Histogram)?]
     let handlerBusyNanos = Atomic<UInt64>(0)
     private let idle = Mutex<(at: UInt64, busy: UInt64, ratio: Double)>((MonotonicClock.nanos(), 0, 1))
     /// Published by the watcher, read by scrapes (no controller queue hop on a scrape).
@@ -48,6 +50,12 @@ public final class BrokerObservability: Sendable {
         replicationBytesOut = registry.counter("kafka_server_brokertopicmetrics_replicationbytesout_total", help: "Bytes sent to follower replicas, by topic", labels: ["topic"])
         isrShrinks = registry.counter("kafka_server_replicamanager_isrshrinks_total", help: "ISR shrinks of partitions led here")
         isrExpands = registry.counter("kafka_server_replicamanager_isrexpands_total", help: "ISR expansions of partitions led here")
+        var cells: [(Counter, Histogram)?] = []
+        for key in Int16(0)..<128 {
+            let name = KafkaAPI(rawValue: key)?.name
+            cells.append(name.map { [requests, requestTime] in (requests.labels($0), requestTime.labels($0)) })
+        }
+        perApi = cells
         isrShrinks.inc(0)
         isrExpands.inc(0)
     }
@@ -55,10 +63,10 @@ public final class BrokerObservability: Sendable {
     // MARK: hooks (any thread)
 
     func request(apiKey: Int16, nanos: UInt64) {
-        let name = KafkaAPI(rawValue: apiKey)?.name ?? "Unknown"
-        requests.labels(name).inc()
-        requestTime.labels(name).observe(Double(nanos) / 1_000_000)
         handlerBusyNanos.add(nanos, ordering: .relaxed)
+        guard apiKey >= 0, Int(apiKey) < perApi.count, let (count, time) = perApi[Int(apiKey)] else { return }
+        count.inc()
+        time.observe(Double(nanos) / 1_000_000)
     }
 
     func bytesIn(_ topic: String, _ n: Int) { bytesInFamily.labels(topic).inc(Double(n)) }

@@ -87,9 +87,8 @@ extension CoordServer {
         case .closeSession:
             timeline.record("session.closed", clocks: [("zxid", zxid)],
                             fields: [("session", .string(Self.hex(txn.sessionId))), ("ephemerals_removed", .int(Int64(ephemeralsBefore)))])
-        case .create(_, let path, _, _, let owner, _) where owner != 0 && r.err == 0:
+        case .create(_, _, _, _, let owner, _) where owner != 0 && r.err == 0:
             timeline.tally("ephemeral.created", 1, clocks: [("zxid", zxid)])
-            _ = path
         default:
             break
         }

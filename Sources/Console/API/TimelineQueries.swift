@@ -1,0 +1,104 @@
+import Dispatch
+import Foundation
+import KafkaClient
+import Observability
+import Synchronization
+
+/// Merges the timelines the daemons serve on their admin endpoints (`GET /timeline`). The event
+/// shape is read tolerantly — an array, `{"events": [...]}` or JSON lines; time from `ts`/`time`/
+/// `timestamp` (ms, s or ISO 8601); kind from `kind`/`type`/`event`; daemon from `daemon`/`source`/
+/// `node`, else the endpoint — so the console keeps working as the daemons' format grows.
+final class TimelineQueries: @unchecked Sendable {
+    let endpoints: [HostPort]
+    /// Most events kept per answer (newest first win), so a long history cannot flood the browser.
+    static let maxEvents = 100_000
+
+    /// The last answer of each endpoint: a daemon that died keeps its history (and its lane) on the page.
+    private let lastSeen = Mutex<[Int: [MergedEvent]]>([:])
+
+    init(endpoints: [HostPort]) { self.endpoints = endpoints }
+
+    func timeline(sinceMs: Int64?, limit: Int) -> TimelinePage {
+        let results = Mutex<[Int: Result<[MergedEvent], SimpleError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: endpoints.count) { i in
+            let ep = endpoints[i]
+            let r: Result<[MergedEvent], SimpleError>
+            do {
+                let target = "/timeline?limit=\(limit)" + (sinceMs.map { "&since=\($0)" } ?? "")
+                let resp = try HTTPClient.get(host: ep.host, port: ep.port, target, timeoutMillis: 2000)
+                r = resp.status == 200 ? .success(Self.parse(resp.body, endpoint: ep.description)) : .failure(SimpleError("HTTP \(resp.status)"))
+            } catch {
+                r = .failure(SimpleError("\(error)"))
+            }
+            results.withLock { $0[i] = r }
+        }
+        var events: [MergedEvent] = []
+        var errors: [String: String] = [:]
+        results.withLock { rs in
+            for (i, r) in rs {
+                switch r {
+                case .success(let e):
+                    events += e
+                    // An answer "since t" holds everything from t on: it replaces that tail of the cache.
+                    lastSeen.withLock { c in
+                        let kept = (c[i] ?? []).filter { sinceMs != nil && $0.ts < sinceMs! } + e
+                        c[i] = kept.count > Self.maxEvents ? Array(kept.suffix(Self.maxEvents)) : kept
+                    }
+                case .failure(let e):
+                    errors[endpoints[i].description] = e.description
+                    events += lastSeen.withLock { $0[i] ?? [] }.filter { sinceMs == nil || $0.ts >= sinceMs! }
+                }
+            }
+        }
+        return TimelinePage(endpoints: endpoints.map(\.description), errors: errors,
+                            events: Self.merge(events, sinceMs: sinceMs, limit: min(limit, Self.maxEvents)))
+    }
+
+    /// Oldest first, stable across daemons, the newest `limit` kept.
+    static func merge(_ events: [MergedEvent], sinceMs: Int64?, limit: Int) -> [MergedEvent] {
+        let kept = events.filter { sinceMs == nil || $0.ts >= sinceMs! }
+            .enumerated().sorted { ($0.element.ts, $0.offset) < ($1.element.ts, $1.offset) }.map(\.element)
+        return kept.count > limit ? Array(kept.suffix(limit)) : kept
+    }
+
+    static func parse(_ body: [UInt8], endpoint: String) -> [MergedEvent] {
+        var objects: [[String: Any]] = []
+        if let top = try? JSONSerialization.jsonObject(with: Data(body)) {
+            if let a = top as? [[String: Any]] { objects = a } else if let o = top as? [String: Any], let a = o["events"] as? [[String: Any]] { objects = a }
+        } else {
+            for line in body.split(separator: UInt8(ascii: "\n")) {
+                if let o = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] { objects.append(o) }
+            }
+        }
+        return objects.compactMap { o in
+            guard let ts = time(o["ts"] ?? o["time"] ?? o["timestamp"]) else { return nil }
+            let kind = (o["kind"] ?? o["type"] ?? o["event"]) as? String ?? "event"
+            let daemon = (o["daemon"] ?? o["source"] ?? o["node"]).map { "\($0)" } ?? endpoint
+            var rest = o
+            for k in ["ts", "time", "timestamp", "kind", "type", "event", "daemon", "source", "node"] { rest[k] = nil }
+            let detail = (try? JSONSerialization.data(withJSONObject: rest, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return MergedEvent(daemon: daemon, ts: ts, kind: kind, detail: detail)
+        }
+    }
+
+    /// Milliseconds since the epoch from a number (s or ms) or an ISO 8601 string.
+    static func time(_ v: Any?) -> Int64? {
+        if let n = v as? NSNumber {
+            let d = n.doubleValue
+            return Int64(d < 1e11 ? d * 1000 : d)  // seconds until the year 5138
+        }
+        if let s = v as? String {
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            if let d = f.date(from: s) { return Int64(d.timeIntervalSince1970 * 1000) }
+            f.formatOptions = [.withInternetDateTime]
+            if let d = f.date(from: s) { return Int64(d.timeIntervalSince1970 * 1000) }
+        }
+        return nil
+    }
+}
+
+struct SimpleError: Error, CustomStringConvertible, Sendable {
+    let description: String
+    init(_ d: String) { description = d }
+}
