@@ -168,6 +168,9 @@ final class QuorumRuntime {
         var fx = input
         if let s = fx.statusChanged, s.role != lastStatus.role || s.serving != lastStatus.serving { noteStatus(s) }
         if fx.isEmpty { return }
+        if CrashPoint.armed != nil, peer.currentStatus.role != .leading {
+            CrashPoint.check(fx, syncing: !peer.currentStatus.serving, log: logger)
+        }
         var job: UInt64 = 0
         if !fx.storage.isEmpty {
             submittedJobs += 1
