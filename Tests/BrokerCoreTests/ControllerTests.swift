@@ -199,9 +199,13 @@ extension [ControllerEffect] {
         // Leader 2 shrank the ISR to itself, then died.
         _ = c.handle(.isrChangeNotification(notifications: [], states: [
             tp: ZkPartitionState(LeaderAndIsr(leader: 2, leaderEpoch: 0, isr: [2], controllerEpoch: 5), zkVersion: 1)]))
-        _ = c.handle(.brokersChanged([reg(1), reg(3)]))
+        let fx = c.handle(.brokersChanged([reg(1), reg(3)]))
         #expect(c.states[tp]?.leaderAndIsr.leader == 3)
         #expect(c.states[tp]?.leaderAndIsr.isr == [3])
+        // The possible loss is reported (counted and logged by the runtime), once.
+        #expect(fx.filter { if case .uncleanLeaderElected = $0 { true } else { false } } == [.uncleanLeaderElected(tp, leader: 3, lastIsr: [2])])
+        // A clean election reports nothing.
+        #expect(!c.handle(.brokersChanged([reg(1), reg(2), reg(3)])).contains { if case .uncleanLeaderElected = $0 { true } else { false } })
     }
 
     @Test func returningBrokerFollowsThenPreferredLeaderIsRestored() throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// The console against a live coordd + brokerd cluster: its pages in a real headless Chromium
 /// (compat/console_browser.py, Selenium) and the cost of its API with 1,000 partitions and 100 groups.
-@Suite(.serialized) struct ConsoleIntegrationTests {
+@Suite(.serialized, .ownThreads) struct ConsoleIntegrationTests {
     static let topic = "console-orders"
     static let group = "console-group"
     static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }

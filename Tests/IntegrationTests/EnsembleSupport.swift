@@ -55,12 +55,16 @@ final class EnsembleProcesses: @unchecked Sendable {
     var connectString: String { clientPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
     func connectString(_ servers: [Int]) -> String { servers.map { "127.0.0.1:\(clientPorts[$0])" }.joined(separator: ",") }
 
-    func start(_ i: Int) throws {
+    /// Starts server `i` (extra environment `env`, e.g. a test crash point) and waits until it
+    /// serves clients, unless `wait` is false.
+    func start(_ i: Int, env: [String: String]? = nil, wait: Bool = true) throws {
         guard let bin = ProcessHarness.binary("coordd") else {
             throw HarnessError("coordd binary not found: build it (swift build) or set COORDKAFKA_BIN")
         }
-        let p = try ManagedProcess(bin, ["\(dir)/zoo\(i + 1).cfg"], stderrPath: "\(dir)/server\(i + 1)-\(UInt32.random(in: 0...UInt32.max)).log")
+        let p = try ManagedProcess(bin, ["\(dir)/zoo\(i + 1).cfg"], stderrPath: "\(dir)/server\(i + 1)-\(UInt32.random(in: 0...UInt32.max)).log",
+                                   env: env)
         procs[i] = p
+        guard wait else { return }
         guard p.waitForLine(containing: "serving clients on", timeout: 20) != nil else {
             let text = p.stderrText
             p.kill9()

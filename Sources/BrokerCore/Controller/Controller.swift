@@ -296,6 +296,7 @@ public struct Controller: Sendable {
             write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch &+ 1, isr: liveIsr, controllerEpoch: epoch), &batch)
         } else if config.uncleanLeaderElection, let leader = replicas.first(where: canLead) {
             write(tp, LeaderAndIsr(leader: leader, leaderEpoch: s.leaderEpoch &+ 1, isr: [leader], controllerEpoch: epoch), &batch)
+            batch.extra.append(.uncleanLeaderElected(tp, leader: leader, lastIsr: s.isr))
         } else if s.leader != noLeader {
             // Offline. The dead ISR is kept: any of its members holds every committed offset,
             // so the first to return can lead without losing acknowledged data.

@@ -137,6 +137,9 @@ public enum ControllerEffect: Equatable, Sendable {
     case controlledShutdownResponse(to: BrokerID, error: KafkaError, remainingLeaders: [TopicPartition])
     /// Another controller holds a newer epoch: stop acting, wait for the `/controller` watch.
     case resign
+    /// `unclean.leader.election.enable` made an out-of-sync replica leader: records only the
+    /// last ISR held may be lost. The runtime counts and logs it (Kafka's UncleanLeaderElections).
+    case uncleanLeaderElected(TopicPartition, leader: BrokerID, lastIsr: [BrokerID])
 }
 
 public struct ControllerConfig: Sendable {

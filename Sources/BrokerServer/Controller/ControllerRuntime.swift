@@ -17,6 +17,8 @@ final class ControllerRuntime: @unchecked Sendable {
     private var controller: Controller
     private var channels: [Int32: ControllerChannel] = [:]
     private var stopped = false
+    /// Unclean leader elections this controller made (logged with each; Kafka's UncleanLeaderElections).
+    private var uncleanLeaderElections = 0
     /// Which broker holds `/controller` as far as we know (-1: none).
     private(set) var activeControllerId: Int32 = -1
     private var rebalanceTimerArmed = false
@@ -268,6 +270,11 @@ final class ControllerRuntime: @unchecked Sendable {
                 }
             case .controlledShutdownResponse:
                 break
+            case .uncleanLeaderElected(let tp, let leader, let isr):
+                uncleanLeaderElections += 1
+                logger.warn("unclean leader election: \(tp.topic)-\(tp.partition) led by out-of-sync broker \(leader) "
+                            + "(last ISR \(isr)); records acknowledged only by the last ISR may be lost "
+                            + "(unclean_leader_elections_total=\(uncleanLeaderElections))")
             case .resign:
                 logger.warn("another controller took over; resigning")
                 activeControllerId = -1

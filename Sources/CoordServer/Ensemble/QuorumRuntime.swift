@@ -174,6 +174,9 @@ final class QuorumRuntime {
     }
 
     private func perform(_ action: QuorumAction) {
+        if CrashPoint.armed != nil, peer.currentStatus.role != .leading {
+            CrashPoint.check(action, syncing: !peer.currentStatus.serving, log: logger)
+        }
         switch action {
         case .store(let job, let ops): storage.submit(job: job, ops)
         case .send(let to, let m): links.send(to: to, QuorumCodec.encodeFrame(m))
