@@ -121,7 +121,7 @@ import Glibc
         let stop = Atomic<Bool>(false)
         let writer = try e.client(others, timeoutMs: 6000)
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        onOwnThread {
             var i = 1
             while !stop.load(ordering: .relaxed) {
                 if (try? writer.setData("/reg", data: Array(String(i).utf8))) != nil {
@@ -197,7 +197,7 @@ import Glibc
         let stop = Atomic<Bool>(false)
         let attacks = Atomic<Int>(0)
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        onOwnThread {
             var held: [BlockingSocket] = []
             while !stop.load(ordering: .relaxed) {
                 for f in followers {

@@ -59,7 +59,7 @@ import Glibc
         let writers = try (0..<3).map { try e.client([$0, ($0 + 1) % 3, ($0 + 2) % 3], timeoutMs: 6000) }
         let group = DispatchGroup()
         for (w, c) in writers.enumerated() {
-            DispatchQueue.global().async(group: group) {
+            onOwnThread(group: group) {
                 var i = 0
                 while !stop.load(ordering: .relaxed) && i < 400 {
                     let path = "/acked/w\(w)-\(i)"

@@ -30,3 +30,13 @@ final class ThreadPerJobExecutor: TaskExecutor {
         t.start()
     }
 }
+
+/// Background work of a blocking test, on a thread of its own: dispatch's global queue shares the
+/// cooperative pool's few threads with CPU-bound unit tests, and work queued there waited seconds.
+func onOwnThread(group: DispatchGroup? = nil, _ body: @escaping @Sendable () -> Void) {
+    group?.enter()
+    Thread.detachNewThread {
+        body()
+        group?.leave()
+    }
+}

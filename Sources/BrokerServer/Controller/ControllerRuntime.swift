@@ -233,14 +233,26 @@ final class ControllerRuntime: @unchecked Sendable {
     // MARK: - Effects
 
     private func perform(_ effects: [ControllerEffect]) {
+        // Partitions whose state write failed: the requests after it in this batch carry that
+        // unwritten state (a leader epoch coordd never recorded), so they must not go out. A broker
+        // acting on it would write in an epoch a later controller hands out again, and leader-epoch
+        // truncation could no longer find where the logs diverge. The re-read sends the real state.
+        var unwritten: Set<TopicPartition> = []
         for e in effects {
             guard !stopped else { return }
             switch e {
             case .zkWrite(let op, let v):
                 if let failure = write(op, epochVersion: v) {
+                    if let tp = ZkPaths.parsePartitionStatePath(op.path) { unwritten.insert(tp) }
                     perform(controller.handle(.zkWriteFailed(op, failure)))
                     if !controller.isActive { return }
                 }
+            case .leaderAndIsr(let to, var req) where !unwritten.isEmpty:
+                req.partitions.removeAll { unwritten.contains($0.topicPartition) }
+                if !req.partitions.isEmpty { channel(to)?.send(.leaderAndIsr(ControllerRuntime.convert(req))) }
+            case .updateMetadata(let to, var req) where !unwritten.isEmpty:
+                req.partitions.removeAll { unwritten.contains($0.topicPartition) }
+                channel(to)?.send(.updateMetadata(ControllerRuntime.convert(req)))
             case .readPartitionStates(let tps):
                 var read: [TopicPartition: ZkPartitionState?] = [:]
                 for tp in tps { read[tp] = (try? session.partitionState(tp)).flatMap { $0 } }

@@ -27,7 +27,7 @@ import Testing
         let clients = try (0..<4).map { i in try e.client([i % 3, (i + 1) % 3, (i + 2) % 3], timeoutMs: 6000) }
         defer { clients.forEach { $0.close() } }
         for (p, c) in clients.enumerated() {
-            DispatchQueue.global().async(group: group) {
+            onOwnThread(group: group) {
                 var n = 0
                 while !stop.load(ordering: .relaxed) {
                     // The expected version comes from a plain read; the read is not part of the

@@ -42,7 +42,7 @@ import Glibc
         let stop = Atomic<Bool>(false)
         let group = DispatchGroup()
         for (name, c) in [("m", minority), ("M", majority)] {
-            DispatchQueue.global().async(group: group) {
+            onOwnThread(group: group) {
                 var i = 0
                 while !stop.load(ordering: .relaxed) {
                     let path = "/acked/\(name)-\(i)"

@@ -194,7 +194,9 @@ import Glibc
         #expect(restarted.wait(timeout: .now() + 60) == .success)
         #expect(restartError.get() == nil, "\(restartError.get() ?? "")")
         try cluster.startBroker(l2)
-        let diff = Self.waitConverged(cluster, topic, [1, 2, 3], zk: zk, timeout: 60)
+        // While the producer still writes, equal logs are a moment the poll may miss on a loaded
+        // machine; this only lets the restarted broker catch up. The promise is checked after it stops.
+        let whileProducing = Self.waitConverged(cluster, topic, [1, 2, 3], zk: zk, timeout: 60)
         try p.finish()
         let final = Self.waitConverged(cluster, topic, [1, 2, 3], zk: zk, timeout: 30)
         let got = try cluster.readPartition(topic, brokers: [1, 2, 3], count: p.ledger.acked.get().count, timeout: 30)
@@ -203,9 +205,9 @@ import Glibc
         FaultMatrix.report(8, "kip279-back-to-back-failovers", run: run, [
             "leaders": "\(l1),\(l2),\(third?.leader ?? -1)", "epochs": "\(first.epoch),\(second?.epoch ?? -1),\(third?.epoch ?? -1)",
             "first_move_s": firstMove, "second_move_s": secondMove, "acked": p.ledger.acked.get().count,
-            "failed": p.ledger.failed.get().count, "converged": diff == nil && final == nil,
+            "failed": p.ledger.failed.get().count, "converged_while_producing": whileProducing == nil, "converged": final == nil,
         ])
-        #expect(diff == nil && final == nil, "replicas diverge: \(diff ?? final ?? "")\n\(cluster.logs)")
+        #expect(final == nil, "replicas diverge: \(final ?? "")\n\(cluster.logs)")
         #expect(malformed.isEmpty, "\(malformed)")
         #expect(problems.isEmpty, "\(problems)\n\(cluster.logs)")
     }

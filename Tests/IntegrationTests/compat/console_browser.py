@@ -142,8 +142,8 @@ if phase == "pages":
     print("ok znode browser shows data, stat, ACL")
 
     open_page("/timeline", "broker.registered", "timeline")
-    lanes = d.find_elements(By.CSS_SELECTOR, "svg.lanes text")
-    lane_names = {t.text for t in lanes}
+    # The page re-renders as it polls, so read the lane names in one script call (element handles go stale).
+    lane_names = set(d.execute_script("return [...document.querySelectorAll('svg.lanes text')].map(t => t.textContent)"))
     if not {"broker.%d" % b["id"] for b in expect["brokers"]} <= lane_names:
         fail("timeline lanes %r do not include every broker" % lane_names)
     print("ok timeline shows the brokers' events, one lane each")
