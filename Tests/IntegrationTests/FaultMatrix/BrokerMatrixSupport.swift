@@ -123,12 +123,12 @@ extension BrokerCluster {
 
     /// Records of `topic`-0 read through `brokers` (their real ports): at least `count` (or until
     /// the timeout), then on until a second passes with nothing new.
-    func readPartition(_ topic: String, brokers: [Int32], count: Int, timeout: Double = 30) throws -> [ConsumerRecord] {
+    func readPartition(_ topic: String, brokers: [Int32], count: Int, timeout: Double = 30, partitions: [Int32] = [0]) throws -> [ConsumerRecord] {
         var cc = ConsumerConfig(bootstrapServers: brokers.map { "127.0.0.1:\(port($0))" })
         cc.autoOffsetReset = .earliest
         let c = try Consumer(config: cc)
         defer { c.close() }
-        c.assign([TopicPartition(topic, 0)])
+        c.assign(partitions.map { TopicPartition(topic, $0) })
         var got: [ConsumerRecord] = []
         let deadline = Date().addingTimeInterval(timeout)
         var quietSince = Date()

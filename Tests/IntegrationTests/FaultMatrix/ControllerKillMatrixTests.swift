@@ -124,19 +124,6 @@ import Glibc
 extension BrokerCluster {
     /// All records of every partition of `topic`, read through every broker.
     func readPartitionsAll(_ topic: String, partitions: Int32, count: Int, timeout: Double = 40) throws -> [ConsumerRecord] {
-        var cc = ConsumerConfig(bootstrapServers: ports.keys.sorted().map { "127.0.0.1:\(port($0))" })
-        cc.autoOffsetReset = .earliest
-        let c = try Consumer(config: cc)
-        defer { c.close() }
-        c.assign((0..<partitions).map { TopicPartition(topic, $0) })
-        var got: [ConsumerRecord] = []
-        let deadline = Date().addingTimeInterval(timeout)
-        var quietSince = Date()
-        while Date() < deadline && (got.count < count || Date().timeIntervalSince(quietSince) < 1) {
-            let batch = try c.poll(timeoutMs: 200)
-            if !batch.isEmpty { quietSince = Date() }
-            got += batch
-        }
-        return got
+        try readPartition(topic, brokers: ports.keys.sorted(), count: count, timeout: timeout, partitions: Array(0..<partitions))
     }
 }
