@@ -99,9 +99,14 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
     }
 
     /// Flushes what can be written now, then closes.
-    public func closeAfterFlush() {
+    /// Closes once the queue is sent, or after `graceMillis` if the peer does not read it: a client
+    /// that never reads must not keep a closed session's connection (and its queue) forever.
+    public func closeAfterFlush(graceMillis: Int = 5_000) {
         flush()
-        if queuedBytes == 0 { close() } else { closeWhenDrained = true }
+        if queuedBytes == 0 { close(); return }
+        guard !closeWhenDrained else { return }
+        closeWhenDrained = true
+        loop.schedule(afterMillis: graceMillis) { [weak self] in self?.close() }
     }
     private var closeWhenDrained = false
 

@@ -113,10 +113,12 @@ import Glibc
     }
 
     @Test(.timeLimit(.minutes(3))) func coorddStopsReadingAClientThatDoesNotReadItsReplies() throws {
-        let zk = try CoordProcess()
+        // Sessions of 30 s: a loaded machine can stall this test for seconds, and the abuser's session
+        // expiring mid-flood is not what is measured.
+        let zk = try CoordProcess(extraConfig: "maxSessionTimeout=60000\n")
         defer { zk.cleanup() }
         guard let pid = zk.proc?.pid else { throw HarnessError("no coordd") }
-        let good = try RawZK(port: zk.port)
+        let good = try RawZK(port: zk.port, timeout: 30_000)
         let kib = String(repeating: "x", count: 1024)
         #expect(try good.create("/bp", kib) == 0)
         // 100k reads of a 1 KiB node: ≈ 110 MB of replies if they were all queued.
@@ -125,7 +127,7 @@ import Glibc
             let req: ZKRequest = i % 2 == 0 ? .getData(path: "/bp", watch: false) : .exists(path: "/bp", watch: false)
             stream += req.frame(xid: Int32(i + 1))
         }
-        let abuser = try RawZK(port: zk.port)
+        let abuser = try RawZK(port: zk.port, timeout: 30_000)
         let flooder = Flooder(abuser.sock, stream: stream)
         let (growth, latencies) = try flood(pid: pid, flooder, seconds: 6) { () throws in
             let data = try good.getData("/bp")
@@ -157,7 +159,7 @@ import Glibc
         // A topic with many partitions makes each Metadata response ≈ 2 KB (≈ 200 MB for 100k).
         let created = try RawKafka(port: port).call(CreateTopicsRequest(topics: [
             .init(name: "bp", numPartitions: 64, replicationFactor: 1, assignments: [], configs: []),
-        ], timeoutMs: 10_000), version: 4)
+        ], timeoutMs: 60_000), version: 4)
         #expect(created.topics.map(\.errorCode) == [.none])
         let good = try RawKafka(port: port)
         var stream: [UInt8] = []
@@ -203,7 +205,7 @@ import Glibc
             try good.sock.sendAll(creates)
             for _ in b..<min(n, b + batch) { #expect(try good.readReply(op: ZKOp.create).header.err == 0) }
         }
-        let log = zk.proc?.waitForLine(containing: "watch events unread", timeout: 10)
+        let log = zk.proc?.waitForLine(containing: "watch events unread", timeout: 30)
         #expect(log != nil, "coordd kept queueing watch events for a client that does not read: \(zk.proc?.stderrText.suffix(2000) ?? "")")
         #expect(try fourLetterWord("ruok", port: zk.port) == "imok")
         #expect(try good.getData("\(stem)0") == "")
