@@ -23,6 +23,8 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CLinux"]),
         // epoll/eventfd/sendfile/fallocate headers from glibc, which Swift's Glibc module leaves out.
         .systemLibrary(name: "CLinux"),
+        // Child processes through posix_spawn (Foundation's Process.run crashes now and then on Linux).
+        .target(name: "Spawn", dependencies: ["CLinux"]),
         .systemLibrary(name: "CZlib"),  // zlib for gzip record batches (zlib1g-dev)
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
         .target(name: "CoordCore", dependencies: ["Protocol"]),
@@ -54,20 +56,21 @@ let package = Package(
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         .executableTarget(name: "console", dependencies: ["Console"]),
         // Benchmarks are programs, not tests: `swift run -c release Benchmarks <suite>`.
-        .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient"], exclude: ["scripts"]),
+        .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient", "Spawn"], exclude: ["scripts"]),
 
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "KafkaCodegenTests", dependencies: ["KafkaCodegenLib"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Protocol"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Protocol"]),
+        .testTarget(name: "SpawnTests", dependencies: ["Spawn"]),
         .testTarget(name: "CoordCoreTests", dependencies: ["CoordCore", "Protocol"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
         .testTarget(name: "BrokerServerTests", dependencies: ["BrokerServer"]),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "Transport"]),
-        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Transport"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Transport", "Spawn"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
-        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability"], exclude: ["compat"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability", "Spawn"], exclude: ["compat"]),
     ]
 )

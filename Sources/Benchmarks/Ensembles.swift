@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Transport
 
 /// Starts a 3-server ensemble on loopback — coordd or Apache ZooKeeper 3.8 from Debian's package —
@@ -9,10 +10,10 @@ final class LocalEnsemble {
     let kind: Kind
     let dir: URL
     let clientPorts: [Int]
-    private var processes: [Process] = []
+    private var processes: [ChildProcess] = []
 
     var connectString: String { clientPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
-    var pids: [Int32] { processes.map { $0.processIdentifier } }
+    var pids: [Int32] { processes.map { $0.pid } }
 
     init(kind: Kind, servers: Int = 3, coorddPath: String) throws {
         self.kind = kind
@@ -44,21 +45,16 @@ final class LocalEnsemble {
             }
             let cfgURL = dir.appendingPathComponent("zoo\(i).cfg")
             try cfg.write(to: cfgURL, atomically: true, encoding: .utf8)
-            let p = Process()
+            let log = dir.appendingPathComponent("server\(i).log").path
+            let p: ChildProcess
             switch kind {
             case .coordd:
-                p.executableURL = URL(fileURLWithPath: coorddPath)
-                p.arguments = [cfgURL.path]
+                p = try ChildProcess(coorddPath, [cfgURL.path], stdout: .null, stderr: .file(log))
             case .zookeeper:
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/java")
-                p.arguments = ["-Xmx1g", "-Dzookeeper.log.dir=\(dir.path)", "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar",
+                p = try ChildProcess("/usr/bin/java", ["-Xmx1g", "-Dzookeeper.log.dir=\(dir.path)", "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar",
                                servers > 1 ? "org.apache.zookeeper.server.quorum.QuorumPeerMain" : "org.apache.zookeeper.server.ZooKeeperServerMain",
-                               cfgURL.path]
+                               cfgURL.path], stdout: .null, stderr: .file(log))
             }
-            p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("server\(i).log").path, contents: nil)
-            p.standardError = FileHandle(forWritingAtPath: dir.appendingPathComponent("server\(i).log").path)
-            try p.run()
             processes.append(p)
         }
     }
@@ -88,14 +84,12 @@ final class LocalEnsemble {
     }
 
     func kill(_ index: Int) {
-        Foundation.kill(processes[index].processIdentifier, SIGKILL)
+        processes[index].signal(SIGKILL)
         processes[index].waitUntilExit()
     }
 
     func stop() {
-        for p in processes where p.isRunning {
-            p.terminate()
-        }
+        for p in processes { p.signal(SIGTERM) }
         for p in processes { p.waitUntilExit() }
         try? FileManager.default.removeItem(at: dir)
     }

@@ -1,5 +1,6 @@
 import CoordClient
 import Foundation
+import Spawn
 import Protocol
 import Synchronization
 import Testing
@@ -69,21 +70,17 @@ struct CoordClientTests {
 
 /// Apache ZooKeeper 3.8 from Debian's package, standalone, on a free port.
 final class RealZooKeeper: @unchecked Sendable {
-    let process: Process
+    let process: ChildProcess
     let port: Int
     let dataDir: URL
 
     static func start(jvmFlags: [String] = []) throws -> RealZooKeeper {
         let port = try ProcessHarness.freePort()
         let dir = URL(fileURLWithPath: try ProcessHarness.makeTempDir("zookeeper"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/java")
-        p.arguments = jvmFlags + ["-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.admin.enableServer=false",
+        let p = try ChildProcess("/usr/bin/java", jvmFlags + ["-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.admin.enableServer=false",
                        "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar",
-                       "org.apache.zookeeper.server.ZooKeeperServerMain", String(port), dir.path]
-        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
+                       "org.apache.zookeeper.server.ZooKeeperServerMain", String(port), dir.path],
+                       stdout: .null, stderr: .null)
         let zk = RealZooKeeper(process: p, port: port, dataDir: dir)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
@@ -94,7 +91,7 @@ final class RealZooKeeper: @unchecked Sendable {
         throw CoordError.connectionLoss
     }
 
-    private init(process: Process, port: Int, dataDir: URL) {
+    private init(process: ChildProcess, port: Int, dataDir: URL) {
         self.process = process
         self.port = port
         self.dataDir = dataDir
@@ -102,7 +99,7 @@ final class RealZooKeeper: @unchecked Sendable {
 
     func stop() {
         if process.isRunning {
-            process.terminate()
+            process.signal(SIGTERM)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: dataDir)

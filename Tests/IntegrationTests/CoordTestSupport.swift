@@ -6,17 +6,26 @@ import Transport
 /// A coordd process on a free port with its own temp dataDir (removed by `cleanup`).
 final class CoordProcess: @unchecked Sendable {
     let dir: String
-    let port: Int
+    private(set) var port: Int
     var proc: ManagedProcess?
 
     init(extraConfig: String = "", tickTime: Int = 200, allFourLetterWords: Bool = true) throws {
         dir = try ProcessHarness.makeTempDir("coordd")
-        port = try ProcessHarness.freePort()
-        // Tests read every four-letter word unless they check the default (srvr only).
-        let cfg = "tickTime=\(tickTime)\ndataDir=\(dir)/data\nclientPort=\(port)\nclientPortAddress=127.0.0.1\nautopurge.purgeInterval=1\n"
-            + (allFourLetterWords ? "4lw.commands.whitelist=*\n" : "") + extraConfig
-        try cfg.write(toFile: dir + "/zoo.cfg", atomically: true, encoding: .utf8)
-        try start()
+        port = 0
+        // A free port can be taken by another test before coordd binds it: then another one.
+        for attempt in 1...3 {
+            port = try ProcessHarness.freePort()
+            // Tests read every four-letter word unless they check the default (srvr only).
+            let cfg = "tickTime=\(tickTime)\ndataDir=\(dir)/data\nclientPort=\(port)\nclientPortAddress=127.0.0.1\nautopurge.purgeInterval=1\n"
+                + (allFourLetterWords ? "4lw.commands.whitelist=*\n" : "") + extraConfig
+            try cfg.write(toFile: dir + "/zoo.cfg", atomically: true, encoding: .utf8)
+            do {
+                try start()
+                return
+            } catch let e as HarnessError where attempt < 3 && e.description.contains("Address already in use") {
+                continue
+            }
+        }
     }
 
     func start() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Transport
 #if canImport(Glibc)
 import Glibc
@@ -49,37 +50,16 @@ enum ProcessHarness {
     /// Runs a command to completion (killing it at the deadline) and returns status and output.
     static func run(_ executable: String, _ args: [String], timeout: Double, env: [String: String]? = nil, cwd: String? = nil)
         throws -> (status: Int32, stdout: String, stderr: String, timedOut: Bool) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        if let env { p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 } }
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         let dir = try makeTempDir("run")
         defer { removeDir(dir) }
-        _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
-        _ = FileManager.default.createFile(atPath: dir + "/err", contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while p.isRunning {
-            if Date() > deadline {
-                timedOut = true
-                kill(p.processIdentifier, SIGKILL)
-                break
-            }
-            usleep(20_000)
-        }
-        p.waitUntilExit()
-        try? out.close()
-        try? err.close()
+        let p = try ChildProcess(executable, args, environment: env.map { ChildProcess.environment(merging: $0) },
+                                 directory: cwd, stdout: .file(dir + "/out"), stderr: .file(dir + "/err"))
+        let timedOut = !p.wait(seconds: timeout)
+        if timedOut { p.signal(SIGKILL) }
+        let status = p.waitUntilExit()
         let o = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
         let e = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
-        return (p.terminationStatus, o, e, timedOut)
+        return (status, o, e, timedOut)
     }
 
     /// Polls until `cond` holds or the timeout passes.
@@ -96,28 +76,22 @@ enum ProcessHarness {
 
 /// A long-running daemon under test. Stops with SIGTERM, then SIGKILL after a grace period.
 final class ManagedProcess: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
     let stderrPath: String
 
     init(_ executable: String, _ args: [String], stderrPath: String, env: [String: String]? = nil) throws {
         self.stderrPath = stderrPath
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = args
-        if let env { process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 } }
+        // Emptied first, then appended to by both streams (two descriptors, one end of file).
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        process.standardError = h
-        process.standardOutput = h
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? h.close()
+        process = try ChildProcess(executable, args, environment: env.map { ChildProcess.environment(merging: $0) },
+                                   stdout: .file(stderrPath, append: true), stderr: .file(stderrPath, append: true))
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        if process.isRunning { process.signal(SIGKILL); process.waitUntilExit() }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
     var isRunning: Bool { process.isRunning }
     var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
@@ -135,17 +109,14 @@ final class ManagedProcess: @unchecked Sendable {
     @discardableResult
     func stop(grace: Double = 5) -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
-        kill(pid, SIGTERM)
-        if !ProcessHarness.waitUntil(timeout: grace, { !process.isRunning }) {
-            kill(pid, SIGKILL)
-        }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.signal(SIGTERM)
+        if !process.wait(seconds: grace) { process.signal(SIGKILL) }
+        return process.waitUntilExit()
     }
 
     func kill9() {
         guard process.isRunning else { return }
-        kill(pid, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Testing
 @testable import Observability
 
@@ -56,18 +57,14 @@ import Testing
             if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("promtool missing in CI") }
             return
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: promtool)
-        p.arguments = ["check", "metrics"]
-        let inPipe = Pipe(), outPipe = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = outPipe
-        p.standardError = outPipe
-        try p.run()
-        inPipe.fileHandleForWriting.write(Data(reg.render().utf8))
-        try inPipe.fileHandleForWriting.close()
-        p.waitUntilExit()
-        let msg = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 0, "promtool: \(msg)")
+        let dir = NSTemporaryDirectory() + "promtool-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try reg.render().write(toFile: dir + "/metrics", atomically: true, encoding: .utf8)
+        let p = try ChildProcess(promtool, ["check", "metrics"], stdin: .file(dir + "/metrics"),
+                                 stdout: .file(dir + "/out", append: true), stderr: .file(dir + "/out", append: true))
+        let status = p.waitUntilExit()
+        let msg = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
+        #expect(status == 0, "promtool: \(msg)")
     }
 }

@@ -191,7 +191,11 @@ public final class Admin: @unchecked Sendable {
 
     private func coordinator(for group: String) throws -> Int32 {
         var last: KafkaError = .broker(.coordinatorNotAvailable, group)
-        for attempt in 0..<10 {
+        // Retriable answers (the offsets topic still being created) are retried for a request timeout.
+        let deadline = MonotonicClock.millis() + UInt64(cluster.config.requestTimeoutMs)
+        var attempt = 0
+        while MonotonicClock.millis() < deadline {
+            attempt += 1
             let r = try cluster.call(FindCoordinatorRequest(key: group, keyType: 0), to: .any)
             if r.errorCode == .none {
                 let id = Int32.max - r.nodeId
@@ -200,7 +204,7 @@ public final class Admin: @unchecked Sendable {
             }
             last = .broker(r.errorCode, "FindCoordinator \(group)")
             if !r.errorCode.isRetriable { throw last }
-            usleep(UInt32(cluster.config.retryBackoffMs * (attempt + 1)) * 1000)
+            usleep(UInt32(min(1000, cluster.config.retryBackoffMs * attempt)) * 1000)
         }
         throw last
     }
