@@ -26,6 +26,10 @@ let package = Package(
         // Child processes through posix_spawn (Foundation's Process.run crashes now and then on Linux).
         .target(name: "Spawn", dependencies: ["CLinux"]),
         .systemLibrary(name: "CZlib"),  // zlib for gzip record batches (zlib1g-dev)
+        // OpenSSL 3 (libssl-dev): digests, HMAC, PBKDF2 and TLS.
+        .systemLibrary(name: "COpenSSL"),
+        // Hashes, HMAC, PBKDF2 and random bytes over OpenSSL (SCRAM, peer authentication).
+        .target(name: "Crypto", dependencies: ["COpenSSL"]),
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
         .target(name: "CoordCore", dependencies: ["Protocol"]),
         // coordd runtime: config, client and peer networking, persistence.
@@ -58,6 +62,7 @@ let package = Package(
         // Benchmarks are programs, not tests: `swift run -c release Benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient", "Spawn"], exclude: ["scripts"]),
 
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "KafkaCodegenTests", dependencies: ["KafkaCodegenLib"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Protocol"]),
