@@ -33,7 +33,7 @@ let package = Package(
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
         .target(name: "CoordCore", dependencies: ["Protocol"]),
         // coordd runtime: config, client and peer networking, persistence.
-        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport", "Observability"]),
+        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport", "Observability", "Crypto"]),
         // A ZooKeeper client in Swift (brokerd uses it to talk to coordd).
         .target(name: "CoordClient", dependencies: ["Protocol", "Transport"]),
         // I/O-free broker logic: controller, replication, group coordinator.
@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Transport", "Spawn"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
+        .testTarget(name: "CoordServerUnitTests", dependencies: ["CoordServer", "Protocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability", "Spawn"], exclude: ["compat"]),
     ]
 )

@@ -102,6 +102,7 @@ public final class CoordServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> Int {
         if !config.servers.isEmpty { return try startEnsemble() }
+        if config.quorumSecretFile != nil { logger("quorum.auth.secretFile: standalone mode has no peer links to authenticate") }
         let (snapshots, snap) = try DataDirs.open(fs: fs, snapDir: config.snapDir, logDir: config.logDir)
         if let snap { try load(snapshot: snap) }
         let (log, records) = try DataDirs.recoverLog(fs: fs, logDir: config.logDir, after: tree.lastZxid, logger: logger)

@@ -37,6 +37,8 @@ public struct ZooConfig: Sendable, Equatable {
     public var adminServerAddress = "0.0.0.0"
     public var adminServerPort = 8080
     public var myid: Int?
+    /// Shared secret of the ensemble's peer links (`PeerAuth`); nil: peers are not authenticated.
+    public var quorumSecretFile: String?
     /// Keys we accept but do not use (autopurge.*, etc.).
     public var ignored: [String: String] = [:]
 
@@ -107,9 +109,12 @@ public struct ZooConfig: Sendable, Equatable {
                 if key.hasPrefix("server.") {
                     guard let id = Int(key.dropFirst(7)), id >= 0 else { throw ZooConfigError("\(key): bad server id") }
                     c.servers[id] = try parseServer(id: id, value)
+                } else if key == "quorum.auth.secretFile" {
+                    guard !value.isEmpty else { throw ZooConfigError("quorum.auth.secretFile: empty path") }
+                    c.quorumSecretFile = value
                 } else if (key.hasPrefix("quorum.auth.") || key == "sslQuorum") && value.lowercased() != "false" {
                     // A security setting we do not implement must not leave the quorum open.
-                    throw ZooConfigError("\(key)=\(value): quorum authentication/TLS is not supported by coordd; remove it (quorum ports accept any peer)")
+                    throw ZooConfigError("\(key)=\(value): coordd has no quorum SASL/TLS; authenticate peers with quorum.auth.secretFile=PATH (a shared secret, see docs/coordd.md)")
                 } else {
                     // autopurge.*, admin.*, reconfig flags and the like: accepted, not used.
                     c.ignored[key] = value

@@ -158,3 +158,34 @@ import Testing
         #expect(try ok.next() == nil)
     }
 }
+
+@Suite struct QuorumStreamDecoderAuthTests {
+    let nonce = [UInt8](repeating: 7, count: PeerHandshake.nonceBytes)
+    let mac = [UInt8](repeating: 9, count: PeerProof.macBytes)
+
+    @Test func withAuthenticationTheProofComesSecondAndGatesMessages() throws {
+        let msg = QuorumMessage.session(id: 1, seq: 0, .ack(.zero))
+        var d = QuorumStreamDecoder(expectProof: true)
+        d.append(PeerHandshake(serverId: 4, nonce: nonce).encodeFrame() + PeerProof(mac: mac).encodeFrame() + QuorumCodec.encodeFrame(msg))
+        #expect(try d.next() == msg)
+        #expect(d.peer == 4 && d.peerNonce == nonce && d.proof?.mac == mac)
+
+        // A message where the proof belongs, or a handshake without a nonce, ends the link.
+        var noProof = QuorumStreamDecoder(expectProof: true)
+        noProof.append(PeerHandshake(serverId: 4, nonce: nonce).encodeFrame() + QuorumCodec.encodeFrame(msg))
+        #expect(throws: DecodeError.self) { try noProof.next() }
+        var noNonce = QuorumStreamDecoder(expectProof: true)
+        noNonce.append(PeerHandshake(serverId: 4).encodeFrame())
+        #expect(throws: DecodeError.self) { try noNonce.next() }
+        // Without authentication here, a peer that sends a nonce is refused too (mismatched config).
+        var plain = QuorumStreamDecoder()
+        plain.append(PeerHandshake(serverId: 4, nonce: nonce).encodeFrame())
+        #expect(throws: DecodeError.self) { try plain.next() }
+    }
+
+    @Test func beforeTheProofOnlyHandshakeSizedFramesAreRead() {
+        var d = QuorumStreamDecoder(expectProof: true)
+        d.append(PeerHandshake(serverId: 4, nonce: nonce).encodeFrame() + [0x1D, 0xCD, 0x65, 0x00])
+        #expect(throws: QuorumStreamDecoder.StreamError.badFrameLength(500_000_000)) { try d.next() }
+    }
+}

@@ -3,8 +3,10 @@ import Transport
 
 /// TCP links between ensemble members, one per pair: the server with the higher id dials (on the
 /// peer's quorum port, `server.N=host:peerPort:electionPort`; the election port is not used: votes
-/// travel on the same link). Both ends send a `PeerHandshake` first. A dropped link is reported
-/// (`onLost`) and the dialing side reconnects with backoff. Loop thread only.
+/// travel on the same link). Both ends send a `PeerHandshake` first. With `quorum.auth.secretFile`
+/// (`PeerAuth`) the dialer then proves it holds the secret, and only once that checks out does the
+/// acceptor prove itself back: a link carries quorum traffic only after both proofs. A dropped link
+/// is reported (`onLost`) and the dialing side reconnects with backoff. Loop thread only.
 final class PeerLinks {
     struct Address {
         var host: String
@@ -13,17 +15,21 @@ final class PeerLinks {
 
     final class Link {
         let conn: Connection
-        var decoder = QuorumStreamDecoder()
+        var decoder: QuorumStreamDecoder
+        /// Sent in our handshake; the peer's proof must answer it (empty without authentication).
+        let myNonce: [UInt8]
         /// Known at once when we dialed; from the handshake when we accepted.
         var peer: UInt64?
         let dialed: Bool
         /// Monotonic ms of the last bytes read: a live peer sends at least keepalives.
         var lastRead = MonotonicClock.millis()
 
-        init(conn: Connection, peer: UInt64?, dialed: Bool) {
+        init(conn: Connection, peer: UInt64?, dialed: Bool, auth: PeerAuth?) {
             self.conn = conn
             self.peer = peer
             self.dialed = dialed
+            decoder = QuorumStreamDecoder(expectProof: auth != nil)
+            myNonce = auth?.nonce() ?? []
         }
     }
 
@@ -46,6 +52,7 @@ final class PeerLinks {
     /// `connectionLost` as ZooKeeper's read timeout on its quorum sockets gives it.
     let deadAfterMillis: Int
     let loop: EventLoop
+    let auth: PeerAuth?
     let logger: @Sendable (String) -> Void
     var onMessage: ((UInt64, QuorumMessage) -> Void)?
     var onLost: ((UInt64) -> Void)?
@@ -60,9 +67,10 @@ final class PeerLinks {
     private var refusedClaims = 0
     private var lastRefusalLog: UInt64 = 0
 
-    init(myId: UInt64, addresses: [UInt64: Address], deadAfterMillis: Int = 10_000, loop: EventLoop,
+    init(myId: UInt64, addresses: [UInt64: Address], deadAfterMillis: Int = 10_000, loop: EventLoop, auth: PeerAuth? = nil,
          logger: @escaping @Sendable (String) -> Void) {
         self.myId = myId
+        self.auth = auth
         self.addresses = addresses
         self.deadAfterMillis = max(deadAfterMillis, 2 * Self.liveMillis)
         self.loop = loop
@@ -129,11 +137,15 @@ final class PeerLinks {
         dialing.insert(id)
         do {
             let c = try Connection(connectingTo: a.host, port: a.port, loop: loop)
-            let link = Link(conn: c, peer: id, dialed: true)
+            let link = Link(conn: c, peer: id, dialed: true, auth: auth)
             c.onConnect = { [unowned self] c in
-                self.dialing.remove(id)
-                c.write(PeerHandshake(serverId: self.myId).encodeFrame())
-                self.register(link, as: id)
+                c.write(PeerHandshake(serverId: self.myId, nonce: link.myNonce).encodeFrame())
+                guard self.auth != nil else {
+                    self.dialing.remove(id)
+                    self.register(link, as: id)
+                    return
+                }
+                self.closeIfNotRegistered(link)
             }
             c.onRead = { [unowned self] _, buf in self.read(link, buf) }
             c.onClose = { [unowned self] _, _ in self.closed(link) }
@@ -159,15 +171,21 @@ final class PeerLinks {
             c.close()
             return
         }
-        let link = Link(conn: c, peer: nil, dialed: false)
+        let link = Link(conn: c, peer: nil, dialed: false, auth: auth)
         accepted[ObjectIdentifier(link)] = link
         c.onRead = { [unowned self] _, buf in self.read(link, buf) }
         c.onClose = { [unowned self] _, _ in self.closed(link) }
         c.start()
-        c.write(PeerHandshake(serverId: myId).encodeFrame())
+        c.write(PeerHandshake(serverId: myId, nonce: link.myNonce).encodeFrame())
+        closeIfNotRegistered(link)
+    }
+
+    /// Bounds the handshake (and the proofs) of a new link in time.
+    private func closeIfNotRegistered(_ link: Link) {
         loop.schedule(afterMillis: Self.handshakeMillis) { [weak self, weak link] in
-            guard let self, let link, link.peer == nil, !link.conn.isClosed else { return }
-            self.noteRefusal("peer connection from \(link.conn.peer) sent no handshake in \(Self.handshakeMillis) ms; closing")
+            guard let self, let link, !link.conn.isClosed else { return }
+            if let id = link.peer, self.links[id] === link { return }
+            self.noteRefusal("peer connection \(link.conn.peer) did not complete its handshake in \(Self.handshakeMillis) ms; closing")
             link.conn.close()
         }
     }
@@ -201,10 +219,32 @@ final class PeerLinks {
             let m: QuorumMessage?
             do {
                 let before = link.decoder.peer
+                let hadProof = link.decoder.proof != nil
                 m = try link.decoder.next()
                 if before == nil, let who = link.decoder.peer {
-                    guard handshake(link, from: who) else { return }
-                    if m == nil { continue }
+                    if auth == nil {
+                        guard handshake(link, from: who) else { return }
+                    } else if link.dialed {
+                        // The dialer proves first, and only to the server it meant to reach.
+                        guard checkDialedPeer(link, who) else { return }
+                        link.conn.write(proof(link, to: who).encodeFrame())
+                    }
+                }
+                if let auth, !hadProof, let p = link.decoder.proof, let who = link.decoder.peer {
+                    guard auth.verify(p, from: who, to: myId, peerIsDialer: !link.dialed,
+                                      peerNonce: link.decoder.peerNonce, myNonce: link.myNonce) else {
+                        noteRefusal("peer connection from \(link.conn.peer) claiming server \(who) failed quorum authentication (another secret?); closing")
+                        link.conn.close()
+                        return
+                    }
+                    if link.dialed {
+                        dialing.remove(who)
+                        backoff[who] = nil
+                        register(link, as: who)
+                    } else {
+                        guard handshake(link, from: who) else { return }
+                        link.conn.write(proof(link, to: who).encodeFrame())
+                    }
                 }
             } catch {
                 logger("peer link \(link.conn.peer): \(error); closing it")
@@ -216,14 +256,24 @@ final class PeerLinks {
         }
     }
 
+    private func proof(_ link: Link, to peer: UInt64) -> PeerProof {
+        guard let auth else { preconditionFailure("proofs only with quorum authentication") }
+        return auth.proof(from: myId, to: peer, senderIsDialer: link.dialed, senderNonce: link.myNonce, receiverNonce: link.decoder.peerNonce)
+    }
+
+    private func checkDialedPeer(_ link: Link, _ who: UInt64) -> Bool {
+        guard who == link.peer else {
+            logger("peer at \(link.conn.peer) says it is server \(who), expected \(link.peer ?? 0); closing")
+            link.conn.close()
+            return false
+        }
+        return true
+    }
+
     /// Checks who is on the other end; false when the link was refused.
     private func handshake(_ link: Link, from who: UInt64) -> Bool {
         if link.dialed {
-            if who != link.peer {
-                logger("peer at \(link.conn.peer) says it is server \(who), expected \(link.peer ?? 0); closing")
-                link.conn.close()
-                return false
-            }
+            guard checkDialedPeer(link, who) else { return false }
             backoff[who] = nil
             return true
         }

@@ -198,15 +198,21 @@ public enum QuorumCodec {
     }
 }
 
-/// The first frame on a peer connection: who is speaking and which wire version it uses.
+/// The first frame on a peer connection: who is speaking and which wire version it uses. With quorum
+/// authentication on, it also carries a fresh nonce the other side must answer with a `PeerProof`.
 public struct PeerHandshake: Hashable, Sendable {
     static let magic: [UInt8] = Array("ZQPR".utf8)
+    public static let nonceBytes = 32
 
     public var version: UInt16
     public var serverId: UInt64
+    /// Empty without authentication, else `nonceBytes` random bytes.
+    public var nonce: [UInt8]
 
-    public init(serverId: UInt64, version: UInt16 = QuorumCodec.version) {
+    public init(serverId: UInt64, nonce: [UInt8] = [], version: UInt16 = QuorumCodec.version) {
+        precondition(nonce.isEmpty || nonce.count == Self.nonceBytes)
         self.serverId = serverId
+        self.nonce = nonce
         self.version = version
     }
 
@@ -216,6 +222,7 @@ public struct PeerHandshake: Hashable, Sendable {
             w.writeBytes(Self.magic)
             w.writeUInt16(version)
             w.writeUInt64(serverId)
+            w.writeBytes(nonce)
         }
         return w.bytes
     }
@@ -229,7 +236,36 @@ public struct PeerHandshake: Hashable, Sendable {
             throw DecodeError.invalidValue("unsupported quorum peer version \(version)")
         }
         let id = try r.readUInt64()
-        if !r.isAtEnd { throw DecodeError.invalidValue("trailing bytes in handshake") }
-        return PeerHandshake(serverId: id, version: version)
+        guard r.remaining == 0 || r.remaining == nonceBytes else { throw DecodeError.invalidValue("trailing bytes in handshake") }
+        return PeerHandshake(serverId: id, nonce: try r.readBytes(r.remaining), version: version)
+    }
+}
+
+/// The second frame with quorum authentication on: a MAC over both ids and both nonces, proving
+/// the sender holds the shared secret (see CoordServer's `PeerAuth`).
+public struct PeerProof: Hashable, Sendable {
+    static let magic: [UInt8] = Array("ZQPA".utf8)
+    public static let macBytes = 32
+    public var mac: [UInt8]
+
+    public init(mac: [UInt8]) {
+        precondition(mac.count == Self.macBytes)
+        self.mac = mac
+    }
+
+    public func encodeFrame() -> [UInt8] {
+        var w = ByteWriter()
+        w.withInt32LengthPrefix { w in
+            w.writeBytes(Self.magic)
+            w.writeBytes(mac)
+        }
+        return w.bytes
+    }
+
+    public static func decode(_ frame: [UInt8]) throws -> PeerProof {
+        var r = ByteReader(frame)
+        guard try r.readBytes(4) == magic else { throw DecodeError.invalidValue("not a quorum peer proof") }
+        guard r.remaining == macBytes else { throw DecodeError.invalidValue("bad quorum peer proof length \(r.remaining)") }
+        return PeerProof(mac: try r.readBytes(macBytes))
     }
 }
