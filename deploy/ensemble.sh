@@ -23,6 +23,10 @@ bin=${COORDD:-$(swift build -c release --show-bin-path)/coordd}
 [ -x "$bin" ] || { echo "ensemble: $bin not built (swift build -c release)" >&2; exit 1; }
 mkdir -p "$dir"
 connect=""
+# The peer links authenticate with a shared secret (docs/coordd.md, "Quorum peer authentication").
+if [ "$n" -gt 1 ] && [ ! -s "$dir/quorum.secret" ]; then
+    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/quorum.secret")
+fi
 for i in $(seq 1 "$n"); do
     mkdir -p "$dir/data$i"
     echo "$i" > "$dir/data$i/myid"
@@ -41,6 +45,7 @@ for i in $(seq 1 "$n"); do
         fi
         if [ "$n" -gt 1 ]; then
             for j in $(seq 1 "$n"); do echo "server.$j=127.0.0.1:$((base + 100 + j)):$((base + 200 + j))"; done
+            echo "quorum.auth.secretFile=$dir/quorum.secret"
         fi
     } > "$dir/zoo$i.cfg"
     # stdout too: a caller reading our output with $(...) must not wait on the servers.
