@@ -42,6 +42,19 @@ import Testing
         return r.out.split(separator: "\n").map(String.init)
     }
 
+    /// One request on a fresh connection. The broker closes instead of answering while it may not
+    /// ask coordd yet (one confirmation per 50 ms); like the controller's channel, try again.
+    static func call<M: KafkaRequestMessage>(_ port: Int, _ req: M, version: Int16) throws -> M.Response {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do { return try RawKafka(port: port).call(req, version: version) } catch let e where attempt < 30 {
+                _ = e
+                usleep(100_000)
+            }
+        }
+    }
+
     /// Polls `body` until it holds or `seconds` pass.
     static func eventually(_ seconds: Double, _ body: () throws -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -71,9 +84,9 @@ import Testing
             ("not the controller", t.controllerId + 7, t.controllerEpoch, t.brokerEpoch, .staleControllerEpoch),
         ]
         for (name, cid, epoch, brokerEpoch, want) in attacks {
-            let attacker = try RawKafka(port: cluster.port(1))
-            let r = try attacker.call(StopReplicaRequest(controllerId: cid, controllerEpoch: epoch, brokerEpoch: brokerEpoch, deletePartitions: true,
-                                                         topics: [.init(name: "keep", partitionIndexes: [0])]), version: 1)
+            let r = try Self.call(cluster.port(1), StopReplicaRequest(controllerId: cid, controllerEpoch: epoch, brokerEpoch: brokerEpoch,
+                                                                      deletePartitions: true,
+                                                                      topics: [.init(name: "keep", partitionIndexes: [0])]), version: 1)
             #expect(r.errorCode == want, "\(name): \(r)")
             #expect(r.partitionErrors.isEmpty, "\(name): \(r)")
         }
@@ -98,16 +111,18 @@ import Testing
                 .init(partitionIndex: 0, controllerEpoch: Int32.max, leader: 1, leaderEpoch: Int32.max, isr: [1], zkVersion: 0, replicas: [1]),
             ])],
             liveBrokers: [1, 2].map { .init(id: $0, endpoints: [.init(port: 1, host: "127.0.0.1", listener: "PLAINTEXT", securityProtocol: 0)]) })
-        let attacker = try RawKafka(port: cluster.port(1))
-        #expect(try attacker.call(fake, version: 5).errorCode == .staleControllerEpoch)
-        var honest = fake
-        honest.controllerEpoch = t.controllerEpoch
-        honest.controllerId = t.controllerId + 7
-        #expect(try attacker.call(honest, version: 5).errorCode == .staleControllerEpoch)
+        #expect(try Self.call(cluster.port(1), fake, version: 5).errorCode == .staleControllerEpoch)
+        var impostor = fake
+        impostor.controllerEpoch = t.controllerEpoch
+        impostor.controllerId = t.controllerId + 7
+        #expect(try Self.call(cluster.port(1), impostor, version: 5).errorCode == .staleControllerEpoch)
         let md = try raw.call(MetadataRequest(topics: nil), version: 8)
         #expect(md.brokers.first { $0.nodeId == 1 }?.port == Int32(cluster.port(1)), "\(md.brokers)")
 
-        // Real controller changes still reach the broker: a new topic, then a broker (maybe the controller) dies.
+        // Real controller changes still reach the broker, while forged requests keep coming: a new
+        // topic, then a broker (maybe the controller) dies.
+        let flood = Flood(port: cluster.port(1), request: fake)
+        defer { flood.stop() }
         try Self.createTopic(raw, "later")
         #expect(Self.eventually(30) {
             try raw.call(MetadataRequest(topics: [.init(name: "later")], allowAutoTopicCreation: false), version: 8)
@@ -118,6 +133,8 @@ import Testing
             let m = try raw.call(MetadataRequest(topics: [.init(name: "fenced")], allowAutoTopicCreation: false), version: 8)
             return m.brokers.map(\.nodeId) == [1] && m.topics.first?.partitions.first?.leaderId == 1
         }, "broker 2's death never reached broker 1\n\(cluster.logs)")
+        let sent = flood.stop()
+        #expect(sent > 10, "the flood sent only \(sent) requests")
         let m = try raw.call(MetadataRequest(topics: nil), version: 8)
         #expect(m.brokers.first?.port == Int32(cluster.port(1)))
         #expect(try kcat(["-b", cluster.bootstrap, "-P", "-t", "fenced"], stdin: "one\ntwo\n").status == 0)
@@ -137,7 +154,7 @@ import Testing
                                                     isr: [1], partitionEpoch: 0, replicas: [1]),
                                           ])],
                                           liveLeaders: [])
-            return try RawKafka(port: cluster.port(1)).call(req, version: 2)
+            return try Self.call(cluster.port(1), req, version: 2)
         }
         for wrong in [t.brokerEpoch - 1, t.brokerEpoch + 1, -1, Int64.max] {
             let r = try leaderAndIsr(brokerEpoch: wrong, leader: -1)
@@ -163,5 +180,41 @@ import Testing
         let id = try #require(configs.first { $0.name == "broker.id" })
         #expect(id.value == "1" && !id.isSensitive)
         #expect(!cluster.logs.contains("hunter"))
+    }
+}
+
+/// Sends one forged request over and over (reconnecting when closed) on a thread of its own.
+private final class Flood: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var sent = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(port: Int, request: UpdateMetadataRequest) {
+        Thread { [self] in
+            var conn: RawKafka?
+            while !lock.withLock({ stopped }) {
+                do {
+                    if conn == nil { conn = try RawKafka(port: port) }
+                    _ = try conn?.call(request, version: 5)
+                    lock.withLock { sent += 1 }
+                } catch {
+                    conn = nil
+                    usleep(5_000)
+                }
+            }
+            done.signal()
+        }.start()
+    }
+
+    /// Stops the flood (once) and says how many forged requests were answered.
+    @discardableResult
+    func stop() -> Int {
+        let first = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        if first { done.wait() }
+        return lock.withLock { sent }
     }
 }

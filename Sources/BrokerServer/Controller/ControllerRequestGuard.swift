@@ -2,6 +2,7 @@ import BrokerCore
 import CoordClient
 import Protocol
 import Synchronization
+import Transport
 
 /// Runs BrokerCore's `ControllerRequestGate` for the request handlers: the fast check under a lock,
 /// and, only when the gate asks, one read of `/controller_epoch`, `/controller` and this broker's
@@ -11,7 +12,18 @@ final class ControllerRequestGuard: Sendable {
     private struct State {
         var gate = ControllerRequestGate()
         var watchArmed = false
+        /// One confirmation at a time, at most one per `confirmIntervalNanos`: a flood of forged
+        /// requests costs coordd a few reads per interval, not per request. The others are closed,
+        /// and a real controller's channel retries, by then usually admitted at once (every
+        /// confirmation caches coordd's truth, whoever's request triggered it).
+        var confirming = false
+        var lastConfirmNanos: UInt64 = 0
+        /// Refusals are logged at most once a second (a flood must not fill the disk).
+        var lastRefusalLogNanos: UInt64 = 0
+        var unloggedRefusals = 0
     }
+
+    static let confirmIntervalNanos: UInt64 = 50_000_000
 
     private let state = Mutex(State())
     private let brokerId: BrokerID
@@ -44,6 +56,19 @@ final class ControllerRequestGuard: Sendable {
             return ErrorCode(e.rawValue)
         case .confirm:
             guard let client = session.connectedClient else { return nil }
+            let now = MonotonicClock.nanos()
+            let mayRead = state.withLock { s -> Bool in
+                guard !s.confirming, now &- s.lastConfirmNanos >= Self.confirmIntervalNanos || s.lastConfirmNanos == 0 else { return false }
+                s.confirming = true
+                return true
+            }
+            guard mayRead else { return nil }
+            defer {
+                state.withLock {
+                    $0.confirming = false
+                    $0.lastConfirmNanos = MonotonicClock.nanos()
+                }
+            }
             do {
                 var view = try read(client)
                 if claim.controllerEpoch > view.controllerEpoch {
@@ -62,8 +87,20 @@ final class ControllerRequestGuard: Sendable {
     }
 
     private func refused(_ c: ControllerRequestGate.Claim, api: String, peer: String, _ e: KafkaError, gate: ControllerRequestGate) {
+        let now = MonotonicClock.nanos()
+        let skipped = state.withLock { s -> Int? in
+            guard s.lastRefusalLogNanos == 0 || now &- s.lastRefusalLogNanos >= 1_000_000_000 else {
+                s.unloggedRefusals += 1
+                return nil
+            }
+            defer { s.unloggedRefusals = 0 }
+            s.lastRefusalLogNanos = now
+            return s.unloggedRefusals
+        }
+        guard let skipped else { return }
         logger.warn("refused \(api) from \(peer): controller \(c.controllerId) epoch \(c.controllerEpoch) broker epoch \(c.brokerEpoch); "
-                    + "coordd says controller \(gate.controllerId) epoch \(gate.controllerEpoch), broker epoch \(gate.brokerEpoch) (\(e))")
+                    + "coordd says controller \(gate.controllerId) epoch \(gate.controllerEpoch), broker epoch \(gate.brokerEpoch) (\(e))"
+                    + (skipped > 0 ? "; \(skipped) more refused since the last such line" : ""))
     }
 
     private func read(_ client: CoordClient) throws -> ControllerRequestGate.CoordView {
