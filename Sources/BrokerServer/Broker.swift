@@ -70,8 +70,11 @@ public final class Broker: @unchecked Sendable {
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
         replicas.topicConfig = { [weak session] topic in session?.topicConfig(topic) }
         let obs = observability
+        let controllerGuard = handler.controllerGuard
+        session.onRegistered = { controllerGuard.registered(brokerEpoch: $0) }
         session.onSessionLost = { [weak controller] in
             obs.timeline.record("broker.session_lost")
+            controllerGuard.sessionLost()
             controller?.sessionLost()
         }
         session.onNewSession = { [weak controller, weak session] in

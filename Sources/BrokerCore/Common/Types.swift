@@ -65,6 +65,7 @@ public enum KafkaError: Int16, Error, Sendable, Equatable {
     case groupIdNotFound = 69
     case fencedLeaderEpoch = 74
     case unknownLeaderEpoch = 75
+    case staleBrokerEpoch = 77
     case memberIdRequired = 79
     case preferredLeaderNotAvailable = 80
     case groupMaxSizeReached = 81

@@ -111,9 +111,14 @@ public struct Controller: Sendable {
         let next = Dictionary(regs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         // A broker that re-registered (new timestamp) restarted between two watches: it lost its
         // in-memory state, so treat it as a failure followed by a startup.
-        let bounced = Set(next.keys.filter { id in liveBrokers[id].map { $0 != next[id] } ?? false })
+        let bounced = Set(next.keys.filter { id in liveBrokers[id].map { !$0.sameBroker(as: next[id]) } ?? false })
+        // Same process, new session (new broker epoch): it kept its state, but refuses requests for
+        // its old registration, so it gets everything again under the new epoch.
+        let reregistered = Set(next.keys.filter { id in
+            liveBrokers[id].map { $0.sameBroker(as: next[id]) && $0.epoch != next[id]?.epoch } ?? false
+        })
         let dead = Set(liveBrokers.keys.filter { next[$0] == nil }).union(bounced)
-        let started = Set(next.keys.filter { liveBrokers[$0] == nil }).union(bounced)
+        let started = Set(next.keys.filter { liveBrokers[$0] == nil }).union(bounced).union(reregistered)
         batch.brokersChanged = !dead.isEmpty || !started.isEmpty
         if !dead.isEmpty {
             liveBrokers = next.filter { !bounced.contains($0.key) }

@@ -83,6 +83,10 @@ public struct BrokerRegistration: Equatable, Sendable {
     public var rack: String?
     public var timestampMs: Int64
     public var jmxPort: Int32 = -1
+    /// KIP-380 broker epoch: the czxid of the registration znode (not in its JSON; -1 unknown).
+    /// The controller sends it in every request so a broker can refuse ones meant for an older
+    /// registration of itself.
+    public var epoch: Int64 = -1
 
     public init(id: BrokerID, endpoints: [BrokerEndpoint], rack: String? = nil, timestampMs: Int64) {
         self.id = id
@@ -364,5 +368,14 @@ extension String {
         while let c = s.first, c.isWhitespace { s.removeFirst() }
         while let c = s.last, c.isWhitespace { s.removeLast() }
         return String(s)
+    }
+}
+
+extension BrokerRegistration {
+    /// The same registration content (the same broker process), whatever the broker epoch.
+    public func sameBroker(as other: BrokerRegistration?) -> Bool {
+        guard var o = other else { return false }
+        o.epoch = epoch
+        return o == self
     }
 }

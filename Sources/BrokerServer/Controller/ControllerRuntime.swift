@@ -163,7 +163,8 @@ final class ControllerRuntime: @unchecked Sendable {
         var out: [BrokerRegistration] = []
         for s in ids {
             guard let id = Int32(s) else { continue }
-            guard let (d, _) = try? client.getData(ZkPaths.broker(id)), let r = try? BrokerRegistration.decode(id: id, d) else { continue }
+            guard let (d, st) = try? client.getData(ZkPaths.broker(id)), var r = try? BrokerRegistration.decode(id: id, d) else { continue }
+            r.epoch = st.czxid
             out.append(r)
         }
         return out.sorted { $0.id < $1.id }
@@ -249,18 +250,18 @@ final class ControllerRuntime: @unchecked Sendable {
                 }
             case .leaderAndIsr(let to, var req) where !unwritten.isEmpty:
                 req.partitions.removeAll { unwritten.contains($0.topicPartition) }
-                if !req.partitions.isEmpty { channel(to)?.send(.leaderAndIsr(ControllerRuntime.convert(req))) }
+                if !req.partitions.isEmpty { channel(to)?.send(.leaderAndIsr(ControllerRuntime.convert(req, brokerEpoch: brokerEpoch(to)))) }
             case .updateMetadata(let to, var req) where !unwritten.isEmpty:
                 req.partitions.removeAll { unwritten.contains($0.topicPartition) }
-                channel(to)?.send(.updateMetadata(ControllerRuntime.convert(req)))
+                channel(to)?.send(.updateMetadata(ControllerRuntime.convert(req, brokerEpoch: brokerEpoch(to))))
             case .readPartitionStates(let tps):
                 var read: [TopicPartition: ZkPartitionState?] = [:]
                 for tp in tps { read[tp] = (try? session.partitionState(tp)).flatMap { $0 } }
                 perform(controller.handle(.partitionStatesRead(read)))
             case .leaderAndIsr(let to, let req):
-                channel(to)?.send(.leaderAndIsr(ControllerRuntime.convert(req)))
+                channel(to)?.send(.leaderAndIsr(ControllerRuntime.convert(req, brokerEpoch: brokerEpoch(to))))
             case .updateMetadata(let to, let req):
-                channel(to)?.send(.updateMetadata(ControllerRuntime.convert(req)))
+                channel(to)?.send(.updateMetadata(ControllerRuntime.convert(req, brokerEpoch: brokerEpoch(to))))
             case .stopReplica(let to, let req):
                 for del in [true, false] {
                     let parts = req.partitions.filter { $0.deletePartition == del }
@@ -268,7 +269,7 @@ final class ControllerRuntime: @unchecked Sendable {
                     var byTopic: [String: [Int32]] = [:]
                     for p in parts { byTopic[p.topicPartition.topic, default: []].append(p.topicPartition.partition) }
                     let wire = Protocol.StopReplicaRequest(controllerId: req.controllerId, controllerEpoch: req.controllerEpoch,
-                                                           deletePartitions: del,
+                                                           brokerEpoch: brokerEpoch(to), deletePartitions: del,
                                                            topics: byTopic.keys.sorted().map { .init(name: $0, partitionIndexes: byTopic[$0] ?? []) })
                     channel(to)?.send(.stopReplica(wire)) { [weak self] resp in
                         guard let self, let resp else { return }
@@ -337,6 +338,9 @@ final class ControllerRuntime: @unchecked Sendable {
         }
     }
 
+    /// The recipient's registration czxid as last read from `/brokers/ids` (KIP-380).
+    private func brokerEpoch(_ id: Int32) -> Int64 { controller.liveBrokers[id]?.epoch ?? -1 }
+
     private func channel(_ id: Int32) -> ControllerChannel? {
         if let c = channels[id] { return c }
         guard let reg = controller.liveBrokers[id] else { return nil }
@@ -347,7 +351,7 @@ final class ControllerRuntime: @unchecked Sendable {
 
     // MARK: - Conversions to wire requests
 
-    static func convert(_ r: BrokerCore.LeaderAndIsrRequest) -> Protocol.LeaderAndIsrRequest {
+    static func convert(_ r: BrokerCore.LeaderAndIsrRequest, brokerEpoch: Int64) -> Protocol.LeaderAndIsrRequest {
         var byTopic: [String: [Protocol.LeaderAndIsrRequest.LeaderAndIsrPartitionState]] = [:]
         for p in r.partitions {
             byTopic[p.topicPartition.topic, default: []].append(.init(
@@ -355,12 +359,12 @@ final class ControllerRuntime: @unchecked Sendable {
                 leaderEpoch: p.leaderEpoch, isr: p.isr, partitionEpoch: p.zkVersion, replicas: p.replicas, isNew: p.isNew))
         }
         return Protocol.LeaderAndIsrRequest(
-            controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: -1,
+            controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: brokerEpoch,
             topicStates: byTopic.keys.sorted().map { .init(topicName: $0, partitionStates: byTopic[$0] ?? []) },
             liveLeaders: r.liveLeaders.map { .init(brokerId: $0.id, hostName: $0.host, port: $0.port) })
     }
 
-    static func convert(_ r: BrokerCore.UpdateMetadataRequest) -> Protocol.UpdateMetadataRequest {
+    static func convert(_ r: BrokerCore.UpdateMetadataRequest, brokerEpoch: Int64) -> Protocol.UpdateMetadataRequest {
         var byTopic: [String: [Protocol.UpdateMetadataRequest.UpdateMetadataPartitionState]] = [:]
         for p in r.partitions {
             byTopic[p.topicPartition.topic, default: []].append(.init(
@@ -368,7 +372,7 @@ final class ControllerRuntime: @unchecked Sendable {
                 leaderEpoch: p.leaderEpoch, isr: p.isr, zkVersion: p.zkVersion, replicas: p.replicas, offlineReplicas: p.offlineReplicas))
         }
         return Protocol.UpdateMetadataRequest(
-            controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: -1,
+            controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: brokerEpoch,
             topicStates: byTopic.keys.sorted().map { .init(topicName: $0, partitionStates: byTopic[$0] ?? []) },
             liveBrokers: r.liveBrokers.map { b in
                 .init(id: b.id, endpoints: b.endpoints.map { .init(port: $0.port, host: $0.host, listener: $0.listener, securityProtocol: 0) },

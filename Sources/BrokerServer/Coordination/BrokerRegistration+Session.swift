@@ -26,6 +26,9 @@ final class CoordSession: @unchecked Sendable {
     /// Runs when the session is lost (resign controllership).
     var onSessionLost: (@Sendable () -> Void)?
     var onFatal: (@Sendable (FatalBrokerError) -> Void)?
+    /// Runs with the czxid of our `/brokers/ids/<id>` znode (the KIP-380 broker epoch) each time
+    /// the registration is made or found to be ours.
+    var onRegistered: (@Sendable (Int64) -> Void)?
     private let events = DispatchQueue(label: "coord-session")
     private let stateLock = NSLock()
     private var closing = false
@@ -90,9 +93,15 @@ final class CoordSession: @unchecked Sendable {
         let path = ZkPaths.broker(config.brokerID)
         do {
             try client.create(path, data: registration.encoded(), mode: .ephemeral)
-            logger.info("registered \(path) at \(registration.host):\(registration.port)")
+            // Our own session reads its own write, so this is the czxid the controller will see.
+            let epoch = (try? client.exists(path))??.czxid
+            logger.info("registered \(path) at \(registration.host):\(registration.port) (broker epoch \(epoch.map(String.init) ?? "unknown"))")
+            if let epoch { onRegistered?(epoch) }
         } catch let e as CoordError where e.isNodeExists {
-            if let st = try? client.exists(path), st.ephemeralOwner == client.currentSessionID { return }
+            if let st = try? client.exists(path), st.ephemeralOwner == client.currentSessionID {
+                onRegistered?(st.czxid)
+                return
+            }
             // Our own endpoint there means our previous incarnation (we hold its port now): its session
             // is dying after a kill -9, so wait for the ephemeral to go instead of refusing to start.
             if let (d, _) = try? client.getData(path), let old = try? BrokerRegistration.decode(id: config.brokerID, d),

@@ -272,9 +272,12 @@ extension RequestHandler {
             }
             let keys = res.configurationKeys.map { Set($0) }
             let configs = entries.keys.sorted().filter { keys?.contains($0) ?? true }.map {
-                DescribeConfigsResponse.DescribeConfigsResourceResult(name: $0, value: entries[$0], readOnly: res.resourceType == 4,
-                                                                      configSource: res.resourceType == 4 ? 4 : 5, isSensitive: false,
-                                                                      synonyms: [], configType: 0, documentation: nil)
+                // As Kafka: password-type values never leave the broker (value null, is_sensitive true).
+                DescribeConfigsResponse.DescribeConfigsResourceResult(name: $0, value: SensitiveConfig.displayValue($0, entries[$0]),
+                                                                      readOnly: res.resourceType == 4, configSource: res.resourceType == 4 ? 4 : 5,
+                                                                      isSensitive: SensitiveConfig.isSensitive($0),
+                                                                      synonyms: [], configType: SensitiveConfig.isSensitive($0) ? 9 : 0,
+                                                                      documentation: nil)
             }
             results.append(.init(errorCode: err, errorMessage: nil, resourceType: res.resourceType, resourceName: res.resourceName,
                                  configs: err == .none ? configs : []))

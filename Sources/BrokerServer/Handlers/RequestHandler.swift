@@ -35,6 +35,8 @@ final class RequestHandler: @unchecked Sendable {
     let producerStates: ProducerStates
     /// Where admin requests wait for the controller's result (see `whenReady`).
     let adminWaits = DispatchQueue(label: "admin-waits")
+    /// Fences LeaderAndIsr / StopReplica / UpdateMetadata to the current controller and registration.
+    let controllerGuard: ControllerRequestGuard
 
     init(config: BrokerConfig, metadata: MetadataCache, replicas: ReplicaManager, session: CoordSession,
          advertised: BrokerConfig.Endpoint, logger: Logger) {
@@ -44,6 +46,7 @@ final class RequestHandler: @unchecked Sendable {
         self.session = session
         self.advertised = advertised
         self.logger = logger
+        controllerGuard = ControllerRequestGuard(brokerId: config.brokerID, logger: logger)
         groups = GroupRuntime(config: config, replicas: replicas, logger: logger)
         producerStates = ProducerStates(replicas: replicas, logger: logger)
         replicas.leadershipHooks += [
@@ -87,9 +90,18 @@ final class RequestHandler: @unchecked Sendable {
         case .createPartitions(let r): handleCreatePartitions(ctx, r)
         case .describeConfigs(let r): handleDescribeConfigs(ctx, r)
         case .initProducerId(let r): handleInitProducerId(ctx, r)
-        case .leaderAndIsr(let r): ctx.reply(replicas.becomeLeaderOrFollower(r))
-        case .updateMetadata(let r): ctx.reply(UpdateMetadataResponse(errorCode: metadata.update(r)))
-        case .stopReplica(let r): handleStopReplica(ctx, r)
+        case .leaderAndIsr(let r):
+            guard admitControllerRequest(ctx, q, .init(controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: r.brokerEpoch),
+                                         refuse: { ctx.reply(LeaderAndIsrResponse(errorCode: $0, partitionErrors: [])) }) else { return }
+            ctx.reply(replicas.becomeLeaderOrFollower(r))
+        case .updateMetadata(let r):
+            guard admitControllerRequest(ctx, q, .init(controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: r.brokerEpoch),
+                                         refuse: { ctx.reply(UpdateMetadataResponse(errorCode: $0)) }) else { return }
+            ctx.reply(UpdateMetadataResponse(errorCode: metadata.update(r)))
+        case .stopReplica(let r):
+            guard admitControllerRequest(ctx, q, .init(controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: r.brokerEpoch),
+                                         refuse: { ctx.reply(StopReplicaResponse(errorCode: $0, partitionErrors: [])) }) else { return }
+            handleStopReplica(ctx, r)
         case .findCoordinator(let r): handleFindCoordinator(ctx, r)
         case .joinGroup(let r): handleJoinGroup(ctx, r, peer: q.peer)
         case .syncGroup(let r): handleSyncGroup(ctx, r)
@@ -102,6 +114,19 @@ final class RequestHandler: @unchecked Sendable {
         case .listGroups(let r): handleListGroups(ctx, r)
         case .deleteGroups(let r): handleDeleteGroups(ctx, r)
         }
+    }
+
+    /// Controller-only requests pass the gate first (any client can connect to the Kafka port).
+    /// False when the request was refused (answered with `refuse`) or its connection closed.
+    private func admitControllerRequest(_ ctx: RequestContext, _ q: QueuedRequest, _ claim: ControllerRequestGate.Claim,
+                                        refuse: (ErrorCode) -> Void) -> Bool {
+        guard let e = controllerGuard.admit(claim, api: ctx.api.name, peer: q.peer, session: session) else {
+            ctx.respond([.close])
+            return false
+        }
+        if e == ErrorCode.none { return true }
+        refuse(e)
+        return false
     }
 
     func handleStopReplica(_ ctx: RequestContext, _ r: Protocol.StopReplicaRequest) {
