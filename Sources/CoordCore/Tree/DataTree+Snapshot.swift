@@ -56,7 +56,7 @@ extension DataTree {
         var ephemerals: [Int64: Set<String>] = [:]
         for i in 0..<nodeCount {
             let path = try r.readJuteString()
-            var n = ZNode(data: try r.readJuteBuffer(), acl: try r.readJuteACLs() ?? [])
+            var n = ZNode(data: try r.readJuteBufferOrNil(), acl: try r.readJuteACLs() ?? [])
             n.czxid = try r.readInt64()
             n.mzxid = try r.readInt64()
             n.ctime = try r.readInt64()

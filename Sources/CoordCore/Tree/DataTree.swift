@@ -41,7 +41,7 @@ public struct DataTree: Sendable {
 
     /// Sum of path and data sizes (ZooKeeper's approximate data size).
     public var approximateDataSize: Int {
-        nodes.reduce(0) { $0 + $1.key.utf8.count + $1.value.data.count }
+        nodes.reduce(0) { $0 + $1.key.utf8.count + ($1.value.data?.count ?? 0) }
     }
 
     // MARK: mutation core
@@ -76,7 +76,7 @@ public struct DataTree: Sendable {
         nodes[path].map { n in withUnsafeBytes(of: n.children) { $0.load(as: UInt.self) } }
     }
 
-    private mutating func createNode(path: String, data: [UInt8], acl: [ZKACL], owner: Int64, parentCVersion: Int32,
+    private mutating func createNode(path: String, data: [UInt8]?, acl: [ZKACL], owner: Int64, parentCVersion: Int32,
                                      zxid: Int64, time: Int64) -> Int32 {
         guard let parentPath = ZKPath.parent(path), nodes[parentPath] != nil else { return ZKErr.noNode }
         guard nodes[path] == nil else { return ZKErr.nodeExists }

@@ -2,7 +2,8 @@ import Protocol
 
 /// One znode. Children are kept by name so listing and emptiness checks need no scan.
 public struct ZNode: Sendable, Equatable {
-    public var data: [UInt8]
+    /// nil is ZooKeeper's null data (kept apart from empty); Optional<Array> is no larger than Array.
+    public var data: [UInt8]?
     public var acl: [ZKACL]
     public var czxid: Int64
     public var mzxid: Int64
@@ -15,7 +16,7 @@ public struct ZNode: Sendable, Equatable {
     public var pzxid: Int64
     public var children: Set<String>
 
-    public init(data: [UInt8] = [], acl: [ZKACL] = ZKACL.openUnsafe, zxid: Int64 = 0, time: Int64 = 0, ephemeralOwner: Int64 = 0) {
+    public init(data: [UInt8]? = [], acl: [ZKACL] = ZKACL.openUnsafe, zxid: Int64 = 0, time: Int64 = 0, ephemeralOwner: Int64 = 0) {
         self.data = data
         self.acl = acl
         czxid = zxid
@@ -40,7 +41,7 @@ public struct ZNode: Sendable, Equatable {
         s.cversion = cversion
         s.aversion = aversion
         s.ephemeralOwner = ephemeralOwner
-        s.dataLength = Int32(clamping: data.count)
+        s.dataLength = Int32(clamping: data?.count ?? 0)
         s.numChildren = Int32(clamping: children.count)
         s.pzxid = pzxid
         return s

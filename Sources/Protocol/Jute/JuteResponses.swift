@@ -8,7 +8,7 @@ public enum ZKMultiResult: Equatable, Sendable {
     case setData(ZKStat)
     case check
     case error(Int32)
-    case getData([UInt8], ZKStat)
+    case getData([UInt8]?, ZKStat)
     case getChildren([String])
 
     var headerType: Int32 {
@@ -33,7 +33,8 @@ public enum ZKResponse: Equatable, Sendable {
     case pathStat(String, ZKStat)
     /// exists, setData, setACL.
     case stat(ZKStat)
-    case data([UInt8], ZKStat)
+    /// getData; nil data (a node created or set with null) goes out as length -1.
+    case data([UInt8]?, ZKStat)
     case children([String])
     case children2([String], ZKStat)
     case acl([ZKACL], ZKStat)
@@ -101,7 +102,7 @@ public enum ZKResponse: Equatable, Sendable {
         case ZKOp.exists, ZKOp.setData, ZKOp.setACL:
             return .stat(try ZKStat(jute: &r))
         case ZKOp.getData:
-            return .data(try r.readJuteBuffer(), try ZKStat(jute: &r))
+            return .data(try r.readJuteBufferOrNil(), try ZKStat(jute: &r))
         case ZKOp.getChildren:
             return .children(try r.readJuteStrings())
         case ZKOp.getEphemerals:
@@ -127,7 +128,7 @@ public enum ZKResponse: Equatable, Sendable {
                 case ZKOp.setData: out.append(.setData(try ZKStat(jute: &r)))
                 case ZKOp.check: out.append(.check)
                 case ZKOp.error: out.append(.error(try r.readInt32()))
-                case ZKOp.getData: out.append(.getData(try r.readJuteBuffer(), try ZKStat(jute: &r)))
+                case ZKOp.getData: out.append(.getData(try r.readJuteBufferOrNil(), try ZKStat(jute: &r)))
                 case ZKOp.getChildren: out.append(.getChildren(try r.readJuteStrings()))
                 default: throw JuteError.badMultiOp(h.type)
                 }
