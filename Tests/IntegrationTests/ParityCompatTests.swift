@@ -1,4 +1,5 @@
 import Foundation
+import Protocol
 import Testing
 
 /// ZooKeeper 3.8 behaviours that real clients check: kazoo's own upstream tests for them, and
@@ -9,7 +10,7 @@ import Testing
     /// Null data (create/set with None reads back None) and duplicate ACL entries (kazoo asks the
     /// server's version with `envi`, hence the whitelist, as kazoo's own CI runs ZooKeeper).
     @Test(.timeLimit(.minutes(3))) func kazooUpstreamNullDataAndDuplicateACL() throws {
-        let c = try CoordProcess(extraConfig: "4lw.commands.whitelist=*\n")
+        let c = try CoordProcess()
         defer { c.cleanup() }
         let r = try ProcessHarness.run("/usr/bin/env", [
             "python3", Self.compat + "kazoo_upstream.py", "127.0.0.1:\(c.port)", "@TESTS@/test_client.py",
@@ -17,5 +18,51 @@ import Testing
         ], timeout: 150)
         #expect(!r.timedOut)
         #expect(r.status == 0 && r.stdout.contains("5 passed"), "kazoo upstream:\n\(r.stdout.suffix(4000))\n\(r.stderr.suffix(2000))")
+    }
+
+    /// ZooKeeper answers ruok before its server runs, and resets sessions opened meanwhile.
+    static func connect(port: Int) throws -> RawZK {
+        let deadline = Date().addingTimeInterval(20)
+        while true {
+            do { return try RawZK(port: port) } catch where Date() < deadline { usleep(200_000) }
+        }
+    }
+
+    /// NFC and NFD spellings of one name over the wire: what coordd answers must be what
+    /// ZooKeeper 3.8 answers (two nodes, both listed, each deleted alone).
+    static func unicodeScenario(port: Int) throws -> [String] {
+        let zk = try connect(port: port)
+        defer { zk.close() }
+        var out: [String] = []
+        func hex(_ s: String) -> String { s.utf8.map { String($0, radix: 16) }.joined(separator: " ") }
+        out.append("create dir \(try zk.create("/uni"))")
+        out.append("create nfc \(try zk.create("/uni/caf\u{E9}", "c"))")
+        out.append("create nfd \(try zk.create("/uni/cafe\u{301}", "d"))")
+        out.append("create nfd again \(try zk.create("/uni/cafe\u{301}", "d"))")
+        if case .children(let names)? = try zk.call(.getChildren(path: "/uni", watch: false)).response {
+            out.append("ls " + names.map(hex).sorted().joined(separator: ", "))
+        }
+        out.append("get nfd \(try zk.getData("/uni/cafe\u{301}") ?? "-")")
+        out.append("delete nfc \(try zk.call(.delete(path: "/uni/caf\u{E9}", version: -1)).header.err)")
+        out.append("exists nfd \(try zk.call(.exists(path: "/uni/cafe\u{301}", watch: false)).header.err)")
+        out.append("delete nfc again \(try zk.call(.delete(path: "/uni/caf\u{E9}", version: -1)).header.err)")
+        out.append("delete nfd \(try zk.call(.delete(path: "/uni/cafe\u{301}", version: -1)).header.err)")
+        return out
+    }
+
+    @Test(.timeLimit(.minutes(2))) func unicodePathsAreBytesLikeZooKeeper() throws {
+        let c = try CoordProcess()
+        defer { c.cleanup() }
+        let ours: [String]
+        do { ours = try Self.unicodeScenario(port: c.port) } catch {
+            Issue.record("\(error)\n--- coordd:\n\(c.proc?.stderrText.suffix(3000) ?? "")")
+            return
+        }
+        #expect(ours.contains("ls 63 61 66 65 cc 81, 63 61 66 c3 a9"), "\(ours)")
+        #expect(ours.contains("create nfd 0") && ours.contains("exists nfd 0") && ours.contains("delete nfd 0"), "\(ours)")
+        guard FileManager.default.fileExists(atPath: "/usr/share/java/zookeeper.jar") else { return }
+        let real = try RealZooKeeper.start()
+        defer { real.stop() }
+        #expect(ours == (try Self.unicodeScenario(port: real.port)))
     }
 }

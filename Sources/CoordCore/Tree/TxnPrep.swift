@@ -24,9 +24,9 @@ public struct TxnPrep: Sendable {
     }
 
     struct Overlay: Sendable {
-        var records: [String: Record] = [:]
+        var records: [ZKPathKey: Record] = [:]
         /// Paths touched per zxid, oldest first, so applied records can be dropped cheaply.
-        var touched: [(zxid: Int64, paths: [String])] = []
+        var touched: [(zxid: Int64, paths: [ZKPathKey])] = []
         var createdSessions: [Int64: Int64] = [:]
         var closingSessions: [Int64: Int64] = [:]
     }
@@ -69,10 +69,10 @@ public struct TxnPrep: Sendable {
         for (p, r) in overlay.records {
             if r.exists && r.ephemeralOwner == sessionId { paths.insert(p) } else if !r.exists { paths.remove(p) }
         }
-        var touched: [String] = []
+        var touched: [ZKPathKey] = []
         for p in paths {
-            setRecord(p, Record(exists: false, zxid: zxid), &touched)
-            if let parent = ZKPath.parent(p), var pr = record(parent, tree) {
+            setRecord(p.string, Record(exists: false, zxid: zxid), &touched)
+            if let parent = ZKPath.parent(p.string), var pr = record(parent, tree) {
                 pr.childCount -= 1
                 pr.zxid = zxid
                 setRecord(parent, pr, &touched)
@@ -84,7 +84,7 @@ public struct TxnPrep: Sendable {
     }
 
     /// Nodes no client may delete (DataTree.isSpecialPath): BadArguments.
-    public static let specialPaths: Set<String> = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"]
+    public static let specialPaths: Set<ZKPathKey> = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"]
 
     /// Validates a write request made with `access` (the ACL checks of ZooKeeper's
     /// PrepRequestProcessor). Reads are not for prep (answer them from the tree).
@@ -94,7 +94,7 @@ public struct TxnPrep: Sendable {
             return .txn(prepCloseSession(sessionId: sessionId, cxid: cxid, zxid: zxid, time: time, tree: tree))
         }
         guard isSessionValid(sessionId, tree: tree) else { return .failed(err: ZKErr.sessionExpired, response: .empty) }
-        var touched: [String] = []
+        var touched: [ZKPathKey] = []
         if case .multi(let ops) = req {
             let saved = overlay
             var txOps: [CoordTxnOp] = []
@@ -125,15 +125,16 @@ public struct TxnPrep: Sendable {
     struct PrepError: Error { let code: Int32 }
 
     private func record(_ path: String, _ tree: DataTree) -> Record? {
-        if let r = overlay.records[path] { return r.exists ? r : nil }
+        if let r = overlay.records[ZKPathKey(path)] { return r.exists ? r : nil }
         guard let n = tree.node(path) else { return nil }
         return Record(exists: true, version: n.version, cversion: n.cversion, aversion: n.aversion,
                       ephemeralOwner: n.ephemeralOwner, childCount: n.children.count, zxid: 0, acl: n.acl)
     }
 
-    private mutating func setRecord(_ path: String, _ r: Record, _ touched: inout [String]) {
-        overlay.records[path] = r
-        touched.append(path)
+    private mutating func setRecord(_ path: String, _ r: Record, _ touched: inout [ZKPathKey]) {
+        let key = ZKPathKey(path)
+        overlay.records[key] = r
+        touched.append(key)
     }
 
     private static func checkVersion(_ expected: Int32, _ current: Int32) throws(PrepError) -> Int32 {
@@ -151,7 +152,7 @@ public struct TxnPrep: Sendable {
     }
 
     private mutating func prepOne(_ req: ZKRequest, sessionId: Int64, zxid: Int64, tree: DataTree, access: Access,
-                                  touched: inout [String]) -> Result<CoordTxnOp, PrepError> {
+                                  touched: inout [ZKPathKey]) -> Result<CoordTxnOp, PrepError> {
         do throws(PrepError) {
             switch req {
             case .create(let c), .create2(let c), .createContainer(let c):
@@ -159,7 +160,7 @@ public struct TxnPrep: Sendable {
             case .createTTL:
                 throw PrepError(code: ZKErr.unimplemented)
             case .delete(let path, let version):
-                guard ZKPath.isValid(path), !Self.specialPaths.contains(path) else { throw PrepError(code: ZKErr.badArguments) }
+                guard ZKPath.isValid(path), !Self.specialPaths.contains(ZKPathKey(path)) else { throw PrepError(code: ZKErr.badArguments) }
                 guard let parentPath = ZKPath.parent(path), var parent = record(parentPath, tree) else { throw PrepError(code: ZKErr.noNode) }
                 try Self.check(access, parent.acl, ZKPerms.delete)
                 guard let node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
@@ -203,7 +204,7 @@ public struct TxnPrep: Sendable {
     }
 
     private mutating func prepCreate(_ c: ZKCreate, op: Int32, sessionId: Int64, zxid: Int64, tree: DataTree, access: Access,
-                                     touched: inout [String]) throws(PrepError) -> CoordTxnOp {
+                                     touched: inout [ZKPathKey]) throws(PrepError) -> CoordTxnOp {
         guard (0...6).contains(c.flags) else { throw PrepError(code: ZKErr.badArguments) }
         if c.flags == ZKCreateFlags.persistentWithTTL || c.flags == ZKCreateFlags.persistentSequentialWithTTL {
             throw PrepError(code: ZKErr.unimplemented)

@@ -14,7 +14,7 @@ public struct ZNode: Sendable, Equatable {
     public var aversion: Int32
     public var ephemeralOwner: Int64
     public var pzxid: Int64
-    public var children: Set<String>
+    public var children: Set<ZKPathKey>
 
     public init(data: [UInt8]? = [], acl: [ZKACL] = ZKACL.openUnsafe, zxid: Int64 = 0, time: Int64 = 0, ephemeralOwner: Int64 = 0) {
         self.data = data

@@ -3,9 +3,10 @@ import Protocol
 /// One-shot data and child watches, keyed by an opaque watcher id (a connection, in the server).
 /// Exists-watches on missing nodes live with the data watches, as in ZooKeeper.
 public struct WatchManager: Sendable {
-    private var dataWatches: [String: Set<UInt64>] = [:]
-    private var childWatches: [String: Set<UInt64>] = [:]
-    private var byWatcher: [UInt64: (data: Set<String>, child: Set<String>)] = [:]
+    // Keyed by path bytes like the tree (ZKPathKey), so NFC and NFD spellings are two paths.
+    private var dataWatches: [ZKPathKey: Set<UInt64>] = [:]
+    private var childWatches: [ZKPathKey: Set<UInt64>] = [:]
+    private var byWatcher: [UInt64: (data: Set<ZKPathKey>, child: Set<ZKPathKey>)] = [:]
 
     public init() {}
 
@@ -15,13 +16,15 @@ public struct WatchManager: Sendable {
     public var watchedPathCount: Int { Set(dataWatches.keys).union(childWatches.keys).count }
 
     public mutating func addDataWatch(_ path: String, watcher: UInt64) {
-        dataWatches[path, default: []].insert(watcher)
-        byWatcher[watcher, default: ([], [])].data.insert(path)
+        let key = ZKPathKey(path)
+        dataWatches[key, default: []].insert(watcher)
+        byWatcher[watcher, default: ([], [])].data.insert(key)
     }
 
     public mutating func addChildWatch(_ path: String, watcher: UInt64) {
-        childWatches[path, default: []].insert(watcher)
-        byWatcher[watcher, default: ([], [])].child.insert(path)
+        let key = ZKPathKey(path)
+        childWatches[key, default: []].insert(watcher)
+        byWatcher[watcher, default: ([], [])].child.insert(key)
     }
 
     /// Drops every watch of a watcher (its connection closed).
@@ -40,7 +43,7 @@ public struct WatchManager: Sendable {
     /// Paths watched by one watcher (for `wchs`-style reporting and tests).
     public func paths(of watcher: UInt64) -> (data: [String], child: [String]) {
         let w = byWatcher[watcher] ?? ([], [])
-        return (w.data.sorted(), w.child.sorted())
+        return (w.data.sorted().map(\.string), w.child.sorted().map(\.string))
     }
 
     /// Fires and removes the watches matched by `triggers`, in trigger order. A watcher is told at
@@ -48,17 +51,18 @@ public struct WatchManager: Sendable {
     public mutating func fire(_ triggers: [WatchTrigger]) -> [(watcher: UInt64, event: ZKWatcherEvent)] {
         var out: [(UInt64, ZKWatcherEvent)] = []
         for t in triggers {
+            let key = ZKPathKey(t.path)
             var notified: Set<UInt64> = []
-            if t.kind != .child, let ws = dataWatches.removeValue(forKey: t.path) {
+            if t.kind != .child, let ws = dataWatches.removeValue(forKey: key) {
                 for w in ws.sorted() {
-                    byWatcher[w]?.data.remove(t.path)
+                    byWatcher[w]?.data.remove(key)
                     notified.insert(w)
                     out.append((w, ZKWatcherEvent(type: t.type, path: t.path)))
                 }
             }
-            if t.kind != .data, let ws = childWatches.removeValue(forKey: t.path) {
+            if t.kind != .data, let ws = childWatches.removeValue(forKey: key) {
                 for w in ws.sorted() {
-                    byWatcher[w]?.child.remove(t.path)
+                    byWatcher[w]?.child.remove(key)
                     if notified.insert(w).inserted {
                         out.append((w, ZKWatcherEvent(type: t.type, path: t.path)))
                     }

@@ -47,7 +47,7 @@ extension CoordServer {
             }
             out.append(("expiry_time_to_session_ids", .object(expiry)))
             out.append(("session_id_to_ephemeral_paths", .object(tree.ephemerals.sorted { $0.key < $1.key }.map {
-                (String($0.key), .array($0.value.sorted().map { .string($0) }))
+                (String($0.key), .array($0.value.sorted().map { .string($0.string) }))
             })))
         case "environment": out += environment()
         case "is_read_only": out.append(("read_only", .bool(false)))
