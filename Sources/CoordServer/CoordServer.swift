@@ -553,6 +553,14 @@ public final class CoordServer: @unchecked Sendable {
         latencyMaxMs = max(latencyMaxMs, ms)
     }
 
+    private static func watchAnswer(_ q: WatchManager.WatchQuery) -> (Int32, ZKResponse) {
+        switch q {
+        case .found: (ZKErr.ok, .empty)
+        case .none: (ZKErr.noWatcher, .empty)
+        case .badType: (ZKErr.marshallingError, .empty)
+        }
+    }
+
     /// Answers a non-write request against the current tree, registering watches on success.
     private func executeRead(_ cnx: ClientCnx, _ req: ZKRequest, access: Access) -> (Int32, ZKResponse) {
         switch req {
@@ -563,8 +571,15 @@ public final class CoordServer: @unchecked Sendable {
         case .setWatches(let sw), .setWatches2(let sw):
             for ev in watches.setWatches(sw, watcher: cnx.id, tree: tree) { sendNotification(cnx, ev) }
             return (ZKErr.ok, .empty)
-        case .addWatch, .checkWatches, .removeWatches:
-            return (ZKErr.unimplemented, .empty)
+        case .addWatch(let path, let mode):
+            // ZooKeeper registers it whether or not the node exists, with no ACL check, and
+            // answers an ErrorResponse(0); an unknown mode fails its conversion: MarshallingError.
+            guard watches.addPersistentWatch(path, mode: mode, watcher: cnx.id) else { return (ZKErr.marshallingError, .empty) }
+            return (ZKErr.ok, .errorResponse(0))
+        case .checkWatches(let path, let type):
+            return Self.watchAnswer(watches.check(path, type: type, watcher: cnx.id))
+        case .removeWatches(let path, let type):
+            return Self.watchAnswer(watches.remove(path, type: type, watcher: cnx.id))
         default:
             break
         }

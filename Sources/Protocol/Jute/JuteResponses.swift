@@ -44,6 +44,8 @@ public enum ZKResponse: Equatable, Sendable {
     case multi([ZKMultiResult])
     /// whoAmI: ClientInfo records (authScheme, user), the same wire form as Id.
     case clientInfo([ZKId])
+    /// ErrorResponse (one int): addWatch answers it, with 0.
+    case errorResponse(Int32)
 
     public func write(jute w: inout ByteWriter) {
         switch self {
@@ -67,7 +69,7 @@ public enum ZKResponse: Equatable, Sendable {
         case .acl(let a, let s):
             w.writeJuteRecords(a)
             s.write(jute: &w)
-        case .count(let n):
+        case .count(let n), .errorResponse(let n):
             w.writeInt32(n)
         case .clientInfo(let ids):
             w.writeJuteRecords(ids)
@@ -113,6 +115,8 @@ public enum ZKResponse: Equatable, Sendable {
             return .acl(try r.readJuteACLs() ?? [], try ZKStat(jute: &r))
         case ZKOp.getAllChildrenNumber:
             return .count(try r.readInt32())
+        case ZKOp.addWatch:
+            return .errorResponse(try r.readInt32())
         case ZKOp.whoAmI:
             return .clientInfo(try r.readJuteVector(minElementSize: 8) { try ZKId(jute: &$0) } ?? [])
         case ZKOp.multi, ZKOp.multiRead:
