@@ -2,8 +2,8 @@ import Protocol
 import Testing
 @testable import CoordCore
 
-/// addWatch (PERSISTENT, PERSISTENT_RECURSIVE), checkWatches and removeWatches, with the events
-/// ZooKeeper 3.8 sends.
+/// addWatch (PERSISTENT, PERSISTENT_RECURSIVE), checkWatches and removeWatches, with the events and
+/// answers of ZooKeeper 3.8.0 (Debian's; compared by Tests/IntegrationTests/compat/persistent_watches.py).
 @Suite struct PersistentWatchTests {
     static func lines(_ ev: [(watcher: UInt64, event: ZKWatcherEvent)]) -> [String] {
         ev.map { "\($0.watcher) \($0.event.type) \($0.event.path)" }
@@ -25,7 +25,8 @@ import Testing
         _ = h.create("/p")
         // Children changes on /p only; nothing for /p/c's own data or grandchildren.
         #expect(Self.lines(h.takeEvents()) == ["1 1 /p", "1 3 /p", "1 3 /p", "1 4 /p", "1 4 /p", "1 2 /p", "1 1 /p"])
-        #expect(h.watches.check("/p", type: ZKWatcherType.persistent, watcher: 1) == .found)
+        #expect(h.watches.check("/p", type: ZKWatcherType.data, watcher: 1) == .found)
+        #expect(h.watches.check("/p", type: ZKWatcherType.children, watcher: 1) == .found)
     }
 
     @Test func recursiveWatchSeesTheSubtreeButNoChildrenChanged() {
@@ -64,37 +65,52 @@ import Testing
         _ = h.write(.delete(path: "/x/y", version: -1))
         // One NodeDeleted for /x/y; /x's NodeChildrenChanged reaches no recursive watch.
         #expect(Self.lines(h.takeEvents()) == ["3 2 /x/y"])
-        // The one-shot ones went, the persistent ones stayed.
-        #expect(h.watches.check("/x/y", type: ZKWatcherType.data, watcher: 3) == .none)
-        #expect(h.watches.check("/x/y", type: ZKWatcherType.children, watcher: 3) == .none)
-        #expect(h.watches.check("/x/y", type: ZKWatcherType.persistent, watcher: 3) == .found)
-        #expect(h.watches.check("/x", type: ZKWatcherType.persistentRecursive, watcher: 3) == .found)
-        #expect(h.watches.watchCount == 3)
+        // As in 3.8 the later getData/getChildren made /x/y's entries one-shot: they went.
+        #expect(h.watches.check("/x/y", type: ZKWatcherType.any, watcher: 3) == .none)
+        #expect(h.watches.check("/x", type: ZKWatcherType.data, watcher: 3) == .found)
+        #expect(h.watches.watchCount == 2)
+    }
+
+    @Test func persistentWatchesSurviveTheirNodesAndOthersOneShotOnes() {
+        var h = TreeHarness()
+        _ = h.create("/k")
+        h.watches.addPersistentWatch("/k", mode: ZKAddWatchMode.persistent, watcher: 1)
+        _ = h.read(.getData(path: "/k", watch: true), watcher: 2)
+        _ = h.write(.setData(path: "/k", data: [1], version: -1))
+        _ = h.write(.setData(path: "/k", data: [2], version: -1))
+        #expect(Self.lines(h.takeEvents()) == ["1 3 /k", "2 3 /k", "1 3 /k"])
+        #expect(h.watches.paths(of: 1) == WatchManager.WatchedPaths(data: ["/k"], child: ["/k"], persistent: ["/k"], persistentRecursive: []))
     }
 
     @Test func checkAndRemoveEveryType() {
         var w = WatchManager()
-        w.addDataWatch("/a", watcher: 1)
-        w.addChildWatch("/a", watcher: 1)
-        w.addPersistentWatch("/a", mode: ZKAddWatchMode.persistent, watcher: 1)
-        w.addPersistentWatch("/a", mode: ZKAddWatchMode.persistentRecursive, watcher: 1)
-        for t in [ZKWatcherType.children, ZKWatcherType.data, ZKWatcherType.persistent, ZKWatcherType.persistentRecursive, ZKWatcherType.any] {
-            #expect(w.check("/a", type: t, watcher: 1) == .found)
-            #expect(w.check("/a", type: t, watcher: 2) == .none, "another connection's watches are not its own")
-            #expect(w.check("/b", type: t, watcher: 1) == .none)
+        w.addDataWatch("/d", watcher: 1)
+        w.addChildWatch("/c", watcher: 1)
+        w.addPersistentWatch("/p", mode: ZKAddWatchMode.persistent, watcher: 1)
+        w.addPersistentWatch("/r", mode: ZKAddWatchMode.persistentRecursive, watcher: 1)
+        // 3.8 looks in the data table for Data, the child table for Children, both for Any.
+        let expected: [(String, Int32, WatchManager.WatchQuery)] = [
+            ("/d", ZKWatcherType.data, .found), ("/d", ZKWatcherType.children, .none), ("/d", ZKWatcherType.any, .found),
+            ("/c", ZKWatcherType.data, .none), ("/c", ZKWatcherType.children, .found), ("/c", ZKWatcherType.any, .found),
+            ("/p", ZKWatcherType.data, .found), ("/p", ZKWatcherType.children, .found), ("/p", ZKWatcherType.any, .found),
+            ("/r", ZKWatcherType.data, .found), ("/r", ZKWatcherType.children, .none), ("/r", ZKWatcherType.any, .found),
+            ("/none", ZKWatcherType.any, .none),
+            // Persistent (4) and PersistentRecursive (5) are WatcherTypes of 3.9 only.
+            ("/p", ZKWatcherType.persistent, .badType), ("/r", ZKWatcherType.persistentRecursive, .badType), ("/d", 0, .badType),
+        ]
+        for (path, type, answer) in expected {
+            #expect(w.check(path, type: type, watcher: 1) == answer, "check \(path) \(type)")
+            if answer == .found { #expect(w.check(path, type: type, watcher: 2) == .none, "another connection's") }
         }
-        #expect(w.check("/a", type: 9, watcher: 1) == .badType)
-        #expect(w.remove("/a", type: 0, watcher: 1) == .badType)
+        #expect(w.remove("/r", type: ZKWatcherType.persistentRecursive, watcher: 1) == .badType)
         #expect(w.addPersistentWatch("/a", mode: 2, watcher: 1) == false)
-        // Removing one kind leaves the others.
-        #expect(w.remove("/a", type: ZKWatcherType.data, watcher: 1) == .found)
-        #expect(w.remove("/a", type: ZKWatcherType.data, watcher: 1) == .none)
-        #expect(w.check("/a", type: ZKWatcherType.children, watcher: 1) == .found)
-        #expect(w.remove("/a", type: ZKWatcherType.persistentRecursive, watcher: 1) == .found)
-        #expect(w.paths(of: 1) == WatchManager.WatchedPaths(data: [], child: ["/a"], persistent: ["/a"], persistentRecursive: []))
-        // Any takes what is left, then finds nothing.
-        #expect(w.remove("/a", type: ZKWatcherType.any, watcher: 1) == .found)
-        #expect(w.remove("/a", type: ZKWatcherType.any, watcher: 1) == .none)
+        // Removing a persistent watch's child entry leaves its data entry, still persistent.
+        #expect(w.remove("/p", type: ZKWatcherType.children, watcher: 1) == .found)
+        #expect(w.remove("/p", type: ZKWatcherType.children, watcher: 1) == .none)
+        #expect(w.paths(of: 1) == WatchManager.WatchedPaths(data: ["/d", "/p", "/r"], child: ["/c"], persistent: ["/p"], persistentRecursive: ["/r"]))
+        #expect(w.remove("/r", type: ZKWatcherType.data, watcher: 1) == .found)
+        for p in ["/d", "/c", "/p"] { #expect(w.remove(p, type: ZKWatcherType.any, watcher: 1) == .found) }
+        #expect(w.remove("/d", type: ZKWatcherType.any, watcher: 1) == .none)
         #expect(w.watchCount == 0 && w.watchedPathCount == 0 && w.paths(of: 1).isEmpty)
     }
 
@@ -103,7 +119,7 @@ import Testing
         h.watches.addPersistentWatch("/", mode: ZKAddWatchMode.persistentRecursive, watcher: 4)
         h.watches.addPersistentWatch("/", mode: ZKAddWatchMode.persistentRecursive, watcher: 5)
         _ = h.create("/one")
-        #expect(h.watches.remove("/", type: ZKWatcherType.persistentRecursive, watcher: 4) == .found)
+        #expect(h.watches.remove("/", type: ZKWatcherType.data, watcher: 4) == .found)
         h.watches.removeWatcher(5)
         _ = h.create("/two")
         #expect(Self.lines(h.takeEvents()) == ["4 1 /one", "5 1 /one"])

@@ -65,4 +65,44 @@ import Testing
         defer { real.stop() }
         #expect(ours == (try Self.unicodeScenario(port: real.port)))
     }
+
+    /// addWatch / checkWatches / removeWatches / setWatches2 over the raw protocol: coordd answers
+    /// and fires exactly what ZooKeeper 3.8.0 does (the script prints one line per answer or event).
+    @Test(.timeLimit(.minutes(3))) func persistentWatchesLikeZooKeeper() throws {
+        let script = Self.compat + "persistent_watches.py"
+        let c = try CoordProcess()
+        defer { c.cleanup() }
+        let ours = try ProcessHarness.run("/usr/bin/env", ["python3", script, String(c.port)], timeout: 90)
+        #expect(ours.status == 0 && ours.stdout.contains("OK"), "\(ours.stdout)\n\(ours.stderr)\n--- coordd:\n\(c.proc?.stderrText.suffix(3000) ?? "")")
+        let lines = ours.stdout.split(separator: "\n").map(String.init)
+        // The recursive watch's subtree events (never NodeChildrenChanged of /pw), the persistent
+        // one's NodeChildrenChanged on /pw/q, both kept after firing; NoWatcher once removed.
+        for expected in ["addWatch recursive /pw: 0 00000000", "check /pw data: 0", "check /pw recursive: -5",
+                         "event 1 /pw/q/z", "event 4 /pw/q", "event 2 /pw/a", "remove /nothing children: -121",
+                         "setWatches2: 0", "event 1 /pw/c", "remove /pw/q any again: -121", "addWatch bad mode: -5 "] {
+            #expect(lines.contains(expected), "missing \(expected) in\n\(ours.stdout)")
+        }
+        #expect(!lines.contains("event 4 /pw") && !lines.contains("event 1 /elsewhere"))
+        guard FileManager.default.fileExists(atPath: "/usr/share/java/zookeeper.jar") else { return }
+        let real = try RealZooKeeper.start()
+        defer { real.stop() }
+        let theirs = try ProcessHarness.run("/usr/bin/env", ["python3", script, String(real.port)], timeout: 90)
+        #expect(theirs.status == 0)
+        #expect(ours.stdout == theirs.stdout)
+    }
+
+    /// zkCli.sh's `addWatch -m PERSISTENT_RECURSIVE`: the session's own writes below the path fire.
+    @Test(.timeLimit(.minutes(2)), .enabled(if: FileManager.default.isExecutableFile(atPath: CoordCompatTests.zkCli)))
+    func zkCliRecursiveWatch() throws {
+        let c = try CoordProcess()
+        defer { c.cleanup() }
+        let cmds = "addWatch -m PERSISTENT_RECURSIVE /zx\ncreate /zx\ncreate /zx/a\nset /zx/a v\ncreate /other\ndelete /zx/a\n"
+        let r = try ProcessHarness.run("/bin/sh", ["-c", "(printf '\(cmds)'; sleep 3; echo quit) | \(CoordCompatTests.zkCli) -server 127.0.0.1:\(c.port)"],
+                                       timeout: 60)
+        #expect(!r.timedOut)
+        let events = (r.stdout + r.stderr).split(separator: "\n").filter { $0.contains("WatchedEvent") && !$0.contains("type:None") }
+        #expect(events.map { String($0.split(separator: " ").suffix(2).joined(separator: " ")) } == [
+            "type:NodeCreated path:/zx", "type:NodeCreated path:/zx/a", "type:NodeDataChanged path:/zx/a", "type:NodeDeleted path:/zx/a",
+        ], "zkCli:\n\(r.stdout.suffix(3000))")
+    }
 }
