@@ -90,6 +90,7 @@ public final class CoordServer: @unchecked Sendable {
         self.loop = EventLoop(name: "coordd")
         // On disk only when the admin server is on: tests on an in-memory file system stay off disk.
         timeline = Timeline(daemon: "coordd.\(config.myid ?? 0)", directory: config.adminEnableServer ? config.dataDir + "/timeline" : nil, logger: logger)
+        prep.extendedTypesEnabled = config.extendedTypesEnabled
         tracker = SessionTracker(serverId: Int64(config.myid ?? 0), now: WallClock.millis(), tickTime: config.tickTime,
                                  minTimeout: config.effectiveMinSessionTimeout, maxTimeout: config.effectiveMaxSessionTimeout)
     }
@@ -123,6 +124,7 @@ public final class CoordServer: @unchecked Sendable {
         try listen()
         rep.start()
         scheduleTick()
+        scheduleContainerCheck()
         loop.startThread()
         return port
     }
@@ -198,7 +200,7 @@ public final class CoordServer: @unchecked Sendable {
 
     // MARK: the write path
 
-    private func submit(_ txn: CoordTxn, reply: (ClientCnx, PendingReply)?) {
+    func submit(_ txn: CoordTxn, reply: (ClientCnx, PendingReply)?) {
         let z = nextZxid
         nextZxid += 1
         inflight[z] = txn

@@ -8,6 +8,9 @@ public struct DataTree: Sendable {
     /// session id -> its ephemeral paths.
     public private(set) var ephemerals: [Int64: Set<ZKPathKey>] = [:]
     public private(set) var sessions: [Int64: SessionInfo] = [:]
+    /// Container and TTL nodes, the ones the leader reaps when empty (DataTree's containers/ttls).
+    public private(set) var containers: Set<ZKPathKey> = []
+    public private(set) var ttls: Set<ZKPathKey> = []
     public private(set) var lastZxid: Int64 = 0
     /// Old values of nodes touched by a multi in progress, to roll it back.
     private var undo: [ZKPathKey: ZNode?]?
@@ -32,6 +35,11 @@ public struct DataTree: Sendable {
         // Snapshots written before ACLs were enforced left the config node open.
         if self.nodes["/zookeeper/config"]?.acl == ZKACL.openUnsafe { self.nodes["/zookeeper/config"]?.acl = Self.configACL }
         self.ephemerals = ephemerals
+        containers = []
+        ttls = []
+        for (k, n) in self.nodes {
+            if n.isContainer { containers.insert(k) } else if n.ttl != nil { ttls.insert(k) }
+        }
         self.sessions = sessions
         self.lastZxid = lastZxid
     }
@@ -59,6 +67,12 @@ public struct DataTree: Sendable {
         }
         if let n = new, n.isEphemeral, old?.ephemeralOwner != n.ephemeralOwner {
             ephemerals[n.ephemeralOwner, default: []].insert(path)
+        }
+        if let o = old, o.ephemeralOwner != new?.ephemeralOwner {
+            if o.isContainer { containers.remove(path) } else if o.ttl != nil { ttls.remove(path) }
+        }
+        if let n = new, n.ephemeralOwner != old?.ephemeralOwner {
+            if n.isContainer { containers.insert(path) } else if n.ttl != nil { ttls.insert(path) }
         }
         nodes[path] = new
     }
@@ -221,6 +235,23 @@ public struct DataTree: Sendable {
         return ops.indices.map { i in
             i < failedAt ? .error(ZKErr.ok) : (i == failedAt ? .error(failCode) : .error(ZKErr.runtimeInconsistency))
         }
+    }
+
+    /// What ZooKeeper's ContainerManager would delete now: empty containers that once had a child
+    /// (or, with `maxNeverUsedIntervalMs` > 0, were never used for longer than that), and empty
+    /// TTL nodes not modified for longer than their TTL. In byte order, so runs are repeatable.
+    public func reapCandidates(now: Int64, maxNeverUsedIntervalMs: Int64 = 0) -> [String] {
+        var out: [ZKPathKey] = []
+        for k in containers {
+            guard let n = nodes[k], n.children.isEmpty else { continue }
+            if n.cversion > 0 || (maxNeverUsedIntervalMs != 0 && now - n.mtime > maxNeverUsedIntervalMs) { out.append(k) }
+        }
+        for k in ttls {
+            guard let n = nodes[k], n.children.isEmpty, let ttl = n.ttl, ttl != 0, now - n.mtime > ttl else { continue }
+            out.append(k)
+        }
+        out.sort()
+        return out.map(\.string)
     }
 
     // MARK: reads

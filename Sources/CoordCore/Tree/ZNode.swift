@@ -50,7 +50,19 @@ public struct ZNode: Sendable, Equatable {
     /// ZooKeeper marks container nodes with this owner value (they are not ephemeral).
     public static let containerOwner = Int64.min
 
-    public var isEphemeral: Bool { ephemeralOwner != 0 && ephemeralOwner != Self.containerOwner }
+    /// TTL nodes (ZooKeeper's extended ephemeral type): owner 0xFF in the top byte, the TTL in ms
+    /// in the low 40 bits. Session ids never have that top byte (coordd refuses myid 255).
+    public static let extendedOwnerMask = Int64(bitPattern: 0xFF00_0000_0000_0000)
+    public static let maxTTL: Int64 = 0xFF_FFFF_FFFF
+    public static func ttlOwner(_ ttl: Int64) -> Int64 { extendedOwnerMask | (ttl & maxTTL) }
+    public static func isTTLOwner(_ owner: Int64) -> Bool { owner & extendedOwnerMask == extendedOwnerMask }
+    /// An owner that is a session (not 0, not the container mark, not a TTL).
+    public static func isSessionOwner(_ owner: Int64) -> Bool { owner != 0 && owner != containerOwner && !isTTLOwner(owner) }
+
+    public var isEphemeral: Bool { Self.isSessionOwner(ephemeralOwner) }
+    public var isContainer: Bool { ephemeralOwner == Self.containerOwner }
+    /// The TTL (ms) of a TTL node, nil for others.
+    public var ttl: Int64? { Self.isTTLOwner(ephemeralOwner) ? ephemeralOwner & Self.maxTTL : nil }
 }
 
 /// A session as replicated in the tree (and its snapshot).
