@@ -105,4 +105,31 @@ import Testing
             "type:NodeCreated path:/zx", "type:NodeCreated path:/zx/a", "type:NodeDataChanged path:/zx/a", "type:NodeDeleted path:/zx/a",
         ], "zkCli:\n\(r.stdout.suffix(3000))")
     }
+
+    /// The standalone server reaps an emptied container and an expired TTL node by itself, as
+    /// delete txns; a container that never had a child and a plain node stay.
+    @Test(.timeLimit(.minutes(2))) func containersAndTTLNodesAreReaped() throws {
+        let c = try CoordProcess(extraConfig: "extendedTypesEnabled=true\nznode.container.checkIntervalMs=100\n")
+        defer { c.cleanup() }
+        let zk = try RawZK(port: c.port)
+        defer { zk.close() }
+        #expect(try zk.call(.createContainer(ZKCreate(path: "/c", flags: ZKCreateFlags.container))).header.err == 0)
+        #expect(try zk.call(.createContainer(ZKCreate(path: "/never", flags: ZKCreateFlags.container))).header.err == 0)
+        #expect(try zk.create("/c/x") == 0)
+        #expect(try zk.create("/plain") == 0)
+        #expect(try zk.call(.createTTL(ZKCreate(path: "/ttl", flags: ZKCreateFlags.persistentWithTTL, ttl: 300))).header.err == 0)
+        usleep(400_000)
+        #expect(try zk.call(.exists(path: "/c", watch: false)).header.err == 0, "a container with a child stays")
+        #expect(try zk.call(.delete(path: "/c/x", version: -1)).header.err == 0)
+        let deadline = Date().addingTimeInterval(20)
+        var gone = false
+        while Date() < deadline && !gone {
+            gone = try zk.call(.exists(path: "/c", watch: false)).header.err == ZKErr.noNode
+                && zk.call(.exists(path: "/ttl", watch: false)).header.err == ZKErr.noNode
+            if !gone { usleep(100_000) }
+        }
+        #expect(gone, "coordd:\n\(c.proc?.stderrText.suffix(2000) ?? "")")
+        #expect(try zk.call(.exists(path: "/never", watch: false)).header.err == 0)
+        #expect(try zk.call(.exists(path: "/plain", watch: false)).header.err == 0)
+    }
 }
