@@ -555,14 +555,6 @@ public final class CoordServer: @unchecked Sendable {
         latencyMaxMs = max(latencyMaxMs, ms)
     }
 
-    private static func watchAnswer(_ q: WatchManager.WatchQuery) -> (Int32, ZKResponse) {
-        switch q {
-        case .found: (ZKErr.ok, .empty)
-        case .none: (ZKErr.noWatcher, .empty)
-        case .badType: (ZKErr.marshallingError, .empty)
-        }
-    }
-
     /// Answers a non-write request against the current tree, registering watches on success.
     private func executeRead(_ cnx: ClientCnx, _ req: ZKRequest, access: Access) -> (Int32, ZKResponse) {
         switch req {
@@ -579,9 +571,9 @@ public final class CoordServer: @unchecked Sendable {
             guard watches.addPersistentWatch(path, mode: mode, watcher: cnx.id) else { return (ZKErr.marshallingError, .empty) }
             return (ZKErr.ok, .errorResponse(0))
         case .checkWatches(let path, let type):
-            return Self.watchAnswer(watches.check(path, type: type, watcher: cnx.id))
+            return (watches.check(path, type: type, watcher: cnx.id).errorCode, .empty)
         case .removeWatches(let path, let type):
-            return Self.watchAnswer(watches.remove(path, type: type, watcher: cnx.id))
+            return (watches.remove(path, type: type, watcher: cnx.id).errorCode, .empty)
         default:
             break
         }

@@ -149,6 +149,15 @@ public struct WatchManager: Sendable {
         case none
         /// Not a WatcherType 3.8 knows (it has Children, Data, Any): MarshallingError (-5).
         case badType
+
+        /// The ReplyHeader error ZooKeeper answers.
+        public var errorCode: Int32 {
+            switch self {
+            case .found: ZKErr.ok
+            case .none: ZKErr.noWatcher
+            case .badType: ZKErr.marshallingError
+            }
+        }
     }
 
     /// checkWatches (op 17): Children looks in the child table, Data in the data table (so it
