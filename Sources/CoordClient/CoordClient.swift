@@ -172,7 +172,8 @@ public final class CoordClient: @unchecked Sendable {
     public func getData(_ path: String, watcher: Watcher? = nil) throws -> (data: [UInt8], stat: ZKStat) {
         let r = try call(.getData(path: abs(path), watch: watcher != nil), path: path, watch: watcher.map { (.data, $0) })
         guard case .data(let d, let s) = r else { throw CoordError(ZKErr.marshallingError, path: path) }
-        return (d, s)
+        // The Swift client's callers treat null data as empty.
+        return (d ?? [], s)
     }
 
     @discardableResult

@@ -63,6 +63,7 @@ extension CoordServer: QuorumApp {
             started.open()
         }
         scheduleTick()
+        scheduleContainerCheck()
         loop.startThread()
         started.wait()
         logger("ensemble member \(id) of \(qc.voters.count): quorum on \(host):\(me.peerPort), tick \(tickMs) ms, initLimit \(qc.initLimit), syncLimit \(qc.syncLimit) ticks")

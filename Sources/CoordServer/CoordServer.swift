@@ -90,6 +90,7 @@ public final class CoordServer: @unchecked Sendable {
         self.loop = EventLoop(name: "coordd")
         // On disk only when the admin server is on: tests on an in-memory file system stay off disk.
         timeline = Timeline(daemon: "coordd.\(config.myid ?? 0)", directory: config.adminEnableServer ? config.dataDir + "/timeline" : nil, logger: logger)
+        prep.extendedTypesEnabled = config.extendedTypesEnabled
         tracker = SessionTracker(serverId: Int64(config.myid ?? 0), now: WallClock.millis(), tickTime: config.tickTime,
                                  minTimeout: config.effectiveMinSessionTimeout, maxTimeout: config.effectiveMaxSessionTimeout)
     }
@@ -124,6 +125,7 @@ public final class CoordServer: @unchecked Sendable {
         try listen()
         rep.start()
         scheduleTick()
+        scheduleContainerCheck()
         loop.startThread()
         return port
     }
@@ -199,7 +201,7 @@ public final class CoordServer: @unchecked Sendable {
 
     // MARK: the write path
 
-    private func submit(_ txn: CoordTxn, reply: (ClientCnx, PendingReply)?) {
+    func submit(_ txn: CoordTxn, reply: (ClientCnx, PendingReply)?) {
         let z = nextZxid
         nextZxid += 1
         inflight[z] = txn
@@ -564,8 +566,15 @@ public final class CoordServer: @unchecked Sendable {
         case .setWatches(let sw), .setWatches2(let sw):
             for ev in watches.setWatches(sw, watcher: cnx.id, tree: tree) { sendNotification(cnx, ev) }
             return (ZKErr.ok, .empty)
-        case .addWatch, .checkWatches, .removeWatches:
-            return (ZKErr.unimplemented, .empty)
+        case .addWatch(let path, let mode):
+            // ZooKeeper registers it whether or not the node exists, with no ACL check, and
+            // answers an ErrorResponse(0); an unknown mode fails its conversion: MarshallingError.
+            guard watches.addPersistentWatch(path, mode: mode, watcher: cnx.id) else { return (ZKErr.marshallingError, .empty) }
+            return (ZKErr.ok, .errorResponse(0))
+        case .checkWatches(let path, let type):
+            return (watches.check(path, type: type, watcher: cnx.id).errorCode, .empty)
+        case .removeWatches(let path, let type):
+            return (watches.remove(path, type: type, watcher: cnx.id).errorCode, .empty)
         default:
             break
         }

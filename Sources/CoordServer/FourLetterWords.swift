@@ -76,7 +76,7 @@ extension CoordServer {
             let host = withUnsafePointer(to: uts.nodename) { $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) } }
             return "Environment:\nzookeeper.version=\(version)\nhost.name=\(host)\nos.name=Linux\nuser.dir=\(config.dataDir)\n"
         case "wchs":
-            return "\(cnxs.values.filter { !watches.paths(of: $0.id).data.isEmpty || !watches.paths(of: $0.id).child.isEmpty }.count) connections watching \(s.watchedPaths) paths\nTotal watches:\(s.watchCount)\n"
+            return "\(cnxs.values.filter { !watches.paths(of: $0.id).isEmpty }.count) connections watching \(s.watchedPaths) paths\nTotal watches:\(s.watchCount)\n"
         case "dump":
             var out = "SessionTracker dump:\nGlobal Sessions(\(tree.sessions.count)):\n"
             for (id, info) in tree.sessions.sorted(by: { $0.key < $1.key }) { out += "\(Self.hex(id))\t\(info.timeout)ms\n" }

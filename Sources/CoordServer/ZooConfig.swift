@@ -39,6 +39,13 @@ public struct ZooConfig: Sendable, Equatable {
     public var myid: Int?
     /// Shared secret of the ensemble's peer links (`PeerAuth`); nil: peers are not authenticated.
     public var quorumSecretFile: String?
+    /// TTL nodes (zookeeper.extendedTypesEnabled); off by default as in ZooKeeper.
+    public var extendedTypesEnabled = false
+    /// ContainerManager: how often the leader looks for empty containers and expired TTL nodes,
+    /// how many it deletes per minute at most, and after how long a never-used container goes (0: never).
+    public var containerCheckIntervalMs = 60_000
+    public var containerMaxPerMinute = 10_000
+    public var containerMaxNeverUsedIntervalMs = 0
     /// Keys we accept but do not use (autopurge.*, etc.).
     public var ignored: [String: String] = [:]
 
@@ -94,6 +101,15 @@ public struct ZooConfig: Sendable, Equatable {
                 let words = value.split(separator: ",").map { String($0).trimmed(" \t") }.filter { !$0.isEmpty }
                 // zkServer.sh needs srvr, so ZooKeeper always allows it.
                 c.fourLetterWhitelist = words.contains("*") ? nil : Set(words).union(["srvr"])
+            case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled":
+                guard let b = Bool(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
+                c.extendedTypesEnabled = b
+            case "znode.container.checkIntervalMs", "zookeeper.znode.container.checkIntervalMs":
+                c.containerCheckIntervalMs = try int(1)
+            case "znode.container.maxPerMinute", "zookeeper.znode.container.maxPerMinute":
+                c.containerMaxPerMinute = try int(1)
+            case "znode.container.maxNeverUsedIntervalMs", "zookeeper.znode.container.maxNeverUsedIntervalMs":
+                c.containerMaxNeverUsedIntervalMs = try int(0)
             case "DigestAuthenticationProvider.superDigest", "zookeeper.DigestAuthenticationProvider.superDigest":
                 guard value.contains(":") else { throw ZooConfigError("\(key): expected user:base64(sha1(user:password)), as DigestAuthenticationProvider.generateDigest prints") }
                 c.auth.superDigest = value

@@ -37,6 +37,8 @@ do {
 if let raw = try? fs.read(config.dataDir + "/myid") {
     let s = String(decoding: raw, as: UTF8.self).filter { !$0.isWhitespace }
     guard let id = Int(s), id >= 0, id < 256 else { fail("bad myid file in \(config.dataDir): '\(s)'") }
+    // Session ids carry myid in their top byte; 0xFF there marks a TTL node's owner.
+    guard id < 255 else { fail("myid 255 is reserved: session ids of server 255 would read as TTL node owners (ZooKeeper's extended types allow 254 at most)") }
     config.myid = id
 }
 if let id = config.myid, let me = config.servers[id], let cp = me.clientPort, config.clientPort == 0 {

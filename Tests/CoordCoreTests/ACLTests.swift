@@ -191,4 +191,19 @@ import Testing
         // Super cannot delete them either: BadArguments comes first.
         #expect(h.write(.delete(path: "/zookeeper/quota", version: -1), as: su).err == ZKErr.badArguments)
     }
+
+    /// ZooKeeper drops repeated entries (same perms and id) before expanding `auth`, keeping the
+    /// first of each in order; entries differing only in perms stay (kazoo test_create_acl_duplicate).
+    @Test func duplicateEntriesAreDroppedOnCreateAndSetACL() {
+        var h = TreeHarness()
+        let open = ZKACL.openUnsafe[0]
+        let readOnly = Self.acl(ZKPerms.read, "world", "anyone")
+        #expect(h.write(.create(ZKCreate(path: "/d", acl: [open, open, readOnly, open]))).err == ZKErr.ok)
+        #expect(h.tree.node("/d")?.acl == [open, readOnly])
+        let ip = Self.acl(ZKPerms.all, "ip", "10.0.0.0/8")
+        #expect(h.write(.setACL(path: "/d", acl: [ip, open, ip, ip], version: -1)).err == ZKErr.ok)
+        #expect(h.tree.node("/d")?.acl == [ip, open])
+        guard case .acl(let got, _) = h.read(.getACL(path: "/d")).response else { Issue.record("getACL"); return }
+        #expect(got == [ip, open])
+    }
 }

@@ -92,7 +92,7 @@ final class RawZK {
 
     func getData(_ path: String, watch: Bool = false) throws -> String? {
         guard case .data(let d, _)? = try call(.getData(path: path, watch: watch)).response else { return nil }
-        return String(decoding: d, as: UTF8.self)
+        return String(decoding: d ?? [], as: UTF8.self)
     }
 
     func close() {

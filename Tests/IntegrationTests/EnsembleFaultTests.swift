@@ -144,7 +144,7 @@ import Glibc
         var pausedServedReads = 0
         if let r = try? reader.call(.getData(path: "/reg", watch: false)), case .data(let d, _)? = r.response {
             pausedServedReads += 1
-            let v = Int(String(decoding: d, as: UTF8.self)) ?? -1
+            let v = Int(String(decoding: d ?? [], as: UTF8.self)) ?? -1
             if v < ackedBeforeResume { staleReads.append((Date().timeIntervalSince(t0), v)) }
         }
         while Date().timeIntervalSince(t0) < 6 {

@@ -21,10 +21,10 @@ public indirect enum CoordTxnOp: Sendable, Equatable {
     case createSession(timeout: Int32, password: [UInt8])
     case closeSession
     /// `requestOp` is the client op (create, create2, createContainer) so apply can shape the reply.
-    case create(requestOp: Int32, path: String, data: [UInt8], acl: [ZKACL], ephemeralOwner: Int64, parentCVersion: Int32)
+    case create(requestOp: Int32, path: String, data: [UInt8]?, acl: [ZKACL], ephemeralOwner: Int64, parentCVersion: Int32)
     case delete(path: String)
     /// `version` is the node's new version.
-    case setData(path: String, data: [UInt8], version: Int32)
+    case setData(path: String, data: [UInt8]?, version: Int32)
     case setACL(path: String, acl: [ZKACL], version: Int32)
     case check(path: String, version: Int32)
     case multi([CoordTxnOp])
@@ -115,12 +115,12 @@ extension CoordTxnOp {
         case ZKOp.closeSession:
             return .closeSession
         case ZKOp.create:
-            return .create(requestOp: try r.readInt32(), path: try r.readJuteString(), data: try r.readJuteBuffer(),
+            return .create(requestOp: try r.readInt32(), path: try r.readJuteString(), data: try r.readJuteBufferOrNil(),
                            acl: try r.readJuteACLs() ?? [], ephemeralOwner: try r.readInt64(), parentCVersion: try r.readInt32())
         case ZKOp.delete:
             return .delete(path: try r.readJuteString())
         case ZKOp.setData:
-            return .setData(path: try r.readJuteString(), data: try r.readJuteBuffer(), version: try r.readInt32())
+            return .setData(path: try r.readJuteString(), data: try r.readJuteBufferOrNil(), version: try r.readInt32())
         case ZKOp.setACL:
             return .setACL(path: try r.readJuteString(), acl: try r.readJuteACLs() ?? [], version: try r.readInt32())
         case ZKOp.check:

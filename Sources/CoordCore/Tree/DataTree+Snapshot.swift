@@ -18,7 +18,7 @@ extension DataTree {
         w.writeInt32(Int32(nodes.count))
         var stack = ["/"]
         while let path = stack.popLast() {
-            guard let n = nodes[path] else { continue }
+            guard let n = nodes[ZKPathKey(path)] else { continue }
             w.writeJuteString(path)
             w.writeJuteBuffer(n.data)
             w.writeJuteRecords(n.acl)
@@ -31,7 +31,7 @@ extension DataTree {
             w.writeInt32(n.aversion)
             w.writeInt64(n.ephemeralOwner)
             w.writeInt64(n.pzxid)
-            for c in n.children { stack.append(ZKPath.join(path, c)) }
+            for c in n.children { stack.append(ZKPath.join(path, c.string)) }
         }
         return w.bytes
     }
@@ -51,12 +51,12 @@ extension DataTree {
         }
         let nodeCount = Int(try r.readInt32())
         guard nodeCount >= 1, nodeCount <= r.remaining / 60 else { throw DecodeError.invalidLength(nodeCount) }
-        var nodes: [String: ZNode] = [:]
+        var nodes: [ZKPathKey: ZNode] = [:]
         nodes.reserveCapacity(nodeCount)
-        var ephemerals: [Int64: Set<String>] = [:]
+        var ephemerals: [Int64: Set<ZKPathKey>] = [:]
         for i in 0..<nodeCount {
             let path = try r.readJuteString()
-            var n = ZNode(data: try r.readJuteBuffer(), acl: try r.readJuteACLs() ?? [])
+            var n = ZNode(data: try r.readJuteBufferOrNil(), acl: try r.readJuteACLs() ?? [])
             n.czxid = try r.readInt64()
             n.mzxid = try r.readInt64()
             n.ctime = try r.readInt64()
@@ -66,17 +66,18 @@ extension DataTree {
             n.aversion = try r.readInt32()
             n.ephemeralOwner = try r.readInt64()
             n.pzxid = try r.readInt64()
-            guard ZKPath.isValid(path), nodes[path] == nil else { throw DecodeError.invalidValue("snapshot path \(path)") }
+            let key = ZKPathKey(path)
+            guard ZKPath.isValid(path), nodes[key] == nil else { throw DecodeError.invalidValue("snapshot path \(path)") }
             if i == 0 {
                 guard path == "/" else { throw DecodeError.invalidValue("snapshot must start at the root") }
             } else {
-                guard let parent = ZKPath.parent(path), nodes[parent] != nil else {
+                guard let parent = ZKPath.parent(path).map({ ZKPathKey($0) }), nodes[parent] != nil else {
                     throw DecodeError.invalidValue("snapshot node \(path) before its parent")
                 }
-                nodes[parent]?.children.insert(ZKPath.name(path))
+                nodes[parent]?.children.insert(ZKPathKey(ZKPath.name(path)))
             }
-            if n.isEphemeral { ephemerals[n.ephemeralOwner, default: []].insert(path) }
-            nodes[path] = n
+            if n.isEphemeral { ephemerals[n.ephemeralOwner, default: []].insert(key) }
+            nodes[key] = n
         }
         guard r.isAtEnd else { throw DecodeError.invalidValue("trailing bytes after snapshot") }
         self.restore(nodes: nodes, ephemerals: ephemerals, sessions: sessions, lastZxid: zxid)

@@ -3,13 +3,17 @@ import Protocol
 /// The replicated znode tree plus the session table. A value type with no I/O: `process` applies a
 /// committed txn deterministically; reads answer from the current state.
 public struct DataTree: Sendable {
-    public private(set) var nodes: [String: ZNode] = [:]
+    /// Keyed by the paths' bytes (ZKPathKey), as ZooKeeper: NFC and NFD spellings are two nodes.
+    public private(set) var nodes: [ZKPathKey: ZNode] = [:]
     /// session id -> its ephemeral paths.
-    public private(set) var ephemerals: [Int64: Set<String>] = [:]
+    public private(set) var ephemerals: [Int64: Set<ZKPathKey>] = [:]
     public private(set) var sessions: [Int64: SessionInfo] = [:]
+    /// Container and TTL nodes, the ones the leader reaps when empty (DataTree's containers/ttls).
+    public private(set) var containers: Set<ZKPathKey> = []
+    public private(set) var ttls: Set<ZKPathKey> = []
     public private(set) var lastZxid: Int64 = 0
     /// Old values of nodes touched by a multi in progress, to roll it back.
-    private var undo: [String: ZNode?]?
+    private var undo: [ZKPathKey: ZNode?]?
 
     public init() {
         nodes["/"] = ZNode()
@@ -26,28 +30,33 @@ public struct DataTree: Sendable {
 
     public var nodeCount: Int { nodes.count }
 
-    mutating func restore(nodes: [String: ZNode], ephemerals: [Int64: Set<String>], sessions: [Int64: SessionInfo], lastZxid: Int64) {
+    mutating func restore(nodes: [ZKPathKey: ZNode], ephemerals: [Int64: Set<ZKPathKey>], sessions: [Int64: SessionInfo], lastZxid: Int64) {
         self.nodes = nodes
         // Snapshots written before ACLs were enforced left the config node open.
         if self.nodes["/zookeeper/config"]?.acl == ZKACL.openUnsafe { self.nodes["/zookeeper/config"]?.acl = Self.configACL }
         self.ephemerals = ephemerals
+        containers = []
+        ttls = []
+        for (k, n) in self.nodes {
+            if n.isContainer { containers.insert(k) } else if n.ttl != nil { ttls.insert(k) }
+        }
         self.sessions = sessions
         self.lastZxid = lastZxid
     }
 
-    public func node(_ path: String) -> ZNode? { nodes[path] }
+    public func node(_ path: String) -> ZNode? { nodes[ZKPathKey(path)] }
 
-    public func stat(_ path: String) -> ZKStat? { nodes[path]?.stat }
+    public func stat(_ path: String) -> ZKStat? { nodes[ZKPathKey(path)]?.stat }
 
     /// Sum of path and data sizes (ZooKeeper's approximate data size).
     public var approximateDataSize: Int {
-        nodes.reduce(0) { $0 + $1.key.utf8.count + $1.value.data.count }
+        nodes.reduce(0) { $0 + $1.key.string.utf8.count + ($1.value.data?.count ?? 0) }
     }
 
     // MARK: mutation core
 
     /// The one place nodes change, so the ephemeral index and multi rollback stay correct.
-    private mutating func setNode(_ path: String, _ new: ZNode?) {
+    private mutating func setNode(_ path: ZKPathKey, _ new: ZNode?) {
         let old = nodes[path]
         if undo != nil, undo![path] == nil {
             undo![path] = .some(old)
@@ -59,6 +68,12 @@ public struct DataTree: Sendable {
         if let n = new, n.isEphemeral, old?.ephemeralOwner != n.ephemeralOwner {
             ephemerals[n.ephemeralOwner, default: []].insert(path)
         }
+        if let o = old, o.ephemeralOwner != new?.ephemeralOwner {
+            if o.isContainer { containers.remove(path) } else if o.ttl != nil { ttls.remove(path) }
+        }
+        if let n = new, n.ephemeralOwner != old?.ephemeralOwner {
+            if n.isContainer { containers.insert(path) } else if n.ttl != nil { ttls.insert(path) }
+        }
         nodes[path] = new
     }
 
@@ -66,36 +81,41 @@ public struct DataTree: Sendable {
     /// other names (copying the node out and back made a create under n children cost O(n)). A parent
     /// keeps its ephemeral owner, so setNode's index upkeep is not needed; inside a multi the undo copy
     /// makes the first change copy once.
-    private mutating func updateParent(_ parentPath: String, _ change: (inout ZNode) -> Void) {
+    private mutating func updateParent(_ parentPath: ZKPathKey, _ change: (inout ZNode) -> Void) {
         if undo != nil, undo![parentPath] == nil { undo![parentPath] = .some(nodes[parentPath]) }
         change(&nodes[parentPath]!)
     }
 
     /// The identity of a node's child-set storage, for tests pinning that mutations do not copy it.
     func childStorageIdentity(_ path: String) -> UInt? {
-        nodes[path].map { n in withUnsafeBytes(of: n.children) { $0.load(as: UInt.self) } }
+        nodes[ZKPathKey(path)].map { n in withUnsafeBytes(of: n.children) { $0.load(as: UInt.self) } }
     }
 
-    private mutating func createNode(path: String, data: [UInt8], acl: [ZKACL], owner: Int64, parentCVersion: Int32,
+    private mutating func createNode(path: String, data: [UInt8]?, acl: [ZKACL], owner: Int64, parentCVersion: Int32,
                                      zxid: Int64, time: Int64) -> Int32 {
-        guard let parentPath = ZKPath.parent(path), nodes[parentPath] != nil else { return ZKErr.noNode }
-        guard nodes[path] == nil else { return ZKErr.nodeExists }
-        updateParent(parentPath) { parent in
-            parent.children.insert(ZKPath.name(path))
+        guard let parent = ZKPath.parent(path) else { return ZKErr.noNode }
+        let (key, parentKey) = (ZKPathKey(path), ZKPathKey(parent))
+        guard nodes[parentKey] != nil else { return ZKErr.noNode }
+        guard nodes[key] == nil else { return ZKErr.nodeExists }
+        updateParent(parentKey) { parent in
+            parent.children.insert(ZKPathKey(ZKPath.name(path)))
             parent.cversion = parentCVersion
             parent.pzxid = zxid
         }
-        setNode(path, ZNode(data: data, acl: acl, zxid: zxid, time: time, ephemeralOwner: owner))
+        setNode(key, ZNode(data: data, acl: acl, zxid: zxid, time: time, ephemeralOwner: owner))
         return ZKErr.ok
     }
 
     private mutating func deleteNode(path: String, zxid: Int64) -> Int32 {
-        guard nodes[path] != nil, let parentPath = ZKPath.parent(path), nodes[parentPath] != nil else { return ZKErr.noNode }
-        updateParent(parentPath) { parent in
-            parent.children.remove(ZKPath.name(path))
+        let key = ZKPathKey(path)
+        guard nodes[key] != nil, let parent = ZKPath.parent(path) else { return ZKErr.noNode }
+        let parentKey = ZKPathKey(parent)
+        guard nodes[parentKey] != nil else { return ZKErr.noNode }
+        updateParent(parentKey) { parent in
+            parent.children.remove(ZKPathKey(ZKPath.name(path)))
             if zxid > parent.pzxid { parent.pzxid = zxid }
         }
-        setNode(path, nil)
+        setNode(key, nil)
         return ZKErr.ok
     }
 
@@ -111,9 +131,9 @@ public struct DataTree: Sendable {
             result.createdSession = txn.sessionId
         case .closeSession:
             // Sorted so every replica deletes (and fires watches) in the same order.
-            for path in (ephemerals[txn.sessionId] ?? []).sorted(by: >) {
-                if deleteNode(path: path, zxid: zxid) == ZKErr.ok {
-                    appendDeleteTriggers(path, &result.triggers)
+            for key in (ephemerals[txn.sessionId] ?? []).sorted(by: >) {
+                if deleteNode(path: key.string, zxid: zxid) == ZKErr.ok {
+                    appendDeleteTriggers(key.string, &result.triggers)
                 }
             }
             ephemerals[txn.sessionId] = nil
@@ -139,29 +159,31 @@ public struct DataTree: Sendable {
                 triggers.append(WatchTrigger(path: parent, type: ZKEventType.nodeChildrenChanged, kind: .child))
             }
             if rop == ZKOp.create { return (ZKErr.ok, .path(path)) }
-            return (ZKErr.ok, .pathStat(path, nodes[path]?.stat ?? ZKStat()))
+            return (ZKErr.ok, .pathStat(path, nodes[ZKPathKey(path)]?.stat ?? ZKStat()))
         case .delete(let path):
             let err = deleteNode(path: path, zxid: zxid)
             guard err == ZKErr.ok else { return (err, .empty) }
             appendDeleteTriggers(path, &triggers)
             return (ZKErr.ok, .empty)
         case .setData(let path, let data, let version):
-            guard var n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            let key = ZKPathKey(path)
+            guard var n = nodes[key] else { return (ZKErr.noNode, .empty) }
             n.data = data
             n.version = version
             n.mzxid = zxid
             n.mtime = txn.time
-            setNode(path, n)
+            setNode(key, n)
             triggers.append(WatchTrigger(path: path, type: ZKEventType.nodeDataChanged, kind: .data))
             return (ZKErr.ok, .stat(n.stat))
         case .setACL(let path, let acl, let version):
-            guard var n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            let key = ZKPathKey(path)
+            guard var n = nodes[key] else { return (ZKErr.noNode, .empty) }
             n.acl = acl
             n.aversion = version
-            setNode(path, n)
+            setNode(key, n)
             return (ZKErr.ok, .stat(n.stat))
         case .check(let path, let version):
-            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard let n = nodes[ZKPathKey(path)] else { return (ZKErr.noNode, .empty) }
             return (version == -1 || version == n.version ? ZKErr.ok : ZKErr.badVersion, .empty)
         case .error(let e):
             return (e, .empty)
@@ -209,10 +231,27 @@ public struct DataTree: Sendable {
             triggers.append(contentsOf: pending)
             return results
         }
-        for (path, old) in saved { setNode(path, old) }
+        for (key, old) in saved { setNode(key, old) }
         return ops.indices.map { i in
             i < failedAt ? .error(ZKErr.ok) : (i == failedAt ? .error(failCode) : .error(ZKErr.runtimeInconsistency))
         }
+    }
+
+    /// What ZooKeeper's ContainerManager would delete now: empty containers that once had a child
+    /// (or, with `maxNeverUsedIntervalMs` > 0, were never used for longer than that), and empty
+    /// TTL nodes not modified for longer than their TTL. In byte order, so runs are repeatable.
+    public func reapCandidates(now: Int64, maxNeverUsedIntervalMs: Int64 = 0) -> [String] {
+        var out: [ZKPathKey] = []
+        for k in containers {
+            guard let n = nodes[k], n.children.isEmpty else { continue }
+            if n.cversion > 0 || (maxNeverUsedIntervalMs != 0 && now - n.mtime > maxNeverUsedIntervalMs) { out.append(k) }
+        }
+        for k in ttls {
+            guard let n = nodes[k], n.children.isEmpty, let ttl = n.ttl, ttl != 0, now - n.mtime > ttl else { continue }
+            out.append(k)
+        }
+        out.sort()
+        return out.map(\.string)
     }
 
     // MARK: reads
@@ -225,31 +264,32 @@ public struct DataTree: Sendable {
         let denied = (ZKErr.noAuth, ZKResponse.empty)
         switch req {
         case .exists(let path, _):
-            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard let n = nodes[ZKPathKey(path)] else { return (ZKErr.noNode, .empty) }
             return (ZKErr.ok, .stat(n.stat))
         case .getData(let path, _):
-            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard let n = nodes[ZKPathKey(path)] else { return (ZKErr.noNode, .empty) }
             guard access.allows(n.acl, ZKPerms.read) else { return denied }
             return (ZKErr.ok, .data(n.data, n.stat))
         case .getChildren(let path, _):
-            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard let n = nodes[ZKPathKey(path)] else { return (ZKErr.noNode, .empty) }
             guard access.allows(n.acl, ZKPerms.read) else { return denied }
-            return (ZKErr.ok, .children(n.children.sorted()))
+            return (ZKErr.ok, .children(Self.sortedNames(n.children)))
         case .getChildren2(let path, _):
-            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard let n = nodes[ZKPathKey(path)] else { return (ZKErr.noNode, .empty) }
             guard access.allows(n.acl, ZKPerms.read) else { return denied }
-            return (ZKErr.ok, .children2(n.children.sorted(), n.stat))
+            return (ZKErr.ok, .children2(Self.sortedNames(n.children), n.stat))
         case .getACL(let path):
-            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard let n = nodes[ZKPathKey(path)] else { return (ZKErr.noNode, .empty) }
             guard access.allows(n.acl, ZKPerms.read | ZKPerms.admin) else { return denied }
             return (ZKErr.ok, .acl(access.allows(n.acl, ZKPerms.admin) ? n.acl : Access.masked(n.acl), n.stat))
         case .getAllChildrenNumber(let path):
-            guard let n = nodes[path] else { return (ZKErr.noNode, .empty) }
+            guard let n = nodes[ZKPathKey(path)] else { return (ZKErr.noNode, .empty) }
             guard access.allows(n.acl, ZKPerms.read) else { return denied }
             return (ZKErr.ok, .count(Int32(clamping: descendantCount(path))))
         case .getEphemerals(let prefix):
-            let mine = (ephemerals[sessionId] ?? []).filter { $0.hasPrefix(prefix) }.sorted()
-            return (ZKErr.ok, .paths(mine))
+            var mine = (ephemerals[sessionId] ?? []).filter { $0.hasBytePrefix(prefix) }.map { $0 }
+            mine.sort()
+            return (ZKErr.ok, .paths(mine.map(\.string)))
         case .sync(let path):
             return (ZKErr.ok, .path(path))
         case .multiRead(let ops):
@@ -267,14 +307,21 @@ public struct DataTree: Sendable {
         }
     }
 
+    /// Child names in byte order; one array, sorted in place.
+    static func sortedNames(_ children: Set<ZKPathKey>) -> [String] {
+        var names = children.map(\.string)
+        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return names
+    }
+
     private func descendantCount(_ path: String) -> Int {
         var count = 0
         var stack = [path]
         while let p = stack.popLast() {
-            guard let n = nodes[p] else { continue }
+            guard let n = nodes[ZKPathKey(p)] else { continue }
             for c in n.children {
                 count += 1
-                stack.append(ZKPath.join(p, c))
+                stack.append(ZKPath.join(p, c.string))
             }
         }
         return count

@@ -24,16 +24,20 @@ public struct TxnPrep: Sendable {
     }
 
     struct Overlay: Sendable {
-        var records: [String: Record] = [:]
+        var records: [ZKPathKey: Record] = [:]
         /// Paths touched per zxid, oldest first, so applied records can be dropped cheaply.
-        var touched: [(zxid: Int64, paths: [String])] = []
+        var touched: [(zxid: Int64, paths: [ZKPathKey])] = []
         var createdSessions: [Int64: Int64] = [:]
         var closingSessions: [Int64: Int64] = [:]
     }
 
     private var overlay = Overlay()
+    /// zoo.cfg `extendedTypesEnabled` (ZooKeeper's zookeeper.extendedTypesEnabled): TTL nodes.
+    public var extendedTypesEnabled: Bool
 
-    public init() {}
+    public init(extendedTypesEnabled: Bool = false) {
+        self.extendedTypesEnabled = extendedTypesEnabled
+    }
 
     /// Number of paths with changes prepped but not yet applied.
     public var pendingCount: Int { overlay.records.count }
@@ -69,10 +73,10 @@ public struct TxnPrep: Sendable {
         for (p, r) in overlay.records {
             if r.exists && r.ephemeralOwner == sessionId { paths.insert(p) } else if !r.exists { paths.remove(p) }
         }
-        var touched: [String] = []
+        var touched: [ZKPathKey] = []
         for p in paths {
-            setRecord(p, Record(exists: false, zxid: zxid), &touched)
-            if let parent = ZKPath.parent(p), var pr = record(parent, tree) {
+            setRecord(p.string, Record(exists: false, zxid: zxid), &touched)
+            if let parent = ZKPath.parent(p.string), var pr = record(parent, tree) {
                 pr.childCount -= 1
                 pr.zxid = zxid
                 setRecord(parent, pr, &touched)
@@ -83,8 +87,23 @@ public struct TxnPrep: Sendable {
         return CoordTxn(sessionId: sessionId, cxid: cxid, time: time, op: .closeSession)
     }
 
+    /// The leader's own deleteContainer (ZooKeeper's op 20, from its ContainerManager): a delete
+    /// txn when `path` is still an empty container or TTL node counting writes in flight, else nil.
+    /// No session and no ACL: the server itself asks.
+    public mutating func prepDeleteContainer(path: String, zxid: Int64, time: Int64, tree: DataTree) -> CoordTxn? {
+        guard let parentPath = ZKPath.parent(path), var parent = record(parentPath, tree), let node = record(path, tree),
+              node.childCount == 0, node.ephemeralOwner == ZNode.containerOwner || ZNode.isTTLOwner(node.ephemeralOwner) else { return nil }
+        var touched: [ZKPathKey] = []
+        parent.childCount -= 1
+        parent.zxid = zxid
+        setRecord(parentPath, parent, &touched)
+        setRecord(path, Record(exists: false, zxid: zxid), &touched)
+        overlay.touched.append((zxid, touched))
+        return CoordTxn(sessionId: 0, cxid: 0, time: time, op: .delete(path: path))
+    }
+
     /// Nodes no client may delete (DataTree.isSpecialPath): BadArguments.
-    public static let specialPaths: Set<String> = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"]
+    public static let specialPaths: Set<ZKPathKey> = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"]
 
     /// Validates a write request made with `access` (the ACL checks of ZooKeeper's
     /// PrepRequestProcessor). Reads are not for prep (answer them from the tree).
@@ -94,7 +113,7 @@ public struct TxnPrep: Sendable {
             return .txn(prepCloseSession(sessionId: sessionId, cxid: cxid, zxid: zxid, time: time, tree: tree))
         }
         guard isSessionValid(sessionId, tree: tree) else { return .failed(err: ZKErr.sessionExpired, response: .empty) }
-        var touched: [String] = []
+        var touched: [ZKPathKey] = []
         if case .multi(let ops) = req {
             let saved = overlay
             var txOps: [CoordTxnOp] = []
@@ -125,15 +144,16 @@ public struct TxnPrep: Sendable {
     struct PrepError: Error { let code: Int32 }
 
     private func record(_ path: String, _ tree: DataTree) -> Record? {
-        if let r = overlay.records[path] { return r.exists ? r : nil }
+        if let r = overlay.records[ZKPathKey(path)] { return r.exists ? r : nil }
         guard let n = tree.node(path) else { return nil }
         return Record(exists: true, version: n.version, cversion: n.cversion, aversion: n.aversion,
                       ephemeralOwner: n.ephemeralOwner, childCount: n.children.count, zxid: 0, acl: n.acl)
     }
 
-    private mutating func setRecord(_ path: String, _ r: Record, _ touched: inout [String]) {
-        overlay.records[path] = r
-        touched.append(path)
+    private mutating func setRecord(_ path: String, _ r: Record, _ touched: inout [ZKPathKey]) {
+        let key = ZKPathKey(path)
+        overlay.records[key] = r
+        touched.append(key)
     }
 
     private static func checkVersion(_ expected: Int32, _ current: Int32) throws(PrepError) -> Int32 {
@@ -151,15 +171,15 @@ public struct TxnPrep: Sendable {
     }
 
     private mutating func prepOne(_ req: ZKRequest, sessionId: Int64, zxid: Int64, tree: DataTree, access: Access,
-                                  touched: inout [String]) -> Result<CoordTxnOp, PrepError> {
+                                  touched: inout [ZKPathKey]) -> Result<CoordTxnOp, PrepError> {
         do throws(PrepError) {
             switch req {
             case .create(let c), .create2(let c), .createContainer(let c):
                 return .success(try prepCreate(c, op: req.opCode, sessionId: sessionId, zxid: zxid, tree: tree, access: access, touched: &touched))
-            case .createTTL:
-                throw PrepError(code: ZKErr.unimplemented)
+            case .createTTL(let c):
+                return .success(try prepCreate(c, op: ZKOp.createTTL, sessionId: sessionId, zxid: zxid, tree: tree, access: access, touched: &touched))
             case .delete(let path, let version):
-                guard ZKPath.isValid(path), !Self.specialPaths.contains(path) else { throw PrepError(code: ZKErr.badArguments) }
+                guard ZKPath.isValid(path), !Self.specialPaths.contains(ZKPathKey(path)) else { throw PrepError(code: ZKErr.badArguments) }
                 guard let parentPath = ZKPath.parent(path), var parent = record(parentPath, tree) else { throw PrepError(code: ZKErr.noNode) }
                 try Self.check(access, parent.acl, ZKPerms.delete)
                 guard let node = record(path, tree) else { throw PrepError(code: ZKErr.noNode) }
@@ -203,15 +223,18 @@ public struct TxnPrep: Sendable {
     }
 
     private mutating func prepCreate(_ c: ZKCreate, op: Int32, sessionId: Int64, zxid: Int64, tree: DataTree, access: Access,
-                                     touched: inout [String]) throws(PrepError) -> CoordTxnOp {
+                                     touched: inout [ZKPathKey]) throws(PrepError) -> CoordTxnOp {
         guard (0...6).contains(c.flags) else { throw PrepError(code: ZKErr.badArguments) }
-        if c.flags == ZKCreateFlags.persistentWithTTL || c.flags == ZKCreateFlags.persistentSequentialWithTTL {
-            throw PrepError(code: ZKErr.unimplemented)
-        }
+        // validateCreateRequest: a TTL mode needs extended types, then a TTL in 1...maxTTL; any
+        // other mode must come without one (createTTL with a TTL >= 0 is BadArguments).
+        let ttlMode = c.flags == ZKCreateFlags.persistentWithTTL || c.flags == ZKCreateFlags.persistentSequentialWithTTL
+        if ttlMode && !extendedTypesEnabled { throw PrepError(code: ZKErr.unimplemented) }
+        let ttl = op == ZKOp.createTTL ? c.ttl : -1
+        if ttlMode ? !(1...ZNode.maxTTL).contains(ttl) : ttl >= 0 { throw PrepError(code: ZKErr.badArguments) }
         let container = op == ZKOp.createContainer || c.flags == ZKCreateFlags.container
         if op == ZKOp.createContainer && c.flags != ZKCreateFlags.container { throw PrepError(code: ZKErr.badArguments) }
         let sequential = c.flags & ZKCreateFlags.sequential != 0 && !container
-        let ephemeral = c.flags & ZKCreateFlags.ephemeral != 0 && !container
+        let ephemeral = c.flags & ZKCreateFlags.ephemeral != 0 && !container && !ttlMode
         guard ZKPath.isValid(c.path, sequential: sequential) else { throw PrepError(code: ZKErr.badArguments) }
         guard let parentPath = ZKPath.parent(c.path) else { throw PrepError(code: ZKErr.nodeExists) }
         let acl = try Self.fixup(access, c.acl)
@@ -219,14 +242,14 @@ public struct TxnPrep: Sendable {
         try Self.check(access, parent.acl, ZKPerms.create)
         let path = sequential ? c.path + ZKPath.sequenceSuffix(parent.cversion) : c.path
         if record(path, tree) != nil { throw PrepError(code: ZKErr.nodeExists) }
-        if parent.ephemeralOwner != 0 && parent.ephemeralOwner != ZNode.containerOwner {
+        if ZNode.isSessionOwner(parent.ephemeralOwner) {
             throw PrepError(code: ZKErr.noChildrenForEphemerals)
         }
         parent.cversion = parent.cversion == Int32.max ? Int32.min : parent.cversion + 1
         parent.childCount += 1
         parent.zxid = zxid
         setRecord(parentPath, parent, &touched)
-        let owner = container ? ZNode.containerOwner : (ephemeral ? sessionId : 0)
+        let owner = container ? ZNode.containerOwner : (ttlMode ? ZNode.ttlOwner(ttl) : (ephemeral ? sessionId : 0))
         setRecord(path, Record(exists: true, ephemeralOwner: owner, zxid: zxid, acl: acl), &touched)
         return .create(requestOp: op, path: path, data: c.data, acl: acl, ephemeralOwner: owner, parentCVersion: parent.cversion)
     }

@@ -2,7 +2,8 @@ import Protocol
 
 /// One znode. Children are kept by name so listing and emptiness checks need no scan.
 public struct ZNode: Sendable, Equatable {
-    public var data: [UInt8]
+    /// nil is ZooKeeper's null data (kept apart from empty); Optional<Array> is no larger than Array.
+    public var data: [UInt8]?
     public var acl: [ZKACL]
     public var czxid: Int64
     public var mzxid: Int64
@@ -13,9 +14,9 @@ public struct ZNode: Sendable, Equatable {
     public var aversion: Int32
     public var ephemeralOwner: Int64
     public var pzxid: Int64
-    public var children: Set<String>
+    public var children: Set<ZKPathKey>
 
-    public init(data: [UInt8] = [], acl: [ZKACL] = ZKACL.openUnsafe, zxid: Int64 = 0, time: Int64 = 0, ephemeralOwner: Int64 = 0) {
+    public init(data: [UInt8]? = [], acl: [ZKACL] = ZKACL.openUnsafe, zxid: Int64 = 0, time: Int64 = 0, ephemeralOwner: Int64 = 0) {
         self.data = data
         self.acl = acl
         czxid = zxid
@@ -40,7 +41,7 @@ public struct ZNode: Sendable, Equatable {
         s.cversion = cversion
         s.aversion = aversion
         s.ephemeralOwner = ephemeralOwner
-        s.dataLength = Int32(clamping: data.count)
+        s.dataLength = Int32(clamping: data?.count ?? 0)
         s.numChildren = Int32(clamping: children.count)
         s.pzxid = pzxid
         return s
@@ -49,7 +50,19 @@ public struct ZNode: Sendable, Equatable {
     /// ZooKeeper marks container nodes with this owner value (they are not ephemeral).
     public static let containerOwner = Int64.min
 
-    public var isEphemeral: Bool { ephemeralOwner != 0 && ephemeralOwner != Self.containerOwner }
+    /// TTL nodes (ZooKeeper's extended ephemeral type): owner 0xFF in the top byte, the TTL in ms
+    /// in the low 40 bits. Session ids never have that top byte (coordd refuses myid 255).
+    public static let extendedOwnerMask = Int64(bitPattern: 0xFF00_0000_0000_0000)
+    public static let maxTTL: Int64 = 0xFF_FFFF_FFFF
+    public static func ttlOwner(_ ttl: Int64) -> Int64 { extendedOwnerMask | (ttl & maxTTL) }
+    public static func isTTLOwner(_ owner: Int64) -> Bool { owner & extendedOwnerMask == extendedOwnerMask }
+    /// An owner that is a session (not 0, not the container mark, not a TTL).
+    public static func isSessionOwner(_ owner: Int64) -> Bool { owner != 0 && owner != containerOwner && !isTTLOwner(owner) }
+
+    public var isEphemeral: Bool { Self.isSessionOwner(ephemeralOwner) }
+    public var isContainer: Bool { ephemeralOwner == Self.containerOwner }
+    /// The TTL (ms) of a TTL node, nil for others.
+    public var ttl: Int64? { Self.isTTLOwner(ephemeralOwner) ? ephemeralOwner & Self.maxTTL : nil }
 }
 
 /// A session as replicated in the tree (and its snapshot).

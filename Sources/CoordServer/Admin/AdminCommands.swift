@@ -47,7 +47,7 @@ extension CoordServer {
             }
             out.append(("expiry_time_to_session_ids", .object(expiry)))
             out.append(("session_id_to_ephemeral_paths", .object(tree.ephemerals.sorted { $0.key < $1.key }.map {
-                (String($0.key), .array($0.value.sorted().map { .string($0) }))
+                (String($0.key), .array($0.value.sorted().map { .string($0.string) }))
             })))
         case "environment": out += environment()
         case "is_read_only": out.append(("read_only", .bool(false)))
@@ -81,19 +81,17 @@ extension CoordServer {
             out.append(("current_config", .object(view)))
         case "watches":
             out.append(("session_id_to_watched_paths", .object(cnxs.values.sorted { $0.id < $1.id }.compactMap { c in
-                let p = watches.paths(of: c.id)
-                let all = Set(p.data).union(p.child)
-                return all.isEmpty ? nil : (String(c.sessionId), .array(all.sorted().map { .string($0) }))
+                let all = watches.paths(of: c.id).all
+                return all.isEmpty ? nil : (String(c.sessionId), .array(all.map { .string($0) }))
             })))
         case "watches_by_path":
-            var byPath: [String: Set<Int64>] = [:]
+            var byPath: [ZKPathKey: Set<Int64>] = [:]
             for c in cnxs.values {
-                let p = watches.paths(of: c.id)
-                for path in p.data + p.child { byPath[path, default: []].insert(c.sessionId) }
+                for path in watches.paths(of: c.id).all { byPath[ZKPathKey(path), default: []].insert(c.sessionId) }
             }
-            out.append(("path_to_session_ids", .object(byPath.sorted { $0.key < $1.key }.map { ($0.key, .array($0.value.sorted().map { .int($0) })) })))
+            out.append(("path_to_session_ids", .object(byPath.sorted { $0.key < $1.key }.map { ($0.key.string, .array($0.value.sorted().map { .int($0) })) })))
         case "watch_summary":
-            let watching = cnxs.values.filter { let p = watches.paths(of: $0.id); return !p.data.isEmpty || !p.child.isEmpty }.count
+            let watching = cnxs.values.filter { !watches.paths(of: $0.id).isEmpty }.count
             out.append(("num_connections", .int(Int64(watching))))
             out.append(("num_paths", .int(Int64(s.watchedPaths))))
             out.append(("num_total_watches", .int(Int64(s.watchCount))))

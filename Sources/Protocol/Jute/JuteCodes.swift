@@ -80,6 +80,21 @@ public enum ZKEventType {
     public static let nodeChildrenChanged: Int32 = 4
 }
 
+/// WatcherType of checkWatches/removeWatches (Watcher.WatcherType in ZooKeeper 3.6+).
+public enum ZKWatcherType {
+    public static let children: Int32 = 1
+    public static let data: Int32 = 2
+    public static let any: Int32 = 3
+    public static let persistent: Int32 = 4
+    public static let persistentRecursive: Int32 = 5
+}
+
+/// AddWatchMode of addWatch (op 106).
+public enum ZKAddWatchMode {
+    public static let persistent: Int32 = 0
+    public static let persistentRecursive: Int32 = 1
+}
+
 public enum ZKKeeperState {
     public static let disconnected: Int32 = 0
     public static let syncConnected: Int32 = 3

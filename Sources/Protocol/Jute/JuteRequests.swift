@@ -7,12 +7,13 @@ public enum JuteError: Error, Equatable, Sendable {
 
 public struct ZKCreate: Equatable, Sendable {
     public var path: String
-    public var data: [UInt8]
+    /// nil: the client sent a null buffer (length -1); ZooKeeper keeps that apart from empty.
+    public var data: [UInt8]?
     public var acl: [ZKACL]
     public var flags: Int32
     /// Only for createTTL (op 21).
     public var ttl: Int64
-    public init(path: String, data: [UInt8] = [], acl: [ZKACL] = ZKACL.openUnsafe, flags: Int32 = 0, ttl: Int64 = 0) {
+    public init(path: String, data: [UInt8]? = [], acl: [ZKACL] = ZKACL.openUnsafe, flags: Int32 = 0, ttl: Int64 = 0) {
         self.path = path
         self.data = data
         self.acl = acl
@@ -29,7 +30,7 @@ public indirect enum ZKRequest: Equatable, Sendable {
     case delete(path: String, version: Int32)
     case exists(path: String, watch: Bool)
     case getData(path: String, watch: Bool)
-    case setData(path: String, data: [UInt8], version: Int32)
+    case setData(path: String, data: [UInt8]?, version: Int32)
     case getACL(path: String)
     case setACL(path: String, acl: [ZKACL], version: Int32)
     case getChildren(path: String, watch: Bool)
@@ -97,7 +98,7 @@ public indirect enum ZKRequest: Equatable, Sendable {
         switch op {
         case ZKOp.create, ZKOp.create2, ZKOp.createContainer, ZKOp.createTTL:
             let path = try r.readJuteString()
-            let data = try r.readJuteBuffer()
+            let data = try r.readJuteBufferOrNil()
             let acl = try r.readJuteACLs() ?? []
             let flags = try r.readInt32()
             let ttl = op == ZKOp.createTTL ? try r.readInt64() : 0
@@ -115,7 +116,7 @@ public indirect enum ZKRequest: Equatable, Sendable {
         case ZKOp.getData:
             return .getData(path: try r.readJuteString(), watch: try r.readBool())
         case ZKOp.setData:
-            return .setData(path: try r.readJuteString(), data: try r.readJuteBuffer(), version: try r.readInt32())
+            return .setData(path: try r.readJuteString(), data: try r.readJuteBufferOrNil(), version: try r.readInt32())
         case ZKOp.getACL:
             return .getACL(path: try r.readJuteString())
         case ZKOp.setACL:

@@ -8,7 +8,7 @@ public enum ZKMultiResult: Equatable, Sendable {
     case setData(ZKStat)
     case check
     case error(Int32)
-    case getData([UInt8], ZKStat)
+    case getData([UInt8]?, ZKStat)
     case getChildren([String])
 
     var headerType: Int32 {
@@ -33,7 +33,8 @@ public enum ZKResponse: Equatable, Sendable {
     case pathStat(String, ZKStat)
     /// exists, setData, setACL.
     case stat(ZKStat)
-    case data([UInt8], ZKStat)
+    /// getData; nil data (a node created or set with null) goes out as length -1.
+    case data([UInt8]?, ZKStat)
     case children([String])
     case children2([String], ZKStat)
     case acl([ZKACL], ZKStat)
@@ -43,6 +44,8 @@ public enum ZKResponse: Equatable, Sendable {
     case multi([ZKMultiResult])
     /// whoAmI: ClientInfo records (authScheme, user), the same wire form as Id.
     case clientInfo([ZKId])
+    /// ErrorResponse (one int): addWatch answers it, with 0.
+    case errorResponse(Int32)
 
     public func write(jute w: inout ByteWriter) {
         switch self {
@@ -66,7 +69,7 @@ public enum ZKResponse: Equatable, Sendable {
         case .acl(let a, let s):
             w.writeJuteRecords(a)
             s.write(jute: &w)
-        case .count(let n):
+        case .count(let n), .errorResponse(let n):
             w.writeInt32(n)
         case .clientInfo(let ids):
             w.writeJuteRecords(ids)
@@ -101,7 +104,7 @@ public enum ZKResponse: Equatable, Sendable {
         case ZKOp.exists, ZKOp.setData, ZKOp.setACL:
             return .stat(try ZKStat(jute: &r))
         case ZKOp.getData:
-            return .data(try r.readJuteBuffer(), try ZKStat(jute: &r))
+            return .data(try r.readJuteBufferOrNil(), try ZKStat(jute: &r))
         case ZKOp.getChildren:
             return .children(try r.readJuteStrings())
         case ZKOp.getEphemerals:
@@ -112,6 +115,8 @@ public enum ZKResponse: Equatable, Sendable {
             return .acl(try r.readJuteACLs() ?? [], try ZKStat(jute: &r))
         case ZKOp.getAllChildrenNumber:
             return .count(try r.readInt32())
+        case ZKOp.addWatch:
+            return .errorResponse(try r.readInt32())
         case ZKOp.whoAmI:
             return .clientInfo(try r.readJuteVector(minElementSize: 8) { try ZKId(jute: &$0) } ?? [])
         case ZKOp.multi, ZKOp.multiRead:
@@ -127,7 +132,7 @@ public enum ZKResponse: Equatable, Sendable {
                 case ZKOp.setData: out.append(.setData(try ZKStat(jute: &r)))
                 case ZKOp.check: out.append(.check)
                 case ZKOp.error: out.append(.error(try r.readInt32()))
-                case ZKOp.getData: out.append(.getData(try r.readJuteBuffer(), try ZKStat(jute: &r)))
+                case ZKOp.getData: out.append(.getData(try r.readJuteBufferOrNil(), try ZKStat(jute: &r)))
                 case ZKOp.getChildren: out.append(.getChildren(try r.readJuteStrings()))
                 default: throw JuteError.badMultiOp(h.type)
                 }
