@@ -59,10 +59,17 @@ let package = Package(
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient", "Observability"]),
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         .executableTarget(name: "console", dependencies: ["Console"]),
+        // Every decoder an untrusted peer reaches, as fuzz targets; `Fuzz` drives them (deploy/fuzz.sh).
+        .target(name: "FuzzTargets", dependencies: ["Protocol", "Observability"]),
+        .executableTarget(name: "Fuzz", dependencies: ["FuzzTargets", "CFuzzMain"]),
+        // Fuzz's weak C main, which libFuzzer's own main replaces in a fuzzing build.
+        .target(name: "CFuzzMain"),
         // Benchmarks are programs, not tests: `swift run -c release Benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient", "Spawn"], exclude: ["scripts"]),
 
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
+        // Replays the fuzz corpora kept in Tests/FuzzCorpus through every target.
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], exclude: ["Corpus"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "KafkaCodegenTests", dependencies: ["KafkaCodegenLib"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Protocol"]),

@@ -1,7 +1,7 @@
 /// Incremental HTTP/1.x request parser with hard limits. It never throws: bad input becomes an
 /// error status the server answers before closing (400, 413, 431, 501, 505).
-struct HTTPParser {
-    enum Result {
+public struct HTTPParser {
+    public enum Result {
         case request(HTTPRequest)
         case needMore
         case error(Int, String)
@@ -11,18 +11,18 @@ struct HTTPParser {
     private(set) var buffer: [UInt8] = []
     private var scanFrom = 0
 
-    init(limits: HTTPLimits) { self.limits = limits }
+    public init(limits: HTTPLimits) { self.limits = limits }
 
-    var bufferedBytes: Int { buffer.count }
+    public var bufferedBytes: Int { buffer.count }
 
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: bytes)
     }
 
-    mutating func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+    public mutating func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
 
     /// The next whole request in the buffer, if any.
-    mutating func next() -> Result {
+    public mutating func next() -> Result {
         // Blank lines before a request line are allowed (RFC 9112 2.2).
         var start = 0
         while start + 1 < buffer.count, buffer[start] == 0x0D, buffer[start + 1] == 0x0A { start += 2 }

@@ -1,0 +1,3 @@
+// The Fuzz program's C entry point (see main.c).
+#pragma once
+int coordkafka_fuzz_replay(int argc, char **argv);
