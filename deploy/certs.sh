@@ -3,7 +3,9 @@
 #   ca.pem / ca.key          a self-signed CA (trust store for servers and clients)
 #   server.pem / server.key  server certificate (SAN: localhost, 127.0.0.1, ::1 and $CERTS_SERVER_NAMES), signed by the CA
 #   client.pem / client.key  client certificate (CN=${CERTS_CLIENT_CN:-coordd-client}), signed by the CA
-#   server-chain.pem         server certificate followed by the CA (what ssl.keyStore.location may point at)
+#   server-chain.pem         server certificate followed by the CA
+#   server-keystore.pem      server key + chain: coordd's ssl.keyStore.location (ssl.keyStore.type=PEM)
+#   client-keystore.pem      client key + chain: zkCli's zookeeper.ssl.keyStore.location (type PEM)
 # Usage: deploy/certs.sh DIR   (DIR is created; existing files in it are replaced)
 # Optional: CERTS_DAYS (default 825), CERTS_SERVER_NAMES="DNS:zk1.example,IP:10.0.0.5",
 #           CERTS_KEY_PASSWORD=... also writes server-encrypted.key (AES-256, for ssl.keyStore.password).
@@ -35,9 +37,12 @@ sign client "/CN=${CERTS_CLIENT_CN:-coordd-client}" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"
 cat server.pem ca.pem > server-chain.pem
+# ZooKeeper's PEM key stores: the private key and the certificate chain in one file.
+cat server.key server.pem ca.pem > server-keystore.pem
+cat client.key client.pem ca.pem > client-keystore.pem
 if [ -n "${CERTS_KEY_PASSWORD:-}" ]; then
   openssl pkey -in server.key -aes256 -passout "pass:$CERTS_KEY_PASSWORD" -out server-encrypted.key
 fi
 rm -f ca.srl
-chmod 644 ./*.pem
-echo "certificates in $(pwd): ca.pem server.pem server.key client.pem client.key server-chain.pem"
+chmod 644 ca.pem server.pem client.pem server-chain.pem
+echo "certificates in $(pwd): ca.pem server.pem server.key client.pem client.key server-chain.pem server-keystore.pem client-keystore.pem"
