@@ -16,7 +16,7 @@ import Transport
         return dir
     }
 
-    static func secureConfig(port: Int, certs: String, clientAuth: String = "need") -> String {
+    static func secureConfig(port: Int, certs: String, clientAuth: String = "need", extra: String = "") -> String {
         """
         secureClientPort=\(port)
         secureClientPortAddress=127.0.0.1
@@ -26,17 +26,17 @@ import Transport
         ssl.trustStore.location=\(certs)/ca.pem
         ssl.trustStore.type=PEM
         ssl.clientAuth=\(clientAuth)
-
+        \(extra)
         """
     }
 
     /// A coordd serving clientPort and secureClientPort; returns it and the secure port.
-    static func startSecure(certs: String, clientAuth: String = "need") throws -> (CoordProcess, Int) {
+    static func startSecure(certs: String, clientAuth: String = "need", extra: String = "") throws -> (CoordProcess, Int) {
         var lastError: Error?
         for _ in 0..<3 {
             let securePort = try ProcessHarness.freePort()
             do {
-                let c = try CoordProcess(extraConfig: secureConfig(port: securePort, certs: certs, clientAuth: clientAuth))
+                let c = try CoordProcess(extraConfig: secureConfig(port: securePort, certs: certs, clientAuth: clientAuth, extra: extra))
                 guard c.proc?.waitForLine(containing: "serving TLS clients on 127.0.0.1:\(securePort)", timeout: 10) != nil else {
                     c.cleanup()
                     throw HarnessError("coordd did not open the secure port")
@@ -66,12 +66,17 @@ import Transport
     @Test(.timeLimit(.minutes(2))) func plaintextClientsOnTheSecurePortAreClosed() throws {
         let certs = try Self.makeCerts()
         defer { ProcessHarness.removeDir(certs) }
-        let (c, securePort) = try Self.startSecure(certs: certs)
+        let (c, securePort) = try Self.startSecure(certs: certs, extra: "ssl.handshakeDetectionTimeoutMillis=1500\n")
         defer { c.cleanup() }
         #expect(throws: (any Error).self) { _ = try RawZK(port: securePort) }
         // A client that connects and says nothing is closed after the handshake bound as well.
         let idle = try BlockingSocket(host: "127.0.0.1", port: securePort, ioTimeoutMillis: 30_000)
         defer { idle.close() }
+        let started = Date()
+        var byte: UInt8 = 0
+        #expect(read(idle.fd, &byte, 1) == 0, "the idle connection is closed")
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited > 1 && waited < 20, "closed after \(waited) s")
         let plain = try RawZK(port: c.port)
         #expect(plain.connect.sessionId != 0)
         #expect(c.proc?.stderrText.contains("TLS connection from 127.0.0.1") == true, "the refusal is logged: \(c.proc?.stderrText ?? "")")
@@ -104,7 +109,12 @@ import Transport
     }
 
     func runZkCli(_ securePort: Int, _ certs: String, _ args: [String]) throws -> String {
+        // Debian's zookeeper.jar lists no netty-resolver in its Class-Path, so ClientCnxnSocketNetty
+        // fails with NoClassDefFoundError; zkCli.sh fixes -cp, so Netty goes on the boot class path.
+        let netty = ["common", "buffer", "transport", "handler", "resolver", "codec", "transport-native-unix-common"]
+            .map { "/usr/share/java/netty-\($0).jar" }.joined(separator: ":")
         let flags = [
+            "-Xbootclasspath/a:\(netty)",
             "-Dzookeeper.client.secure=true",
             "-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
             "-Dzookeeper.ssl.trustStore.location=\(certs)/ca.pem", "-Dzookeeper.ssl.trustStore.type=PEM",
