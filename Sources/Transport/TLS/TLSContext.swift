@@ -30,6 +30,8 @@ public struct TLSConfig: Sendable, Equatable {
     public var cipherSuites: [String] = []
     /// Client only: the name the server's certificate must carry (DNS name or IP); nil skips the check.
     public var verifyHostname: String?
+    /// Client only: whether the certificate must name the server (Kafka's endpoint identification).
+    public var checkHostname = true
     /// Client only: whether the server's certificate is verified at all.
     public var verifyPeer = true
     /// A handshake that takes longer, or that reads more bytes, closes the connection.

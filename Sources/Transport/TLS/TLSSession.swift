@@ -35,7 +35,7 @@ final class TLSSession {
             SSL_set_connect_state(ssl)
             if let name = serverName {
                 if !Self.isIPAddress(name) { _ = coordkafka_ssl_set_sni(ssl, name) }
-                if context.config.verifyPeer, let host = context.config.verifyHostname ?? Optional(name) {
+                if context.config.verifyPeer, context.config.checkHostname, let host = context.config.verifyHostname ?? Optional(name) {
                     try Self.setExpectedName(ssl, host)
                 }
             }
