@@ -59,7 +59,8 @@ extension Connection {
 
     func continueTLSHandshake(_ tls: TLSSession) {
         let step = tls.handshake()
-        if tls.handshaking && tls.bytesRead > UInt64(tls.context.config.maxHandshakeBytes) {
+        // Checked whatever the step's outcome: a handshake that needed more than the bound fails even if done.
+        if tls.bytesRead > UInt64(tls.context.config.maxHandshakeBytes) {
             failTLS("handshake larger than \(tls.context.config.maxHandshakeBytes) bytes")
             return
         }
