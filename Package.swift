@@ -19,8 +19,8 @@ let package = Package(
         .target(name: "CCRC32C"),
         // Disk formats: coordd's transaction log and snapshots, Kafka segment logs.
         .target(name: "Storage", dependencies: ["Protocol", "CLinux"]),
-        // Non-blocking TCP on epoll, shared by both daemons and the clients.
-        .target(name: "Transport", dependencies: ["CLinux"]),
+        // Non-blocking TCP (and TLS through OpenSSL) on epoll, shared by both daemons and the clients.
+        .target(name: "Transport", dependencies: ["CLinux", "COpenSSL"]),
         // epoll/eventfd/sendfile/fallocate headers from glibc, which Swift's Glibc module leaves out.
         .systemLibrary(name: "CLinux"),
         // Child processes through posix_spawn (Foundation's Process.run crashes now and then on Linux).
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "KafkaCodegenTests", dependencies: ["KafkaCodegenLib"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Protocol"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Protocol"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Protocol", "Spawn"]),
         .testTarget(name: "SpawnTests", dependencies: ["Spawn"]),
         .testTarget(name: "CoordCoreTests", dependencies: ["CoordCore", "Protocol"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),

@@ -61,7 +61,14 @@ public final class Broker: @unchecked Sendable {
         if adv.port == 0 || (config.advertisedListeners == nil && adv.port == listener.port) { adv.port = port }
         advertised = adv
 
-        let session = CoordSession(config: config, advertised: adv, logger: logger)
+        let zookeeperTLS: TLSContext?
+        do {
+            let log = logger
+            zookeeperTLS = try config.zookeeperTLS.map { try TLSContext(client: $0, logger: { log.warn($0) }) }
+        } catch {
+            throw FatalBrokerError(description: "zookeeper.ssl.*: \(error)", exitCode: 2)
+        }
+        let session = CoordSession(config: config, advertised: adv, tls: zookeeperTLS, logger: logger)
         self.session = session
         let controller = ControllerRuntime(session: session, config: config, logger: logger)
         self.controller = controller

@@ -42,6 +42,7 @@ public final class CoordClient: @unchecked Sendable {
     private var closed = false
     private var expired = false
     private var connectAttempts = 0
+    private let tls: TLSContext?
 
     private let sessionState = Mutex<(id: Int64, connected: Bool, expired: Bool)>((0, false, false))
 
@@ -57,7 +58,10 @@ public final class CoordClient: @unchecked Sendable {
     enum WatchKind: Sendable { case data, exist, child }
 
     /// `connectString` is ZooKeeper's: "host1:port1,host2:port2[/chroot]".
-    public init(connectString: String, sessionTimeoutMs: Int, onSessionEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in }) {
+    /// With `tls`, every connection is TLS (coordd's secureClientPort), the server named by its host in `connectString`.
+    public init(connectString: String, sessionTimeoutMs: Int, tls: TLSContext? = nil,
+                onSessionEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in }) {
+        self.tls = tls
         var s = connectString
         var root = ""
         if let slash = s.firstIndex(of: "/") {
@@ -283,6 +287,7 @@ public final class CoordClient: @unchecked Sendable {
         handshakeDone = false
         do {
             let c = try Connection(connectingTo: server.host, port: server.port, loop: loop)
+            if let tls { try c.useTLS(tls, serverName: server.host) }
             conn = c
             c.onConnect = { [self] c in
                 let req = ZKConnectRequest(lastZxidSeen: lastZxid, timeout: requestedTimeoutMs, sessionId: sessionID, password: password)

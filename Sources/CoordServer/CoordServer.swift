@@ -48,7 +48,10 @@ public final class CoordServer: @unchecked Sendable {
     /// Ensemble: the zxid the tree stands at.
     var appliedZxid = Zxid.zero
     var listener: Listener?
+    var secureListener: Listener?
     public internal(set) var port = 0
+    /// The bound secureClientPort (0 when none is configured).
+    public internal(set) var securePort = 0
     public let version = "3.8.0-coordd"
 
     var tree = DataTree()
@@ -136,8 +139,18 @@ public final class CoordServer: @unchecked Sendable {
         logger("loaded snapshot at zxid \(Self.hex(snap.zxid)): \(tree.nodeCount) nodes, \(tree.sessions.count) sessions")
     }
 
-    /// Binds the client port; connections are served once the loop runs.
+    /// Binds the client ports; connections are served once the loop runs.
     func listen() throws {
+        if let securePort = config.secureClientPort, let tlsConfig = config.secureClientTLS {
+            let tls = try TLSContext(server: tlsConfig, logger: logger)
+            let l = try Listener(host: config.secureListenHost, port: securePort, loop: loop)
+            l.tls = tls
+            l.onAccept = { [unowned self] c in self.accept(c) }
+            l.start()
+            secureListener = l
+            self.securePort = l.port
+        }
+        guard config.hasClientPort else { return }
         let l = try Listener(host: config.listenHost, port: config.clientPort, loop: loop)
         l.onAccept = { [unowned self] c in self.accept(c) }
         l.start()
@@ -152,6 +165,8 @@ public final class CoordServer: @unchecked Sendable {
             stopped = true
             listener?.close()
             listener = nil
+            secureListener?.close()
+            secureListener = nil
             for c in Array(cnxs.values) { c.conn.close() }
             quorum?.stop()
             done.signal()

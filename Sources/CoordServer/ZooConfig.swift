@@ -1,4 +1,5 @@
 import CoordCore
+import Transport
 
 /// zoo.cfg, as ZooKeeper reads it: `key=value` lines, `#` comments, `server.N=` ensemble lines.
 public struct ZooConfig: Sendable, Equatable {
@@ -16,6 +17,13 @@ public struct ZooConfig: Sendable, Equatable {
     public var dataLogDir: String?
     public var clientPort = 0
     public var clientPortAddress: String?
+    /// TLS client port (ZooKeeper's secureClientPort); served beside clientPort when both are set.
+    public var secureClientPort: Int?
+    public var secureClientPortAddress: String?
+    /// The secure port's TLS settings, from the ssl.* keys (see ZooTLSKeys).
+    public var secureClientTLS: TLSConfig?
+    /// Whether clientPort was configured (a secure-only server opens no plaintext port).
+    public var hasClientPort = true
     public var tickTime: Int32 = 2000
     public var initLimit = 10
     public var syncLimit = 5
@@ -56,10 +64,12 @@ public struct ZooConfig: Sendable, Equatable {
     public var logDir: String { (dataLogDir ?? dataDir) + "/version-2" }
     public var snapDir: String { dataDir + "/version-2" }
     public var listenHost: String { clientPortAddress ?? "0.0.0.0" }
+    public var secureListenHost: String { secureClientPortAddress ?? clientPortAddress ?? "0.0.0.0" }
 
     public static func parse(_ text: String) throws(ZooConfigError) -> ZooConfig {
         var c = ZooConfig()
         var sawClientPort = false
+        var tlsKeys = ZooTLSKeys()
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = String(raw).trimmed(" \t\r")
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -75,6 +85,15 @@ public struct ZooConfig: Sendable, Equatable {
             case "dataLogDir": c.dataLogDir = value
             case "clientPort": c.clientPort = try int(0, 65535); sawClientPort = true
             case "clientPortAddress": c.clientPortAddress = value
+            case "secureClientPort": c.secureClientPort = try int(0, 65535)
+            case "secureClientPortAddress": c.secureClientPortAddress = value
+            case "serverCnxnFactory", "zookeeper.serverCnxnFactory":
+                // ZooKeeper needs Netty for a secure port; coordd serves both kinds of port itself.
+                guard ["org.apache.zookeeper.server.NettyServerCnxnFactory", "org.apache.zookeeper.server.NIOServerCnxnFactory"].contains(value) else {
+                    throw ZooConfigError("\(key)=\(value): expected org.apache.zookeeper.server.NettyServerCnxnFactory or NIOServerCnxnFactory")
+                }
+            case "client.portUnification", "zookeeper.client.portUnification", "portUnification":
+                if value.lowercased() != "false" { throw ZooConfigError("\(key)=\(value): coordd serves TLS on secureClientPort only, not on clientPort; remove it") }
             case "tickTime": c.tickTime = Int32(try int(1))
             case "initLimit": c.initLimit = try int(1)
             case "syncLimit": c.syncLimit = try int(1)
@@ -122,7 +141,9 @@ public struct ZooConfig: Sendable, Equatable {
                     throw ZooConfigError("\(key)=\(value): coordd computes digest ids with SHA1 only")
                 }
             default:
-                if key.hasPrefix("server.") {
+                if try tlsKeys.take(key, value) {
+                    continue
+                } else if key.hasPrefix("server.") {
                     guard let id = Int(key.dropFirst(7)), id >= 0 else { throw ZooConfigError("\(key): bad server id") }
                     c.servers[id] = try parseServer(id: id, value)
                 } else if key == "quorum.auth.secretFile" {
@@ -141,7 +162,13 @@ public struct ZooConfig: Sendable, Equatable {
         if let min = c.minSessionTimeout, let max = c.maxSessionTimeout, min > max {
             throw ZooConfigError("minSessionTimeout \(min) > maxSessionTimeout \(max)")
         }
-        if !sawClientPort && !c.servers.values.contains(where: { $0.clientPort != nil }) {
+        if c.secureClientPort != nil {
+            c.secureClientTLS = try tlsKeys.serverConfig()
+        } else if !tlsKeys.values.isEmpty {
+            throw ZooConfigError("\(tlsKeys.values.keys.sorted().joined(separator: ", ")) given without secureClientPort: clientPort is never TLS; set secureClientPort")
+        }
+        c.hasClientPort = sawClientPort || c.servers.values.contains(where: { $0.clientPort != nil })
+        if !c.hasClientPort && c.secureClientPort == nil {
             throw ZooConfigError("clientPort is not set")
         }
         return c

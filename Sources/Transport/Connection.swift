@@ -28,11 +28,16 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
     /// dispatch more only once the peer has taken what it was sent).
     public var onWriteDrained: ((Connection) -> Void)?
 
-    private var queue: [Chunk] = []
-    private var queueHead = 0
-    private var queuedBytes = 0
+    var queue: [Chunk] = []
+    var queueHead = 0
+    var queuedBytes = 0
     private var wantWrite = false
-    private var readPaused = false
+    private(set) var readPaused = false
+    /// Set by `useTLS`: every read and write goes through it (see Connection+TLS). nil on plaintext.
+    var tls: TLSSession?
+    /// A TLS step waits for the socket to be writable / readable, whatever the application wants.
+    var tlsNeedsWrite = false
+    var tlsNeedsRead = false
 
     /// Wraps an accepted socket and registers it.
     public init(acceptedFD fd: Int32, loop: EventLoop) {
@@ -54,6 +59,7 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
 
     /// Registers with the loop; call once after setting callbacks.
     public func start() {
+        if tls != nil { startTLSHandshakeTimer() }
         loop.register(fd: fd, handler: self, readable: !isConnecting, writable: isConnecting)
     }
 
@@ -80,11 +86,13 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
         guard !isClosed, paused != readPaused else { return }
         readPaused = paused
         updateInterest()
+        if !paused, tls != nil { resumeTLSRead() }
     }
 
     public func close(error: SocketError? = nil) {
         guard !isClosed else { return }
         isClosed = true
+        if let tls { closeTLS(tls, error: error) }
         loop.unregister(fd: fd)
         Glibc.close(fd)
         queue.removeAll()
@@ -108,12 +116,12 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
         closeWhenDrained = true
         loop.schedule(afterMillis: graceMillis) { [weak self] in self?.close() }
     }
-    private var closeWhenDrained = false
+    var closeWhenDrained = false
 
-    private func updateInterest() {
-        let reading = !readPaused && !isConnecting
+    func updateInterest() {
+        let reading = (!readPaused || tlsNeedsRead) && !isConnecting
         // Level-triggered: a paused connection must not ask for RDHUP either, or a half-closed peer spins the loop.
-        loop.modify(fd: fd, readable: reading, writable: wantWrite || isConnecting, hangup: reading)
+        loop.modify(fd: fd, readable: reading, writable: wantWrite || isConnecting || tlsNeedsWrite, hangup: reading)
     }
 
     public func handleEvents(readable: Bool, writable: Bool, hangup: Bool) {
@@ -128,10 +136,12 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
             if writable {
                 isConnecting = false
                 updateInterest()
-                onConnect?(self)
+                // A TLS client is connected once its handshake is done.
+                if let tls { continueTLSHandshake(tls) } else { onConnect?(self) }
             }
             return
         }
+        if let tls { handleTLSEvents(tls, readable: readable, writable: writable, hangup: hangup); return }
         if writable { flush() }
         if isClosed { return }
         if readPaused {
@@ -164,6 +174,7 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
 
     func flush() {
         guard !isClosed, !isConnecting else { return }
+        if tls != nil { flushTLS(); return }
         let hadQueued = queueHead < queue.count
         while queueHead < queue.count {
             switch queue[queueHead] {
@@ -227,14 +238,14 @@ public final class Connection: FDHandler, Flushable, @unchecked Sendable {
         if closeWhenDrained { close() } else if hadQueued { onWriteDrained?(self) }
     }
 
-    private func compact() {
+    func compact() {
         if queueHead > 32 {
             queue.removeFirst(queueHead)
             queueHead = 0
         }
     }
 
-    private func setWantWrite(_ w: Bool) {
+    func setWantWrite(_ w: Bool) {
         guard w != wantWrite, !isClosed else { return }
         wantWrite = w
         updateInterest()
@@ -247,6 +258,8 @@ public final class Listener: FDHandler, @unchecked Sendable {
     public let port: Int
     public unowned let loop: EventLoop
     public var onAccept: ((Connection) -> Void)?
+    /// When set, every accepted connection is a TLS server connection of this context.
+    public var tls: TLSContext?
 
     public init(host: String, port: Int, loop: EventLoop) throws {
         self.fd = try Socket.listen(host: host, port: port)
@@ -269,6 +282,15 @@ public final class Listener: FDHandler, @unchecked Sendable {
             if cfd < 0 { return }
             _ = fcntl(cfd, F_SETFD, FD_CLOEXEC)
             let c = Connection(acceptedFD: cfd, loop: loop)
+            if let tls {
+                do throws(TLSError) {
+                    try c.useTLS(tls)
+                } catch {
+                    tls.logger?("TLS connection from \(c.peer): \(error)")
+                    c.close()
+                    continue
+                }
+            }
             onAccept?(c)
         }
     }

@@ -68,7 +68,8 @@ do {
     log("cannot start: \(error)")
     exit(1)
 }
-log("serving clients on \(config.listenHost):\(port)")
+if config.hasClientPort { log("serving clients on \(config.listenHost):\(port)") }
+if config.secureClientPort != nil { log("serving TLS clients on \(config.secureListenHost):\(server.securePort)") }
 do {
     try server.startAdmin()
 } catch {

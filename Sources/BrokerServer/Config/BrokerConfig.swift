@@ -1,3 +1,5 @@
+import Transport
+
 /// A broker's configuration, read from Kafka's `server.properties` keys.
 public struct BrokerConfig: Sendable {
     public struct Endpoint: Sendable, Equatable {
@@ -14,6 +16,8 @@ public struct BrokerConfig: Sendable {
     public var zookeeperConnect: String = ""
     public var zookeeperSessionTimeoutMs = 18000
     public var zookeeperConnectionTimeoutMs = 18000
+    /// TLS to coordd's secureClientPort (Kafka's zookeeper.ssl.* keys); nil: plaintext.
+    public var zookeeperTLS: TLSConfig?
     public var rack: String? = nil
     public var numPartitions = 1
     public var defaultReplicationFactor = 1
@@ -71,6 +75,7 @@ public struct BrokerConfig: Sendable {
     /// Parses `server.properties` text; unknown keys are kept in `raw` and ignored, as Kafka warns and ignores.
     public static func parse(_ text: String) throws -> BrokerConfig {
         var c = BrokerConfig()
+        var zookeeperTLSKeys: [String: String] = [:]
         for (key, value, line) in JavaProperties.parse(text) {
             c.raw[key] = value
             func int() throws -> Int {
@@ -92,6 +97,7 @@ public struct BrokerConfig: Sendable {
             case "zookeeper.connect": c.zookeeperConnect = value
             case "zookeeper.session.timeout.ms": c.zookeeperSessionTimeoutMs = try int()
             case "zookeeper.connection.timeout.ms": c.zookeeperConnectionTimeoutMs = try int()
+            case let k where ZooKeeperTLSKeys.isKey(k): zookeeperTLSKeys[k] = value
             case "broker.rack": c.rack = value.isEmpty ? nil : value
             case "num.partitions": c.numPartitions = try int()
             case "default.replication.factor": c.defaultReplicationFactor = try int()
@@ -133,6 +139,7 @@ public struct BrokerConfig: Sendable {
             default: break
             }
         }
+        c.zookeeperTLS = try ZooKeeperTLSKeys.config(zookeeperTLSKeys)
         try c.validate()
         return c
     }

@@ -35,11 +35,15 @@ final class CoordSession: @unchecked Sendable {
     private var waitedForStale = false
     private var started = false
 
-    init(config: BrokerConfig, advertised: BrokerConfig.Endpoint, logger: Logger) {
+    /// TLS to coordd's secure port (zookeeper.ssl.client.enable), nil for plaintext.
+    let tls: TLSContext?
+
+    init(config: BrokerConfig, advertised: BrokerConfig.Endpoint, tls: TLSContext? = nil, logger: Logger) {
         self.config = config
         self.logger = logger
+        self.tls = tls
         let relay = SessionEventRelay()
-        client = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs) { ev in
+        client = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls) { ev in
             relay.forward(ev)
         }
         registration = BrokerRegistration(id: config.brokerID,
@@ -73,7 +77,7 @@ final class CoordSession: @unchecked Sendable {
     private func createChrootIfMissing() throws {
         let (_, chroot) = config.coordServersAndChroot
         guard !chroot.isEmpty, let slash = config.zookeeperConnect.firstIndex(of: "/") else { return }
-        let root = CoordClient(connectString: String(config.zookeeperConnect[..<slash]), sessionTimeoutMs: config.zookeeperSessionTimeoutMs)
+        let root = CoordClient(connectString: String(config.zookeeperConnect[..<slash]), sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls)
         do {
             try root.start(timeoutMs: config.zookeeperConnectionTimeoutMs)
         } catch {
