@@ -83,6 +83,8 @@ public struct BrokerRegistration: Equatable, Sendable {
     public var rack: String?
     public var timestampMs: Int64
     public var jmxPort: Int32 = -1
+    /// listener name → security protocol; listeners missing here are written as their own name.
+    public var securityProtocols: [String: String] = [:]
 
     public init(id: BrokerID, endpoints: [BrokerEndpoint], rack: String? = nil, timestampMs: Int64) {
         self.id = id
@@ -97,7 +99,7 @@ public struct BrokerRegistration: Equatable, Sendable {
     public func json() -> JSON {
         var protocolMap: [(String, JSON)] = []
         for e in endpoints where !protocolMap.contains(where: { $0.0 == e.listener }) {
-            protocolMap.append((e.listener, .string(e.listener)))
+            protocolMap.append((e.listener, .string(securityProtocols[e.listener] ?? e.listener)))
         }
         return .object([
             ("listener_security_protocol_map", .object(protocolMap)),

@@ -32,16 +32,18 @@ final class CoordSession: @unchecked Sendable {
     private var waitedForStale = false
     private var started = false
 
-    init(config: BrokerConfig, advertised: BrokerConfig.Endpoint, logger: Logger) {
+    /// `endpoints`: every advertised listener, the inter-broker one first (brokers use the first).
+    init(config: BrokerConfig, advertised: BrokerConfig.Endpoint, endpoints: [BrokerConfig.Endpoint] = [], logger: Logger) {
         self.config = config
         self.logger = logger
         let relay = SessionEventRelay()
         client = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs) { ev in
             relay.forward(ev)
         }
-        registration = BrokerRegistration(id: config.brokerID,
-                                          endpoints: [BrokerEndpoint(listener: "PLAINTEXT", host: advertised.host, port: Int32(advertised.port))],
-                                          rack: config.rack, timestampMs: WallClock.millis())
+        let eps = (endpoints.isEmpty ? [advertised] : endpoints).map { BrokerEndpoint(listener: $0.name, host: $0.host, port: Int32($0.port)) }
+        var reg = BrokerRegistration(id: config.brokerID, endpoints: eps, rack: config.rack, timestampMs: WallClock.millis())
+        reg.securityProtocols = config.security.protocolMap.mapValues(\.rawValue)
+        registration = reg
         relay.set { [weak self] ev in self?.sessionEvent(ev) }
     }
 
