@@ -43,7 +43,8 @@ public struct SaslServerSession: Sendable {
     public mutating func admit(_ r: Request) -> Bool {
         let ok: Bool
         switch (phase, r) {
-        case (.handshakeOrVersions, .apiVersions):
+        case (.handshakeOrVersions, .apiVersions), (.handshake, .apiVersions):
+            // Clients probe: an unsupported-version ApiVersions answer is followed by a lower version.
             phase = .handshake
             ok = true
         case (.handshakeOrVersions, .handshake), (.handshake, .handshake): ok = true
