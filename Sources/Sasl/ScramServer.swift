@@ -88,7 +88,9 @@ public struct ScramServer: Sendable {
             return .failure("Invalid SCRAM client final message")
         }
         guard Scram.unbase64(attrs[0].1) == Array(gs2Header.utf8) else { return .failure("Invalid SCRAM channel binding") }
-        guard attrs[1].1 == nonce else { return .failure("Invalid SCRAM nonce") }
+        // Kafka only checks that the echoed nonce ends with ours: librdkafka sends client nonce + our
+        // combined nonce. The proof covers the message as sent, so nothing is weakened.
+        guard attrs[1].1.hasSuffix(nonce) else { return .failure("Invalid SCRAM nonce") }
         guard proof.count == digest.outputSize else { return .failure(failureMessage) }
         guard let pIndex = s.range(of: ",p=", options: .backwards) else { return .failure("Invalid SCRAM client final message") }
         let withoutProof = String(s[..<pIndex.lowerBound])

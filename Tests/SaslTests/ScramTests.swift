@@ -115,3 +115,26 @@ struct RFCVector {
         #expect(throws: SaslClientError.self) { try c.finalMessage(serverFirst: bytes("r=xyz,s=QSXCR+Q6sek8bf92,i=4096")) }
     }
 }
+
+@Suite struct ScramNonceEchoTests {
+    /// librdkafka echoes client nonce + the combined nonce; Kafka accepts any nonce ending with ours.
+    @Test func acceptsLibrdkafkaNonceEchoButNotAForeignOne() throws {
+        let cred = ScramCredential(digest: .sha256, password: "pw", salt: Array("salty".utf8), iterations: 4096)
+        func run(_ transform: (String, String) -> String) throws -> SaslStep {
+            var s = ScramServer(digest: .sha256, mechanism: .scramSha256, serverNonce: "SRV") { _ in cred }
+            guard case .challenge(let first) = s.step(Array("n,,n=u,r=CLI".utf8)) else { return .failure("no challenge") }
+            let sf = String(decoding: first, as: UTF8.self)
+            let combined = "CLISRV"
+            let withoutProof = "c=biws,r=\(transform("CLI", combined))"
+            let salted = Scram.saltedPassword(.sha256, password: "pw", salt: cred.salt, iterations: 4096)
+            let clientKey = Digests.hmac(.sha256, key: salted, Array("Client Key".utf8))
+            let auth = Array("n=u,r=CLI,\(sf),\(withoutProof)".utf8)
+            let sig = Digests.hmac(.sha256, key: Digests.hash(.sha256, clientKey), auth)
+            let proof = zip(clientKey, sig).map { $0 ^ $1 }
+            return s.step(Array("\(withoutProof),p=\(Scram.base64(proof))".utf8))
+        }
+        if case .success = try run({ c, n in c + n }) {} else { Issue.record("librdkafka echo refused") }
+        if case .success = try run({ _, n in n }) {} else { Issue.record("RFC echo refused") }
+        if case .failure = try run({ _, _ in "CLIOTHER" }) {} else { Issue.record("foreign nonce accepted") }
+    }
+}
