@@ -79,6 +79,7 @@ public struct SecurityConfig: Sendable {
             }
             if k.hasPrefix("ssl.") || k.hasPrefix("zookeeper.ssl.") { throw E("\(k): TLS is not supported yet (no SSL listeners)") }
             if k.hasPrefix("authorizer.") || k.hasPrefix("delegation.token.") { throw E("\(k) is not supported") }
+            if k.hasPrefix("sasl.") && !handledKeys.contains(k) { throw E("\(k) is not supported (brokerd implements PLAIN and SCRAM only)") }
         }
         // listener.security.protocol.map replaces the default map, as in Kafka.
         if let m = raw["listener.security.protocol.map"] {
