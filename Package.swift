@@ -43,7 +43,7 @@ let package = Package(
         // brokerd runtime: Kafka listener, request handlers, replica fetchers, coordd session.
         .target(name: "BrokerServer", dependencies: ["BrokerCore", "Protocol", "Storage", "Transport", "CoordClient", "Observability", "Sasl"]),
         // A Kafka client in Swift: producer, consumer, admin.
-        .target(name: "KafkaClient", dependencies: ["Protocol", "Transport", "Sasl"]),
+        .target(name: "KafkaClient", dependencies: ["Protocol", "Transport", "Sasl", "Crypto"]),
         // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
         .target(name: "FaultProxy", dependencies: ["Transport"]),
         // Admin plane of both daemons: HTTP/1.1 + SSE on Transport, Prometheus text, the coordination timeline.
