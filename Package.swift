@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL"),
         // Hashes, HMAC, PBKDF2 and random bytes over OpenSSL (SCRAM, peer authentication).
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
+        // I/O-free SASL: JAAS config, PLAIN and SCRAM exchanges (server and client), Kafka's handshake sequence.
+        .target(name: "Sasl", dependencies: ["Crypto"]),
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
         .target(name: "CoordCore", dependencies: ["Protocol"]),
         // coordd runtime: config, client and peer networking, persistence.
@@ -39,9 +41,9 @@ let package = Package(
         // I/O-free broker logic: controller, replication, group coordinator.
         .target(name: "BrokerCore", dependencies: ["Protocol"]),
         // brokerd runtime: Kafka listener, request handlers, replica fetchers, coordd session.
-        .target(name: "BrokerServer", dependencies: ["BrokerCore", "Protocol", "Storage", "Transport", "CoordClient", "Observability"]),
+        .target(name: "BrokerServer", dependencies: ["BrokerCore", "Protocol", "Storage", "Transport", "CoordClient", "Observability", "Sasl"]),
         // A Kafka client in Swift: producer, consumer, admin.
-        .target(name: "KafkaClient", dependencies: ["Protocol", "Transport"]),
+        .target(name: "KafkaClient", dependencies: ["Protocol", "Transport", "Sasl", "Crypto"]),
         // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
         .target(name: "FaultProxy", dependencies: ["Transport"]),
         // Admin plane of both daemons: HTTP/1.1 + SSE on Transport, Prometheus text, the coordination timeline.
@@ -70,6 +72,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         // Replays the fuzz corpora kept in Tests/FuzzCorpus through every target.
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], exclude: ["Corpus"]),
+        .testTarget(name: "SaslTests", dependencies: ["Sasl", "Crypto"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "KafkaCodegenTests", dependencies: ["KafkaCodegenLib"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Protocol"]),

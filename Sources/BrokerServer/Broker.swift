@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Observability
 import Protocol
+import Sasl
 import Transport
 
 /// A running brokerd: network threads, handler threads, replica manager and fetchers, the coordd
@@ -18,7 +19,8 @@ public final class Broker: @unchecked Sendable {
     private(set) var controller: ControllerRuntime!
     private(set) var handler: RequestHandler!
     private let channel: RequestChannel
-    private let network: KafkaNetworkServer
+    /// One network server per listener, all feeding the same request channel.
+    private var networks: [KafkaNetworkServer] = []
     private var handlerThreads: [Thread] = []
     private let stopLock = NSLock()
     private var stopped = false
@@ -44,21 +46,53 @@ public final class Broker: @unchecked Sendable {
                                             logger: { log.info($0) })
         replicas.observability = observability
         channel = RequestChannel(capacity: max(1, config.queuedMaxRequests))
-        network = KafkaNetworkServer(networkThreads: config.numNetworkThreads, channel: channel,
-                                     maxRequestBytes: config.socketRequestMaxBytes)
+    }
+
+    /// A listener's per-connection state: PLAINTEXT needs none; SASL listeners get a fresh session.
+    private func securityFactory(_ listener: String) -> @Sendable () -> ConnectionSecurity {
+        let sec = config.security.listeners[listener]
+        let maxToken = config.security.saslMaxReceiveSize
+        guard let sec, sec.securityProtocol.isSasl else { return { ConnectionSecurity(listener: listener, sasl: nil) } }
+        let users = sec.plainUsers
+        let mechs = sec.saslMechanisms
+        // The network servers stop before the broker goes away: unowned is safe.
+        return { [unowned self] in
+            ConnectionSecurity(listener: listener, sasl: SaslServerSession(enabled: mechs, maxTokenBytes: maxToken) { m in
+                if m == .plain { return .plain(PlainServer(users: users)) }
+                return .scram(ScramServer(mechanism: m) { user in self.handler?.scramCredential(user: user, mechanism: m) }
+                    ?? ScramServer(digest: .sha256, mechanism: m) { _ in nil })
+            })
+        }
     }
 
     public func start() throws {
         let adminAt = try config.raw["admin.listener"].map(BrokerAdmin.parseListener)
         try replicas.loadLogs()
-        guard let listener = config.listeners.first else { throw FatalBrokerError(description: "no listener configured", exitCode: 2) }
-        let bindHost = listener.host.isEmpty ? "0.0.0.0" : listener.host
-        let port: Int
-        do { port = try network.start(host: bindHost, port: listener.port) } catch {
-            throw FatalBrokerError(description: "cannot listen on \(bindHost):\(listener.port): \(error)", exitCode: 1)
+        guard !config.listeners.isEmpty else { throw FatalBrokerError(description: "no listener configured", exitCode: 2) }
+        var bound: [String: Int] = [:]
+        for listener in config.listeners {
+            let bindHost = listener.host.isEmpty ? "0.0.0.0" : listener.host
+            let n = KafkaNetworkServer(networkThreads: config.numNetworkThreads, channel: channel, maxRequestBytes: config.socketRequestMaxBytes,
+                                       name: "kafka-network-\(listener.name.lowercased())",
+                                       maxUnauthenticatedBytes: config.security.saslMaxReceiveSize, makeSecurity: securityFactory(listener.name))
+            do { bound[listener.name] = try n.start(host: bindHost, port: listener.port) } catch {
+                throw FatalBrokerError(description: "cannot listen on \(listener.name) \(bindHost):\(listener.port): \(error)", exitCode: 1)
+            }
+            networks.append(n)
+            logger.info("listening on \(listener.name)://\(bindHost):\(bound[listener.name] ?? listener.port) (\(config.security.protocolMap[listener.name]?.rawValue ?? "?"))")
         }
-        var adv = config.effectiveAdvertisedListeners.first ?? listener
-        if adv.port == 0 || (config.advertisedListeners == nil && adv.port == listener.port) { adv.port = port }
+        // Advertised endpoints with the bound ports (port 0, or advertised.listeners left out).
+        var advertisedAll = config.effectiveAdvertisedListeners.map { e -> BrokerConfig.Endpoint in
+            var e = e
+            if let listener = config.listeners.first(where: { $0.name == e.name }), let port = bound[e.name],
+               e.port == 0 || (config.advertisedListeners == nil && e.port == listener.port) { e.port = port }
+            return e
+        }
+        // The inter-broker listener first: brokers (controller channel, fetchers) use a registration's first endpoint.
+        if let i = advertisedAll.firstIndex(where: { $0.name == config.security.interBrokerListenerName }) {
+            advertisedAll.insert(advertisedAll.remove(at: i), at: 0)
+        }
+        let adv = advertisedAll[0]
         advertised = adv
 
         let zookeeperTLS: TLSContext?
@@ -68,11 +102,12 @@ public final class Broker: @unchecked Sendable {
         } catch {
             throw FatalBrokerError(description: "zookeeper.ssl.*: \(error)", exitCode: 2)
         }
-        let session = CoordSession(config: config, advertised: adv, tls: zookeeperTLS, logger: logger)
+        let session = CoordSession(config: config, advertised: adv, endpoints: advertisedAll, tls: zookeeperTLS, logger: logger)
         self.session = session
         let controller = ControllerRuntime(session: session, config: config, logger: logger)
         self.controller = controller
         handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, logger: logger)
+        handler.advertisedListeners = Dictionary(advertisedAll.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
         replicas.topicConfig = { [weak session] topic in session?.topicConfig(topic) }
@@ -175,7 +210,7 @@ public final class Broker: @unchecked Sendable {
         handler?.groups.stop()
         replicas.delayed.expire(now: MonotonicClock.millis(), all: true)
         channel.close()
-        network.stop()
+        for n in networks { n.stop() }
         _ = allStopped.wait(timeout: .now() + 5)
         replicas.shutdown()
         session?.close()

@@ -21,6 +21,11 @@ do {
     exit(2)
 }
 
+if !config.unknownKeys.isEmpty {
+    // Kafka logs unknown configs and goes on; security keys never get here (they are refused).
+    Logger.raw("brokerd: WARN the configuration keys \(config.unknownKeys.sorted().joined(separator: ", ")) are not known and are ignored\n")
+}
+
 // Signals are blocked before any thread starts so only the main thread's sigwait sees them.
 TerminationSignals.block()
 let broker: Broker

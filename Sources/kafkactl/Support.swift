@@ -38,6 +38,16 @@ final class StopFlag: @unchecked Sendable {
 func clientConfig(_ bootstrap: [String], _ props: [String: String] = [:]) -> ClientConfig {
     var c = ClientConfig(bootstrapServers: bootstrap, clientId: props["client.id"] ?? "kafkactl")
     if let t = props["request.timeout.ms"].flatMap(Int.init) { c.requestTimeoutMs = t }
+    // SASL: Kafka's property names, or KAFKA_SASL_MECHANISM / KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD.
+    let env = ProcessInfo.processInfo.environment
+    if let m = props["sasl.mechanism"] ?? env["KAFKA_SASL_MECHANISM"] {
+        guard let mech = SaslMechanism(name: m) else {
+            FileHandle.standardError.write(Data("kafkactl: sasl.mechanism \(m) is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)\n".utf8))
+            exit(2)
+        }
+        c.sasl = ClientSasl(mechanism: mech, username: props["sasl.username"] ?? env["KAFKA_SASL_USERNAME"] ?? "",
+                            password: props["sasl.password"] ?? env["KAFKA_SASL_PASSWORD"] ?? "")
+    }
     return c
 }
 

@@ -46,6 +46,12 @@ do {
         try runPerfProducer(o)
     case .perfConsumer(let o):
         try runPerfConsumer(o)
+    case .userScram(let c):
+        guard let m = SaslMechanism(name: c.mechanism), m.isScram else { throw KafkaError.invalidArgument("--mechanism \(c.mechanism) is not SCRAM-SHA-256/512") }
+        let admin = try Admin(config: clientConfig(c.bootstrap))
+        defer { admin.close() }
+        try admin.upsertScramUser(c.user, password: c.password, mechanism: m, iterations: c.iterations)
+        print("SCRAM credential \(m.rawValue) (\(c.iterations) iterations) set for \(c.user)")
     }
     exit(0)
 } catch {

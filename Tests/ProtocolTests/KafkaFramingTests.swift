@@ -12,10 +12,13 @@ import Testing
         #expect(KafkaAPI.produce.requestHeaderVersion(8) == 1)
         #expect(KafkaAPI.produce.requestHeaderVersion(9) == 2)
         #expect(KafkaAPI.offsetDelete.requestHeaderVersion(0) == 1)
-        // Only ApiVersions v3 is flexible among what we implement.
-        for api in KafkaAPI.allCases where api != .apiVersions {
-            #expect(!api.isFlexible(api.supportedVersions.upperBound), "\(api.name)")
+        // Flexible among what we implement: ApiVersions v3, SaslAuthenticate v2 and the SCRAM credential
+        // APIs (flexible from v0, as Kafka defines them).
+        let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials]
+        for api in KafkaAPI.allCases {
+            #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }
+        #expect(KafkaAPI.saslAuthenticate.requestHeaderVersion(2) == 2 && KafkaAPI.saslAuthenticate.requestHeaderVersion(1) == 1)
     }
 
     @Test func advertisedRangesMatchTheDesignNote() {

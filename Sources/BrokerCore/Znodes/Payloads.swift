@@ -87,6 +87,8 @@ public struct BrokerRegistration: Equatable, Sendable {
     /// The controller sends it in every request so a broker can refuse ones meant for an older
     /// registration of itself.
     public var epoch: Int64 = -1
+    /// listener name → security protocol; listeners missing here are written as their own name.
+    public var securityProtocols: [String: String] = [:]
 
     public init(id: BrokerID, endpoints: [BrokerEndpoint], rack: String? = nil, timestampMs: Int64) {
         self.id = id
@@ -101,7 +103,7 @@ public struct BrokerRegistration: Equatable, Sendable {
     public func json() -> JSON {
         var protocolMap: [(String, JSON)] = []
         for e in endpoints where !protocolMap.contains(where: { $0.0 == e.listener }) {
-            protocolMap.append((e.listener, .string(e.listener)))
+            protocolMap.append((e.listener, .string(securityProtocols[e.listener] ?? e.listener)))
         }
         return .object([
             ("listener_security_protocol_map", .object(protocolMap)),

@@ -55,6 +55,12 @@ public struct BrokerConfig: Sendable {
     public var brokerIDGenerationEnable = true
     /// Every key as given, so DescribeConfigs can answer with what the operator wrote.
     public var raw: [String: String] = [:]
+    /// Listeners' security protocols, SASL mechanisms and users, the inter-broker listener.
+    public var security = SecurityConfig()
+    /// Keys brokerd does not know (not security settings: those stop startup); brokerd warns about them.
+    public var unknownKeys: [String] = []
+    /// Keys read elsewhere from `raw`.
+    static let rawOnlyKeys: Set<String> = ["admin.listener", "log.cleaner.backoff.ms", "log.cleaner.enable"]
 
     public init() {}
 
@@ -62,6 +68,9 @@ public struct BrokerConfig: Sendable {
         public let description: String
         init(_ d: String) { description = d }
     }
+
+    /// The listener other brokers connect to (inter.broker.listener.name).
+    public var interBrokerListener: Endpoint? { effectiveAdvertisedListeners.first { $0.name == security.interBrokerListenerName } }
 
     /// Endpoints clients and other brokers are told to use.
     public var effectiveAdvertisedListeners: [Endpoint] {
@@ -136,10 +145,13 @@ public struct BrokerConfig: Sendable {
             case "group.max.session.timeout.ms": c.groupMaxSessionTimeoutMs = try int()
             case "controlled.shutdown.enable": c.controlledShutdownEnable = try bool()
             case "broker.id.generation.enable": c.brokerIDGenerationEnable = try bool()
-            default: break
+            default:
+                if !SecurityConfig.isSecurityKey(key) && !rawOnlyKeys.contains(key) { c.unknownKeys.append(key) }
             }
         }
         c.zookeeperTLS = try ZooKeeperTLSKeys.config(zookeeperTLSKeys)
+        c.security = try SecurityConfig.parse(c.raw, listenerNames: c.listeners.map(\.name),
+                                              advertisedNames: c.advertisedListeners?.map(\.name) ?? [])
         try c.validate()
         return c
     }
@@ -148,7 +160,7 @@ public struct BrokerConfig: Sendable {
         if brokerID < 0 { throw ConfigError("broker.id must be set to a non-negative integer") }
         if zookeeperConnect.isEmpty { throw ConfigError("zookeeper.connect must be set (the coordd ensemble, e.g. 127.0.0.1:2181)") }
         if logDirs.isEmpty { throw ConfigError("log.dirs must name at least one directory") }
-        if listeners.isEmpty { throw ConfigError("listeners must name at least one PLAINTEXT://host:port") }
+        if listeners.isEmpty { throw ConfigError("listeners must name at least one NAME://host:port") }
         if numPartitions < 1 { throw ConfigError("num.partitions must be at least 1") }
         if defaultReplicationFactor < 1 { throw ConfigError("default.replication.factor must be at least 1") }
         if minInsyncReplicas < 1 { throw ConfigError("min.insync.replicas must be at least 1") }
@@ -168,7 +180,9 @@ public struct BrokerConfig: Sendable {
             }
             var host = String(hp[..<colon])
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            if name != "PLAINTEXT" { throw ConfigError("line \(line): only PLAINTEXT listeners are supported, got \(name)") }
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                throw ConfigError("line \(line): listener name '\(name)' is not valid")
+            }
             out.append(Endpoint(name: name, host: host, port: port))
         }
         return out

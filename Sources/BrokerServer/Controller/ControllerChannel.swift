@@ -18,10 +18,10 @@ final class ControllerChannel: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
 
-    init(target: Int32, host: String, port: Int, from: Int32, logger: Logger) {
+    init(target: Int32, host: String, port: Int, from: Int32, sasl: InterBrokerSasl? = nil, logger: Logger) {
         self.target = target
         self.logger = logger
-        client = KafkaBlockingClient(host: host, port: port, clientId: "controller-\(from)")
+        client = KafkaBlockingClient(host: host, port: port, clientId: "controller-\(from)", sasl: sasl)
         queue = DispatchQueue(label: "controller-channel-\(target)")
     }
 

@@ -344,7 +344,7 @@ final class ControllerRuntime: @unchecked Sendable {
     private func channel(_ id: Int32) -> ControllerChannel? {
         if let c = channels[id] { return c }
         guard let reg = controller.liveBrokers[id] else { return nil }
-        let c = ControllerChannel(target: id, host: reg.host, port: Int(reg.port), from: brokerId, logger: logger)
+        let c = ControllerChannel(target: id, host: reg.host, port: Int(reg.port), from: brokerId, sasl: config.security.interBrokerSasl, logger: logger)
         channels[id] = c
         return c
     }

@@ -38,7 +38,9 @@ final class CoordSession: @unchecked Sendable {
     /// TLS to coordd's secure port (zookeeper.ssl.client.enable), nil for plaintext.
     let tls: TLSContext?
 
-    init(config: BrokerConfig, advertised: BrokerConfig.Endpoint, tls: TLSContext? = nil, logger: Logger) {
+    /// `endpoints`: every advertised listener, the inter-broker one first (brokers use the first).
+    init(config: BrokerConfig, advertised: BrokerConfig.Endpoint, endpoints: [BrokerConfig.Endpoint] = [],
+         tls: TLSContext? = nil, logger: Logger) {
         self.config = config
         self.logger = logger
         self.tls = tls
@@ -46,9 +48,10 @@ final class CoordSession: @unchecked Sendable {
         client = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls) { ev in
             relay.forward(ev)
         }
-        registration = BrokerRegistration(id: config.brokerID,
-                                          endpoints: [BrokerEndpoint(listener: "PLAINTEXT", host: advertised.host, port: Int32(advertised.port))],
-                                          rack: config.rack, timestampMs: WallClock.millis())
+        let eps = (endpoints.isEmpty ? [advertised] : endpoints).map { BrokerEndpoint(listener: $0.name, host: $0.host, port: Int32($0.port)) }
+        var reg = BrokerRegistration(id: config.brokerID, endpoints: eps, rack: config.rack, timestampMs: WallClock.millis())
+        reg.securityProtocols = config.security.protocolMap.mapValues(\.rawValue)
+        registration = reg
         relay.set { [weak self] ev in self?.sessionEvent(ev) }
     }
 

@@ -26,10 +26,10 @@ extension RequestHandler {
             return fail(.coordinatorNotAvailable, "the offsets topic is being created")
         }
         let p = groups.partitionFor(r.key)
-        guard let info = parts[p], info.leader >= 0, let b = metadata.broker(info.leader) else {
+        guard let info = parts[p], info.leader >= 0, let b = metadata.broker(info.leader), let ep = b.endpoint(listener: ctx.listener) else {
             return fail(.coordinatorNotAvailable, "\(OffsetsTopicRecords.topic)-\(p) has no live leader")
         }
-        ctx.reply(FindCoordinatorResponse(errorCode: .none, nodeId: b.id, host: b.host, port: b.port))
+        ctx.reply(FindCoordinatorResponse(errorCode: .none, nodeId: b.id, host: ep.host, port: ep.port))
     }
 
     /// Creates `__consumer_offsets` (compacted; RF capped at the live brokers) if nobody has yet.

@@ -29,9 +29,13 @@ extension RequestHandler {
             }
             topics.append(MetadataResponse.Topic(errorCode: err, name: name, isInternal: false, partitions: []))
         }
-        var brokers = metadata.brokers.map { MetadataResponse.Broker(nodeId: $0.id, host: $0.host, port: $0.port, rack: $0.rack) }
+        // Each client sees the brokers' endpoints on the listener it came in on.
+        var brokers = metadata.brokers.compactMap { b in
+            b.endpoint(listener: ctx.listener).map { MetadataResponse.Broker(nodeId: b.id, host: $0.host, port: $0.port, rack: b.rack) }
+        }
         if brokers.isEmpty {
-            brokers = [MetadataResponse.Broker(nodeId: config.brokerID, host: advertised.host, port: Int32(advertised.port), rack: config.rack)]
+            let own = advertisedListeners[ctx.listener] ?? advertised
+            brokers = [MetadataResponse.Broker(nodeId: config.brokerID, host: own.host, port: Int32(own.port), rack: config.rack)]
         }
         ctx.reply(MetadataResponse(throttleTimeMs: 0, brokers: brokers, clusterId: clusterId,
                                    controllerId: metadata.controllerId, topics: topics))

@@ -8,6 +8,8 @@ struct RequestContext: Sendable {
     let header: KafkaRequestHeader
     let api: KafkaAPI
     let respond: @Sendable ([ResponsePart]?) -> Void
+    /// The listener the request came in on (Metadata answers with that listener's endpoints).
+    var listener = "PLAINTEXT"
     var version: Int16 { header.apiVersion }
     var correlationId: Int32 { header.correlationId }
 
@@ -29,6 +31,8 @@ final class RequestHandler: @unchecked Sendable {
     let logger: Logger
     /// This broker's advertised endpoint (answers Metadata before the first UpdateMetadata).
     let advertised: BrokerConfig.Endpoint
+    /// Every advertised endpoint by listener name (bound ports filled in).
+    var advertisedListeners: [String: BrokerConfig.Endpoint] = [:]
     var clusterId: String?
     let producerIds = ProducerIdAllocator()
     let groups: GroupRuntime
@@ -57,6 +61,10 @@ final class RequestHandler: @unchecked Sendable {
     }
 
     func handle(_ q: QueuedRequest) {
+        if let sec = q.security, !sec.isAuthenticated {
+            handleUnauthenticated(q, sec)
+            return
+        }
         let frame: KafkaRequestFrame
         do {
             frame = try KafkaRequestFrame.parse(q.frame)
@@ -69,7 +77,8 @@ final class RequestHandler: @unchecked Sendable {
             q.respond([.close])
             return
         }
-        let ctx = RequestContext(header: frame.header, api: frame.api, respond: q.respond)
+        var ctx = RequestContext(header: frame.header, api: frame.api, respond: q.respond)
+        ctx.listener = q.security?.listener ?? config.listeners.first?.name ?? "PLAINTEXT"
         let request: KafkaRequest
         do {
             request = try KafkaRequest.decode(frame)
@@ -113,6 +122,11 @@ final class RequestHandler: @unchecked Sendable {
         case .describeGroups(let r): handleDescribeGroups(ctx, r)
         case .listGroups(let r): handleListGroups(ctx, r)
         case .deleteGroups(let r): handleDeleteGroups(ctx, r)
+        case .saslHandshake: ctx.reply(SaslHandshakeResponse(errorCode: .illegalSaslState, mechanisms: []))
+        case .saslAuthenticate:
+            ctx.reply(SaslAuthenticateResponse(errorCode: .illegalSaslState, errorMessage: "SaslAuthenticate outside a SASL handshake"))
+        case .describeUserScramCredentials(let r): handleDescribeUserScramCredentials(ctx, r)
+        case .alterUserScramCredentials(let r): handleAlterUserScramCredentials(ctx, r)
         }
     }
 

@@ -18,10 +18,18 @@ public final class KafkaNetworkServer: @unchecked Sendable {
     /// Open connections (all loops): for metrics and tests.
     public let openConnections = Atomic<Int>(0)
 
-    public init(networkThreads: Int, channel: RequestChannel, maxRequestBytes: Int) {
-        loops = (0..<max(1, networkThreads)).map { EventLoop(name: "kafka-network-\($0)") }
+    /// Each new connection's listener/SASL state (nil: no state, a bare PLAINTEXT server).
+    let makeSecurity: (@Sendable () -> ConnectionSecurity)?
+    /// Largest frame before a SASL connection has authenticated (sasl.server.max.receive.size).
+    let maxUnauthenticatedBytes: Int
+
+    public init(networkThreads: Int, channel: RequestChannel, maxRequestBytes: Int, name: String = "kafka-network",
+                maxUnauthenticatedBytes: Int = 524_288, makeSecurity: (@Sendable () -> ConnectionSecurity)? = nil) {
+        loops = (0..<max(1, networkThreads)).map { EventLoop(name: "\(name)-\($0)") }
         self.channel = channel
         self.maxRequestBytes = maxRequestBytes
+        self.makeSecurity = makeSecurity
+        self.maxUnauthenticatedBytes = min(maxRequestBytes, maxUnauthenticatedBytes)
     }
 
     /// Binds and starts the loops; returns the bound port (useful with port 0).
@@ -70,17 +78,25 @@ public final class KafkaNetworkServer: @unchecked Sendable {
         /// Its response is queued but not yet all written.
         var flushing = false
         let id: UInt64
-        init(id: UInt64, max: Int) {
+        let security: ConnectionSecurity?
+        init(id: UInt64, max: Int, security: ConnectionSecurity?) {
             self.id = id
+            self.security = security
             decoder = FrameDecoder(maxFrameBytes: max)
         }
     }
 
     private func adopt(_ conn: Connection) {
-        let st = ConnectionState(id: nextID.add(1, ordering: .relaxed).oldValue, max: maxRequestBytes)
+        let security = makeSecurity?()
+        let unauthenticated = security.map { !$0.isAuthenticated } ?? false
+        let st = ConnectionState(id: nextID.add(1, ordering: .relaxed).oldValue,
+                                 max: unauthenticated ? maxUnauthenticatedBytes : maxRequestBytes, security: security)
         conn.context = st
         openConnections.add(1, ordering: .relaxed)
         conn.onRead = { [unowned self] c, bytes in
+            if st.decoder.maxFrameBytes != self.maxRequestBytes, st.security?.isAuthenticated == true {
+                st.decoder.maxFrameBytes = self.maxRequestBytes
+            }
             var input = FrameDecoder.Input(bytes)
             loop: while true {
                 switch st.decoder.next(&input) {
@@ -121,7 +137,7 @@ public final class KafkaNetworkServer: @unchecked Sendable {
         st.inFlight = true
         let loop = conn.loop
         let box = UncheckedBox(conn)
-        let req = QueuedRequest(frame: frame, connectionID: st.id, peer: conn.peer, receivedAtNanos: MonotonicClock.nanos()) { [unowned self] parts in
+        let req = QueuedRequest(frame: frame, connectionID: st.id, peer: conn.peer, receivedAtNanos: MonotonicClock.nanos(), security: st.security) { [unowned self] parts in
             loop.execute {
                 let c = box.value
                 if let parts {

@@ -8,6 +8,8 @@ public struct QueuedRequest: Sendable {
     public let connectionID: UInt64
     public let peer: String
     public let receivedAtNanos: UInt64
+    /// The connection's listener and SASL state (nil: a plain test request).
+    public var security: ConnectionSecurity? = nil
     /// Sends the response (or nothing, for acks=0) and lets the connection read its next request.
     public let respond: @Sendable ([ResponsePart]?) -> Void
 }

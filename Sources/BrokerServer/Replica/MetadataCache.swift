@@ -10,6 +10,14 @@ public final class MetadataCache: Sendable {
         public var host: String
         public var port: Int32
         public var rack: String?
+        /// Every advertised listener by name; `host`/`port` are the first (the inter-broker listener).
+        public var endpoints: [String: BrokerEndpoint] = [:]
+
+        /// Where a client on `listener` reaches this broker (nil: not on that listener).
+        public func endpoint(listener: String) -> (host: String, port: Int32)? {
+            if endpoints.isEmpty { return (host, port) }
+            return endpoints[listener].map { ($0.host, $0.port) }
+        }
     }
 
     public struct PartitionInfo: Equatable, Sendable {
@@ -51,8 +59,11 @@ public final class MetadataCache: Sendable {
             s.controllerId = req.controllerId
             var brokers: [Int32: BrokerInfo] = [:]
             for b in req.liveBrokers {
-                let ep = b.endpoints.first { $0.listener == "PLAINTEXT" } ?? b.endpoints.first
-                brokers[b.id] = BrokerInfo(id: b.id, host: ep?.host ?? "", port: ep?.port ?? -1, rack: b.rack)
+                // The registration lists the inter-broker listener first (see CoordSession).
+                let ep = b.endpoints.first
+                var eps: [String: BrokerEndpoint] = [:]
+                for e in b.endpoints { eps[e.listener] = BrokerEndpoint(listener: e.listener, host: e.host, port: e.port) }
+                brokers[b.id] = BrokerInfo(id: b.id, host: ep?.host ?? "", port: ep?.port ?? -1, rack: b.rack, endpoints: eps)
             }
             s.brokers = brokers
             for t in req.topicStates {

@@ -73,7 +73,8 @@ final class FetcherThread: @unchecked Sendable {
         self.leader = leader
         self.host = host
         self.port = port
-        client = KafkaBlockingClient(host: host, port: port, clientId: "broker-\(manager.brokerId)-fetcher-\(leader)")
+        client = KafkaBlockingClient(host: host, port: port, clientId: "broker-\(manager.brokerId)-fetcher-\(leader)",
+                                     sasl: manager.config.security.interBrokerSasl)
     }
 
     var active: Bool { running.withLock { isRunning } }

@@ -8,7 +8,17 @@ public enum KafkaCtlCommand: Equatable, Sendable {
     case datagen(DatagenOptions)
     case perfProducer(PerfProducerOptions)
     case perfConsumer(PerfConsumerOptions)
+    case userScram(UserScramCommand)
     case help(String?)
+}
+
+/// `user-scram --add --user U --password P [--mechanism SCRAM-SHA-256|SCRAM-SHA-512] [--iterations N]`.
+public struct UserScramCommand: Equatable, Sendable {
+    public var bootstrap: [String]
+    public var user: String
+    public var password: String
+    public var mechanism: String
+    public var iterations: Int
 }
 
 public struct CLIError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -192,6 +202,7 @@ extension KafkaCtlCommand {
       datagen --topic T --kind orders|pageviews [--rate N] [--count N] [--seed S] [--producer-property k=v]
       perf-producer --topic T --num-records N --record-size B --throughput N|-1 [--acks 0|1|all]
                     [--producer-props k=v ...]
+      user-scram --add --user U --password P [--mechanism SCRAM-SHA-256|SCRAM-SHA-512] [--iterations N]
       perf-consumer --topic T --messages N [--group G] [--timeout MS] [--consumer-props k=v ...]
     """
 
@@ -208,6 +219,11 @@ extension KafkaCtlCommand {
         case "datagen": return .datagen(try parseDatagen(rest))
         case "perf-producer": return .perfProducer(try parsePerfProducer(rest))
         case "perf-consumer": return .perfConsumer(try parsePerfConsumer(rest))
+        case "user-scram":
+            let f = try ParsedFlags(rest, valued: ["bootstrap-server", "user", "password", "mechanism", "iterations"], switches: ["add"])
+            guard f.switches.contains("add") else { throw CLIError("user-scram needs --add") }
+            return .userScram(UserScramCommand(bootstrap: try f.bootstrap(), user: try f.required("user"), password: try f.required("password"),
+                                               mechanism: f.string("mechanism") ?? "SCRAM-SHA-256", iterations: try f.int("iterations") ?? 4096))
         default: throw CLIError("unknown command '\(cmd)'\n\(usage)")
         }
     }

@@ -1,4 +1,18 @@
 import Protocol
+@_exported import enum Sasl.SaslMechanism
+import Sasl
+
+/// SASL credentials: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (`sasl.mechanism`, `sasl.username`, `sasl.password`).
+public struct ClientSasl: Sendable {
+    public var mechanism: SaslMechanism
+    public var username: String
+    public var password: String
+    public init(mechanism: SaslMechanism, username: String, password: String) {
+        self.mechanism = mechanism
+        self.username = username
+        self.password = password
+    }
+}
 
 /// Settings shared by producer, consumer and admin (Kafka's names in comments).
 public struct ClientConfig: Sendable {
@@ -18,6 +32,8 @@ public struct ClientConfig: Sendable {
     public var reconnectBackoffMs: Int
     /// Largest response frame accepted (guards memory against a bad peer).
     public var maxResponseBytes: Int
+    /// security.protocol=SASL_PLAINTEXT with sasl.mechanism / sasl.username / sasl.password (nil: PLAINTEXT).
+    public var sasl: ClientSasl?
 
     public init(bootstrapServers: [String], clientId: String = "swift-kafka",
                 requestTimeoutMs: Int = 30000, connectTimeoutMs: Int = 10000,

@@ -1,4 +1,5 @@
 import Protocol
+import Sasl
 import Transport
 
 /// Picks, per API, the highest version both sides support (I/O-free).
@@ -41,6 +42,7 @@ final class BrokerConnection {
     private var nextCorrelation: Int32 = 1
     private let connectDeadlineMs: UInt64
     private(set) var versions: [KafkaAPI: Int16] = [:]
+    private let sasl: ClientSasl?
     var onClose: ((BrokerConnection, KafkaError) -> Void)?
 
     init(nodeId: Int32, address: HostPort, loop: EventLoop, config: ClientConfig) {
@@ -51,6 +53,7 @@ final class BrokerConnection {
         self.requestTimeoutMs = config.requestTimeoutMs
         self.decoder = FrameDecoder(maxFrameBytes: config.maxResponseBytes)
         self.connectDeadlineMs = MonotonicClock.millis() + UInt64(config.connectTimeoutMs)
+        self.sasl = config.sasl
     }
 
     var inFlight: Int { pending.count }
@@ -177,17 +180,75 @@ final class BrokerConnection {
                     }
                     guard !resp.errorCode.isError else { return fail(.broker(resp.errorCode, "ApiVersions")) }
                     versions = VersionNegotiation.negotiate(resp.apiKeys)
-                    state = .ready
-                    let w = waiting
-                    waiting.removeAll()
-                    failWaiting.removeAll()
-                    for run in w { run(self) }
+                    if let sasl { authenticate(sasl) } else { becomeReady() }
                 } catch {
                     fail(.protocolViolation("ApiVersions v\(version) response: \(error)"))
                 }
             }
         }
         conn?.write(frame)
+    }
+
+    private func becomeReady() {
+        state = .ready
+        let w = waiting
+        waiting.removeAll()
+        failWaiting.removeAll()
+        for run in w { run(self) }
+    }
+
+    /// A request while still negotiating (SASL): bypasses the ready-state queue.
+    private func early<R: KafkaRequestMessage>(_ req: R, version: Int16, _ done: @escaping (R.Response) -> Void) {
+        let corr = nextCorrelation
+        nextCorrelation += 1
+        guard let frame = try? KafkaRequestFrame.encode(req, version: version, correlationId: corr, clientId: clientId) else {
+            return fail(.protocolViolation("cannot encode \(R.api.name)"))
+        }
+        pending[corr] = Pending(api: R.api, deadlineMs: connectDeadlineMs + UInt64(requestTimeoutMs)) { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .failure(let e): fail(e)
+            case .success(let bytes):
+                do { done(try KafkaResponseFrame.decode(R.Response.self, frame: bytes, version: version).body) } catch {
+                    fail(.protocolViolation("\(R.api.name) response: \(error)"))
+                }
+            }
+        }
+        conn?.write(frame)
+    }
+
+    /// SaslHandshake v1, then SaslAuthenticate rounds (PLAIN: one; SCRAM: two and a server-signature check).
+    private func authenticate(_ a: ClientSasl) {
+        early(SaslHandshakeRequest(mechanism: a.mechanism.rawValue), version: 1) { [weak self] hs in
+            guard let self else { return }
+            guard hs.errorCode == .none else {
+                return fail(.broker(hs.errorCode, "SASL mechanism \(a.mechanism.rawValue) not enabled (broker offers \(hs.mechanisms))"))
+            }
+            let step: ([UInt8], @escaping ([UInt8]) -> Void) -> Void = { [weak self] token, next in
+                self?.early(SaslAuthenticateRequest(authBytes: token), version: 1) { r in
+                    guard r.errorCode == .none else {
+                        self?.fail(.broker(r.errorCode, "SASL authentication failed: \(r.errorMessage ?? "")"))
+                        return
+                    }
+                    next(r.authBytes)
+                }
+            }
+            guard let digest = a.mechanism.scramDigest else {
+                return step(PlainServer.clientToken(user: a.username, password: a.password)) { [weak self] _ in self?.becomeReady() }
+            }
+            var c = ScramClient(digest: digest, user: a.username, password: a.password)
+            step(c.firstMessage()) { [weak self] first in
+                do {
+                    let final = try c.finalMessage(serverFirst: first)
+                    step(final) { [weak self] serverFinal in
+                        do {
+                            try c.verify(serverFinal: serverFinal)
+                            self?.becomeReady()
+                        } catch { self?.fail(.protocolViolation("\(error)")) }
+                    }
+                } catch { self?.fail(.protocolViolation("\(error)")) }
+            }
+        }
     }
 
     // MARK: input

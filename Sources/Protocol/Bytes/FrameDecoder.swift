@@ -22,7 +22,8 @@ public struct FrameDecoder: Sendable {
         public var remaining: Int { bytes.count - offset }
     }
 
-    public let maxFrameBytes: Int
+    /// A var so a connection can raise it once authenticated (SASL bounds tokens before).
+    public var maxFrameBytes: Int
     private var buffer: [UInt8] = []
     private var start = 0
     /// A drained buffer keeps its allocation only up to this size: a burst must not pin memory.

@@ -140,6 +140,18 @@ extension ListGroupsResponse.ListedGroup {
     }
 }
 
+extension SaslHandshakeRequest {
+    static func sample() -> SaslHandshakeRequest {
+        SaslHandshakeRequest(mechanism: "s1")
+    }
+}
+
+extension SaslHandshakeResponse {
+    static func sample() -> SaslHandshakeResponse {
+        SaslHandshakeResponse(errorCode: ErrorCode(3), mechanisms: ["s3"])
+    }
+}
+
 extension ApiVersionsRequest {
     static func sample() -> ApiVersionsRequest {
         ApiVersionsRequest(clientSoftwareName: "s1", clientSoftwareVersion: "s2")
@@ -317,6 +329,18 @@ extension DescribeConfigsResponse.DescribeConfigsResourceResult {
 extension DescribeConfigsResponse.DescribeConfigsResult {
     static func sample() -> DescribeConfigsResponse.DescribeConfigsResult {
         DescribeConfigsResponse.DescribeConfigsResult(errorCode: ErrorCode(22), errorMessage: "s22", resourceType: 24, resourceName: "s24", configs: [DescribeConfigsResponse.DescribeConfigsResourceResult.sample()])
+    }
+}
+
+extension SaslAuthenticateRequest {
+    static func sample() -> SaslAuthenticateRequest {
+        SaslAuthenticateRequest(authBytes: [1, 2, 3])
+    }
+}
+
+extension SaslAuthenticateResponse {
+    static func sample() -> SaslAuthenticateResponse {
+        SaslAuthenticateResponse(errorCode: ErrorCode(3), errorMessage: "s3", authBytes: [4, 2, 3], sessionLifetimeMs: 5007)
     }
 }
 

@@ -2,6 +2,66 @@
 
 @testable import Protocol
 
+extension DescribeUserScramCredentialsRequest {
+    static func sample() -> DescribeUserScramCredentialsRequest {
+        DescribeUserScramCredentialsRequest(users: [DescribeUserScramCredentialsRequest.UserName.sample()])
+    }
+}
+
+extension DescribeUserScramCredentialsRequest.UserName {
+    static func sample() -> DescribeUserScramCredentialsRequest.UserName {
+        DescribeUserScramCredentialsRequest.UserName(name: "s2")
+    }
+}
+
+extension DescribeUserScramCredentialsResponse {
+    static func sample() -> DescribeUserScramCredentialsResponse {
+        DescribeUserScramCredentialsResponse(throttleTimeMs: 3007, errorCode: ErrorCode(5), errorMessage: "s5", results: [DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult.sample()])
+    }
+}
+
+extension DescribeUserScramCredentialsResponse.CredentialInfo {
+    static func sample() -> DescribeUserScramCredentialsResponse.CredentialInfo {
+        DescribeUserScramCredentialsResponse.CredentialInfo(mechanism: 8, iterations: 8007)
+    }
+}
+
+extension DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult {
+    static func sample() -> DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult {
+        DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult(user: "s9", errorCode: ErrorCode(11), errorMessage: "s11", credentialInfos: [DescribeUserScramCredentialsResponse.CredentialInfo.sample()])
+    }
+}
+
+extension AlterUserScramCredentialsRequest {
+    static func sample() -> AlterUserScramCredentialsRequest {
+        AlterUserScramCredentialsRequest(deletions: [AlterUserScramCredentialsRequest.ScramCredentialDeletion.sample()], upsertions: [AlterUserScramCredentialsRequest.ScramCredentialUpsertion.sample()])
+    }
+}
+
+extension AlterUserScramCredentialsRequest.ScramCredentialDeletion {
+    static func sample() -> AlterUserScramCredentialsRequest.ScramCredentialDeletion {
+        AlterUserScramCredentialsRequest.ScramCredentialDeletion(name: "s3", mechanism: 5)
+    }
+}
+
+extension AlterUserScramCredentialsRequest.ScramCredentialUpsertion {
+    static func sample() -> AlterUserScramCredentialsRequest.ScramCredentialUpsertion {
+        AlterUserScramCredentialsRequest.ScramCredentialUpsertion(name: "s5", mechanism: 7, iterations: 7007, salt: [8, 2, 3], saltedPassword: [9, 2, 3])
+    }
+}
+
+extension AlterUserScramCredentialsResponse {
+    static func sample() -> AlterUserScramCredentialsResponse {
+        AlterUserScramCredentialsResponse(throttleTimeMs: 10007, results: [AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult.sample()])
+    }
+}
+
+extension AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult {
+    static func sample() -> AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult {
+        AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult(user: "s12", errorCode: ErrorCode(14), errorMessage: "s14")
+    }
+}
+
 /// Every generated message type with its api, for tests that cover all codecs.
 let generatedMessageTypes: [any KafkaMessage.Type] = [
     ProduceRequest.self, ProduceResponse.self,
@@ -20,15 +80,19 @@ let generatedMessageTypes: [any KafkaMessage.Type] = [
     SyncGroupRequest.self, SyncGroupResponse.self,
     DescribeGroupsRequest.self, DescribeGroupsResponse.self,
     ListGroupsRequest.self, ListGroupsResponse.self,
+    SaslHandshakeRequest.self, SaslHandshakeResponse.self,
     ApiVersionsRequest.self, ApiVersionsResponse.self,
     CreateTopicsRequest.self, CreateTopicsResponse.self,
     DeleteTopicsRequest.self, DeleteTopicsResponse.self,
     InitProducerIdRequest.self, InitProducerIdResponse.self,
     OffsetForLeaderEpochRequest.self, OffsetForLeaderEpochResponse.self,
     DescribeConfigsRequest.self, DescribeConfigsResponse.self,
+    SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
     CreatePartitionsRequest.self, CreatePartitionsResponse.self,
     DeleteGroupsRequest.self, DeleteGroupsResponse.self,
     OffsetDeleteRequest.self, OffsetDeleteResponse.self,
+    DescribeUserScramCredentialsRequest.self, DescribeUserScramCredentialsResponse.self,
+    AlterUserScramCredentialsRequest.self, AlterUserScramCredentialsResponse.self,
 ]
 
 /// A sample of every request, to seed the fuzz tests.
@@ -49,15 +113,19 @@ let generatedRequestSamples: [any KafkaRequestMessage] = [
     SyncGroupRequest.sample(),
     DescribeGroupsRequest.sample(),
     ListGroupsRequest.sample(),
+    SaslHandshakeRequest.sample(),
     ApiVersionsRequest.sample(),
     CreateTopicsRequest.sample(),
     DeleteTopicsRequest.sample(),
     InitProducerIdRequest.sample(),
     OffsetForLeaderEpochRequest.sample(),
     DescribeConfigsRequest.sample(),
+    SaslAuthenticateRequest.sample(),
     CreatePartitionsRequest.sample(),
     DeleteGroupsRequest.sample(),
     OffsetDeleteRequest.sample(),
+    DescribeUserScramCredentialsRequest.sample(),
+    AlterUserScramCredentialsRequest.sample(),
 ]
 
 /// Every message with default values: no tagged field is written, so tests can add unknown ones.
@@ -78,15 +146,19 @@ let generatedDefaultMessages: [any KafkaMessage] = [
     SyncGroupRequest(), SyncGroupResponse(),
     DescribeGroupsRequest(), DescribeGroupsResponse(),
     ListGroupsRequest(), ListGroupsResponse(),
+    SaslHandshakeRequest(), SaslHandshakeResponse(),
     ApiVersionsRequest(), ApiVersionsResponse(),
     CreateTopicsRequest(), CreateTopicsResponse(),
     DeleteTopicsRequest(), DeleteTopicsResponse(),
     InitProducerIdRequest(), InitProducerIdResponse(),
     OffsetForLeaderEpochRequest(), OffsetForLeaderEpochResponse(),
     DescribeConfigsRequest(), DescribeConfigsResponse(),
+    SaslAuthenticateRequest(), SaslAuthenticateResponse(),
     CreatePartitionsRequest(), CreatePartitionsResponse(),
     DeleteGroupsRequest(), DeleteGroupsResponse(),
     OffsetDeleteRequest(), OffsetDeleteResponse(),
+    DescribeUserScramCredentialsRequest(), DescribeUserScramCredentialsResponse(),
+    AlterUserScramCredentialsRequest(), AlterUserScramCredentialsResponse(),
 ]
 
 /// A sample of every response.
@@ -107,13 +179,17 @@ let generatedResponseSamples: [any KafkaMessage] = [
     SyncGroupResponse.sample(),
     DescribeGroupsResponse.sample(),
     ListGroupsResponse.sample(),
+    SaslHandshakeResponse.sample(),
     ApiVersionsResponse.sample(),
     CreateTopicsResponse.sample(),
     DeleteTopicsResponse.sample(),
     InitProducerIdResponse.sample(),
     OffsetForLeaderEpochResponse.sample(),
     DescribeConfigsResponse.sample(),
+    SaslAuthenticateResponse.sample(),
     CreatePartitionsResponse.sample(),
     DeleteGroupsResponse.sample(),
     OffsetDeleteResponse.sample(),
+    DescribeUserScramCredentialsResponse.sample(),
+    AlterUserScramCredentialsResponse.sample(),
 ]

@@ -18,15 +18,19 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case syncGroup = 14
     case describeGroups = 15
     case listGroups = 16
+    case saslHandshake = 17
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
     case describeConfigs = 32
+    case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
     case offsetDelete = 47
+    case describeUserScramCredentials = 50
+    case alterUserScramCredentials = 51
 
     /// The schema's facts about this API; ApiKeys.swift derives the rest.
     public var info: KafkaAPIInfo {
@@ -79,6 +83,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .listGroups:
             KafkaAPIInfo(name: "ListGroups", validVersions: 0...5, supportedVersions: 0...2,
                          firstFlexibleVersion: 3, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .saslHandshake:
+            KafkaAPIInfo(name: "SaslHandshake", validVersions: 0...1, supportedVersions: 0...1,
+                         firstFlexibleVersion: Int16.max, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .apiVersions:
             KafkaAPIInfo(name: "ApiVersions", validVersions: 0...4, supportedVersions: 0...3,
                          firstFlexibleVersion: 3, isInterBroker: false, responseHeaderAlwaysV0: true)
@@ -97,6 +104,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .describeConfigs:
             KafkaAPIInfo(name: "DescribeConfigs", validVersions: 0...4, supportedVersions: 1...3,
                          firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .saslAuthenticate:
+            KafkaAPIInfo(name: "SaslAuthenticate", validVersions: 0...2, supportedVersions: 0...2,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .createPartitions:
             KafkaAPIInfo(name: "CreatePartitions", validVersions: 0...3, supportedVersions: 0...1,
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
@@ -106,6 +116,12 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .offsetDelete:
             KafkaAPIInfo(name: "OffsetDelete", validVersions: 0...0, supportedVersions: 0...0,
                          firstFlexibleVersion: Int16.max, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .describeUserScramCredentials:
+            KafkaAPIInfo(name: "DescribeUserScramCredentials", validVersions: 0...0, supportedVersions: 0...0,
+                         firstFlexibleVersion: 0, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .alterUserScramCredentials:
+            KafkaAPIInfo(name: "AlterUserScramCredentials", validVersions: 0...0, supportedVersions: 0...0,
+                         firstFlexibleVersion: 0, isInterBroker: false, responseHeaderAlwaysV0: false)
         }
     }
 }

@@ -18,15 +18,19 @@ public enum KafkaRequest: Sendable, Equatable {
     case syncGroup(SyncGroupRequest)
     case describeGroups(DescribeGroupsRequest)
     case listGroups(ListGroupsRequest)
+    case saslHandshake(SaslHandshakeRequest)
     case apiVersions(ApiVersionsRequest)
     case createTopics(CreateTopicsRequest)
     case deleteTopics(DeleteTopicsRequest)
     case initProducerId(InitProducerIdRequest)
     case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
     case describeConfigs(DescribeConfigsRequest)
+    case saslAuthenticate(SaslAuthenticateRequest)
     case createPartitions(CreatePartitionsRequest)
     case deleteGroups(DeleteGroupsRequest)
     case offsetDelete(OffsetDeleteRequest)
+    case describeUserScramCredentials(DescribeUserScramCredentialsRequest)
+    case alterUserScramCredentials(AlterUserScramCredentialsRequest)
 
     public static func decode(_ frame: KafkaRequestFrame) throws -> KafkaRequest {
         var r = frame.body
@@ -48,15 +52,19 @@ public enum KafkaRequest: Sendable, Equatable {
         case .syncGroup: return .syncGroup(try SyncGroupRequest.decode(from: &r, version: v))
         case .describeGroups: return .describeGroups(try DescribeGroupsRequest.decode(from: &r, version: v))
         case .listGroups: return .listGroups(try ListGroupsRequest.decode(from: &r, version: v))
+        case .saslHandshake: return .saslHandshake(try SaslHandshakeRequest.decode(from: &r, version: v))
         case .apiVersions: return .apiVersions(try ApiVersionsRequest.decode(from: &r, version: v))
         case .createTopics: return .createTopics(try CreateTopicsRequest.decode(from: &r, version: v))
         case .deleteTopics: return .deleteTopics(try DeleteTopicsRequest.decode(from: &r, version: v))
         case .initProducerId: return .initProducerId(try InitProducerIdRequest.decode(from: &r, version: v))
         case .offsetForLeaderEpoch: return .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest.decode(from: &r, version: v))
         case .describeConfigs: return .describeConfigs(try DescribeConfigsRequest.decode(from: &r, version: v))
+        case .saslAuthenticate: return .saslAuthenticate(try SaslAuthenticateRequest.decode(from: &r, version: v))
         case .createPartitions: return .createPartitions(try CreatePartitionsRequest.decode(from: &r, version: v))
         case .deleteGroups: return .deleteGroups(try DeleteGroupsRequest.decode(from: &r, version: v))
         case .offsetDelete: return .offsetDelete(try OffsetDeleteRequest.decode(from: &r, version: v))
+        case .describeUserScramCredentials: return .describeUserScramCredentials(try DescribeUserScramCredentialsRequest.decode(from: &r, version: v))
+        case .alterUserScramCredentials: return .alterUserScramCredentials(try AlterUserScramCredentialsRequest.decode(from: &r, version: v))
         }
     }
 
@@ -78,15 +86,19 @@ public enum KafkaRequest: Sendable, Equatable {
         case .syncGroup: .syncGroup
         case .describeGroups: .describeGroups
         case .listGroups: .listGroups
+        case .saslHandshake: .saslHandshake
         case .apiVersions: .apiVersions
         case .createTopics: .createTopics
         case .deleteTopics: .deleteTopics
         case .initProducerId: .initProducerId
         case .offsetForLeaderEpoch: .offsetForLeaderEpoch
         case .describeConfigs: .describeConfigs
+        case .saslAuthenticate: .saslAuthenticate
         case .createPartitions: .createPartitions
         case .deleteGroups: .deleteGroups
         case .offsetDelete: .offsetDelete
+        case .describeUserScramCredentials: .describeUserScramCredentials
+        case .alterUserScramCredentials: .alterUserScramCredentials
         }
     }
 }
