@@ -1,5 +1,6 @@
 import Foundation
 import Spawn
+import Synchronization
 import Transport
 #if canImport(Glibc)
 import Glibc
@@ -24,9 +25,14 @@ enum ProcessHarness {
     /// A port that was free a moment ago, for a server to listen on. Picked below the kernel's
     /// ephemeral range (32768+), so that after a server is killed its port cannot become the local end
     /// of some other test's outgoing connection before the server restarts on it.
+    /// Ports handed out in this process: tests run in parallel, and a port picked by one test but
+    /// not yet bound by its server must not be picked again by another.
+    private static let handedOut = Mutex<Set<Int>>([])
+
     static func freePort() throws -> Int {
         for _ in 0..<200 {
             let candidate = Int.random(in: 20000..<32000)
+            guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
             if let fd = try? Socket.listen(host: "127.0.0.1", port: candidate) {
                 close(fd)
                 return candidate
