@@ -86,17 +86,7 @@ import Glibc
             }
             done.signal()
         }
-        var ok = 0, failed = 0
-        let t0 = Date()
-        while Date().timeIntervalSince(t0) < 4 {
-            do {
-                _ = try c.setData("/abuse", data: Array(String(ok).utf8))
-                ok += 1
-            } catch {
-                failed += 1
-                usleep(10_000)
-            }
-        }
+        let (ok, failed) = c.setDataRepeatedly("/abuse", seconds: 4)
         stop.store(true, ordering: .relaxed)
         _ = done.wait(timeout: .now() + 5)
         print("quorum impostor without the secret: \(closedByServer.load(ordering: .relaxed)) connections refused, \(ok) writes ok, \(failed) failed")

@@ -114,6 +114,22 @@ final class EnsembleProcesses: @unchecked Sendable {
 }
 
 extension CoordClient {
+    /// Overwrites `path` as fast as it is answered for `seconds`; counts answered and failed writes.
+    func setDataRepeatedly(_ path: String, seconds: Double) -> (ok: Int, failed: Int) {
+        var ok = 0, failed = 0
+        let t0 = Date()
+        while Date().timeIntervalSince(t0) < seconds {
+            do {
+                _ = try setData(path, data: Array(String(ok).utf8))
+                ok += 1
+            } catch {
+                failed += 1
+                usleep(10_000)
+            }
+        }
+        return (ok, failed)
+    }
+
     /// Retries `body` on connection loss and timeouts until `timeout` seconds pass.
     func retrying<T>(timeout: Double, _ body: (CoordClient) throws -> T) throws -> T {
         let deadline = Date().addingTimeInterval(timeout)
