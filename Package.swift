@@ -33,7 +33,7 @@ let package = Package(
         // I/O-free SASL: JAAS config, PLAIN and SCRAM exchanges (server and client), Kafka's handshake sequence.
         .target(name: "Sasl", dependencies: ["Crypto"]),
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
-        .target(name: "CoordCore", dependencies: ["Protocol"]),
+        .target(name: "CoordCore", dependencies: ["Protocol", "Crypto"]),
         // coordd runtime: config, client and peer networking, persistence.
         .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport", "Observability", "Crypto"]),
         // A ZooKeeper client in Swift (brokerd uses it to talk to coordd).
@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Observability", dependencies: ["Transport"]),
 
         // The operator console: an HTTP server with a JSON API over the project's clients and an embedded single-page app.
-        .target(name: "Console", dependencies: ["KafkaClient", "CoordClient", "Observability", "Protocol", "Transport"],
+        .target(name: "Console", dependencies: ["KafkaClient", "CoordClient", "Observability", "Protocol", "Transport", "Crypto"],
                 resources: [.embedInCode("Web")]),
 
         // Kafka codecs are generated from Sources/Protocol/Kafka/Schema: `swift run KafkaCodegen`.
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "Transport"]),
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Transport", "Spawn"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Crypto"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
         .testTarget(name: "CoordServerUnitTests", dependencies: ["CoordServer", "Protocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability", "Spawn"], exclude: ["compat"]),

@@ -1,3 +1,4 @@
+import Crypto
 import KafkaClient
 
 /// console.properties, parsed and checked (I/O-free). Unknown keys and bad values are errors: an
@@ -85,18 +86,10 @@ public struct ConsoleConfig: Sendable, Equatable {
     /// True when a request carrying `token` may change the cluster.
     public func allowsWrite(token: String?) -> Bool {
         guard !readOnly, let want = adminToken, let got = token else { return false }
-        return constantTimeEquals(Array(want.utf8), Array(got.utf8))
+        return Digests.constantTimeEqual(Array(want.utf8), Array(got.utf8))
     }
 }
 
-/// Compares without an early exit, so response time does not reveal how much of a guess was right.
-func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var diff = UInt8(a.count == b.count ? 0 : 1)
-    for i in 0..<max(a.count, b.count) {
-        diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
-    }
-    return diff == 0
-}
 
 extension StringProtocol {
     func trimming(_ set: String) -> String {

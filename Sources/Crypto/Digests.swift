@@ -76,11 +76,13 @@ public enum Digests {
         return out
     }
 
-    /// Compares in time independent of where the inputs differ (MACs, proofs).
+    /// Compares in time independent of where the inputs differ, without an early exit on a length
+    /// mismatch either (MACs, proofs, tokens).
     public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<a.count { diff |= a[i] ^ b[i] }
+        var diff = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<max(a.count, b.count) {
+            diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+        }
         return diff == 0
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 @testable import Console
 import Testing
 
@@ -52,9 +53,9 @@ import Testing
     }
 
     @Test func constantTimeCompare() {
-        #expect(constantTimeEquals(Array("abc".utf8), Array("abc".utf8)))
-        #expect(!constantTimeEquals(Array("abc".utf8), Array("abd".utf8)))
-        #expect(!constantTimeEquals(Array("abc".utf8), Array("ab".utf8)))
-        #expect(!constantTimeEquals([], Array("a".utf8)))
+        #expect(Digests.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!Digests.constantTimeEqual(Array("abc".utf8), Array("abd".utf8)))
+        #expect(!Digests.constantTimeEqual(Array("abc".utf8), Array("ab".utf8)))
+        #expect(!Digests.constantTimeEqual([], Array("a".utf8)))
     }
 }
