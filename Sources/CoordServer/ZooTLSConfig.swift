@@ -55,7 +55,7 @@ struct ZooTLSKeys: Sendable, Equatable {
         }
         c.protocols = try protocols()
         if let suites = values["ssl.ciphersuites"] {
-            c.cipherSuites = suites.split(separator: ",").map { String($0).trimmed(" \t") }.filter { !$0.isEmpty }
+            c.cipherSuites = TLSConfig.cipherSuites(javaList: suites)
         }
         if let ms = values["ssl.handshakeDetectionTimeoutMillis"] {
             guard let v = Int(ms), v > 0, v <= 600_000 else {
@@ -70,15 +70,12 @@ struct ZooTLSKeys: Sendable, Equatable {
     private func protocols() throws(ZooConfigError) -> Set<TLSConfig.ProtocolVersion> {
         let raw = values["ssl.enabledProtocols"] ?? values["ssl.protocol"]
         guard let raw else { return [.tls12, .tls13] }
-        var set: Set<TLSConfig.ProtocolVersion> = []
-        for name in raw.split(separator: ",").map({ String($0).trimmed(" \t") }) where !name.isEmpty {
-            if name == "TLS" { set.formUnion([.tls12, .tls13]); continue }
-            guard let v = TLSConfig.ProtocolVersion(rawValue: name) else {
-                throw ZooConfigError("TLS protocol \(name): coordd supports TLSv1.2 and TLSv1.3 only")
-            }
-            set.insert(v)
+        do throws(TLSConfig.ProtocolListError) {
+            return try TLSConfig.protocols(javaList: raw)
+        } catch .unsupported(let name) {
+            throw ZooConfigError("TLS protocol \(name): coordd supports TLSv1.2 and TLSv1.3 only")
+        } catch {
+            throw ZooConfigError("no TLS protocol enabled in '\(raw)'")
         }
-        if set.isEmpty { throw ZooConfigError("no TLS protocol enabled in '\(raw)'") }
-        return set
     }
 }

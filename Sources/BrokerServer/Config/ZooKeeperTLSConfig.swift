@@ -57,17 +57,16 @@ enum ZooKeeperTLSKeys {
         case let v: throw BrokerConfig.ConfigError("zookeeper.ssl.endpoint.identification.algorithm=\(v): expected HTTPS or empty")
         }
         if let raw = values["zookeeper.ssl.enabled.protocols"] ?? values["zookeeper.ssl.protocol"] {
-            var set: Set<TLSConfig.ProtocolVersion> = []
-            for name in raw.split(separator: ",").map({ String($0).trimmed }) where !name.isEmpty {
-                if name == "TLS" { set.formUnion([.tls12, .tls13]); continue }
-                guard let v = TLSConfig.ProtocolVersion(rawValue: name) else { throw BrokerConfig.ConfigError("TLS protocol \(name): brokerd supports TLSv1.2 and TLSv1.3 only") }
-                set.insert(v)
+            do throws(TLSConfig.ProtocolListError) {
+                c.protocols = try TLSConfig.protocols(javaList: raw)
+            } catch .unsupported(let name) {
+                throw BrokerConfig.ConfigError("TLS protocol \(name): brokerd supports TLSv1.2 and TLSv1.3 only")
+            } catch {
+                throw BrokerConfig.ConfigError("no TLS protocol enabled in '\(raw)'")
             }
-            if set.isEmpty { throw BrokerConfig.ConfigError("no TLS protocol enabled in '\(raw)'") }
-            c.protocols = set
         }
         if let suites = values["zookeeper.ssl.cipher.suites"] {
-            c.cipherSuites = suites.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+            c.cipherSuites = TLSConfig.cipherSuites(javaList: suites)
         }
         return c
     }
