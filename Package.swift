@@ -47,7 +47,7 @@ let package = Package(
         // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
         .target(name: "FaultProxy", dependencies: ["Transport"]),
         // Admin plane of both daemons: HTTP/1.1 + SSE on Transport, Prometheus text, the coordination timeline.
-        .target(name: "Observability", dependencies: ["Transport"]),
+        .target(name: "Observability", dependencies: ["Transport", "Crypto", "Spawn"]),
 
         // The operator console: an HTTP server with a JSON API over the project's clients and an embedded single-page app.
         .target(name: "Console", dependencies: ["KafkaClient", "CoordClient", "Observability", "Protocol", "Transport", "Crypto"],

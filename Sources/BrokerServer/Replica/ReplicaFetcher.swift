@@ -1,3 +1,4 @@
+import Synchronization
 import BrokerCore
 import Foundation
 import Protocol
@@ -12,6 +13,9 @@ final class ReplicaFetcherManager: @unchecked Sendable {
     private var assignments: [TopicPartition: Assignment] = [:]
     private var threads: [Int32: FetcherThread] = [:]
     private var stopped = false
+    /// Set by the fault controls (`POST /faults/fetch?mode=pause`): no fetch leaves, so this broker
+    /// falls out of every ISR it is in after replica.lag.time.max.ms, as if its fetches were lost.
+    let paused = Atomic<Bool>(false)
     unowned let replicas: ReplicaManager
     let metadata: MetadataCache
     let brokerId: Int32
@@ -91,6 +95,10 @@ final class FetcherThread: @unchecked Sendable {
         let rm = manager.replicas
         let cfg = manager.config
         while active {
+            if manager.paused.load(ordering: .relaxed) {
+                usleep(50_000)
+                continue
+            }
             let tps = manager.partitions(for: leader)
             var topics: [String: [FetchRequest.FetchPartition]] = [:]
             var asked: [TopicPartition: ReplicaManager.FollowState] = [:]
