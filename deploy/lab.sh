@@ -105,7 +105,7 @@ case "$cmd" in
     fault) fault "$2" "$3" "$4" "${5:-}" ;;
     zk-create) zk_create "$2" ;;
     timeline) "$bin/kafkactl" timeline --admin "$admins" --last 25 ${2:+--kind "$2"} 2>/dev/null || true ;;
-    shot) python3 deploy/lab/shot.py "http://127.0.0.1:$console$2" "$3" "docs/lab-$4.png" ;;
+    shot) /usr/bin/python3 deploy/lab/shot.py "http://127.0.0.1:$console$2" "$3" "docs/lab-$4.png" ;;
     check) . deploy/lab/check.sh ;;
     *) sed -n '2,13p' "$0" >&2; exit 2 ;;
 esac

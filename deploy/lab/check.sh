@@ -15,7 +15,7 @@ within() {  # within SECONDS WHAT COMMAND...: polls COMMAND until it succeeds
     done
     echo "   ok: $what ($((t - end + SECONDS)) s)"
 }
-shoot() { if [ "${LAB_SHOTS:-0}" = 1 ]; then python3 deploy/lab/shot.py "http://127.0.0.1:$console$1" "$2" "docs/lab-$3.png" || true; fi; }
+shoot() { if [ "${LAB_SHOTS:-0}" = 1 ]; then /usr/bin/python3 deploy/lab/shot.py "http://127.0.0.1:$console$1" "$2" "docs/lab-$3.png" || true; fi; }
 others() { for i in 1 2 3; do [ "$i" = "$1" ] || [ "$i" = "${2:-}" ] || echo "$i"; done; }
 has() { [[ ",$1," == *",$2,"* ]]; }
 leader_is_new() { local l; l=$(coordd_leader); [ "$l" != none ] && [ "$l" != "$1" ]; }

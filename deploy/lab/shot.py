@@ -1,5 +1,5 @@
 """Screenshot of one console page for the lab: shot.py URL TEXT OUT.png
-Waits (20 s) until the page shows TEXT, then saves a 1400x1000 headless-Chromium screenshot."""
+Run with /usr/bin/python3 (Debian python3-selenium). Waits (20 s) until the page shows TEXT, then saves a 1400x1000 headless-Chromium screenshot."""
 import sys
 import time
 
@@ -20,7 +20,7 @@ try:
     end = time.time() + 20
     while time.time() < end:
         try:
-            if text in d.find_element(By.ID, "page").text:
+            if text.lower() in d.find_element(By.ID, "page").text.lower():
                 break
         except Exception:
             pass
