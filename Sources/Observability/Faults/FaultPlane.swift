@@ -121,6 +121,7 @@ extension Router {
     public mutating func addFaults(_ plane: FaultPlane, actions: [FaultPlane.Action], heal: @escaping @Sendable () -> Void) {
         get("/faults", sync: { _ in
             .json(.object([
+                ("daemon", .string(plane.timeline.daemon)),
                 ("enabled", .bool(plane.enabled)),
                 ("active", .object(plane.activeFaults.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
                 ("actions", .array(actions.map { .object([("name", .string($0.name)), ("help", .string($0.help))]) })),
