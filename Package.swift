@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "brokerd", targets: ["brokerd"]),
         .executable(name: "faultproxy", targets: ["faultproxy"]),
         .executable(name: "console", targets: ["console"]),
+        .executable(name: "coordctl", targets: ["coordctl"]),
     ],
     targets: [
         // Wire formats: byte reader/writer, Jute (ZooKeeper) and Kafka codecs.
@@ -58,6 +59,7 @@ let package = Package(
         .executableTarget(name: "KafkaCodegen", dependencies: ["KafkaCodegenLib"]),
         .executableTarget(name: "coordd", dependencies: ["CoordServer"]),
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
+        .executableTarget(name: "coordctl", dependencies: ["CoordCore", "Storage", "Protocol"]),
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient", "Observability"]),
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         .executableTarget(name: "console", dependencies: ["Console"]),
