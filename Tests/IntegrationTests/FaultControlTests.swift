@@ -71,6 +71,28 @@ import Glibc
         #expect(try Self.post(admin, "/faults/pause?ms=0").status == 400)
     }
 
+    @Test func expireEndsASessionAndItsEphemerals() throws {
+        let admin = try ProcessHarness.freePort()
+        let c = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin)\nfaults.enable=true\n")
+        defer { c.cleanup() }
+        let owner = CoordClient(connectString: "127.0.0.1:\(c.port)", sessionTimeoutMs: 30000)
+        try owner.start()
+        defer { owner.close() }
+        _ = try owner.create("/mine", data: [], mode: .ephemeral)
+        let sid = try #require(try owner.exists("/mine")?.ephemeralOwner)
+        let hex = "0x" + String(UInt64(bitPattern: sid), radix: 16)
+        #expect(try Self.post(admin, "/faults/expire?session=0x1234").status == 400)
+        let r = try Self.post(admin, "/faults/expire?session=\(hex)")
+        #expect(r.status == 200, "\(r.text)")
+        let other = CoordClient(connectString: "127.0.0.1:\(c.port)", sessionTimeoutMs: 6000)
+        try other.start()
+        defer { other.close() }
+        // The 30 s session is gone within a tick or two, and its ephemeral with it.
+        #expect(ProcessHarness.waitUntil(timeout: 5, interval: 0.1) { (try? other.exists("/mine")) == .some(nil) })
+        let events = try AdminHTTP.json(admin, "/timeline?kind=session.expired,fault").encoded()
+        #expect(events.contains("session.expired") && events.contains("fault.injected"), "\(events)")
+    }
+
     @Test func faultsAreOffByDefaultAndNeedTheTokenWhenOneIsSet() throws {
         let admin = try ProcessHarness.freePort()
         let off = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin)\n")

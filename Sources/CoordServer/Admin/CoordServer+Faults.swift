@@ -1,4 +1,6 @@
+import Dispatch
 import Observability
+import Synchronization
 import Transport
 
 /// coordd's fault controls (`faults.enable=true`; docs/operations.md): the process faults every
@@ -44,6 +46,31 @@ extension CoordServer {
                 case let m:
                     throw FaultPlane.FaultError("mode '\(m)' is not drop or pass")
                 }
+            },
+            FaultPlane.Action("expire", help: "session=0xID: expire that session at the next tick, as if its client went silent (on the leader, or a standalone server)") { q throws(FaultPlane.FaultError) in
+                guard let text = q["session"], let id = UInt64(text.hasPrefix("0x") ? String(text.dropFirst(2)) : text, radix: 16) else {
+                    throw FaultPlane.FaultError("session must be a hex session id (0x...)")
+                }
+                let sid = Int64(bitPattern: id)
+                let outcome = Mutex<String?>(nil)
+                let done = DispatchSemaphore(value: 0)
+                box.value.onLoop { s in
+                    defer { done.signal() }
+                    guard s.quorum == nil || s.quorum?.leaderReady == true else {
+                        outcome.withLock { $0 = "this server does not track sessions: ask the leader" }
+                        return
+                    }
+                    guard s.tracker.contains(sid) else {
+                        outcome.withLock { $0 = "no session \(text) is open" }
+                        return
+                    }
+                    // A zero timeout: the next tick's expiry pass closes it through the normal path.
+                    s.tracker.add(sid, timeout: 0, now: WallClock.millis())
+                }
+                guard done.wait(timeout: .now() + 2) == .success else { throw FaultPlane.FaultError("the server did not answer in 2 s") }
+                if let refusal = outcome.withLock({ $0 }) { throw FaultPlane.FaultError(refusal) }
+                plane.once("expire", "session \(text) expired on request")
+                return "session \(text) expires at the next tick"
             },
             FaultPlane.Action("stepdown", help: "cut every quorum link for (syncLimit + 2) ticks: a leader loses its quorum and steps down, the others elect") { _ throws(FaultPlane.FaultError) in
                 guard !peers.isEmpty else { throw FaultPlane.FaultError("a standalone server has no quorum to leave") }

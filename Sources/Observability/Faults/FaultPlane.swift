@@ -52,6 +52,12 @@ public final class FaultPlane: Sendable {
         log(what.map { "fault injected: \(key): \($0)" } ?? "fault cleared: \(key)")
     }
 
+    /// A fault that happens once (nothing stays on to heal): the timeline event and the log line only.
+    public func once(_ key: String, _ what: String) {
+        timeline.record("fault.injected", fields: [("fault", .string(key)), ("detail", .string(what))])
+        log("fault injected: \(key): \(what)")
+    }
+
     public var activeFaults: [String: String] { active.withLock { $0 } }
 
     func refusal(_ req: HTTPRequest) -> HTTPResponse? {
@@ -103,7 +109,7 @@ public final class FaultPlane: Sendable {
                 return "stopping the process for \(ms) ms"
             },
             Action("crash", help: "kill -9 this process (as a power cut would)") { [self] _ in
-                note("crash", "kill -9")
+                once("crash", "kill -9")
                 timeline.flush()
                 Thread {
                     usleep(100_000)
