@@ -89,7 +89,7 @@ import Glibc
         let log2 = cluster.procs[2]?.stderrText ?? ""
         FaultMatrix.report(17, "broker-disk-full", run: run, [
             "isr_shrink_s": shrinkTime, "refused_led": refusedWhileFull[0].count, "refused_acks1": refusedWhileFull[1].count,
-            "write_outage_s": acks1.longestGap(fillAt, Date()), "resume_after_free_s": resumeTime, "isr_rejoin_s": rejoinTime,
+            "followed_acks_all_outage_s": toFollowed.longestGap(fillAt, freeAt), "write_outage_s": acks1.longestGap(fillAt, Date()), "resume_after_free_s": resumeTime, "isr_rejoin_s": rejoinTime,
             "acked": producers.map { $0.acked.count }.map(String.init).joined(separator: "/"),
         ])
         #expect(alive, "broker 2 died on a full disk:\n\(log2)")

@@ -95,7 +95,6 @@ import Glibc
         let majority = ProcessHarness.waitUntil(timeout: 20) {
             attempts.withLock { a in a.contains { $0.ok && $0.path.hasPrefix("/acked/o-") && $0.at > commitsAfter } }
         }
-        let majorityOutage = Date().timeIntervalSince(fillAt)
         #expect(majority, "the majority stopped committing:\n\(e.logs.suffix(4000))")
         usleep(500_000)
 
@@ -116,9 +115,12 @@ import Glibc
 
         let all = attempts.withLock { $0 }
         let acked = Set(all.filter(\.ok).map(\.path))
+        // The majority's longest pause in acknowledging, from the fill to the restart.
+        let okTimes = [fillAt] + all.filter { $0.ok && $0.path.hasPrefix("/acked/o-") && $0.at > fillAt && $0.at < restartAt }.map(\.at) + [restartAt]
+        let majorityOutage = zip(okTimes, okTimes.dropFirst()).map { $1.timeIntervalSince($0) }.max() ?? -1
         let trees = TreeChecker.trees(e)
         FaultMatrix.report(17, "coordd-disk-full-\(role)", run: run, [
-            "server_exit_s": exitTime, "majority_commit_after_fill_s": majorityOutage, "rejoin_s": rejoinTime,
+            "server_exit_s": exitTime, "majority_write_outage_s": majorityOutage, "rejoin_s": rejoinTime,
             "snapshot_skipped": snapshotSkipped, "acked": acked.count,
             "errors": all.filter { !$0.ok }.count,
         ])
