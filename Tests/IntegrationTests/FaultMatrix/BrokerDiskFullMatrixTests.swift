@@ -34,7 +34,12 @@ import Glibc
             prepareLogDir: { id, path in
                 if id == 2 && tmpfs == nil { tmpfs = try Tmpfs(at: path, bytes: 8 << 20) }
             })
-        defer { cluster.cleanup() }
+        defer {
+            // Processes first, then the mount, then the (now plain) directories.
+            cluster.cleanup()
+            tmpfs?.unmount()
+            ProcessHarness.removeDir(cluster.dir)
+        }
         let disk = try #require(tmpfs)
         let followed = "fm-full-f", led = "fm-full-l", single = "fm-full-1"
         try GroupSupport.createTopic(cluster, followed, partitions: 1, rf: 3, assignment: [[1, 2, 3]], via: 1)

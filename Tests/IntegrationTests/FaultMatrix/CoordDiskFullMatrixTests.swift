@@ -29,7 +29,12 @@ import Glibc
         let e = try EnsembleProcesses(extraConfig: "snapCount=100\n", prepareDataDir: { _, path in
             disks.append(try Tmpfs(at: path, bytes: 4 << 20))
         })
-        defer { e.cleanup() }
+        defer {
+            // Processes first, then the mounts, then the (now plain) directories.
+            e.cleanup()
+            disks.forEach { $0.unmount() }
+            ProcessHarness.removeDir(e.dir)
+        }
         let leader = try #require(e.waitForLeader(), "no leader:\n\(e.logs)")
         let target = role == "leader" ? leader : (leader + 1) % 3
         let others = (0..<3).filter { $0 != target }
