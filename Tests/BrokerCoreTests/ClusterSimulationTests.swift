@@ -365,8 +365,8 @@ struct ClusterSim {
 
 
 @Suite(.timeLimit(.minutes(2))) struct ClusterSimulationTests {
-    /// 16 seeds × 30,000 steps in every `swift test`.
-    static let steps = 30_000
+    /// 16 seeds × 10,000 steps in every `swift test` (~2 s); longer runs with `brokerSoak`.
+    static let steps = 10_000
 
     /// Runs one seed, then heals; returns the problems (each naming the seed) and the simulation.
     static func runSeed(_ seed: UInt64, steps: Int) -> (problems: [String], sim: ClusterSim) {
@@ -401,7 +401,7 @@ struct ClusterSim {
     }
 
     /// Offline soak: `BROKER_SIM_SEEDS=first:count [BROKER_SIM_STEPS=n] swift test --filter brokerSoak`
-    /// (default 100:100 seeds of 30,000 steps), printing the seed of every failure.
+    /// (default 100:100 seeds of 10,000 steps), printing the seed of every failure.
     @Test(.enabled(if: getenv("BROKER_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
     func brokerSoak() {
         let spec = getenv("BROKER_SIM_SEEDS").map { String(cString: $0) } ?? ""
