@@ -113,3 +113,85 @@ import Testing
         }
     }
 }
+
+/// The same on a real full file system: a small tmpfs this test mounts itself (root only, as on
+/// the CI machine; skipped otherwise).
+@Suite(.serialized, .timeLimit(.minutes(1))) struct FullTmpfsTests {
+    let now: Int64 = 1_000_000
+
+    /// Mounts a tmpfs of `bytes` under a temp dir and runs `body` with a log dir on it and a way to
+    /// make space again (remove the filler `fill` wrote); unmounts in every case.
+    func withFullTmpfs(bytes: Int = 256 << 10, _ body: (String, () -> Void) throws -> Void) throws {
+        try withTempDir { dir in
+            let mnt = dir + "/mnt"
+            try LogIO.makeDirectory(mnt)
+            try #require(mount("tmpfs", mnt, "tmpfs", 0, "size=\(bytes)") == 0, "mount: errno \(errno)")
+            defer { umount2(mnt, Int32(MNT_DETACH)) }
+            try body(mnt + "/p-0") {
+                unlink(mnt + "/filler")
+            }
+        }
+    }
+
+    static func fill(_ dir: String, slack: Int) {
+        let fd = open(LogIO.parent(of: dir) + "/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 1, count: 16 << 10)
+        var size = 0
+        while true {
+            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+            if n <= 0 { break }
+            size += n
+        }
+        if slack > 0 { _ = ftruncate(fd, off_t(max(0, size - slack))) }
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "mounting a tmpfs needs root"))
+    func shortWritesOnAFullTmpfsAreCutAndTheLogRecovers() throws {
+        try withFullTmpfs { dir, makeSpace in
+            let log = try PartitionLog.open(dir: dir, now: now)
+            _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now)
+            Self.fill(dir, slack: 6000)
+            var refused = 0
+            for _ in 0..<200 {
+                do { _ = try log.append(try makeBatch(count: 5, valueSize: 300), leaderEpoch: 0, now: now) } catch let e as LogError {
+                    #expect(e.isOutOfSpace, "\(e)")
+                    refused += 1
+                }
+            }
+            #expect(refused > 0 && !log.isOffline)
+            let seg = dir + "/00000000000000000000.log"
+            let end = log.logEndOffset
+            // Every byte on disk is a whole batch the log knows of.
+            #expect(try PartitionLog.open(dir: dir, recoveryPoint: 0, now: now).logEndOffset == end)
+            #expect(fileSize(seg) == (try log.readBytes(from: 0, maxBytes: 1 << 22).count))
+            makeSpace()
+            #expect(try log.append(try makeBatch(), leaderEpoch: 0, now: now).firstOffset == end)
+        }
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "mounting a tmpfs needs root"))
+    func aLogWhoseEpochCheckpointMustChangeStillOpensOnAFullTmpfs() throws {
+        try withFullTmpfs { dir, makeSpace in
+            do {
+                let log = try PartitionLog.open(dir: dir, now: now)
+                _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now)
+                _ = try log.append(try makeBatch(), leaderEpoch: 1, now: now)
+                try log.close()
+            }
+            // A lost tail: the epoch-1 batch is gone, so opening must rewrite the checkpoint.
+            let seg = dir + "/00000000000000000000.log"
+            let first = try #require(try RecordBatch.split(try readFile(seg)).batches.first)
+            truncateFile(seg, to: first.range.upperBound)
+            Self.fill(dir, slack: 0)
+            let log = try PartitionLog.open(dir: dir, recoveryPoint: 0, now: now)
+            #expect(log.logEndOffset == 3 && log.leaderEpochCache.entries == [.init(epoch: 0, startOffset: 0)])
+            #expect(throws: LogError.self) { _ = try log.append(try makeBatch(), leaderEpoch: 2, now: now) }
+            makeSpace()
+            _ = try log.append(try makeBatch(), leaderEpoch: 2, now: now)
+            let again = try PartitionLog.open(dir: dir, recoveryPoint: 0, now: now)
+            #expect(again.leaderEpochCache.entries == [.init(epoch: 0, startOffset: 0), .init(epoch: 2, startOffset: 3)])
+        }
+    }
+}

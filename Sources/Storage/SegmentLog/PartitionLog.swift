@@ -141,7 +141,8 @@ public final class PartitionLog {
                                recoveryPoint: min(recoveryPoint, leo), epochs: epochs, now: now)
         var changed = log.leaderEpochCache.truncateFromEnd(leo)
         changed = log.leaderEpochCache.truncateFromStart(start) || changed
-        if changed { try log.persistEpochs() }
+        // A restart on a full disk still opens the log; the first append writes the checkpoint.
+        if changed { try log.persistEpochsOrDefer() }
         for seg in segments.dropLast() { seg.onBecomeInactive() }
         return log
     }
