@@ -2,6 +2,7 @@ import Synchronization
 import BrokerCore
 import Foundation
 import Protocol
+import Storage
 import Transport
 
 /// Follower replication: one thread per leader broker sends Fetch (replicaId = this broker) for all
@@ -147,6 +148,9 @@ final class FetcherThread: @unchecked Sendable {
                         do {
                             _ = try rm.appendAsFollower(tp, records: p.records ?? [], fetchOffset: st.offset, currentLeaderEpoch: st.epoch,
                                                         leaderHW: p.highWatermark, leaderLogStart: p.logStartOffset)
+                        } catch let e as LogError where e.isOutOfSpace {
+                            // Logged (rate-limited) by the replica manager; the next round refetches.
+                            backoff = true
                         } catch {
                             manager.logger.warn("follower append \(tp) from \(leader): \(error)")
                             backoff = true
