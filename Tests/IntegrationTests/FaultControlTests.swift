@@ -15,11 +15,17 @@ import Glibc
         return try c.request("POST", path, headers: token.map { [("X-Fault-Token", $0)] } ?? [])
     }
 
+    /// coordd logs "serving clients" before its admin server is up.
+    static func adminUp(_ port: Int) -> Bool {
+        ProcessHarness.waitUntil(timeout: 15, interval: 0.05) { (try? AdminHTTP.get(port, "/health/live").status) == 200 }
+    }
+
     @Test func stepdownMovesTheLeaderAndPeerCutsHeal() throws {
         let admin = try (0..<3).map { _ in try ProcessHarness.freePort() }
         let e = try EnsembleProcesses(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nfaults.enable=true\n", adminPorts: admin)
         defer { e.cleanup() }
         let leader = try #require(e.waitForLeader(followers: 2))
+        #expect(admin.allSatisfy(Self.adminUp))
         let r = try Self.post(admin[leader], "/faults/stepdown")
         #expect(r.status == 200, "\(r.text)")
         // The other two elect one of themselves; the old leader cannot take part while cut off.
@@ -61,6 +67,7 @@ import Glibc
         let admin = try ProcessHarness.freePort()
         let c = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin)\nfaults.enable=true\n")
         defer { c.cleanup() }
+        #expect(Self.adminUp(admin))
         let t0 = Date()
         #expect(try Self.post(admin, "/faults/pause?ms=2000").status == 200)
         usleep(600_000)
@@ -75,6 +82,7 @@ import Glibc
         let admin = try ProcessHarness.freePort()
         let c = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin)\nfaults.enable=true\n")
         defer { c.cleanup() }
+        #expect(Self.adminUp(admin))
         let owner = CoordClient(connectString: "127.0.0.1:\(c.port)", sessionTimeoutMs: 30000)
         try owner.start()
         defer { owner.close() }
@@ -96,6 +104,7 @@ import Glibc
     @Test func faultsAreOffByDefaultAndNeedTheTokenWhenOneIsSet() throws {
         let admin = try ProcessHarness.freePort()
         let off = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin)\n")
+        #expect(Self.adminUp(admin))
         let r = try Self.post(admin, "/faults/crash")
         #expect(r.status == 403 && r.text.contains("faults.enable"), "\(r.status) \(r.text)")
         usleep(300_000)
@@ -106,6 +115,7 @@ import Glibc
         let token = "lab-token-0123456789"
         let on = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin2)\nfaults.enable=true\nfaults.token=\(token)\n")
         defer { on.cleanup() }
+        #expect(Self.adminUp(admin2))
         #expect(try Self.post(admin2, "/faults/crash").status == 403)
         #expect(try Self.post(admin2, "/faults/crash", token: "lab-token-0123456780").status == 403)
         #expect(try Self.post(admin2, "/faults/crash", token: token).status == 200)
