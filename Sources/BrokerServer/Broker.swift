@@ -106,7 +106,8 @@ public final class Broker: @unchecked Sendable {
         self.session = session
         let controller = ControllerRuntime(session: session, config: config, logger: logger)
         self.controller = controller
-        handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, logger: logger)
+        let acls = config.security.authorizer.map { AclStore(config: $0, logger: logger, denied: observability.authorizationDenied) }
+        handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, acls: acls, logger: logger)
         handler.advertisedListeners = Dictionary(advertisedAll.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
@@ -122,6 +123,7 @@ public final class Broker: @unchecked Sendable {
         session.onNewSession = { [weak controller, weak session] in
             obs.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("again", .bool(true))])
             controller?.newSession()
+            if let session { acls?.sessionStarted(session) }
         }
         session.onFatal = { [weak self] f in self?.onFatal?(f) }
 
@@ -145,6 +147,7 @@ public final class Broker: @unchecked Sendable {
 
         try session.start()
         observability.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("endpoint", .string("\(adv.host):\(adv.port)"))])
+        acls?.sessionStarted(session)
         handler.clusterId = readOrCreateClusterId()
         controller.start()
         if let (host, port) = adminAt {
