@@ -45,3 +45,25 @@ import Testing
         refuses("authorizer.class.name=kafka.security.authorizer.AclAuthorizer\nauthorizer.foo=1\n", mentioning: "authorizer.foo")
     }
 }
+
+@Suite struct RequestAccessTests {
+    @Test func beforeTheFirstLoadOnlySuperUsersPass() {
+        let cfg = AuthorizerConfig(className: AuthorizerConfig.aclAuthorizer, superUsers: ["User:admin"], allowEveryoneIfNoAclFound: true)
+        let store = AclStore(config: cfg, logger: Logger(prefix: "test "))
+        let bob = RequestAccess(api: .produce, principal: "User:bob", host: "10.0.0.1", store: store)
+        let admin = RequestAccess(api: .produce, principal: "User:admin", host: "10.0.0.1", store: store)
+        #expect(!bob.allows(.topic, "t"), "allow.everyone must not open the broker before the ACLs are read")
+        #expect(admin.allows(.topic, "t"))
+    }
+
+    @Test func noAuthorizerAllowsEverything() {
+        let open = RequestAccess(api: .deleteTopics, principal: "User:ANONYMOUS", host: "h", store: nil)
+        #expect(open.allows(.topic, "t") && open.allowsCluster() && open.allowsAny(.topic) && !open.enabled)
+    }
+
+    @Test func hostOfPeer() {
+        #expect(RequestAccess.host(ofPeer: "10.0.0.7:51234") == "10.0.0.7")
+        #expect(RequestAccess.host(ofPeer: "::1:9092") == "::1")
+        #expect(RequestAccess.host(ofPeer: "[fe80::1]:9092") == "fe80::1")
+    }
+}

@@ -191,13 +191,12 @@ extension RequestHandler {
     }
 
     func handleOffsetForLeaderEpoch(_ ctx: RequestContext, _ r: OffsetForLeaderEpochRequest) {
-        // Followers (replicaId >= 0) need CLUSTER_ACTION, clients DESCRIBE on the topic.
-        let clusterOK = r.replicaId >= 0 && ctx.access.allowsCluster(.follower)
+        // As Kafka (KIP-320): CLUSTER_ACTION (brokers) covers every topic, else DESCRIBE per topic (consumers).
+        let clusterOK = ctx.access.quietlyAllows(.cluster, ResourcePattern.clusterName, .follower)
         let topics = r.topics.map { t in
-            let authorized = r.replicaId >= 0 ? clusterOK : ctx.access.allows(.topic, t.topic)
+            let authorized = clusterOK || ctx.access.allows(.topic, t.topic)
             return OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: t.topic, partitions: t.partitions.map { p in
-                if !authorized { return .init(errorCode: r.replicaId >= 0 ? .clusterAuthorizationFailed : .topicAuthorizationFailed,
-                                              partition: p.partition, leaderEpoch: -1, endOffset: -1) }
+                if !authorized { return .init(errorCode: .topicAuthorizationFailed, partition: p.partition, leaderEpoch: -1, endOffset: -1) }
                 let (e, epoch, off) = replicas.endOffset(TopicPartition(t.topic, p.partition), epoch: p.leaderEpoch,
                                                          currentLeaderEpoch: p.currentLeaderEpoch)
                 return .init(errorCode: e, partition: p.partition, leaderEpoch: epoch, endOffset: off)

@@ -20,6 +20,13 @@ extension RequestHandler {
             ctx.reply(DescribeAclsResponse(errorCode: .securityDisabled, errorMessage: Self.noAuthorizer))
         case _ where !a.enabled:
             return false
+        case .produce(let r):
+            // Transactional produce needs WRITE on its transactional id (topics are checked per topic).
+            guard let tid = r.transactionalId, !a.allows(.transactionalId, tid) else { return false }
+            if r.acks == 0 { ctx.respond([.close]); return true }
+            ctx.reply(ProduceResponse(responses: r.topicData.map { t in
+                .init(name: t.name, partitionResponses: t.partitionData.map { .init(index: $0.index, errorCode: .transactionalIdAuthorizationFailed, baseOffset: -1) })
+            }))
         case .leaderAndIsr:
             guard let e = cluster() else { return false }
             ctx.reply(LeaderAndIsrResponse(errorCode: e, partitionErrors: []))

@@ -33,7 +33,11 @@ final class AclStore: Sendable {
         state = Mutex(State(authorizer: AclAuthorizer(superUsers: config.superUsers, allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound)))
     }
 
-    var authorizer: AclAuthorizer { state.withLock { $0.authorizer } }
+    /// The decision snapshot. Until the first load from coordd only super users pass (even with
+    /// allow.everyone.if.no.acl.found: "no ACL found" is unknown before the ACLs are read).
+    var authorizer: AclAuthorizer {
+        state.withLock { $0.loaded ? $0.authorizer : AclAuthorizer(superUsers: config.superUsers, allowEveryoneIfNoAclFound: false) }
+    }
     var isLoaded: Bool { state.withLock { $0.loaded } }
 
     // MARK: - Cache
