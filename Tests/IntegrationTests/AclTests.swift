@@ -109,6 +109,60 @@ import Testing
         #expect(cluster.logs.contains("authorization denied"))
     }
 
+    /// The checks of the admin, group and controller APIs, probed as User:ANONYMOUS on the RAW
+    /// listener: refused with the API's own error without ACLs, allowed once granted (through coordd).
+    @Test(.timeLimit(.minutes(3))) func adminGroupAndControllerApisNeedTheirAcls() throws {
+        let raw = try ProcessHarness.freePort()
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.config, brokerConfig: { _, port in
+            "listeners=PLAINTEXT://127.0.0.1:\(port),RAW://127.0.0.1:\(raw)"
+        })
+        defer { cluster.cleanup() }
+        let k = try RawKafka(port: raw)
+        let topic = CreateTopicsRequest.CreatableTopic(name: "guarded", numPartitions: 1, replicationFactor: 1, configs: [])
+        #expect(try BrokerStorageTests.createTopics(raw, [topic]) == [.topicAuthorizationFailed])
+        #expect(try k.call(DeleteTopicsRequest(topicNames: ["guarded"], timeoutMs: 1000), version: 3).responses.map(\.errorCode) == [.topicAuthorizationFailed])
+        #expect(try k.call(DescribeConfigsRequest(resources: [.init(resourceType: 4, resourceName: "1")]), version: 1).results.map(\.errorCode) == [.clusterAuthorizationFailed])
+        #expect(try k.call(DescribeConfigsRequest(resources: [.init(resourceType: 2, resourceName: "guarded")]), version: 1).results.map(\.errorCode) == [.topicAuthorizationFailed])
+        #expect(try k.call(InitProducerIdRequest(), version: 1).errorCode == .clusterAuthorizationFailed)
+        #expect(try k.call(InitProducerIdRequest(transactionalId: "tx"), version: 1).errorCode == .transactionalIdAuthorizationFailed)
+        #expect(try k.call(FindCoordinatorRequest(key: "g", keyType: 0), version: 2).errorCode == .groupAuthorizationFailed)
+        #expect(try k.call(DescribeGroupsRequest(groups: ["g"]), version: 3).groups.map(\.errorCode) == [.groupAuthorizationFailed])
+        #expect(try k.call(DeleteGroupsRequest(groupsNames: ["g"]), version: 1).results.map(\.errorCode) == [.groupAuthorizationFailed])
+        let lg = try k.call(ListGroupsRequest(), version: 2)
+        #expect(lg.errorCode == .none && lg.groups.isEmpty)
+        #expect(try k.call(DescribeUserScramCredentialsRequest(), version: 0).errorCode == .clusterAuthorizationFailed)
+        #expect(try k.call(DescribeAclsRequest(resourceTypeFilter: 1, resourceNameFilter: nil, patternTypeFilter: 1, principalFilter: nil,
+                                               hostFilter: nil, operation: 1, permissionType: 1), version: 1).errorCode == .clusterAuthorizationFailed)
+        // A forged controller request is refused before the controller fence even looks at it.
+        #expect(try k.call(LeaderAndIsrRequest(controllerId: 1, controllerEpoch: 99, brokerEpoch: -1), version: 2).errorCode == .clusterAuthorizationFailed)
+        // Logged at most once a second: the first denial, the rest counted into a later line.
+        #expect(cluster.logs.contains("authorization denied: User:ANONYMOUS from 127.0.0.1 may not Create Topic:guarded (CreateTopics)"), "\(cluster.logs)")
+
+        // Granted straight in coordd (as Kafka's ZK-mode tools do): CREATE, IDEMPOTENT_WRITE and
+        // DESCRIBE on the cluster, nothing on topics.
+        let c = try cluster.coordClient()
+        defer { c.close() }
+        let grant = #"{"version":1,"acls":[{"principal":"User:ANONYMOUS","permissionType":"Allow","operation":"Create","host":"*"},"#
+            + #"{"principal":"User:ANONYMOUS","permissionType":"Allow","operation":"IdempotentWrite","host":"*"},"#
+            + #"{"principal":"User:ANONYMOUS","permissionType":"Allow","operation":"Describe","host":"127.0.0.1"}]}"#
+        _ = try c.create("/kafka-acl/Cluster/kafka-cluster", data: Array(grant.utf8))
+        _ = try c.create("/kafka-acl-changes/acl_changes_", data: Array("Cluster:kafka-cluster".utf8), mode: .persistentSequential)
+        #expect(ProcessHarness.waitUntil(timeout: 30, interval: 0.2) { (try? k.call(InitProducerIdRequest(), version: 1).errorCode) == ErrorCode.none },
+                "the cluster grant never took effect: \(cluster.logs)")
+        #expect(try BrokerStorageTests.createTopics(raw, [topic]) == [.none])
+        #expect(try k.call(DeleteTopicsRequest(topicNames: ["guarded"], timeoutMs: 1000), version: 3).responses.map(\.errorCode) == [.topicAuthorizationFailed])
+        #expect(try k.call(DescribeAclsRequest(resourceTypeFilter: 1, resourceNameFilter: nil, patternTypeFilter: 1, principalFilter: nil,
+                                               hostFilter: nil, operation: 1, permissionType: 1), version: 1).resources.map(\.acls.count) == [3])
+        // DESCRIBE on the cluster (not ALTER): the ACL APIs that write stay refused.
+        let cr = try k.call(CreateAclsRequest(creations: [.init(resourceType: 2, resourceName: "guarded", resourcePatternType: 3, principal: "User:ANONYMOUS",
+                                                                 host: "*", operation: 2, permissionType: 3)]), version: 1)
+        #expect(cr.results.map(\.errorCode) == [.clusterAuthorizationFailed])
+        // Created topics stay hidden from an all-topics Metadata without DESCRIBE on them.
+        let md = try k.call(MetadataRequest(topics: nil), version: 4)
+        #expect(!md.topics.contains { $0.name == "guarded" })
+        #expect(Self.anonymousTopicError(raw, "guarded") == .topicAuthorizationFailed)
+    }
+
     @Test(.timeLimit(.minutes(2))) func aclApisAnswerSecurityDisabledWithoutAnAuthorizer() throws {
         let cluster = try BrokerCluster(brokers: 1)
         defer { cluster.cleanup() }
