@@ -49,8 +49,10 @@ final class AclStore: Sendable {
                 guard let c = session.connectedClient else { sleepMs(200); continue }
                 do {
                     for p in AclZnodes.persistentParents { try? c.createRecursive(p) }
-                    try loadAll(c)
+                    // Watches first, then the full read: a change made in between is both read and
+                    // notified (re-reading is idempotent); the other order could miss it.
                     for dir in [AclZnodes.literalChanges, AclZnodes.extendedChanges] { try processChanges(dir, session, initial: true) }
+                    try loadAll(c)
                     return
                 } catch {
                     if attempt % 5 == 0 { logger.warn("loading ACLs from coordd failed (\(error)); retrying") }
@@ -113,7 +115,7 @@ final class AclStore: Sendable {
         let last = state.withLock { $0.lastSeen[dir] ?? -1 }
         let fresh = seqs.filter { $0.0 > last }
         if let top = seqs.last?.0 { state.withLock { $0.lastSeen[dir] = max($0.lastSeen[dir] ?? -1, top) } }
-        if initial { return }  // loadAll just read everything these name
+        if initial { return }  // loadAll reads everything these name next
         if fresh.count > AclZnodes.maxChangeNodes {
             try loadAll(c)
             return
