@@ -32,8 +32,10 @@ extension RequestHandler {
     }
 
     func handleCreateAcls(_ ctx: RequestContext, _ r: CreateAclsRequest) {
-        guard let acls else { return }
         typealias Result = CreateAclsResponse.AclCreationResult
+        guard let acls else {
+            return ctx.reply(CreateAclsResponse(results: r.creations.map { _ in Result(errorCode: .securityDisabled, errorMessage: Self.noAuthorizer) }))
+        }
         var results = [Result](repeating: .init(errorCode: .none), count: r.creations.count)
         var byResource: [ResourcePattern: [(Int, AclEntry)]] = [:]
         for (i, c) in r.creations.enumerated() {
@@ -66,8 +68,10 @@ extension RequestHandler {
     }
 
     func handleDeleteAcls(_ ctx: RequestContext, _ r: DeleteAclsRequest) {
-        guard let acls else { return }
         typealias FR = DeleteAclsResponse.DeleteAclsFilterResult
+        guard let acls else {
+            return ctx.reply(DeleteAclsResponse(filterResults: r.filters.map { _ in FR(errorCode: .securityDisabled, errorMessage: Self.noAuthorizer) }))
+        }
         var results: [FR] = []
         var budget = Self.maxAclsPerRequest
         for f in r.filters {
