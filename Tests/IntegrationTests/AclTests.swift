@@ -145,6 +145,9 @@ import Testing
         let grant = #"{"version":1,"acls":[{"principal":"User:ANONYMOUS","permissionType":"Allow","operation":"Create","host":"*"},"#
             + #"{"principal":"User:ANONYMOUS","permissionType":"Allow","operation":"IdempotentWrite","host":"*"},"#
             + #"{"principal":"User:ANONYMOUS","permissionType":"Allow","operation":"Describe","host":"127.0.0.1"}]}"#
+        // The broker makes the parents when it first loads; that may not have happened yet.
+        try? c.createRecursive("/kafka-acl/Cluster")
+        try? c.createRecursive("/kafka-acl-changes")
         _ = try c.create("/kafka-acl/Cluster/kafka-cluster", data: Array(grant.utf8))
         _ = try c.create("/kafka-acl-changes/acl_changes_", data: Array("Cluster:kafka-cluster".utf8), mode: .persistentSequential)
         #expect(ProcessHarness.waitUntil(timeout: 30, interval: 0.2) { (try? k.call(InitProducerIdRequest(), version: 1).errorCode) == ErrorCode.none },
