@@ -205,3 +205,21 @@ import Testing
         #expect(AclZnodes.parseChange(dir: "/kafka-acl-extended-changes", Array("{}".utf8)) == nil)
     }
 }
+
+@Suite struct AclAuthorizerUpdateTests {
+    @Test func setAndRemoveKeepPrefixedPatternsCurrent() {
+        var a = AclAuthorizer()
+        let p = ResourcePattern(.topic, "team.", .prefixed)
+        let e = AclEntry(principal: "User:a", operation: .read, permission: .allow)
+        a.set(p, [e])
+        #expect(a.authorize(principal: "User:a", host: "h", operation: .read, resource: .topic, name: "team.x"))
+        #expect(a.bindingCount == 1)
+        a.set(p, [])
+        #expect(!a.authorize(principal: "User:a", host: "h", operation: .read, resource: .topic, name: "team.x"))
+        #expect(a.acls.isEmpty)
+        a.replaceAll([p: [e], ResourcePattern(.group, "team.", .prefixed): [e]])
+        #expect(a.authorize(principal: "User:a", host: "h", operation: .read, resource: .group, name: "team.g"))
+        a.replaceAll([:])
+        #expect(!a.authorize(principal: "User:a", host: "h", operation: .read, resource: .group, name: "team.g"))
+    }
+}

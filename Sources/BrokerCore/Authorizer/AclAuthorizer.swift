@@ -6,6 +6,8 @@ public struct AclAuthorizer: Sendable {
     /// `allow.everyone.if.no.acl.found`: allow when no ACL at all applies to the resource.
     public var allowEveryoneIfNoAclFound: Bool
     public private(set) var acls: [ResourcePattern: Set<AclEntry>] = [:]
+    /// The PREFIXED patterns per resource type, so a check scans only those, not every ACL.
+    private var prefixed: [AclResourceType: Set<ResourcePattern>] = [:]
 
     public init(superUsers: Set<String> = [], allowEveryoneIfNoAclFound: Bool = false) {
         self.superUsers = superUsers
@@ -15,10 +17,15 @@ public struct AclAuthorizer: Sendable {
     /// Replaces one resource's ACLs (a reload after a change notification); empty removes it.
     public mutating func set(_ pattern: ResourcePattern, _ entries: Set<AclEntry>) {
         acls[pattern] = entries.isEmpty ? nil : entries
+        if pattern.patternType == .prefixed {
+            if entries.isEmpty { prefixed[pattern.resourceType]?.remove(pattern) } else { prefixed[pattern.resourceType, default: []].insert(pattern) }
+        }
     }
 
     public mutating func replaceAll(_ all: [ResourcePattern: Set<AclEntry>]) {
         acls = all.filter { !$0.value.isEmpty }
+        prefixed = [:]
+        for p in acls.keys where p.patternType == .prefixed { prefixed[p.resourceType, default: []].insert(p) }
     }
 
     public var bindingCount: Int { acls.values.reduce(0) { $0 + $1.count } }
@@ -34,7 +41,7 @@ public struct AclAuthorizer: Sendable {
         var out: [AclEntry] = []
         if let e = acls[ResourcePattern(type, name)] { out += e }
         if name != ResourcePattern.wildcard, let e = acls[ResourcePattern(type, ResourcePattern.wildcard)] { out += e }
-        for (p, e) in acls where p.resourceType == type && p.patternType == .prefixed && name.hasPrefix(p.name) { out += e }
+        for p in prefixed[type] ?? [] where name.hasPrefix(p.name) { out += acls[p] ?? [] }
         return out
     }
 
