@@ -156,6 +156,12 @@ import Testing
         #expect(try k.call(DeleteTopicsRequest(topicNames: ["guarded"], timeoutMs: 1000), version: 3).responses.map(\.errorCode) == [.topicAuthorizationFailed])
         #expect(try k.call(DescribeAclsRequest(resourceTypeFilter: 1, resourceNameFilter: nil, patternTypeFilter: 1, principalFilter: nil,
                                                hostFilter: nil, operation: 1, permissionType: 1), version: 1).resources.map(\.acls.count) == [3])
+        // A filter with an UNKNOWN or out-of-range code is the client's error, not an empty answer.
+        for bad: Int8 in [0, 99] {
+            let d = try k.call(DescribeAclsRequest(resourceTypeFilter: bad, resourceNameFilter: nil, patternTypeFilter: 1, principalFilter: nil,
+                                                   hostFilter: nil, operation: 1, permissionType: 1), version: 1)
+            #expect(d.errorCode == .invalidRequest && d.resources.isEmpty)
+        }
         // DESCRIBE on the cluster (not ALTER): the ACL APIs that write stay refused.
         let cr = try k.call(CreateAclsRequest(creations: [.init(resourceType: 2, resourceName: "guarded", resourcePatternType: 3, principal: "User:ANONYMOUS",
                                                                  host: "*", operation: 2, permissionType: 3)]), version: 1)

@@ -22,7 +22,7 @@ admin = AdminClient(conf("admin", "admin-pw", "PLAIN"))
 for f in admin.alter_user_scram_credentials([UserScramCredentialUpsertion(u, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096), (u + "-pw").encode())
                                              for u in ("writer", "reader", "intruder")]).values():
     f.result(timeout=30)
-for f in admin.create_topics([NewTopic("acl-orders", 1, 2), NewTopic("acl-secret", 1, 2)]).values():
+for f in admin.create_topics([NewTopic("acl-orders", 1, 2), NewTopic("acl-secret", 1, 2), NewTopic("acl-idem", 1, 2)]).values():
     f.result(timeout=60)
 
 T, G, LIT, PRE = ResourceType.TOPIC, ResourceType.GROUP, ResourcePatternType.LITERAL, ResourcePatternType.PREFIXED
@@ -55,8 +55,8 @@ deleted = list(admin.delete_acls([AclBindingFilter(T, "scratch", LIT, None, None
 assert [(b.name, b.principal) for b in deleted] == [("scratch", "User:nobody")], deleted
 assert len(admin.describe_acls(everything).result(timeout=30)) == len(bindings) - 1
 
-def produce_errors(user, topic, n=3):
-    p = Producer({**conf(user, user + "-pw"), "acks": "all", "message.timeout.ms": 20000})
+def produce_errors(user, topic, n=3, **extra):
+    p = Producer({**conf(user, user + "-pw"), "acks": "all", "message.timeout.ms": 20000, **extra})
     errs = []
     for i in range(n):
         p.produce(topic, value=b"%s-%d" % (user.encode(), i), on_delivery=lambda e, m: errs.append(e))
@@ -67,6 +67,8 @@ def produce_errors(user, topic, n=3):
 assert produce_errors("writer", "acl-orders") == [None] * 3
 assert produce_errors("writer", "acl-secret") == [KafkaError.TOPIC_AUTHORIZATION_FAILED] * 3, produce_errors("writer", "acl-secret")
 assert produce_errors("intruder", "acl-orders") == [KafkaError.TOPIC_AUTHORIZATION_FAILED] * 3
+# An idempotent producer needs IDEMPOTENT_WRITE on the cluster or (Kafka 2.8+) WRITE on some topic: the writer has the latter.
+assert produce_errors("writer", "acl-idem", n=2, **{"enable.idempotence": True}) == [None] * 2
 # The super user bypasses the DENY.
 sp = Producer({**conf("admin", "admin-pw", "PLAIN"), "acks": "all"})
 sp.produce("acl-secret", value=b"super")
@@ -88,7 +90,7 @@ def visible(user):
     return {t for t in md.topics if t.startswith("acl-")}
 assert visible("intruder") == set(), visible("intruder")
 assert visible("reader") == {"acl-orders"}, visible("reader")
-assert visible("writer") == {"acl-orders", "acl-secret"}, visible("writer")
+assert visible("writer") == {"acl-orders", "acl-secret", "acl-idem"}, visible("writer")
 
 # Reader in an allowed group (prefix acl-) consumes; in another group GROUP_AUTHORIZATION_FAILED.
 c = Consumer({**conf("reader", "reader-pw"), "group.id": "acl-g", "auto.offset.reset": "earliest"})
