@@ -107,6 +107,14 @@ public final class Broker: @unchecked Sendable {
         let controller = ControllerRuntime(session: session, config: config, logger: logger)
         self.controller = controller
         let acls = config.security.authorizer.map { AclStore(config: $0, logger: logger, denied: observability.authorizationDenied) }
+        if let a = config.security.authorizer {
+            // Brokers' own requests (controller channel, follower fetches) are checked too.
+            let ib = config.security.interBrokerSasl.map { "User:" + $0.username } ?? "User:ANONYMOUS"
+            logger.info("ACL authorizer \(a.className): super.users \(a.superUsers.sorted()), allow.everyone.if.no.acl.found=\(a.allowEveryoneIfNoAclFound)")
+            if !a.superUsers.contains(ib) {
+                logger.warn("brokers talk to each other as \(ib), which is not in super.users: it needs CLUSTER_ACTION on the cluster (ACL) or the cluster stalls")
+            }
+        }
         handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, acls: acls, logger: logger)
         handler.advertisedListeners = Dictionary(advertisedAll.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
