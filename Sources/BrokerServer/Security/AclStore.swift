@@ -98,7 +98,15 @@ final class AclStore: Sendable {
 
     /// Applies the change nodes newer than the last seen, re-arming the children watch.
     private func processChanges(_ dir: String, _ session: CoordSession, initial: Bool) throws {
-        guard let c = session.connectedClient else { return }
+        guard let c = session.connectedClient else {
+            // Disconnected between the event and now: try again, or the watch would never be re-armed.
+            if initial { throw AclStore.WriteError.noSession }
+            queue.asyncAfter(deadline: .now() + 0.5) { [weak self, weak session] in
+                guard let self, let session else { return }
+                do { try self.processChanges(dir, session, initial: false) } catch { self.sessionStarted(session) }
+            }
+            return
+        }
         let children = try c.getChildren(dir, watcher: { [weak self, weak session] _ in
             guard let self, let session else { return }
             self.queue.async {
