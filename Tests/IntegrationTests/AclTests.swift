@@ -99,6 +99,14 @@ import Testing
             #expect(Self.anonymousTopicError(raw[id] ?? 0, "acl-orders") == ErrorCode.none)
         }
 
+        // A broker that starts loads every ACL: broker 2, restarted, decides as before at once.
+        cluster.kill9(2)
+        try cluster.startBroker(2)
+        #expect(Self.anonymousTopicError(raw[2] ?? 0, "acl-orders") == ErrorCode.none || ProcessHarness.waitUntil(timeout: 20, interval: 0.2) {
+            Self.anonymousTopicError(raw[2] ?? 0, "acl-orders") == ErrorCode.none
+        }, "the restarted broker did not load the wildcard ACL")
+        #expect(Self.anonymousTopicError(raw[2] ?? 0, "acl-secret") == .topicAuthorizationFailed)
+
         // Denials are counted and logged (rate-limited).
         let denied = (Int32(1)...2).compactMap { id -> Double? in
             guard let text = try? AdminHTTP.get(admin[id] ?? 0, "/metrics").text else { return nil }
