@@ -193,14 +193,15 @@ import Testing
     @Test func changeNotifications() {
         let lit = AclZnodes.changeNotification(ResourcePattern(.topic, "a:b"))
         #expect(lit.dir == "/kafka-acl-changes")
-        #expect(String(decoding: lit.data, as: UTF8.self) == "Topic:a:b")
+        #expect(String(decoding: lit.data, as: UTF8.self) == "TOPIC:a:b")
         #expect(AclZnodes.parseChange(dir: lit.dir, lit.data) == ResourcePattern(.topic, "a:b"))
         let ext = AclZnodes.changeNotification(ResourcePattern(.transactionalId, "tx-", .prefixed))
         #expect(ext.dir == "/kafka-acl-extended-changes")
         #expect(String(decoding: ext.data, as: UTF8.self) == #"{"version":1,"resourceType":"TRANSACTIONAL_ID","name":"tx-","patternType":"PREFIXED"}"#)
         #expect(AclZnodes.parseChange(dir: ext.dir, ext.data) == ResourcePattern(.transactionalId, "tx-", .prefixed))
-        // Kafka 2.x+ writes the Java enum name in literal change nodes too.
-        #expect(AclZnodes.parseChange(dir: "/kafka-acl-changes", Array("TOPIC:orders".utf8)) == ResourcePattern(.topic, "orders"))
+        // Older brokers wrote the Scala names; both parse.
+        #expect(AclZnodes.parseChange(dir: "/kafka-acl-changes", Array("Topic:orders".utf8)) == ResourcePattern(.topic, "orders"))
+        #expect(AclZnodes.parseChange(dir: "/kafka-acl-changes", Array("TRANSACTIONAL_ID:tx".utf8)) == ResourcePattern(.transactionalId, "tx"))
         #expect(AclZnodes.parseChange(dir: "/kafka-acl-changes", Array("garbage".utf8)) == nil)
         #expect(AclZnodes.parseChange(dir: "/kafka-acl-extended-changes", Array("{}".utf8)) == nil)
     }

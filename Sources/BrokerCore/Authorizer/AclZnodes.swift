@@ -3,7 +3,7 @@
 ///   prefixed `/kafka-acl-extended/prefixed/<ResourceType>/<name>`
 /// each `{"version":1,"acls":[{"principal":…,"permissionType":"Allow","operation":"Read","host":"*"}]}`,
 /// and a sequential change node per modified resource: `/kafka-acl-changes/acl_changes_N` holding
-/// `Topic:<name>` for literal ones, `/kafka-acl-extended-changes/acl_changes_N` holding
+/// `TOPIC:<name>` for literal ones, `/kafka-acl-extended-changes/acl_changes_N` holding
 /// `{"version":1,"resourceType":"TOPIC","name":…,"patternType":"PREFIXED"}` for the others.
 public enum AclZnodes {
     public static let literalRoot = "/kafka-acl"
@@ -37,7 +37,8 @@ public enum AclZnodes {
 
     /// The change-node directory and the node's payload for a modified resource.
     public static func changeNotification(_ r: ResourcePattern) -> (dir: String, data: [UInt8]) {
-        if r.patternType == .literal { return (literalChanges, Array("\(r.resourceType.zkName):\(r.name)".utf8)) }
+        // Kafka writes the Java enum name ("TOPIC:orders"); older brokers wrote "Topic:orders" (both parse).
+        if r.patternType == .literal { return (literalChanges, Array("\(r.resourceType.zkName.uppercasedSnake):\(r.name)".utf8)) }
         let j = JSON.object([("version", .int(1)), ("resourceType", .string(r.resourceType.zkName.uppercasedSnake)),
                              ("name", .string(r.name)), ("patternType", .string(r.patternType.name))])
         return (extendedChanges, j.encodedBytes())
