@@ -180,6 +180,38 @@ import Testing
         #expect(Self.anonymousTopicError(raw, "guarded") == .topicAuthorizationFailed)
     }
 
+    /// A broker whose coordd session expired (SIGSTOP past the session timeout) reloads the ACLs
+    /// changed meanwhile and watches the change nodes again on its new session.
+    @Test(.timeLimit(.minutes(3))) func aclsSurviveASessionExpiry() throws {
+        let raw = try ProcessHarness.freePort()
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.config, brokerConfig: { _, port in
+            "listeners=PLAINTEXT://127.0.0.1:\(port),RAW://127.0.0.1:\(raw)"
+        })
+        defer { cluster.cleanup() }
+        #expect(ProcessHarness.waitUntil(timeout: 20, interval: 0.1) { cluster.logs.contains("loaded 0 ACLs") })
+        #expect(Self.anonymousTopicError(raw, "nosuch") == .topicAuthorizationFailed)
+        let c = try cluster.coordClient()
+        defer { c.close() }
+        let broker = try #require(cluster.procs[1])
+        kill(broker.pid, SIGSTOP)
+        // While it sleeps (its 4 s session expires): User:ANONYMOUS may describe every topic.
+        let allow = #"{"version":1,"acls":[{"principal":"User:ANONYMOUS","permissionType":"Allow","operation":"Describe","host":"*"}]}"#
+        _ = try c.create("/kafka-acl/Topic/*", data: Array(allow.utf8))
+        _ = try c.create("/kafka-acl-changes/acl_changes_", data: Array("TOPIC:*".utf8), mode: .persistentSequential)
+        usleep(9_000_000)
+        kill(broker.pid, SIGCONT)
+        #expect(ProcessHarness.waitUntil(timeout: 40, interval: 0.2) { Self.anonymousTopicError(raw, "nosuch") == .unknownTopicOrPartition },
+                "the ACL written during the expired session never took effect: \(cluster.logs)")
+        #expect(cluster.logs.contains("coordd session expired"), "the pause did not expire the session; the test proved nothing")
+        // The new session watches again: a DENY added now is seen.
+        let deny = #"{"version":1,"acls":[{"principal":"User:ANONYMOUS","permissionType":"Allow","operation":"Describe","host":"*"},"#
+            + #"{"principal":"User:ANONYMOUS","permissionType":"Deny","operation":"Describe","host":"*"}]}"#
+        _ = try c.setData("/kafka-acl/Topic/*", data: Array(deny.utf8))
+        _ = try c.create("/kafka-acl-changes/acl_changes_", data: Array("TOPIC:*".utf8), mode: .persistentSequential)
+        #expect(ProcessHarness.waitUntil(timeout: 30, interval: 0.2) { Self.anonymousTopicError(raw, "nosuch") == .topicAuthorizationFailed },
+                "the change after the new session was not seen: \(cluster.logs)")
+    }
+
     @Test(.timeLimit(.minutes(2))) func aclApisAnswerSecurityDisabledWithoutAnAuthorizer() throws {
         let cluster = try BrokerCluster(brokers: 1)
         defer { cluster.cleanup() }
