@@ -106,7 +106,16 @@ public final class Broker: @unchecked Sendable {
         self.session = session
         let controller = ControllerRuntime(session: session, config: config, logger: logger)
         self.controller = controller
-        handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, logger: logger)
+        let acls = config.security.authorizer.map { AclStore(config: $0, logger: logger, denied: observability.authorizationDenied) }
+        if let a = config.security.authorizer {
+            // Brokers' own requests (controller channel, follower fetches) are checked too.
+            let ib = config.security.interBrokerSasl.map { "User:" + $0.username } ?? "User:ANONYMOUS"
+            logger.info("ACL authorizer \(a.className): super.users \(a.superUsers.sorted()), allow.everyone.if.no.acl.found=\(a.allowEveryoneIfNoAclFound)")
+            if !a.superUsers.contains(ib) {
+                logger.warn("brokers talk to each other as \(ib), which is not in super.users: it needs CLUSTER_ACTION on the cluster (ACL) or the cluster stalls")
+            }
+        }
+        handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, acls: acls, logger: logger)
         handler.advertisedListeners = Dictionary(advertisedAll.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
@@ -122,6 +131,7 @@ public final class Broker: @unchecked Sendable {
         session.onNewSession = { [weak controller, weak session] in
             obs.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("again", .bool(true))])
             controller?.newSession()
+            if let session { acls?.sessionStarted(session) }
         }
         session.onFatal = { [weak self] f in self?.onFatal?(f) }
 
@@ -145,6 +155,7 @@ public final class Broker: @unchecked Sendable {
 
         try session.start()
         observability.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("endpoint", .string("\(adv.host):\(adv.port)"))])
+        acls?.sessionStarted(session)
         handler.clusterId = readOrCreateClusterId()
         controller.start()
         if let (host, port) = adminAt {

@@ -52,6 +52,8 @@ do {
         defer { admin.close() }
         try admin.upsertScramUser(c.user, password: c.password, mechanism: m, iterations: c.iterations)
         print("SCRAM credential \(m.rawValue) (\(c.iterations) iterations) set for \(c.user)")
+    case .acls(let c):
+        try runAcls(c)
     }
     exit(0)
 } catch {

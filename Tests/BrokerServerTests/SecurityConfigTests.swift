@@ -52,9 +52,6 @@ import Testing
     }
 
     @Test func refusesUnimplementedSecurity() {
-        refuses("authorizer.class.name=kafka.security.authorizer.AclAuthorizer\n", mentioning: "authorizer.class.name")
-        refuses("allow.everyone.if.no.acl.found=false\n", mentioning: "allow.everyone.if.no.acl.found")
-        refuses("super.users=User:admin\n", mentioning: "super.users")
         refuses("listeners=SSL://:9093\n", mentioning: "not supported yet")
         refuses("listeners=PLAINTEXT://:9092\nssl.keystore.location=/k\n", mentioning: "ssl.keystore.location")
         refuses("listeners=SASL_PLAINTEXT://:9093,PLAINTEXT://:9092\nsasl.enabled.mechanisms=GSSAPI\n", mentioning: "GSSAPI")

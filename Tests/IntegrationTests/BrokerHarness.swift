@@ -73,7 +73,8 @@ final class BrokerCluster: @unchecked Sendable {
     var bootstrap: String { ports.keys.sorted().filter { procs[$0]?.isRunning == true }.map { "127.0.0.1:\(port($0))" }.joined(separator: ",") }
 
     func configText(_ id: Int32) throws -> String {
-        try brokerConfig.map { try $0(id, port(id)) + "\n" + baseConfigText(id) } ?? baseConfigText(id)
+        // Per-broker lines come last: they may override the base (a later key wins).
+        try brokerConfig.map { baseConfigText(id) + "\n" + (try $0(id, port(id))) } ?? baseConfigText(id)
     }
 
     private func baseConfigText(_ id: Int32) -> String {

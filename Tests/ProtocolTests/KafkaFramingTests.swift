@@ -13,8 +13,9 @@ import Testing
         #expect(KafkaAPI.produce.requestHeaderVersion(9) == 2)
         #expect(KafkaAPI.offsetDelete.requestHeaderVersion(0) == 1)
         // Flexible among what we implement: ApiVersions v3, SaslAuthenticate v2 and the SCRAM credential
-        // APIs (flexible from v0, as Kafka defines them).
-        let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials]
+        // APIs (flexible from v0, as Kafka defines them), the ACL APIs v2+.
+        let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials,
+                                       .describeAcls, .createAcls, .deleteAcls]
         for api in KafkaAPI.allCases {
             #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }
@@ -28,6 +29,7 @@ import Testing
         #expect(adv[10]?.minVersion == 0 && adv[10]?.maxVersion == 2)
         #expect(adv[22]?.minVersion == 0 && adv[22]?.maxVersion == 1)
         #expect(adv[18]?.maxVersion == 3)
+        for key: Int16 in 29...31 { #expect(adv[key]?.minVersion == 0 && adv[key]?.maxVersion == 3, "ACL API \(key)") }
         #expect(ApiVersionsResponse.supported(includeInterBroker: false).apiKeys.allSatisfy { $0.apiKey < 4 || $0.apiKey > 6 })
     }
 

@@ -20,6 +20,8 @@ public final class BrokerObservability: Sendable {
     let replicationBytesOut: CounterFamily
     let isrShrinks: CounterFamily
     let isrExpands: CounterFamily
+    /// Requests (or parts of them) the ACL authorizer refused, by operation and resource type.
+    let authorizationDenied: CounterFamily
     /// Cells per API key, made once: the request path indexes an array instead of a labelled map.
     private let perApi: [(Counter, Histogram)?]
     let handlerBusyNanos = Atomic<UInt64>(0)
@@ -50,6 +52,8 @@ public final class BrokerObservability: Sendable {
         replicationBytesOut = registry.counter("kafka_server_brokertopicmetrics_replicationbytesout_total", help: "Bytes sent to follower replicas, by topic", labels: ["topic"])
         isrShrinks = registry.counter("kafka_server_replicamanager_isrshrinks_total", help: "ISR shrinks of partitions led here")
         isrExpands = registry.counter("kafka_server_replicamanager_isrexpands_total", help: "ISR expansions of partitions led here")
+        authorizationDenied = registry.counter("kafka_security_authorizer_denied_total", help: "Authorization checks the ACL authorizer denied",
+                                               labels: ["operation", "resource_type"])
         var cells: [(Counter, Histogram)?] = []
         for key in Int16(0)..<128 {
             let name = KafkaAPI(rawValue: key)?.name

@@ -40,18 +40,17 @@ public struct SecurityConfig: Sendable {
     public var interBrokerListenerName = "PLAINTEXT"
     public var interBrokerSasl: InterBrokerSasl?
     public var saslMaxReceiveSize = saslDefaultMaxReceiveSize
+    /// `authorizer.class.name` set: ACLs are enforced (nil: everything allowed, ACL APIs disabled).
+    public var authorizer: AuthorizerConfig?
 
     /// Keys this parser consumes: they are not "unknown".
-    static let handledKeys: Set<String> = [
+    static let handledKeys: Set<String> = Set([
         "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
         "sasl.enabled.mechanisms", "sasl.mechanism.inter.broker.protocol", "sasl.jaas.config", "sasl.server.max.receive.size",
-    ]
+    ]).union(AuthorizerConfig.keys)
 
     /// Security keys brokerd does not implement (yet): refusing beats running open.
     static let refusedKeys: [String: String] = [
-        "authorizer.class.name": "ACL authorization is not implemented; remove authorizer.class.name",
-        "allow.everyone.if.no.acl.found": "ACL authorization is not implemented (allow.everyone.if.no.acl.found has no effect)",
-        "super.users": "ACL authorization is not implemented (super.users has no effect)",
         "principal.builder.class": "custom principal builders are not supported",
         "security.providers": "custom security providers are not supported",
         "zookeeper.set.acl": "ZooKeeper ACLs on Kafka znodes are not supported",
@@ -78,7 +77,7 @@ public struct SecurityConfig: Sendable {
             }
             // zookeeper.ssl.* (TLS to coordd) is ZooKeeperTLSKeys' business; Kafka listener TLS is not here yet.
             if k.hasPrefix("ssl.") { throw E("\(k): TLS is not supported yet (no SSL listeners)") }
-            if k.hasPrefix("authorizer.") || k.hasPrefix("delegation.token.") { throw E("\(k) is not supported") }
+            if (k.hasPrefix("authorizer.") && !handledKeys.contains(k)) || k.hasPrefix("delegation.token.") { throw E("\(k) is not supported") }
             if k.hasPrefix("sasl.") && !handledKeys.contains(k) { throw E("\(k) is not supported (brokerd implements PLAIN and SCRAM only)") }
         }
         // listener.security.protocol.map replaces the default map, as in Kafka.
@@ -124,6 +123,7 @@ public struct SecurityConfig: Sendable {
             throw E("inter-broker listener \(s.interBrokerListenerName) must be among the (advertised) listeners \(effectiveAdvertised)")
         }
 
+        s.authorizer = try AuthorizerConfig.parse(raw)
         if let v = raw["sasl.server.max.receive.size"] {
             guard let n = Int(v.trimmed), n >= 64, n <= 1 << 26 else { throw E("sasl.server.max.receive.size=\(v) must be 64…67108864") }
             s.saslMaxReceiveSize = n

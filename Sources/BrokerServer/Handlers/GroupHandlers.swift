@@ -112,7 +112,10 @@ extension RequestHandler {
     func handleOffsetCommit(_ ctx: RequestContext, _ r: Protocol.OffsetCommitRequest) {
         var offsets: [TopicPartition: OffsetCommitPartition] = [:]
         var unknown: Set<TopicPartition> = []
+        var refused: Set<String> = []
         for t in r.topics {
+            if !refused.contains(t.name) && !ctx.access.allows(.topic, t.name) { refused.insert(t.name) }
+            if refused.contains(t.name) { continue }
             for p in t.partitions {
                 let tp = TopicPartition(t.name, p.partitionIndex)
                 // Kafka refuses commits for partitions that do not exist.
@@ -125,6 +128,7 @@ extension RequestHandler {
                                                  retentionTimeMs: ctx.version <= 4 ? r.retentionTimeMs : -1, offsets: offsets)
         let topics = r.topics
         let unknownTPs = unknown
+        let refusedTopics = refused
         groups.call(groupId: r.groupId, allowEmptyId: true, reply: { resp, err in
             var results: [TopicPartition: KafkaError] = [:]
             if case .offsetCommit(let m)? = resp { results = m }
@@ -132,7 +136,9 @@ extension RequestHandler {
                 OffsetCommitResponse.Topic(name: t.name, partitions: t.partitions.map { p in
                     let tp = TopicPartition(t.name, p.partitionIndex)
                     let code: ErrorCode
-                    if unknownTPs.contains(tp) {
+                    if refusedTopics.contains(t.name) {
+                        code = .topicAuthorizationFailed
+                    } else if unknownTPs.contains(tp) {
                         code = .unknownTopicOrPartition
                     } else if let err {
                         code = err
@@ -147,7 +153,9 @@ extension RequestHandler {
     }
 
     func handleOffsetFetch(_ ctx: RequestContext, _ r: OffsetFetchRequest) {
-        let wanted = r.topics.map { ts in ts.flatMap { t in t.partitionIndexes.map { TopicPartition(t.name, $0) } } }
+        // Named topics the principal may not DESCRIBE answer TOPIC_AUTHORIZATION_FAILED; listing all hides them.
+        let refused = Set((r.topics ?? []).map(\.name).filter { !ctx.access.allows(.topic, $0) })
+        let wanted = r.topics.map { ts in ts.filter { !refused.contains($0.name) }.flatMap { t in t.partitionIndexes.map { TopicPartition(t.name, $0) } } }
         let (err, found) = groups.read { c, status, _ -> (ErrorCode?, [TopicPartition: OffsetFetchPartition]) in
             if let e = status(r.groupId) { return (e, [:]) }
             return (nil, c.fetchOffsets(groupId: r.groupId, partitions: wanted))
@@ -156,6 +164,9 @@ extension RequestHandler {
         if let topics = r.topics {
             for t in topics {
                 byTopic.append((t.name, t.partitionIndexes.map { p in
+                    if refused.contains(t.name) {
+                        return .init(partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: "", errorCode: .topicAuthorizationFailed)
+                    }
                     let v = found[TopicPartition(t.name, p)]
                     return .init(partitionIndex: p, committedOffset: v?.offset ?? -1, committedLeaderEpoch: v?.leaderEpoch ?? -1,
                                  metadata: v?.metadata ?? "", errorCode: err ?? v.map { Self.code($0.error) } ?? .none)
@@ -163,7 +174,7 @@ extension RequestHandler {
             }
         } else {
             var grouped: [String: [OffsetFetchResponse.Partition]] = [:]
-            for tp in found.keys.sorted() {
+            for tp in found.keys.sorted() where ctx.access.quietlyAllows(.topic, tp.topic) {
                 guard let v = found[tp] else { continue }
                 grouped[tp.topic, default: []].append(.init(partitionIndex: tp.partition, committedOffset: v.offset,
                                                             committedLeaderEpoch: v.leaderEpoch, metadata: v.metadata,
@@ -177,7 +188,8 @@ extension RequestHandler {
     }
 
     func handleOffsetDelete(_ ctx: RequestContext, _ r: OffsetDeleteRequest) {
-        let tps = r.topics.flatMap { t in t.partitions.map { TopicPartition(t.name, $0.partitionIndex) } }
+        let refused = Set(r.topics.map(\.name).filter { !ctx.access.allows(.topic, $0) })
+        let tps = r.topics.filter { !refused.contains($0.name) }.flatMap { t in t.partitions.map { TopicPartition(t.name, $0.partitionIndex) } }
         let topics = r.topics
         groups.call(groupId: r.groupId, allowEmptyId: true, reply: { resp, err in
             var top = err ?? .unknownServerError
@@ -188,7 +200,8 @@ extension RequestHandler {
             }
             let out = top != .none ? [] : topics.map { t in
                 OffsetDeleteResponse.Topic(name: t.name, partitions: t.partitions.map { p in
-                    .init(partitionIndex: p.partitionIndex, errorCode: per[TopicPartition(t.name, p.partitionIndex)].map { Self.code($0) } ?? .none)
+                    .init(partitionIndex: p.partitionIndex, errorCode: refused.contains(t.name) ? .topicAuthorizationFailed
+                          : per[TopicPartition(t.name, p.partitionIndex)].map { Self.code($0) } ?? .none)
                 })
             }
             ctx.reply(OffsetDeleteResponse(errorCode: top, throttleTimeMs: 0, topics: out))
@@ -200,6 +213,7 @@ extension RequestHandler {
     func handleDescribeGroups(_ ctx: RequestContext, _ r: DescribeGroupsRequest) {
         let described = groups.read { c, status, _ in
             r.groups.map { id -> DescribeGroupsResponse.DescribedGroup in
+                if !ctx.access.allows(.group, id) { return .init(errorCode: .groupAuthorizationFailed, groupId: id) }
                 if let e = status(id) { return .init(errorCode: e, groupId: id) }
                 guard let d = c.describeGroups([id]).first else { return .init(errorCode: .unknownServerError, groupId: id) }
                 return .init(errorCode: Self.code(d.error), groupId: d.groupId, groupState: d.state, protocolType: d.protocolType,
@@ -213,19 +227,23 @@ extension RequestHandler {
     }
 
     func handleListGroups(_ ctx: RequestContext, _ r: ListGroupsRequest) {
-        let (listed, anyLoading) = groups.read { c, _, loading in (c.listGroups(), loading) }
+        let (all, anyLoading) = groups.read { c, _, loading in (c.listGroups(), loading) }
+        // DESCRIBE on the cluster lists every group; otherwise only those the principal may describe.
+        let everything = ctx.access.quietlyAllows(.cluster, ResourcePattern.clusterName)
+        let listed = everything ? all : all.filter { ctx.access.quietlyAllows(.group, $0.groupId) }
         ctx.reply(ListGroupsResponse(throttleTimeMs: 0, errorCode: anyLoading ? .coordinatorLoadInProgress : .none,
                                      groups: listed.map { .init(groupId: $0.groupId, protocolType: $0.protocolType) }))
     }
 
     func handleDeleteGroups(_ ctx: RequestContext, _ r: DeleteGroupsRequest) {
         let names = r.groupsNames
-        groups.callMany(groupIds: names, reply: { resp, err, refused in
+        let denied = Set(names.filter { !ctx.access.allows(.group, $0) })
+        groups.callMany(groupIds: names.filter { !denied.contains($0) }, reply: { resp, err, refused in
             var results: [String: KafkaError] = [:]
             if case .deleteGroups(let m)? = resp { results = m }
             let out = names.map { id in
                 DeleteGroupsResponse.DeletableGroupResult(
-                    groupId: id, errorCode: refused[id] ?? err ?? results[id].map { Self.code($0) } ?? .unknownServerError)
+                    groupId: id, errorCode: denied.contains(id) ? .groupAuthorizationFailed : refused[id] ?? err ?? results[id].map { Self.code($0) } ?? .unknownServerError)
             }
             ctx.reply(DeleteGroupsResponse(throttleTimeMs: 0, results: out))
         }) { c, mine, id, now in c.deleteGroups(mine, requestId: id, nowMs: now) }

@@ -11,9 +11,15 @@ extension RequestHandler {
 
     func handleMetadata(_ ctx: RequestContext, _ r: MetadataRequest) {
         var topics: [MetadataResponse.Topic] = []
-        let names = r.topics.map { $0.map(\.name) } ?? metadata.topicNames
+        // Listing all topics hides the ones the principal may not DESCRIBE (quietly, as Kafka);
+        // named ones it may not describe answer TOPIC_AUTHORIZATION_FAILED.
+        let names = r.topics.map { $0.map(\.name) } ?? metadata.topicNames.filter { ctx.access.quietlyAllows(.topic, $0) }
         let allowAuto = config.autoCreateTopicsEnable && (ctx.version < 4 || r.allowAutoTopicCreation)
         for name in names {
+            if r.topics != nil && !ctx.access.allows(.topic, name) {
+                topics.append(MetadataResponse.Topic(errorCode: .topicAuthorizationFailed, name: name, isInternal: false, partitions: []))
+                continue
+            }
             if let parts = metadata.partitions(of: name) {
                 topics.append(topicMetadata(name, parts))
                 continue
@@ -21,6 +27,9 @@ extension RequestHandler {
             var err = ErrorCode.unknownTopicOrPartition
             if !ReplicaAssignment.validateTopicName(name) {
                 err = .invalidTopicException
+            } else if allowAuto && r.topics != nil
+                        && !ctx.access.quietlyAllows(.cluster, ResourcePattern.clusterName, .autoCreate) && !ctx.access.allows(.topic, name, .autoCreate) {
+                err = .topicAuthorizationFailed
             } else if allowAuto && r.topics != nil {
                 let (e, _) = createTopic(name, partitions: Int32(config.numPartitions),
                                          replicationFactor: Int32(config.defaultReplicationFactor), assignment: nil, configs: [:])
@@ -137,7 +146,9 @@ extension RequestHandler {
             var configs: [String: String] = [:]
             for c in t.configs { if let v = c.value { configs[c.name] = v } }
             var (err, msg): (ErrorCode, String?)
-            if partitions > RequestHandler.maxPartitionsPerTopic || t.assignments.count > RequestHandler.maxPartitionsPerTopic {
+            if !ctx.access.quietlyAllows(.cluster, ResourcePattern.clusterName) && !ctx.access.allows(.topic, t.name) {
+                (err, msg) = (.topicAuthorizationFailed, "Authorization failed.")
+            } else if partitions > RequestHandler.maxPartitionsPerTopic || t.assignments.count > RequestHandler.maxPartitionsPerTopic {
                 (err, msg) = (.invalidPartitions, "at most \(RequestHandler.maxPartitionsPerTopic) partitions per topic")
             } else if assignment == nil && partitions <= 0 {
                 (err, msg) = (.invalidPartitions, "number of partitions must be positive")
@@ -168,7 +179,9 @@ extension RequestHandler {
         var pending: [String] = []
         let client = session.connectedClient
         for name in r.topicNames {
-            if !config.deleteTopicEnable {
+            if !ctx.access.allows(.topic, name) {
+                results.append(.init(name: name, errorCode: .topicAuthorizationFailed))
+            } else if !config.deleteTopicEnable {
                 results.append(.init(name: name, errorCode: .topicDeletionDisabled))
             } else if client == nil {
                 results.append(.init(name: name, errorCode: Self.noSession.0))
@@ -198,6 +211,10 @@ extension RequestHandler {
         var results: [CreatePartitionsResponse.CreatePartitionsTopicResult] = []
         var grown: [(String, Int)] = []
         for t in r.topics {
+            guard ctx.access.allows(.topic, t.name) else {
+                results.append(.init(name: t.name, errorCode: .topicAuthorizationFailed, errorMessage: "Authorization failed."))
+                continue
+            }
             guard let client = session.connectedClient else {
                 results.append(.init(name: t.name, errorCode: Self.noSession.0, errorMessage: Self.noSession.1))
                 continue
@@ -257,6 +274,10 @@ extension RequestHandler {
             var entries: [String: String] = [:]
             var err = ErrorCode.none
             switch res.resourceType {
+            case 2 where !ctx.access.allows(.topic, res.resourceName):
+                err = .topicAuthorizationFailed
+            case 4 where !ctx.access.allowsCluster():
+                err = .clusterAuthorizationFailed
             case 2:  // topic
                 if metadata.partitions(of: res.resourceName) == nil {
                     err = .unknownTopicOrPartition

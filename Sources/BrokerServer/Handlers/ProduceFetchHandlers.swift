@@ -16,10 +16,13 @@ extension RequestHandler {
             order.append((t.name, t.partitionData.map(\.index)))
             let validName = ReplicaAssignment.validateTopicName(t.name)
             let known = metadata.partitions(of: t.name) != nil
+            let authorized = ctx.access.allows(.topic, t.name)
             for p in t.partitionData {
                 let tp = TopicPartition(t.name, p.index)
                 var resp = ProduceResponse.PartitionProduceResponse(index: p.index, errorCode: .none, baseOffset: -1)
-                if !validName {
+                if !authorized {
+                    resp.errorCode = .topicAuthorizationFailed
+                } else if !validName {
                     resp.errorCode = .invalidTopicException
                 } else if acks != 0 && acks != 1 && acks != -1 {
                     resp.errorCode = .invalidRequiredAcks
@@ -83,14 +86,22 @@ extension RequestHandler {
 
     func handleFetch(_ ctx: RequestContext, _ r: FetchRequest) {
         let deadline = MonotonicClock.millis() + UInt64(max(0, Int(r.maxWaitMs)))
+        // Followers need CLUSTER_ACTION; consumers READ on each topic. Refused topics are not read.
+        let follower = r.replicaId >= 0
+        let clusterOK = follower && ctx.access.allowsCluster(.follower)
+        var denied: Set<String> = []
+        for t in r.topics where !denied.contains(t.topic) {
+            if follower ? !clusterOK : !ctx.access.allows(.topic, t.topic) { denied.insert(t.topic) }
+        }
+        let refused = denied
         let attempt: @Sendable (Bool) -> Bool = { [self] final in
-            let (resp, bytes, hasError, owners) = readFetch(r)
+            let (resp, bytes, hasError, owners) = readFetch(r, denied: refused)
             guard final || hasError || bytes >= Int(r.minBytes) || bytes > 0 && bytes >= Int(r.maxBytes) else { return false }
             sendFetch(ctx, resp, owners)
             return true
         }
         if r.maxWaitMs <= 0 || attempt(false) { if r.maxWaitMs <= 0 { _ = attempt(true) }; return }
-        let tps = r.topics.flatMap { t in t.partitions.map { TopicPartition(t.topic, $0.partition) } }
+        let tps = r.topics.filter { !refused.contains($0.topic) }.flatMap { t in t.partitions.map { TopicPartition(t.topic, $0.partition) } }
         replicas.delayed.addFetch(.init(deadline: deadline, partitions: tps, attempt: attempt))
         // Data may have arrived before we parked.
         for tp in tps { replicas.delayed.wakeFetches(tp) }
@@ -98,7 +109,7 @@ extension RequestHandler {
 
     /// Reads every requested partition; returns the response (records as splice placeholders), the
     /// byte total, whether any partition errored, and the file regions to splice, keyed by position.
-    private func readFetch(_ r: FetchRequest) -> (FetchResponse, Int, Bool, [FetchRecordsRef: FileRegion]) {
+    private func readFetch(_ r: FetchRequest, denied: Set<String>) -> (FetchResponse, Int, Bool, [FetchRecordsRef: FileRegion]) {
         var total = 0
         var hasError = false
         var regions: [FetchRecordsRef: FileRegion] = [:]
@@ -111,6 +122,12 @@ extension RequestHandler {
                 var d = FetchResponse.PartitionData(partitionIndex: p.partition, errorCode: .none, highWatermark: -1,
                                                     lastStableOffset: -1, logStartOffset: -1, abortedTransactions: nil,
                                                     preferredReadReplica: -1, records: [])
+                if denied.contains(t.topic) {
+                    d.errorCode = .topicAuthorizationFailed
+                    hasError = true
+                    parts.append(d)
+                    continue
+                }
                 let read = replicas.read(tp, offset: p.fetchOffset, maxBytes: total > 0 ? budget : max(budget, 1),
                                          replicaId: r.replicaId, currentLeaderEpoch: p.currentLeaderEpoch)
                 d.errorCode = read.error
@@ -158,7 +175,9 @@ extension RequestHandler {
 
     func handleListOffsets(_ ctx: RequestContext, _ r: ListOffsetsRequest) {
         let topics = r.topics.map { t in
-            ListOffsetsResponse.ListOffsetsTopicResponse(name: t.name, partitions: t.partitions.map { p in
+            let authorized = ctx.access.allows(.topic, t.name)
+            return ListOffsetsResponse.ListOffsetsTopicResponse(name: t.name, partitions: t.partitions.map { p in
+                if !authorized { return .init(partitionIndex: p.partitionIndex, errorCode: .topicAuthorizationFailed, timestamp: -1, offset: -1, leaderEpoch: -1) }
                 switch replicas.listOffset(TopicPartition(t.name, p.partitionIndex), timestamp: p.timestamp,
                                            replicaId: r.replicaId, isolation: r.isolationLevel) {
                 case .offset(let o, let ts, let epoch):
@@ -172,8 +191,12 @@ extension RequestHandler {
     }
 
     func handleOffsetForLeaderEpoch(_ ctx: RequestContext, _ r: OffsetForLeaderEpochRequest) {
+        // As Kafka (KIP-320): CLUSTER_ACTION (brokers) covers every topic, else DESCRIBE per topic (consumers).
+        let clusterOK = ctx.access.quietlyAllows(.cluster, ResourcePattern.clusterName, .follower)
         let topics = r.topics.map { t in
-            OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: t.topic, partitions: t.partitions.map { p in
+            let authorized = clusterOK || ctx.access.allows(.topic, t.topic)
+            return OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: t.topic, partitions: t.partitions.map { p in
+                if !authorized { return .init(errorCode: .topicAuthorizationFailed, partition: p.partition, leaderEpoch: -1, endOffset: -1) }
                 let (e, epoch, off) = replicas.endOffset(TopicPartition(t.topic, p.partition), epoch: p.leaderEpoch,
                                                          currentLeaderEpoch: p.currentLeaderEpoch)
                 return .init(errorCode: e, partition: p.partition, leaderEpoch: epoch, endOffset: off)

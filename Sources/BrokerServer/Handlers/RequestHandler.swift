@@ -10,6 +10,8 @@ struct RequestContext: Sendable {
     let respond: @Sendable ([ResponsePart]?) -> Void
     /// The listener the request came in on (Metadata answers with that listener's endpoints).
     var listener = "PLAINTEXT"
+    /// Who asks, and the ACL checks for this request (open when no authorizer is configured).
+    var access = RequestAccess(api: .apiVersions, principal: "User:ANONYMOUS", host: "", store: nil)
     var version: Int16 { header.apiVersion }
     var correlationId: Int32 { header.correlationId }
 
@@ -41,15 +43,18 @@ final class RequestHandler: @unchecked Sendable {
     let adminWaits = DispatchQueue(label: "admin-waits")
     /// Fences LeaderAndIsr / StopReplica / UpdateMetadata to the current controller and registration.
     let controllerGuard: ControllerRequestGuard
+    /// The ACL cache and writer; nil without `authorizer.class.name` (everything allowed).
+    let acls: AclStore?
 
     init(config: BrokerConfig, metadata: MetadataCache, replicas: ReplicaManager, session: CoordSession,
-         advertised: BrokerConfig.Endpoint, logger: Logger) {
+         advertised: BrokerConfig.Endpoint, acls: AclStore? = nil, logger: Logger) {
         self.config = config
         self.metadata = metadata
         self.replicas = replicas
         self.session = session
         self.advertised = advertised
         self.logger = logger
+        self.acls = acls
         controllerGuard = ControllerRequestGuard(brokerId: config.brokerID, logger: logger)
         groups = GroupRuntime(config: config, replicas: replicas, logger: logger)
         producerStates = ProducerStates(replicas: replicas, logger: logger)
@@ -87,6 +92,9 @@ final class RequestHandler: @unchecked Sendable {
             q.respond([.close])
             return
         }
+        ctx.access = RequestAccess(api: frame.api, principal: q.security?.principal ?? "User:ANONYMOUS",
+                                   host: RequestAccess.host(ofPeer: q.peer), store: acls)
+        if refusedWholeRequest(ctx, request) { return }
         switch request {
         case .apiVersions: ctx.reply(ApiVersionsResponse.supported())
         case .metadata(let r): handleMetadata(ctx, r)
@@ -127,6 +135,9 @@ final class RequestHandler: @unchecked Sendable {
             ctx.reply(SaslAuthenticateResponse(errorCode: .illegalSaslState, errorMessage: "SaslAuthenticate outside a SASL handshake"))
         case .describeUserScramCredentials(let r): handleDescribeUserScramCredentials(ctx, r)
         case .alterUserScramCredentials(let r): handleAlterUserScramCredentials(ctx, r)
+        case .describeAcls(let r): handleDescribeAcls(ctx, r)
+        case .createAcls(let r): handleCreateAcls(ctx, r)
+        case .deleteAcls(let r): handleDeleteAcls(ctx, r)
         }
     }
 

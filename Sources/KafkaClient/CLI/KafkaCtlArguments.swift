@@ -9,6 +9,7 @@ public enum KafkaCtlCommand: Equatable, Sendable {
     case perfProducer(PerfProducerOptions)
     case perfConsumer(PerfConsumerOptions)
     case userScram(UserScramCommand)
+    case acls(AclsCommand)
     case help(String?)
 }
 
@@ -204,6 +205,9 @@ extension KafkaCtlCommand {
                     [--producer-props k=v ...]
       user-scram --add --user U --password P [--mechanism SCRAM-SHA-256|SCRAM-SHA-512] [--iterations N]
       perf-consumer --topic T --messages N [--group G] [--timeout MS] [--consumer-props k=v ...]
+      acls --add|--remove|--list [--allow-principal User:U]... [--deny-principal User:U]... [--allow-host H] [--deny-host H]
+           [--operation OP]... [--topic T]... [--group G]... [--cluster] [--transactional-id T]...
+           [--resource-pattern-type literal|prefixed|match|any] [--principal User:U (with --list)]
     """
 
     public static func parse(_ argv: [String]) throws -> KafkaCtlCommand {
@@ -224,6 +228,7 @@ extension KafkaCtlCommand {
             guard f.switches.contains("add") else { throw CLIError("user-scram needs --add") }
             return .userScram(UserScramCommand(bootstrap: try f.bootstrap(), user: try f.required("user"), password: try f.required("password"),
                                                mechanism: f.string("mechanism") ?? "SCRAM-SHA-256", iterations: try f.int("iterations") ?? 4096))
+        case "acls": return .acls(try parseAcls(rest))
         default: throw CLIError("unknown command '\(cmd)'\n\(usage)")
         }
     }

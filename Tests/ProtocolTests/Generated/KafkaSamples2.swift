@@ -296,6 +296,84 @@ extension OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult {
     }
 }
 
+extension DescribeAclsRequest {
+    static func sample() -> DescribeAclsRequest {
+        DescribeAclsRequest(resourceTypeFilter: 2, resourceNameFilter: "s2", patternTypeFilter: 4, principalFilter: "s4", hostFilter: "s5", operation: 7, permissionType: 8)
+    }
+}
+
+extension DescribeAclsResponse {
+    static func sample() -> DescribeAclsResponse {
+        DescribeAclsResponse(throttleTimeMs: 8007, errorCode: ErrorCode(10), errorMessage: "s10", resources: [DescribeAclsResponse.DescribeAclsResource.sample()])
+    }
+}
+
+extension DescribeAclsResponse.AclDescription {
+    static func sample() -> DescribeAclsResponse.AclDescription {
+        DescribeAclsResponse.AclDescription(principal: "s12", host: "s13", operation: 15, permissionType: 16)
+    }
+}
+
+extension DescribeAclsResponse.DescribeAclsResource {
+    static func sample() -> DescribeAclsResponse.DescribeAclsResource {
+        DescribeAclsResponse.DescribeAclsResource(resourceType: 17, resourceName: "s17", patternType: 19, acls: [DescribeAclsResponse.AclDescription.sample()])
+    }
+}
+
+extension CreateAclsRequest {
+    static func sample() -> CreateAclsRequest {
+        CreateAclsRequest(creations: [CreateAclsRequest.AclCreation.sample()])
+    }
+}
+
+extension CreateAclsRequest.AclCreation {
+    static func sample() -> CreateAclsRequest.AclCreation {
+        CreateAclsRequest.AclCreation(resourceType: 3, resourceName: "s3", resourcePatternType: 5, principal: "s5", host: "s6", operation: 8, permissionType: 9)
+    }
+}
+
+extension CreateAclsResponse {
+    static func sample() -> CreateAclsResponse {
+        CreateAclsResponse(throttleTimeMs: 9007, results: [CreateAclsResponse.AclCreationResult.sample()])
+    }
+}
+
+extension CreateAclsResponse.AclCreationResult {
+    static func sample() -> CreateAclsResponse.AclCreationResult {
+        CreateAclsResponse.AclCreationResult(errorCode: ErrorCode(12), errorMessage: "s12")
+    }
+}
+
+extension DeleteAclsRequest {
+    static func sample() -> DeleteAclsRequest {
+        DeleteAclsRequest(filters: [DeleteAclsRequest.DeleteAclsFilter.sample()])
+    }
+}
+
+extension DeleteAclsRequest.DeleteAclsFilter {
+    static func sample() -> DeleteAclsRequest.DeleteAclsFilter {
+        DeleteAclsRequest.DeleteAclsFilter(resourceTypeFilter: 3, resourceNameFilter: "s3", patternTypeFilter: 5, principalFilter: "s5", hostFilter: "s6", operation: 8, permissionType: 9)
+    }
+}
+
+extension DeleteAclsResponse {
+    static func sample() -> DeleteAclsResponse {
+        DeleteAclsResponse(throttleTimeMs: 9007, filterResults: [DeleteAclsResponse.DeleteAclsFilterResult.sample()])
+    }
+}
+
+extension DeleteAclsResponse.DeleteAclsMatchingAcl {
+    static func sample() -> DeleteAclsResponse.DeleteAclsMatchingAcl {
+        DeleteAclsResponse.DeleteAclsMatchingAcl(errorCode: ErrorCode(12), errorMessage: "s12", resourceType: 14, resourceName: "s14", patternType: 16, principal: "s16", host: "s17", operation: 19, permissionType: 20)
+    }
+}
+
+extension DeleteAclsResponse.DeleteAclsFilterResult {
+    static func sample() -> DeleteAclsResponse.DeleteAclsFilterResult {
+        DeleteAclsResponse.DeleteAclsFilterResult(errorCode: ErrorCode(21), errorMessage: "s21", matchingAcls: [DeleteAclsResponse.DeleteAclsMatchingAcl.sample()])
+    }
+}
+
 extension DescribeConfigsRequest {
     static func sample() -> DescribeConfigsRequest {
         DescribeConfigsRequest(resources: [DescribeConfigsRequest.DescribeConfigsResource.sample()], includeSynonyms: true, includeDocumentation: true)
@@ -329,102 +407,6 @@ extension DescribeConfigsResponse.DescribeConfigsResourceResult {
 extension DescribeConfigsResponse.DescribeConfigsResult {
     static func sample() -> DescribeConfigsResponse.DescribeConfigsResult {
         DescribeConfigsResponse.DescribeConfigsResult(errorCode: ErrorCode(22), errorMessage: "s22", resourceType: 24, resourceName: "s24", configs: [DescribeConfigsResponse.DescribeConfigsResourceResult.sample()])
-    }
-}
-
-extension SaslAuthenticateRequest {
-    static func sample() -> SaslAuthenticateRequest {
-        SaslAuthenticateRequest(authBytes: [1, 2, 3])
-    }
-}
-
-extension SaslAuthenticateResponse {
-    static func sample() -> SaslAuthenticateResponse {
-        SaslAuthenticateResponse(errorCode: ErrorCode(3), errorMessage: "s3", authBytes: [4, 2, 3], sessionLifetimeMs: 5007)
-    }
-}
-
-extension CreatePartitionsRequest {
-    static func sample() -> CreatePartitionsRequest {
-        CreatePartitionsRequest(topics: [CreatePartitionsRequest.CreatePartitionsTopic.sample()], timeoutMs: 2007, validateOnly: true)
-    }
-}
-
-extension CreatePartitionsRequest.CreatePartitionsAssignment {
-    static func sample() -> CreatePartitionsRequest.CreatePartitionsAssignment {
-        CreatePartitionsRequest.CreatePartitionsAssignment(brokerIds: [4007])
-    }
-}
-
-extension CreatePartitionsRequest.CreatePartitionsTopic {
-    static func sample() -> CreatePartitionsRequest.CreatePartitionsTopic {
-        CreatePartitionsRequest.CreatePartitionsTopic(name: "s5", count: 6007, assignments: [CreatePartitionsRequest.CreatePartitionsAssignment.sample()])
-    }
-}
-
-extension CreatePartitionsResponse {
-    static func sample() -> CreatePartitionsResponse {
-        CreatePartitionsResponse(throttleTimeMs: 8007, results: [CreatePartitionsResponse.CreatePartitionsTopicResult.sample()])
-    }
-}
-
-extension CreatePartitionsResponse.CreatePartitionsTopicResult {
-    static func sample() -> CreatePartitionsResponse.CreatePartitionsTopicResult {
-        CreatePartitionsResponse.CreatePartitionsTopicResult(name: "s10", errorCode: ErrorCode(12), errorMessage: "s12")
-    }
-}
-
-extension DeleteGroupsRequest {
-    static func sample() -> DeleteGroupsRequest {
-        DeleteGroupsRequest(groupsNames: ["s1"])
-    }
-}
-
-extension DeleteGroupsResponse {
-    static func sample() -> DeleteGroupsResponse {
-        DeleteGroupsResponse(throttleTimeMs: 2007, results: [DeleteGroupsResponse.DeletableGroupResult.sample()])
-    }
-}
-
-extension DeleteGroupsResponse.DeletableGroupResult {
-    static func sample() -> DeleteGroupsResponse.DeletableGroupResult {
-        DeleteGroupsResponse.DeletableGroupResult(groupId: "s4", errorCode: ErrorCode(6))
-    }
-}
-
-extension OffsetDeleteRequest {
-    static func sample() -> OffsetDeleteRequest {
-        OffsetDeleteRequest(groupId: "s1", topics: [OffsetDeleteRequest.Topic.sample()])
-    }
-}
-
-extension OffsetDeleteRequest.Partition {
-    static func sample() -> OffsetDeleteRequest.Partition {
-        OffsetDeleteRequest.Partition(partitionIndex: 3007)
-    }
-}
-
-extension OffsetDeleteRequest.Topic {
-    static func sample() -> OffsetDeleteRequest.Topic {
-        OffsetDeleteRequest.Topic(name: "s4", partitions: [OffsetDeleteRequest.Partition.sample()])
-    }
-}
-
-extension OffsetDeleteResponse {
-    static func sample() -> OffsetDeleteResponse {
-        OffsetDeleteResponse(errorCode: ErrorCode(7), throttleTimeMs: 7007, topics: [OffsetDeleteResponse.Topic.sample()])
-    }
-}
-
-extension OffsetDeleteResponse.Partition {
-    static func sample() -> OffsetDeleteResponse.Partition {
-        OffsetDeleteResponse.Partition(partitionIndex: 9007, errorCode: ErrorCode(11))
-    }
-}
-
-extension OffsetDeleteResponse.Topic {
-    static func sample() -> OffsetDeleteResponse.Topic {
-        OffsetDeleteResponse.Topic(name: "s11", partitions: [OffsetDeleteResponse.Partition.sample()])
     }
 }
 

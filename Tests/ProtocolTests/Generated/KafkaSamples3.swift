@@ -2,6 +2,102 @@
 
 @testable import Protocol
 
+extension SaslAuthenticateRequest {
+    static func sample() -> SaslAuthenticateRequest {
+        SaslAuthenticateRequest(authBytes: [1, 2, 3])
+    }
+}
+
+extension SaslAuthenticateResponse {
+    static func sample() -> SaslAuthenticateResponse {
+        SaslAuthenticateResponse(errorCode: ErrorCode(3), errorMessage: "s3", authBytes: [4, 2, 3], sessionLifetimeMs: 5007)
+    }
+}
+
+extension CreatePartitionsRequest {
+    static func sample() -> CreatePartitionsRequest {
+        CreatePartitionsRequest(topics: [CreatePartitionsRequest.CreatePartitionsTopic.sample()], timeoutMs: 2007, validateOnly: true)
+    }
+}
+
+extension CreatePartitionsRequest.CreatePartitionsAssignment {
+    static func sample() -> CreatePartitionsRequest.CreatePartitionsAssignment {
+        CreatePartitionsRequest.CreatePartitionsAssignment(brokerIds: [4007])
+    }
+}
+
+extension CreatePartitionsRequest.CreatePartitionsTopic {
+    static func sample() -> CreatePartitionsRequest.CreatePartitionsTopic {
+        CreatePartitionsRequest.CreatePartitionsTopic(name: "s5", count: 6007, assignments: [CreatePartitionsRequest.CreatePartitionsAssignment.sample()])
+    }
+}
+
+extension CreatePartitionsResponse {
+    static func sample() -> CreatePartitionsResponse {
+        CreatePartitionsResponse(throttleTimeMs: 8007, results: [CreatePartitionsResponse.CreatePartitionsTopicResult.sample()])
+    }
+}
+
+extension CreatePartitionsResponse.CreatePartitionsTopicResult {
+    static func sample() -> CreatePartitionsResponse.CreatePartitionsTopicResult {
+        CreatePartitionsResponse.CreatePartitionsTopicResult(name: "s10", errorCode: ErrorCode(12), errorMessage: "s12")
+    }
+}
+
+extension DeleteGroupsRequest {
+    static func sample() -> DeleteGroupsRequest {
+        DeleteGroupsRequest(groupsNames: ["s1"])
+    }
+}
+
+extension DeleteGroupsResponse {
+    static func sample() -> DeleteGroupsResponse {
+        DeleteGroupsResponse(throttleTimeMs: 2007, results: [DeleteGroupsResponse.DeletableGroupResult.sample()])
+    }
+}
+
+extension DeleteGroupsResponse.DeletableGroupResult {
+    static func sample() -> DeleteGroupsResponse.DeletableGroupResult {
+        DeleteGroupsResponse.DeletableGroupResult(groupId: "s4", errorCode: ErrorCode(6))
+    }
+}
+
+extension OffsetDeleteRequest {
+    static func sample() -> OffsetDeleteRequest {
+        OffsetDeleteRequest(groupId: "s1", topics: [OffsetDeleteRequest.Topic.sample()])
+    }
+}
+
+extension OffsetDeleteRequest.Partition {
+    static func sample() -> OffsetDeleteRequest.Partition {
+        OffsetDeleteRequest.Partition(partitionIndex: 3007)
+    }
+}
+
+extension OffsetDeleteRequest.Topic {
+    static func sample() -> OffsetDeleteRequest.Topic {
+        OffsetDeleteRequest.Topic(name: "s4", partitions: [OffsetDeleteRequest.Partition.sample()])
+    }
+}
+
+extension OffsetDeleteResponse {
+    static func sample() -> OffsetDeleteResponse {
+        OffsetDeleteResponse(errorCode: ErrorCode(7), throttleTimeMs: 7007, topics: [OffsetDeleteResponse.Topic.sample()])
+    }
+}
+
+extension OffsetDeleteResponse.Partition {
+    static func sample() -> OffsetDeleteResponse.Partition {
+        OffsetDeleteResponse.Partition(partitionIndex: 9007, errorCode: ErrorCode(11))
+    }
+}
+
+extension OffsetDeleteResponse.Topic {
+    static func sample() -> OffsetDeleteResponse.Topic {
+        OffsetDeleteResponse.Topic(name: "s11", partitions: [OffsetDeleteResponse.Partition.sample()])
+    }
+}
+
 extension DescribeUserScramCredentialsRequest {
     static func sample() -> DescribeUserScramCredentialsRequest {
         DescribeUserScramCredentialsRequest(users: [DescribeUserScramCredentialsRequest.UserName.sample()])
@@ -86,6 +182,9 @@ let generatedMessageTypes: [any KafkaMessage.Type] = [
     DeleteTopicsRequest.self, DeleteTopicsResponse.self,
     InitProducerIdRequest.self, InitProducerIdResponse.self,
     OffsetForLeaderEpochRequest.self, OffsetForLeaderEpochResponse.self,
+    DescribeAclsRequest.self, DescribeAclsResponse.self,
+    CreateAclsRequest.self, CreateAclsResponse.self,
+    DeleteAclsRequest.self, DeleteAclsResponse.self,
     DescribeConfigsRequest.self, DescribeConfigsResponse.self,
     SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
     CreatePartitionsRequest.self, CreatePartitionsResponse.self,
@@ -119,6 +218,9 @@ let generatedRequestSamples: [any KafkaRequestMessage] = [
     DeleteTopicsRequest.sample(),
     InitProducerIdRequest.sample(),
     OffsetForLeaderEpochRequest.sample(),
+    DescribeAclsRequest.sample(),
+    CreateAclsRequest.sample(),
+    DeleteAclsRequest.sample(),
     DescribeConfigsRequest.sample(),
     SaslAuthenticateRequest.sample(),
     CreatePartitionsRequest.sample(),
@@ -152,6 +254,9 @@ let generatedDefaultMessages: [any KafkaMessage] = [
     DeleteTopicsRequest(), DeleteTopicsResponse(),
     InitProducerIdRequest(), InitProducerIdResponse(),
     OffsetForLeaderEpochRequest(), OffsetForLeaderEpochResponse(),
+    DescribeAclsRequest(), DescribeAclsResponse(),
+    CreateAclsRequest(), CreateAclsResponse(),
+    DeleteAclsRequest(), DeleteAclsResponse(),
     DescribeConfigsRequest(), DescribeConfigsResponse(),
     SaslAuthenticateRequest(), SaslAuthenticateResponse(),
     CreatePartitionsRequest(), CreatePartitionsResponse(),
@@ -185,6 +290,9 @@ let generatedResponseSamples: [any KafkaMessage] = [
     DeleteTopicsResponse.sample(),
     InitProducerIdResponse.sample(),
     OffsetForLeaderEpochResponse.sample(),
+    DescribeAclsResponse.sample(),
+    CreateAclsResponse.sample(),
+    DeleteAclsResponse.sample(),
     DescribeConfigsResponse.sample(),
     SaslAuthenticateResponse.sample(),
     CreatePartitionsResponse.sample(),

@@ -24,6 +24,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case deleteTopics = 20
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
+    case describeAcls = 29
+    case createAcls = 30
+    case deleteAcls = 31
     case describeConfigs = 32
     case saslAuthenticate = 36
     case createPartitions = 37
@@ -101,6 +104,15 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .offsetForLeaderEpoch:
             KafkaAPIInfo(name: "OffsetForLeaderEpoch", validVersions: 0...4, supportedVersions: 2...3,
                          firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .describeAcls:
+            KafkaAPIInfo(name: "DescribeAcls", validVersions: 0...3, supportedVersions: 0...3,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .createAcls:
+            KafkaAPIInfo(name: "CreateAcls", validVersions: 0...3, supportedVersions: 0...3,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .deleteAcls:
+            KafkaAPIInfo(name: "DeleteAcls", validVersions: 0...3, supportedVersions: 0...3,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .describeConfigs:
             KafkaAPIInfo(name: "DescribeConfigs", validVersions: 0...4, supportedVersions: 1...3,
                          firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)

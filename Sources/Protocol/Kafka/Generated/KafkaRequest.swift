@@ -24,6 +24,9 @@ public enum KafkaRequest: Sendable, Equatable {
     case deleteTopics(DeleteTopicsRequest)
     case initProducerId(InitProducerIdRequest)
     case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
+    case describeAcls(DescribeAclsRequest)
+    case createAcls(CreateAclsRequest)
+    case deleteAcls(DeleteAclsRequest)
     case describeConfigs(DescribeConfigsRequest)
     case saslAuthenticate(SaslAuthenticateRequest)
     case createPartitions(CreatePartitionsRequest)
@@ -58,6 +61,9 @@ public enum KafkaRequest: Sendable, Equatable {
         case .deleteTopics: return .deleteTopics(try DeleteTopicsRequest.decode(from: &r, version: v))
         case .initProducerId: return .initProducerId(try InitProducerIdRequest.decode(from: &r, version: v))
         case .offsetForLeaderEpoch: return .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest.decode(from: &r, version: v))
+        case .describeAcls: return .describeAcls(try DescribeAclsRequest.decode(from: &r, version: v))
+        case .createAcls: return .createAcls(try CreateAclsRequest.decode(from: &r, version: v))
+        case .deleteAcls: return .deleteAcls(try DeleteAclsRequest.decode(from: &r, version: v))
         case .describeConfigs: return .describeConfigs(try DescribeConfigsRequest.decode(from: &r, version: v))
         case .saslAuthenticate: return .saslAuthenticate(try SaslAuthenticateRequest.decode(from: &r, version: v))
         case .createPartitions: return .createPartitions(try CreatePartitionsRequest.decode(from: &r, version: v))
@@ -92,6 +98,9 @@ public enum KafkaRequest: Sendable, Equatable {
         case .deleteTopics: .deleteTopics
         case .initProducerId: .initProducerId
         case .offsetForLeaderEpoch: .offsetForLeaderEpoch
+        case .describeAcls: .describeAcls
+        case .createAcls: .createAcls
+        case .deleteAcls: .deleteAcls
         case .describeConfigs: .describeConfigs
         case .saslAuthenticate: .saslAuthenticate
         case .createPartitions: .createPartitions
