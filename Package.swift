@@ -35,9 +35,9 @@ let package = Package(
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
         .target(name: "CoordCore", dependencies: ["Protocol", "Crypto"]),
         // coordd runtime: config, client and peer networking, persistence.
-        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport", "Observability", "Crypto"]),
+        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport", "Observability", "Crypto", "Sasl"]),
         // A ZooKeeper client in Swift (brokerd uses it to talk to coordd).
-        .target(name: "CoordClient", dependencies: ["Protocol", "Transport"]),
+        .target(name: "CoordClient", dependencies: ["Protocol", "Transport", "Sasl"]),
         // I/O-free broker logic: controller, replication, group coordinator.
         .target(name: "BrokerCore", dependencies: ["Protocol"]),
         // brokerd runtime: Kafka listener, request handlers, replica fetchers, coordd session.

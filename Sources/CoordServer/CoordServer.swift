@@ -77,7 +77,7 @@ public final class CoordServer: @unchecked Sendable {
     var latencyTotalMs: Double = 0
     var latencyMinMs: Double = .infinity
     var latencyMaxMs: Double = 0
-    /// Auth packets answered AUTHFAILED (mntr zk_auth_failed_count).
+    /// Auth and SASL packets answered AUTHFAILED, requests refused unauthenticated (mntr zk_auth_failed_count).
     var authFailures: UInt64 = 0
     /// Admin plane (see CoordServer+Admin): history, metrics, the HTTP server when configured.
     public let timeline: Timeline
@@ -386,6 +386,14 @@ public final class CoordServer: @unchecked Sendable {
         }
         if case .auth(_, let scheme, let data) = req {
             authenticate(cnx, xid: h.xid, scheme: scheme, data: data, now: now)
+            return
+        }
+        if case .sasl(let token) = req {
+            saslStep(cnx, xid: h.xid, token: token, now: now)
+            return
+        }
+        if !cnx.access.satisfiesEnforcement {
+            refuseUnauthenticated(cnx, xid: h.xid, op: h.type, now: now)
             return
         }
         let p = PendingReply(xid: h.xid, op: h.type, state: .read(req), now: now)

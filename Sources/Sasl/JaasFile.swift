@@ -147,3 +147,19 @@ public enum JvmFlags {
         return found
     }
 }
+
+extension JvmFlags {
+    /// Every `-Dname=value` in the flags, in order.
+    public static func systemProperties(in flags: String) -> [(name: String, value: String)] {
+        var out: [(String, String)] = []
+        for word in flags.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            var w = Substring(word)
+            if w.hasPrefix("\"") && w.hasSuffix("\"") && w.count >= 2 { w = w.dropFirst().dropLast() }
+            guard w.hasPrefix("-D"), let eq = w.firstIndex(of: "=") else { continue }
+            var v = w[w.index(after: eq)...]
+            if v.hasPrefix("\"") && v.hasSuffix("\"") && v.count >= 2 { v = v.dropFirst().dropLast() }
+            out.append((String(w[w.index(w.startIndex, offsetBy: 2)..<eq]), String(v)))
+        }
+        return out
+    }
+}
