@@ -54,7 +54,6 @@ public struct SecurityConfig: Sendable {
         "super.users": "ACL authorization is not implemented (super.users has no effect)",
         "principal.builder.class": "custom principal builders are not supported",
         "security.providers": "custom security providers are not supported",
-        "zookeeper.set.acl": "ZooKeeper ACLs on Kafka znodes are not supported",
         "connections.max.reauth.ms": "SASL re-authentication is not supported",
     ]
 
@@ -72,7 +71,6 @@ public struct SecurityConfig: Sendable {
         var s = SecurityConfig()
         for k in raw.keys.sorted() {
             if let why = refusedKeys[k] {
-                if k == "zookeeper.set.acl", raw[k]?.trimmed.lowercased() == "false" { continue }
                 if k == "connections.max.reauth.ms", raw[k]?.trimmed == "0" { continue }
                 throw E("\(k): \(why)")
             }

@@ -45,7 +45,8 @@ final class CoordSession: @unchecked Sendable {
         self.logger = logger
         self.tls = tls
         let relay = SessionEventRelay()
-        client = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls) { ev in
+        client = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls,
+                             sasl: config.zookeeperSasl?.login, acl: Self.aclPolicy(config)) { ev in
             relay.forward(ev)
         }
         let eps = (endpoints.isEmpty ? [advertised] : endpoints).map { BrokerEndpoint(listener: $0.name, host: $0.host, port: Int32($0.port)) }
@@ -53,6 +54,12 @@ final class CoordSession: @unchecked Sendable {
         reg.securityProtocols = config.security.protocolMap.mapValues(\.rawValue)
         registration = reg
         relay.set { [weak self] ev in self?.sessionEvent(ev) }
+    }
+
+    /// Kafka's secure znode ACLs with zookeeper.set.acl=true, open ones otherwise.
+    static func aclPolicy(_ config: BrokerConfig) -> CoordACLPolicy {
+        let secure = config.zookeeperSetACL
+        return CoordACLPolicy { ZkSecureACLs.acls(secure: secure, path: $0) }
     }
 
     /// The client while a session is established; nil before `start()` and while disconnected, when
@@ -80,7 +87,8 @@ final class CoordSession: @unchecked Sendable {
     private func createChrootIfMissing() throws {
         let (_, chroot) = config.coordServersAndChroot
         guard !chroot.isEmpty, let slash = config.zookeeperConnect.firstIndex(of: "/") else { return }
-        let root = CoordClient(connectString: String(config.zookeeperConnect[..<slash]), sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls)
+        let root = CoordClient(connectString: String(config.zookeeperConnect[..<slash]), sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls,
+                               sasl: config.zookeeperSasl?.login, acl: Self.aclPolicy(config))
         do {
             try root.start(timeoutMs: config.zookeeperConnectionTimeoutMs)
         } catch {
@@ -131,6 +139,9 @@ final class CoordSession: @unchecked Sendable {
             logger.warn("coordd session expired; starting a new session and registering again")
             onSessionLost?()
             events.async { [self] in reestablish() }
+        case .authFailed:
+            // Retrying the same JAAS password cannot help; Kafka stops too when ZooKeeper refuses it.
+            onFatal?(FatalBrokerError(description: "coordd refused our SASL login (JAAS section \(config.zookeeperSasl?.section ?? "Client")): check the username and password", exitCode: 1))
         case .disconnected:
             logger.warn("disconnected from coordd")
         case .connected(let server):
