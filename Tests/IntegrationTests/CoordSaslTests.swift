@@ -91,6 +91,31 @@ import Testing
         #expect(ProcessHarness.waitUntil(timeout: 10) { c.proc?.stderrText.contains("failed to SASL authenticate") == true })
     }
 
+    /// Clients on followers: their sasl identity goes with their writes to the leader's checks.
+    @Test(.timeLimit(.minutes(3))) func saslIdentitiesTravelWithForwardedWrites() throws {
+        let dir = try ProcessHarness.makeTempDir("jaas")
+        defer { ProcessHarness.removeDir(dir) }
+        try Self.serverJaas.write(toFile: dir + "/jaas.conf", atomically: true, encoding: .utf8)
+        let e = try EnsembleProcesses(extraConfig: Self.provider + "java.security.auth.login.config=\(dir)/jaas.conf\n")
+        defer { e.cleanup() }
+        let leader = try #require(e.waitForLeader(followers: 2), "no leader:\n\(e.logs)")
+        let followers = (0..<3).filter { $0 != leader }
+        let r = try ProcessHarness.run("/usr/bin/env", ["python3", Self.compat + "kazoo_sasl.py", e.connectString(followers)], timeout: 90)
+        #expect(!r.timedOut)
+        #expect(r.status == 0 && r.stdout.contains("OK"), "kazoo_sasl on followers:\n\(r.stdout)\n\(r.stderr.suffix(3000))\n\(e.logs.suffix(4000))")
+        // A write on a follower by bob, then a write by eve on another follower, both prepped by the leader.
+        let bob = try RawZK(port: e.clientPorts[followers[0]])
+        defer { bob.close() }
+        #expect(try Self.saslLogin(bob, user: "bob", password: "secret") == 0)
+        let acl = [ZKACL(perms: ZKPerms.all, id: ZKId(scheme: "sasl", id: "bob"))]
+        #expect(try bob.call(.create(ZKCreate(path: "/forwarded", data: [], acl: acl))).header.err == 0)
+        let eve = try RawZK(port: e.clientPorts[followers[1]])
+        defer { eve.close() }
+        #expect(try Self.saslLogin(eve, user: "eve", password: "evil") == 0)
+        #expect(try eve.call(.setData(path: "/forwarded", data: Array("eve".utf8), version: -1)).header.err == ZKErr.noAuth)
+        #expect(try bob.call(.setData(path: "/forwarded", data: Array("bob".utf8), version: -1)).header.err == 0)
+    }
+
     /// A SASL exchange over raw Jute, with this package's DIGEST-MD5 client.
     static func saslLogin(_ zk: RawZK, user: String, password: String) throws -> Int32 {
         var client = DigestMD5Client(user: user, password: password)
