@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         .executableTarget(name: "console", dependencies: ["Console"]),
         // Every decoder an untrusted peer reaches, as fuzz targets; `Fuzz` drives them (deploy/fuzz.sh).
-        .target(name: "FuzzTargets", dependencies: ["Protocol", "Observability"]),
+        .target(name: "FuzzTargets", dependencies: ["Protocol", "Observability", "Sasl"]),
         .executableTarget(name: "Fuzz", dependencies: ["FuzzTargets", "CFuzzMain"]),
         // Fuzz's weak C main, which libFuzzer's own main replaces in a fuzzing build.
         .target(name: "CFuzzMain"),
