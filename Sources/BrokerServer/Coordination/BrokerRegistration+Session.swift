@@ -56,6 +56,17 @@ final class CoordSession: @unchecked Sendable {
         relay.set { [weak self] ev in self?.sessionEvent(ev) }
     }
 
+    static func saslRefused(_ config: BrokerConfig) -> FatalBrokerError {
+        FatalBrokerError(description: "coordd refused our SASL login (JAAS section \(config.zookeeperSasl?.section ?? "Client")"
+                         + " of \(config.zookeeperSasl?.jaasFile ?? "?")): check the username and password", exitCode: 1)
+    }
+
+    /// `start()`'s failure as the broker reports it.
+    func connectFailure(_ error: Error) -> FatalBrokerError {
+        if let e = error as? CoordError, e.code == ZKErr.authFailed { return Self.saslRefused(config) }
+        return FatalBrokerError(description: "cannot connect to coordd at \(config.zookeeperConnect): \(error)", exitCode: 1)
+    }
+
     /// Kafka's secure znode ACLs with zookeeper.set.acl=true, open ones otherwise.
     static func aclPolicy(_ config: BrokerConfig) -> CoordACLPolicy {
         let secure = config.zookeeperSetACL
@@ -76,7 +87,7 @@ final class CoordSession: @unchecked Sendable {
         do {
             try c.start(timeoutMs: config.zookeeperConnectionTimeoutMs)
         } catch {
-            throw FatalBrokerError(description: "cannot connect to coordd at \(config.zookeeperConnect): \(error)", exitCode: 1)
+            throw connectFailure(error)
         }
         for p in ZkPaths.persistentParents { try? c.createRecursive(p) }
         try register()
@@ -92,7 +103,7 @@ final class CoordSession: @unchecked Sendable {
         do {
             try root.start(timeoutMs: config.zookeeperConnectionTimeoutMs)
         } catch {
-            throw FatalBrokerError(description: "cannot connect to coordd at \(config.zookeeperConnect): \(error)", exitCode: 1)
+            throw connectFailure(error)
         }
         defer { root.close() }
         do {
@@ -141,7 +152,7 @@ final class CoordSession: @unchecked Sendable {
             events.async { [self] in reestablish() }
         case .authFailed:
             // Retrying the same JAAS password cannot help; Kafka stops too when ZooKeeper refuses it.
-            onFatal?(FatalBrokerError(description: "coordd refused our SASL login (JAAS section \(config.zookeeperSasl?.section ?? "Client")): check the username and password", exitCode: 1))
+            onFatal?(Self.saslRefused(config))
         case .disconnected:
             logger.warn("disconnected from coordd")
         case .connected(let server):
