@@ -1,3 +1,4 @@
+import CoordClient
 import Foundation
 import Protocol
 import Sasl
@@ -89,6 +90,39 @@ import Testing
         let wrong = try zkCli(port: c.port, jaasDir: dir, user: "bob", password: "wrong", "get /bobs\nquit\n")
         #expect(!wrong.out.contains("data-of-bob"), "\(wrong.out)")
         #expect(ProcessHarness.waitUntil(timeout: 10) { c.proc?.stderrText.contains("failed to SASL authenticate") == true })
+    }
+
+    /// The same checks against Debian's ZooKeeper 3.8 with the same JAAS file: kazoo_sasl.py, this
+    /// package's DIGEST-MD5 client (raw and CoordClient) and the wrong-password answer agree.
+    @Test(.timeLimit(.minutes(3))) func zooKeeperGivesTheSameAnswers() throws {
+        let dir = try ProcessHarness.makeTempDir("jaas")
+        defer { ProcessHarness.removeDir(dir) }
+        try Self.serverJaas.write(toFile: dir + "/jaas.conf", atomically: true, encoding: .utf8)
+        let zk = try RealZooKeeper.start(jvmFlags: ["-Djava.security.auth.login.config=\(dir)/jaas.conf",
+                                                    "-Dzookeeper.authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"])
+        defer { zk.stop() }
+        let (c, cdir) = try Self.start()
+        defer { c.cleanup(); ProcessHarness.removeDir(cdir) }
+        for port in [zk.port, c.port] {
+            let r = try ProcessHarness.run("/usr/bin/env", ["python3", Self.compat + "kazoo_sasl.py", "127.0.0.1:\(port)"], timeout: 90)
+            #expect(r.status == 0 && r.stdout.contains("OK"), "kazoo_sasl on port \(port):\n\(r.stdout)\n\(r.stderr.suffix(3000))")
+            let good = try RawZK(port: port)
+            defer { good.close() }
+            #expect(try Self.saslLogin(good, user: "bob", password: "secret") == 0, "port \(port)")
+            guard case .clientInfo(let ids)? = try good.call(.whoAmI).response else { Issue.record("no whoAmI on \(port)"); continue }
+            #expect(ids.contains(ZKId(scheme: "sasl", id: "bob")), "port \(port): \(ids)")
+            let bad = try RawZK(port: port)
+            #expect(try Self.saslLogin(bad, user: "bob", password: "wrong") == ZKErr.authFailed, "port \(port)")
+            #expect(throws: (any Error).self) { _ = try bad.call(.ping) }
+            // CoordClient (brokerd's) with Kafka's secure ACLs: the creator becomes sasl:bob.
+            let client = CoordClient(connectString: "127.0.0.1:\(port)", sessionTimeoutMs: 6000, sasl: CoordSaslLogin(user: "bob", password: "secret"),
+                                     acl: CoordACLPolicy { _ in [ZKACL(perms: ZKPerms.all, id: ZKId(scheme: "auth", id: ""))] })
+            try client.start()
+            defer { client.close() }
+            try client.create("/by-coordclient", data: Array("x".utf8))
+            #expect(try client.getACL("/by-coordclient").acl == [ZKACL(perms: ZKPerms.all, id: ZKId(scheme: "sasl", id: "bob"))], "port \(port)")
+            #expect(try good.call(.getData(path: "/by-coordclient", watch: false)).header.err == 0)
+        }
     }
 
     /// Clients on followers: their sasl identity goes with their writes to the leader's checks.
