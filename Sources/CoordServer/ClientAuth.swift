@@ -7,6 +7,21 @@ extension CoordServer {
     /// so one failed attempt per connection.
     static let maxSaslRounds = 4
 
+    /// Auth and SASL packets, and any request of a connection that enforced authentication refuses,
+    /// are answered here at once; true when `req` was one of them.
+    func answeredOutsidePipeline(_ cnx: ClientCnx, _ h: ZKRequestHeader, _ req: ZKRequest, now: UInt64) -> Bool {
+        switch req {
+        case .auth(_, let scheme, let data):
+            authenticate(cnx, xid: h.xid, scheme: scheme, data: data, now: now)
+        case .sasl(let token):
+            saslStep(cnx, xid: h.xid, token: token, now: now)
+        default:
+            guard !cnx.access.satisfiesEnforcement else { return false }
+            refuseUnauthenticated(cnx, xid: h.xid, op: h.type, now: now)
+        }
+        return true
+    }
+
     /// An auth packet (xid -4): answered at once, as ZooKeeper does outside the request pipeline.
     /// A scheme without a provider answers AUTHFAILED and the connection closes (the session stays).
     func authenticate(_ cnx: ClientCnx, xid: Int32, scheme: String, data: [UInt8], now: UInt64) {
@@ -57,7 +72,7 @@ extension CoordServer {
             logger("session \(Self.hex(cnx.sessionId)): client \(cnx.conn.peer) failed to SASL authenticate: \(why)")
             noteAuthFailed(scheme: "sasl")
             let enforced = config.auth.enforcedSchemes.contains("sasl")
-            p.state = .done(err: enforced ? ZKErr.sessionClosedRequireSaslAuth : ZKErr.authFailed, zxid: 0, response: .empty)
+            p.state = .done(err: enforced ? ZKErr.sessionClosedRequireSaslAuth : ZKErr.authFailed, zxid: 0, response: .saslToken(nil))
             p.closeAfter = true
         }
         cnx.enqueue(p)
