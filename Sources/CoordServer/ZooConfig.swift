@@ -76,10 +76,11 @@ public struct ZooConfig: Sendable, Equatable {
         var sawClientPort = false
         var tlsKeys = ZooTLSKeys()
         let flags = [environment["SERVER_JVMFLAGS"], environment["JVMFLAGS"]].compactMap { $0 }.joined(separator: " ")
-        for (name, value) in JvmFlags.systemProperties(in: flags) where name.hasPrefix("zookeeper.") {
-            _ = try c.sasl.take(name, value)
-        }
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Authentication settings given to the JVM come first, as if they were zoo.cfg lines 0, -1, ...
+        let fromFlags = JvmFlags.systemProperties(in: flags).filter { ZooSaslConfig.readFromJvmFlags($0.name) }
+        let lines = fromFlags.map { "\($0.name)=\($0.value)"[...] } + text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, raw) in lines.enumerated() {
+            let n = i - fromFlags.count
             let line = String(raw).trimmed(" \t\r")
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let eq = line.firstIndex(of: "=") else { throw ZooConfigError("line \(n + 1): expected key=value, got '\(line)'") }

@@ -29,6 +29,17 @@ public struct ZooSaslConfig: Sendable, Equatable {
 
     public init() {}
 
+    /// The `-Dzookeeper.<key>=` system properties coordd reads from SERVER_JVMFLAGS / JVMFLAGS: the
+    /// authentication ones (JVMFLAGS is shared with zkCli.sh, so client settings there are left alone).
+    static func readFromJvmFlags(_ property: String) -> Bool {
+        guard property.hasPrefix("zookeeper.") else { return false }
+        let name = property.dropFirst("zookeeper.".count)
+        let exact: Set<Substring> = ["superUser", "sessionRequireClientSASLAuth", "allowSaslFailedClients", "letAnySaslUserDoX",
+                                     "sasl.serverconfig", "skipACL", "DigestAuthenticationProvider.superDigest",
+                                     "DigestAuthenticationProvider.enabled", "DigestAuthenticationProvider.digestAlg"]
+        return exact.contains(name) || ["authProvider.", "superUser.", "enforce.auth.", "kerberos."].contains { name.hasPrefix($0) }
+    }
+
     /// Takes `key` if it is a SASL or authentication key; throws for those coordd cannot honour.
     mutating func take(_ key: String, _ value: String) throws(ZooConfigError) -> Bool {
         let name = key.hasPrefix("zookeeper.") ? String(key.dropFirst("zookeeper.".count)) : key

@@ -45,6 +45,19 @@ import Testing
         #expect(!plain.auth.saslEnabled && plain.auth.enforcedSchemes.isEmpty && plain.sasl.users == nil)
     }
 
+    @Test func authenticationFlagsInJvmFlagsCountAndZooCfgWins() throws {
+        // kazoo's harness gives the super digest this way.
+        let env = ["SERVER_JVMFLAGS": "-Dzookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU= -Dzookeeper.skipACL=no",
+                   "JVMFLAGS": "-Dzookeeper.ssl.keyStore.location=/client/only.pem -Dzookeeper.authProvider.sasl=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"]
+        let c = try ZooConfig.parse(Self.base, environment: env)
+        #expect(c.auth.superDigest == "super:D/InIHSb7yEEbrWz8b9l71RjZJU=")
+        #expect(c.auth.saslEnabled)
+        #expect(c.secureClientTLS == nil, "client TLS flags in JVMFLAGS (shared with zkCli.sh) are not the server's")
+        let overridden = try ZooConfig.parse(Self.base + "skipACL=yes\n", environment: env)
+        #expect(overridden.auth.skipACL)
+        #expect(refusal("", env: ["SERVER_JVMFLAGS": "-Dzookeeper.DigestAuthenticationProvider.digestAlg=SHA-256"]) != nil)
+    }
+
     @Test func enforcedSchemesNeedTheirProviders() {
         #expect(refusal("sessionRequireClientSASLAuth=true\n")?.contains("authProvider") == true)
         #expect(refusal("enforce.auth.enabled=true\n")?.contains("enforce.auth.schemes") == true)
