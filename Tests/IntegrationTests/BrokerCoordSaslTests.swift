@@ -13,14 +13,14 @@ import Testing
         """
 
     /// A brokerd process with `KAFKA_OPTS` pointing at a JAAS file with a Client section.
-    static func broker(dir: String, coordPort: Int, password: String?, setACL: Bool) throws -> (ManagedProcess, Int) {
+    static func broker(dir: String, coordPort: Int, password: String?, setACL: Bool, chroot: String = "") throws -> (ManagedProcess, Int) {
         guard let bin = ProcessHarness.binary("brokerd") else { throw HarnessError("brokerd binary not found") }
         let port = try ProcessHarness.freePort()
         try """
             broker.id=1
             listeners=PLAINTEXT://127.0.0.1:\(port)
             log.dirs=\(dir)/logs
-            zookeeper.connect=127.0.0.1:\(coordPort)
+            zookeeper.connect=127.0.0.1:\(coordPort)\(chroot)
             zookeeper.session.timeout.ms=4000
             zookeeper.set.acl=\(setACL)
             num.partitions=1
@@ -56,7 +56,8 @@ import Testing
         defer { ProcessHarness.removeDir(dir) }
         let c = try Self.startCoordd(dir: dir)
         defer { c.cleanup() }
-        let (b, port) = try Self.broker(dir: dir, coordPort: c.port, password: "kafka-secret", setACL: true)
+        // Under a chroot, which the broker creates (with the same ACLs) through a session of its own.
+        let (b, port) = try Self.broker(dir: dir, coordPort: c.port, password: "kafka-secret", setACL: true, chroot: "/kafka")
         defer { b.kill9() }
         #expect(b.waitForLine(containing: "brokerd: started", timeout: 40) != nil, "\(b.stderrText)")
         #expect(b.stderrText.contains("SASL DIGEST-MD5 as kafka"))
@@ -65,8 +66,12 @@ import Testing
         #expect(produced.status == 0, "\(produced.err)")
         let consumed = try kcat(["-b", bootstrap, "-C", "-t", "secured", "-o", "beginning", "-c", "3", "-e"])
         #expect(consumed.out.split(separator: "\n") == ["one", "two", "three"], "\(consumed.out)\n\(consumed.err)")
-        let r = try ProcessHarness.run("/usr/bin/env", ["python3", CoordSaslTests.compat + "kazoo_secured_broker.py", "127.0.0.1:\(c.port)", "kafka", "1", "secured"], timeout: 90)
+        let r = try ProcessHarness.run("/usr/bin/env", ["python3", CoordSaslTests.compat + "kazoo_secured_broker.py", "127.0.0.1:\(c.port)/kafka", "kafka", "1", "secured"], timeout: 90)
         #expect(r.status == 0 && r.stdout.contains("OK"), "kazoo:\n\(r.stdout)\n\(r.stderr.suffix(3000))\n--- broker:\n\(b.stderrText.suffix(3000))")
+        let anon = try RawZK(port: c.port)
+        defer { anon.close() }
+        guard case .acl(let acl, _)? = try anon.call(.getACL(path: "/kafka")).response else { Issue.record("no ACL for /kafka"); return }
+        #expect(Set(acl.map { "\($0.id.scheme):\($0.id.id):\($0.perms)" }) == ["sasl:kafka:31", "world:anyone:1"])
     }
 
     @Test(.timeLimit(.minutes(2))) func wrongPasswordOrNoLoginStopsTheBroker() throws {
