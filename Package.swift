@@ -36,9 +36,9 @@ let package = Package(
         // I/O-free coordination: data tree, sessions, watches, election, atomic broadcast.
         .target(name: "CoordCore", dependencies: ["Protocol", "Crypto"]),
         // coordd runtime: config, client and peer networking, persistence.
-        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport", "Observability", "Crypto"]),
+        .target(name: "CoordServer", dependencies: ["CoordCore", "Protocol", "Storage", "Transport", "Observability", "Crypto", "Sasl"]),
         // A ZooKeeper client in Swift (brokerd uses it to talk to coordd).
-        .target(name: "CoordClient", dependencies: ["Protocol", "Transport"]),
+        .target(name: "CoordClient", dependencies: ["Protocol", "Transport", "Sasl"]),
         // I/O-free broker logic: controller, replication, group coordinator.
         .target(name: "BrokerCore", dependencies: ["Protocol"]),
         // brokerd runtime: Kafka listener, request handlers, replica fetchers, coordd session.
@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         .executableTarget(name: "console", dependencies: ["Console"]),
         // Every decoder an untrusted peer reaches, as fuzz targets; `Fuzz` drives them (deploy/fuzz.sh).
-        .target(name: "FuzzTargets", dependencies: ["Protocol", "Observability"]),
+        .target(name: "FuzzTargets", dependencies: ["Protocol", "Observability", "Sasl"]),
         .executableTarget(name: "Fuzz", dependencies: ["FuzzTargets", "CFuzzMain"]),
         // Fuzz's weak C main, which libFuzzer's own main replaces in a fuzzing build.
         .target(name: "CFuzzMain"),
@@ -89,6 +89,6 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Crypto"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
         .testTarget(name: "CoordServerUnitTests", dependencies: ["CoordServer", "Protocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability", "Spawn"], exclude: ["compat"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability", "Spawn", "Sasl"], exclude: ["compat"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Protocol
+import Sasl
 import Synchronization
 import Transport
 
@@ -25,6 +26,14 @@ public final class CoordClient: @unchecked Sendable {
     private var conn: Connection?
     private var decoder = FrameDecoder(maxFrameBytes: 64 << 20)
     private var handshakeDone = false
+    /// The session is usable: connected and, with `sasl`, authenticated on this connection.
+    private var ready = false
+    private let sasl: CoordSaslLogin?
+    private var saslClient: DigestMD5Client?
+    /// ACL of every node this client creates, by path (without the chroot).
+    private let acl: CoordACLPolicy
+    /// Why the client stopped for good (SASL refused); start() throws it.
+    private let fatal = Mutex<CoordError?>(nil)
     private var serverIndex = 0
     private var sessionID: Int64 = 0
     private var password = [UInt8](repeating: 0, count: 16)
@@ -59,9 +68,13 @@ public final class CoordClient: @unchecked Sendable {
 
     /// `connectString` is ZooKeeper's: "host1:port1,host2:port2[/chroot]".
     /// With `tls`, every connection is TLS (coordd's secureClientPort), the server named by its host in `connectString`.
-    public init(connectString: String, sessionTimeoutMs: Int, tls: TLSContext? = nil,
+    /// With `sasl`, every connection logs in with DIGEST-MD5 first; `acl` gives the ACL of each created node.
+    public init(connectString: String, sessionTimeoutMs: Int, tls: TLSContext? = nil, sasl: CoordSaslLogin? = nil,
+                acl: CoordACLPolicy = .open,
                 onSessionEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in }) {
         self.tls = tls
+        self.sasl = sasl
+        self.acl = acl
         var s = connectString
         var root = ""
         if let slash = s.firstIndex(of: "/") {
@@ -96,6 +109,7 @@ public final class CoordClient: @unchecked Sendable {
             let st = sessionState.withLock { $0 }
             if st.connected { return }
             if st.expired { throw CoordError.sessionExpired }
+            if let f = fatal.withLock({ $0 }) { throw f }
             usleep(5000)
         }
         throw CoordError.connectionLoss
@@ -140,7 +154,7 @@ public final class CoordClient: @unchecked Sendable {
 
     @discardableResult
     public func create(_ path: String, data: [UInt8] = [], mode: CreateMode = .persistent) throws -> String {
-        let r = try call(.create(ZKCreate(path: abs(path), data: data, flags: mode.flags)), path: path)
+        let r = try call(.create(ZKCreate(path: abs(path), data: data, acl: acl.forPath(path), flags: mode.flags)), path: path)
         guard case .path(let p) = r else { throw CoordError(ZKErr.marshallingError, path: path) }
         return rel(p)
     }
@@ -209,7 +223,7 @@ public final class CoordClient: @unchecked Sendable {
     public func multi(_ ops: [CoordOp]) throws -> [ZKMultiResult] {
         let reqs: [ZKRequest] = ops.map {
             switch $0 {
-            case .create(let p, let d, let m): .create(ZKCreate(path: abs(p), data: d, flags: m.flags))
+            case .create(let p, let d, let m): .create(ZKCreate(path: abs(p), data: d, acl: acl.forPath(p), flags: m.flags))
             case .delete(let p, let v): .delete(path: abs(p), version: v)
             case .setData(let p, let d, let v): .setData(path: abs(p), data: d, version: v)
             case .check(let p, let v): .check(path: abs(p), version: v)
@@ -255,7 +269,7 @@ public final class CoordClient: @unchecked Sendable {
         loop.execute { [self] in
             if closed { out.completion(.failure(.connectionLoss)); return }
             if expired { out.completion(.failure(.sessionExpired)); return }
-            guard handshakeDone, let c = conn else {
+            guard ready, let c = conn else {
                 waitingForConnection.append(out)
                 return
             }
@@ -315,8 +329,10 @@ public final class CoordClient: @unchecked Sendable {
     private func connectionLost(_ c: Connection) {
         guard conn === c else { return }
         conn = nil
-        let wasConnected = handshakeDone
+        let wasConnected = ready
         handshakeDone = false
+        ready = false
+        saslClient = nil
         failPending(.connectionLoss)
         if wasConnected {
             sessionState.withLock { $0.connected = false }
@@ -338,7 +354,7 @@ public final class CoordClient: @unchecked Sendable {
                 if now - lastHeard > timeout * 2 / 3 {
                     // The server went quiet: try another before the session times out.
                     c.close()
-                } else if handshakeDone && now - lastSent > timeout / 3 {
+                } else if ready && now - lastSent > timeout / 3 {
                     c.write(ZKRequest.ping.frame(xid: ZKXid.ping))
                     lastSent = now
                 }
@@ -366,12 +382,14 @@ public final class CoordClient: @unchecked Sendable {
             sessionID = resp.sessionId
             password = resp.password
             negotiatedTimeoutMs = resp.timeout
-            sessionState.withLock { $0 = (resp.sessionId, true, false) }
-            rearmWatches(on: c)
-            let queued = waitingForConnection
-            waitingForConnection.removeAll()
-            for q in queued { send(q, on: c) }
-            deliver(.connected(server: c.peer))
+            if let sasl {
+                let client = DigestMD5Client(user: sasl.user, password: sasl.password)
+                let first = client.initialResponse
+                saslClient = client
+                sendSasl(first, final: false, on: c)
+            } else {
+                sessionReady(on: c)
+            }
             return
         }
         guard let header = try? ZKReplyHeader(jute: &r) else { c.close(); return }
@@ -419,6 +437,57 @@ public final class CoordClient: @unchecked Sendable {
             }
         }
         p.completion(.success(resp))
+    }
+
+    /// Connected (and authenticated): watches re-armed, then the requests that waited.
+    private func sessionReady(on c: Connection) {
+        ready = true
+        sessionState.withLock { $0 = (sessionID, true, false) }
+        rearmWatches(on: c)
+        let queued = waitingForConnection
+        waitingForConnection.removeAll()
+        for q in queued { send(q, on: c) }
+        deliver(.connected(server: c.peer))
+    }
+
+    /// One SASL token; its reply (on the loop thread) carries the server's next token. DIGEST-MD5
+    /// takes two: the empty first one (the answer is the challenge), then our digest-response (the
+    /// answer is rspauth, which proves the server knows the password too).
+    private func sendSasl(_ token: [UInt8], final: Bool, on c: Connection) {
+        var w = ByteWriter(capacity: token.count + 8)
+        ZKRequest.sasl(token: token).write(jute: &w)
+        let out = Outgoing(opCode: ZKOp.sasl, body: w.bytes, watchPath: "", watchKind: nil, watcher: nil) { [self] r in
+            guard conn === c, var client = saslClient else { return }
+            do {
+                guard case .success(.saslToken(let t)) = r else {
+                    if case .failure(let e) = r, e.code == ZKErr.connectionLoss { return }
+                    throw SaslClientError("SASL login refused by the server")
+                }
+                if final {
+                    try client.verify(final: t ?? [])
+                    saslClient = nil
+                    sessionReady(on: c)
+                } else {
+                    let response = try client.respond(challenge: t ?? [])
+                    saslClient = client
+                    sendSasl(response, final: true, on: c)
+                }
+            } catch {
+                saslFailed(c, "\(error)")
+            }
+        }
+        send(out, on: c)
+    }
+
+    /// A refused login is final (retrying the same password cannot succeed): the client stops.
+    private func saslFailed(_ c: Connection, _ why: String) {
+        if debugCoord { FileHandle.standardError.write(Data("coord-client: SASL failed: \(why)\n".utf8)) }
+        fatal.withLock { $0 = CoordError(ZKErr.authFailed, path: why) }
+        closed = true
+        conn = nil
+        c.close()
+        failAll(CoordError(ZKErr.authFailed))
+        deliver(.authFailed)
     }
 
     private func fireWatches(_ ev: ZKWatcherEvent) {
@@ -491,31 +560,3 @@ public final class CoordClient: @unchecked Sendable {
         return s.isEmpty ? "/" : s
     }
 }
-
-extension ZKRequest {
-    /// The path a watch set by this request is registered on.
-    var watchPath: String {
-        switch self {
-        case .exists(let p, _), .getData(let p, _), .getChildren(let p, _), .getChildren2(let p, _): return p
-        default: return ""
-        }
-    }
-}
-
-/// Where a blocking call waits for its reply; a class so the reply can outlive a timed-out wait.
-private final class ResultSlot: Sendable {
-    private let value = Mutex<Result<ZKResponse, CoordError>?>(nil)
-    private let ready = DispatchSemaphore(value: 0)
-
-    func fill(_ r: Result<ZKResponse, CoordError>) {
-        value.withLock { $0 = r }
-        ready.signal()
-    }
-
-    func wait(timeoutMs: Int) -> Result<ZKResponse, CoordError>? {
-        guard ready.wait(timeout: .now() + .milliseconds(timeoutMs)) == .success else { return nil }
-        return value.withLock { $0 }
-    }
-}
-
-let debugCoord = ProcessInfo.processInfo.environment["COORD_CLIENT_DEBUG"] != nil

@@ -44,6 +44,19 @@ public enum SessionEvent: Sendable, Equatable {
     case disconnected
     /// The session is gone with its ephemerals; a new session must be created (call `reopen`).
     case expired
+    /// The server refused our SASL login (wrong password, unknown user): the client stopped.
+    case authFailed
+}
+
+/// A SASL DIGEST-MD5 login (a JAAS `Client` section's username and password), done on every
+/// connection before any request, as ZooKeeper's client does.
+public struct CoordSaslLogin: Sendable, Equatable {
+    public var user: String
+    public var password: String
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
 }
 
 /// A one-shot watch notification (path already stripped of the chroot).
@@ -78,4 +91,12 @@ public enum CoordOp: Sendable {
     case delete(path: String, version: Int32)
     case setData(path: String, data: [UInt8], version: Int32)
     case check(path: String, version: Int32)
+}
+
+/// The ACL of each node a client creates, by its path without the chroot (Kafka's
+/// ZkData.defaultAcls); `.open` is world:anyone with every permission.
+public struct CoordACLPolicy: Sendable {
+    public let forPath: @Sendable (String) -> [ZKACL]
+    public init(_ forPath: @escaping @Sendable (String) -> [ZKACL]) { self.forPath = forPath }
+    public static let open = CoordACLPolicy { _ in ZKACL.openUnsafe }
 }

@@ -1,5 +1,6 @@
 import CoordCore
 import Protocol
+import Sasl
 import Transport
 
 /// A reply slot in a connection's FIFO: replies leave strictly in request order, so a read queued
@@ -61,6 +62,9 @@ final class ClientCnx {
     var lastZxid: Int64 = 0
     /// Identities: `ip:<address>` from the start, then those auth packets add.
     var access: Access
+    /// The SASL exchange under way, and how many SASL packets this connection sent.
+    var saslServer: DigestMD5Server?
+    var saslRounds = 0
     private var queue = Fifo<PendingReply>(compactAfter: 256)
 
     /// Back-pressure: a connection is not read while this many requests await their replies

@@ -77,7 +77,7 @@ public final class CoordServer: @unchecked Sendable {
     var latencyTotalMs: Double = 0
     var latencyMinMs: Double = .infinity
     var latencyMaxMs: Double = 0
-    /// Auth packets answered AUTHFAILED (mntr zk_auth_failed_count).
+    /// Auth and SASL packets answered AUTHFAILED, requests refused unauthenticated (mntr zk_auth_failed_count).
     var authFailures: UInt64 = 0
     /// Admin plane (see CoordServer+Admin): history, metrics, the HTTP server when configured.
     public let timeline: Timeline
@@ -384,10 +384,7 @@ public final class CoordServer: @unchecked Sendable {
             closeNow(cnx, "malformed request (op \(h.type)): \(error)")
             return
         }
-        if case .auth(_, let scheme, let data) = req {
-            authenticate(cnx, xid: h.xid, scheme: scheme, data: data, now: now)
-            return
-        }
+        if answeredOutsidePipeline(cnx, h, req, now: now) { return }
         let p = PendingReply(xid: h.xid, op: h.type, state: .read(req), now: now)
         p.access = cnx.access
         if quorum != nil {
@@ -519,7 +516,8 @@ public final class CoordServer: @unchecked Sendable {
             case .connectDone(let resp):
                 frame = ByteWriter.juteFrame { resp.write(jute: &$0) }
             case .done(let err, let zxid, let resp):
-                frame = replyFrame(cnx, xid: p.xid, zxid: zxid ?? tree.lastZxid, err: err, resp)
+                // A failed SASL packet still carries SetSASLResponse(null), as ZooKeeper sends it.
+                frame = replyFrame(cnx, xid: p.xid, zxid: zxid ?? tree.lastZxid, err: err, resp, bodyOnError: p.op == ZKOp.sasl)
             case .read(let req):
                 let (err, resp) = executeRead(cnx, req, access: p.access)
                 frame = replyFrame(cnx, xid: p.xid, zxid: tree.lastZxid, err: err, resp)
@@ -554,11 +552,11 @@ public final class CoordServer: @unchecked Sendable {
         handleFrames(cnx, &none)
     }
 
-    private func replyFrame(_ cnx: ClientCnx, xid: Int32, zxid: Int64, err: Int32, _ resp: ZKResponse) -> [UInt8] {
+    private func replyFrame(_ cnx: ClientCnx, xid: Int32, zxid: Int64, err: Int32, _ resp: ZKResponse, bodyOnError: Bool = false) -> [UInt8] {
         cnx.lastZxid = zxid
         return ByteWriter.juteFrame { w in
             ZKReplyHeader(xid: xid, zxid: zxid, err: err).write(jute: &w)
-            if err == ZKErr.ok { resp.write(jute: &w) }
+            if err == ZKErr.ok || bodyOnError { resp.write(jute: &w) }
         }
     }
 

@@ -1,4 +1,5 @@
 import CoordCore
+import Sasl
 import Transport
 
 /// zoo.cfg, as ZooKeeper reads it: `key=value` lines, `#` comments, `server.N=` ensemble lines.
@@ -60,6 +61,8 @@ public struct ZooConfig: Sendable, Equatable {
     public var containerCheckIntervalMs = 60_000
     public var containerMaxPerMinute = 10_000
     public var containerMaxNeverUsedIntervalMs = 0
+    /// SASL for client connections (authProvider, JAAS file, superUser, enforced authentication).
+    public var sasl = ZooSaslConfig()
     /// Keys we accept but do not use (autopurge.*, etc.).
     public var ignored: [String: String] = [:]
 
@@ -72,11 +75,18 @@ public struct ZooConfig: Sendable, Equatable {
     public var listenHost: String { clientPortAddress ?? "0.0.0.0" }
     public var secureListenHost: String { secureClientPortAddress ?? clientPortAddress ?? "0.0.0.0" }
 
-    public static func parse(_ text: String) throws(ZooConfigError) -> ZooConfig {
+    /// `environment`: SASL settings given ZooKeeper-style as `-Dzookeeper.<key>=` in
+    /// `$SERVER_JVMFLAGS $JVMFLAGS` count as well (zoo.cfg lines come after them and win).
+    public static func parse(_ text: String, environment: [String: String] = [:]) throws(ZooConfigError) -> ZooConfig {
         var c = ZooConfig()
         var sawClientPort = false
         var tlsKeys = ZooTLSKeys()
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let flags = [environment["SERVER_JVMFLAGS"], environment["JVMFLAGS"]].compactMap { $0 }.joined(separator: " ")
+        // Authentication settings given to the JVM come first, as if they were zoo.cfg lines 0, -1, ...
+        let fromFlags = JvmFlags.systemProperties(in: flags).filter { ZooSaslConfig.readFromJvmFlags($0.name) }
+        let lines = fromFlags.map { "\($0.name)=\($0.value)"[...] } + text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, raw) in lines.enumerated() {
+            let n = i - fromFlags.count
             let line = String(raw).trimmed(" \t\r")
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let eq = line.firstIndex(of: "=") else { throw ZooConfigError("line \(n + 1): expected key=value, got '\(line)'") }
@@ -156,7 +166,9 @@ public struct ZooConfig: Sendable, Equatable {
                     throw ZooConfigError("\(key)=\(value): coordd computes digest ids with SHA1 only")
                 }
             default:
-                if try tlsKeys.take(key, value) {
+                if try c.sasl.take(key, value) {
+                    continue
+                } else if try tlsKeys.take(key, value) {
                     continue
                 } else if key.hasPrefix("server.") {
                     guard let id = Int(key.dropFirst(7)), id >= 0 else { throw ZooConfigError("\(key): bad server id") }
@@ -174,6 +186,7 @@ public struct ZooConfig: Sendable, Equatable {
             }
         }
         if c.dataDir.isEmpty { throw ZooConfigError("dataDir is not set") }
+        try c.sasl.apply(to: &c.auth)
         if let min = c.minSessionTimeout, let max = c.maxSessionTimeout, min > max {
             throw ZooConfigError("minSessionTimeout \(min) > maxSessionTimeout \(max)")
         }

@@ -2,11 +2,13 @@ import COpenSSL
 
 /// Hashes, HMAC and PBKDF2 through OpenSSL's EVP interface: SCRAM (Kafka SASL), quorum peer
 /// authentication and anything else that must not rely on hand-rolled cryptography.
+/// MD5 is here only for SASL DIGEST-MD5 (RFC 2831), which ZooKeeper clients speak.
 public enum DigestAlgorithm: Sendable, Hashable {
-    case sha1, sha256, sha512
+    case md5, sha1, sha256, sha512
 
     var md: OpaquePointer {
         switch self {
+        case .md5: return EVP_md5()
         case .sha1: return EVP_sha1()
         case .sha256: return EVP_sha256()
         case .sha512: return EVP_sha512()
@@ -15,6 +17,7 @@ public enum DigestAlgorithm: Sendable, Hashable {
 
     public var outputSize: Int {
         switch self {
+        case .md5: return 16
         case .sha1: return 20
         case .sha256: return 32
         case .sha512: return 64

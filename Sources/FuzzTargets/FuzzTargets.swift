@@ -1,5 +1,6 @@
 import Observability
 import Protocol
+import Sasl
 
 /// One decoder an untrusted peer reaches, driven with arbitrary bytes. A target must return for
 /// every input: errors are fine, a crash, a hang or an unbounded allocation is a bug. Where a
@@ -20,6 +21,7 @@ public enum FuzzTargets {
         FuzzTarget(name: "decompress", summary: "gzip, snappy, lz4 and zstd payloads (first byte picks the codec)", run: decompress),
         FuzzTarget(name: "consumer-protocol", summary: "group member subscription and assignment bytes", run: consumerProtocol),
         FuzzTarget(name: "http", summary: "the admin plane's HTTP/1.1 request parser", run: http),
+        FuzzTarget(name: "sasl-digest-md5", summary: "DIGEST-MD5 digest-response (coordd) and digest-challenge (clients)", run: saslDigestMD5),
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -27,6 +29,15 @@ public enum FuzzTargets {
     /// A violated round trip: the input is kept by the fuzzer as a crash.
     static func check(_ ok: Bool, _ what: @autoclosure () -> String) {
         if !ok { fatalError("fuzz invariant violated: \(what())") }
+    }
+
+    /// A client's digest-response after coordd's challenge, and a server's challenge to the client.
+    static func saslDigestMD5(_ bytes: [UInt8]) {
+        var server = DigestMD5Server(users: ["bob": "secret"], nonce: "fuzz-nonce")
+        _ = server.step([])
+        if case .success(let user, _) = server.step(bytes) { check(user == "bob", "DIGEST-MD5 success for an unknown user") }
+        var client = DigestMD5Client(user: "bob", password: "secret")
+        _ = try? client.respond(challenge: bytes)
     }
 
     static func juteConnect(_ bytes: [UInt8]) {

@@ -13,9 +13,13 @@ guard let data = FileManager.default.contents(atPath: args[1]) else {
     Logger.raw("brokerd: cannot read config file \(args[1])\n")
     exit(2)
 }
-let config: BrokerConfig
+var config: BrokerConfig
 do {
     config = try BrokerConfig.parse(String(decoding: data, as: UTF8.self))
+    // Kafka operators give the JAAS file for ZooKeeper in KAFKA_OPTS.
+    try config.resolveZooKeeperSasl(environment: ProcessInfo.processInfo.environment) { path in
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
 } catch {
     Logger.raw("brokerd: bad config \(args[1]): \(error)\n")
     exit(2)
@@ -42,6 +46,9 @@ do {
 } catch {
     Logger.raw("brokerd: cannot start: \(error)\n")
     exit(1)
+}
+if let z = config.zookeeperSasl {
+    Logger.raw("brokerd: logging in to coordd with SASL DIGEST-MD5 as \(z.login.user) (JAAS section \(z.section) of \(z.jaasFile))\(config.zookeeperSetACL ? ", znodes with secure ACLs" : "")\n")
 }
 Logger.raw("brokerd: started (broker.id=\(config.brokerID), listening on \(broker.advertised.host):\(broker.advertised.port))\n")
 let sig = TerminationSignals.wait()

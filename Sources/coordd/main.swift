@@ -28,11 +28,22 @@ do {
     fail("cannot read config \(args[1]): \(error)")
 }
 
+// ZooKeeper operators give SASL settings to the JVM in these (zkServer.sh passes both).
+var environment: [String: String] = [:]
+for name in ["SERVER_JVMFLAGS", "JVMFLAGS"] {
+    if let v = getenv(name) { environment[name] = String(cString: v) }
+}
 var config: ZooConfig
 do {
-    config = try ZooConfig.parse(text)
+    config = try ZooConfig.parse(text, environment: environment)
+    try config.sasl.resolve(environment: environment) { try fs.read($0) }
 } catch {
     fail("bad config \(args[1]): \(error)")
+}
+if let users = config.sasl.users {
+    log("SASL DIGEST-MD5 for clients: \(users.count) users in section \(config.sasl.section) of \(config.sasl.jaasFile ?? "")")
+} else if config.auth.saslEnabled {
+    log("authProvider SASLAuthenticationProvider without a JAAS file: sasl ACLs are valid but no client can authenticate by SASL")
 }
 if let raw = try? fs.read(config.dataDir + "/myid") {
     let s = String(decoding: raw, as: UTF8.self).filter { !$0.isWhitespace }

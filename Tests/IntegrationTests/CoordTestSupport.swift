@@ -8,10 +8,13 @@ final class CoordProcess: @unchecked Sendable {
     let dir: String
     private(set) var port: Int
     var proc: ManagedProcess?
+    /// Extra environment of the coordd process (SERVER_JVMFLAGS for SASL tests).
+    let env: [String: String]?
 
-    init(extraConfig: String = "", tickTime: Int = 200, allFourLetterWords: Bool = true) throws {
+    init(extraConfig: String = "", tickTime: Int = 200, allFourLetterWords: Bool = true, env: [String: String]? = nil) throws {
         dir = try ProcessHarness.makeTempDir("coordd")
         port = 0
+        self.env = env
         // A free port can be taken by another test before coordd binds it: then another one.
         for attempt in 1...3 {
             port = try ProcessHarness.freePort()
@@ -32,7 +35,7 @@ final class CoordProcess: @unchecked Sendable {
         guard let bin = ProcessHarness.binary("coordd") else {
             throw HarnessError("coordd binary not found: build it (swift build) or set COORDKAFKA_BIN")
         }
-        let p = try ManagedProcess(bin, [dir + "/zoo.cfg"], stderrPath: dir + "/stderr-\(UInt32.random(in: 0...UInt32.max)).log")
+        let p = try ManagedProcess(bin, [dir + "/zoo.cfg"], stderrPath: dir + "/stderr-\(UInt32.random(in: 0...UInt32.max)).log", env: env)
         proc = p
         guard p.waitForLine(containing: "serving clients on", timeout: 20) != nil else {
             let text = p.stderrText

@@ -18,6 +18,10 @@ public struct BrokerConfig: Sendable {
     public var zookeeperConnectionTimeoutMs = 18000
     /// TLS to coordd's secureClientPort (Kafka's zookeeper.ssl.* keys); nil: plaintext.
     public var zookeeperTLS: TLSConfig?
+    /// zookeeper.set.acl: znodes are created with Kafka's secure ACLs (ZkSecureACLs); needs `zookeeperSasl`.
+    public var zookeeperSetACL = false
+    /// The SASL login to coordd from the JAAS file in KAFKA_OPTS (see `resolveZooKeeperSasl`); nil: none.
+    public var zookeeperSasl: ZooKeeperSasl?
     public var rack: String? = nil
     public var numPartitions = 1
     public var defaultReplicationFactor = 1
@@ -110,6 +114,7 @@ public struct BrokerConfig: Sendable {
             case "zookeeper.session.timeout.ms": c.zookeeperSessionTimeoutMs = try int()
             case "zookeeper.connection.timeout.ms": c.zookeeperConnectionTimeoutMs = try int()
             case let k where ZooKeeperTLSKeys.isKey(k): zookeeperTLSKeys[k] = value
+            case "zookeeper.set.acl": c.zookeeperSetACL = try bool()
             case "broker.rack": c.rack = value.isEmpty ? nil : value
             case "num.partitions": c.numPartitions = try int()
             case "default.replication.factor": c.defaultReplicationFactor = try int()

@@ -53,7 +53,6 @@ public struct SecurityConfig: Sendable {
     static let refusedKeys: [String: String] = [
         "principal.builder.class": "custom principal builders are not supported",
         "security.providers": "custom security providers are not supported",
-        "zookeeper.set.acl": "ZooKeeper ACLs on Kafka znodes are not supported",
         "connections.max.reauth.ms": "SASL re-authentication is not supported",
     ]
 
@@ -71,7 +70,6 @@ public struct SecurityConfig: Sendable {
         var s = SecurityConfig()
         for k in raw.keys.sorted() {
             if let why = refusedKeys[k] {
-                if k == "zookeeper.set.acl", raw[k]?.trimmed.lowercased() == "false" { continue }
                 if k == "connections.max.reauth.ms", raw[k]?.trimmed == "0" { continue }
                 throw E("\(k): \(why)")
             }

@@ -45,7 +45,8 @@ final class CoordSession: @unchecked Sendable {
         self.logger = logger
         self.tls = tls
         let relay = SessionEventRelay()
-        client = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls) { ev in
+        client = CoordClient(connectString: config.zookeeperConnect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls,
+                             sasl: config.zookeeperSasl?.login, acl: Self.aclPolicy(config)) { ev in
             relay.forward(ev)
         }
         let eps = (endpoints.isEmpty ? [advertised] : endpoints).map { BrokerEndpoint(listener: $0.name, host: $0.host, port: Int32($0.port)) }
@@ -53,6 +54,23 @@ final class CoordSession: @unchecked Sendable {
         reg.securityProtocols = config.security.protocolMap.mapValues(\.rawValue)
         registration = reg
         relay.set { [weak self] ev in self?.sessionEvent(ev) }
+    }
+
+    static func saslRefused(_ config: BrokerConfig) -> FatalBrokerError {
+        FatalBrokerError(description: "coordd refused our SASL login (JAAS section \(config.zookeeperSasl?.section ?? "Client")"
+                         + " of \(config.zookeeperSasl?.jaasFile ?? "?")): check the username and password", exitCode: 1)
+    }
+
+    /// `start()`'s failure as the broker reports it.
+    func connectFailure(_ error: Error) -> FatalBrokerError {
+        if let e = error as? CoordError, e.code == ZKErr.authFailed { return Self.saslRefused(config) }
+        return FatalBrokerError(description: "cannot connect to coordd at \(config.zookeeperConnect): \(error)", exitCode: 1)
+    }
+
+    /// Kafka's secure znode ACLs with zookeeper.set.acl=true, open ones otherwise.
+    static func aclPolicy(_ config: BrokerConfig) -> CoordACLPolicy {
+        let secure = config.zookeeperSetACL
+        return CoordACLPolicy { ZkSecureACLs.acls(secure: secure, path: $0) }
     }
 
     /// The client while a session is established; nil before `start()` and while disconnected, when
@@ -69,7 +87,7 @@ final class CoordSession: @unchecked Sendable {
         do {
             try c.start(timeoutMs: config.zookeeperConnectionTimeoutMs)
         } catch {
-            throw FatalBrokerError(description: "cannot connect to coordd at \(config.zookeeperConnect): \(error)", exitCode: 1)
+            throw connectFailure(error)
         }
         for p in ZkPaths.persistentParents { try? c.createRecursive(p) }
         try register()
@@ -80,11 +98,12 @@ final class CoordSession: @unchecked Sendable {
     private func createChrootIfMissing() throws {
         let (_, chroot) = config.coordServersAndChroot
         guard !chroot.isEmpty, let slash = config.zookeeperConnect.firstIndex(of: "/") else { return }
-        let root = CoordClient(connectString: String(config.zookeeperConnect[..<slash]), sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls)
+        let root = CoordClient(connectString: String(config.zookeeperConnect[..<slash]), sessionTimeoutMs: config.zookeeperSessionTimeoutMs, tls: tls,
+                               sasl: config.zookeeperSasl?.login, acl: Self.aclPolicy(config))
         do {
             try root.start(timeoutMs: config.zookeeperConnectionTimeoutMs)
         } catch {
-            throw FatalBrokerError(description: "cannot connect to coordd at \(config.zookeeperConnect): \(error)", exitCode: 1)
+            throw connectFailure(error)
         }
         defer { root.close() }
         do {
@@ -131,6 +150,9 @@ final class CoordSession: @unchecked Sendable {
             logger.warn("coordd session expired; starting a new session and registering again")
             onSessionLost?()
             events.async { [self] in reestablish() }
+        case .authFailed:
+            // Retrying the same JAAS password cannot help; Kafka stops too when ZooKeeper refuses it.
+            onFatal?(Self.saslRefused(config))
         case .disconnected:
             logger.warn("disconnected from coordd")
         case .connected(let server):

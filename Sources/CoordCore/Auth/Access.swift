@@ -8,10 +8,27 @@ public struct AuthPolicy: Sendable, Equatable {
     public var superDigest: String?
     public var skipACL = false
     public var digestEnabled = true
-    public init(superDigest: String? = nil, skipACL: Bool = false, digestEnabled: Bool = true) {
+    /// The `sasl` scheme (authProvider SASLAuthenticationProvider): SASL packets authenticate,
+    /// `sasl:<user>` ACL entries are valid.
+    public var saslEnabled = false
+    /// SASL users that become super (zookeeper.superUser).
+    public var saslSuperUsers: Set<String> = []
+    /// Schemes a connection must hold an identity of before any request but auth and SASL is
+    /// served (zookeeper.enforce.auth.schemes, zookeeper.sessionRequireClientSASLAuth); empty: off.
+    public var enforcedSchemes: Set<String> = []
+    public init(superDigest: String? = nil, skipACL: Bool = false, digestEnabled: Bool = true, saslEnabled: Bool = false,
+                saslSuperUsers: Set<String> = [], enforcedSchemes: Set<String> = []) {
         self.superDigest = superDigest
         self.skipACL = skipACL
         self.digestEnabled = digestEnabled
+        self.saslEnabled = saslEnabled
+        self.saslSuperUsers = saslSuperUsers
+        self.enforcedSchemes = enforcedSchemes
+    }
+
+    /// Whether a scheme has a provider on this server (ip always; digest unless disabled; sasl when configured).
+    public func hasProvider(_ scheme: String) -> Bool {
+        scheme == "ip" || (scheme == "digest" && digestEnabled) || (scheme == "sasl" && saslEnabled)
     }
 }
 
@@ -61,6 +78,19 @@ public struct Access: Sendable, Equatable {
         }
     }
 
+    /// The identities a completed SASL exchange adds: `sasl:<user>`, and `super` for a
+    /// zookeeper.superUser (ZooKeeperServer.processSasl).
+    public func saslIdentities(user: String) -> [ZKId] {
+        let id = ZKId(scheme: "sasl", id: user)
+        return policy.saslSuperUsers.contains(user) ? [id, Self.superId] : [id]
+    }
+
+    /// False when the server enforces authentication and this connection holds no identity of an
+    /// enforced scheme: its requests are answered SessionClosedRequireAuth (-124) and it is closed.
+    public var satisfiesEnforcement: Bool {
+        policy.enforcedSchemes.isEmpty || ids.contains { policy.enforcedSchemes.contains($0.scheme) }
+    }
+
     /// Adds identities once each, keeping their order (ServerCnxn.addAuthInfo).
     public mutating func add(_ new: [ZKId]) {
         for id in new where !ids.contains(id) { ids.append(id) }
@@ -96,6 +126,8 @@ public struct Access: Sendable, Equatable {
             case "digest" where policy.digestEnabled:
                 return ZKId(scheme: id.scheme, id: String(Self.javaSplit(id.id, ":").first ?? ""))
             case "ip":
+                return id
+            case "sasl" where policy.saslEnabled:
                 return id
             default:
                 return ZKId(scheme: id.scheme, id: "")
@@ -135,26 +167,37 @@ public struct Access: Sendable, Equatable {
 
     // MARK: providers (ip and digest, as registered by default in ZooKeeper)
 
-    private func hasProvider(_ scheme: String) -> Bool {
-        scheme == "ip" || (scheme == "digest" && policy.digestEnabled)
-    }
+    private func hasProvider(_ scheme: String) -> Bool { policy.hasProvider(scheme) }
 
     private func isAuthenticatedScheme(_ scheme: String) -> Bool {
-        scheme == "digest" && policy.digestEnabled
+        (scheme == "digest" && policy.digestEnabled) || (scheme == "sasl" && policy.saslEnabled)
     }
 
     private func isValid(_ id: ZKId) -> Bool {
         switch id.scheme {
         case "digest": policy.digestEnabled && Self.javaSplit(id.id, ":").count == 2
         case "ip": Self.ipRule(id.id) != nil
+        case "sasl": policy.saslEnabled && Self.isKerberosName(id.id)
         default: false
         }
+    }
+
+    /// SASLAuthenticationProvider.isValid: the id parses as a Kerberos name
+    /// `primary[/instance][@REALM]` (a plain user name does).
+    static func isKerberosName(_ s: String) -> Bool {
+        let at = s.split(separator: "@", omittingEmptySubsequences: false)
+        guard !s.isEmpty, at.count <= 2, !at[0].isEmpty, at.count == 1 || !at[1].contains("/") else { return false }
+        let slash = at[0].split(separator: "/", omittingEmptySubsequences: false)
+        return slash.count <= 2 && slash.allSatisfy { !$0.isEmpty }
     }
 
     static func matches(scheme: String, id: String, expr: String) -> Bool {
         switch scheme {
         case "digest":
             return id == expr
+        case "sasl":
+            // SASLAuthenticationProvider.matches: a SASL user named "super" matches every sasl entry.
+            return id == expr || id == "super"
         case "ip":
             guard let (net, bits) = ipRule(expr), let addr = ipv4(id) else { return false }
             return mask(addr, bits) == mask(net, bits)

@@ -188,7 +188,7 @@ extension CoordServer {
                 ("last_processed_zxid", .int(s.lastZxid)), ("outstanding_requests", .int(Int64(s.outstanding))),
                 ("server_state", .string(s.mode)), ("avg_latency", .double(s.avgLatencyMs)), ("max_latency", .int(Int64(s.maxLatencyMs))),
                 ("min_latency", .int(Int64(s.minLatencyMs))), ("num_alive_client_connections", .int(Int64(s.connections))),
-                ("provider_null", .bool(false)), ("uptime", .int(uptimeMillis)), ("auth_failed_count", .int(0)),
+                ("provider_null", .bool(false)), ("uptime", .int(uptimeMillis)), ("auth_failed_count", .int(Int64(metrics.authFailed.value))),
                 ("non_mtlsremote_conn_count", .int(0)), ("non_mtlslocal_conn_count", .int(0)),
             ])),
             ("client_response", .object([("last_buffer_size", .int(-1)), ("min_buffer_size", .int(-1)), ("max_buffer_size", .int(-1))])),

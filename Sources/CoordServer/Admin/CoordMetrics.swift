@@ -11,6 +11,7 @@ final class CoordMetrics: Sendable {
     let readLatency: HistogramFamily
     let updateLatency: HistogramFamily
     let proposals: CounterFamily
+    let authFailed: CounterFamily
 
     init() {
         electionTime = registry.histogram("election_time", help: "Time from LOOKING to a decided leader, ms", buckets: Self.msBuckets)
@@ -19,6 +20,7 @@ final class CoordMetrics: Sendable {
         updateLatency = registry.histogram("updatelatency", help: "Update request latency, ms", buckets: Self.msBuckets)
         // Counted like ZooKeeper's proposal_count; `_total` is added for promtool, the name stays findable.
         proposals = registry.counter("proposal_count_total", help: "Proposals sent by this server as leader")
+        authFailed = registry.counter("auth_failed_count_total", help: "Failed authentications (auth and SASL packets, unauthenticated requests refused)")
     }
 
     /// Update ops as ZooKeeper counts them for updatelatency (create, delete, setData, setACL, multi, create2, container, TTL).

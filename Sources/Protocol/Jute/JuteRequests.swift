@@ -49,6 +49,8 @@ public indirect enum ZKRequest: Equatable, Sendable {
     case checkWatches(path: String, type: Int32)
     case removeWatches(path: String, type: Int32)
     case whoAmI
+    /// GetSASLRequest {buffer token} (op 102, a normal xid): one SASL token of the client.
+    case sasl(token: [UInt8])
     case closeSession
 
     public var opCode: Int32 {
@@ -79,6 +81,7 @@ public indirect enum ZKRequest: Equatable, Sendable {
         case .checkWatches: ZKOp.checkWatches
         case .removeWatches: ZKOp.removeWatches
         case .whoAmI: ZKOp.whoAmI
+        case .sasl: ZKOp.sasl
         case .closeSession: ZKOp.closeSession
         }
     }
@@ -168,6 +171,8 @@ public indirect enum ZKRequest: Equatable, Sendable {
             return .removeWatches(path: try r.readJuteString(), type: try r.readInt32())
         case ZKOp.whoAmI:
             return .whoAmI
+        case ZKOp.sasl:
+            return .sasl(token: try r.readJuteBufferOrNil() ?? [])
         case ZKOp.closeSession:
             return .closeSession
         default:
@@ -212,6 +217,8 @@ public indirect enum ZKRequest: Equatable, Sendable {
             w.writeInt32(t)
             w.writeJuteString(s)
             w.writeJuteBuffer(a)
+        case .sasl(let token):
+            w.writeJuteBuffer(token)
         case .setWatches(let sw), .setWatches2(let sw):
             w.writeInt64(sw.relativeZxid)
             w.writeJuteStrings(sw.dataWatches)

@@ -46,6 +46,8 @@ public enum ZKResponse: Equatable, Sendable {
     case clientInfo([ZKId])
     /// ErrorResponse (one int): addWatch answers it, with 0.
     case errorResponse(Int32)
+    /// SetSASLResponse {buffer token}: the server's next SASL token (nil: none).
+    case saslToken([UInt8]?)
 
     public func write(jute w: inout ByteWriter) {
         switch self {
@@ -73,6 +75,8 @@ public enum ZKResponse: Equatable, Sendable {
             w.writeInt32(n)
         case .clientInfo(let ids):
             w.writeJuteRecords(ids)
+        case .saslToken(let t):
+            w.writeJuteBuffer(t)
         case .multi(let results):
             for res in results {
                 if case .error(let e) = res {
@@ -117,6 +121,8 @@ public enum ZKResponse: Equatable, Sendable {
             return .count(try r.readInt32())
         case ZKOp.addWatch:
             return .errorResponse(try r.readInt32())
+        case ZKOp.sasl:
+            return .saslToken(try r.readJuteBufferOrNil())
         case ZKOp.whoAmI:
             return .clientInfo(try r.readJuteVector(minElementSize: 8) { try ZKId(jute: &$0) } ?? [])
         case ZKOp.multi, ZKOp.multiRead:

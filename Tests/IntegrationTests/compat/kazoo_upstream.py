@@ -1,7 +1,9 @@
 """Runs kazoo's own upstream tests against running coordd servers.
 Usage: kazoo_upstream.py HOST:PORT[,HOST:PORT...] PYTEST_ARGS...
 For kazoo's TLS tests set KAZOO_SECURE_ADDRESSES (HOST:PORT,... of secureClientPort, in the same order)
-and KAZOO_SSL_DIR (deploy/certs.sh output: ca.pem, client.pem, client.key)."""
+and KAZOO_SSL_DIR (deploy/certs.sh output: ca.pem, client.pem, client.key).
+For test_sasl.py's Digest classes the coordd needs SASL with kazoo's harness users (user_super="super_secret",
+user_jaasuser="jaas_password"; see CoordSaslTests); its GSSAPI class needs Kerberos, which coordd does not have."""
 import os
 import sys
 
