@@ -132,7 +132,8 @@ import Testing
 
     /// --max-messages N commits exactly the N printed records, not the rest of the last fetch.
     @Test(.timeLimit(.minutes(2))) func consoleConsumerCommitsOnlyWhatItPrinted() throws {
-        let cluster = try BrokerCluster(brokers: 1, extraConfig: "group.initial.rebalance.delay.ms=0")
+        // One offsets partition: the group coordinator is ready at once even on a loaded machine.
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: "group.initial.rebalance.delay.ms=0\noffsets.topic.num.partitions=1")
         defer { cluster.cleanup() }
         let bs = ["--bootstrap-server", cluster.bootstrap]
         var r = try Self.kafkactl(["topics", "--create", "--topic", "mm", "--partitions", "1"] + bs)
@@ -140,8 +141,8 @@ import Testing
         r = try Self.kafkactl(["console-producer", "--topic", "mm"] + bs, stdin: (1...10).map(String.init).joined(separator: "\n") + "\n")
         #expect(r.status == 0, "\(r.err)")
         for (round, want) in [(1, ["1", "2", "3"]), (2, ["4", "5", "6"])] {
-            r = try Self.kafkactl(["console-consumer", "--topic", "mm", "--group", "mm-g", "--from-beginning", "--max-messages", "3", "--timeout-ms", "10000"] + bs,
-                                  timeout: 60)
+            r = try Self.kafkactl(["console-consumer", "--topic", "mm", "--group", "mm-g", "--from-beginning", "--max-messages", "3", "--timeout-ms", "30000"] + bs,
+                                  timeout: 90)
             #expect(r.out.split(separator: "\n").map(String.init) == want, "round \(round): \(r.out) \(r.err)")
             r = try Self.kafkactl(["consumer-groups", "--describe", "--group", "mm-g"] + bs)
             let row = Self.lagRows(r.out, topic: "mm")[0]
