@@ -13,9 +13,9 @@ import Testing
         #expect(KafkaAPI.produce.requestHeaderVersion(9) == 2)
         #expect(KafkaAPI.offsetDelete.requestHeaderVersion(0) == 1)
         // Flexible among what we implement: ApiVersions v3, SaslAuthenticate v2 and the SCRAM credential
-        // APIs (flexible from v0, as Kafka defines them), the ACL APIs v2+.
+        // APIs and DescribeCluster (flexible from v0, as Kafka defines them), the ACL APIs v2+.
         let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials,
-                                       .describeAcls, .createAcls, .deleteAcls]
+                                       .describeAcls, .createAcls, .deleteAcls, .describeCluster]
         for api in KafkaAPI.allCases {
             #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }

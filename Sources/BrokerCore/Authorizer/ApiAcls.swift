@@ -19,7 +19,7 @@ public enum ApiAcls {
     }
 
     /// APIs anyone may call once authenticated (the handshake and version discovery).
-    public static let unchecked: Set<KafkaAPI> = [.apiVersions, .saslHandshake, .saslAuthenticate]
+    public static let unchecked: Set<KafkaAPI> = [.apiVersions, .saslHandshake, .saslAuthenticate, .describeCluster]
 
     public static let table: [Key: AclOperation] = [
         Key(.produce, .topic): .write,

@@ -38,16 +38,18 @@ extension RequestHandler {
             }
             topics.append(MetadataResponse.Topic(errorCode: err, name: name, isInternal: false, partitions: []))
         }
-        // Each client sees the brokers' endpoints on the listener it came in on.
-        var brokers = metadata.brokers.compactMap { b in
-            b.endpoint(listener: ctx.listener).map { MetadataResponse.Broker(nodeId: b.id, host: $0.host, port: $0.port, rack: b.rack) }
-        }
-        if brokers.isEmpty {
-            let own = advertisedListeners[ctx.listener] ?? advertised
-            brokers = [MetadataResponse.Broker(nodeId: config.brokerID, host: own.host, port: Int32(own.port), rack: config.rack)]
-        }
+        let brokers = brokerEndpoints(ctx).map { MetadataResponse.Broker(nodeId: $0.id, host: $0.host, port: $0.port, rack: $0.rack) }
         ctx.reply(MetadataResponse(throttleTimeMs: 0, brokers: brokers, clusterId: clusterId,
                                    controllerId: metadata.controllerId, topics: topics))
+    }
+
+    /// The live brokers as a client on this request's listener must reach them (each client sees
+    /// the endpoints of the listener it came in on); this broker alone before any metadata came.
+    func brokerEndpoints(_ ctx: RequestContext) -> [(id: Int32, host: String, port: Int32, rack: String?)] {
+        let brokers = metadata.brokers.compactMap { b in b.endpoint(listener: ctx.listener).map { (b.id, $0.host, $0.port, b.rack) } }
+        if !brokers.isEmpty { return brokers }
+        let own = advertisedListeners[ctx.listener] ?? advertised
+        return [(config.brokerID, own.host, Int32(own.port), config.rack)]
     }
 
     private func topicMetadata(_ name: String, _ parts: [Int32: MetadataCache.PartitionInfo]) -> MetadataResponse.Topic {

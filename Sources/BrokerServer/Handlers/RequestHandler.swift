@@ -138,6 +138,7 @@ final class RequestHandler: @unchecked Sendable {
         case .describeAcls(let r): handleDescribeAcls(ctx, r)
         case .createAcls(let r): handleCreateAcls(ctx, r)
         case .deleteAcls(let r): handleDeleteAcls(ctx, r)
+        case .describeCluster(let r): handleDescribeCluster(ctx, r)
         }
     }
 

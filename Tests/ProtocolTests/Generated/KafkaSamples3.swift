@@ -158,6 +158,24 @@ extension AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult {
     }
 }
 
+extension DescribeClusterRequest {
+    static func sample() -> DescribeClusterRequest {
+        DescribeClusterRequest(includeClusterAuthorizedOperations: true, endpointType: 3)
+    }
+}
+
+extension DescribeClusterResponse {
+    static func sample() -> DescribeClusterResponse {
+        DescribeClusterResponse(throttleTimeMs: 3007, errorCode: ErrorCode(5), errorMessage: "s5", endpointType: 7, clusterId: "s7", controllerId: 8007, brokers: [DescribeClusterResponse.DescribeClusterBroker.sample()], clusterAuthorizedOperations: 10007)
+    }
+}
+
+extension DescribeClusterResponse.DescribeClusterBroker {
+    static func sample() -> DescribeClusterResponse.DescribeClusterBroker {
+        DescribeClusterResponse.DescribeClusterBroker(brokerId: 11007, host: "s12", port: 13007, rack: "s14")
+    }
+}
+
 /// Every generated message type with its api, for tests that cover all codecs.
 let generatedMessageTypes: [any KafkaMessage.Type] = [
     ProduceRequest.self, ProduceResponse.self,
@@ -192,6 +210,7 @@ let generatedMessageTypes: [any KafkaMessage.Type] = [
     OffsetDeleteRequest.self, OffsetDeleteResponse.self,
     DescribeUserScramCredentialsRequest.self, DescribeUserScramCredentialsResponse.self,
     AlterUserScramCredentialsRequest.self, AlterUserScramCredentialsResponse.self,
+    DescribeClusterRequest.self, DescribeClusterResponse.self,
 ]
 
 /// A sample of every request, to seed the fuzz tests.
@@ -228,6 +247,7 @@ let generatedRequestSamples: [any KafkaRequestMessage] = [
     OffsetDeleteRequest.sample(),
     DescribeUserScramCredentialsRequest.sample(),
     AlterUserScramCredentialsRequest.sample(),
+    DescribeClusterRequest.sample(),
 ]
 
 /// Every message with default values: no tagged field is written, so tests can add unknown ones.
@@ -264,6 +284,7 @@ let generatedDefaultMessages: [any KafkaMessage] = [
     OffsetDeleteRequest(), OffsetDeleteResponse(),
     DescribeUserScramCredentialsRequest(), DescribeUserScramCredentialsResponse(),
     AlterUserScramCredentialsRequest(), AlterUserScramCredentialsResponse(),
+    DescribeClusterRequest(), DescribeClusterResponse(),
 ]
 
 /// A sample of every response.
@@ -300,4 +321,5 @@ let generatedResponseSamples: [any KafkaMessage] = [
     OffsetDeleteResponse.sample(),
     DescribeUserScramCredentialsResponse.sample(),
     AlterUserScramCredentialsResponse.sample(),
+    DescribeClusterResponse.sample(),
 ]

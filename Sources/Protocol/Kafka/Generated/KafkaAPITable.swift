@@ -34,6 +34,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case offsetDelete = 47
     case describeUserScramCredentials = 50
     case alterUserScramCredentials = 51
+    case describeCluster = 60
 
     /// The schema's facts about this API; ApiKeys.swift derives the rest.
     public var info: KafkaAPIInfo {
@@ -133,6 +134,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
                          firstFlexibleVersion: 0, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .alterUserScramCredentials:
             KafkaAPIInfo(name: "AlterUserScramCredentials", validVersions: 0...0, supportedVersions: 0...0,
+                         firstFlexibleVersion: 0, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .describeCluster:
+            KafkaAPIInfo(name: "DescribeCluster", validVersions: 0...1, supportedVersions: 0...0,
                          firstFlexibleVersion: 0, isInterBroker: false, responseHeaderAlwaysV0: false)
         }
     }

@@ -34,6 +34,7 @@ public enum KafkaRequest: Sendable, Equatable {
     case offsetDelete(OffsetDeleteRequest)
     case describeUserScramCredentials(DescribeUserScramCredentialsRequest)
     case alterUserScramCredentials(AlterUserScramCredentialsRequest)
+    case describeCluster(DescribeClusterRequest)
 
     public static func decode(_ frame: KafkaRequestFrame) throws -> KafkaRequest {
         var r = frame.body
@@ -71,6 +72,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .offsetDelete: return .offsetDelete(try OffsetDeleteRequest.decode(from: &r, version: v))
         case .describeUserScramCredentials: return .describeUserScramCredentials(try DescribeUserScramCredentialsRequest.decode(from: &r, version: v))
         case .alterUserScramCredentials: return .alterUserScramCredentials(try AlterUserScramCredentialsRequest.decode(from: &r, version: v))
+        case .describeCluster: return .describeCluster(try DescribeClusterRequest.decode(from: &r, version: v))
         }
     }
 
@@ -108,6 +110,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .offsetDelete: .offsetDelete
         case .describeUserScramCredentials: .describeUserScramCredentials
         case .alterUserScramCredentials: .alterUserScramCredentials
+        case .describeCluster: .describeCluster
         }
     }
 }
