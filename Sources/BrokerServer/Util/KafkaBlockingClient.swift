@@ -12,8 +12,11 @@ final class KafkaBlockingClient: @unchecked Sendable {
     private var correlation: Int32 = 0
     /// The broker's own credentials when the inter-broker listener is SASL.
     let sasl: InterBrokerSasl?
+    /// The broker's TLS client side when the inter-broker listener is SSL/SASL_SSL.
+    let tls: TLSContext?
 
-    init(host: String, port: Int, clientId: String, sasl: InterBrokerSasl? = nil) {
+    init(host: String, port: Int, clientId: String, sasl: InterBrokerSasl? = nil, tls: TLSContext? = nil) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.clientId = clientId
@@ -51,6 +54,12 @@ final class KafkaBlockingClient: @unchecked Sendable {
             let s: BlockingSocket
             if let cur = socket { s = cur } else {
                 s = try BlockingSocket(host: host, port: port, connectTimeoutMillis: 3000, ioTimeoutMillis: timeoutMs)
+                if let tls {
+                    // The handshake is bounded by the handshake timeout, not the request's.
+                    s.setTimeout(tls.config.handshakeTimeoutMillis)
+                    try s.startTLS(tls, serverName: host)
+                    s.setTimeout(timeoutMs)
+                }
                 if let sasl { try authenticate(s, sasl) }
                 socket = s
             }
