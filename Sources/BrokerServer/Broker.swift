@@ -74,7 +74,7 @@ public final class Broker: @unchecked Sendable {
     }
 
     /// SSL/SASL_SSL listeners: the server TLS context and, on SSL, the certificate-to-principal mapping.
-    private func listenerTLS(_ name: String) throws -> (TLSContext?, (@Sendable (String) -> String?)?) {
+    private func listenerTLS(_ name: String) throws -> (TLSContext?, (@Sendable (String, String) -> String?)?) {
         guard let sec = config.security.listeners[name], let tlsConfig = sec.tls else { return (nil, nil) }
         let log = logger
         let ctx: TLSContext
@@ -83,7 +83,14 @@ public final class Broker: @unchecked Sendable {
         }
         guard sec.securityProtocol == .ssl else { return (ctx, nil) }
         let mapper = sec.principalMapper
-        return (ctx, { mapper.name(forDN: $0) })
+        return (ctx, { dn, peer in
+            guard let user = mapper.name(forDN: dn) else {
+                log.info("TLS authentication of \(peer) failed: no ssl.principal.mapping.rules rule applies to \(dn)")
+                return nil
+            }
+            log.info("authenticated \(peer) as User:\(user) on \(name) (client certificate)")
+            return user
+        })
     }
 
     public func start() throws {

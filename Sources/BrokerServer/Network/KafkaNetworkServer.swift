@@ -25,13 +25,13 @@ public final class KafkaNetworkServer: @unchecked Sendable {
 
     /// SSL/SASL_SSL listeners: every accepted connection speaks TLS first.
     let tls: TLSContext?
-    /// SSL listeners: the principal name for a client certificate's subject (nil subject: no certificate);
-    /// nil from it fails the authentication (no mapping rule applies).
-    let certificatePrincipal: (@Sendable (String) -> String?)?
+    /// SSL listeners: the principal name for a client certificate's subject, given (subject, peer);
+    /// nil fails the authentication (no mapping rule applies).
+    let certificatePrincipal: (@Sendable (String, String) -> String?)?
 
     public init(networkThreads: Int, channel: RequestChannel, maxRequestBytes: Int, name: String = "kafka-network",
                 maxUnauthenticatedBytes: Int = 524_288, makeSecurity: (@Sendable () -> ConnectionSecurity)? = nil,
-                tls: TLSContext? = nil, certificatePrincipal: (@Sendable (String) -> String?)? = nil) {
+                tls: TLSContext? = nil, certificatePrincipal: (@Sendable (String, String) -> String?)? = nil) {
         self.tls = tls
         self.certificatePrincipal = certificatePrincipal
         loops = (0..<max(1, networkThreads)).map { EventLoop(name: "\(name)-\($0)") }
@@ -116,8 +116,7 @@ public final class KafkaNetworkServer: @unchecked Sendable {
             if !st.certificateSeen, let map = self.certificatePrincipal {
                 st.certificateSeen = true
                 if let dn = c.tlsPeerSubject {
-                    guard let name = map(dn) else {
-                        tls?.logger?("TLS connection from \(c.peer): no ssl.principal.mapping.rules rule applies to \(dn)")
+                    guard let name = map(dn, c.peer) else {
                         c.close()
                         return
                     }
