@@ -55,7 +55,7 @@ import Testing
         refuses("authorizer.class.name=kafka.security.authorizer.AclAuthorizer\n", mentioning: "authorizer.class.name")
         refuses("allow.everyone.if.no.acl.found=false\n", mentioning: "allow.everyone.if.no.acl.found")
         refuses("super.users=User:admin\n", mentioning: "super.users")
-        refuses("listeners=SSL://:9093\n", mentioning: "not supported yet")
+        refuses("listeners=SSL://:9093\nsecurity.inter.broker.protocol=SSL\n", mentioning: "key store")
         refuses("listeners=PLAINTEXT://:9092\nssl.keystore.location=/k\n", mentioning: "ssl.keystore.location")
         refuses("listeners=SASL_PLAINTEXT://:9093,PLAINTEXT://:9092\nsasl.enabled.mechanisms=GSSAPI\n", mentioning: "GSSAPI")
         refuses("listeners=SASL_PLAINTEXT://:9093,PLAINTEXT://:9092\n", mentioning: "sasl.enabled.mechanisms")

@@ -185,6 +185,9 @@ public struct SecurityConfig: Sendable {
             throw E("\(k) is not supported (or names no SASL/SSL listener/enabled mechanism)")
         }
         s.interBrokerTLS = clientTLS[s.interBrokerListenerName]
+        if clientTLS.isEmpty, let k = raw.keys.sorted().first(where: { $0.hasPrefix("ssl.") }) {
+            throw E("\(k) given but no listener is SSL or SASL_SSL (see listener.security.protocol.map)")
+        }
         if let ib = s.listeners[s.interBrokerListenerName], ib.securityProtocol.isSasl {
             let want = raw["sasl.mechanism.inter.broker.protocol"]?.trimmed ?? "GSSAPI"
             guard let m = SaslMechanism(name: want), ib.saslMechanisms.contains(m) else {
