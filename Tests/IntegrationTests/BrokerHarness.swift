@@ -27,9 +27,13 @@ final class BrokerCluster: @unchecked Sendable {
 
     /// More config lines for one broker, given its id and port (e.g. `advertised.listeners`).
     let brokerConfig: ((_ id: Int32, _ port: Int) throws -> String)?
+    /// The `listeners` value for one broker, given its id and port (default `PLAINTEXT://127.0.0.1:<port>`).
+    let listeners: (@Sendable (_ id: Int32, _ port: Int) -> String)?
 
     init(brokers: Int, coordServers: Int = 1, chroot: String = "", extraConfig: String = "",
-         brokerConfig: ((_ id: Int32, _ port: Int) throws -> String)? = nil) throws {
+         brokerConfig: ((_ id: Int32, _ port: Int) throws -> String)? = nil,
+         listeners: (@Sendable (_ id: Int32, _ port: Int) -> String)? = nil) throws {
+        self.listeners = listeners
         dir = try ProcessHarness.makeTempDir("brokers")
         self.extraConfig = extraConfig
         self.brokerConfig = brokerConfig
@@ -73,7 +77,7 @@ final class BrokerCluster: @unchecked Sendable {
     private func baseConfigText(_ id: Int32) -> String {
         """
         broker.id=\(id)
-        listeners=PLAINTEXT://127.0.0.1:\(port(id))
+        listeners=\(listeners?(id, port(id)) ?? "PLAINTEXT://127.0.0.1:\(port(id))")
         log.dirs=\(dir)/logs-\(id)
         zookeeper.connect=\(connectString)\(chroot)
         zookeeper.session.timeout.ms=4000
