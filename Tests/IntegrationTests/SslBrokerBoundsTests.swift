@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import Transport
+
+/// brokerd's TLS listener against hostile or broken peers (a silent socket, bytes that are not TLS),
+/// and configurations it must refuse at startup, with Kafka's key named.
+@Suite(.serialized, .ownThreads) struct SslBrokerBoundsTests {
+    static func sslConfig(_ certs: String) -> String {
+        """
+        listener.security.protocol.map=PLAINTEXT:SSL
+        ssl.keystore.type=PEM
+        ssl.keystore.location=\(certs)/server-keystore.pem
+        ssl.truststore.type=PEM
+        ssl.truststore.location=\(certs)/ca.pem
+        offsets.topic.replication.factor=1
+        """
+    }
+
+    @Test(.timeLimit(.minutes(3))) func handshakesAreBoundedAndTheBrokerStaysHealthy() throws {
+        let certs = try ProcessHarness.makeTempDir("certs")
+        defer { ProcessHarness.removeDir(certs) }
+        try SslClusterTests.makeCerts(certs)
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.sslConfig(certs))
+        defer { cluster.cleanup() }
+        let port = cluster.port(1)
+        // Bytes that are not a ClientHello: closed at once.
+        let garbage = try BlockingSocket(host: "127.0.0.1", port: port, connectTimeoutMillis: 3000, ioTimeoutMillis: 20_000)
+        try garbage.sendAll(Array("GET / HTTP/1.0\r\n\r\n".utf8) + [UInt8](repeating: 0x16, count: 64))
+        let t0 = Date()
+        // At most a TLS alert comes back before the close.
+        let answer = (try? garbage.readToEnd(limit: 1 << 16)) ?? [UInt8](repeating: 0, count: 1 << 16)
+        #expect(answer.count < 16 && Date().timeIntervalSince(t0) < 5, "\(answer.count) bytes after \(Date().timeIntervalSince(t0)) s")
+        garbage.close()
+        // A peer that never starts the handshake: closed by the handshake timeout (10 s), not kept forever.
+        let silent = try BlockingSocket(host: "127.0.0.1", port: port, connectTimeoutMillis: 3000, ioTimeoutMillis: 30_000)
+        defer { silent.close() }
+        let t1 = Date()
+        let eof = (try? silent.readToEnd(limit: 1 << 16)) ?? []
+        let waited = Date().timeIntervalSince(t1)
+        #expect(eof.isEmpty && waited > 5 && waited < 25, "closed after \(waited) s")
+        // Still serving TLS clients.
+        let ok = try kcat(["-b", "127.0.0.1:\(port)", "-L", "-X", "security.protocol=SSL", "-X", "ssl.ca.location=\(certs)/ca.pem"], timeout: 20)
+        #expect(ok.status == 0 && ok.out.contains("1 brokers"), "\(ok.err)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func refusedConfigurationsNameTheKey() throws {
+        guard let bin = ProcessHarness.binary("brokerd") else { throw HarnessError("brokerd binary not found") }
+        let dir = try ProcessHarness.makeTempDir("ssl-config")
+        defer { ProcessHarness.removeDir(dir) }
+        try SslClusterTests.makeCerts(dir)
+        let base = "broker.id=1\nzookeeper.connect=127.0.0.1:1\nlog.dirs=\(dir)/logs\nlisteners=SSL://127.0.0.1:0\nsecurity.inter.broker.protocol=SSL\n"
+        let cases: [(String, String)] = [
+            ("ssl.keystore.type=JKS\nssl.keystore.location=\(dir)/k.jks\n", "keytool"),
+            ("ssl.keystore.type=PEM\nssl.keystore.location=\(dir)/server-keystore.pem\nssl.engine.factory.class=x.Y\n", "ssl.engine.factory.class"),
+            ("ssl.keystore.type=PEM\nssl.keystore.location=\(dir)/missing.pem\n", "missing.pem"),
+            ("ssl.keystore.type=PEM\nssl.keystore.location=\(dir)/server.pem\n", "private key"),
+        ]
+        for (extra, word) in cases {
+            try (base + extra).write(toFile: dir + "/b.properties", atomically: true, encoding: .utf8)
+            let r = try ProcessHarness.run(bin, [dir + "/b.properties"], timeout: 30)
+            #expect(r.status == 2, "\(extra): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains(word), "\(extra): \(r.stderr)")
+        }
+    }
+}
