@@ -43,7 +43,10 @@ final class KafkaBlockingClient: @unchecked Sendable {
         if let d = a.mechanism.scramDigest {
             var c = ScramClient(digest: d, user: a.username, password: a.password)
             let first = try step(c.firstMessage())
-            try c.verify(serverFinal: try step(try c.finalMessage(serverFirst: first)))
+            // Two statements: `c.verify(serverFinal: step(c.finalMessage(…)))` would read `c` before
+            // finalMessage stored the expected server signature in it.
+            let final = try step(try c.finalMessage(serverFirst: first))
+            try c.verify(serverFinal: final)
         } else {
             _ = try step(PlainServer.clientToken(user: a.username, password: a.password))
         }
