@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import KafkaClient
 import Protocol
+import Sasl
 import Synchronization
 
 /// Unbuffered line output, so piped consumers see records as they arrive.
@@ -83,8 +84,16 @@ func clientConfig(_ bootstrap: [String], _ commandProps: [String: String] = [:])
             FileHandle.standardError.write(Data("kafkactl: sasl.mechanism \(m) is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)\n".utf8))
             exit(2)
         }
-        c.sasl = ClientSasl(mechanism: mech, username: props["sasl.username"] ?? env["KAFKA_SASL_USERNAME"] ?? "",
-                            password: props["sasl.password"] ?? env["KAFKA_SASL_PASSWORD"] ?? "")
+        // Kafka's own client files carry the credentials in sasl.jaas.config (PlainLoginModule/ScramLoginModule).
+        var jaas: JaasLoginModule?
+        if let text = props["sasl.jaas.config"] {
+            do { jaas = try JaasConfig.parse(text) } catch {
+                eprint("kafkactl: sasl.jaas.config: \(error)")
+                exit(2)
+            }
+        }
+        c.sasl = ClientSasl(mechanism: mech, username: props["sasl.username"] ?? jaas?["username"] ?? env["KAFKA_SASL_USERNAME"] ?? "",
+                            password: props["sasl.password"] ?? jaas?["password"] ?? env["KAFKA_SASL_PASSWORD"] ?? "")
     }
     do {
         c.tls = try ClientTLS.context(properties: props)
