@@ -43,6 +43,17 @@ else
     for p in coordd brokerd kafkactl; do swift build -c release --product "$p" >/dev/null; done
     bin=$(swift build -c release --show-bin-path)
 fi
+# Every port must be free: a coordd or broker already there (another cluster) would be talked to instead.
+for i in 1 2 3; do
+    for p in $((zkbase + i)) $((zkbase + 100 + i)) $((zkbase + 200 + i)) $((zkbase + 300 + i)) $((zkbase + 400 + i)) \
+             $((kbase + i)) $((kbase + 100 + i)) $((kbase + 200 + i)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "secure: port $p is in use (another cluster?); stop it or set ENSEMBLE_BASE / BROKER_PORT_BASE" >&2
+            trap - EXIT
+            exit 1
+        fi
+    done
+done
 mkdir -p "$dir/secrets"
 chmod 700 "$dir/secrets"
 
