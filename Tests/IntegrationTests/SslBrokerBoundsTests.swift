@@ -48,6 +48,52 @@ import Transport
         #expect(ok.status == 0 && ok.out.contains("1 brokers"), "\(ok.err)")
     }
 
+    /// PKCS12 key store, inline PEM trust store, listener-prefixed keys, required client certificates and
+    /// principal mapping rules on a running broker, with kcat and the Swift client.
+    @Test(.timeLimit(.minutes(3))) func pkcs12AndInlineStoresWithMappedPrincipals() throws {
+        let certs = try ProcessHarness.makeTempDir("certs")
+        defer { ProcessHarness.removeDir(certs) }
+        try SslClusterTests.makeCerts(certs, env: ["CERTS_PKCS12_PASSWORD": "p12-secret", "CERTS_CLIENT_SUBJECT": "/O=org/OU=eng/CN=Alice"])
+        // A properties value continued over lines: the PEM arrives without its line breaks.
+        let ca = try String(contentsOfFile: certs + "/ca.pem", encoding: .utf8).split(separator: "\n").joined(separator: " \\\n  ")
+        let config = """
+            listener.security.protocol.map=PLAINTEXT:SSL
+            listener.name.plaintext.ssl.keystore.type=PKCS12
+            listener.name.plaintext.ssl.keystore.location=\(certs)/server-keystore.p12
+            listener.name.plaintext.ssl.keystore.password=p12-secret
+            listener.name.plaintext.ssl.truststore.type=PEM
+            listener.name.plaintext.ssl.truststore.certificates=\(ca)
+            listener.name.plaintext.ssl.client.auth=required
+            ssl.principal.mapping.rules=RULE:^CN=([^,]+),OU=eng,.*$/$1/L,DEFAULT
+            offsets.topic.replication.factor=1
+            """
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: config)
+        defer { cluster.cleanup() }
+        let mtls = ["-X", "security.protocol=SSL", "-X", "ssl.ca.location=\(certs)/ca.pem",
+                    "-X", "ssl.certificate.location=\(certs)/client.pem", "-X", "ssl.key.location=\(certs)/client.key"]
+        let put = try kcat(["-b", cluster.bootstrap, "-P", "-t", "p12"] + mtls, stdin: "one\n", timeout: 30)
+        #expect(put.status == 0, "\(put.err)\n\(cluster.logs)")
+        #expect(cluster.logs.contains("as User:alice on PLAINTEXT (client certificate)"), "\(cluster.logs)")
+        // The Swift client (kafkactl) with Kafka's PKCS12 client keys.
+        guard let kafkactl = ProcessHarness.binary("kafkactl") else { throw HarnessError("kafkactl binary not found") }
+        let props = certs + "/client.properties"
+        try """
+            security.protocol=SSL
+            ssl.truststore.type=PKCS12
+            ssl.truststore.location=\(certs)/truststore.p12
+            ssl.truststore.password=p12-secret
+            ssl.keystore.type=PKCS12
+            ssl.keystore.location=\(certs)/client-keystore.p12
+            ssl.keystore.password=p12-secret
+            """.write(toFile: props, atomically: true, encoding: .utf8)
+        let got = try ProcessHarness.run(kafkactl, ["console-consumer", "--bootstrap-server", cluster.bootstrap, "--topic", "p12", "--from-beginning",
+                                                    "--max-messages", "1", "--timeout-ms", "20000", "--command-config", props], timeout: 60)
+        #expect(got.stdout.contains("one"), "\(got.stderr)")
+        // No client certificate: refused.
+        let none = try kcat(["-b", cluster.bootstrap, "-L", "-m", "5", "-X", "security.protocol=SSL", "-X", "ssl.ca.location=\(certs)/ca.pem"], timeout: 20)
+        #expect(none.status != 0)
+    }
+
     @Test(.timeLimit(.minutes(2))) func refusedConfigurationsNameTheKey() throws {
         guard let bin = ProcessHarness.binary("brokerd") else { throw HarnessError("brokerd binary not found") }
         let dir = try ProcessHarness.makeTempDir("ssl-config")
