@@ -95,5 +95,8 @@ import Transport
         refuses(ssl + "ssl.truststore.type=PEM\nssl.truststore.location=/c/ca.pem\n", mentioning: "key store")
         refuses(ssl + "ssl.keystore.type=PEM\nssl.keystore.location=/k.pem\nssl.client.auth=required\n", mentioning: "trust store")
         refuses("listeners=PLAINTEXT://:9092\nlistener.name.plaintext.ssl.keystore.location=/k\n", mentioning: "listener.name.plaintext.ssl.keystore.location")
+        refuses("listeners=SASL_SSL://:9094\ninter.broker.listener.name=SASL_SSL\nsasl.enabled.mechanisms=PLAIN\nsasl.mechanism.inter.broker.protocol=PLAIN\n"
+                + #"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="a" password="b" user_a="b";"# + "\n"
+                + "ssl.client.auth=required\n" + pemStores, mentioning: "KIP-684")
     }
 }

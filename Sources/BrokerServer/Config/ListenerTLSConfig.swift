@@ -23,6 +23,13 @@ enum ListenerTLSKeys {
         }
     }
 
+    /// A global ssl.client.auth that no listener applies (only SASL_SSL ones, which take the prefixed key)
+    /// would be a security setting silently ignored.
+    static func checkClientAuthApplies(_ raw: [String: String], protocols: [SecurityProtocol]) throws {
+        guard let v = raw["ssl.client.auth"], v.trimmed.lowercased() != "none", !v.trimmed.isEmpty, !protocols.contains(.ssl) else { return }
+        throw BrokerConfig.ConfigError("ssl.client.auth=\(v) applies to SSL listeners only, and there is none; on SASL_SSL listeners set listener.name.<listener>.ssl.client.auth (as Kafka, KIP-684)")
+    }
+
     static func unsupported(_ key: String) -> BrokerConfig.ConfigError {
         let suffix = key.split(separator: ".").drop(while: { $0 != "ssl" }).dropFirst().joined(separator: ".")
         if suffix == "engine.factory.class" || suffix == "provider" { return .init("\(key): custom SSL engines/providers are not supported; remove it") }

@@ -185,6 +185,7 @@ public struct SecurityConfig: Sendable {
             throw E("\(k) is not supported (or names no SASL/SSL listener/enabled mechanism)")
         }
         s.interBrokerTLS = clientTLS[s.interBrokerListenerName]
+        try ListenerTLSKeys.checkClientAuthApplies(raw, protocols: s.listeners.values.map(\.securityProtocol))
         if clientTLS.isEmpty, let k = raw.keys.sorted().first(where: { $0.hasPrefix("ssl.") }) {
             throw E("\(k) given but no listener is SSL or SASL_SSL (see listener.security.protocol.map)")
         }
