@@ -94,6 +94,32 @@ import Transport
         #expect(none.status != 0)
     }
 
+    /// ssl.endpoint.identification.algorithm on brokerd's own links: advertised as 127.0.0.2, which the
+    /// certificate does not name, the controller's channel (to itself) fails with https and works when empty.
+    @Test(.timeLimit(.minutes(3))) func interBrokerLinksCheckTheHostName() throws {
+        let certs = try ProcessHarness.makeTempDir("certs")
+        defer { ProcessHarness.removeDir(certs) }
+        try SslClusterTests.makeCerts(certs)
+        for algorithm in ["https", ""] {
+            let config = Self.sslConfig(certs) + "\nssl.endpoint.identification.algorithm=\(algorithm)\n"
+            let cluster = try BrokerCluster(brokers: 1, extraConfig: config, brokerConfig: { _, port in
+                "advertised.listeners=PLAINTEXT://127.0.0.2:\(port)"
+            }, listeners: { _, port in "PLAINTEXT://0.0.0.0:\(port)" })
+            defer { cluster.cleanup() }
+            let tls = ["-X", "security.protocol=SSL", "-X", "ssl.ca.location=\(certs)/ca.pem", "-X", "ssl.endpoint.identification.algorithm=none"]
+            if algorithm == "https" {
+                #expect(ProcessHarness.waitUntil(timeout: 30, interval: 0.5) { cluster.logs.contains("controller request to broker 1 failed") },
+                        "\(cluster.logs)")
+                #expect(cluster.logs.contains("IP address mismatch"), "\(cluster.logs)")
+                #expect(!cluster.logs.contains("(client certificate)"))
+            } else {
+                let put = try kcat(["-b", "127.0.0.2:\(cluster.port(1))", "-P", "-t", "hostcheck"] + tls, stdin: "h1\n", timeout: 30)
+                #expect(put.status == 0, "\(put.err)\n\(cluster.logs)")
+                #expect(!cluster.logs.contains("controller request to broker 1 failed"), "\(cluster.logs)")
+            }
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func refusedConfigurationsNameTheKey() throws {
         guard let bin = ProcessHarness.binary("brokerd") else { throw HarnessError("brokerd binary not found") }
         let dir = try ProcessHarness.makeTempDir("ssl-config")
