@@ -77,8 +77,10 @@ public final class Broker: @unchecked Sendable {
     private func listenerTLS(_ name: String) throws -> (TLSContext?, (@Sendable (String, String) -> String?)?) {
         guard let sec = config.security.listeners[name], let tlsConfig = sec.tls else { return (nil, nil) }
         let log = logger
+        // Any peer can fail a handshake at will: at most 10 such lines a second per listener.
+        let handshakeLog = RateLimitedLog(perSecond: 10) { log.warn($0) }
         let ctx: TLSContext
-        do { ctx = try TLSContext(server: tlsConfig, logger: { log.warn($0) }) } catch {
+        do { ctx = try TLSContext(server: tlsConfig, logger: { handshakeLog($0) }) } catch {
             throw FatalBrokerError(description: "listener \(name) TLS (ssl.*): \(error)", exitCode: 2)
         }
         guard sec.securityProtocol == .ssl else { return (ctx, nil) }
