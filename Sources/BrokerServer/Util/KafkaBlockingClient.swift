@@ -57,12 +57,8 @@ final class KafkaBlockingClient: @unchecked Sendable {
             let s: BlockingSocket
             if let cur = socket { s = cur } else {
                 s = try BlockingSocket(host: host, port: port, connectTimeoutMillis: 3000, ioTimeoutMillis: timeoutMs)
-                if let tls {
-                    // The handshake is bounded by the handshake timeout, not the request's.
-                    s.setTimeout(tls.config.handshakeTimeoutMillis)
-                    try s.startTLS(tls, serverName: host)
-                    s.setTimeout(timeoutMs)
-                }
+                // One deadline for the whole handshake: the context's handshake bound.
+                if let tls { try s.startTLS(tls, serverName: host) }
                 if let sasl { try authenticate(s, sasl) }
                 socket = s
             }
