@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "brokerd", targets: ["brokerd"]),
         .executable(name: "faultproxy", targets: ["faultproxy"]),
         .executable(name: "console", targets: ["console"]),
+        .executable(name: "coordctl", targets: ["coordctl"]),
     ],
     targets: [
         // Wire formats: byte reader/writer, Jute (ZooKeeper) and Kafka codecs.
@@ -47,7 +48,7 @@ let package = Package(
         // A TCP proxy that drops, blackholes, delays, throttles or resets links on command (fault tests, the lab).
         .target(name: "FaultProxy", dependencies: ["Transport"]),
         // Admin plane of both daemons: HTTP/1.1 + SSE on Transport, Prometheus text, the coordination timeline.
-        .target(name: "Observability", dependencies: ["Transport"]),
+        .target(name: "Observability", dependencies: ["Transport", "Crypto", "Spawn"]),
 
         // The operator console: an HTTP server with a JSON API over the project's clients and an embedded single-page app.
         .target(name: "Console", dependencies: ["KafkaClient", "CoordClient", "Observability", "Protocol", "Transport", "Crypto"],
@@ -58,6 +59,7 @@ let package = Package(
         .executableTarget(name: "KafkaCodegen", dependencies: ["KafkaCodegenLib"]),
         .executableTarget(name: "coordd", dependencies: ["CoordServer"]),
         .executableTarget(name: "brokerd", dependencies: ["BrokerServer"]),
+        .executableTarget(name: "coordctl", dependencies: ["CoordCore", "Storage", "Protocol"]),
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient", "Observability"]),
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         .executableTarget(name: "console", dependencies: ["Console"]),

@@ -6,10 +6,12 @@
 #   4. show the znode layout an operator knows from Kafka (zkCli.sh)
 #   5. kill -9 the leader broker of partition 0, show the new leader, read every record again
 #   6. print the merged coordination timeline of the daemons' admin servers (kafkactl timeline)
+#   7. restart that broker and watch it rejoin every ISR
 # The operator console (read-only) runs alongside from step 1b on: its URL is printed there
-# (CONSOLE_PORT, default 8080). DEMO_KEEP=1 keeps everything running at the end until Ctrl-C.
-# COORDKAFKA_BIN=dir uses the binaries there instead of a release build.
-# Everything lives under ${DEMO_DIR:-/tmp/coordkafka-demo}; it is stopped on exit.
+# (CONSOLE_PORT, default 8080). DEMO_KEEP=1 keeps everything running at the end until Ctrl-C, for
+# the guided lab (docs/lab.md, deploy/lab.sh). The daemons' fault controls are on (loopback only).
+# Everything lives under ${DEMO_DIR:-/tmp/coordkafka-demo}; it is stopped on exit. DEMO_BIN=DIR
+# uses binaries already built there instead of a release build.
 # --secure runs the same steps on the secured cluster of deploy/secure.sh (TLS + SCRAM everywhere,
 # quorum secret; every client uses its printed client config); the console is left out there.
 set -euo pipefail
@@ -19,8 +21,8 @@ cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
 dir=${DEMO_DIR:-/tmp/coordkafka-demo}
 rm -rf "$dir"; mkdir -p "$dir"
-if [ -n "${COORDKAFKA_BIN:-}" ]; then
-    bin=$COORDKAFKA_BIN   # binaries built elsewhere (e.g. the debug build the tests use)
+if [ -n "${DEMO_BIN:-}" ]; then
+    bin=$DEMO_BIN
 else
     echo "== building (release)"
     swift build -c release --product coordd >/dev/null
@@ -29,22 +31,32 @@ else
     swift build -c release --product console >/dev/null
     bin=$(swift build -c release --show-bin-path)
 fi
-pids=()
-# Extra arguments for kcat and kafkactl: the secured cluster's client configs (none on the plain one).
-kc=()
-kx=()
+# What deploy/lab.sh needs to find and restart everything.
+cat > "$dir/lab.env" <<ENV
+bin=$bin
+dir=$dir
+ENV
 cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    COORDD="$bin/coordd" bash deploy/ensemble.sh stop "$dir/ensemble" || true
     [ "$secure" = 1 ] && { bash deploy/secure.sh stop "$dir/secure" || true; }
+    # Pid files, not shell jobs: the lab restarts daemons from its own shell.
+    for p in "$dir"/broker*.pid "$dir"/console.pid; do
+        [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null || true
+    done
+    COORDD="$bin/coordd" bash deploy/ensemble.sh stop "$dir/ensemble" || true
     wait 2>/dev/null || true
 }
 trap cleanup EXIT
 
+# Extra arguments for kcat and kafkactl: the secured cluster's client configs (none on the plain one),
+# and where the brokers' configs and pid files are.
+kc=()
+kx=()
+brokers="$dir"
+
 # The unsecured cluster: the ensemble, the brokers on PLAINTEXT, the console.
 start_plain_cluster() {
 echo "== 1. coordd ensemble (3 servers)"
-zk=$(COORDD="$bin/coordd" bash deploy/ensemble.sh start 3 "$dir/ensemble" 21810)
+zk=$(COORDD="$bin/coordd" FAULTS=1 bash deploy/ensemble.sh start 3 "$dir/ensemble" 21810)
 echo "   connect string: $zk"
 for i in 1 2 3; do printf '   server %s: ' "$i"; (exec 3<>/dev/tcp/127.0.0.1/$((21810 + i)); printf srvr >&3; grep Mode <&3) ; done
 
@@ -67,9 +79,13 @@ group.initial.rebalance.delay.ms=0
 zookeeper.session.timeout.ms=6000
 # Admin server: /metrics, /v1/cluster, /v1/topics, /v1/groups, /health, /timeline (docs/operations.md).
 admin.listener=127.0.0.1:$((29190 + id))
+# The lab's experiments: fault controls (loopback only), retention and compaction within seconds.
+faults.enable=true
+log.retention.check.interval.ms=2000
+log.cleaner.backoff.ms=2000
 PROPS
     "$bin/brokerd" "$dir/server$id.properties" > /dev/null 2> "$dir/broker$id.log" &
-    pids+=($!)
+    echo $! > "$dir/broker$id.pid"
     bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$port"
 done
 for _ in $(seq 1 100); do
@@ -88,7 +104,7 @@ read.only=true
 admin.endpoints=127.0.0.1:22111,127.0.0.1:22112,127.0.0.1:22113,127.0.0.1:29191,127.0.0.1:29192,127.0.0.1:29193
 PROPS
 "$bin/console" "$dir/console.properties" > /dev/null 2> "$dir/console.log" &
-pids+=($!)
+echo $! > "$dir/console.pid"
 for _ in $(seq 1 50); do grep -q "console: started" "$dir/console.log" 2>/dev/null && break; sleep 0.1; done
 if grep -q "console: started" "$dir/console.log"; then
     echo "   console: http://127.0.0.1:$console_port/ (read-only; docs/console.md)"
@@ -102,7 +118,7 @@ if [ "$secure" = 1 ]; then
     COORDKAFKA_BIN="$bin" ENSEMBLE_BASE=21810 BROKER_PORT_BASE=29090 bash deploy/secure.sh start "$dir/secure" | sed 's/^/   /'
     zk="127.0.0.1:21811,127.0.0.1:21812,127.0.0.1:21813"
     bootstrap="127.0.0.1:29091,127.0.0.1:29092,127.0.0.1:29093"
-    for id in 1 2 3; do pids+=("$(cat "$dir/secure/broker$id.pid")"); done
+    brokers="$dir/secure"
     kc=(-q -F "$dir/secure/kcat.conf")
     kx=(--command-config "$dir/secure/client.properties")
     echo "   console: not started (it has no TLS/SASL client settings yet)"
@@ -130,7 +146,7 @@ echo "== 4. znode layout"
 echo "== 5. kill -9 the leader of board-0"
 leader=$(kcat "${kc[@]}" -b "$bootstrap" -L -t board -J | python3 -c 'import json,sys; m=json.load(sys.stdin); print([p["leader"] for p in m["topics"][0]["partitions"] if p["partition"]==0][0])')
 echo "   leader of board-0 is broker $leader; killing it"
-victim=${pids[$((leader - 1))]}
+victim=$(cat "$brokers/broker$leader.pid")
 { kill -9 "$victim"; wait "$victim"; } 2>/dev/null || true
 start=$(date +%s.%N)
 for _ in $(seq 1 300); do
@@ -147,8 +163,20 @@ admins="127.0.0.1:22111,127.0.0.1:22112,127.0.0.1:22113,127.0.0.1:29191,127.0.0.
 "$bin/kafkactl" timeline --admin "$admins" --last 30 --kind controller,partition,isr,broker,election,quorum 2>/dev/null | tail -20 || true
 echo "   Prometheus metrics: curl http://127.0.0.1:29191/metrics ; AdminServer: curl http://127.0.0.1:22111/commands/mntr"
 [ "$secure" = 1 ] || echo "   console: http://127.0.0.1:$console_port/ — Topics shows board, Timeline the failover"
-if [ "$got" = 3000 ]; then echo "== demo OK"; else echo "== demo FAILED: records missing"; exit 1; fi
+[ "$got" = 3000 ] || { echo "== demo FAILED: records missing"; exit 1; }
+echo "== 7. restart broker $leader: it truncates to the new leader's log and rejoins every ISR"
+"$bin/brokerd" "$brokers/server$leader.properties" > /dev/null 2>> "$brokers/broker$leader.log" &
+echo $! > "$brokers/broker$leader.pid"
+for _ in $(seq 1 300); do
+    isr=$(kcat "${kc[@]}" -b "$bootstrap" -L -t board -J 2>/dev/null | python3 -c 'import json,sys; m=json.load(sys.stdin); print(min(len(p["isrs"]) for p in m["topics"][0]["partitions"]))' 2>/dev/null || echo 0)
+    [ "$isr" = 3 ] && break
+    sleep 0.1
+done
+"$bin/kafkactl" "${kx[@]}" topics --bootstrap-server "$bootstrap" --describe --topic board
+[ "$isr" = 3 ] || { echo "== demo FAILED: broker $leader did not rejoin the ISR"; exit 1; }
+echo "== demo OK"
 if [ "${DEMO_KEEP:-0}" = "1" ]; then
     echo "== DEMO_KEEP=1: cluster and console keep running; Ctrl-C stops them"
+    echo "   the guided lab: docs/lab.md — first step: deploy/lab.sh status"
     while sleep 3600; do :; done
 fi

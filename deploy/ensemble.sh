@@ -54,6 +54,8 @@ for i in $(seq 1 "$n"); do
             echo "ssl.trustStore.type=PEM"
             echo "ssl.clientAuth=need"
         fi
+        # FAULTS=1: the admin server's fault controls (loopback only; docs/operations.md).
+        if [ "${FAULTS:-0}" = 1 ]; then echo "faults.enable=true"; fi
         if [ "$n" -gt 1 ]; then
             for j in $(seq 1 "$n"); do echo "server.$j=127.0.0.1:$((base + 100 + j)):$((base + 200 + j))"; done
             echo "quorum.auth.secretFile=$dir/quorum.secret"

@@ -3,6 +3,8 @@
 # repeated FAULT_MATRIX_RUNS times (default here 5) with the anchors' durations (e.g. coordd down
 # 20 s; override with FAULT_MATRIX_COORD_DOWN_S). Each run prints a `fault-matrix:` line with its
 # measurements. The normal test command (deploy/test.sh) runs every row once, shorter.
+# Row 17 (disk full) mounts tmpfs file systems and needs root; FAULT_MATRIX_DISK_FULL_S sets how
+# long the broker's disk stays full (default 10 s here, 1.5 s in the quick run).
 #   deploy/fault-matrix.sh            # full matrix, 5 runs per row
 #   FAULT_MATRIX_RUNS=1 deploy/fault-matrix.sh
 set -euo pipefail

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks talk to: Apache ZooKeeper's zkCli.sh and server (Debian
 # `zookeeper`), kcat, Prometheus and promtool (Debian `prometheus`), Chromium,
-# chromedriver and Selenium for the console's browser tests, and the Python clients kazoo, kafka-python and confluent-kafka.
+# chromedriver and Selenium for the console's browser tests, PyYAML and systemd-analyze for the
+# deployment files, and the Python clients kazoo, kafka-python and confluent-kafka.
 # Idempotent: skips what is already there. Needs root for apt-get (CI and these machines run as root).
 set -euo pipefail
 
@@ -17,6 +18,10 @@ command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 /usr/bin/python3 -c "import selenium" >/dev/null 2>&1 || need_apt+=(python3-selenium)
+# The deployment-file tests read docker-compose.yml and the Kubernetes manifests (PyYAML) and
+# check the systemd units (systemd-analyze verify).
+/usr/bin/python3 -c "import yaml" >/dev/null 2>&1 || need_apt+=(python3-yaml)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "install-deps: apt-get install ${need_apt[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

@@ -19,6 +19,8 @@ public struct ConsoleConfig: Sendable, Equatable {
     public var adminEndpoints: [HostPort]
     /// request.timeout.ms for the cluster clients (a dead broker must not hold a page for 30 s).
     public var requestTimeoutMs: Int
+    /// faults.token: sent to the daemons' fault controls when they require one (their faults.token).
+    public var faultsToken: String?
 
     public struct Invalid: Error, CustomStringConvertible, Equatable {
         public let description: String
@@ -27,6 +29,7 @@ public struct ConsoleConfig: Sendable, Equatable {
 
     public static let knownKeys: Set<String> = [
         "listener", "bootstrap.servers", "zookeeper.connect", "read.only", "admin.token", "admin.endpoints", "request.timeout.ms",
+        "faults.token",
     ]
 
     /// Parses Java-properties style text: `key=value` lines, `#`/`!` comments.
@@ -81,6 +84,7 @@ public struct ConsoleConfig: Sendable, Equatable {
         let timeout = kv["request.timeout.ms"] ?? "5000"
         guard let t = Int(timeout), (100...120_000).contains(t) else { throw Invalid("request.timeout.ms: '\(timeout)' is not 100..120000") }
         requestTimeoutMs = t
+        faultsToken = kv["faults.token"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// True when a request carrying `token` may change the cluster.

@@ -8,6 +8,7 @@ enum WebAssets {
         case "/static/app.js": ("text/javascript; charset=utf-8", PackageResources.app_js)
         case "/static/pages.js": ("text/javascript; charset=utf-8", PackageResources.pages_js)
         case "/static/timeline.js": ("text/javascript; charset=utf-8", PackageResources.timeline_js)
+        case "/static/faults.js": ("text/javascript; charset=utf-8", PackageResources.faults_js)
         case "/favicon.ico": ("image/svg+xml", Array(favicon.utf8))
         default: nil
         }

@@ -51,7 +51,7 @@ extension CoordServer: QuorumApp {
 
         try listen()
         let box = UncheckedBox(self)
-        let host = me.host
+        let host = config.quorumListenOnAllIPs ? "0.0.0.0" : me.host
         let started = DispatchGate()
         loop.execute {
             do {

@@ -85,6 +85,26 @@ final class GroupCommitThread<Op: Sendable>: @unchecked Sendable {
         return (jobs, batches)
     }
 
+    /// A periodic snapshot is an optimisation (the log holds every txn since the last one), so a
+    /// failed write (a full disk) is logged and skipped: the partial file is removed, the earlier
+    /// snapshots and the log they need stay, and the next snapshot tries again.
+    private func writeSnapshot(_ z: Int64, _ make: () -> [UInt8]) -> Bool {
+        do {
+            try snapshots.write(zxid: z, payload: make())
+        } catch {
+            logger("snapshot at zxid 0x\(String(UInt64(bitPattern: z), radix: 16)) not written: \(error); "
+                + "keeping the previous snapshots and the txn log")
+            return false
+        }
+        do {
+            try snapshots.purge(keep: 3)
+            if let oldest = try snapshots.snapshots().first { try log.purge(upTo: oldest.zxid) }
+        } catch {
+            logger("purging old snapshots and logs after zxid 0x\(String(UInt64(bitPattern: z), radix: 16)): \(error)")
+        }
+        return true
+    }
+
     private func enqueue(_ job: Job) {
         inbox.withLock { $0.jobs.append(job) }
         wake.signal()
@@ -108,18 +128,18 @@ final class GroupCommitThread<Op: Sendable>: @unchecked Sendable {
                     case .snapshot(let z, let make):
                         // Records up to z must be durable before a snapshot claims them.
                         try log.sync()
-                        try snapshots.write(zxid: z, payload: make())
-                        try snapshots.purge(keep: 3)
-                        if let oldest = try snapshots.snapshots().first { try log.purge(upTo: oldest.zxid) }
-                        done.snapshots.append(z)
+                        if writeSnapshot(z, make) { done.snapshots.append(z) }
                     }
                 }
                 let t0 = MonotonicClock.nanos()
                 try log.sync()
                 if !batch.isEmpty, let o = syncObserver { o(Double(MonotonicClock.nanos() - t0) / 1_000_000) }
             } catch {
-                // The log is the source of truth; nothing may be acknowledged without it.
-                logger("FATAL: \(failure): \(error)")
+                // The log is the source of truth; nothing may be acknowledged without it, and a
+                // failed write or fsync leaves its tail unknown, so the server stops here, as
+                // ZooKeeper does. A restart recovers the log (a torn tail is cut) and resyncs.
+                logger("FATAL: \(failure): \(error); exiting so that nothing unwritten is acknowledged "
+                    + "(restart the server once the disk has space or is repaired)")
                 exit(1)
             }
             if !batch.isEmpty { batches += 1; jobs += batch.count }

@@ -47,6 +47,12 @@ public struct ZooConfig: Sendable, Equatable {
     public var myid: Int?
     /// Shared secret of the ensemble's peer links (`PeerAuth`); nil: peers are not authenticated.
     public var quorumSecretFile: String?
+    /// Bind the quorum port on every address instead of this server's `server.N` host (ZooKeeper's
+    /// quorumListenOnAllIPs): a container or pod may not resolve its own name when it starts.
+    public var quorumListenOnAllIPs = false
+    /// Fault controls on the admin server (coordd's own keys; docs/operations.md).
+    public var faultsEnable = false
+    public var faultsToken: String?
     /// TTL nodes (zookeeper.extendedTypesEnabled); off by default as in ZooKeeper.
     public var extendedTypesEnabled = false
     /// ContainerManager: how often the leader looks for empty containers and expired TTL nodes,
@@ -106,6 +112,15 @@ public struct ZooConfig: Sendable, Equatable {
                 c.maxSessionTimeout = v == -1 ? nil : Int32(v)
             case "jute.maxbuffer": c.maxBuffer = try int(1024, 1 << 30)
             case "snapCount": c.snapCount = try int(2)
+            case "faults.enable":
+                guard let b = Bool(value.lowercased()) else { throw ZooConfigError("faults.enable: '\(value)' is not true or false") }
+                c.faultsEnable = b
+            case "faults.token":
+                guard value.utf8.count >= 16 else { throw ZooConfigError("faults.token: at least 16 characters") }
+                c.faultsToken = value
+            case "quorumListenOnAllIPs":
+                guard let b = Bool(value.lowercased()) else { throw ZooConfigError("quorumListenOnAllIPs: '\(value)' is not true or false") }
+                c.quorumListenOnAllIPs = b
             case "admin.enableServer":
                 guard let b = Bool(value.lowercased()) else { throw ZooConfigError("admin.enableServer: '\(value)' is not true or false") }
                 c.adminEnableServer = b

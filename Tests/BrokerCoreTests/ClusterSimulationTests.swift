@@ -1,11 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import struct Protocol.SplitMix64
 import Testing
 @testable import BrokerCore
 
 /// A seeded, single-threaded model of a ZooKeeper-mode cluster: coordd's partition-state znodes,
 /// one (sometimes replaced) controller, and brokers with in-memory logs whose records carry the
-/// leader epoch they were written in. Random produces, fetches, time, broker kills/restarts and
-/// controller failovers; invariants are checked after every step.
+/// leader epoch they were written in. Random produces, fetches, time, broker kills/restarts, full
+/// disks and controller failovers; invariants are checked after every step.
 struct ClusterSim {
     struct Record: Equatable { var id: Int; var epoch: Int32 }
 
@@ -43,7 +46,13 @@ struct ClusterSim {
     // Invariant bookkeeping.
     var leaderOfEpoch: [TopicPartition: [Int32: BrokerID]] = [:]
     var committed: [TopicPartition: [Record]] = [:]
-    var stats = (produced: 0, committedMax: 0, elections: 0, kills: 0, failovers: 0, conflicts: 0)
+    var stats = (produced: 0, committedMax: 0, elections: 0, kills: 0, failovers: 0, conflicts: 0, diskFull: 0)
+    /// A broker whose log dir is full until then: as brokerd, it refuses appends (a leader answers
+    /// KAFKA_STORAGE_ERROR, a follower fetches but cannot append) and stays up.
+    var diskFullUntil: [BrokerID: Int64] = [:]
+    var steps = 0
+
+    func diskFull(_ id: BrokerID) -> Bool { (diskFullUntil[id] ?? Int64.min) > now }
 
     static let ids: [BrokerID] = [1, 2, 3, 4]
     let replication = ReplicationConfig(lagTimeMaxMs: 5_000, minInsyncReplicas: 2)
@@ -218,6 +227,7 @@ struct ClusterSim {
     mutating func produce(_ tp: TopicPartition) {
         guard let id = Self.ids.first(where: { brokers[$0]?.alive == true && brokers[$0]?.replicas[tp]?.leader != nil }),
               var r = brokers[id]?.replicas[tp], var l = r.leader, l.checkAppend(acks: -1) == .noError else { return }
+        guard !diskFull(id) else { return }
         let n = 1 + random(3)
         for _ in 0..<n {
             r.log.append(Record(id: nextRecordId, epoch: l.leaderEpoch))
@@ -256,7 +266,8 @@ struct ClusterSim {
         }
         let (err, fx) = l.followerFetched(id, fetchOffset: r.leo, nowMs: now)
         guard err == .noError else { return }
-        let take = min(Int(lr.leo - r.leo), 1 + random(4))
+        // The fetch is answered (the leader sees where this follower is) but a full disk appends nothing.
+        let take = diskFull(id) ? 0 : min(Int(lr.leo - r.leo), 1 + random(4))
         for _ in 0..<max(0, take) {
             let rec = lr.log[Int(r.leo)]
             if rec.epoch > r.cache.latestEpoch { r.cache.assign(epoch: rec.epoch, startOffset: r.leo) }
@@ -312,7 +323,13 @@ struct ClusterSim {
     }
 
     mutating func step() {
+        steps += 1
         let tps = (0..<4).map { TopicPartition("t", Int32($0)) }
+        if random(150) == 0 {
+            let id = Self.ids[random(4)]
+            diskFullUntil[id] = now + Int64(1_000 + random(20_000))
+            stats.diskFull += 1
+        }
         let roll = random(100)
         switch roll {
         case 0..<35: produce(tps[random(4)])
@@ -347,26 +364,61 @@ struct ClusterSim {
 }
 
 
-@Suite(.timeLimit(.minutes(1))) struct ClusterSimulationTests {
-    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
-    func randomKillsAndRestartsKeepInvariants(seed: UInt64) {
+@Suite(.timeLimit(.minutes(2))) struct ClusterSimulationTests {
+    /// 16 seeds × 10,000 steps in every `swift test` (~2 s); longer runs with `brokerSoak`.
+    static let steps = 10_000
+
+    /// Runs one seed, then heals; returns the problems (each naming the seed) and the simulation.
+    static func runSeed(_ seed: UInt64, steps: Int) -> (problems: [String], sim: ClusterSim) {
         var sim = ClusterSim(seed: seed)
-        for _ in 0..<1_500 {
+        for _ in 0..<steps {
             sim.step()
             if !sim.failures.isEmpty { break }
         }
-        // Heal: everyone back, plenty of fetch rounds; the cluster must make progress again.
+        // Heal: everyone back, disks emptied, plenty of fetch rounds; the cluster must make progress again.
+        sim.diskFullUntil = [:]
         for id in ClusterSim.ids { sim.restart(id) }
         sim.deliverIsrNotifications()
         for _ in 0..<40 {
             for p in 0..<4 { for id in ClusterSim.ids { sim.fetch(id, TopicPartition("t", Int32(p))) } }
         }
-        #expect(sim.failures.isEmpty, "seed \(seed): \(sim.failures.joined(separator: "\n"))")
-        #expect(sim.stats.produced > 100 && sim.stats.committedMax > 20 && sim.stats.kills > 10 && sim.stats.conflicts > 0, "seed \(seed): \(sim.stats)")
+        var problems = sim.failures.map { "seed \(seed): \($0)" }
         for p in 0..<4 {
             let tp = TopicPartition("t", Int32(p))
             let s = sim.zk[tp]?.leaderAndIsr
-            #expect(s != nil && s!.leader >= 0, "seed \(seed): \(tp) has no leader after healing")
+            if s == nil || s!.leader < 0 { problems.append("seed \(seed): \(tp) has no leader after healing") }
         }
+        return (problems, sim)
+    }
+
+    @Test(arguments: Array(1...16) as [UInt64])
+    func randomKillsAndRestartsKeepInvariants(seed: UInt64) {
+        let (problems, sim) = Self.runSeed(seed, steps: Self.steps)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+        #expect(sim.stats.produced > 100 && sim.stats.committedMax > 20 && sim.stats.kills > 10 && sim.stats.conflicts > 0
+                    && sim.stats.diskFull > 10, "seed \(seed): \(sim.stats)")
+        if seed == 16 { print("broker simulation: seed \(seed) \(sim.steps) steps, \(sim.stats)") }
+    }
+
+    /// Offline soak: `BROKER_SIM_SEEDS=first:count [BROKER_SIM_STEPS=n] swift test --filter brokerSoak`
+    /// (default 100:100 seeds of 10,000 steps), printing the seed of every failure.
+    @Test(.enabled(if: getenv("BROKER_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
+    func brokerSoak() {
+        let spec = getenv("BROKER_SIM_SEEDS").map { String(cString: $0) } ?? ""
+        let parts = spec.split(separator: ":").compactMap { UInt64($0) }
+        let first = parts.first ?? 100, count = parts.count > 1 ? parts[1] : 100
+        let steps = getenv("BROKER_SIM_STEPS").flatMap { Int(String(cString: $0)) } ?? Self.steps
+        var failed = 0, events = 0
+        for seed in first..<first + count {
+            let (problems, sim) = Self.runSeed(seed, steps: steps)
+            events += sim.steps
+            if !problems.isEmpty {
+                failed += 1
+                print("broker simulation soak: FAILED \(problems[0])")
+                if failed <= 3 { Issue.record("\(problems.joined(separator: "\n"))") }
+            }
+        }
+        print("broker simulation soak: seeds \(first)..<\(first + count), \(events) steps, \(failed) failed")
+        #expect(failed == 0)
     }
 }

@@ -30,13 +30,18 @@ final class BrokerCluster: @unchecked Sendable {
     /// The `listeners` value for one broker, given its id and port (default `PLAINTEXT://127.0.0.1:<port>`).
     let listeners: (@Sendable (_ id: Int32, _ port: Int) -> String)?
 
+    /// Runs before each start of a broker with its log dir's path (e.g. to mount a tmpfs there).
+    let prepareLogDir: ((_ id: Int32, _ path: String) throws -> Void)?
+
     init(brokers: Int, coordServers: Int = 1, chroot: String = "", extraConfig: String = "",
          brokerConfig: ((_ id: Int32, _ port: Int) throws -> String)? = nil,
+         prepareLogDir: ((_ id: Int32, _ path: String) throws -> Void)? = nil,
          listeners: (@Sendable (_ id: Int32, _ port: Int) -> String)? = nil) throws {
         self.listeners = listeners
         dir = try ProcessHarness.makeTempDir("brokers")
         self.extraConfig = extraConfig
         self.brokerConfig = brokerConfig
+        self.prepareLogDir = prepareLogDir
         self.chroot = chroot
         let choice = ProcessInfo.processInfo.environment["BROKER_TESTS_COORD"] ?? ""
         if coordServers > 1 {
@@ -68,6 +73,7 @@ final class BrokerCluster: @unchecked Sendable {
     }
 
     func port(_ id: Int32) -> Int { ports[id] ?? -1 }
+    func logDir(_ id: Int32) -> String { "\(dir)/logs-\(id)" }
     var bootstrap: String { ports.keys.sorted().filter { procs[$0]?.isRunning == true }.map { "127.0.0.1:\(port($0))" }.joined(separator: ",") }
 
     func configText(_ id: Int32) throws -> String {
@@ -78,7 +84,7 @@ final class BrokerCluster: @unchecked Sendable {
         """
         broker.id=\(id)
         listeners=\(listeners?(id, port(id)) ?? "PLAINTEXT://127.0.0.1:\(port(id))")
-        log.dirs=\(dir)/logs-\(id)
+        log.dirs=\(logDir(id))
         zookeeper.connect=\(connectString)\(chroot)
         zookeeper.session.timeout.ms=4000
         num.partitions=1
@@ -93,6 +99,7 @@ final class BrokerCluster: @unchecked Sendable {
         guard let bin = ProcessHarness.binary("brokerd") else { throw HarnessError("brokerd binary not found: run swift build") }
         // A restarted broker's old port may meanwhile be the local end of some other test's outgoing
         // connection (ports come from the ephemeral range); then it moves to a fresh port.
+        try prepareLogDir?(id, logDir(id))
         for attempt in 1...3 {
             let cfg = "\(dir)/broker-\(id).properties"
             try configText(id).write(toFile: cfg, atomically: true, encoding: .utf8)

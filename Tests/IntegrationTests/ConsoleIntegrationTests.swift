@@ -201,6 +201,32 @@ import Testing
         #expect(try send("DELETE", url + "/api/topics/written", "", token: token).0 == 200)
     }
 
+    /// The Faults page's API: lists each daemon's controls and injects through the daemon, only with
+    /// the token, only to configured endpoints, only plain names and queries.
+    @Test(.timeLimit(.minutes(4)))
+    func faultsGoThroughTheDaemonsControls() throws {
+        let admin = try ProcessHarness.freePort()
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: "faults.enable=true\nadmin.listener=127.0.0.1:\(admin)")
+        defer { cluster.cleanup() }
+        let token = "console-test-token-0123456789"
+        let ep = "127.0.0.1:\(admin)"
+        let (console, url) = try Self.startConsole(cluster, extra: "read.only=false\nadmin.token=\(token)\nadmin.endpoints=\(ep)")
+        defer { console.stop() }
+        let (_, list, _) = try fetch(url + "/api/faults")
+        let listed = String(decoding: list, as: UTF8.self)
+        #expect(listed.contains("\"enabled\":true") && listed.contains("\"fetch\"") && listed.contains("broker.1"), "\(listed)")
+        let pause = #"{"endpoint":"\#(ep)","fault":"fetch","query":"mode=pause"}"#
+        #expect(try send("POST", url + "/api/faults", pause, token: nil).0 == 403)
+        let (status, body) = try send("POST", url + "/api/faults", pause, token: token)
+        #expect(status == 200 && body.contains("paused"), "\(status) \(body)")
+        #expect(try AdminHTTP.get(admin, "/faults").text.contains("replica fetches paused"))
+        #expect(try send("POST", url + "/api/faults", #"{"endpoint":"127.0.0.1:1","fault":"crash"}"#, token: token).0 == 400)
+        #expect(try send("POST", url + "/api/faults", #"{"endpoint":"\#(ep)","fault":"fetch","query":"mode=pause;x"}"#, token: token).0 == 400)
+        #expect(try send("POST", url + "/api/faults", #"{"endpoint":"\#(ep)","fault":"fetch","query":"mode=sideways"}"#, token: token).0 == 400)
+        #expect(try send("POST", url + "/api/faults", #"{"endpoint":"\#(ep)","fault":"clear"}"#, token: token).0 == 200)
+        #expect(!(try AdminHTTP.get(admin, "/faults").text.contains("replica fetches paused")))
+    }
+
     func send(_ method: String, _ url: String, _ body: String, token: String?) throws -> (Int, String) {
         var args = ["-s", "-X", method, "-H", "Content-Type: application/json", "-w", "\n%{http_code}"]
         if let token { args += ["-H", "X-Console-Token: \(token)"] }

@@ -18,8 +18,10 @@ final class EnsembleProcesses: @unchecked Sendable {
 
     /// `peerPort(from, to, port)` picks the quorum port server `from` dials to reach server `to`
     /// (e.g. a fault proxy in front of `port`); servers listen on their real ports.
+    /// `prepareDataDir(i, path)` runs before server `i`'s dataDir is first written (e.g. to mount a tmpfs there).
     init(servers: Int = 3, tickTime: Int = 200, extraConfig: String = "", adminPorts: [Int] = [],
-         peerPort: ((_ from: Int, _ to: Int, _ port: Int) throws -> Int)? = nil) throws {
+         peerPort: ((_ from: Int, _ to: Int, _ port: Int) throws -> Int)? = nil,
+         prepareDataDir: ((_ i: Int, _ path: String) throws -> Void)? = nil) throws {
         count = servers
         dir = try ProcessHarness.makeTempDir("ensemble")
         var cp: [Int] = [], pp: [Int] = [], ep: [Int] = []
@@ -40,6 +42,7 @@ final class EnsembleProcesses: @unchecked Sendable {
             cfg += extraConfig
             if i < adminPorts.count { cfg += "\nadmin.serverPort=\(adminPorts[i])\n" }
             try cfg.write(toFile: "\(dir)/zoo\(i + 1).cfg", atomically: true, encoding: .utf8)
+            try prepareDataDir?(i, dataDir(i))
             try writeMyid(i)
         }
         for i in 0..<servers { try start(i) }

@@ -125,23 +125,6 @@ import Testing
         }
     }
 
-    @Test func fullDiskTakesLogOffline() throws {
-        try withTempDir { dir in
-            let log = try PartitionLog.open(dir: dir, now: now)
-            _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now)
-            log.faults.failWritesWith = ENOSPC
-            let e = #expect(throws: LogError.self) { _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now) }
-            #expect(e == .io(op: "write", path: "\(dir)/\(seg0).log", errno: ENOSPC))
-            #expect(log.isOffline)
-            log.faults.failWritesWith = nil
-            #expect(throws: LogError.self) { _ = try log.read(from: 0, maxBytes: 100) }
-            #expect(throws: LogError.self) { _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now) }
-            // Reopening serves what was written before the failure.
-            let r = try PartitionLog.open(dir: dir, now: now)
-            #expect(r.logEndOffset == 3)
-        }
-    }
-
     @Test func segmentDeletedUnderRunningLogIsDetected() throws {
         try withTempDir { dir in
             let log = try PartitionLog.open(dir: dir, now: now)

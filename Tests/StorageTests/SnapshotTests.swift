@@ -1,3 +1,4 @@
+import Glibc
 import Protocol
 import Testing
 @testable import Storage
@@ -26,6 +27,40 @@ import Testing
             fs.setContents(path, Array(good[0..<cut]))
             #expect(try store.loadNewest()?.zxid == 0x10, "cut at \(cut)")
         }
+    }
+
+    @Test func snapshotOnAFullDiskLeavesThePreviousOneAndNoTempFile() throws {
+        let fs = MemoryCoordFileSystem()
+        let store = SnapshotStore(fs: fs, directory: dir)
+        try store.write(zxid: 0x10, payload: [1, 2, 3])
+        fs.setWriteFailure(ENOSPC, afterBytes: 20)
+        let e = #expect(throws: CoordFileError.self) { try store.write(zxid: 0x20, payload: [UInt8](repeating: 7, count: 100)) }
+        #expect(e?.code == ENOSPC && e?.path == dir + "/snapshot.20.tmp")
+        #expect(try fs.list(dir) == ["snapshot.10"])
+        #expect(try store.loadNewest()?.zxid == 0x10)
+        fs.setWriteFailure(nil)
+        try store.write(zxid: 0x20, payload: [4])
+        #expect(try store.loadNewest()?.zxid == 0x20)
+    }
+
+    @Test func txnLogCutShortByAFullDiskRecoversToTheLastWholeRecord() throws {
+        let fs = MemoryCoordFileSystem()
+        let log = TxnLog(fs: fs, directory: dir)
+        _ = try log.recover()
+        for z in 1...3 { try log.append(zxid: Int64(z), bytes: [UInt8](repeating: UInt8(z), count: 30)) }
+        try log.sync()
+        for z in 4...6 { try log.append(zxid: Int64(z), bytes: [UInt8](repeating: UInt8(z), count: 30)) }
+        fs.setWriteFailure(ENOSPC, afterBytes: 50)  // record 4 whole, record 5 torn
+        #expect(throws: CoordFileError.self) { try log.sync() }
+        fs.setWriteFailure(nil)
+        // The server exits there; on restart the torn record is cut and the whole one kept (it
+        // was never acknowledged, and a logged proposal may be committed by the next leader).
+        let again = TxnLog(fs: fs, directory: dir)
+        #expect(try again.recover().map(\.zxid) == [1, 2, 3, 4])
+        #expect(again.report.truncatedBytes > 0)
+        try again.append(zxid: 5, bytes: [5])
+        try again.sync()
+        #expect(try TxnLog(fs: fs, directory: dir).recover().map(\.zxid) == [1, 2, 3, 4, 5])
     }
 
     @Test func purgeKeepsNewestAndRemovesTempFiles() throws {

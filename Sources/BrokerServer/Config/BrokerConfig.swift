@@ -53,6 +53,9 @@ public struct BrokerConfig: Sendable {
     public var groupMaxSessionTimeoutMs = 1_800_000
     public var controlledShutdownEnable = true
     public var brokerIDGenerationEnable = true
+    /// Fault controls on the admin listener (brokerd's own keys; docs/operations.md).
+    public var faultsEnable = false
+    public var faultsToken: String?
     /// Every key as given, so DescribeConfigs can answer with what the operator wrote.
     public var raw: [String: String] = [:]
     /// Listeners' security protocols, SASL mechanisms and users, the inter-broker listener.
@@ -145,6 +148,10 @@ public struct BrokerConfig: Sendable {
             case "group.max.session.timeout.ms": c.groupMaxSessionTimeoutMs = try int()
             case "controlled.shutdown.enable": c.controlledShutdownEnable = try bool()
             case "broker.id.generation.enable": c.brokerIDGenerationEnable = try bool()
+            case "faults.enable": c.faultsEnable = try bool()
+            case "faults.token":
+                guard value.utf8.count >= 16 else { throw ConfigError("line \(line): faults.token must be at least 16 characters") }
+                c.faultsToken = value
             default:
                 if !SecurityConfig.isSecurityKey(key) && !rawOnlyKeys.contains(key) { c.unknownKeys.append(key) }
             }

@@ -1,6 +1,8 @@
+import Synchronization
 import BrokerCore
 import Foundation
 import Protocol
+import Storage
 import Transport
 
 /// Follower replication: one thread per leader broker sends Fetch (replicaId = this broker) for all
@@ -12,6 +14,9 @@ final class ReplicaFetcherManager: @unchecked Sendable {
     private var assignments: [TopicPartition: Assignment] = [:]
     private var threads: [Int32: FetcherThread] = [:]
     private var stopped = false
+    /// Set by the fault controls (`POST /faults/fetch?mode=pause`): no fetch leaves, so this broker
+    /// falls out of every ISR it is in after replica.lag.time.max.ms, as if its fetches were lost.
+    let paused = Atomic<Bool>(false)
     unowned let replicas: ReplicaManager
     let metadata: MetadataCache
     let brokerId: Int32
@@ -94,6 +99,10 @@ final class FetcherThread: @unchecked Sendable {
         let rm = manager.replicas
         let cfg = manager.config
         while active {
+            if manager.paused.load(ordering: .relaxed) {
+                usleep(50_000)
+                continue
+            }
             let tps = manager.partitions(for: leader)
             var topics: [String: [FetchRequest.FetchPartition]] = [:]
             var asked: [TopicPartition: ReplicaManager.FollowState] = [:]
@@ -142,6 +151,9 @@ final class FetcherThread: @unchecked Sendable {
                         do {
                             _ = try rm.appendAsFollower(tp, records: p.records ?? [], fetchOffset: st.offset, currentLeaderEpoch: st.epoch,
                                                         leaderHW: p.highWatermark, leaderLogStart: p.logStartOffset)
+                        } catch let e as LogError where e.isOutOfSpace {
+                            // Logged (rate-limited) by the replica manager; the next round refetches.
+                            backoff = true
                         } catch {
                             manager.logger.warn("follower append \(tp) from \(leader): \(error)")
                             backoff = true

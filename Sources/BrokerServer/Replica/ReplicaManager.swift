@@ -30,6 +30,8 @@ final class Partition: @unchecked Sendable {
     var deleted = false
     /// Active segment base at the last compaction: compact again only after a roll.
     var compactedAtSegment: Int64 = -1
+    /// When a disk-full refusal was last logged (ms), so a full disk does not flood the log.
+    let lastSpaceWarningMs = Atomic<Int64>(Int64.min)
 
     init(tp: TopicPartition, log: PartitionLog?, openFailure: String?, hw: Int64) {
         self.tp = tp
@@ -74,7 +76,7 @@ public final class ReplicaManager: @unchecked Sendable {
     private let isrQueue = DispatchQueue(label: "isr-updates")
     private var maintenance: LogMaintenance?
     /// Set by `shutdown`: logs are closed, so late calls (a fetcher finishing its round) fail quietly.
-    private let closed = Atomic<Bool>(false)
+    let closed = Atomic<Bool>(false)
     let logger: Logger
 
     /// Writes a partition state znode conditionally; returns its new version, nil if the write lost.
@@ -150,16 +152,6 @@ public final class ReplicaManager: @unchecked Sendable {
         case .offsetOutOfRange: return .offsetOutOfRange
         case .invalidArgument: return .unknownServerError
         case .io, .corruptFile, .segmentMissing, .offline: return .kafkaStorageError
-        }
-    }
-
-    /// Logs a storage failure once the log went offline because of it.
-    private func noteFailure(_ p: Partition, _ what: String, _ error: Error) {
-        if closed.load(ordering: .relaxed) { return }
-        if ReplicaManager.errorCode(error) == .kafkaStorageError {
-            logger.error("\(p.tp) \(what) failed; partition offline until restart: \(error)")
-        } else {
-            logger.info("\(p.tp) \(what): \(error)")
         }
     }
 

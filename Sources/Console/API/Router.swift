@@ -9,9 +9,11 @@ final class Router: @unchecked Sendable {
     let kafka: KafkaQueries
     let coord: CoordQueries?
     let timeline: TimelineQueries
+    let faults: FaultQueries
 
     init(config: ConsoleConfig, kafka: KafkaQueries, coord: CoordQueries?, timeline: TimelineQueries) {
         self.config = config; self.kafka = kafka; self.coord = coord; self.timeline = timeline
+        faults = FaultQueries(endpoints: config.adminEndpoints, token: config.faultsToken)
     }
 
     /// Page paths the SPA routes itself; each is served index.html so it can be opened directly.
@@ -95,7 +97,16 @@ final class Router: @unchecked Sendable {
             case ("GET", "timeline", 1):
                 return json(timeline.timeline(sinceMs: req.query["since"].flatMap { Int64($0) }, limit: Int(req.query["limit"] ?? "") ?? 10_000))
             case ("GET", "faults", 1):
-                return json(["enabled": false])
+                return json(faults.list())
+            case ("POST", "faults", 1):
+                try authorize(req)
+                let b = try body(req)
+                guard let ep = b["endpoint"] as? String, let fault = b["fault"] as? String else { return fail(400, "endpoint and fault are required") }
+                do {
+                    return json(try faults.inject(endpoint: ep, fault: fault, query: b["query"] as? String ?? ""))
+                } catch {
+                    return fail(error.status, error.description)
+                }
             default:
                 return fail(404, "no such API: \(req.method) \(req.path)")
             }

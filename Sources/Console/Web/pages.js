@@ -1,4 +1,4 @@
-// The state pages: overview, topics, topic, messages, groups, group, znodes, faults.
+// The state pages: overview, topics, topic, messages, groups, group, znodes (faults: faults.js).
 "use strict";
 
 App.route("/", "overview", async (ctx) => {
@@ -292,9 +292,4 @@ App.route("/znodes", "znodes", async (ctx) => {
           ["ephemeralOwner", s.ephemeralOwner === "0x0" ? "0x0 (persistent)" : s.ephemeralOwner + " (ephemeral)"],
           ["dataLength", s.dataLength], ["numChildren", s.numChildren]]),
         h("h2", {}, "ACL"), table(["scheme", "id", "perms"], z.acl.map((a) => [a.scheme, a.id, a.perms])))));
-});
-
-App.route("/faults", "faults", async (ctx) => {
-  ctx.root.append(h("h1", {}, "Faults"),
-    notice("Fault controls are not enabled in this console. Faults can be injected from the command line: deploy/fault-matrix.sh and the faultproxy program (see docs/reliability.md)."));
 });

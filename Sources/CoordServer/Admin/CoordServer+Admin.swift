@@ -49,10 +49,12 @@ extension CoordServer {
             }
         }
         r.addTimeline(timeline)
+        let plane = FaultPlane(enabled: config.faultsEnable, token: config.faultsToken, timeline: timeline, logger: logger)
+        r.addFaults(plane, actions: faultActions(plane), heal: { box.value.healFaults() })
         let server = HTTPServer(router: r, name: "coordd-admin", logger: logger)
         let p = try server.start(host: config.adminServerAddress, port: config.adminServerPort)
         admin = server
-        logger("admin server on \(config.adminServerAddress):\(p) (/commands, /metrics, /health, /timeline)")
+        logger("admin server on \(config.adminServerAddress):\(p) (/commands, /metrics, /health, /timeline\(config.faultsEnable ? ", /faults" : ""))")
         onLoop { s in  // the state lives on the loop
             let st = s.stateNow()
             s.timeline.record("server.started", clocks: [("zxid", st.lastZxid)], fields: [("mode", .string(st.mode))])

@@ -65,6 +65,9 @@ final class PeerLinks {
     private var stopped = false
     private var lostLogged: Set<UInt64> = []
     private var refusedClaims = 0
+    /// Peers cut off by the fault controls (`POST /faults/peer`): nothing is sent to or read from
+    /// them, keepalives included, so the link dies as a blackholed one would.
+    var blackholed: Set<UInt64> = []
     private var lastRefusalLog: UInt64 = 0
 
     init(myId: UInt64, addresses: [UInt64: Address], deadAfterMillis: Int = 10_000, loop: EventLoop, auth: PeerAuth? = nil,
@@ -103,7 +106,7 @@ final class PeerLinks {
                     l.conn.close()
                     continue
                 }
-                if l.conn.pendingWriteBytes == 0 { l.conn.write(Self.keepaliveFrame) }
+                if l.conn.pendingWriteBytes == 0 && !self.blackholed.contains(l.peer ?? 0) { l.conn.write(Self.keepaliveFrame) }
             }
             self.scheduleKeepalive(last: now)
         }
@@ -122,7 +125,7 @@ final class PeerLinks {
 
     /// Queues a framed message; dropped when there is no link (the quorum notices the gap).
     func send(to peer: UInt64, _ frame: [UInt8]) {
-        guard let l = links[peer], !l.conn.isClosed else { return }
+        guard let l = links[peer], !l.conn.isClosed, !blackholed.contains(peer) else { return }
         l.conn.write(frame)
         if l.conn.pendingWriteBytes > Self.maxQueuedBytes {
             logger("peer \(peer): \(l.conn.pendingWriteBytes) bytes queued, dropping the link")
@@ -213,6 +216,7 @@ final class PeerLinks {
     // MARK: reading
 
     private func read(_ link: Link, _ buf: UnsafeRawBufferPointer) {
+        if let p = link.peer, blackholed.contains(p) { return }
         link.lastRead = MonotonicClock.millis()
         link.decoder.append(buf)
         while !link.conn.isClosed {

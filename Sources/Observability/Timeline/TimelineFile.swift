@@ -60,7 +60,14 @@ final class TimelineFile: @unchecked Sendable {
         }
         guard fd >= 0 else { return }
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n == bytes.count { size += n } else { logger("timeline: write to \(path) failed (errno \(errno))") }
+        if n == bytes.count {
+            size += n
+        } else {
+            let code = n < 0 ? errno : ENOSPC
+            // A short write (a full disk) must not leave a torn line for the next one to glue onto.
+            if n > 0, ftruncate(fd, off_t(size)) != 0 { size += n }
+            logger("timeline: write to \(path) failed (\(String(cString: strerror(code))), errno \(code)); \(events.count) events dropped")
+        }
     }
 
     private func openForAppend() {

@@ -29,6 +29,14 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidArgument(s): return s
         }
     }
+
+    /// A write refused for lack of space (ENOSPC, EDQUOT) that changed nothing the log relies on:
+    /// the operation is refused and may be retried once space returns, without taking the log
+    /// offline. Failed fsyncs never count: after one the kernel may have dropped the dirty pages.
+    public var isOutOfSpace: Bool {
+        guard case let .io(op, _, e) = self, e == ENOSPC || e == EDQUOT else { return false }
+        return !op.hasPrefix("fsync")
+    }
 }
 
 /// An open file descriptor, closed when the last reference goes. File regions handed to the network
@@ -45,9 +53,11 @@ public final class LogFileHandle: Sendable {
     deinit { Glibc.close(fd) }
 }
 
-/// Test seam: makes the next writes fail with an errno (e.g. ENOSPC) as a full disk would.
+/// Test seam: makes the next writes fail with an errno (e.g. ENOSPC) as a full disk would,
+/// optionally after writing the first `partialBytes` of each (a short write, as tmpfs does).
 final class FaultInjection {
     var failWritesWith: Int32?
+    var partialBytes = 0
     init() {}
 }
 
@@ -73,7 +83,11 @@ enum LogIO {
     }
 
     static func pwriteAll(_ f: LogFileHandle, _ buf: UnsafeRawBufferPointer, at offset: Int, faults: FaultInjection? = nil) throws {
-        if let e = faults?.failWritesWith { throw LogError.io(op: "write", path: f.path, errno: e) }
+        if let e = faults?.failWritesWith {
+            let n = min(faults?.partialBytes ?? 0, buf.count)
+            if n > 0 { _ = Glibc.pwrite(f.fd, buf.baseAddress!, n, off_t(offset)) }
+            throw LogError.io(op: "write", path: f.path, errno: e)
+        }
         var done = 0
         while done < buf.count {
             let n = Glibc.pwrite(f.fd, buf.baseAddress! + done, buf.count - done, off_t(offset + done))
@@ -177,12 +191,18 @@ enum LogIO {
 
     /// Write a temp file, fsync it, rename over the target, fsync the directory: readers see the
     /// old or the new content, never a torn one.
-    static func atomicWrite(_ path: String, _ bytes: [UInt8]) throws {
+    /// A failed write removes the temp file, so a full disk does not stay fuller.
+    static func atomicWrite(_ path: String, _ bytes: [UInt8], faults: FaultInjection? = nil) throws {
         let tmp = path + ".tmp"
-        let f = try open(tmp, create: true)
-        try truncate(f, to: 0)
-        try pwriteAll(f, bytes, at: 0)
-        try fsync(f)
+        do {
+            let f = try open(tmp, create: true)
+            try truncate(f, to: 0)
+            try pwriteAll(f, bytes, at: 0, faults: faults)
+            try fsync(f)
+        } catch {
+            _ = Glibc.unlink(tmp)
+            throw error
+        }
         try rename(tmp, path)
         try fsyncDirectory(parent(of: path))
     }

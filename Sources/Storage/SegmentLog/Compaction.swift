@@ -24,41 +24,48 @@ extension PartitionLog {
             while i < allSegments.count - 1 {
                 let seg = allSegments[i]
                 let cleanedPath = LogSegment.logPath(dir, seg.baseOffset) + ".cleaned"
-                let out = try LogIO.open(cleanedPath, create: true)
-                try LogIO.truncate(out, to: 0)
                 var outSize = 0
                 var removed = 0
-                try forEachBatch(seg) { h, bytes in
-                    var keep = bytes
-                    if !h.isControl, let recs = try? RecordBatch.records(of: bytes).records {
-                        let kept = recs.filter { r in
-                            guard let k = r.key else { return true }
-                            guard latest[k] == r.offset else { return false }
-                            return r.value != nil || r.timestamp + config.deleteRetentionMs > now
-                        }
-                        removed += recs.count - kept.count
-                        if kept.isEmpty {
-                            keep = []
-                        } else if kept.count < recs.count {
-                            var o = RecordBatchOptions(baseOffset: h.baseOffset, compression: h.compression ?? .none)
-                            o.partitionLeaderEpoch = h.partitionLeaderEpoch
-                            o.timestampType = h.timestampType
-                            o.isTransactional = h.isTransactional
-                            o.producerId = h.producerId
-                            o.producerEpoch = h.producerEpoch
-                            o.baseSequence = h.baseSequence
-                            o.lastOffsetDelta = h.lastOffsetDelta
-                            o.baseTimestamp = h.baseTimestamp
-                            o.maxTimestamp = h.maxTimestamp
-                            if let rebuilt = try? RecordBatch.build(kept, options: o) {
-                                keep = rebuilt
-                            } else {
-                                removed -= recs.count - kept.count  // codec we cannot write: keep as is
+                do {
+                    let out = try LogIO.open(cleanedPath, create: true)
+                    try LogIO.truncate(out, to: 0)
+                    try forEachBatch(seg) { h, bytes in
+                        var keep = bytes
+                        if !h.isControl, let recs = try? RecordBatch.records(of: bytes).records {
+                            let kept = recs.filter { r in
+                                guard let k = r.key else { return true }
+                                guard latest[k] == r.offset else { return false }
+                                return r.value != nil || r.timestamp + config.deleteRetentionMs > now
+                            }
+                            removed += recs.count - kept.count
+                            if kept.isEmpty {
+                                keep = []
+                            } else if kept.count < recs.count {
+                                var o = RecordBatchOptions(baseOffset: h.baseOffset, compression: h.compression ?? .none)
+                                o.partitionLeaderEpoch = h.partitionLeaderEpoch
+                                o.timestampType = h.timestampType
+                                o.isTransactional = h.isTransactional
+                                o.producerId = h.producerId
+                                o.producerEpoch = h.producerEpoch
+                                o.baseSequence = h.baseSequence
+                                o.lastOffsetDelta = h.lastOffsetDelta
+                                o.baseTimestamp = h.baseTimestamp
+                                o.maxTimestamp = h.maxTimestamp
+                                if let rebuilt = try? RecordBatch.build(kept, options: o) {
+                                    keep = rebuilt
+                                } else {
+                                    removed -= recs.count - kept.count  // codec we cannot write: keep as is
+                                }
                             }
                         }
+                        try LogIO.pwriteAll(out, keep, at: outSize, faults: faults)
+                        outSize += keep.count
                     }
-                    try LogIO.pwriteAll(out, keep, at: outSize, faults: faults)
-                    outSize += keep.count
+                    if removed > 0 { try LogIO.fsync(out) }
+                } catch {
+                    // Nothing was replaced yet; a full disk only postpones the cleaning.
+                    _ = try? LogIO.unlink(cleanedPath)
+                    throw error
                 }
                 result.bytesBefore += seg.size
                 result.bytesAfter += outSize
@@ -69,7 +76,6 @@ extension PartitionLog {
                     continue
                 }
                 result.segmentsCleaned += 1
-                try LogIO.fsync(out)
                 // Old indexes go first, so a crash after the rename rebuilds them instead of
                 // trusting positions into the old file.
                 try LogIO.unlink(seg.index.file.path)

@@ -159,8 +159,11 @@ final class LogSegment {
         do {
             try LogIO.pwriteAll(log, bytes, at: start, faults: faults)
         } catch {
-            // Best effort: do not leave a partial batch behind for readers.
-            _ = Glibc.ftruncate(log.fd, off_t(start))
+            // A short write (a full disk) must not leave a torn batch for readers, followers or
+            // recovery; if the cut itself fails the file no longer matches `size`: not a space error.
+            if Glibc.ftruncate(log.fd, off_t(start)) != 0 {
+                throw LogError.io(op: "ftruncate after a failed write (\(error))", path: log.path, errno: errno)
+            }
             throw error
         }
         var pos = start
@@ -251,12 +254,21 @@ final class LogSegment {
         try timeIndex.writePending(faults: faults)
     }
 
-    func flush(faults: FaultInjection?) throws {
+    /// fsyncs the log, then writes and fsyncs the indexes. Returns false when the indexes could not
+    /// be written for lack of space: the records are durable, but the segment must stay above the
+    /// recovery point so a restart rebuilds its indexes (they are retried on the next flush).
+    @discardableResult
+    func flush(faults: FaultInjection?) throws -> Bool {
         guard LogIO.isLinked(log) else { throw LogError.segmentMissing(path: log.path) }
-        try writeIndexes(faults: faults)
         try LogIO.fsync(log)
+        do {
+            try writeIndexes(faults: faults)
+        } catch let e as LogError where e.isOutOfSpace {
+            return false
+        }
         try LogIO.fsync(index.file)
         try LogIO.fsync(timeIndex.file)
+        return true
     }
 
     func read(position: Int, count: Int) throws -> [UInt8] {

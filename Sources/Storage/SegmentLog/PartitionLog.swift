@@ -44,6 +44,9 @@ public final class PartitionLog {
     private var unflushedRecords: Int64 = 0
     private var lastFlushMs: Int64
     private var dirNeedsSync = false
+    /// The epoch cache changed but its checkpoint could not be written (a full disk). No record is
+    /// appended until it is, so the file never lags behind records of a newer epoch.
+    private var epochsUnpersisted = false
     let faults = FaultInjection()
 
     public static let epochCheckpointName = "leader-epoch-checkpoint"
@@ -70,13 +73,16 @@ public final class PartitionLog {
 
     public func updateConfig(_ c: LogConfig) { config = c }
 
-    /// Runs a state-changing step; I/O errors and corruption take the log offline.
+    /// Runs a state-changing step; I/O errors and corruption take the log offline. A write refused
+    /// for lack of space (`isOutOfSpace`) does not: every step leaves the log as it was before
+    /// (a partial append is cut away), so the next attempt may succeed once space returns.
     private func guarded<T>(_ body: () throws -> T) throws -> T {
         if let r = offlineReason { throw LogError.offline(r) }
         do {
             return try body()
         } catch let e as LogError {
             switch e {
+            case .io where e.isOutOfSpace: break
             case .io, .segmentMissing, .corruptFile: offlineReason = e.description
             default: break
             }
@@ -135,13 +141,24 @@ public final class PartitionLog {
                                recoveryPoint: min(recoveryPoint, leo), epochs: epochs, now: now)
         var changed = log.leaderEpochCache.truncateFromEnd(leo)
         changed = log.leaderEpochCache.truncateFromStart(start) || changed
-        if changed { try log.persistEpochs() }
+        // A restart on a full disk still opens the log; the first append writes the checkpoint.
+        if changed { try log.persistEpochsOrDefer() }
         for seg in segments.dropLast() { seg.onBecomeInactive() }
         return log
     }
 
     private func persistEpochs() throws {
-        try LogIO.atomicWrite("\(dir)/\(Self.epochCheckpointName)", leaderEpochCache.encode())
+        epochsUnpersisted = true
+        try LogIO.atomicWrite("\(dir)/\(Self.epochCheckpointName)", leaderEpochCache.encode(), faults: faults)
+        epochsUnpersisted = false
+    }
+
+    /// After a truncation or a new epoch at the log end: a full disk only defers the checkpoint
+    /// (the next append or flush writes it first); other failures throw.
+    private func persistEpochsOrDefer() throws {
+        do {
+            try persistEpochs()
+        } catch let e as LogError where e.isOutOfSpace {}
     }
 
     // MARK: append
@@ -232,9 +249,8 @@ public final class PartitionLog {
             }
             let first = headers[0].baseOffset
             let last = headers[headers.count - 1].lastOffset
-            try maybeRoll(incomingBytes: pos, firstOffset: first, lastOffset: last, now: now)
-            try active.append(UnsafeRawBufferPointer(rebasing: buffer[0..<pos]), headers: headers, faults: faults)
-
+            // The epoch checkpoint goes first: if it cannot be written nothing is appended, and an
+            // entry starting at the log end without records is what becoming leader writes anyway.
             var epochChanged = false
             if assignOffsets {
                 epochChanged = leaderEpochCache.assign(epoch: leaderEpoch, startOffset: first)
@@ -243,7 +259,9 @@ public final class PartitionLog {
                     epochChanged = leaderEpochCache.assign(epoch: h.partitionLeaderEpoch, startOffset: h.baseOffset) || epochChanged
                 }
             }
-            if epochChanged { try persistEpochs() }
+            if epochChanged || epochsUnpersisted { try persistEpochs() }
+            try maybeRoll(incomingBytes: pos, firstOffset: first, lastOffset: last, now: now)
+            try active.append(UnsafeRawBufferPointer(rebasing: buffer[0..<pos]), headers: headers, faults: faults)
 
             var info = AppendInfo(firstOffset: first, lastOffset: last, maxTimestamp: -1, offsetOfMaxTimestamp: first,
                                   logAppendTime: logAppendTime, logStartOffset: logStartOffset, batchCount: headers.count,
@@ -283,7 +301,12 @@ public final class PartitionLog {
     private func roll(newBase: Int64, now: Int64) throws {
         let old = active
         old.onBecomeInactive()
-        try old.writeIndexes(faults: faults)
+        do {
+            try old.writeIndexes(faults: faults)
+        } catch let e as LogError where e.isOutOfSpace {
+            // Still pending in memory; the next flush writes them, and until then the segment stays
+            // above the recovery point, so a restart rebuilds them.
+        }
         let seg = try LogSegment.create(dir: dir, baseOffset: newBase, indexInterval: config.indexIntervalBytes, now: now)
         segments.append(seg)
         dirNeedsSync = true
@@ -317,10 +340,13 @@ public final class PartitionLog {
         let upTo = min(target, logEndOffset)
         guard upTo > recoveryPoint else { return }
         var flushedTo = recoveryPoint
+        var whole = true
         for seg in segments where seg.nextOffset > recoveryPoint && seg.baseOffset < upTo {
-            try seg.flush(faults: faults)
-            flushedTo = max(flushedTo, seg.nextOffset)
+            // Past a segment whose indexes could not be written the recovery point stops.
+            let indexed = try seg.flush(faults: faults)
+            if whole && indexed { flushedTo = max(flushedTo, seg.nextOffset) } else { whole = false }
         }
+        if epochsUnpersisted { try persistEpochsOrDefer() }
         if dirNeedsSync {
             try LogIO.fsyncDirectory(dir)
             dirNeedsSync = false
@@ -409,7 +435,7 @@ public final class PartitionLog {
     /// Records a new leader epoch starting at the current log end (on becoming leader).
     public func assignEpoch(_ epoch: Int32, startOffset: Int64? = nil) throws {
         try guarded {
-            if leaderEpochCache.assign(epoch: epoch, startOffset: startOffset ?? logEndOffset) { try persistEpochs() }
+            if leaderEpochCache.assign(epoch: epoch, startOffset: startOffset ?? logEndOffset) { try persistEpochsOrDefer() }
         }
     }
 
@@ -431,7 +457,7 @@ public final class PartitionLog {
                 try segments.removeLast().deleteFiles()
             }
             try active.truncate(toOffset: offset)
-            if leaderEpochCache.truncateFromEnd(logEndOffset) { try persistEpochs() }
+            if leaderEpochCache.truncateFromEnd(logEndOffset) { try persistEpochsOrDefer() }
             recoveryPoint = min(recoveryPoint, logEndOffset)
         }
     }
@@ -444,13 +470,19 @@ public final class PartitionLog {
     private func truncateFullyLocked(startAt offset: Int64, now: Int64) throws {
         guard offset >= 0 else { throw LogError.invalidArgument("negative offset \(offset)") }
         for seg in segments { try seg.deleteFiles() }
-        segments = [try LogSegment.create(dir: dir, baseOffset: offset, indexInterval: config.indexIntervalBytes, now: now)]
+        do {
+            segments = [try LogSegment.create(dir: dir, baseOffset: offset, indexInterval: config.indexIntervalBytes, now: now)]
+        } catch {
+            // The old segments are gone and there is no new one: nothing left to serve.
+            offlineReason = "no segment after a full truncation: \(error)"
+            throw error
+        }
         dirNeedsSync = true
         logStartOffset = offset
         recoveryPoint = offset
         unflushedRecords = 0
         leaderEpochCache.clear()
-        try persistEpochs()
+        try persistEpochsOrDefer()
     }
 
     // MARK: retention
@@ -497,7 +529,7 @@ public final class PartitionLog {
             deleted += 1
         }
         if segments[0].baseOffset > logStartOffset { logStartOffset = segments[0].baseOffset }
-        if leaderEpochCache.truncateFromStart(logStartOffset) { try persistEpochs() }
+        if leaderEpochCache.truncateFromStart(logStartOffset) { try persistEpochsOrDefer() }
         return deleted
     }
 

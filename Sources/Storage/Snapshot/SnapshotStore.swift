@@ -33,10 +33,16 @@ public struct SnapshotStore: Sendable {
         w.writeBytes(payload)
         let final = directory + "/" + Self.fileName(zxid: zxid)
         let tmp = final + ".tmp"
-        let f = try fs.create(tmp)
-        try f.append(w.bytes)
-        try f.sync()
-        f.close()
+        do {
+            let f = try fs.create(tmp)
+            defer { f.close() }
+            try f.append(w.bytes)
+            try f.sync()
+        } catch {
+            // A full disk must not stay full of a half snapshot; the previous ones are untouched.
+            try? fs.remove(tmp)
+            throw error
+        }
         try fs.rename(tmp, to: final)
         try fs.syncDirectory(directory)
     }

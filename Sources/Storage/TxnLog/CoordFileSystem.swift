@@ -167,6 +167,8 @@ public final class MemoryCoordFileSystem: CoordFileSystem {
         var durable: [UInt8] = []
     }
     private let files = Mutex<[String: File]>([:])
+    /// A full disk: appends fail with `code` once `room` more bytes were written.
+    private let writeFailure = Mutex<(code: Int32, room: Int)?>(nil)
 
     public init() {}
 
@@ -237,11 +239,24 @@ public final class MemoryCoordFileSystem: CoordFileSystem {
         }
     }
 
+    /// Makes appends fail with `code` (e.g. ENOSPC) after `afterBytes` more bytes, the last write
+    /// ending short as on a real full disk; nil makes space again.
+    public func setWriteFailure(_ code: Int32?, afterBytes: Int = 0) {
+        writeFailure.withLock { $0 = code.map { ($0, max(0, afterBytes)) } }
+    }
+
     func append(_ path: String, _ bytes: [UInt8]) throws {
+        let (take, fail) = writeFailure.withLock { w -> (Int, Int32?) in
+            guard let cur = w else { return (bytes.count, nil) }
+            let n = min(cur.room, bytes.count)
+            w = (cur.code, cur.room - n)
+            return (n, n < bytes.count ? cur.code : nil)
+        }
         try files.withLock { f in
             guard f[path] != nil else { throw CoordFileError("write", path, ENOENT) }
-            f[path]?.data.append(contentsOf: bytes)
+            f[path]?.data.append(contentsOf: bytes.prefix(take))
         }
+        if let fail { throw CoordFileError("write", path, fail) }
     }
 
     func sync(_ path: String) {

@@ -146,6 +146,16 @@ public final class TxnLog {
     }
 
     /// Walks records until the data ends or stops making sense.
+    /// One log file's records as recovery would read them, for inspection tools: the records up to
+    /// the first torn or corrupt one, and where that is (`validEnd` < the file size when it stopped
+    /// early). nil when the file does not start with a txn log header.
+    public static func inspect(_ data: [UInt8]) -> (records: [Record], validEnd: Int)? {
+        guard data.count >= headerSize else { return nil }
+        var records: [Record] = []
+        let s = scan(data, previousZxid: Int64.min) { records.append($0) }
+        return s.validEnd == 0 ? nil : (records, s.validEnd)
+    }
+
     static func scan(_ data: [UInt8], previousZxid: Int64, _ each: (Record) -> Void) -> Scan {
         var s = Scan()
         var r = ByteReader(data)

@@ -1,17 +1,24 @@
 import CoordCore
 import Protocol
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Many seeds of random faults: crashes (also mid-write), restarts, partitions, drops, reordering,
-/// snapshots, client writes and syncs. Safety is checked after every event; at the end the
-/// faults stop and the ensemble must heal and converge.
+/// Many seeds of random faults: crashes (also mid-write, keeping a random part of the unsynced
+/// tail), failing disks (a full disk or fsync errors: the write fails part-way and the server
+/// exits, and restarts fail until the fault ends), disks replaced with empty ones, restarts,
+/// partitions, drops, reordering, snapshots, client writes and syncs. Safety is checked after every
+/// event; at the end the faults stop and the ensemble must heal and converge. A failure names its
+/// seed; `runSeed(seed, steps:)` replays it.
 @Suite struct RandomizedSimulationTests {
     static let seedsPerChunk = 25
     static let chunks = Array(0..<16)
-    static let steps = 3000
+    /// 400 seeds × 3600 steps: ≥ 10⁶ events per `swift test` (docs/coordd.md, "Simulation").
+    static let steps = 3600
+    /// Events of the whole run (all chunks), printed by the last chunk to finish.
+    static let totalEvents = Mutex<(events: Int, chunks: Int)>((0, 0))
 
     /// Runs one seed; returns a failure description, or nil.
     static func runSeed(_ seed: UInt64, steps: Int) -> String? {
@@ -20,9 +27,10 @@ import Glibc
     }
 
     /// `stats` accumulates: history, acked, leader epochs, truncations, snapshots, sim ms, writes,
-    /// events (including the healing phase).
+    /// events (including the healing phase), disk failures, disks replaced.
     static func runSeed(_ seed: UInt64, steps: Int, stats: inout [Int], faults k: Double = 1,
                         adjust: (inout SimOptions) -> Void = { _ in }) -> String? {
+        if stats.count < 10 { stats += [Int](repeating: 0, count: 10 - stats.count) }
         var pick = SimRandom(seed: seed ^ 0xA5A5)
         var options = SimOptions()
         options.maxDelayMs = pick.int(2...30)
@@ -67,6 +75,10 @@ import Glibc
                 sim.partition([Array(shuffled[..<cut]), Array(shuffled[cut...])])
             }
             if rng.chance(0.004), sim.groups != nil { sim.heal() }
+            if rng.chance(0.001 * k), let id = live.randomElement(using: &rng) {
+                sim.diskFault(id, forMs: rng.int(20...2_000))
+            }
+            if rng.chance(0.0005 * k), let id = live.randomElement(using: &rng) { sim.replaceDisk(id) }
             if rng.chance(0.004), let id = live.randomElement(using: &rng) { sim.snapshot(id) }
             if !sim.step() { break }
             if !sim.checker.violations.isEmpty { break }
@@ -81,9 +93,12 @@ import Glibc
         stats[4] += sim.ids.map { sim.replicas[$0]!.snapshotsInstalled }.reduce(0, +)
         stats[5] += sim.now
         stats[6] += sim.submitted.count
+        stats[8] += sim.diskFailures
+        stats[9] += sim.disksReplaced
 
         // Faults stop: everything must heal, elect, commit a last write everywhere.
         sim.heal()
+        sim.diskFaultUntil = [:]
         sim.options.dropRate = 0
         sim.options.reorderRate = 0
         for id in sim.ids { sim.replicas[id]!.crashMidStep = false; sim.restart(id) }
@@ -125,24 +140,36 @@ import Glibc
                 return
             }
         }
-        print("simulation chunk \(chunk): \(Self.seedsPerChunk) seeds, \(stats[7]) events, \(stats[0]) commits, \(stats[1]) acked")
+        print("simulation chunk \(chunk): \(Self.seedsPerChunk) seeds, \(stats[7]) events, \(stats[0]) commits, \(stats[1]) acked, "
+            + "\(stats[8]) disk failures, \(stats[9]) disks replaced")
+        let (events, done) = Self.totalEvents.withLock { t in
+            t = (t.events + stats[7], t.chunks + 1)
+            return t
+        }
+        if done == Self.chunks.count { print("simulation: \(done * Self.seedsPerChunk) seeds, \(events) events in all") }
     }
 
-    /// Offline soak: `COORD_SIM_SEEDS=first:count swift test --filter manySeeds` runs that many
-    /// seeds past the 400 above (skipped unless set).
+    /// Offline soak: `COORD_SIM_SEEDS=first:count [COORD_SIM_STEPS=n] swift test --filter manySeeds`
+    /// runs that many seeds (default 1000:1000, past the 400 above) of n steps each (default 3600),
+    /// printing the seed of every failure and the events run (skipped unless COORD_SIM_SEEDS is set).
     @Test(.enabled(if: getenv("COORD_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
     func manySeeds() {
         let spec = getenv("COORD_SIM_SEEDS").map { String(cString: $0) } ?? ""
         let parts = spec.split(separator: ":").compactMap { UInt64($0) }
         let first = parts.first ?? 1000
         let count = parts.count > 1 ? parts[1] : 1000
+        let steps = getenv("COORD_SIM_STEPS").flatMap { Int(String(cString: $0)) } ?? Self.steps
         var failures = 0
+        var stats = [Int](repeating: 0, count: 10)
         for seed in first..<first + count {
-            if let failure = Self.runSeed(seed, steps: 3000) {
+            if let failure = Self.runSeed(seed, steps: steps, stats: &stats) {
                 failures += 1
+                print("simulation soak: FAILED \(failure.prefix(200))")
                 if failures <= 3 { Issue.record("\(failure)") }
             }
         }
+        print("simulation soak: seeds \(first)..<\(first + count), \(stats[7]) events, \(stats[8]) disk failures, "
+            + "\(stats[9]) disks replaced, \(failures) failed")
         #expect(failures == 0, "\(failures) of \(count) seeds failed")
     }
 }

@@ -53,6 +53,11 @@ final class Simulator {
     var pausedUntil: [UInt64: Int] = [:]
     /// When each server last fed a tick, to feed the elapsed ticks as the runtime does.
     var lastTick: [UInt64: Int] = [:]
+    /// A failing disk (full, or fsync errors) until this time: see Simulator+DiskFaults.
+    var diskFaultUntil: [UInt64: Int] = [:]
+    /// Storage failures that stopped a server, and disks replaced with empty ones.
+    var diskFailures = 0
+    var disksReplaced = 0
 
     init(servers: Int, seed: UInt64, options: SimOptions = SimOptions()) {
         rng = SimRandom(seed: seed)
@@ -192,6 +197,10 @@ final class Simulator {
     func perform(_ action: QuorumAction, on r: SimReplica) {
         switch action {
         case .store(let job, let ops):
+            if diskFailing(r.id) {
+                failStorage(r, job: job, ops)
+                return
+            }
             let leading = r.peer?.currentStatus.role == .leading
             let slow = (leading || options.allDisksSlow) && options.leaderDiskMaxMs > 0
             let delay = slow ? rng.int(0...options.leaderDiskMaxMs) : 0
@@ -402,7 +411,7 @@ final class Simulator {
     /// Takes a snapshot at a live server and compacts its log, as a runtime would periodically.
     func snapshot(_ id: UInt64) {
         // The runtime snapshots on its storage thread, after the writes queued before it.
-        guard let r = replicas[id], let peer = r.peer, r.jobs.isEmpty else { return }
+        guard let r = replicas[id], let peer = r.peer, r.jobs.isEmpty, !diskFailing(id) else { return }
         let z = r.app.lastZxid
         guard z == peer.commitZxid else { return }
         r.disk.snapshotZxid = z

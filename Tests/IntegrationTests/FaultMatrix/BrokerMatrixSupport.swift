@@ -28,8 +28,8 @@ final class AdvertisedProxies: @unchecked Sendable {
     func stop() { box.get().values.forEach { $0.stop() } }
 }
 
-/// An acks=all producer of raw Produce requests to one broker's real port, one value per batch,
-/// never retried, so every value is sent once: duplicates in the log are a broker bug.
+/// A producer of raw Produce requests (acks=all unless told) to one broker's real port, one value
+/// per batch, never retried, so every value is sent once: duplicates in the log are a broker bug.
 final class RawLedgerProducer: @unchecked Sendable {
     struct Outcome {
         let value: String
@@ -40,12 +40,14 @@ final class RawLedgerProducer: @unchecked Sendable {
 
     let topic: String
     let port: Int
+    let acks: Int16
     let outcomes = SyncBox<[Outcome]>([])
     private let stopFlag = SyncBox<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(cluster: BrokerCluster, broker: Int32, topic: String) {
+    init(cluster: BrokerCluster, broker: Int32, topic: String, acks: Int16 = -1) {
         self.topic = topic
+        self.acks = acks
         port = cluster.port(broker)
     }
 
@@ -63,7 +65,7 @@ final class RawLedgerProducer: @unchecked Sendable {
                     raw = try? RawKafka(port: port)
                     continue
                 }
-                let req = ProduceRequest(acks: -1, timeoutMs: 2000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: batch)])])
+                let req = ProduceRequest(acks: acks, timeoutMs: 2000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: batch)])])
                 do {
                     let r = try conn.call(req, version: 7).responses.first?.partitionResponses.first
                     let code = r?.errorCode ?? .unknownServerError

@@ -46,6 +46,21 @@ enum ReplicaLogs {
         return out
     }
 
+    /// Segments whose bytes do not end on a whole, valid batch: "file: N bytes at P" each.
+    static func tornBytes(_ dir: String) -> [String] {
+        segments(dir).compactMap { seg in
+            guard let d = FileManager.default.contents(atPath: seg) else { return nil }
+            let b = [UInt8](d)
+            var pos = 0
+            while pos + 12 <= b.count {
+                let len = b[pos + 8..<pos + 12].reduce(0) { $0 << 8 | Int($1) }
+                guard len > 0, pos + 12 + len <= b.count, (try? RecordBatch.records(of: Array(b[pos..<pos + 12 + len]))) != nil else { break }
+                pos += 12 + len
+            }
+            return pos == b.count ? nil : "\((seg as NSString).lastPathComponent): \(b.count - pos) bytes at \(pos)"
+        }
+    }
+
     /// The byte offset where the last `records` records of the active segment start (to cut them off).
     static func tailCut(_ dir: String, batches: Int) -> (file: String, offset: Int)? {
         guard let seg = segments(dir).last, let d = FileManager.default.contents(atPath: seg) else { return nil }

@@ -147,7 +147,9 @@ if phase == "pages":
     if not {"broker.%d" % b["id"] for b in expect["brokers"]} <= lane_names:
         fail("timeline lanes %r do not include every broker" % lane_names)
     print("ok timeline shows the brokers' events, one lane each")
-    open_page("/faults", "not enabled", "faults")
+    open_page("/faults", "fault controls", "faults")
+    if "Read-only console" not in page_text():
+        fail("the read-only faults page offers fault forms")
 
     # A write from the browser is refused by the server, not only hidden by the UI.
     r = d.execute_async_script("""
