@@ -12,7 +12,11 @@
 # the guided lab (docs/lab.md, deploy/lab.sh). The daemons' fault controls are on (loopback only).
 # Everything lives under ${DEMO_DIR:-/tmp/coordkafka-demo}; it is stopped on exit. DEMO_BIN=DIR
 # uses binaries already built there instead of a release build.
+# --secure runs the same steps on the secured cluster of deploy/secure.sh (TLS + SCRAM everywhere,
+# quorum secret; every client uses its printed client config); the console is left out there.
 set -euo pipefail
+secure=0
+[ "${1:-}" = "--secure" ] && secure=1
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
 dir=${DEMO_DIR:-/tmp/coordkafka-demo}
@@ -33,6 +37,7 @@ bin=$bin
 dir=$dir
 ENV
 cleanup() {
+    [ "$secure" = 1 ] && { bash deploy/secure.sh stop "$dir/secure" || true; }
     # Pid files, not shell jobs: the lab restarts daemons from its own shell.
     for p in "$dir"/broker*.pid "$dir"/console.pid; do
         [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null || true
@@ -42,6 +47,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Extra arguments for kcat and kafkactl: the secured cluster's client configs (none on the plain one),
+# and where the brokers' configs and pid files are.
+kc=()
+kx=()
+brokers="$dir"
+
+# The unsecured cluster: the ensemble, the brokers on PLAINTEXT, the console.
+start_plain_cluster() {
 echo "== 1. coordd ensemble (3 servers)"
 zk=$(COORDD="$bin/coordd" FAULTS=1 bash deploy/ensemble.sh start 3 "$dir/ensemble" 21810)
 echo "   connect string: $zk"
@@ -76,7 +89,7 @@ PROPS
     bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$port"
 done
 for _ in $(seq 1 100); do
-    n=$(kcat -b "$bootstrap" -L -J 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["brokers"]))' 2>/dev/null || echo 0)
+    n=$(kcat "${kc[@]}" -b "$bootstrap" -L -J 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["brokers"]))' 2>/dev/null || echo 0)
     [ "$n" = 3 ] && break
     sleep 0.2
 done
@@ -98,54 +111,68 @@ if grep -q "console: started" "$dir/console.log"; then
 else
     echo "   console did not start: $(tail -1 "$dir/console.log")"
 fi
+}
+
+if [ "$secure" = 1 ]; then
+    echo "== 1. secured cluster (deploy/secure.sh: coordd ensemble with quorum secret and TLS port, 3 brokers on SASL_SSL)"
+    COORDKAFKA_BIN="$bin" ENSEMBLE_BASE=21810 BROKER_PORT_BASE=29090 bash deploy/secure.sh start "$dir/secure" | sed 's/^/   /'
+    zk="127.0.0.1:21811,127.0.0.1:21812,127.0.0.1:21813"
+    bootstrap="127.0.0.1:29091,127.0.0.1:29092,127.0.0.1:29093"
+    brokers="$dir/secure"
+    kc=(-q -F "$dir/secure/kcat.conf")
+    kx=(--command-config "$dir/secure/client.properties")
+    echo "   console: not started (it has no TLS/SASL client settings yet)"
+else
+    start_plain_cluster
+fi
 
 echo "== 2. topic board (3 partitions, RF 3)"
-"$bin/kafkactl" topics --bootstrap-server "$bootstrap" --create --topic board --partitions 3 --replication-factor 3
+"$bin/kafkactl" "${kx[@]}" topics --bootstrap-server "$bootstrap" --create --topic board --partitions 3 --replication-factor 3
 sleep 1
-"$bin/kafkactl" topics --bootstrap-server "$bootstrap" --describe --topic board
+"$bin/kafkactl" "${kx[@]}" topics --bootstrap-server "$bootstrap" --describe --topic board
 
 echo "== 3. produce 3000 keyed records (acks=all), consume them back"
 for i in $(seq 1 3000); do echo "user$((i % 50)):post $i"; done > "$dir/records.txt"
-kcat -b "$bootstrap" -P -t board -K: -X acks=all -l "$dir/records.txt"
-got=$(kcat -b "$bootstrap" -C -t board -o beginning -e -q | wc -l)
+kcat "${kc[@]}" -b "$bootstrap" -P -t board -K: -X acks=all -l "$dir/records.txt"
+got=$(kcat "${kc[@]}" -b "$bootstrap" -C -t board -o beginning -e -q | wc -l)
 echo "   consumed $got records"
-"$bin/kafkactl" console-consumer --bootstrap-server "$bootstrap" --topic board --group demo --from-beginning --max-messages 3000 --timeout-ms 20000 > /dev/null
-"$bin/kafkactl" consumer-groups --bootstrap-server "$bootstrap" --describe --group demo
+"$bin/kafkactl" "${kx[@]}" console-consumer --bootstrap-server "$bootstrap" --topic board --group demo --from-beginning --max-messages 3000 --timeout-ms 20000 > /dev/null
+"$bin/kafkactl" "${kx[@]}" consumer-groups --bootstrap-server "$bootstrap" --describe --group demo
 
 echo "== 4. znode layout"
 /usr/share/zookeeper/bin/zkCli.sh -server "${zk%%,*}" ls -R /kafka 2>/dev/null | grep -E '^/kafka/(brokers/ids/|brokers/topics/board|controller|admin|config/topics)' || true
 /usr/share/zookeeper/bin/zkCli.sh -server "${zk%%,*}" get /kafka/brokers/topics/board/partitions/0/state 2>/dev/null | grep '^{' || true
 
 echo "== 5. kill -9 the leader of board-0"
-leader=$(kcat -b "$bootstrap" -L -t board -J | python3 -c 'import json,sys; m=json.load(sys.stdin); print([p["leader"] for p in m["topics"][0]["partitions"] if p["partition"]==0][0])')
+leader=$(kcat "${kc[@]}" -b "$bootstrap" -L -t board -J | python3 -c 'import json,sys; m=json.load(sys.stdin); print([p["leader"] for p in m["topics"][0]["partitions"] if p["partition"]==0][0])')
 echo "   leader of board-0 is broker $leader; killing it"
-victim=$(cat "$dir/broker$leader.pid")
+victim=$(cat "$brokers/broker$leader.pid")
 { kill -9 "$victim"; wait "$victim"; } 2>/dev/null || true
 start=$(date +%s.%N)
 for _ in $(seq 1 300); do
-    now=$(kcat -b "$bootstrap" -L -t board -J 2>/dev/null | python3 -c 'import json,sys; m=json.load(sys.stdin); print([p["leader"] for p in m["topics"][0]["partitions"] if p["partition"]==0][0])' 2>/dev/null || echo "$leader")
+    now=$(kcat "${kc[@]}" -b "$bootstrap" -L -t board -J 2>/dev/null | python3 -c 'import json,sys; m=json.load(sys.stdin); print([p["leader"] for p in m["topics"][0]["partitions"] if p["partition"]==0][0])' 2>/dev/null || echo "$leader")
     [ "$now" != "$leader" ] && [ "$now" != "-1" ] && break
     sleep 0.1
 done
 printf '   new leader of board-0: broker %s, %.1f s after the kill (session timeout 6 s)\n' "$now" "$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$start" "$(date +%s.%N)")"
-"$bin/kafkactl" topics --bootstrap-server "$bootstrap" --describe --topic board
-got=$(kcat -b "$bootstrap" -C -t board -o beginning -e -q | wc -l)
+"$bin/kafkactl" "${kx[@]}" topics --bootstrap-server "$bootstrap" --describe --topic board
+got=$(kcat "${kc[@]}" -b "$bootstrap" -C -t board -o beginning -e -q | wc -l)
 echo "   after failover: consumed $got of 3000 acknowledged records"
 echo "== 6. the merged timeline of the failover (coordd admin 22111-22113, broker admin 29191-29193)"
 admins="127.0.0.1:22111,127.0.0.1:22112,127.0.0.1:22113,127.0.0.1:29191,127.0.0.1:29192,127.0.0.1:29193"
 "$bin/kafkactl" timeline --admin "$admins" --last 30 --kind controller,partition,isr,broker,election,quorum 2>/dev/null | tail -20 || true
 echo "   Prometheus metrics: curl http://127.0.0.1:29191/metrics ; AdminServer: curl http://127.0.0.1:22111/commands/mntr"
-echo "   console: http://127.0.0.1:$console_port/ — Topics shows board, Timeline the failover"
+[ "$secure" = 1 ] || echo "   console: http://127.0.0.1:$console_port/ — Topics shows board, Timeline the failover"
 [ "$got" = 3000 ] || { echo "== demo FAILED: records missing"; exit 1; }
 echo "== 7. restart broker $leader: it truncates to the new leader's log and rejoins every ISR"
-"$bin/brokerd" "$dir/server$leader.properties" > /dev/null 2>> "$dir/broker$leader.log" &
-echo $! > "$dir/broker$leader.pid"
+"$bin/brokerd" "$brokers/server$leader.properties" > /dev/null 2>> "$brokers/broker$leader.log" &
+echo $! > "$brokers/broker$leader.pid"
 for _ in $(seq 1 300); do
-    isr=$(kcat -b "$bootstrap" -L -t board -J 2>/dev/null | python3 -c 'import json,sys; m=json.load(sys.stdin); print(min(len(p["isrs"]) for p in m["topics"][0]["partitions"]))' 2>/dev/null || echo 0)
+    isr=$(kcat "${kc[@]}" -b "$bootstrap" -L -t board -J 2>/dev/null | python3 -c 'import json,sys; m=json.load(sys.stdin); print(min(len(p["isrs"]) for p in m["topics"][0]["partitions"]))' 2>/dev/null || echo 0)
     [ "$isr" = 3 ] && break
     sleep 0.1
 done
-"$bin/kafkactl" topics --bootstrap-server "$bootstrap" --describe --topic board
+"$bin/kafkactl" "${kx[@]}" topics --bootstrap-server "$bootstrap" --describe --topic board
 [ "$isr" = 3 ] || { echo "== demo FAILED: broker $leader did not rejoin the ISR"; exit 1; }
 echo "== demo OK"
 if [ "${DEMO_KEEP:-0}" = "1" ]; then

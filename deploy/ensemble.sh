@@ -4,6 +4,8 @@
 #   deploy/ensemble.sh stop  [DIR]
 # Server N listens for clients on BASE_PORT+N, for peers on BASE_PORT+100+N (quorum) and
 # BASE_PORT+200+N (election). Logs: DIR/coordN.log. The client connect string is printed.
+# SECURE_CERTS=DIR (certs.sh output) adds a TLS client port on BASE_PORT+400+N that requires a client
+# certificate signed by that CA (docs/coordd.md, "TLS"); the plaintext port stays on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmd=${1:-start}
@@ -42,6 +44,15 @@ for i in $(seq 1 "$n"); do
             echo "admin.enableServer=true"
             echo "admin.serverAddress=127.0.0.1"
             echo "admin.serverPort=$((base + 300 + i))"
+        fi
+        if [ -n "${SECURE_CERTS:-}" ]; then
+            echo "secureClientPort=$((base + 400 + i))"
+            echo "secureClientPortAddress=127.0.0.1"
+            echo "ssl.keyStore.location=$SECURE_CERTS/server-keystore.pem"
+            echo "ssl.keyStore.type=PEM"
+            echo "ssl.trustStore.location=$SECURE_CERTS/ca.pem"
+            echo "ssl.trustStore.type=PEM"
+            echo "ssl.clientAuth=need"
         fi
         # FAULTS=1: the admin server's fault controls (loopback only; docs/operations.md).
         if [ "${FAULTS:-0}" = 1 ]; then echo "faults.enable=true"; fi

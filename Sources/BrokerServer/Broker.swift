@@ -15,6 +15,8 @@ public final class Broker: @unchecked Sendable {
     let metadata = MetadataCache()
     let replicas: ReplicaManager
     let fetchers: ReplicaFetcherManager
+    /// brokerd's own TLS client side towards the inter-broker listener of the others (nil: plaintext).
+    let interBrokerTLS: TLSContext?
     private(set) var session: CoordSession!
     private(set) var controller: ControllerRuntime!
     private(set) var handler: RequestHandler!
@@ -38,7 +40,13 @@ public final class Broker: @unchecked Sendable {
         self.config = config
         logger = Logger(prefix: "[broker \(config.brokerID)] ")
         replicas = try ReplicaManager(brokerId: config.brokerID, config: config, logger: logger)
-        fetchers = ReplicaFetcherManager(replicas: replicas, metadata: metadata, config: config, logger: logger)
+        do {
+            let log = logger
+            interBrokerTLS = try config.security.interBrokerTLS.map { try TLSContext(client: $0, logger: { log.warn($0) }) }
+        } catch {
+            throw FatalBrokerError(description: "inter-broker listener \(config.security.interBrokerListenerName) TLS (ssl.*): \(error)", exitCode: 2)
+        }
+        fetchers = ReplicaFetcherManager(replicas: replicas, metadata: metadata, config: config, logger: logger, interBrokerTLS: interBrokerTLS)
         replicas.fetchers = fetchers
         let adminOn = config.raw["admin.listener"] != nil
         let log = logger
@@ -65,6 +73,28 @@ public final class Broker: @unchecked Sendable {
         }
     }
 
+    /// SSL/SASL_SSL listeners: the server TLS context and, on SSL, the certificate-to-principal mapping.
+    private func listenerTLS(_ name: String) throws -> (TLSContext?, (@Sendable (String, String) -> String?)?) {
+        guard let sec = config.security.listeners[name], let tlsConfig = sec.tls else { return (nil, nil) }
+        let log = logger
+        // Any peer can fail a handshake at will: at most 10 such lines a second per listener.
+        let handshakeLog = RateLimitedLog(perSecond: 10) { log.warn($0) }
+        let ctx: TLSContext
+        do { ctx = try TLSContext(server: tlsConfig, logger: { handshakeLog($0) }) } catch {
+            throw FatalBrokerError(description: "listener \(name) TLS (ssl.*): \(error)", exitCode: 2)
+        }
+        guard sec.securityProtocol == .ssl else { return (ctx, nil) }
+        let mapper = sec.principalMapper
+        return (ctx, { dn, peer in
+            guard let user = mapper.name(forDN: dn) else {
+                log.info("TLS authentication of \(peer) failed: no ssl.principal.mapping.rules rule applies to \(dn)")
+                return nil
+            }
+            log.info("authenticated \(peer) as User:\(user) on \(name) (client certificate)")
+            return user
+        })
+    }
+
     public func start() throws {
         let adminAt = try config.raw["admin.listener"].map(BrokerAdmin.parseListener)
         try replicas.loadLogs()
@@ -72,9 +102,11 @@ public final class Broker: @unchecked Sendable {
         var bound: [String: Int] = [:]
         for listener in config.listeners {
             let bindHost = listener.host.isEmpty ? "0.0.0.0" : listener.host
+            let (tls, certificatePrincipal) = try listenerTLS(listener.name)
             let n = KafkaNetworkServer(networkThreads: config.numNetworkThreads, channel: channel, maxRequestBytes: config.socketRequestMaxBytes,
                                        name: "kafka-network-\(listener.name.lowercased())",
-                                       maxUnauthenticatedBytes: config.security.saslMaxReceiveSize, makeSecurity: securityFactory(listener.name))
+                                       maxUnauthenticatedBytes: config.security.saslMaxReceiveSize, makeSecurity: securityFactory(listener.name),
+                                       tls: tls, certificatePrincipal: certificatePrincipal)
             do { bound[listener.name] = try n.start(host: bindHost, port: listener.port) } catch {
                 throw FatalBrokerError(description: "cannot listen on \(listener.name) \(bindHost):\(listener.port): \(error)", exitCode: 1)
             }
@@ -104,7 +136,7 @@ public final class Broker: @unchecked Sendable {
         }
         let session = CoordSession(config: config, advertised: adv, endpoints: advertisedAll, tls: zookeeperTLS, logger: logger)
         self.session = session
-        let controller = ControllerRuntime(session: session, config: config, logger: logger)
+        let controller = ControllerRuntime(session: session, config: config, logger: logger, interBrokerTLS: interBrokerTLS)
         self.controller = controller
         let acls = config.security.authorizer.map { AclStore(config: $0, logger: logger, denied: observability.authorizationDenied) }
         if let a = config.security.authorizer {

@@ -31,3 +31,26 @@ static inline int coordkafka_ssl_cipher_count(const SSL *ssl) {
 static inline const SSL_CIPHER *coordkafka_ssl_cipher_at(const SSL *ssl, int i) {
     return sk_SSL_CIPHER_value(SSL_get_ciphers(ssl), i);
 }
+#include <openssl/pkcs12.h>
+// The peer certificate's subject in RFC 2253 form (most specific RDN first, UTF-8 kept as is, as Java
+// prints it); the length written, 0 without a peer certificate, -1 when it does not fit.
+static inline int coordkafka_ssl_peer_subject_rfc2253(SSL *ssl, char *buf, int len) {
+    X509 *cert = SSL_get1_peer_certificate(ssl);
+    if (cert == NULL) return 0;
+    BIO *bio = BIO_new(BIO_s_mem());
+    int n = -1;
+    if (bio != NULL && X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        char *data = NULL;
+        long size = BIO_get_mem_data(bio, &data);
+        if (size >= 0 && size < len) { memcpy(buf, data, (size_t)size); n = (int)size; }
+    }
+    BIO_free(bio);
+    X509_free(cert);
+    return n;
+}
+static inline long coordkafka_ssl_ctx_add_extra_chain_cert(SSL_CTX *ctx, X509 *cert) {
+    return SSL_CTX_add_extra_chain_cert(ctx, cert);
+}
+static inline int coordkafka_x509_stack_count(STACK_OF(X509) *s) { return s == NULL ? 0 : sk_X509_num(s); }
+static inline X509 *coordkafka_x509_stack_at(STACK_OF(X509) *s, int i) { return sk_X509_value(s, i); }
+static inline void coordkafka_x509_stack_free(STACK_OF(X509) *s) { sk_X509_pop_free(s, X509_free); }

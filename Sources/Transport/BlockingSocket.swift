@@ -7,6 +7,8 @@ import Glibc
 public final class BlockingSocket: @unchecked Sendable {
     public let fd: Int32
     private var closed = false
+    /// Set by `startTLS`: reads and writes go through OpenSSL (see BlockingSocket+TLS).
+    var tls: TLSSession?
 
     public init(host: String, port: Int, connectTimeoutMillis: Int = 5000, ioTimeoutMillis: Int = 30000) throws {
         fd = try Socket.connectBlocking(host: host, port: port, timeoutMillis: connectTimeoutMillis)
@@ -25,11 +27,14 @@ public final class BlockingSocket: @unchecked Sendable {
     public func close() {
         if !closed {
             closed = true
+            tls?.shutdown()
+            tls = nil
             Glibc.close(fd)
         }
     }
 
     public func sendAll(_ bytes: [UInt8]) throws {
+        if let tls { try tlsSendAll(tls, bytes); return }
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
@@ -43,6 +48,7 @@ public final class BlockingSocket: @unchecked Sendable {
 
     /// Reads exactly `n` bytes or throws (EOF is ECONNRESET, timeout is EAGAIN).
     public func readExactly(_ n: Int) throws -> [UInt8] {
+        if let tls { return try tlsReadExactly(tls, n) }
         var out = [UInt8](repeating: 0, count: n)
         var off = 0
         while off < n {

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import KafkaClient
 import Protocol
+import Sasl
 import Synchronization
 
 /// Unbuffered line output, so piped consumers see records as they arrive.
@@ -35,7 +36,45 @@ final class StopFlag: @unchecked Sendable {
     var isSet: Bool { flag.load(ordering: .relaxed) }
 }
 
-func clientConfig(_ bootstrap: [String], _ props: [String: String] = [:]) -> ClientConfig {
+/// `--command-config FILE` (anywhere on the command line, as Kafka's tools take it): client properties
+/// such as security.protocol, sasl.*, ssl.* for every command; per-command props override them.
+func commandConfigProperties() -> [String: String] {
+    let args = CommandLine.arguments
+    var path: String?
+    for (i, a) in args.enumerated() {
+        if a == "--command-config", i + 1 < args.count { path = args[i + 1] }
+        if a.hasPrefix("--command-config=") { path = String(a.dropFirst("--command-config=".count)) }
+    }
+    guard let path else { return [:] }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        eprint("kafkactl: cannot read --command-config \(path)")
+        exit(2)
+    }
+    var out: [String: String] = [:]
+    for line in String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        let t = line.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty || t.hasPrefix("#") || t.hasPrefix("!") { continue }
+        guard let eq = t.firstIndex(where: { $0 == "=" || $0 == ":" }) else { continue }
+        out[t[..<eq].trimmingCharacters(in: .whitespaces)] = t[t.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+    }
+    return out
+}
+
+/// The command line without `--command-config FILE` (the tools' parser does not know it).
+func argumentsWithoutCommandConfig(_ args: [String]) -> [String] {
+    var out: [String] = []
+    var skip = false
+    for a in args {
+        if skip { skip = false; continue }
+        if a == "--command-config" { skip = true; continue }
+        if a.hasPrefix("--command-config=") { continue }
+        out.append(a)
+    }
+    return out
+}
+
+func clientConfig(_ bootstrap: [String], _ commandProps: [String: String] = [:]) -> ClientConfig {
+    let props = commandConfigProperties().merging(commandProps) { _, cmd in cmd }
     var c = ClientConfig(bootstrapServers: bootstrap, clientId: props["client.id"] ?? "kafkactl")
     if let t = props["request.timeout.ms"].flatMap(Int.init) { c.requestTimeoutMs = t }
     // SASL: Kafka's property names, or KAFKA_SASL_MECHANISM / KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD.
@@ -45,8 +84,27 @@ func clientConfig(_ bootstrap: [String], _ props: [String: String] = [:]) -> Cli
             FileHandle.standardError.write(Data("kafkactl: sasl.mechanism \(m) is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)\n".utf8))
             exit(2)
         }
-        c.sasl = ClientSasl(mechanism: mech, username: props["sasl.username"] ?? env["KAFKA_SASL_USERNAME"] ?? "",
-                            password: props["sasl.password"] ?? env["KAFKA_SASL_PASSWORD"] ?? "")
+        // Kafka's own client files carry the credentials in sasl.jaas.config (PlainLoginModule/ScramLoginModule).
+        var jaas: JaasLoginModule?
+        if let text = props["sasl.jaas.config"] {
+            do { jaas = try JaasConfig.parse(text) } catch {
+                eprint("kafkactl: sasl.jaas.config: \(error)")
+                exit(2)
+            }
+        }
+        c.sasl = ClientSasl(mechanism: mech, username: props["sasl.username"] ?? jaas?["username"] ?? env["KAFKA_SASL_USERNAME"] ?? "",
+                            password: props["sasl.password"] ?? jaas?["password"] ?? env["KAFKA_SASL_PASSWORD"] ?? "")
+    }
+    do {
+        c.tls = try ClientTLS.context(properties: props)
+        let p = try ClientTLS.securityProtocol(props)
+        if p.hasPrefix("SASL_") && c.sasl == nil {
+            eprint("kafkactl: security.protocol=\(p) needs sasl.mechanism, sasl.username and sasl.password")
+            exit(2)
+        }
+    } catch {
+        eprint("kafkactl: \(error)")
+        exit(2)
     }
     return c
 }
@@ -77,6 +135,7 @@ func applyProducerProps(_ c: inout ProducerConfig, _ p: [String: String]) throws
         case "delivery.timeout.ms": c.deliveryTimeoutMs = try intProp(k, v)
         case "max.request.size": c.maxRequestSize = try intProp(k, v)
         case "bootstrap.servers", "client.id", "request.timeout.ms", "key.serializer", "value.serializer": break
+        case let k where k == "security.protocol" || k.hasPrefix("ssl.") || k.hasPrefix("sasl."): break  // clientConfig's
         default: eprint("kafkactl: ignoring unsupported producer property \(k)")
         }
     }
@@ -105,6 +164,7 @@ func applyConsumerProps(_ c: inout ConsumerConfig, _ p: [String: String]) throws
             }
         case "group.id": c.groupId = v
         case "bootstrap.servers", "client.id", "request.timeout.ms", "key.deserializer", "value.deserializer": break
+        case let k where k == "security.protocol" || k.hasPrefix("ssl.") || k.hasPrefix("sasl."): break  // clientConfig's
         default: eprint("kafkactl: ignoring unsupported consumer property \(k)")
         }
     }

@@ -22,7 +22,7 @@ if CommandLine.arguments.dropFirst().first == "timeline" {
 
 let command: KafkaCtlCommand
 do {
-    command = try KafkaCtlCommand.parse(Array(CommandLine.arguments.dropFirst()))
+    command = try KafkaCtlCommand.parse(argumentsWithoutCommandConfig(Array(CommandLine.arguments.dropFirst())))
 } catch {
     FileHandle.standardError.write(Data("kafkactl: \(error)\n".utf8))
     exit(2)

@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func refusesUnimplementedSecurity() {
-        refuses("listeners=SSL://:9093\n", mentioning: "not supported yet")
+        refuses("listeners=SSL://:9093\nsecurity.inter.broker.protocol=SSL\n", mentioning: "key store")
         refuses("listeners=PLAINTEXT://:9092\nssl.keystore.location=/k\n", mentioning: "ssl.keystore.location")
         refuses("listeners=SASL_PLAINTEXT://:9093,PLAINTEXT://:9092\nsasl.enabled.mechanisms=GSSAPI\n", mentioning: "GSSAPI")
         refuses("listeners=SASL_PLAINTEXT://:9093,PLAINTEXT://:9092\n", mentioning: "sasl.enabled.mechanisms")

@@ -27,13 +27,17 @@ final class BrokerCluster: @unchecked Sendable {
 
     /// More config lines for one broker, given its id and port (e.g. `advertised.listeners`).
     let brokerConfig: ((_ id: Int32, _ port: Int) throws -> String)?
+    /// The `listeners` value for one broker, given its id and port (default `PLAINTEXT://127.0.0.1:<port>`).
+    let listeners: (@Sendable (_ id: Int32, _ port: Int) -> String)?
 
     /// Runs before each start of a broker with its log dir's path (e.g. to mount a tmpfs there).
     let prepareLogDir: ((_ id: Int32, _ path: String) throws -> Void)?
 
     init(brokers: Int, coordServers: Int = 1, chroot: String = "", extraConfig: String = "",
          brokerConfig: ((_ id: Int32, _ port: Int) throws -> String)? = nil,
-         prepareLogDir: ((_ id: Int32, _ path: String) throws -> Void)? = nil) throws {
+         prepareLogDir: ((_ id: Int32, _ path: String) throws -> Void)? = nil,
+         listeners: (@Sendable (_ id: Int32, _ port: Int) -> String)? = nil) throws {
+        self.listeners = listeners
         dir = try ProcessHarness.makeTempDir("brokers")
         self.extraConfig = extraConfig
         self.brokerConfig = brokerConfig
@@ -80,7 +84,7 @@ final class BrokerCluster: @unchecked Sendable {
     private func baseConfigText(_ id: Int32) -> String {
         """
         broker.id=\(id)
-        listeners=PLAINTEXT://127.0.0.1:\(port(id))
+        listeners=\(listeners?(id, port(id)) ?? "PLAINTEXT://127.0.0.1:\(port(id))")
         log.dirs=\(logDir(id))
         zookeeper.connect=\(connectString)\(chroot)
         zookeeper.session.timeout.ms=4000

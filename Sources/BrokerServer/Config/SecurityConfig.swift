@@ -1,4 +1,6 @@
+import BrokerCore
 import Sasl
+import Transport
 
 /// Kafka's security protocols (the ids are the wire values of UpdateMetadata's securityProtocol).
 public enum SecurityProtocol: String, Sendable, CaseIterable {
@@ -14,6 +16,7 @@ public enum SecurityProtocol: String, Sendable, CaseIterable {
     }
 
     public var isSasl: Bool { self == .saslPlaintext || self == .saslSsl }
+    public var isTLS: Bool { self == .ssl || self == .saslSsl }
 }
 
 /// How one listener authenticates its clients.
@@ -24,6 +27,10 @@ public struct ListenerSecurity: Sendable {
     public var saslMechanisms: [SaslMechanism] = []
     /// PLAIN: `user_<name>` entries of the listener's PlainLoginModule.
     public var plainUsers: [String: String] = [:]
+    /// SSL/SASL_SSL listeners: the server side of TLS (ssl.*, listener.name.<l>.ssl.*).
+    public var tls: TLSConfig?
+    /// SSL listeners: how a client certificate's subject becomes the principal's name.
+    public var principalMapper = SslPrincipalMapper.default
 }
 
 /// The broker's own credentials when the inter-broker listener is SASL.
@@ -39,6 +46,8 @@ public struct SecurityConfig: Sendable {
     public var listeners: [String: ListenerSecurity] = [:]
     public var interBrokerListenerName = "PLAINTEXT"
     public var interBrokerSasl: InterBrokerSasl?
+    /// The broker's own TLS client settings when the inter-broker listener is SSL/SASL_SSL.
+    public var interBrokerTLS: TLSConfig?
     public var saslMaxReceiveSize = saslDefaultMaxReceiveSize
     /// `authorizer.class.name` set: ACLs are enforced (nil: everything allowed, ACL APIs disabled).
     public var authorizer: AuthorizerConfig?
@@ -73,11 +82,11 @@ public struct SecurityConfig: Sendable {
                 if k == "connections.max.reauth.ms", raw[k]?.trimmed == "0" { continue }
                 throw E("\(k): \(why)")
             }
-            // zookeeper.ssl.* (TLS to coordd) is ZooKeeperTLSKeys' business; Kafka listener TLS is not here yet.
-            if k.hasPrefix("ssl.") { throw E("\(k): TLS is not supported yet (no SSL listeners)") }
             if (k.hasPrefix("authorizer.") && !handledKeys.contains(k)) || k.hasPrefix("delegation.token.") { throw E("\(k) is not supported") }
             if k.hasPrefix("sasl.") && !handledKeys.contains(k) { throw E("\(k) is not supported (brokerd implements PLAIN and SCRAM only)") }
         }
+        // zookeeper.ssl.* (TLS to coordd) is ZooKeeperTLSKeys' business; ssl.* is the listeners'.
+        try ListenerTLSKeys.checkGlobalKeys(raw)
         // listener.security.protocol.map replaces the default map, as in Kafka.
         if let m = raw["listener.security.protocol.map"] {
             for entry in m.split(separator: ",") {
@@ -93,10 +102,9 @@ public struct SecurityConfig: Sendable {
             s.protocolMap = defaultMap
         }
         for name in listenerNames + advertisedNames {
-            guard let p = s.protocolMap[name] else {
+            guard s.protocolMap[name] != nil else {
                 throw E("listener \(name) is not mapped to a security protocol (add it to listener.security.protocol.map)")
             }
-            if p == .ssl || p == .saslSsl { throw E("listener \(name): security protocol \(p.rawValue) is not supported yet") }
         }
         if Set(listenerNames).count != listenerNames.count { throw E("listeners names a listener twice") }
         for a in advertisedNames where !listenerNames.contains(a) {
@@ -109,7 +117,6 @@ public struct SecurityConfig: Sendable {
         case (.some(let n), nil): s.interBrokerListenerName = n
         case (nil, .some(let p)):
             guard let sp = SecurityProtocol(rawValue: p.uppercased()) else { throw E("security.inter.broker.protocol: unknown protocol '\(p)'") }
-            if sp == .ssl || sp == .saslSsl { throw E("security.inter.broker.protocol=\(sp.rawValue) is not supported yet") }
             s.interBrokerListenerName = sp.rawValue
         case (nil, nil): s.interBrokerListenerName = listenerNames.count == 1 && !listenerNames.contains("PLAINTEXT") ? "" : "PLAINTEXT"
         }
@@ -128,10 +135,17 @@ public struct SecurityConfig: Sendable {
         }
         let globalMechs = try raw["sasl.enabled.mechanisms"].map { try mechanisms($0, key: "sasl.enabled.mechanisms") }
         var usedListenerKeys: Set<String> = []
+        var clientTLS: [String: TLSConfig] = [:]
         for name in listenerNames {
             let p = s.protocolMap[name] ?? .plaintext
             var l = ListenerSecurity(name: name, securityProtocol: p)
             let prefix = "listener.name.\(name.lowercased())."
+            if p.isTLS {
+                let tls = try ListenerTLSKeys.listener(name, protocol: p, raw: raw, used: &usedListenerKeys)
+                l.tls = tls.server
+                l.principalMapper = tls.rules
+                clientTLS[name] = tls.client
+            }
             if p.isSasl {
                 let key = prefix + "sasl.enabled.mechanisms"
                 if raw[key] != nil { usedListenerKeys.insert(key) }
@@ -166,7 +180,12 @@ public struct SecurityConfig: Sendable {
             s.listeners[name] = l
         }
         for k in raw.keys where k.hasPrefix("listener.name.") && !usedListenerKeys.contains(k) {
-            throw E("\(k) is not supported (or names no SASL listener/enabled mechanism)")
+            throw E("\(k) is not supported (or names no SASL/SSL listener/enabled mechanism)")
+        }
+        s.interBrokerTLS = clientTLS[s.interBrokerListenerName]
+        try ListenerTLSKeys.checkClientAuthApplies(raw, protocols: s.listeners.values.map(\.securityProtocol))
+        if clientTLS.isEmpty, let k = raw.keys.sorted().first(where: { $0.hasPrefix("ssl.") }) {
+            throw E("\(k) given but no listener is SSL or SASL_SSL (see listener.security.protocol.map)")
         }
         if let ib = s.listeners[s.interBrokerListenerName], ib.securityProtocol.isSasl {
             let want = raw["sasl.mechanism.inter.broker.protocol"]?.trimmed ?? "GSSAPI"

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Protocol
+import Transport
 
 /// The controller's connection to one broker: requests go out in order on a serial queue, each
 /// retried until the broker answers (it may still be starting) or the channel is stopped.
@@ -18,10 +19,10 @@ final class ControllerChannel: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
 
-    init(target: Int32, host: String, port: Int, from: Int32, sasl: InterBrokerSasl? = nil, logger: Logger) {
+    init(target: Int32, host: String, port: Int, from: Int32, sasl: InterBrokerSasl? = nil, tls: TLSContext? = nil, logger: Logger) {
         self.target = target
         self.logger = logger
-        client = KafkaBlockingClient(host: host, port: port, clientId: "controller-\(from)", sasl: sasl)
+        client = KafkaBlockingClient(host: host, port: port, clientId: "controller-\(from)", sasl: sasl, tls: tls)
         queue = DispatchQueue(label: "controller-channel-\(target)")
     }
 

@@ -26,7 +26,11 @@ final class ControllerRuntime: @unchecked Sendable {
     /// assignment, and only a data watch sees that. Tracked so each topic holds one watch at a time.
     private var watchedTopics: Set<String> = []
 
-    init(session: CoordSession, config: BrokerConfig, logger: Logger) {
+    /// TLS to the brokers when the inter-broker listener is SSL/SASL_SSL.
+    let interBrokerTLS: TLSContext?
+
+    init(session: CoordSession, config: BrokerConfig, logger: Logger, interBrokerTLS: TLSContext? = nil) {
+        self.interBrokerTLS = interBrokerTLS
         self.session = session
         self.config = config
         self.logger = logger
@@ -344,7 +348,7 @@ final class ControllerRuntime: @unchecked Sendable {
     private func channel(_ id: Int32) -> ControllerChannel? {
         if let c = channels[id] { return c }
         guard let reg = controller.liveBrokers[id] else { return nil }
-        let c = ControllerChannel(target: id, host: reg.host, port: Int(reg.port), from: brokerId, sasl: config.security.interBrokerSasl, logger: logger)
+        let c = ControllerChannel(target: id, host: reg.host, port: Int(reg.port), from: brokerId, sasl: config.security.interBrokerSasl, tls: interBrokerTLS, logger: logger)
         channels[id] = c
         return c
     }

@@ -18,8 +18,12 @@ public final class ConnectionSecurity: Sendable {
 
     public var isAuthenticated: Bool { authenticated.load(ordering: .acquiring) }
 
-    /// Kafka's principal: `User:<name>` after SASL, `User:ANONYMOUS` on PLAINTEXT.
+    /// Kafka's principal: `User:<name>` after SASL; on SSL listeners `User:` + the client certificate's
+    /// subject (RFC 2253, through ssl.principal.mapping.rules); `User:ANONYMOUS` on PLAINTEXT or without a certificate.
     public var principal: String { "User:" + (user.withLock { $0 } ?? "ANONYMOUS") }
+
+    /// SSL listeners: the name the client certificate maps to, once the handshake is over.
+    func setCertificatePrincipal(_ name: String) { user.withLock { $0 = name } }
 
     /// Runs a step of the SASL session; marks the connection authenticated when it completes.
     func withSession<R>(_ body: (inout SaslServerSession) -> R) -> R? {

@@ -23,8 +23,17 @@ public final class KafkaNetworkServer: @unchecked Sendable {
     /// Largest frame before a SASL connection has authenticated (sasl.server.max.receive.size).
     let maxUnauthenticatedBytes: Int
 
+    /// SSL/SASL_SSL listeners: every accepted connection speaks TLS first.
+    let tls: TLSContext?
+    /// SSL listeners: the principal name for a client certificate's subject, given (subject, peer);
+    /// nil fails the authentication (no mapping rule applies).
+    let certificatePrincipal: (@Sendable (String, String) -> String?)?
+
     public init(networkThreads: Int, channel: RequestChannel, maxRequestBytes: Int, name: String = "kafka-network",
-                maxUnauthenticatedBytes: Int = 524_288, makeSecurity: (@Sendable () -> ConnectionSecurity)? = nil) {
+                maxUnauthenticatedBytes: Int = 524_288, makeSecurity: (@Sendable () -> ConnectionSecurity)? = nil,
+                tls: TLSContext? = nil, certificatePrincipal: (@Sendable (String, String) -> String?)? = nil) {
+        self.tls = tls
+        self.certificatePrincipal = certificatePrincipal
         loops = (0..<max(1, networkThreads)).map { EventLoop(name: "\(name)-\($0)") }
         self.channel = channel
         self.maxRequestBytes = maxRequestBytes
@@ -79,6 +88,8 @@ public final class KafkaNetworkServer: @unchecked Sendable {
         var flushing = false
         let id: UInt64
         let security: ConnectionSecurity?
+        /// The client certificate has been turned into the principal (SSL listeners).
+        var certificateSeen = false
         init(id: UInt64, max: Int, security: ConnectionSecurity?) {
             self.id = id
             self.security = security
@@ -92,8 +103,26 @@ public final class KafkaNetworkServer: @unchecked Sendable {
         let st = ConnectionState(id: nextID.add(1, ordering: .relaxed).oldValue,
                                  max: unauthenticated ? maxUnauthenticatedBytes : maxRequestBytes, security: security)
         conn.context = st
+        if let tls {
+            do { try conn.useTLS(tls) } catch {
+                tls.logger?("TLS connection from \(conn.peer): \(error)")
+                conn.close()
+                return
+            }
+        }
         openConnections.add(1, ordering: .relaxed)
         conn.onRead = { [unowned self] c, bytes in
+            // Bytes arrive only after the handshake: the peer's certificate is known by now.
+            if !st.certificateSeen, let map = self.certificatePrincipal {
+                st.certificateSeen = true
+                if let dn = c.tlsPeerSubject {
+                    guard let name = map(dn, c.peer) else {
+                        c.close()
+                        return
+                    }
+                    st.security?.setCertificatePrincipal(name)
+                }
+            }
             if st.decoder.maxFrameBytes != self.maxRequestBytes, st.security?.isAuthenticated == true {
                 st.decoder.maxFrameBytes = self.maxRequestBytes
             }

@@ -22,8 +22,11 @@ final class ReplicaFetcherManager: @unchecked Sendable {
     let brokerId: Int32
     let config: BrokerConfig
     let logger: Logger
+    /// TLS to the leaders when the inter-broker listener is SSL/SASL_SSL.
+    let interBrokerTLS: TLSContext?
 
-    init(replicas: ReplicaManager, metadata: MetadataCache, config: BrokerConfig, logger: Logger) {
+    init(replicas: ReplicaManager, metadata: MetadataCache, config: BrokerConfig, logger: Logger, interBrokerTLS: TLSContext? = nil) {
+        self.interBrokerTLS = interBrokerTLS
         self.replicas = replicas
         self.metadata = metadata
         self.brokerId = config.brokerID
@@ -79,7 +82,7 @@ final class FetcherThread: @unchecked Sendable {
         self.host = host
         self.port = port
         client = KafkaBlockingClient(host: host, port: port, clientId: "broker-\(manager.brokerId)-fetcher-\(leader)",
-                                     sasl: manager.config.security.interBrokerSasl)
+                                     sasl: manager.config.security.interBrokerSasl, tls: manager.interBrokerTLS)
     }
 
     var active: Bool { running.withLock { isRunning } }

@@ -12,8 +12,11 @@ final class KafkaBlockingClient: @unchecked Sendable {
     private var correlation: Int32 = 0
     /// The broker's own credentials when the inter-broker listener is SASL.
     let sasl: InterBrokerSasl?
+    /// The broker's TLS client side when the inter-broker listener is SSL/SASL_SSL.
+    let tls: TLSContext?
 
-    init(host: String, port: Int, clientId: String, sasl: InterBrokerSasl? = nil) {
+    init(host: String, port: Int, clientId: String, sasl: InterBrokerSasl? = nil, tls: TLSContext? = nil) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.clientId = clientId
@@ -40,7 +43,10 @@ final class KafkaBlockingClient: @unchecked Sendable {
         if let d = a.mechanism.scramDigest {
             var c = ScramClient(digest: d, user: a.username, password: a.password)
             let first = try step(c.firstMessage())
-            try c.verify(serverFinal: try step(try c.finalMessage(serverFirst: first)))
+            // Two statements: `c.verify(serverFinal: step(c.finalMessage(…)))` would read `c` before
+            // finalMessage stored the expected server signature in it.
+            let final = try step(try c.finalMessage(serverFirst: first))
+            try c.verify(serverFinal: final)
         } else {
             _ = try step(PlainServer.clientToken(user: a.username, password: a.password))
         }
@@ -51,6 +57,8 @@ final class KafkaBlockingClient: @unchecked Sendable {
             let s: BlockingSocket
             if let cur = socket { s = cur } else {
                 s = try BlockingSocket(host: host, port: port, connectTimeoutMillis: 3000, ioTimeoutMillis: timeoutMs)
+                // One deadline for the whole handshake: the context's handshake bound.
+                if let tls { try s.startTLS(tls, serverName: host) }
                 if let sasl { try authenticate(s, sasl) }
                 socket = s
             }

@@ -1,6 +1,7 @@
 import Protocol
 @_exported import enum Sasl.SaslMechanism
 import Sasl
+import Transport
 
 /// SASL credentials: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (`sasl.mechanism`, `sasl.username`, `sasl.password`).
 public struct ClientSasl: Sendable {
@@ -34,6 +35,9 @@ public struct ClientConfig: Sendable {
     public var maxResponseBytes: Int
     /// security.protocol=SASL_PLAINTEXT with sasl.mechanism / sasl.username / sasl.password (nil: PLAINTEXT).
     public var sasl: ClientSasl?
+    /// security.protocol=SSL or SASL_SSL: every broker connection speaks TLS with this context (nil: plaintext).
+    /// `ClientTLS.config(properties:)` reads Kafka's client ssl.* keys.
+    public var tls: TLSContext?
 
     public init(bootstrapServers: [String], clientId: String = "swift-kafka",
                 requestTimeoutMs: Int = 30000, connectTimeoutMs: Int = 10000,

@@ -43,6 +43,7 @@ final class BrokerConnection {
     private let connectDeadlineMs: UInt64
     private(set) var versions: [KafkaAPI: Int16] = [:]
     private let sasl: ClientSasl?
+    private let tls: TLSContext?
     var onClose: ((BrokerConnection, KafkaError) -> Void)?
 
     init(nodeId: Int32, address: HostPort, loop: EventLoop, config: ClientConfig) {
@@ -54,6 +55,7 @@ final class BrokerConnection {
         self.decoder = FrameDecoder(maxFrameBytes: config.maxResponseBytes)
         self.connectDeadlineMs = MonotonicClock.millis() + UInt64(config.connectTimeoutMs)
         self.sasl = config.sasl
+        self.tls = config.tls
     }
 
     var inFlight: Int { pending.count }
@@ -63,6 +65,8 @@ final class BrokerConnection {
         do {
             let c = try Connection(connectingTo: address.host, port: address.port, loop: loop)
             conn = c
+            // TLS: onConnect comes once the handshake is over (the server's certificate checked against the host).
+            if let tls { try c.useTLS(tls, serverName: address.host) }
             c.onConnect = { [weak self] _ in self?.negotiate() }
             c.onRead = { [weak self] _, buf in self?.received(buf) }
             c.onClose = { [weak self] _, err in

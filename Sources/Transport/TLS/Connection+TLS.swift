@@ -17,6 +17,13 @@ extension Connection {
     /// Whether the TLS handshake is over (always true on plaintext connections).
     public var isSecured: Bool { tls.map { !$0.handshaking } ?? true }
 
+    /// The peer certificate's subject in RFC 2253 form (`CN=alice,OU=eng,O=org`) once the handshake
+    /// is over; nil without a verified client certificate or on plaintext.
+    public var tlsPeerSubject: String? {
+        guard let tls, !tls.handshaking else { return nil }
+        return tls.peerSubject
+    }
+
     static let tlsStageLimit = 64 * 1024
 
     func startTLSHandshakeTimer() {

@@ -23,6 +23,17 @@ public struct TLSConfig: Sendable, Equatable {
     /// CA certificates that sign the peer: client certificates on a server, the server on a client.
     /// A client without one uses the system's trust store.
     public var trustPath: String?
+    /// The same as PEM text instead of files (Kafka's `ssl.keystore.certificate.chain`, `ssl.keystore.key`,
+    /// `ssl.truststore.certificates`); used when the matching path is nil.
+    public var certificateChainPEM: String?
+    public var privateKeyPEM: String?
+    public var trustPEM: String?
+    /// A PKCS#12 key store (key + chain) and its password, instead of the PEM identity.
+    public var keyStorePKCS12Path: String?
+    public var keyStorePKCS12Password: String?
+    /// A PKCS#12 trust store (its certificates are the CAs) and its password, instead of `trustPath`.
+    public var trustStorePKCS12Path: String?
+    public var trustStorePKCS12Password: String?
     /// Server only: whether a client certificate is asked for (`want`) or required (`need`).
     public var clientAuth = ClientAuth.none
     public var protocols: Set<ProtocolVersion> = [.tls12, .tls13]
@@ -39,6 +50,13 @@ public struct TLSConfig: Sendable, Equatable {
     public var maxHandshakeBytes = 256 * 1024
 
     public init() {}
+
+    /// Whether a certificate and key are configured (from any source).
+    public var hasIdentity: Bool {
+        keyStorePKCS12Path != nil || (certificateChainPath ?? certificateChainPEM) != nil && (privateKeyPath ?? privateKeyPEM) != nil
+    }
+    /// Whether CA certificates are configured (from any source).
+    public var hasTrust: Bool { trustPath != nil || trustPEM != nil || trustStorePKCS12Path != nil }
 }
 
 public struct TLSError: Error, CustomStringConvertible, Sendable {
@@ -72,10 +90,10 @@ public final class TLSContext: @unchecked Sendable {
     public let logger: (@Sendable (String) -> Void)?
 
     public convenience init(server config: TLSConfig, logger: (@Sendable (String) -> Void)? = nil) throws(TLSError) {
-        guard config.certificateChainPath != nil, config.privateKeyPath != nil else {
+        guard config.hasIdentity else {
             throw TLSError("a TLS server needs a certificate chain and a private key")
         }
-        if config.clientAuth != .none && config.trustPath == nil {
+        if config.clientAuth != .none && !config.hasTrust {
             throw TLSError("client authentication '\(config.clientAuth.rawValue)' needs a trust store (CA certificates) to verify clients with")
         }
         try self.init(isServer: true, config: config, logger: logger)
@@ -105,6 +123,7 @@ public final class TLSContext: @unchecked Sendable {
     deinit { SSL_CTX_free(ctx) }
 
     private func loadIdentity(_ config: TLSConfig) throws(TLSError) {
+        if try loadIdentityFromStore(config) { return }
         guard let chain = config.certificateChainPath else { return }
         guard SSL_CTX_use_certificate_chain_file(ctx, chain) == 1 else { throw TLSError.openSSL("cannot load certificate chain \(chain)") }
         guard let key = config.privateKeyPath else { throw TLSError("certificate \(chain) given without its private key") }
@@ -121,7 +140,8 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     private func loadTrust(_ config: TLSConfig, isServer: Bool) throws(TLSError) {
-        if let ca = config.trustPath {
+        if try loadTrustFromStore(config, isServer: isServer) {
+        } else if let ca = config.trustPath {
             guard SSL_CTX_load_verify_locations(ctx, ca, nil) == 1 else { throw TLSError.openSSL("cannot load trust store \(ca)") }
         } else if !isServer && config.verifyPeer {
             SSL_CTX_set_default_verify_paths(ctx)

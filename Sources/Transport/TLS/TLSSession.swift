@@ -58,6 +58,15 @@ final class TLSSession {
     /// Bytes the handshake has read from the socket so far (for its size bound).
     var bytesRead: UInt64 { SSL_get_rbio(ssl).map { UInt64(BIO_number_read($0)) } ?? 0 }
 
+    /// Only a certificate that verified (OpenSSL keeps an unverified one under SSL_VERIFY_PEER off).
+    var peerSubject: String? {
+        guard SSL_get_verify_result(ssl) == X509_V_OK else { return nil }
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = coordkafka_ssl_peer_subject_rfc2253(ssl, &buf, Int32(buf.count))
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<Int(n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     var hasPendingPlaintext: Bool { SSL_has_pending(ssl) == 1 }
 
     func handshake() -> Step {
