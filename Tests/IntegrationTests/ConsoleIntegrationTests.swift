@@ -144,8 +144,9 @@ import Testing
         defer { admin.close() }
         do {
             try admin.createTopics([NewTopic(name: "wide", partitions: 1000, replicationFactor: 1)])
-        } catch KafkaError.broker(let code, _) where code == .topicAlreadyExists {
-            // The client retried a slow first attempt (a loaded machine) that had created it.
+        } catch KafkaError.broker(let code, _) where code == .topicAlreadyExists || code == .requestTimedOut {
+            // On a loaded machine: the broker stopped waiting for the leaders (they come; checked
+            // below), or the client retried a slow first attempt that had created the topic.
         }
         #expect(ProcessHarness.waitUntil(timeout: 60, interval: 0.5) {
             (try? admin.describeTopics(["wide"]).first?.partitions.filter { $0.leader >= 0 }.count) == 1000
