@@ -18,9 +18,6 @@ final class ControllerRequestGuard: Sendable {
         /// confirmation caches coordd's truth, whoever's request triggered it).
         var confirming = false
         var lastConfirmNanos: UInt64 = 0
-        /// Refusals are logged at most once a second (a flood must not fill the disk).
-        var lastRefusalLogNanos: UInt64 = 0
-        var unloggedRefusals = 0
     }
 
     static let confirmIntervalNanos: UInt64 = 50_000_000
@@ -28,10 +25,13 @@ final class ControllerRequestGuard: Sendable {
     private let state = Mutex(State())
     private let brokerId: BrokerID
     private let logger: Logger
+    /// Refusals are logged at most once a second (a flood must not fill the disk).
+    private let refusalLog: RateLimitedLog
 
     init(brokerId: BrokerID, logger: Logger) {
         self.brokerId = brokerId
         self.logger = logger
+        refusalLog = RateLimitedLog(perSecond: 1) { logger.warn($0) }
     }
 
     var gate: ControllerRequestGate { state.withLock { $0.gate } }
@@ -87,20 +87,8 @@ final class ControllerRequestGuard: Sendable {
     }
 
     private func refused(_ c: ControllerRequestGate.Claim, api: String, peer: String, _ e: KafkaError, gate: ControllerRequestGate) {
-        let now = MonotonicClock.nanos()
-        let skipped = state.withLock { s -> Int? in
-            guard s.lastRefusalLogNanos == 0 || now &- s.lastRefusalLogNanos >= 1_000_000_000 else {
-                s.unloggedRefusals += 1
-                return nil
-            }
-            defer { s.unloggedRefusals = 0 }
-            s.lastRefusalLogNanos = now
-            return s.unloggedRefusals
-        }
-        guard let skipped else { return }
-        logger.warn("refused \(api) from \(peer): controller \(c.controllerId) epoch \(c.controllerEpoch) broker epoch \(c.brokerEpoch); "
-                    + "coordd says controller \(gate.controllerId) epoch \(gate.controllerEpoch), broker epoch \(gate.brokerEpoch) (\(e))"
-                    + (skipped > 0 ? "; \(skipped) more refused since the last such line" : ""))
+        refusalLog("refused \(api) from \(peer): controller \(c.controllerId) epoch \(c.controllerEpoch) broker epoch \(c.brokerEpoch); "
+                   + "coordd says controller \(gate.controllerId) epoch \(gate.controllerEpoch), broker epoch \(gate.brokerEpoch) (\(e))")
     }
 
     private func read(_ client: CoordClient) throws -> ControllerRequestGate.CoordView {

@@ -22,14 +22,15 @@ final class AclStore: Sendable {
         /// The highest change-node sequence applied, per change directory.
         var lastSeen: [String: Int64] = [:]
         var loaded = false
-        var lastDenialLogNanos: UInt64 = 0
-        var unloggedDenials = 0
     }
+    /// A flood of denied requests must not fill the log: one line a second.
+    private let denialLog: RateLimitedLog
 
     init(config: AuthorizerConfig, logger: Logger, denied: CounterFamily? = nil) {
         self.config = config
         self.logger = logger
         self.denied = denied
+        denialLog = RateLimitedLog(perSecond: 1) { logger.info($0) }
         state = Mutex(State(authorizer: AclAuthorizer(superUsers: config.superUsers, allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound)))
     }
 
@@ -201,19 +202,7 @@ final class AclStore: Sendable {
 
     func recordDenial(principal: String, host: String, operation: AclOperation, resource: AclResourceType, name: String, api: String) {
         denied?.labels(operation.zkName, resource.zkName).inc()
-        let now = MonotonicClock.nanos()
-        let skipped = state.withLock { s -> Int? in
-            guard s.lastDenialLogNanos == 0 || now &- s.lastDenialLogNanos >= 1_000_000_000 else {
-                s.unloggedDenials += 1
-                return nil
-            }
-            defer { s.unloggedDenials = 0 }
-            s.lastDenialLogNanos = now
-            return s.unloggedDenials
-        }
-        guard let skipped else { return }
-        logger.info("authorization denied: \(principal) from \(host) may not \(operation.zkName) \(resource.zkName):\(name) (\(api))"
-                    + (skipped > 0 ? "; \(skipped) more denied since the last such line" : ""))
+        denialLog("authorization denied: \(principal) from \(host) may not \(operation.zkName) \(resource.zkName):\(name) (\(api))")
     }
 }
 
