@@ -153,6 +153,10 @@ public final class Broker: @unchecked Sendable {
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
         replicas.topicConfig = { [weak session] topic in session?.topicConfig(topic) }
         let obs = observability
+        handler.onAuthenticationFailed = { listener in
+            obs.failedAuthentications.labels(listener).inc()
+            obs.timeline.tally("auth.failed")
+        }
         let controllerGuard = handler.controllerGuard
         session.onRegistered = { controllerGuard.registered(brokerEpoch: $0) }
         session.onSessionLost = { [weak controller] in

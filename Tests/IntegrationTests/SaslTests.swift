@@ -16,7 +16,8 @@ import Testing
         """
 
     @Test(.timeLimit(.minutes(4))) func saslClusterServesRealClients() throws {
-        let cluster = try BrokerCluster(brokers: 3, extraConfig: Self.config)
+        let admins: [Int32: Int] = [1: try ProcessHarness.freePort(), 2: try ProcessHarness.freePort(), 3: try ProcessHarness.freePort()]
+        let cluster = try BrokerCluster(brokers: 3, extraConfig: Self.config) { id, _ in "admin.listener=127.0.0.1:\(admins[id] ?? 0)" }
         defer { cluster.cleanup() }
         let sasl = ["-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN", "-X", "sasl.username=alice", "-X", "sasl.password=alice-pw"]
         // kcat PLAIN: metadata lists all three brokers once replication links authenticated.
@@ -33,6 +34,15 @@ import Testing
                               "-X", "sasl.username=alice", "-X", "sasl.password=nope"], timeout: 20)
         #expect(wrong.status != 0)
         #expect(wrong.err.contains("Invalid username or password"))
+        // Counted (Kafka's failed-authentication-total) and on the timeline; the password never logged.
+        let failed = admins.values.compactMap { port -> Double? in
+            (try? AdminHTTP.get(port, "/metrics").text).flatMap { AdminHTTP.sample($0, #"kafka_server_socket_server_metrics_failed_authentication_total{listener="PLAINTEXT"}"#) }
+        }.reduce(0, +)
+        #expect(failed >= 1, "failed authentications counted: \(failed)")
+        #expect(ProcessHarness.waitUntil(timeout: 5) {
+            admins.values.contains { (try? AdminHTTP.get($0, "/timeline?kind=auth").text)?.contains("auth.failed") == true }
+        }, "auth.failed on a broker's timeline")
+        #expect(!cluster.logs.contains("nope"), "a wrong password reached a log")
         let r = try ProcessHarness.run("/usr/bin/env", ["python3", Self.compat + "sasl_clients.py", cluster.bootstrap], timeout: 180)
         #expect(r.stdout.contains("OK"), "\(r.stdout)\n\(r.stderr)")
         // kcat SCRAM-SHA-256 reads what the python clients wrote (the user was created over the wire).

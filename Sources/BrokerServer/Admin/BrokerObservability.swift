@@ -22,6 +22,7 @@ public final class BrokerObservability: Sendable {
     let isrExpands: CounterFamily
     /// Requests (or parts of them) the ACL authorizer refused, by operation and resource type.
     let authorizationDenied: CounterFamily
+    let failedAuthentications: CounterFamily
     /// Cells per API key, made once: the request path indexes an array instead of a labelled map.
     private let perApi: [(Counter, Histogram)?]
     let handlerBusyNanos = Atomic<UInt64>(0)
@@ -54,6 +55,9 @@ public final class BrokerObservability: Sendable {
         isrExpands = registry.counter("kafka_server_replicamanager_isrexpands_total", help: "ISR expansions of partitions led here")
         authorizationDenied = registry.counter("kafka_security_authorizer_denied_total", help: "Authorization checks the ACL authorizer denied",
                                                labels: ["operation", "resource_type"])
+        // Kafka's socket-server-metrics failed-authentication-total, as the JMX exporter names it.
+        failedAuthentications = registry.counter("kafka_server_socket_server_metrics_failed_authentication_total",
+                                                 help: "SASL authentications that failed, by listener", labels: ["listener"])
         var cells: [(Counter, Histogram)?] = []
         for key in Int16(0)..<128 {
             let name = KafkaAPI(rawValue: key)?.name

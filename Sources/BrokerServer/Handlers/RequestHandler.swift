@@ -45,6 +45,10 @@ final class RequestHandler: @unchecked Sendable {
     let controllerGuard: ControllerRequestGuard
     /// The ACL cache and writer; nil without `authorizer.class.name` (everything allowed).
     let acls: AclStore?
+    /// Told of each failed SASL authentication (listener): metrics and the timeline.
+    var onAuthenticationFailed: (@Sendable (String) -> Void)?
+    /// Anyone can make authentications fail at will: their log lines are bounded.
+    let authFailureLog: RateLimitedLog
 
     init(config: BrokerConfig, metadata: MetadataCache, replicas: ReplicaManager, session: CoordSession,
          advertised: BrokerConfig.Endpoint, acls: AclStore? = nil, logger: Logger) {
@@ -55,6 +59,7 @@ final class RequestHandler: @unchecked Sendable {
         self.advertised = advertised
         self.logger = logger
         self.acls = acls
+        authFailureLog = RateLimitedLog(perSecond: 5) { logger.info($0) }
         controllerGuard = ControllerRequestGuard(brokerId: config.brokerID, logger: logger)
         groups = GroupRuntime(config: config, replicas: replicas, logger: logger)
         producerStates = ProducerStates(replicas: replicas, logger: logger)

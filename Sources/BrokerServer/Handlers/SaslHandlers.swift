@@ -71,7 +71,8 @@ extension RequestHandler {
                 logger.info("authenticated \(q.peer) as User:\(u) on \(sec.listener)")
                 ctx.reply(SaslAuthenticateResponse(errorCode: .none, authBytes: b))
             case .failure(let m):
-                logger.info("SASL authentication of \(q.peer) failed: \(m)")
+                authFailureLog("SASL authentication of \(q.peer) on \(sec.listener) failed: \(m)")
+                onAuthenticationFailed?(sec.listener)
                 replyThenClose(ctx, SaslAuthenticateResponse(errorCode: .saslAuthenticationFailed, errorMessage: m))
             }
         default:
