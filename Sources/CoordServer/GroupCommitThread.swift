@@ -40,6 +40,9 @@ final class GroupCommitThread<Op: Sendable>: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     /// Gets each batch's fsync time in ms (metrics); set before `start`.
     var syncObserver: (@Sendable (Double) -> Void)?
+    /// Added to every batch's fsync by the fault controls (`POST /faults/fsync?ms=`): a slow disk.
+    private let slowSyncMs = Atomic<Int>(0)
+    func setSlowSync(ms: Int) { slowSyncMs.store(ms, ordering: .relaxed) }
     /// Caller side only.
     private var started = false
     /// Worker thread only until `stop` returns.
@@ -132,6 +135,7 @@ final class GroupCommitThread<Op: Sendable>: @unchecked Sendable {
                     }
                 }
                 let t0 = MonotonicClock.nanos()
+                if case let ms = slowSyncMs.load(ordering: .relaxed), ms > 0 { usleep(UInt32(ms) * 1000) }
                 try log.sync()
                 if !batch.isEmpty, let o = syncObserver { o(Double(MonotonicClock.nanos() - t0) / 1_000_000) }
             } catch {

@@ -24,6 +24,9 @@ public final class StandaloneReplicator: TxnReplicator, @unchecked Sendable {
     private let logger: @Sendable (String) -> Void
     private let thread: GroupCommitThread<(zxid: Int64, txn: [UInt8])>
 
+    /// The slow-disk fault: every fsync batch takes `ms` longer.
+    func setSlowSync(ms: Int) { thread.setSlowSync(ms: ms) }
+
     /// `log` must already be recovered; from now on only the replicator thread touches it.
     public init(loop: EventLoop, log: TxnLog, snapshots: SnapshotStore, logger: @escaping @Sendable (String) -> Void) {
         self.log = log

@@ -101,6 +101,29 @@ import Glibc
         #expect(events.contains("session.expired") && events.contains("fault.injected"), "\(events)")
     }
 
+    @Test func slowFsyncDelaysEveryWriteUntilHealed() throws {
+        let admin = try ProcessHarness.freePort()
+        let c = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin)\nfaults.enable=true\n")
+        defer { c.cleanup() }
+        #expect(Self.adminUp(admin))
+        let client = CoordClient(connectString: "127.0.0.1:\(c.port)", sessionTimeoutMs: 30000)
+        try client.start()
+        defer { client.close() }
+        func threeWrites(_ tag: String) throws -> Double {
+            let t0 = Date()
+            for i in 0..<3 { _ = try client.create("/\(tag)\(i)") }
+            return Date().timeIntervalSince(t0)
+        }
+        #expect(try Self.post(admin, "/faults/fsync?ms=400").status == 200)
+        let slow = try threeWrites("slow")
+        #expect(slow >= 1.15, "3 writes took \(slow) s with every fsync 400 ms slower")
+        #expect(try AdminHTTP.get(admin, "/faults").text.contains("fsync"))
+        #expect(try Self.post(admin, "/faults/clear").status == 200)
+        let fast = try threeWrites("fast")
+        #expect(fast < slow / 2, "healed: \(fast) s vs \(slow) s")
+        #expect(try Self.post(admin, "/faults/fsync?ms=-1").status == 400)
+    }
+
     @Test func faultsAreOffByDefaultAndNeedTheTokenWhenOneIsSet() throws {
         let admin = try ProcessHarness.freePort()
         let off = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin)\n")

@@ -72,6 +72,12 @@ extension CoordServer {
                 plane.once("expire", "session \(text) expired on request")
                 return "session \(text) expires at the next tick"
             },
+            FaultPlane.Action("fsync", help: "ms=N (0..10000): every fsync of the txn log takes N ms longer, a slow disk (0 heals)") { q throws(FaultPlane.FaultError) in
+                let ms = try FaultPlane.int(q, "ms", 0...10_000)
+                box.value.onLoop { s in s.setSlowSync(ms: ms) }
+                plane.note("fsync", ms == 0 ? nil : "every fsync \(ms) ms slower")
+                return ms == 0 ? "fsync back to normal" : "every fsync \(ms) ms slower"
+            },
             FaultPlane.Action("stepdown", help: "cut every quorum link for (syncLimit + 2) ticks: a leader loses its quorum and steps down, the others elect") { _ throws(FaultPlane.FaultError) in
                 guard !peers.isEmpty else { throw FaultPlane.FaultError("a standalone server has no quorum to leave") }
                 cut(peers, stepDownMs)
@@ -81,8 +87,16 @@ extension CoordServer {
         ]
     }
 
-    /// `POST /faults/clear`: every peer link back.
+    /// `POST /faults/clear`: every peer link back, the disk at its speed.
     func healFaults() {
-        onLoop { s in s.quorum?.links.blackholed.removeAll() }
+        onLoop { s in
+            s.quorum?.links.blackholed.removeAll()
+            s.setSlowSync(ms: 0)
+        }
+    }
+
+    func setSlowSync(ms: Int) {
+        quorum?.storage.setSlowSync(ms: ms)
+        (replicator as? StandaloneReplicator)?.setSlowSync(ms: ms)
     }
 }

@@ -29,6 +29,9 @@ final class QuorumStorage: @unchecked Sendable {
                                    failure: "quorum storage failed", logger: logger)
     }
 
+    /// The slow-disk fault: every fsync batch takes `ms` longer.
+    func setSlowSync(ms: Int) { thread.setSlowSync(ms: ms) }
+
     /// fsync time per batch, in ms; set before `start`.
     var fsyncObserver: (@Sendable (Double) -> Void)? {
         get { thread.syncObserver }
