@@ -115,7 +115,7 @@ import Testing
         let expect: [String: Any] = [
             "topic": Self.topic, "group": Self.group, "controller": md.controllerId, "zookeeper": cluster.connectString,
             "brokers": md.brokers.map { ["id": $0.nodeId, "host": $0.host, "port": $0.port] },
-            "partitions": t.partitions.map { ["partition": $0.partition, "isr": $0.isr] },
+            "partitions": t.partitions.map { ["partition": $0.partition, "isr": $0.isr, "leader": $0.leader] },
             "sampleKey": "key-0", "searchPartition": needlePartition, "searchNeedle": needle, "lag": lag,
         ]
         let out = try Self.runBrowser("pages", url, expect, cluster.dir, shots: shots)

@@ -136,10 +136,13 @@ public final class BrokerObservability: Sendable {
             }
             if active {
                 for (tp, now) in leaders.sorted(by: { $0.key < $1.key }) {
-                    guard let was = s.leaders[tp], was.leader != now.leader else { continue }
+                    // A partition of a topic created since the last look gets its first leader
+                    // (old -1), so the timeline knows every leader from the start.
+                    let was = s.leaders[tp]?.leader ?? (s.topics.map { !$0.contains(tp.topic) } == true ? -1 : now.leader)
+                    guard was != now.leader else { continue }
                     events.append(("partition.leader_changed", [("controller_epoch", Int64(controllerEpoch)), ("leader_epoch", Int64(now.epoch))],
                                    [("topic", .string(tp.topic)), ("partition", .int(Int64(tp.partition))),
-                                    ("old", .int(Int64(was.leader))), ("new", .int(Int64(now.leader)))]))
+                                    ("old", .int(Int64(was))), ("new", .int(Int64(now.leader)))]))
                 }
                 if let old = s.topics {
                     for t in topics.subtracting(old).sorted() { events.append(("topic.created", [("controller_epoch", Int64(controllerEpoch))], [("topic", .string(t))])) }

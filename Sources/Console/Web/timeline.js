@@ -40,7 +40,14 @@ App.route("/timeline", "timeline", async (ctx) => {
   const status = h("p", { class: "muted" });
   const lanes = h("div", {});
   const list = h("div", {});
-  ctx.root.append(form, status, lanes, h("h2", {}, "Events (newest first)"), list);
+  // Scrubbing: the cluster as the events up to a moment describe it (null: now, following live).
+  let asOf = null;
+  const scrub = h("input", { type: "range", id: "asof", class: "scrub", min: 0, max: 1000, value: 1000 });
+  const scrubLabel = h("span", { class: "mono" });
+  const live = h("button", { type: "button", class: "small", onclick: () => { asOf = null; paint(); } }, "Live");
+  const asofBox = h("div", { id: "asof-state" });
+  ctx.root.append(form, status, lanes, h("h2", {}, "The cluster as of a moment"),
+    h("p", { class: "inline" }, scrub, " ", scrubLabel, " ", live), asofBox, h("h2", {}, "Events (newest first)"), list);
 
   let data = { endpoints: [], errors: {}, events: [] };
   const paint = () => {
@@ -58,7 +65,12 @@ App.route("/timeline", "timeline", async (ctx) => {
       (errs.length ? "; unreachable: " + errs.join("; ") : "");
     const kinds = [...new Set(evs.map((e) => e.kind))].sort();
     kinds.forEach(kindColor);
-    lanes.replaceChildren(swimLanes(evs, [...known].sort().filter((d) => !daemon.value || d === daemon.value), from, now),
+    const at = asOf === null ? now : Math.max(from, Math.min(now, asOf));
+    scrub.oninput = () => { asOf = from + (Number(scrub.value) / 1000) * windowMs; paint(); };
+    scrub.value = String(Math.round(((at - from) / windowMs) * 1000));
+    scrubLabel.textContent = (asOf === null ? "now (live) " : "") + fmtTime(at);
+    asofBox.replaceChildren(clusterAt(stateAt(data.events, at)));
+    lanes.replaceChildren(swimLanes(evs, [...known].sort().filter((d) => !daemon.value || d === daemon.value), from, now, at),
       h("p", { class: "legend" }, kinds.map((k) => h("span", {}, h("span", { class: "swatch", "data-kind": k }), k))));
     lanes.querySelectorAll(".swatch").forEach((s) => { s.style.background = kindColor(s.dataset.kind); });
     const shown = evs.slice(-500).reverse();
@@ -92,7 +104,47 @@ function describe(detail) {
   return f + (f && c ? " · " : "") + c;
 }
 
-function swimLanes(events, daemons, from, to) {
+// The cluster as the timeline tells it at `t`: each coordd server's last known role and epoch, the
+// controller, and each partition's leader and ISR — from the events up to `t`.
+function stateAt(events, t) {
+  const coordd = new Map(), parts = new Map();
+  let controller = null;
+  for (const e of events) {
+    if (e.ts > t) continue;
+    let o;
+    try { o = JSON.parse(e.detail); } catch (err) { continue; }
+    const f = (o && o.fields) || {}, c = (o && o.clocks) || {};
+    const part = () => {
+      const k = f.topic + "-" + f.partition;
+      if (!parts.has(k)) parts.set(k, { topic: f.topic, partition: f.partition, leader: "?", isr: "?" });
+      return parts.get(k);
+    };
+    switch (e.kind) {
+      case "server.started": coordd.set(e.daemon, { mode: f.mode, epoch: c.epoch }); break;
+      case "election.started": coordd.set(e.daemon, { mode: "looking", epoch: c.epoch }); break;
+      case "election.leader_elected": coordd.set(e.daemon, { mode: "syncing", epoch: c.epoch }); break;
+      case "quorum.serving": case "quorum.regained": coordd.set(e.daemon, { mode: f.role || "serving", epoch: c.epoch }); break;
+      case "quorum.lost": coordd.set(e.daemon, { mode: "not serving", epoch: c.epoch }); break;
+      case "controller.elected": controller = { broker: f.broker, epoch: c.controller_epoch }; break;
+      case "controller.changed": if (f.new !== undefined) controller = { broker: f.new, epoch: c.controller_epoch }; break;
+      case "partition.leader_changed": { const p = part(); p.leader = f.new; p.epoch = c.leader_epoch; break; }
+      case "isr.shrink": case "isr.expand": { const p = part(); p.isr = Array.isArray(f.isr) ? f.isr.join(",") : String(f.isr); break; }
+    }
+  }
+  return { coordd, controller, parts };
+}
+
+function clusterAt(st) {
+  const parts = [...st.parts.values()].sort((a, b) => a.topic === b.topic ? a.partition - b.partition : (a.topic < b.topic ? -1 : 1));
+  return h("div", { class: "split" },
+    h("div", {},
+      table(["coordd server", "mode", "epoch"], [...st.coordd.entries()].sort().map(([d, v]) => [d, v.mode || "?", v.epoch ?? "-"])),
+      h("p", {}, "controller: " + (st.controller ? "broker " + st.controller.broker + " (epoch " + st.controller.epoch + ")" : "not seen yet"))),
+    h("div", {}, table(["partition", "leader", "leader epoch", "ISR"],
+      parts.slice(0, 200).map((p) => [p.topic + "-" + p.partition, String(p.leader), p.epoch ?? "-", p.isr]))));
+}
+
+function swimLanes(events, daemons, from, to, at) {
   const width = 1200, laneH = 28, left = 170, top = 20;
   const height = top + Math.max(1, daemons.length) * laneH + 20;
   const svg = h("svg", { class: "lanes", viewBox: "0 0 " + width + " " + height, width: "100%", height });
@@ -124,6 +176,9 @@ function swimLanes(events, daemons, from, to) {
     const y = top + b.lane * laneH + 5;
     svg.append(h("rect", { x: b.col * 3, y, width: 3, height: laneH - 10, fill: kindColor(b.kind) },
       h("title", {}, b.n + "× " + b.kind + " — " + fmtTime(b.sample.ts) + " " + b.sample.detail)));
+  }
+  if (at !== undefined && at < to) {
+    svg.append(h("line", { x1: x(at), y1: top - 6, x2: x(at), y2: height - 18, stroke: "#c53030", "stroke-width": 2, class: "asof" }));
   }
   return svg;
 }

@@ -80,8 +80,10 @@ def open_page(path, needle, name):
 
 def rows(table_index=0):
     # One script call reads the whole table, so a refresh re-rendering it cannot leave stale elements.
+    # A negative index counts from the last table.
     return d.execute_script("""
-        const t = document.querySelectorAll('#page table')[arguments[0]];
+        const ts = document.querySelectorAll('#page table'), i = arguments[0];
+        const t = ts[i < 0 ? ts.length + i : i];
         return t ? [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.innerText.trim())) : [];""", table_index)
 
 
@@ -167,7 +169,7 @@ elif phase == "after-kill":
     # The controller's reaction (ISR shrink, leader moves) reaches the timeline page within 5 s of happening.
     d.get(base + "/timeline?window=5")
     def reaction():
-        for r in rows(0):
+        for r in rows(-1):  # the event list, below the scrubbed state's tables
             if len(r) >= 3 and r[2] in ("isr.shrink", "partition.leader_changed"):
                 stamp = " ".join(r[0].split())
                 ts = calendar.timegm(time.strptime(stamp.split(".")[0], "%Y-%m-%d %H:%M:%S"))
@@ -181,6 +183,24 @@ elif phase == "after-kill":
     if delay > 5000:
         fail("the controller's reaction reached the timeline page %.0f ms after it happened (> 5 s)" % delay)
     print("ok timeline shows the controller's reaction %.0f ms after it happened" % delay)
+
+    # Scrubbing: the cluster as the timeline tells it before the kill, and now.
+    def leaders_at(ms):
+        got = d.execute_script("""
+            const s = document.getElementById('asof'), w = 5 * 60000, from = Date.now() - w;
+            if (arguments[0] !== null) { s.value = String(Math.round((arguments[0] - from) / w * 1000)); s.dispatchEvent(new Event('input')); }
+            const rows = [...document.querySelectorAll('#asof-state tr')].map(r => [...r.cells].map(c => c.textContent));
+            return rows;""", ms)
+        return {r[0]: r[1] for r in got if len(r) >= 2 and r[0].startswith(topic + "-")}
+    before = wait_for(lambda: leaders_at(expect["killedAtMs"] - 1500) or None, "partition leaders as of before the kill")
+    want = {"%s-%d" % (topic, p["partition"]): str(p["leader"]) for p in expect["partitions"]}
+    if before != want:
+        fail("scrubbed to before the kill the timeline says leaders %r, the cluster had %r" % (before, want))
+    d.find_element(By.XPATH, "//button[text()='Live']").click()
+    now = wait_for(lambda: (lambda l: l if l and str(dead) not in l.values() else None)(leaders_at(None)),
+                   "no partition led by the killed broker as of now")
+    shot("timeline-scrubbed")
+    print("ok scrubbing shows the leaders before the kill %r and after %r" % (before, now))
 
     d.get(base + "/topics/" + topic)
 
