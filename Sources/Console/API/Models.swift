@@ -1,3 +1,4 @@
+import Observability
 /// What the JSON API returns (encoded with JSONEncoder; the SPA reads these field names).
 
 struct BrokerRow: Codable, Equatable {
@@ -174,6 +175,18 @@ struct TimelinePage: Codable {
     var endpoints: [String]
     var errors: [String: String]
     var events: [MergedEvent]
+
+    /// The same JSON JSONEncoder writes (sorted keys), built directly: 100,000 events encode in a
+    /// fraction of JSONEncoder's time.
+    var json: JSONValue {
+        .object([
+            ("endpoints", .array(endpoints.map { .string($0) })),
+            ("errors", .object(errors.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            ("events", .array(events.map { e in
+                .object([("daemon", .string(e.daemon)), ("detail", .string(e.detail)), ("kind", .string(e.kind)), ("ts", .int(e.ts))])
+            })),
+        ])
+    }
 }
 
 struct ConsoleInfo: Codable {

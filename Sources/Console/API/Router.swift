@@ -95,7 +95,8 @@ final class Router: @unchecked Sendable {
                 guard let coord else { return fail(404, "zookeeper.connect is not configured") }
                 return json(try coord.znode(req.query["path"] ?? "/"))
             case ("GET", "timeline", 1):
-                return json(timeline.timeline(sinceMs: req.query["since"].flatMap { Int64($0) }, limit: Int(req.query["limit"] ?? "") ?? 10_000))
+                let page = timeline.timeline(sinceMs: req.query["since"].flatMap { Int64($0) }, limit: Int(req.query["limit"] ?? "") ?? 10_000)
+                return Self.response(200, "application/json", Array(page.json.encoded().utf8))
             case ("GET", "faults", 1):
                 return json(faults.list())
             case ("POST", "faults", 1):

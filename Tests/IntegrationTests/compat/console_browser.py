@@ -219,6 +219,33 @@ elif phase == "after-kill":
     if errs:
         fail("browser console errors after the kill: %s" % errs)
     print("ok killed broker's partitions marked under-replicated")
+elif phase == "timeline-scale":
+    # 100,000 events: the page draws them binned, filters them and scrubs through them.
+    n = expect["count"]
+    t0 = time.time()
+    d.get(base + "/timeline?window=15")
+    wait_for(lambda: ("%d events" % n) in d.find_element(By.CSS_SELECTOR, "#page p.muted").text, "%d events in the window" % n, timeout=60)
+    first = time.time() - t0
+    rects = d.execute_script("return document.querySelectorAll('svg.lanes rect').length")
+    if rects > 20000:
+        fail("%d rectangles drawn for %d events: not binned" % (rects, n))
+    t1 = time.time()
+    d.execute_script("""const s = document.getElementById('asof'); s.value = '500'; s.dispatchEvent(new Event('input'));""")
+    wait_for(lambda: len(rows(1)) > 0, "the scrubbed state's partitions", timeout=30)
+    scrub = time.time() - t1
+    kind = d.find_element(By.NAME, "kind")
+    kind.send_keys("isr.shrink")
+    t2 = time.time()
+    d.find_element(By.XPATH, "//button[text()='Filter']").click()
+    wait_for(lambda: ("%d events" % (n // 6)) in d.find_element(By.CSS_SELECTOR, "#page p.muted").text or
+             ("%d events" % (n // 6 + 1)) in d.find_element(By.CSS_SELECTOR, "#page p.muted").text, "the isr.shrink filter", timeout=30)
+    filt = time.time() - t2
+    errs = console_errors()
+    if errs:
+        fail("browser console errors with %d events: %s" % (n, errs))
+    if first > 30 or scrub > 5 or filt > 5:
+        fail("too slow with %d events: first paint %.1f s, scrub %.1f s, filter %.1f s" % (n, first, scrub, filt))
+    print("ok %d events: first paint %.1f s, %d rectangles, scrub %.2f s, filter %.2f s" % (n, first, rects, scrub, filt))
 else:
     fail("unknown phase " + phase)
 d.quit()
