@@ -145,6 +145,12 @@ import Glibc
         #expect(ids["acl"]?.array?.contains { $0["scheme"]?.string == "sasl" && $0["id"]?.string == "kafka" } == true, "\(ids.encoded())")
         let topics = try HTTPClient.get(host: "127.0.0.1", port: consolePort, "/api/topics").text
         #expect(topics.contains("\"board\"") && topics.contains("\"other\""), "\(topics)")
+        // No page shows a password: the console's own ones are in its config, the others in coordd.
+        let secrets = try ["console", "coordd-console", "app", "admin"].map { try String(contentsOfFile: dir + "/secrets/\($0).password", encoding: .utf8) }
+        for path in ["/api/info", "/api/overview", "/api/znodes?path=/config/users", "/api/znodes?path=/brokers/ids/1"] {
+            let page = try HTTPClient.get(host: "127.0.0.1", port: consolePort, path).text
+            #expect(!secrets.contains { page.contains($0) }, "\(path) shows a password")
+        }
         _ = console.stop()
 
         // Without the config: plaintext and a wrong password get nothing.
