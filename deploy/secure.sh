@@ -34,11 +34,21 @@ app_topic=${APP_TOPIC:-board}
 app_group=${APP_GROUP:-demo}
 
 stop_all() {
-    for p in "$dir"/broker*.pid; do
+    local pids=()
+    for p in "$dir"/broker*.pid "$dir"/console.pid; do
         [ -f "$p" ] || continue
+        pids+=("$(cat "$p")")
         kill -TERM "$(cat "$p")" 2>/dev/null || true
         rm -f "$p"
     done
+    # The brokers' controlled shutdown needs coordd: wait for them (30 s at most) before stopping it.
+    for _ in $(seq 1 300); do
+        alive=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     bash deploy/ensemble.sh stop "$dir/ensemble"
 }
 if [ "$cmd" = stop ]; then
