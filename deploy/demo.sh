@@ -13,7 +13,10 @@
 # Everything lives under ${DEMO_DIR:-/tmp/coordkafka-demo}; it is stopped on exit. DEMO_BIN=DIR
 # uses binaries already built there instead of a release build.
 # --secure runs the same steps on the secured cluster of deploy/secure.sh (TLS + SCRAM everywhere,
-# quorum secret; every client uses its printed client config); the console is left out there.
+# quorum secret, coordd client SASL with zookeeper.set.acl, Kafka's ACL authorizer; every client uses
+# its printed client config: the app user for the records, the admin for the topic). The console runs
+# there too (read-only, its own SASL user and read-only ACLs), and an operation the app user has no
+# ACL for is shown refused.
 set -euo pipefail
 secure=0
 [ "${1:-}" = "--secure" ] && secure=1
@@ -51,6 +54,8 @@ trap cleanup EXIT
 # and where the brokers' configs and pid files are.
 kc=()
 kx=()
+# kafkactl as the admin, for creating topics (the same as kx on the plain cluster).
+kxa=()
 brokers="$dir"
 
 # The unsecured cluster: the ensemble, the brokers on PLAINTEXT, the console.
@@ -115,19 +120,30 @@ fi
 
 if [ "$secure" = 1 ]; then
     echo "== 1. secured cluster (deploy/secure.sh: coordd ensemble with quorum secret and TLS port, 3 brokers on SASL_SSL)"
-    COORDKAFKA_BIN="$bin" ENSEMBLE_BASE=21810 BROKER_PORT_BASE=29090 bash deploy/secure.sh start "$dir/secure" | sed 's/^/   /'
+    console_port=${CONSOLE_PORT:-8080}
+    COORDKAFKA_BIN="$bin" ENSEMBLE_BASE=21810 BROKER_PORT_BASE=29090 CONSOLE_PORT="$console_port" APP_TOPIC=board APP_GROUP=demo \
+        bash deploy/secure.sh start "$dir/secure" | sed 's/^/   /'
     zk="127.0.0.1:21811,127.0.0.1:21812,127.0.0.1:21813"
     bootstrap="127.0.0.1:29091,127.0.0.1:29092,127.0.0.1:29093"
     brokers="$dir/secure"
     kc=(-q -F "$dir/secure/kcat.conf")
     kx=(--command-config "$dir/secure/client.properties")
-    echo "   console: not started (it has no TLS/SASL client settings yet)"
+    kxa=(--command-config "$dir/secure/admin.properties")
+    "$bin/console" "$dir/secure/console.properties" > /dev/null 2> "$dir/console.log" &
+    echo $! > "$dir/console.pid"
+    for _ in $(seq 1 50); do grep -q "console: started" "$dir/console.log" 2>/dev/null && break; sleep 0.1; done
+    if grep -q "console: started" "$dir/console.log"; then
+        echo "   console: http://127.0.0.1:$console_port/ (read-only; SASL_SSL to the brokers, TLS + SASL to coordd)"
+    else
+        echo "   console did not start: $(tail -1 "$dir/console.log")"
+    fi
 else
     start_plain_cluster
 fi
 
 echo "== 2. topic board (3 partitions, RF 3)"
-"$bin/kafkactl" "${kx[@]}" topics --bootstrap-server "$bootstrap" --create --topic board --partitions 3 --replication-factor 3
+[ "$secure" = 1 ] && echo "   (created by the admin: the app user has Read, Write and Describe on board, not Create)"
+"$bin/kafkactl" "${kxa[@]}" topics --bootstrap-server "$bootstrap" --create --topic board --partitions 3 --replication-factor 3
 sleep 1
 "$bin/kafkactl" "${kx[@]}" topics --bootstrap-server "$bootstrap" --describe --topic board
 
@@ -138,6 +154,15 @@ got=$(kcat "${kc[@]}" -b "$bootstrap" -C -t board -o beginning -e -q | wc -l)
 echo "   consumed $got records"
 "$bin/kafkactl" "${kx[@]}" console-consumer --bootstrap-server "$bootstrap" --topic board --group demo --from-beginning --max-messages 3000 --timeout-ms 20000 > /dev/null
 "$bin/kafkactl" "${kx[@]}" consumer-groups --bootstrap-server "$bootstrap" --describe --group demo
+if [ "$secure" = 1 ]; then
+    echo "== 3b. the ACLs at work: the app user writing to a topic it has no ACL for"
+    "$bin/kafkactl" "${kxa[@]}" acls --bootstrap-server "$bootstrap" --list --topic board | sed 's/^/   /'
+    "$bin/kafkactl" "${kxa[@]}" topics --bootstrap-server "$bootstrap" --create --topic audit --partitions 1 --replication-factor 3 | sed 's/^/   /'
+    if refused=$(echo "not allowed" | kcat -F "$dir/secure/kcat.conf" -b "$bootstrap" -P -t audit 2>&1); then
+        echo "== demo FAILED: the app user could write to audit"; exit 1
+    fi
+    echo "   app -> audit: $(echo "$refused" | grep -v '^% Reading' | tail -1) (refused, as it should be)"
+fi
 
 echo "== 4. znode layout"
 /usr/share/zookeeper/bin/zkCli.sh -server "${zk%%,*}" ls -R /kafka 2>/dev/null | grep -E '^/kafka/(brokers/ids/|brokers/topics/board|controller|admin|config/topics)' || true
@@ -162,10 +187,13 @@ echo "== 6. the merged timeline of the failover (coordd admin 22111-22113, broke
 admins="127.0.0.1:22111,127.0.0.1:22112,127.0.0.1:22113,127.0.0.1:29191,127.0.0.1:29192,127.0.0.1:29193"
 "$bin/kafkactl" timeline --admin "$admins" --last 30 --kind controller,partition,isr,broker,election,quorum 2>/dev/null | tail -20 || true
 echo "   Prometheus metrics: curl http://127.0.0.1:29191/metrics ; AdminServer: curl http://127.0.0.1:22111/commands/mntr"
-[ "$secure" = 1 ] || echo "   console: http://127.0.0.1:$console_port/ — Topics shows board, Timeline the failover"
+echo "   console: http://127.0.0.1:$console_port/ — Topics shows board, Timeline the failover"
 [ "$got" = 3000 ] || { echo "== demo FAILED: records missing"; exit 1; }
 echo "== 7. restart broker $leader: it truncates to the new leader's log and rejoins every ISR"
-"$bin/brokerd" "$brokers/server$leader.properties" > /dev/null 2>> "$brokers/broker$leader.log" &
+# On the secured cluster the broker logs in to coordd with the JAAS file secure.sh wrote.
+opts=""
+[ "$secure" = 1 ] && opts="-Djava.security.auth.login.config=$brokers/secrets/broker-jaas.conf"
+KAFKA_OPTS="$opts" "$bin/brokerd" "$brokers/server$leader.properties" > /dev/null 2>> "$brokers/broker$leader.log" &
 echo $! > "$brokers/broker$leader.pid"
 for _ in $(seq 1 300); do
     isr=$(kcat "${kc[@]}" -b "$bootstrap" -L -t board -J 2>/dev/null | python3 -c 'import json,sys; m=json.load(sys.stdin); print(min(len(p["isrs"]) for p in m["topics"][0]["partitions"]))' 2>/dev/null || echo 0)

@@ -6,6 +6,8 @@
 # BASE_PORT+200+N (election). Logs: DIR/coordN.log. The client connect string is printed.
 # SECURE_CERTS=DIR (certs.sh output) adds a TLS client port on BASE_PORT+400+N that requires a client
 # certificate signed by that CA (docs/coordd.md, "TLS"); the plaintext port stays on loopback.
+# SASL_JAAS=FILE turns on client SASL (DIGEST-MD5) with the users of FILE's Server section
+# (docs/coordd.md, "SASL authentication"); anonymous clients are still served.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmd=${1:-start}
@@ -53,6 +55,10 @@ for i in $(seq 1 "$n"); do
             echo "ssl.trustStore.location=$SECURE_CERTS/ca.pem"
             echo "ssl.trustStore.type=PEM"
             echo "ssl.clientAuth=need"
+        fi
+        if [ -n "${SASL_JAAS:-}" ]; then
+            echo "authProvider.sasl=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"
+            echo "java.security.auth.login.config=$SASL_JAAS"
         fi
         # FAULTS=1: the admin server's fault controls (loopback only; docs/operations.md).
         if [ "${FAULTS:-0}" = 1 ]; then echo "faults.enable=true"; fi

@@ -5,12 +5,21 @@
 # What it sets up (docs/security.md):
 #   DIR/certs      a CA, server and client certificates (deploy/certs.sh)
 #   DIR/secrets    the coordd quorum secret and the SCRAM passwords of admin, broker and app (mode 0600)
-#   coordd         quorum.auth.secretFile on the peer links; a TLS client port (client certificate required)
-#   SCRAM users    admin, broker and app (SCRAM-SHA-256 and -512), written to coordd before the brokers start
+#   coordd         quorum.auth.secretFile on the peer links; a TLS client port (client certificate required);
+#                  client SASL DIGEST-MD5 with users kafka (the brokers) and console (JAAS Server section)
+#   SCRAM users    admin, broker, app and console (SCRAM-SHA-256 and -512), written to coordd (logged in as
+#                  kafka, readable by it alone) before the brokers start
 #   brokers        EXTERNAL (clients) and INTERNAL (inter-broker) listeners, both SASL_SSL with SCRAM;
-#                  TLS to coordd's secure port with the client certificate (zookeeper.ssl.*)
+#                  TLS to coordd's secure port with the client certificate (zookeeper.ssl.*), logged in
+#                  with SASL (KAFKA_OPTS JAAS Client section) and zookeeper.set.acl=true;
+#                  Kafka's ACL authorizer with super.users=User:admin;User:broker
+#   ACLs           app: Read, Write, Describe on topic APP_TOPIC (default board), Read on group APP_GROUP
+#                  (default demo); console: Read and DescribeConfigs on every topic, Describe on every
+#                  group, Describe and DescribeConfigs on the cluster (kafkactl acls, as admin)
 #   DIR/client.properties   Kafka client keys for user app (kafkactl --command-config, Kafka's own tools)
 #   DIR/kcat.conf           the same for kcat/librdkafka (kcat -F DIR/kcat.conf)
+#   DIR/admin.properties    the same for user admin (a super user: topics, ACLs)
+#   DIR/console.properties  a read-only console (listener 127.0.0.1:CONSOLE_PORT, default 8080) on both sides
 # Ports: ENSEMBLE_BASE (default 24000; coordd plaintext +N, TLS +400+N, see deploy/ensemble.sh) and
 # BROKER_PORT_BASE (default 24500; EXTERNAL +id, broker admin +100+id, INTERNAL +200+id).
 # COORDKAFKA_BIN=dir uses binaries from there instead of building release ones.
@@ -21,13 +30,25 @@ case "$cmd" in start|stop) shift || true ;; *) cmd=start ;; esac
 dir=${1:-/tmp/coordkafka-secure}
 zkbase=${ENSEMBLE_BASE:-24000}
 kbase=${BROKER_PORT_BASE:-24500}
+app_topic=${APP_TOPIC:-board}
+app_group=${APP_GROUP:-demo}
 
 stop_all() {
-    for p in "$dir"/broker*.pid; do
+    local pids=()
+    for p in "$dir"/broker*.pid "$dir"/console.pid; do
         [ -f "$p" ] || continue
+        pids+=("$(cat "$p")")
         kill -TERM "$(cat "$p")" 2>/dev/null || true
         rm -f "$p"
     done
+    # The brokers' controlled shutdown needs coordd: wait for them (30 s at most) before stopping it.
+    for _ in $(seq 1 300); do
+        alive=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     bash deploy/ensemble.sh stop "$dir/ensemble"
 }
 if [ "$cmd" = stop ]; then
@@ -70,20 +91,50 @@ password() {
 admin_pw=$(password admin)
 broker_pw=$(password broker)
 app_pw=$(password app)
+console_pw=$(password console)
+zk_kafka_pw=$(password coordd-kafka)
+zk_console_pw=$(password coordd-console)
+# JAAS files: coordd's users (Server), the brokers' and the console's logins to coordd (Client).
+(umask 077
+cat > "$dir/secrets/coordd-jaas.conf" <<JAAS
+Server {
+    org.apache.zookeeper.server.auth.DigestLoginModule required
+    user_kafka="$zk_kafka_pw"
+    user_console="$zk_console_pw";
+};
+JAAS
+cat > "$dir/secrets/broker-jaas.conf" <<JAAS
+Client {
+    org.apache.zookeeper.server.auth.DigestLoginModule required
+    username="kafka"
+    password="$zk_kafka_pw";
+};
+JAAS
+cat > "$dir/secrets/console-jaas.conf" <<JAAS
+Client {
+    org.apache.zookeeper.server.auth.DigestLoginModule required
+    username="console"
+    password="$zk_console_pw";
+};
+JAAS
+)
 
-echo "== coordd ensemble (quorum secret, TLS client port)" >&2
+echo "== coordd ensemble (quorum secret, TLS client port, client SASL)" >&2
 mkdir -p "$dir/ensemble"
 [ -s "$dir/ensemble/quorum.secret" ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/ensemble/quorum.secret")
-zk=$(SECURE_CERTS="$dir/certs" COORDD="$bin/coordd" bash deploy/ensemble.sh start 3 "$dir/ensemble" "$zkbase" 2> "$dir/ensemble.log") \
+zk=$(SECURE_CERTS="$dir/certs" SASL_JAAS="$dir/secrets/coordd-jaas.conf" COORDD="$bin/coordd" bash deploy/ensemble.sh start 3 "$dir/ensemble" "$zkbase" 2> "$dir/ensemble.log") \
     || { cat "$dir/ensemble.log" >&2; exit 1; }
 zk_tls="127.0.0.1:$((zkbase + 401)),127.0.0.1:$((zkbase + 402)),127.0.0.1:$((zkbase + 403))"
 
-echo "== SCRAM users admin, broker, app" >&2
+echo "== SCRAM users admin, broker, app, console" >&2
 # Kafka's ZooKeeper form of a SCRAM credential: /config/users/<user> = {"version":1,"config":{"SCRAM-SHA-512":"salt=…,stored_key=…,server_key=…,iterations=…"}}
-ZK="$zk/kafka" ADMIN_PW="$admin_pw" BROKER_PW="$broker_pw" APP_PW="$app_pw" python3 - <<'PY'
+# Written logged in as kafka (the brokers' coordd user) with the ACLs zookeeper.set.acl gives them:
+# the chroot and /config readable by all, /config/users by kafka alone.
+ZK="$zk" ZK_PW="$zk_kafka_pw" ADMIN_PW="$admin_pw" BROKER_PW="$broker_pw" APP_PW="$app_pw" CONSOLE_PW="$console_pw" python3 - <<'PY'
 import base64, hashlib, hmac, json, os, warnings
-warnings.simplefilter("ignore")  # kazoo warns that the chroot does not exist yet: makepath creates it
+warnings.simplefilter("ignore")
 from kazoo.client import KazooClient
+from kazoo.security import make_acl
 def cred(name, pw, iterations=8192):
     salt = os.urandom(24)
     salted = hashlib.pbkdf2_hmac(name, pw.encode(), salt, iterations)
@@ -91,20 +142,26 @@ def cred(name, pw, iterations=8192):
     server_key = hmac.new(salted, b"Server Key", name).digest()
     b = lambda x: base64.b64encode(x).decode()
     return "salt=%s,stored_key=%s,server_key=%s,iterations=%d" % (b(salt), b(hashlib.new(name, client_key).digest()), b(server_key), iterations)
-zk = KazooClient(hosts=os.environ["ZK"], timeout=15)
+zk = KazooClient(hosts=os.environ["ZK"], timeout=15,
+                 sasl_options={"mechanism": "DIGEST-MD5", "username": "kafka", "password": os.environ["ZK_PW"]})
 zk.start(timeout=30)
-for user, env in [("admin", "ADMIN_PW"), ("broker", "BROKER_PW"), ("app", "APP_PW")]:
+owner = make_acl("sasl", "kafka", all=True)
+readable = [owner, make_acl("world", "anyone", read=True)]
+for path, acl in [("/kafka", readable), ("/kafka/config", readable), ("/kafka/config/users", [owner])]:
+    if not zk.exists(path):
+        zk.create(path, b"", acl=acl)
+for user, env in [("admin", "ADMIN_PW"), ("broker", "BROKER_PW"), ("app", "APP_PW"), ("console", "CONSOLE_PW")]:
     pw = os.environ[env]
     data = json.dumps({"version": 1, "config": {"SCRAM-SHA-256": cred("sha256", pw), "SCRAM-SHA-512": cred("sha512", pw)}}).encode()
-    path = "/config/users/" + user
+    path = "/kafka/config/users/" + user
     if zk.exists(path):
         zk.set(path, data)
     else:
-        zk.create(path, data, makepath=True)
+        zk.create(path, data, acl=[owner])
 zk.stop()
 PY
 
-echo "== brokers 1..3 (SASL_SSL, SCRAM; TLS to coordd)" >&2
+echo "== brokers 1..3 (SASL_SSL, SCRAM, ACL authorizer; TLS and SASL to coordd, zookeeper.set.acl)" >&2
 bootstrap=""
 for id in 1 2 3; do
     ext=$((kbase + id)); int=$((kbase + 200 + id))
@@ -130,6 +187,10 @@ zookeeper.ssl.keystore.type=PEM
 zookeeper.ssl.keystore.location=$dir/certs/client-keystore.pem
 zookeeper.ssl.truststore.type=PEM
 zookeeper.ssl.truststore.location=$dir/certs/ca.pem
+# The SASL login to coordd is the JAAS Client section of KAFKA_OPTS' file; znodes get Kafka's secure ACLs.
+zookeeper.set.acl=true
+authorizer.class.name=kafka.security.authorizer.AclAuthorizer
+super.users=User:admin;User:broker
 log.dirs=$dir/kafka-logs-$id
 num.partitions=3
 default.replication.factor=3
@@ -143,7 +204,8 @@ admin.listener=127.0.0.1:$((kbase + 100 + id))
 PROPS
     )
     : > "$dir/broker$id.log"
-    "$bin/brokerd" "$cfg" > /dev/null 2> "$dir/broker$id.log" &
+    KAFKA_OPTS="-Djava.security.auth.login.config=$dir/secrets/broker-jaas.conf" \
+        "$bin/brokerd" "$cfg" > /dev/null 2> "$dir/broker$id.log" &
     echo $! > "$dir/broker$id.pid"
     bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$ext"
 done
@@ -180,6 +242,29 @@ sasl.password=$admin_pw
 ssl.truststore.type=PEM
 ssl.truststore.location=$dir/certs/ca.pem
 PROPS
+admins=""
+for i in 1 2 3; do admins="${admins:+$admins,}127.0.0.1:$((zkbase + 300 + i)),127.0.0.1:$((kbase + 100 + i))"; done
+cat > "$dir/console.properties" <<PROPS
+listener=127.0.0.1:${CONSOLE_PORT:-8080}
+read.only=true
+admin.endpoints=$admins
+# The brokers: Kafka's client keys, as user console (read-only ACLs).
+bootstrap.servers=$bootstrap
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="console" password="$console_pw";
+ssl.truststore.type=PEM
+ssl.truststore.location=$dir/certs/ca.pem
+# coordd: its TLS port with the client certificate, logged in as console (JAAS Client section).
+zookeeper.connect=$zk_tls/kafka
+zookeeper.ssl.client.enable=true
+zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty
+zookeeper.ssl.keystore.type=PEM
+zookeeper.ssl.keystore.location=$dir/certs/client-keystore.pem
+zookeeper.ssl.truststore.type=PEM
+zookeeper.ssl.truststore.location=$dir/certs/ca.pem
+java.security.auth.login.config=$dir/secrets/console-jaas.conf
+PROPS
 )
 
 # The cluster answers an authenticated client once all three brokers are in its metadata.
@@ -190,13 +275,23 @@ for _ in $(seq 1 150); do
 done
 [ "$n" = 3 ] || { echo "secure: the brokers did not come up (see $dir/broker*.log)" >&2; exit 1; }
 
+echo "== ACLs (as admin): app on topic $app_topic and group $app_group; console read-only" >&2
+acl() { "$bin/kafkactl" acls --bootstrap-server "$bootstrap" --command-config "$dir/admin.properties" --add "$@" > /dev/null; }
+acl --allow-principal User:app --operation Read --operation Write --operation Describe --topic "$app_topic"
+acl --allow-principal User:app --operation Read --group "$app_group"
+acl --allow-principal User:console --operation Read --operation DescribeConfigs --topic '*'
+acl --allow-principal User:console --operation Describe --group '*'
+acl --allow-principal User:console --operation Describe --operation DescribeConfigs --cluster
+
 cat <<EOF
 secured cluster up: coordd $zk (TLS $zk_tls), brokers $bootstrap (SASL_SSL, SCRAM-SHA-512)
 bootstrap=$bootstrap
 client.properties=$dir/client.properties
 kcat.conf=$dir/kcat.conf
 admin.properties=$dir/admin.properties
-try:  echo hello | kcat -F $dir/kcat.conf -P -t hello && kcat -F $dir/kcat.conf -C -t hello -e
+console.properties=$dir/console.properties
+try:  $bin/kafkactl topics --bootstrap-server $bootstrap --create --topic $app_topic --command-config $dir/admin.properties
+      echo hello | kcat -F $dir/kcat.conf -P -t $app_topic && kcat -F $dir/kcat.conf -C -t $app_topic -e
       $bin/kafkactl topics --bootstrap-server $bootstrap --list --command-config $dir/client.properties
 stop: deploy/secure.sh stop $dir
 EOF

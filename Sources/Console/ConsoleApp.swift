@@ -1,6 +1,7 @@
 import Dispatch
 import KafkaClient
 import Observability
+import Transport
 
 /// The console process: cluster clients, the router and the HTTP server.
 public final class ConsoleApp: @unchecked Sendable {
@@ -12,7 +13,11 @@ public final class ConsoleApp: @unchecked Sendable {
     public init(config: ConsoleConfig) throws {
         self.config = config
         kafka = try KafkaQueries(config: config)
-        coord = config.zookeeperConnect.map { CoordQueries(connect: $0, timeoutMs: config.requestTimeoutMs) }
+        let coordTLS: TLSContext?
+        do { coordTLS = try config.zookeeperTLS.map { try TLSContext(client: $0) } } catch { throw ConsoleConfig.Invalid("zookeeper.ssl.*: \(error)") }
+        coord = config.zookeeperConnect.map {
+            CoordQueries(connect: $0, timeoutMs: config.requestTimeoutMs, tls: coordTLS, sasl: config.zookeeperSasl?.login)
+        }
         let router = Router(config: config, kafka: kafka, coord: coord, timeline: TimelineQueries(endpoints: config.adminEndpoints))
         var limits = HTTPLimits()
         limits.maxBodyBytes = 1 << 20  // a produced message

@@ -1,5 +1,7 @@
+import CoordClient
 import Crypto
 import KafkaClient
+import Transport
 
 /// console.properties, parsed and checked (I/O-free). Unknown keys and bad values are errors: an
 /// operator who typed `readonly=false` must not get a read-only console without being told, and
@@ -21,16 +23,28 @@ public struct ConsoleConfig: Sendable, Equatable {
     public var requestTimeoutMs: Int
     /// faults.token: sent to the daemons' fault controls when they require one (their faults.token).
     public var faultsToken: String?
+    /// Kafka's client keys (security.protocol, sasl.*, ssl.*): the SASL login and TLS to the brokers.
+    public var kafkaSasl: ClientSasl?
+    public var kafkaTLS: TLSConfig?
+    /// ZooKeeper's client keys (zookeeper.ssl.*, zookeeper.clientCnxnSocket): TLS to coordd's secureClientPort.
+    public var zookeeperTLS: TLSConfig?
+    /// java.security.auth.login.config, zookeeper.sasl.clientconfig, zookeeper.sasl.client as given;
+    /// `resolveZooKeeperSasl` reads the JAAS file into `zookeeperSasl`.
+    public var zookeeperSaslKeys: [String: String] = [:]
+    public var zookeeperSasl: ZooKeeperSasl?
 
     public struct Invalid: Error, CustomStringConvertible, Equatable {
         public let description: String
         init(_ d: String) { description = d }
     }
 
-    public static let knownKeys: Set<String> = [
+    public static let knownKeys: Set<String> = Set<String>([
         "listener", "bootstrap.servers", "zookeeper.connect", "read.only", "admin.token", "admin.endpoints", "request.timeout.ms",
         "faults.token",
-    ]
+    ]).union(kafkaSecurityKeys).union(ZooKeeperClientTLS.known).union(zookeeperSaslKeyNames)
+
+    static let kafkaSecurityKeys: Set<String> = Set(["security.protocol"]).union(ClientSecurity.saslKeys).union(ClientTLS.known)
+    static let zookeeperSaslKeyNames: Set<String> = [ZooKeeperSasl.jaasProperty, ZooKeeperSasl.sectionProperty, ZooKeeperSasl.enableProperty]
 
     /// Parses Java-properties style text: `key=value` lines, `#`/`!` comments.
     public static func parse(_ text: String) throws -> ConsoleConfig {
@@ -85,6 +99,37 @@ public struct ConsoleConfig: Sendable, Equatable {
         guard let t = Int(timeout), (100...120_000).contains(t) else { throw Invalid("request.timeout.ms: '\(timeout)' is not 100..120000") }
         requestTimeoutMs = t
         faultsToken = kv["faults.token"].flatMap { $0.isEmpty ? nil : $0 }
+        let kafkaKeys = kv.filter { Self.kafkaSecurityKeys.contains($0.key) }
+        do {
+            kafkaSasl = try ClientSecurity.sasl(kafkaKeys, strict: true)
+            kafkaTLS = try ClientTLS.config(properties: kafkaKeys)
+        } catch let KafkaError.invalidArgument(why) {
+            throw Invalid(why)
+        }
+        do {
+            zookeeperTLS = try ZooKeeperClientTLS.config(kv.filter { ZooKeeperClientTLS.isKey($0.key) }, program: "console")
+        } catch {
+            throw Invalid(error.description)
+        }
+        zookeeperSaslKeys = kv.filter { Self.zookeeperSaslKeyNames.contains($0.key) }
+        if zookeeperConnect == nil, let k = (kv.keys.filter { ZooKeeperClientTLS.isKey($0) || Self.zookeeperSaslKeyNames.contains($0) }).sorted().first {
+            throw Invalid("\(k) given without zookeeper.connect")
+        }
+    }
+
+    /// Reads the JAAS file of `java.security.auth.login.config` (its `Client` section, or the one
+    /// `zookeeper.sasl.clientconfig` names): the console's DIGEST-MD5 login to coordd.
+    public mutating func resolveZooKeeperSasl(read: (String) throws -> [UInt8]) throws {
+        let keys = zookeeperSaslKeys
+        do {
+            zookeeperSasl = try ZooKeeperSasl.resolve(property: { keys[$0] }, origin: { $0 }, program: "console", read: read)
+        } catch {
+            throw Invalid(error.description)
+        }
+        if let path = keys[ZooKeeperSasl.jaasProperty], !path.isEmpty, zookeeperSasl == nil, keys[ZooKeeperSasl.enableProperty]?.lowercased() != "false" {
+            // A JAAS file given for coordd that yields no login would silently connect unauthenticated.
+            throw Invalid("\(ZooKeeperSasl.jaasProperty)=\(path) has no \(keys[ZooKeeperSasl.sectionProperty] ?? "Client") section")
+        }
     }
 
     /// True when a request carrying `token` may change the cluster.

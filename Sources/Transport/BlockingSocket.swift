@@ -65,6 +65,7 @@ public final class BlockingSocket: @unchecked Sendable {
 
     /// Reads until EOF (for four-letter-word answers).
     public func readToEnd(limit: Int = 1 << 20) throws -> [UInt8] {
+        if let tls { return try tlsReadToEnd(tls, limit: limit) }
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
         while out.count < limit {

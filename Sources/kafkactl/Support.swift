@@ -79,29 +79,15 @@ func clientConfig(_ bootstrap: [String], _ commandProps: [String: String] = [:])
     if let t = props["request.timeout.ms"].flatMap(Int.init) { c.requestTimeoutMs = t }
     // SASL: Kafka's property names, or KAFKA_SASL_MECHANISM / KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD.
     let env = ProcessInfo.processInfo.environment
-    if let m = props["sasl.mechanism"] ?? env["KAFKA_SASL_MECHANISM"] {
-        guard let mech = SaslMechanism(name: m) else {
-            FileHandle.standardError.write(Data("kafkactl: sasl.mechanism \(m) is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)\n".utf8))
-            exit(2)
-        }
-        // Kafka's own client files carry the credentials in sasl.jaas.config (PlainLoginModule/ScramLoginModule).
-        var jaas: JaasLoginModule?
-        if let text = props["sasl.jaas.config"] {
-            do { jaas = try JaasConfig.parse(text) } catch {
-                eprint("kafkactl: sasl.jaas.config: \(error)")
-                exit(2)
-            }
-        }
-        c.sasl = ClientSasl(mechanism: mech, username: props["sasl.username"] ?? jaas?["username"] ?? env["KAFKA_SASL_USERNAME"] ?? "",
-                            password: props["sasl.password"] ?? jaas?["password"] ?? env["KAFKA_SASL_PASSWORD"] ?? "")
+    var security = props
+    for (key, variable) in [("sasl.mechanism", "KAFKA_SASL_MECHANISM"), ("sasl.username", "KAFKA_SASL_USERNAME"), ("sasl.password", "KAFKA_SASL_PASSWORD")]
+    where security[key] == nil {
+        // The environment's username/password must not override a sasl.jaas.config from the file.
+        if key != "sasl.mechanism" && security["sasl.jaas.config"] != nil { continue }
+        if let v = env[variable] { security[key] = v }
     }
     do {
-        c.tls = try ClientTLS.context(properties: props)
-        let p = try ClientTLS.securityProtocol(props)
-        if p.hasPrefix("SASL_") && c.sasl == nil {
-            eprint("kafkactl: security.protocol=\(p) needs sasl.mechanism, sasl.username and sasl.password")
-            exit(2)
-        }
+        try ClientSecurity.apply(security, to: &c, strict: false)
     } catch {
         eprint("kafkactl: \(error)")
         exit(2)

@@ -1,3 +1,4 @@
+import CoordClient
 import Transport
 
 /// A broker's configuration, read from Kafka's `server.properties` keys.
@@ -113,7 +114,7 @@ public struct BrokerConfig: Sendable {
             case "zookeeper.connect": c.zookeeperConnect = value
             case "zookeeper.session.timeout.ms": c.zookeeperSessionTimeoutMs = try int()
             case "zookeeper.connection.timeout.ms": c.zookeeperConnectionTimeoutMs = try int()
-            case let k where ZooKeeperTLSKeys.isKey(k): zookeeperTLSKeys[k] = value
+            case let k where ZooKeeperClientTLS.isKey(k): zookeeperTLSKeys[k] = value
             case "zookeeper.set.acl": c.zookeeperSetACL = try bool()
             case "broker.rack": c.rack = value.isEmpty ? nil : value
             case "num.partitions": c.numPartitions = try int()
@@ -161,7 +162,7 @@ public struct BrokerConfig: Sendable {
                 if !SecurityConfig.isSecurityKey(key) && !rawOnlyKeys.contains(key) { c.unknownKeys.append(key) }
             }
         }
-        c.zookeeperTLS = try ZooKeeperTLSKeys.config(zookeeperTLSKeys)
+        do { c.zookeeperTLS = try ZooKeeperClientTLS.config(zookeeperTLSKeys, program: "brokerd") } catch { throw ConfigError(error.description) }
         c.security = try SecurityConfig.parse(c.raw, listenerNames: c.listeners.map(\.name),
                                               advertisedNames: c.advertisedListeners?.map(\.name) ?? [])
         try c.validate()

@@ -85,7 +85,7 @@ public struct SecurityConfig: Sendable {
             if (k.hasPrefix("authorizer.") && !handledKeys.contains(k)) || k.hasPrefix("delegation.token.") { throw E("\(k) is not supported") }
             if k.hasPrefix("sasl.") && !handledKeys.contains(k) { throw E("\(k) is not supported (brokerd implements PLAIN and SCRAM only)") }
         }
-        // zookeeper.ssl.* (TLS to coordd) is ZooKeeperTLSKeys' business; ssl.* is the listeners'.
+        // zookeeper.ssl.* (TLS to coordd) is ZooKeeperClientTLS's business (CoordClient); ssl.* is the listeners'.
         try ListenerTLSKeys.checkGlobalKeys(raw)
         // listener.security.protocol.map replaces the default map, as in Kafka.
         if let m = raw["listener.security.protocol.map"] {

@@ -11,10 +11,15 @@ final class CoordQueries: @unchecked Sendable {
     private let servers: [HostPort]
     private let client = Mutex<CoordClient?>(nil)
     private let timeoutMs: Int
+    private let tls: TLSContext?
+    private let sasl: CoordSaslLogin?
 
-    init(connect: String, timeoutMs: Int) {
+    /// With `tls`, the session and the four-letter words go over TLS (coordd's secureClientPort).
+    init(connect: String, timeoutMs: Int, tls: TLSContext? = nil, sasl: CoordSaslLogin? = nil) {
         self.connect = connect
         self.timeoutMs = timeoutMs
+        self.tls = tls
+        self.sasl = sasl
         let hosts = connect.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
         servers = hosts.split(separator: ",").compactMap { HostPort(String($0)) }
     }
@@ -26,7 +31,7 @@ final class CoordQueries: @unchecked Sendable {
         try client.withLock { c in
             if let c, c.isConnected { return c }
             c?.close()
-            let fresh = CoordClient(connectString: connect, sessionTimeoutMs: 10_000)
+            let fresh = CoordClient(connectString: connect, sessionTimeoutMs: 10_000, tls: tls, sasl: sasl)
             try fresh.start(timeoutMs: timeoutMs)
             c = fresh
             return fresh
@@ -59,18 +64,19 @@ final class CoordQueries: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: servers.count) { i in
             let s = servers[i]
             var err: String?
-            let srvr = Self.fourLetter("srvr", s, &err)
-            let mntr = err == nil ? Self.fourLetter("mntr", s, &err) : nil
+            let srvr = Self.fourLetter("srvr", s, tls, &err)
+            let mntr = err == nil ? Self.fourLetter("mntr", s, tls, &err) : nil
             let row = Summaries.coordRow(address: s.description, srvr: srvr, mntr: mntr, error: srvr == nil ? err : nil)
             rows.withLock { $0[i] = row }
         }
         return rows.withLock { r in (0..<servers.count).compactMap { r[$0] } }
     }
 
-    static func fourLetter(_ word: String, _ s: HostPort, _ err: inout String?) -> String? {
+    static func fourLetter(_ word: String, _ s: HostPort, _ tls: TLSContext?, _ err: inout String?) -> String? {
         do {
             let sock = try BlockingSocket(host: s.host, port: s.port, connectTimeoutMillis: 500, ioTimeoutMillis: 1000)
             defer { sock.close() }
+            if let tls { try sock.startTLS(tls, serverName: s.host, timeoutMillis: 1000) }
             try sock.sendAll(Array(word.utf8))
             return String(decoding: try sock.readToEnd(limit: 64 << 10), as: UTF8.self)
         } catch {

@@ -2,6 +2,7 @@ import Foundation
 import KafkaClient
 import Protocol
 import Synchronization
+import Transport
 
 /// Reads and writes on the Kafka side, through the project's own admin client and producer. Each
 /// call costs a handful of requests however many partitions there are (one per leader, not per partition).
@@ -14,8 +15,11 @@ final class KafkaQueries: @unchecked Sendable {
     static let maxScan = 20_000
 
     init(config: ConsoleConfig) throws {
-        clientConfig = ClientConfig(bootstrapServers: config.bootstrapServers, clientId: "console",
-                                    requestTimeoutMs: config.requestTimeoutMs, connectTimeoutMs: min(config.requestTimeoutMs, 3000))
+        var c = ClientConfig(bootstrapServers: config.bootstrapServers, clientId: "console",
+                             requestTimeoutMs: config.requestTimeoutMs, connectTimeoutMs: min(config.requestTimeoutMs, 3000))
+        c.sasl = config.kafkaSasl
+        do { c.tls = try config.kafkaTLS.map { try TLSContext(client: $0) } } catch { throw KafkaError.invalidArgument("ssl.*: \(error)") }
+        clientConfig = c
         cluster = try KafkaCluster(config: clientConfig)
         admin = try Admin(config: clientConfig, cluster: cluster)
     }

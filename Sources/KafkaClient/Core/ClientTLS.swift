@@ -4,7 +4,7 @@ import Transport
 /// `ssl.key.password`, `ssl.enabled.protocols`, `ssl.cipher.suites`, `ssl.endpoint.identification.algorithm`),
 /// PEM or PKCS12 stores. Keys it does not implement are errors, never ignored.
 public enum ClientTLS {
-    static let known: Set<String> = [
+    public static let known: Set<String> = [
         "ssl.truststore.type", "ssl.truststore.location", "ssl.truststore.password", "ssl.truststore.certificates",
         "ssl.keystore.type", "ssl.keystore.location", "ssl.keystore.password", "ssl.keystore.certificate.chain", "ssl.keystore.key",
         "ssl.key.password", "ssl.enabled.protocols", "ssl.protocol", "ssl.cipher.suites", "ssl.endpoint.identification.algorithm",

@@ -4,7 +4,7 @@ import Sasl
 import Transport
 
 /// SASL credentials: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (`sasl.mechanism`, `sasl.username`, `sasl.password`).
-public struct ClientSasl: Sendable {
+public struct ClientSasl: Sendable, Equatable {
     public var mechanism: SaslMechanism
     public var username: String
     public var password: String

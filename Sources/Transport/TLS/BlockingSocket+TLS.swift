@@ -71,4 +71,21 @@ extension BlockingSocket {
         }
         return out
     }
+
+    /// Reads until the peer closes (a close_notify or EOF), at most `limit` bytes.
+    func tlsReadToEnd(_ tls: TLSSession, limit: Int) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 16384)
+        while out.count < limit {
+            let (step, got) = buf.withUnsafeMutableBytes { tls.read($0) }
+            switch step {
+            case .done where got > 0: out.append(contentsOf: buf[0..<got])
+            case .done: return out
+            case .closed: return out
+            case .wantRead, .wantWrite: throw SocketError("TLS recv timed out", EAGAIN)
+            case .failed(let why): throw SocketError(why, EPROTO)
+            }
+        }
+        return out
+    }
 }
