@@ -59,10 +59,14 @@ final class Simulator {
     var diskFailures = 0
     var disksReplaced = 0
 
-    init(servers: Int, seed: UInt64, options: SimOptions = SimOptions()) {
+    /// Voters are 1...servers; `observers` more ids follow them.
+    let observerIds: [UInt64]
+
+    init(servers: Int, observers: Int = 0, seed: UInt64, options: SimOptions = SimOptions()) {
         rng = SimRandom(seed: seed)
         self.options = options
-        ids = (1...UInt64(servers)).map { $0 }
+        ids = (1...UInt64(servers + observers)).map { $0 }
+        observerIds = Array(ids.suffix(observers))
         for id in ids {
             replicas[id] = SimReplica(id: id)
             boot(id)
@@ -70,7 +74,7 @@ final class Simulator {
     }
 
     func config(for id: UInt64) -> QuorumConfig {
-        var c = QuorumConfig(serverId: id, voters: ids)
+        var c = QuorumConfig(serverId: id, voters: ids.filter { !observerIds.contains($0) }, observers: observerIds)
         options.configure(&c)
         return c
     }
@@ -249,12 +253,14 @@ final class Simulator {
     /// The moment an entry is first applied it is committed: a quorum must hold it on disk by then,
     /// or crashes could take it back. Catches any message or local ack that overtook its fsync.
     func checkDurableQuorum(_ z: Zxid, firstAppliedBy id: UInt64) {
-        let copies = ids.filter { other in
+        // Only voters' copies count: observers never make a quorum.
+        let voters = ids.filter { !observerIds.contains($0) }
+        let copies = voters.filter { other in
             guard let d = replicas[other]?.disk else { return false }
             return d.snapshotZxid >= z || d.log.last(where: { $0.zxid <= z })?.zxid == z
         }
-        if copies.count < ids.count / 2 + 1 {
-            checker.fail("server \(id) applied \(z) while only \(copies) of \(ids.count) hold it durably")
+        if copies.count < voters.count / 2 + 1 {
+            checker.fail("server \(id) applied \(z) while only \(copies) of \(voters.count) voters hold it durably")
         }
     }
 
