@@ -81,7 +81,8 @@ final class QuorumRuntime {
         let tick = Int(zoo.tickTime)
         let q = max(1, min(50, tick))
         func ticks(_ n: Int) -> Int { max(1, n * tick / q) }
-        var c = QuorumConfig(serverId: myId, voters: zoo.servers.values.filter { $0.role == "participant" }.map { UInt64($0.id) }.sorted())
+        func ids(_ role: String) -> [UInt64] { zoo.servers.values.filter { $0.role == role }.map { UInt64($0.id) }.sorted() }
+        var c = QuorumConfig(serverId: myId, voters: ids("participant"), observers: ids("observer"))
         c.initLimit = ticks(zoo.initLimit)
         c.syncLimit = ticks(zoo.syncLimit)
         // ZooKeeper's leader pings every half tick; never less often than a quarter of syncLimit.
