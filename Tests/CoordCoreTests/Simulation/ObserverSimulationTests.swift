@@ -78,6 +78,9 @@ import Testing
         #expect(writeAndWait(sim, via: 5, "via-observer-2"))
         #expect(writeAndWait(sim, via: 1, "via-voter"))
         #expect(converged(sim, sim.ids))
+        // Observers learned the three writes as INFORMs (one per observer and write).
+        #expect(sim.informsToObservers >= 6)
+        #expect(sim.proposalsToObservers == 0, "observers got live proposals (their sync had nothing to diff)")
         #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
     }
 

@@ -61,6 +61,10 @@ final class Simulator {
 
     /// Voters are 1...servers; `observers` more ids follow them.
     let observerIds: [UInt64]
+    /// INFORM messages sent to observers (committed txns; they never get live proposals).
+    var informsToObservers = 0
+    /// PROPOSALs sent to observers: only a sync's DIFF carries them.
+    var proposalsToObservers = 0
 
     init(servers: Int, observers: Int = 0, seed: UInt64, options: SimOptions = SimOptions()) {
         rng = SimRandom(seed: seed)
@@ -212,6 +216,9 @@ final class Simulator {
             if delay > 0 && !r.diskHeld { events.push(now + delay, .diskDone(r.id, incarnation: r.incarnation, job: job)) }
             drainDisk(r)
         case .send(let to, let m):
+            if observerIds.contains(r.id), case .session(_, _, .ack) = m { checker.fail("observer \(r.id) acked a proposal") }
+            if observerIds.contains(to), case .session(_, _, .inform) = m { informsToObservers += 1 }
+            if observerIds.contains(to), case .session(_, _, .proposal) = m { proposalsToObservers += 1 }
             send(from: r, to: to, m)
         case .peerStatus:
             break
