@@ -33,9 +33,16 @@ import Glibc
     }
 
     @Test(.timeLimit(.minutes(4))) func observersServeFollowAndNeverCostTheQuorum() throws {
-        let e = try EnsembleProcesses(servers: 5, observers: 2)
+        let admin = try (0..<5).map { _ in try ProcessHarness.freePort() }
+        let e = try EnsembleProcesses(servers: 5, observers: 2, extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\n",
+                                      adminPorts: admin)
         defer { e.cleanup() }
         let leader = try #require(waitForRoles(e, participants: [0, 1, 2], observers: [3, 4]), "roles not reached:\n\(e.logs)")
+        #expect(try AdminHTTP.json(admin[3], "/commands/mntr")["server_state"] == .string("observer"))
+        let observerMetrics = try AdminHTTP.get(admin[3], "/metrics").text
+        #expect(observerMetrics.contains("state=\"observer\"} 1"), "observer metrics: \(observerMetrics)")
+        #expect(AdminHTTP.sample(observerMetrics, "quorum_size") == 3)
+        #expect(AdminHTTP.sample(try AdminHTTP.get(admin[leader], "/metrics").text, "synced_observers") == 2)
         #expect(try fourLetterWord("srvr", port: e.clientPorts[3]).contains("Mode: observer"))
         #expect(try fourLetterWord("mntr", port: e.clientPorts[4]).contains("zk_server_state\tobserver"))
         let mntr = try fourLetterWord("mntr", port: e.clientPorts[leader])
