@@ -29,6 +29,7 @@ extension CoordServer: QuorumApp {
         guard let id = config.myid, let me = config.servers[id] else {
             throw ZooConfigError("ensemble configured but myid \(config.myid.map(String.init) ?? "unset") is not one of the server.N lines")
         }
+        try config.checkPeerType()
         let rec = try QuorumStorage.recover(fs: fs, snapDir: config.snapDir, logDir: config.logDir, logger: logger)
         if let snap = rec.snapshot { try load(snapshot: snap) }
         appliedZxid = rec.restore.snapshotZxid
@@ -66,7 +67,7 @@ extension CoordServer: QuorumApp {
         scheduleContainerCheck()
         loop.startThread()
         started.wait()
-        logger("ensemble member \(id) of \(qc.voters.count): quorum on \(host):\(me.peerPort), tick \(tickMs) ms, initLimit \(qc.initLimit), syncLimit \(qc.syncLimit) ticks")
+        logger("ensemble \(qc.isObserver ? "observer" : "member") \(id) of \(qc.voters.count) voters, \(qc.observers.count) observers: quorum on \(host):\(me.peerPort), tick \(tickMs) ms, initLimit \(qc.initLimit), syncLimit \(qc.syncLimit) ticks")
         return port
     }
 
@@ -301,7 +302,8 @@ extension CoordServer: QuorumApp {
         guard let q = quorum else { return "standalone" }
         let s = q.appStatus
         guard q.servingNow else { return "looking" }
-        return s.role == .leading ? "leader" : "follower"
+        if s.role == .leading { return "leader" }
+        return q.peer.config.isObserver ? "observer" : "follower"
     }
 }
 

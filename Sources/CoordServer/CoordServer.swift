@@ -25,7 +25,9 @@ public struct CoordServerState: Sendable, Equatable {
     public var serverId: Int
     /// Ensemble leader: followers connected / synced.
     public var followers: Int
+    /// Synced voting followers only (observers never count toward a quorum).
     public var syncedFollowers: Int
+    public var syncedObservers: Int = 0
     public var leaderId: Int?
 }
 
@@ -188,7 +190,8 @@ public final class CoordServer: @unchecked Sendable {
             minLatencyMs: latencyCount == 0 ? 0 : latencyMinMs,
             avgLatencyMs: latencyCount == 0 ? 0 : latencyTotalMs / Double(latencyCount),
             maxLatencyMs: latencyMaxMs, serverId: config.myid ?? 0,
-            followers: quorum?.peer.learnerCounts.connected ?? 0, syncedFollowers: quorum?.peer.learnerCounts.synced ?? 0,
+            followers: quorum?.peer.learnerCounts.connected ?? 0, syncedFollowers: quorum?.peer.syncedLearnerKinds.followers ?? 0,
+            syncedObservers: quorum?.peer.syncedLearnerKinds.observers ?? 0,
             leaderId: quorum?.peer.leaderId.map { Int($0) })
     }
 

@@ -48,6 +48,8 @@ extension CoordServer {
             if s.mode == "leader" {
                 rows.append(("zk_followers", "\(s.followers)"))
                 rows.append(("zk_synced_followers", "\(s.syncedFollowers)"))
+                rows.append(("zk_synced_non_voting_followers", "0"))
+                rows.append(("zk_synced_observers", "\(s.syncedObservers)"))
             }
             return rows.map { "\($0.0)\t\($0.1)\n" }.joined()
         case "conf":

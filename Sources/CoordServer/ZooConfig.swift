@@ -46,6 +46,9 @@ public struct ZooConfig: Sendable, Equatable {
     public var adminServerAddress = "0.0.0.0"
     public var adminServerPort = 8080
     public var myid: Int?
+    /// ZooKeeper's peerType: "observer" or "participant"; nil when not given. It must agree with
+    /// this server's own `server.N` line (checked once myid is known, see `checkPeerType`).
+    public var peerType: String?
     /// Shared secret of the ensemble's peer links (`PeerAuth`); nil: peers are not authenticated.
     public var quorumSecretFile: String?
     /// Bind the quorum port on every address instead of this server's `server.N` host (ZooKeeper's
@@ -110,6 +113,10 @@ public struct ZooConfig: Sendable, Equatable {
                 }
             case "client.portUnification", "zookeeper.client.portUnification", "portUnification":
                 if value.lowercased() != "false" { throw ZooConfigError("\(key)=\(value): coordd serves TLS on secureClientPort only, not on clientPort; remove it") }
+            case "peerType":
+                let t = value.lowercased()
+                guard t == "observer" || t == "participant" else { throw ZooConfigError("Unrecognised peertype: \(value)") }
+                c.peerType = t
             case "tickTime": c.tickTime = Int32(try int(1))
             case "initLimit": c.initLimit = try int(1)
             case "syncLimit": c.syncLimit = try int(1)
@@ -200,6 +207,21 @@ public struct ZooConfig: Sendable, Equatable {
             throw ZooConfigError("clientPort is not set")
         }
         return c
+    }
+
+    /// An observer is named twice, as ZooKeeper has it: `:observer` on its `server.N` line (in every
+    /// server's zoo.cfg) and `peerType=observer` in its own. A mismatch is refused rather than
+    /// guessed: one side would count it as a voter and the other not.
+    public func checkPeerType() throws(ZooConfigError) {
+        guard let id = myid, let me = servers[id] else { return }
+        let own = peerType ?? "participant"
+        guard own == me.role else {
+            throw ZooConfigError("peerType=\(peerType ?? "(unset, participant)") but server.\(id) is '\(me.role)': "
+                + "an observer needs both peerType=observer and ':observer' on its server.\(id) line")
+        }
+        guard servers.values.contains(where: { $0.role == "participant" }) else {
+            throw ZooConfigError("every server.N line is an observer: an ensemble needs participants")
+        }
     }
 
     /// host:peerPort:electionPort[:participant|observer][;[clientHost:]clientPort]

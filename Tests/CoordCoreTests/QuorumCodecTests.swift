@@ -19,6 +19,8 @@ import Testing
             .proposal(prev: .zero, txn: QuorumTxn(zxid: z, data: [])),
             .newLeader(epoch: 6), .upToDate(commit: z), .commit(z), .ping(commit: z),
             .syncDone(origin, zxid: z),
+            .inform(prev: Zxid(epoch: 5, counter: 8), txn: QuorumTxn(zxid: z, data: [7], origin: origin)),
+            .inform(prev: .zero, txn: QuorumTxn(zxid: z, data: [])),
         ]
         let vote = Vote(leader: 2, zxid: z, epoch: 5)
         return [.election(ElectionNotification(round: 12, state: .leading, vote: vote))]

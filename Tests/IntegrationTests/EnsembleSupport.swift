@@ -16,10 +16,11 @@ final class EnsembleProcesses: @unchecked Sendable {
     let peerPorts: [Int]
     private(set) var procs: [ManagedProcess?]
 
+    /// The last `observers` servers are observers (`:observer` lines, `peerType=observer`).
     /// `peerPort(from, to, port)` picks the quorum port server `from` dials to reach server `to`
     /// (e.g. a fault proxy in front of `port`); servers listen on their real ports.
     /// `prepareDataDir(i, path)` runs before server `i`'s dataDir is first written (e.g. to mount a tmpfs there).
-    init(servers: Int = 3, tickTime: Int = 200, extraConfig: String = "", adminPorts: [Int] = [],
+    init(servers: Int = 3, observers: Int = 0, tickTime: Int = 200, extraConfig: String = "", adminPorts: [Int] = [],
          peerPort: ((_ from: Int, _ to: Int, _ port: Int) throws -> Int)? = nil,
          prepareDataDir: ((_ i: Int, _ path: String) throws -> Void)? = nil) throws {
         count = servers
@@ -37,8 +38,9 @@ final class EnsembleProcesses: @unchecked Sendable {
             var cfg = "tickTime=\(tickTime)\ninitLimit=10\nsyncLimit=5\ndataDir=\(dataDir(i))\nclientPort=\(cp[i])\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n"
             for j in 0..<servers {
                 let port = j == i ? pp[j] : try peerPort?(i, j, pp[j]) ?? pp[j]
-                cfg += "server.\(j + 1)=127.0.0.1:\(port):\(ep[j])\n"
+                cfg += "server.\(j + 1)=127.0.0.1:\(port):\(ep[j])\(j >= servers - observers ? ":observer" : "")\n"
             }
+            if i >= servers - observers { cfg += "peerType=observer\n" }
             cfg += extraConfig
             if i < adminPorts.count { cfg += "\nadmin.serverPort=\(adminPorts[i])\n" }
             try cfg.write(toFile: "\(dir)/zoo\(i + 1).cfg", atomically: true, encoding: .utf8)

@@ -24,7 +24,7 @@ extension QuorumPeer {
         let vote = ownVote
         election = ElectionState(proposal: vote, votes: [id: vote], lastBroadcast: now)
         setStatus(.looking, serving: false)
-        if config.voters.count == 1 {
+        if config.voters.count == 1 && !config.isObserver {
             decide(vote)
             return
         }
@@ -46,6 +46,14 @@ extension QuorumPeer {
     }
 
     mutating func handleNotification(from sender: UInt64, _ n: ElectionNotification) {
+        if config.isObserver { return observerNotification(from: sender, n) }
+        if config.isObserver(sender) {
+            // An observer's vote never counts; it asks to learn the leader, so answer it. One
+            // that reports looking while our learner has left us.
+            if n.state == .looking, leader?.learners[sender] != nil { dropLearner(sender) }
+            if n.state == .looking { send(sender, .election(notification())) }
+            return
+        }
         if leader != nil, leader?.learners[sender] != nil, n.state == .looking || n.vote.leader != id {
             // Sent after its FOLLOWERINFO (links are FIFO): it has left us, so its session is dead
             // even though the shared link is up. Without this a leader paused past syncLimit would
@@ -122,8 +130,40 @@ extension QuorumPeer {
         election = e
     }
 
+    /// An observer never votes: it follows the leader a quorum of voters report, once that leader
+    /// itself says it leads (ZooKeeper's observers learn the leader the same way).
+    mutating func observerNotification(from sender: UInt64, _ n: ElectionNotification) {
+        if election == nil {
+            if n.state == .looking, let f = follower, f.leaderId == sender, f.stage == .serving {
+                startElection("leader went back to looking")
+            } else if n.state == .leading, let f = follower, f.leaderId == sender {
+                reconnectIfUnanswered()
+            }
+            return
+        }
+        guard var e = election else { return }
+        if n.state == .looking {
+            e.settled[sender] = nil
+            election = e
+            return
+        }
+        e.settled[sender] = (n.vote, n.state)
+        election = e
+        let target = n.vote.leader
+        let backers = e.settled.values.filter { $0.vote.leader == target }.count
+        if backers >= quorum, let lead = e.settled[target], lead.state == .leading {
+            election = nil
+            decidedVote = lead.vote
+            becomeFollower(of: target)
+        }
+    }
+
     mutating func electionTick() {
         guard let e = election else { return }
+        if config.isObserver {
+            if now >= e.lastBroadcast + UInt64(config.electionResend) { broadcastNotification() }
+            return
+        }
         if let at = e.settleAt, now >= at {
             decide(e.proposal)
             return

@@ -73,7 +73,14 @@ extension QuorumPeer {
         switch body {
         case .leaderInfo(let epoch):
             guard f.stage == .connecting else { return startElection("unexpected LEADERINFO") }
-            if epoch > epochs.acceptedEpoch {
+            if config.isObserver {
+                // An observer's promise is no vote, so any leader may have it; it only refuses a
+                // leader older than the one it last synced with.
+                guard epoch >= epochs.currentEpoch else { return startElection("LEADERINFO from an older epoch") }
+                epochs.acceptedEpoch = epoch
+                epochs.acceptedLeader = sender
+                saveEpochs()
+            } else if epoch > epochs.acceptedEpoch {
                 epochs.acceptedEpoch = epoch
                 epochs.acceptedLeader = sender
                 saveEpochs()
@@ -97,7 +104,13 @@ extension QuorumPeer {
         case .proposal(let prev, let txn):
             guard f.stage != .connecting, prev == log.lastZxid, txn.zxid > prev else { return startElection("proposal does not follow the log") }
             persistAppend(txn)
-            if f.stage != .syncing { sendToLeader(.ack(txn.zxid)) }
+            if f.stage != .syncing && !config.isObserver { sendToLeader(.ack(txn.zxid)) }
+            followerApplyCommits()
+        case .inform(let prev, let txn):
+            // Already committed on a quorum: log it and apply it at once, no ack.
+            guard f.stage != .connecting, prev == log.lastZxid, txn.zxid > prev else { return startElection("INFORM does not follow the log") }
+            persistAppend(txn)
+            follower?.leaderCommit = max(f.leaderCommit, txn.zxid)
             followerApplyCommits()
         case .newLeader(let epoch):
             guard f.stage == .syncing, epoch == f.epoch else { return startElection("unexpected NEWLEADER") }

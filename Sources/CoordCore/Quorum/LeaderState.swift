@@ -21,6 +21,11 @@ struct Learner: Sendable {
     var stage: Stage
     var acked: Zxid = .zero
     var lastHeard: UInt64
+    /// A non-voting learner: its acks never count; it gets INFORMs (committed txns) instead of
+    /// proposals.
+    var observer = false
+    /// Observers: the last zxid its stream already carries (sync, then INFORMs).
+    var sentThrough: Zxid = .zero
 
     /// Whether proposals and commits are forwarded to it.
     var forwarding: Bool { stage == .syncing || stage == .active }
@@ -73,8 +78,8 @@ extension QuorumPeer {
         send(peer, m, beforeStorage: beforeStorage)
     }
 
-    /// Learners whose acks count.
-    var activeLearners: Int { leader?.learners.values.filter { $0.stage == .active }.count ?? 0 }
+    /// Voting learners whose acks count.
+    var activeLearners: Int { leader?.learners.values.filter { $0.stage == .active && !$0.observer }.count ?? 0 }
 
     mutating func dropLearner(_ peer: UInt64) {
         leader?.learners[peer] = nil
@@ -112,7 +117,9 @@ extension QuorumPeer {
     /// among them), adopt it and sync everyone waiting.
     mutating func maybeStartSync() {
         guard var st = leader, st.phase == .awaitingAckEpochs else { return }
-        let acked = st.learners.values.filter { if case .ackedEpoch = $0.stage { return true } else { return false } }.count
+        let acked = st.learners.values.filter {
+            if case .ackedEpoch = $0.stage { return !$0.observer } else { return false }
+        }.count
         guard acked + 1 >= quorum else { return }
         st.phase = .awaitingNewLeaderAcks
         leader = st
@@ -132,6 +139,7 @@ extension QuorumPeer {
             sendEntries(peer, after: common)
             sendToLearner(peer, .newLeader(epoch: st.epoch))
             leader?.learners[peer]?.stage = .syncing
+            leader?.learners[peer]?.sentThrough = log.lastZxid
         } else {
             leader?.learners[peer]?.stage = .needsSnapshot
             if !st.snapshotRequested {
@@ -164,13 +172,13 @@ extension QuorumPeer {
             sendEntries(peer, after: zxid)
             sendToLearner(peer, .newLeader(epoch: st.epoch))
             leader?.learners[peer]?.stage = .syncing
+            leader?.learners[peer]?.sentThrough = log.lastZxid
         }
     }
 
     mutating func maybeEstablish() {
         guard var st = leader, st.phase == .awaitingNewLeaderAcks else { return }
-        let active = st.learners.values.filter { $0.stage == .active }.count
-        guard active + 1 >= quorum else { return }
+        guard activeLearners + 1 >= quorum else { return }
         st.phase = .active
         leader = st
         // The new leader's whole history is now on a quorum under this epoch: it is committed.
@@ -185,6 +193,15 @@ extension QuorumPeer {
 
     mutating func leaderReceive(from peer: UInt64, session: UInt64, seq: UInt64, _ body: SessionMessage) {
         guard let st = leader else { return }
+        if case .followerInfo = body, seq == 0, config.isObserver(peer) {
+            // An observer's promise is no vote: it neither picks the epoch nor blocks one.
+            var link = SessionLink(session: session)
+            _ = link.accept(session: session, seq: 0)
+            leader?.learners[peer] = Learner(link: link, stage: .info, lastHeard: now, observer: true)
+            leader?.pendingSyncs.removeAll { $0.from == peer }
+            if st.phase != .discovery { sendLeaderInfo(peer) }
+            return
+        }
         if case .followerInfo(let accepted, let acceptedLeader, _) = body, seq == 0 {
             promisedEpochSeen = max(promisedEpochSeen, accepted)
             if st.phase != .discovery && (accepted > st.epoch || (accepted == st.epoch && acceptedLeader != id)) {
@@ -218,7 +235,8 @@ extension QuorumPeer {
             guard l.stage == .leaderInfoSent else { return dropLearner(peer) }
             let theirs = Vote(leader: 0, zxid: summary.lastZxid, epoch: current)
             let mine = Vote(leader: 0, zxid: log.lastZxid, epoch: epochs.currentEpoch)
-            if theirs.isBetter(than: mine) {
+            // An observer's log (synced from a leader that never got established) proves nothing.
+            if theirs.isBetter(than: mine) && !l.observer {
                 // A follower knows more than we do: we must not lead.
                 startElection("a follower is more up to date")
                 return
@@ -240,14 +258,14 @@ extension QuorumPeer {
                 maybeEstablish()
             }
         case .ack(let z), .pong(let z):
-            guard l.stage == .active else { return }
+            guard l.stage == .active, !l.observer else { return }
             if z > l.acked && z <= log.lastZxid { leader?.learners[peer]?.acked = z }
             tryCommit()
         case .request(let request):
             if st.phase == .active && l.stage == .active { fx.toPrepare.append(request) }
         case .sync(let origin):
             if st.phase == .active && l.stage == .active { leaderSync(origin, from: peer) }
-        case .followerInfo, .leaderInfo, .truncate, .snapshot, .proposal, .newLeader, .upToDate, .commit, .ping, .syncDone:
+        case .followerInfo, .leaderInfo, .truncate, .snapshot, .proposal, .newLeader, .upToDate, .commit, .ping, .syncDone, .inform:
             dropLearner(peer)
         }
     }
@@ -273,7 +291,7 @@ extension QuorumPeer {
         let txn = QuorumTxn(zxid: zxid, data: data, origin: origin)
         persistAppend(txn)
         // Sent while our own append is still on its way to disk; we ack it in `leaderPersisted`.
-        for (peer, l) in st.learners.sorted(by: { $0.key < $1.key }) where l.forwarding {
+        for (peer, l) in st.learners.sorted(by: { $0.key < $1.key }) where l.forwarding && !l.observer {
             sendToLearner(peer, .proposal(prev: last, txn: txn), beforeStorage: true)
         }
         tryCommit()
@@ -293,16 +311,29 @@ extension QuorumPeer {
     mutating func tryCommit() {
         guard let st = leader, st.phase == .active else { return }
         var acks = [min(st.durable, log.lastZxid)]
-        for l in st.learners.values where l.stage == .active { acks.append(l.acked) }
+        for l in st.learners.values where l.stage == .active && !l.observer { acks.append(l.acked) }
         guard acks.count >= quorum else { return }
         acks.sort(by: >)
         let target = acks[quorum - 1]
         guard target > commitZxid, target.epoch == st.epoch else { return }
         advanceCommit(to: target)
         for (peer, l) in st.learners.sorted(by: { $0.key < $1.key }) where l.forwarding {
-            sendToLearner(peer, .commit(commitZxid))
+            if l.observer && l.sentThrough < commitZxid {
+                informObserver(peer, after: l.sentThrough)
+            } else {
+                sendToLearner(peer, .commit(commitZxid))
+            }
         }
         flushLeaderSyncs()
+    }
+
+    /// Sends an observer every committed entry after `point` as INFORM (it never sees proposals).
+    mutating func informObserver(_ peer: UInt64, after point: Zxid) {
+        guard let start = log.entries(after: point)?.startIndex else { return }
+        for i in start..<log.entries.count where log.entries[i].zxid <= commitZxid {
+            sendToLearner(peer, .inform(prev: log.previous(ofIndex: i), txn: log.entries[i]))
+        }
+        leader?.learners[peer]?.sentThrough = commitZxid
     }
 
     mutating func leaderSync(_ origin: RequestOrigin, from peer: UInt64) {
@@ -362,5 +393,12 @@ extension QuorumPeer {
     public var learnerCounts: (connected: Int, synced: Int) {
         guard let st = leader else { return (0, 0) }
         return (st.learners.count, st.learners.values.filter { $0.stage == .active }.count)
+    }
+
+    /// Leader only: synced voting followers and synced observers (ZooKeeper's mntr splits them).
+    public var syncedLearnerKinds: (followers: Int, observers: Int) {
+        guard let st = leader else { return (0, 0) }
+        let synced = st.learners.values.filter { $0.stage == .active }
+        return (synced.filter { !$0.observer }.count, synced.filter(\.observer).count)
     }
 }

@@ -5,6 +5,9 @@ public struct QuorumConfig: Sendable, Equatable {
     public var serverId: UInt64
     /// Every voting member, including `serverId`.
     public var voters: [UInt64]
+    /// Non-voting members (ZooKeeper's observers): they learn committed transactions and serve
+    /// clients, but never vote and never count toward a quorum.
+    public var observers: [UInt64] = []
     /// Ticks a new leader and its followers get to finish discovery and sync.
     public var initLimit: Int = 20
     /// Ticks without hearing the leader (or a quorum of followers) before giving up on it.
@@ -18,16 +21,26 @@ public struct QuorumConfig: Sendable, Equatable {
     /// A follower lagging more entries than this gets a snapshot instead of a diff.
     public var maxDiffEntries: Int = 10_000
 
-    public init(serverId: UInt64, voters: [UInt64]) {
+    public init(serverId: UInt64, voters: [UInt64], observers: [UInt64] = []) {
         self.serverId = serverId
         self.voters = voters
+        self.observers = observers
     }
 
+    /// A majority of the voters; observers never count.
     public var quorumSize: Int { voters.count / 2 + 1 }
+    public var isObserver: Bool { observers.contains(serverId) }
+    public func isObserver(_ id: UInt64) -> Bool { observers.contains(id) }
 
     public func validate() throws {
         guard Set(voters).count == voters.count else { throw QuorumError.invalidConfig("duplicate voter ids") }
-        guard voters.contains(serverId) else { throw QuorumError.invalidConfig("server \(serverId) is not a voter") }
+        guard Set(observers).count == observers.count, Set(voters).isDisjoint(with: observers) else {
+            throw QuorumError.invalidConfig("a server is listed twice (as voter and observer, or as observer twice)")
+        }
+        guard !voters.isEmpty else { throw QuorumError.invalidConfig("no voters") }
+        guard voters.contains(serverId) || observers.contains(serverId) else {
+            throw QuorumError.invalidConfig("server \(serverId) is neither a voter nor an observer")
+        }
         guard initLimit >= 1, syncLimit >= 1, settleTicks >= 0, pingInterval >= 1, electionResend >= 1,
               maxDiffEntries >= 0 else { throw QuorumError.invalidConfig("limits must be positive") }
     }

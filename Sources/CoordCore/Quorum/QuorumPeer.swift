@@ -104,7 +104,9 @@ public struct QuorumPeer: Sendable {
     }
 
     public mutating func receive(from sender: UInt64, _ message: QuorumMessage) -> QuorumEffects {
-        guard sender != id, config.voters.contains(sender) else { return takeEffects() }
+        // Voters hear everyone; an observer only the voters (observers never talk to each other).
+        let known = config.voters.contains(sender) || (!config.isObserver && config.isObserver(sender))
+        guard sender != id, known else { return takeEffects() }
         switch message {
         case .election(let n):
             handleNotification(from: sender, n)
@@ -228,7 +230,11 @@ public struct QuorumPeer: Sendable {
     }
 
     var quorum: Int { config.quorumSize }
-    var others: [UInt64] { config.voters.filter { $0 != id } }
+    /// Who hears this server's election notifications: a voter tells observers too (so they learn
+    /// the leader); an observer asks the voters only.
+    var others: [UInt64] {
+        (config.isObserver ? config.voters : config.voters + config.observers).filter { $0 != id }
+    }
 }
 
 /// One direction-pair of a follower-leader session, with per-direction sequence numbers.

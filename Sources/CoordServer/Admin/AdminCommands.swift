@@ -173,7 +173,8 @@ extension CoordServer {
             ("open_file_descriptor_count", .int(Int64(Self.openFileDescriptors()))), ("max_file_descriptor_count", .int(Int64(Self.maxFileDescriptors()))),
         ]
         if s.mode == "leader" {
-            f += [("learners", .int(Int64(s.followers))), ("synced_followers", .int(Int64(s.syncedFollowers)))]
+            f += [("learners", .int(Int64(s.followers))), ("synced_followers", .int(Int64(s.syncedFollowers))),
+                  ("synced_non_voting_followers", .int(0)), ("synced_observers", .int(Int64(s.syncedObservers)))]
         }
         return f
     }

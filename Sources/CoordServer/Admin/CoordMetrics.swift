@@ -44,11 +44,12 @@ final class CoordMetrics: Sendable {
         t.single("global_sessions", .gauge, help: "Sessions in the ensemble", s.sessions)
         t.single("quorum_size", .gauge, help: "Voting members of the ensemble", quorumSize)
         t.single("synced_followers", .gauge, help: "Followers in sync with this leader (0 elsewhere)", s.syncedFollowers)
+        t.single("synced_observers", .gauge, help: "Observers in sync with this leader (0 elsewhere)", s.syncedObservers)
         t.single("learners", .gauge, help: "Followers connected to this leader (0 elsewhere)", s.followers)
         t.single("packets_received", .gauge, help: "Client packets received", Double(s.received))
         t.single("packets_sent", .gauge, help: "Client packets sent", Double(s.sent))
         t.family("server_state", .gauge, help: "1 for this server's current role")
-        for role in ["leader", "follower", "looking", "standalone"] {
+        for role in ["leader", "follower", "observer", "looking", "standalone"] {
             t.sample("server_state", [("state", role)], s.mode == role ? 1 : 0)
         }
         t.single("last_zxid", .gauge, help: "Last applied zxid", Double(s.lastZxid))

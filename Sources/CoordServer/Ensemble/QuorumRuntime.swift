@@ -81,7 +81,8 @@ final class QuorumRuntime {
         let tick = Int(zoo.tickTime)
         let q = max(1, min(50, tick))
         func ticks(_ n: Int) -> Int { max(1, n * tick / q) }
-        var c = QuorumConfig(serverId: myId, voters: zoo.servers.values.filter { $0.role == "participant" }.map { UInt64($0.id) }.sorted())
+        func ids(_ role: String) -> [UInt64] { zoo.servers.values.filter { $0.role == role }.map { UInt64($0.id) }.sorted() }
+        var c = QuorumConfig(serverId: myId, voters: ids("participant"), observers: ids("observer"))
         c.initLimit = ticks(zoo.initLimit)
         c.syncLimit = ticks(zoo.syncLimit)
         // ZooKeeper's leader pings every half tick; never less often than a quarter of syncLimit.
@@ -206,12 +207,16 @@ final class QuorumRuntime {
         case (.leading, true):
             logger("LEADING epoch \(s.epoch), serving \(now - lookingSince) ms after the election started")
         case (.following(let l), false):
-            logger("FOLLOWING server \(l): syncing, election took \(now - lookingSince) ms")
+            logger("\(followName) server \(l): syncing, election took \(now - lookingSince) ms")
         case (.following(let l), true):
-            logger("FOLLOWING server \(l) in epoch \(s.epoch), serving \(now - lookingSince) ms after the election started")
+            logger("\(followName) server \(l) in epoch \(s.epoch), serving \(now - lookingSince) ms after the election started")
         }
         lastStatus = s
     }
+
+    private var followName: String { peer.config.isObserver ? "OBSERVING" : "FOLLOWING" }
+    /// The role's name in timeline records.
+    fileprivate var learnerRole: String { peer.config.isObserver ? "observer" : "follower" }
 }
 
 // Timeline records of quorum changes: decisions are the peer's; this only writes them down.
@@ -229,13 +234,13 @@ extension QuorumRuntime {
             timeline.record("election.started", clocks: clocks, fields: [("reason", .string(peer.lastElectionReason))])
         case (.leading, false), (.following, false):
             var fields: [(String, JSONValue)] = [("election_ms", .int(Int64(electionMillis)))]
-            if case .following(let l) = s.role { fields.insert(("leader", .int(Int64(l))), at: 0); fields.append(("role", .string("follower"))) }
+            if case .following(let l) = s.role { fields.insert(("leader", .int(Int64(l))), at: 0); fields.append(("role", .string(learnerRole))) }
             else { fields.insert(("leader", .int(Int64(peer.id))), at: 0); fields.append(("role", .string("leader"))) }
             fields.append(("voters", .int(Int64(peer.config.voters.count))))
             timeline.record("election.leader_elected", clocks: clocks, fields: fields)
             metrics?.electionTime.observe(Double(electionMillis))
         case (.leading, true), (.following, true):
-            timeline.record("quorum.serving", clocks: clocks, fields: [("role", .string(s.role == .leading ? "leader" : "follower")),
+            timeline.record("quorum.serving", clocks: clocks, fields: [("role", .string(s.role == .leading ? "leader" : learnerRole)),
                                                                        ("since_election_ms", .int(Int64(electionMillis)))])
             if let lost = lostQuorumAt {
                 lostQuorumAt = nil

@@ -8,7 +8,7 @@ public enum QuorumCodec {
     enum Tag: UInt8 {
         case election = 1
         case followerInfo = 16, ackEpoch, ackNewLeader, ack, pong, request, sync
-        case leaderInfo = 32, truncate, snapshot, proposal, newLeader, upToDate, commit, ping, syncDone
+        case leaderInfo = 32, truncate, snapshot, proposal, newLeader, upToDate, commit, ping, syncDone, inform
     }
 
     /// The frame body (no length prefix).
@@ -77,8 +77,9 @@ public enum QuorumCodec {
             header(.truncate); w.writeUInt64(z.raw)
         case .snapshot(let z, let data):
             header(.snapshot); w.writeUInt64(z.raw); writeBlob(data, to: &w)
-        case .proposal(let prev, let txn):
-            header(.proposal); w.writeUInt64(prev.raw); w.writeUInt64(txn.zxid.raw)
+        case .proposal(let prev, let txn), .inform(let prev, let txn):
+            if case .inform = body { header(.inform) } else { header(.proposal) }
+            w.writeUInt64(prev.raw); w.writeUInt64(txn.zxid.raw)
             if let origin = txn.origin {
                 w.writeUInt8(1); writeOrigin(origin, to: &w)
             } else {
@@ -162,7 +163,7 @@ public enum QuorumCodec {
         case .snapshot:
             let z = try zxid()
             return .snapshot(zxid: z, data: try readBlob(&r))
-        case .proposal:
+        case .proposal, .inform:
             let prev = try zxid()
             let z = try zxid()
             let hasOrigin = try r.readUInt8()
@@ -172,7 +173,8 @@ public enum QuorumCodec {
             case 1: origin = try readOrigin(&r)
             default: throw DecodeError.invalidValue("bad origin flag \(hasOrigin)")
             }
-            return .proposal(prev: prev, txn: QuorumTxn(zxid: z, data: try readBlob(&r), origin: origin))
+            let txn = QuorumTxn(zxid: z, data: try readBlob(&r), origin: origin)
+            return tag == .inform ? .inform(prev: prev, txn: txn) : .proposal(prev: prev, txn: txn)
         case .newLeader:
             return .newLeader(epoch: try r.readUInt32())
         case .upToDate:

@@ -114,6 +114,8 @@ public enum SessionMessage: Hashable, Sendable {
     case commit(Zxid)
     case ping(commit: Zxid)
     case syncDone(RequestOrigin, zxid: Zxid)
+    /// To an observer: a transaction already committed (ZooKeeper's INFORM, proposal and commit in one).
+    case inform(prev: Zxid, txn: QuorumTxn)
 }
 
 /// Everything one quorum server sends another.

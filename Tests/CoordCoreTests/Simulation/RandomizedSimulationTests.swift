@@ -28,7 +28,7 @@ import Glibc
 
     /// `stats` accumulates: history, acked, leader epochs, truncations, snapshots, sim ms, writes,
     /// events (including the healing phase), disk failures, disks replaced.
-    static func runSeed(_ seed: UInt64, steps: Int, stats: inout [Int], faults k: Double = 1,
+    static func runSeed(_ seed: UInt64, steps: Int, stats: inout [Int], faults k: Double = 1, observers: Int = 0,
                         adjust: (inout SimOptions) -> Void = { _ in }) -> String? {
         if stats.count < 10 { stats += [Int](repeating: 0, count: 10 - stats.count) }
         var pick = SimRandom(seed: seed ^ 0xA5A5)
@@ -42,7 +42,7 @@ import Glibc
         options.leaderDiskMaxMs = pick.chance(0.8) ? pick.int(1...40) : 0
         options.allDisksSlow = pick.chance(0.5)
         adjust(&options)
-        let sim = Simulator(servers: servers, seed: seed, options: options)
+        let sim = Simulator(servers: servers, observers: observers, seed: seed, options: options)
         var rng = SimRandom(seed: seed &* 31 &+ 7)
         var xid: Int32 = 0
 
@@ -147,6 +147,21 @@ import Glibc
             return t
         }
         if done == Self.chunks.count { print("simulation: \(done * Self.seedsPerChunk) seeds, \(events) events in all") }
+    }
+
+    /// The same faults with one or two observers beside the voters: they crash, restart, lose
+    /// disks and get partitioned too, and everything they apply must be a prefix of the history.
+    @Test(arguments: 0..<4)
+    func randomFaultsWithObservers(chunk: Int) {
+        var stats = [Int](repeating: 0, count: 10)
+        for i in 0..<10 {
+            let seed = UInt64(50_000 + chunk * 10 + i)
+            if let failure = Self.runSeed(seed, steps: Self.steps, stats: &stats, observers: 1 + i % 2) {
+                Issue.record("\(failure)")
+                return
+            }
+        }
+        #expect(stats[0] > 0, "no commits at all")
     }
 
     /// Offline soak: `COORD_SIM_SEEDS=first:count [COORD_SIM_STEPS=n] swift test --filter manySeeds`

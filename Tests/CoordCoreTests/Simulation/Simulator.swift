@@ -59,10 +59,18 @@ final class Simulator {
     var diskFailures = 0
     var disksReplaced = 0
 
-    init(servers: Int, seed: UInt64, options: SimOptions = SimOptions()) {
+    /// Voters are 1...servers; `observers` more ids follow them.
+    let observerIds: [UInt64]
+    /// INFORM messages sent to observers (committed txns; they never get live proposals).
+    var informsToObservers = 0
+    /// PROPOSALs sent to observers: only a sync's DIFF carries them.
+    var proposalsToObservers = 0
+
+    init(servers: Int, observers: Int = 0, seed: UInt64, options: SimOptions = SimOptions()) {
         rng = SimRandom(seed: seed)
         self.options = options
-        ids = (1...UInt64(servers)).map { $0 }
+        ids = (1...UInt64(servers + observers)).map { $0 }
+        observerIds = Array(ids.suffix(observers))
         for id in ids {
             replicas[id] = SimReplica(id: id)
             boot(id)
@@ -70,7 +78,7 @@ final class Simulator {
     }
 
     func config(for id: UInt64) -> QuorumConfig {
-        var c = QuorumConfig(serverId: id, voters: ids)
+        var c = QuorumConfig(serverId: id, voters: ids.filter { !observerIds.contains($0) }, observers: observerIds)
         options.configure(&c)
         return c
     }
@@ -208,6 +216,9 @@ final class Simulator {
             if delay > 0 && !r.diskHeld { events.push(now + delay, .diskDone(r.id, incarnation: r.incarnation, job: job)) }
             drainDisk(r)
         case .send(let to, let m):
+            if observerIds.contains(r.id), case .session(_, _, .ack) = m { checker.fail("observer \(r.id) acked a proposal") }
+            if observerIds.contains(to), case .session(_, _, .inform) = m { informsToObservers += 1 }
+            if observerIds.contains(to), case .session(_, _, .proposal) = m { proposalsToObservers += 1 }
             send(from: r, to: to, m)
         case .peerStatus:
             break
@@ -249,12 +260,14 @@ final class Simulator {
     /// The moment an entry is first applied it is committed: a quorum must hold it on disk by then,
     /// or crashes could take it back. Catches any message or local ack that overtook its fsync.
     func checkDurableQuorum(_ z: Zxid, firstAppliedBy id: UInt64) {
-        let copies = ids.filter { other in
+        // Only voters' copies count: observers never make a quorum.
+        let voters = ids.filter { !observerIds.contains($0) }
+        let copies = voters.filter { other in
             guard let d = replicas[other]?.disk else { return false }
             return d.snapshotZxid >= z || d.log.last(where: { $0.zxid <= z })?.zxid == z
         }
-        if copies.count < ids.count / 2 + 1 {
-            checker.fail("server \(id) applied \(z) while only \(copies) of \(ids.count) hold it durably")
+        if copies.count < voters.count / 2 + 1 {
+            checker.fail("server \(id) applied \(z) while only \(copies) of \(voters.count) voters hold it durably")
         }
     }
 
