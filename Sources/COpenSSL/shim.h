@@ -54,3 +54,11 @@ static inline long coordkafka_ssl_ctx_add_extra_chain_cert(SSL_CTX *ctx, X509 *c
 static inline int coordkafka_x509_stack_count(STACK_OF(X509) *s) { return s == NULL ? 0 : sk_X509_num(s); }
 static inline X509 *coordkafka_x509_stack_at(STACK_OF(X509) *s, int i) { return sk_X509_value(s, i); }
 static inline void coordkafka_x509_stack_free(STACK_OF(X509) *s) { sk_X509_pop_free(s, X509_free); }
+
+// Processes exit with threads still holding TLS sessions (a client's reader thread); OpenSSL's
+// atexit cleanup would free state under them (a double free in kafkactl). Called before any other
+// OpenSSL use, this keeps OpenSSL from registering that cleanup; the OS frees everything at exit.
+static inline void coordkafka_openssl_init(void) {
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+    OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL);
+}

@@ -26,7 +26,11 @@ public enum DigestAlgorithm: Sendable, Hashable {
 }
 
 public enum Digests {
+    /// OpenSSL set up without its atexit cleanup before its first use (COpenSSL's shim says why).
+    static let openSSLReady: Void = coordkafka_openssl_init()
+
     public static func hash(_ algorithm: DigestAlgorithm, _ data: [UInt8]) -> [UInt8] {
+        _ = openSSLReady
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var len: UInt32 = 0
         let ok = data.withUnsafeBytes { d in
@@ -39,6 +43,7 @@ public enum Digests {
     }
 
     public static func hmac(_ algorithm: DigestAlgorithm, key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+        _ = openSSLReady
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var len: UInt32 = 0
         let r = key.withUnsafeBytes { k in
@@ -55,6 +60,7 @@ public enum Digests {
 
     /// PBKDF2 with HMAC (RFC 8018) — SCRAM's `Hi()` (RFC 5802).
     public static func pbkdf2(_ algorithm: DigestAlgorithm, password: [UInt8], salt: [UInt8], iterations: Int, length: Int) -> [UInt8] {
+        _ = openSSLReady
         precondition(iterations > 0 && length > 0)
         var out = [UInt8](repeating: 0, count: length)
         let ok = password.withUnsafeBytes { p in
@@ -73,6 +79,7 @@ public enum Digests {
 
     /// Cryptographically strong random bytes (nonces, salts, challenges).
     public static func randomBytes(_ count: Int) -> [UInt8] {
+        _ = openSSLReady
         var out = [UInt8](repeating: 0, count: count)
         let ok = out.withUnsafeMutableBytes { RAND_bytes($0.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(count)) }
         precondition(ok == 1, "RAND_bytes failed")

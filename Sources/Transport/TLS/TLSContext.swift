@@ -103,7 +103,11 @@ public final class TLSContext: @unchecked Sendable {
         try self.init(isServer: false, config: config, logger: logger)
     }
 
+    /// OpenSSL set up without its atexit cleanup, before anything else of it runs (see the shim).
+    public static let openSSLReady: Void = coordkafka_openssl_init()
+
     private init(isServer: Bool, config: TLSConfig, logger: (@Sendable (String) -> Void)?) throws(TLSError) {
+        _ = Self.openSSLReady
         ERR_clear_error()
         guard let ctx = SSL_CTX_new(isServer ? TLS_server_method() : TLS_client_method()) else {
             throw TLSError.openSSL("SSL_CTX_new")
