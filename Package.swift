@@ -69,7 +69,7 @@ let package = Package(
         // Fuzz's weak C main, which libFuzzer's own main replaces in a fuzzing build.
         .target(name: "CFuzzMain"),
         // Benchmarks are programs, not tests: `swift run -c release Benchmarks <suite>`.
-        .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient", "Spawn"], exclude: ["scripts"]),
+        .executableTarget(name: "Benchmarks", dependencies: ["Protocol", "Storage", "Transport", "CoordClient", "KafkaClient", "Spawn", "Observability"], exclude: ["scripts"]),
 
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         // Replays the fuzz corpora kept in Tests/FuzzCorpus through every target.

@@ -49,7 +49,8 @@ enum CoordBench {
         }
     }
 
-    static func workload(connect: String, ops: Int, clients: Int) throws -> [PhaseResult] {
+    /// The first `phases` of create, setData, getData, exists+watch (the observability bench runs the writes).
+    static func workload(connect: String, ops: Int, clients: Int, phases count: Int = 4) throws -> [PhaseResult] {
         let setup = CoordClient(connectString: connect, sessionTimeoutMs: 10000)
         try setup.start()
         for c in 0..<clients { try setup.createRecursive("/bench/c\(c)") }
@@ -72,7 +73,7 @@ enum CoordBench {
         }
         defer { conns.forEach { $0.close() } }
         var results: [PhaseResult] = []
-        for (name, op) in phases {
+        for (name, op) in phases.prefix(count) {
             let lat = Mutex<[UInt64]>([])
             let failures = Atomic<Int>(0)
             let start = MonotonicClock.nanos()

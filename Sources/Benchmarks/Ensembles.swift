@@ -15,7 +15,8 @@ final class LocalEnsemble {
     var connectString: String { clientPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
     var pids: [Int32] { processes.map { $0.pid } }
 
-    init(kind: Kind, servers: Int = 3, coorddPath: String) throws {
+    /// `extra` is appended to every zoo.cfg (the observability bench turns the admin server on with it).
+    init(kind: Kind, servers: Int = 3, coorddPath: String, extra: (_ server: Int) throws -> String = { _ in "admin.enableServer=false\n" }) throws {
         self.kind = kind
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(kind.rawValue)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -34,10 +35,10 @@ final class LocalEnsemble {
             clientPort=\(clientPorts[i - 1])
             clientPortAddress=127.0.0.1
             4lw.commands.whitelist=*
-            admin.enableServer=false
             maxClientCnxns=0
 
             """
+            cfg += try extra(i)
             if servers > 1 {
                 for j in 1...servers {
                     cfg += "server.\(j)=127.0.0.1:\(ports[servers + j - 1]):\(ports[2 * servers + j - 1])\n"

@@ -6,6 +6,7 @@ case "coord": CoordBench.run(Array(arguments.dropFirst()))
 case "broker": BrokerBench.run(Array(arguments.dropFirst()))
 case "client": ClientBench.run(Array(arguments.dropFirst()))
 case "codec": CodecBench.run(Array(arguments.dropFirst()))
+case "observability": ObservabilityBench.run(Array(arguments.dropFirst()))
 default:
     print("""
     usage: Benchmarks <suite> [args]
@@ -15,5 +16,6 @@ default:
       client --bootstrap H:P [--records N] [--size B] [--partitions P] [--idempotence]
                                         Swift Kafka client vs librdkafka (confluent-kafka)
       codec [iterations]                Kafka codecs on Produce, Metadata and Fetch
+      observability [ops] [rounds]      coordd writes and brokerd produce with the admin server on vs off
     """)
 }

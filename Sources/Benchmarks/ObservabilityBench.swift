@@ -1,0 +1,119 @@
+import CoordClient
+import Foundation
+import KafkaClient
+import Observability
+import Synchronization
+import Transport
+
+/// What the observability plane costs (issue 10: < 3 %): coordd write throughput and brokerd produce
+/// throughput with the admin server on — timeline recorded to its file, Prometheus scraping
+/// /metrics every second — against the admin server off, in alternating rounds, the median kept.
+/// `swift run -c release Benchmarks observability [ops per round] [rounds]`
+enum ObservabilityBench {
+    static func run(_ args: [String]) {
+        let ops = Int(args.first ?? "") ?? 20000
+        let rounds = Int(args.dropFirst().first ?? "") ?? 3
+        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var coord: [Bool: [Double]] = [:], broker: [Bool: [Double]] = [:]
+        for round in 0..<rounds {
+            // Alternate which goes first, so drift on the machine does not favour one side.
+            for admin in round % 2 == 0 ? [false, true] : [true, false] {
+                do {
+                    coord[admin, default: []].append(try coordWrites(binDir: binDir, admin: admin, ops: ops))
+                    broker[admin, default: []].append(try brokerProduce(binDir: binDir, admin: admin, records: ops * 10))
+                } catch {
+                    print("observability bench: \(error)")
+                }
+            }
+        }
+        func median(_ v: [Double]?) -> Double {
+            let s = (v ?? []).sorted()
+            return s.isEmpty ? 0 : s[s.count / 2]
+        }
+        // Each round's on/off pair is measured back to back: the median of the paired ratios is
+        // steadier than the ratio of medians on a machine whose speed drifts.
+        func pairedCost(_ m: [Bool: [Double]]) -> Double {
+            let ratios = zip(m[false] ?? [], m[true] ?? []).map { off, on in off > 0 ? 100 * (off - on) / off : 0 }
+            return median(ratios)
+        }
+        print("\n## Cost of the observability plane (\(rounds) alternating rounds; medians, cost = median of paired ratios)\n")
+        print("| workload | admin off | admin on + scrape 1/s | cost |")
+        print("|---|---:|---:|---:|")
+        for (name, m, unit) in [("coordd create+setData (3 servers, 32 clients)", coord, "ops/s"), ("brokerd produce, Swift producer, acks=1", broker, "rec/s")] {
+            print(String(format: "| %@ | %.0f %@ | %.0f %@ | %.1f %% |", name, median(m[false]), unit, median(m[true]), unit, pairedCost(m)))
+        }
+    }
+
+    /// Scrapes /metrics every second until stopped, as Prometheus would.
+    static func scraper(ports: [Int]) -> (stop: @Sendable () -> Void, group: DispatchGroup) {
+        // OBS_SCRAPE=0: the admin server on but nobody scraping (to tell the two costs apart).
+        let scrape = ProcessInfo.processInfo.environment["OBS_SCRAPE"] != "0"
+        let stop = Atomic<Bool>(!scrape)
+        let g = DispatchGroup()
+        g.enter()
+        Thread {
+            while !stop.load(ordering: .relaxed) {
+                for p in ports { _ = try? HTTPClient.get(host: "127.0.0.1", port: p, "/metrics") }
+                usleep(1_000_000)
+            }
+            g.leave()
+        }.start()
+        return ({ stop.store(true, ordering: .relaxed) }, g)
+    }
+
+    static func coordWrites(binDir: URL, admin: Bool, ops: Int) throws -> Double {
+        var adminPorts: [Int] = []
+        for _ in 0..<3 { adminPorts.append(try freePort()) }
+        let ens = try LocalEnsemble(kind: .coordd, coorddPath: binDir.appendingPathComponent("coordd").path) { i in
+            admin ? "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(adminPorts[i - 1])\n" : "admin.enableServer=false\n"
+        }
+        defer { ens.stop() }
+        _ = try ens.waitForLeader()
+        let scrape = admin ? scraper(ports: adminPorts) : nil
+        defer { scrape?.stop(); scrape?.group.wait() }
+        let results = try CoordBench.workload(connect: ens.connectString, ops: ops, clients: 32, phases: 2)
+        let rate = results.map(\.opsPerSecond).reduce(0, +) / Double(max(1, results.count))
+        print(String(format: "coordd admin %@: %.0f write ops/s", admin ? "on" : "off", rate))
+        return rate
+    }
+
+    static func brokerProduce(binDir: URL, admin: Bool, records: Int) throws -> Double {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("obs-bench-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/zk", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let zkPort = try freePort(), kafkaPort = try freePort(), adminPort = try freePort()
+        try "tickTime=2000\ndataDir=\(dir)/zk\nclientPort=\(zkPort)\nclientPortAddress=127.0.0.1\n".write(toFile: dir + "/zoo.cfg", atomically: true, encoding: .utf8)
+        let zk = try Daemon(binDir.appendingPathComponent("coordd").path, [dir + "/zoo.cfg"], log: dir + "/coordd.log")
+        defer { zk.stop() }
+        guard zk.waitForLine("serving clients", timeout: 20) else { throw BenchError("coordd: \(zk.logTail)") }
+        var cfg = "broker.id=1\nlisteners=PLAINTEXT://127.0.0.1:\(kafkaPort)\nlog.dirs=\(dir)/logs\nzookeeper.connect=127.0.0.1:\(zkPort)\noffsets.topic.replication.factor=1\n"
+        if admin { cfg += "admin.listener=127.0.0.1:\(adminPort)\n" }
+        try cfg.write(toFile: dir + "/server.properties", atomically: true, encoding: .utf8)
+        let b = try Daemon(binDir.appendingPathComponent("brokerd").path, [dir + "/server.properties"], log: dir + "/brokerd.log")
+        defer { b.stop() }
+        guard b.waitForLine("brokerd: started", timeout: 30) else { throw BenchError("brokerd: \(b.logTail)") }
+        let bootstrap = "127.0.0.1:\(kafkaPort)"
+        let adminClient = try Admin(config: ClientConfig(bootstrapServers: [bootstrap]))
+        try adminClient.createTopics([NewTopic(name: "obs", partitions: 4, replicationFactor: 1)])
+        adminClient.close()
+        let scrape = admin ? scraper(ports: [adminPort]) : nil
+        defer { scrape?.stop(); scrape?.group.wait() }
+        var pc = ProducerConfig(bootstrapServers: [bootstrap])
+        pc.acks = 1
+        let producer = try Producer(config: pc)
+        let payload = [UInt8](repeating: 0x78, count: 100)
+        let acked = Atomic<Int>(0)
+        let start = MonotonicClock.nanos()
+        for _ in 0..<records {
+            try producer.send(ProducerRecord(topic: "obs", value: payload)) { r in
+                if case .success = r { acked.add(1, ordering: .relaxed) }
+            }
+        }
+        try producer.flush()
+        let secs = Double(MonotonicClock.nanos() - start) / 1e9
+        producer.close()
+        let rate = Double(acked.load(ordering: .relaxed)) / secs
+        print(String(format: "brokerd admin %@: %.0f rec/s", admin ? "on" : "off", rate))
+        return rate
+    }
+}
