@@ -33,7 +33,8 @@ enum ObservabilityBench {
         // Each round's on/off pair is measured back to back: the median of the paired ratios is
         // steadier than the ratio of medians on a machine whose speed drifts.
         func pairedCost(_ m: [Bool: [Double]]) -> Double {
-            let ratios = zip(m[false] ?? [], m[true] ?? []).map { off, on in off > 0 ? 100 * (off - on) / off : 0 }
+            var ratios: [Double] = []
+            for (off, on) in zip(m[false] ?? [], m[true] ?? []) where off > 0 { ratios.append(100 * (off - on) / off) }
             return median(ratios)
         }
         print("\n## Cost of the observability plane (\(rounds) alternating rounds; medians, cost = median of paired ratios)\n")
