@@ -152,6 +152,7 @@ public final class Broker: @unchecked Sendable {
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
         replicas.topicConfig = { [weak session] topic in session?.topicConfig(topic) }
+        let topicConfigChanges = TopicConfigChanges(replicas: replicas, logger: logger)
         let obs = observability
         let controllerGuard = handler.controllerGuard
         session.onRegistered = { controllerGuard.registered(brokerEpoch: $0) }
@@ -163,7 +164,10 @@ public final class Broker: @unchecked Sendable {
         session.onNewSession = { [weak controller, weak session] in
             obs.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("again", .bool(true))])
             controller?.newSession()
-            if let session { acls?.sessionStarted(session) }
+            if let session {
+                acls?.sessionStarted(session)
+                topicConfigChanges.sessionStarted(session)
+            }
         }
         session.onFatal = { [weak self] f in self?.onFatal?(f) }
 
@@ -188,6 +192,7 @@ public final class Broker: @unchecked Sendable {
         try session.start()
         observability.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("endpoint", .string("\(adv.host):\(adv.port)"))])
         acls?.sessionStarted(session)
+        topicConfigChanges.sessionStarted(session)
         handler.clusterId = readOrCreateClusterId()
         controller.start()
         if let (host, port) = adminAt {

@@ -2,6 +2,36 @@
 
 @testable import Protocol
 
+extension AlterConfigsRequest {
+    static func sample() -> AlterConfigsRequest {
+        AlterConfigsRequest(resources: [AlterConfigsRequest.AlterConfigsResource.sample()], validateOnly: true)
+    }
+}
+
+extension AlterConfigsRequest.AlterableConfig {
+    static func sample() -> AlterConfigsRequest.AlterableConfig {
+        AlterConfigsRequest.AlterableConfig(name: "s3", value: "s4")
+    }
+}
+
+extension AlterConfigsRequest.AlterConfigsResource {
+    static func sample() -> AlterConfigsRequest.AlterConfigsResource {
+        AlterConfigsRequest.AlterConfigsResource(resourceType: 6, resourceName: "s6", configs: [AlterConfigsRequest.AlterableConfig.sample()])
+    }
+}
+
+extension AlterConfigsResponse {
+    static func sample() -> AlterConfigsResponse {
+        AlterConfigsResponse(throttleTimeMs: 8007, responses: [AlterConfigsResponse.AlterConfigsResourceResponse.sample()])
+    }
+}
+
+extension AlterConfigsResponse.AlterConfigsResourceResponse {
+    static func sample() -> AlterConfigsResponse.AlterConfigsResourceResponse {
+        AlterConfigsResponse.AlterConfigsResourceResponse(errorCode: ErrorCode(11), errorMessage: "s11", resourceType: 13, resourceName: "s13")
+    }
+}
+
 extension SaslAuthenticateRequest {
     static func sample() -> SaslAuthenticateRequest {
         SaslAuthenticateRequest(authBytes: [1, 2, 3])
@@ -59,6 +89,36 @@ extension DeleteGroupsResponse {
 extension DeleteGroupsResponse.DeletableGroupResult {
     static func sample() -> DeleteGroupsResponse.DeletableGroupResult {
         DeleteGroupsResponse.DeletableGroupResult(groupId: "s4", errorCode: ErrorCode(6))
+    }
+}
+
+extension IncrementalAlterConfigsRequest {
+    static func sample() -> IncrementalAlterConfigsRequest {
+        IncrementalAlterConfigsRequest(resources: [IncrementalAlterConfigsRequest.IncrementalAlterConfigsResource.sample()], validateOnly: true)
+    }
+}
+
+extension IncrementalAlterConfigsRequest.IncrementalAlterableConfig {
+    static func sample() -> IncrementalAlterConfigsRequest.IncrementalAlterableConfig {
+        IncrementalAlterConfigsRequest.IncrementalAlterableConfig(name: "s3", configOperation: 5, value: "s5")
+    }
+}
+
+extension IncrementalAlterConfigsRequest.IncrementalAlterConfigsResource {
+    static func sample() -> IncrementalAlterConfigsRequest.IncrementalAlterConfigsResource {
+        IncrementalAlterConfigsRequest.IncrementalAlterConfigsResource(resourceType: 7, resourceName: "s7", configs: [IncrementalAlterConfigsRequest.IncrementalAlterableConfig.sample()])
+    }
+}
+
+extension IncrementalAlterConfigsResponse {
+    static func sample() -> IncrementalAlterConfigsResponse {
+        IncrementalAlterConfigsResponse(throttleTimeMs: 9007, responses: [IncrementalAlterConfigsResponse.IncrementalAlterConfigsResourceResponse.sample()])
+    }
+}
+
+extension IncrementalAlterConfigsResponse.IncrementalAlterConfigsResourceResponse {
+    static func sample() -> IncrementalAlterConfigsResponse.IncrementalAlterConfigsResourceResponse {
+        IncrementalAlterConfigsResponse.IncrementalAlterConfigsResourceResponse(errorCode: ErrorCode(12), errorMessage: "s12", resourceType: 14, resourceName: "s14")
     }
 }
 
@@ -204,9 +264,11 @@ let generatedMessageTypes: [any KafkaMessage.Type] = [
     CreateAclsRequest.self, CreateAclsResponse.self,
     DeleteAclsRequest.self, DeleteAclsResponse.self,
     DescribeConfigsRequest.self, DescribeConfigsResponse.self,
+    AlterConfigsRequest.self, AlterConfigsResponse.self,
     SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
     CreatePartitionsRequest.self, CreatePartitionsResponse.self,
     DeleteGroupsRequest.self, DeleteGroupsResponse.self,
+    IncrementalAlterConfigsRequest.self, IncrementalAlterConfigsResponse.self,
     OffsetDeleteRequest.self, OffsetDeleteResponse.self,
     DescribeUserScramCredentialsRequest.self, DescribeUserScramCredentialsResponse.self,
     AlterUserScramCredentialsRequest.self, AlterUserScramCredentialsResponse.self,
@@ -241,9 +303,11 @@ let generatedRequestSamples: [any KafkaRequestMessage] = [
     CreateAclsRequest.sample(),
     DeleteAclsRequest.sample(),
     DescribeConfigsRequest.sample(),
+    AlterConfigsRequest.sample(),
     SaslAuthenticateRequest.sample(),
     CreatePartitionsRequest.sample(),
     DeleteGroupsRequest.sample(),
+    IncrementalAlterConfigsRequest.sample(),
     OffsetDeleteRequest.sample(),
     DescribeUserScramCredentialsRequest.sample(),
     AlterUserScramCredentialsRequest.sample(),
@@ -278,9 +342,11 @@ let generatedDefaultMessages: [any KafkaMessage] = [
     CreateAclsRequest(), CreateAclsResponse(),
     DeleteAclsRequest(), DeleteAclsResponse(),
     DescribeConfigsRequest(), DescribeConfigsResponse(),
+    AlterConfigsRequest(), AlterConfigsResponse(),
     SaslAuthenticateRequest(), SaslAuthenticateResponse(),
     CreatePartitionsRequest(), CreatePartitionsResponse(),
     DeleteGroupsRequest(), DeleteGroupsResponse(),
+    IncrementalAlterConfigsRequest(), IncrementalAlterConfigsResponse(),
     OffsetDeleteRequest(), OffsetDeleteResponse(),
     DescribeUserScramCredentialsRequest(), DescribeUserScramCredentialsResponse(),
     AlterUserScramCredentialsRequest(), AlterUserScramCredentialsResponse(),
@@ -315,9 +381,11 @@ let generatedResponseSamples: [any KafkaMessage] = [
     CreateAclsResponse.sample(),
     DeleteAclsResponse.sample(),
     DescribeConfigsResponse.sample(),
+    AlterConfigsResponse.sample(),
     SaslAuthenticateResponse.sample(),
     CreatePartitionsResponse.sample(),
     DeleteGroupsResponse.sample(),
+    IncrementalAlterConfigsResponse.sample(),
     OffsetDeleteResponse.sample(),
     DescribeUserScramCredentialsResponse.sample(),
     AlterUserScramCredentialsResponse.sample(),

@@ -28,9 +28,11 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case createAcls = 30
     case deleteAcls = 31
     case describeConfigs = 32
+    case alterConfigs = 33
     case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
+    case incrementalAlterConfigs = 44
     case offsetDelete = 47
     case describeUserScramCredentials = 50
     case alterUserScramCredentials = 51
@@ -117,6 +119,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .describeConfigs:
             KafkaAPIInfo(name: "DescribeConfigs", validVersions: 0...4, supportedVersions: 1...3,
                          firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .alterConfigs:
+            KafkaAPIInfo(name: "AlterConfigs", validVersions: 0...2, supportedVersions: 0...2,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .saslAuthenticate:
             KafkaAPIInfo(name: "SaslAuthenticate", validVersions: 0...2, supportedVersions: 0...2,
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
@@ -126,6 +131,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .deleteGroups:
             KafkaAPIInfo(name: "DeleteGroups", validVersions: 0...2, supportedVersions: 0...1,
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .incrementalAlterConfigs:
+            KafkaAPIInfo(name: "IncrementalAlterConfigs", validVersions: 0...1, supportedVersions: 0...1,
+                         firstFlexibleVersion: 1, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .offsetDelete:
             KafkaAPIInfo(name: "OffsetDelete", validVersions: 0...0, supportedVersions: 0...0,
                          firstFlexibleVersion: Int16.max, isInterBroker: false, responseHeaderAlwaysV0: false)

@@ -28,9 +28,11 @@ public enum KafkaRequest: Sendable, Equatable {
     case createAcls(CreateAclsRequest)
     case deleteAcls(DeleteAclsRequest)
     case describeConfigs(DescribeConfigsRequest)
+    case alterConfigs(AlterConfigsRequest)
     case saslAuthenticate(SaslAuthenticateRequest)
     case createPartitions(CreatePartitionsRequest)
     case deleteGroups(DeleteGroupsRequest)
+    case incrementalAlterConfigs(IncrementalAlterConfigsRequest)
     case offsetDelete(OffsetDeleteRequest)
     case describeUserScramCredentials(DescribeUserScramCredentialsRequest)
     case alterUserScramCredentials(AlterUserScramCredentialsRequest)
@@ -66,9 +68,11 @@ public enum KafkaRequest: Sendable, Equatable {
         case .createAcls: return .createAcls(try CreateAclsRequest.decode(from: &r, version: v))
         case .deleteAcls: return .deleteAcls(try DeleteAclsRequest.decode(from: &r, version: v))
         case .describeConfigs: return .describeConfigs(try DescribeConfigsRequest.decode(from: &r, version: v))
+        case .alterConfigs: return .alterConfigs(try AlterConfigsRequest.decode(from: &r, version: v))
         case .saslAuthenticate: return .saslAuthenticate(try SaslAuthenticateRequest.decode(from: &r, version: v))
         case .createPartitions: return .createPartitions(try CreatePartitionsRequest.decode(from: &r, version: v))
         case .deleteGroups: return .deleteGroups(try DeleteGroupsRequest.decode(from: &r, version: v))
+        case .incrementalAlterConfigs: return .incrementalAlterConfigs(try IncrementalAlterConfigsRequest.decode(from: &r, version: v))
         case .offsetDelete: return .offsetDelete(try OffsetDeleteRequest.decode(from: &r, version: v))
         case .describeUserScramCredentials: return .describeUserScramCredentials(try DescribeUserScramCredentialsRequest.decode(from: &r, version: v))
         case .alterUserScramCredentials: return .alterUserScramCredentials(try AlterUserScramCredentialsRequest.decode(from: &r, version: v))
@@ -104,9 +108,11 @@ public enum KafkaRequest: Sendable, Equatable {
         case .createAcls: .createAcls
         case .deleteAcls: .deleteAcls
         case .describeConfigs: .describeConfigs
+        case .alterConfigs: .alterConfigs
         case .saslAuthenticate: .saslAuthenticate
         case .createPartitions: .createPartitions
         case .deleteGroups: .deleteGroups
+        case .incrementalAlterConfigs: .incrementalAlterConfigs
         case .offsetDelete: .offsetDelete
         case .describeUserScramCredentials: .describeUserScramCredentials
         case .alterUserScramCredentials: .alterUserScramCredentials
