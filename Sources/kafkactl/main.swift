@@ -54,6 +54,8 @@ do {
         print("SCRAM credential \(m.rawValue) (\(c.iterations) iterations) set for \(c.user)")
     case .acls(let c):
         try runAcls(c)
+    case .configs(let c):
+        try runConfigs(c)
     }
     exit(0)
 } catch {

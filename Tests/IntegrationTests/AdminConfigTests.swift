@@ -54,4 +54,25 @@ import Testing
         let a = try k.call(AlterConfigsRequest(resources: [.init(resourceType: 2, resourceName: "missing", configs: [])], validateOnly: false), version: 0)
         #expect(a.responses.map(\.errorCode) == [.unknownTopicOrPartition])
     }
+
+    @Test func kafkactlConfigsAltersAndDescribes() throws {
+        let cluster = try BrokerCluster(brokers: 1)
+        defer { cluster.cleanup() }
+        let bs = ["--bootstrap-server", cluster.bootstrap]
+        let created = ProcessHarness.waitUntil(timeout: 60, interval: 0.5) {
+            (try? SwiftClientCLITests.kafkactl(["topics", "--create", "--topic", "k", "--partitions", "1", "--if-not-exists"] + bs))?.status == 0
+        }
+        #expect(created)
+        let alter = try SwiftClientCLITests.kafkactl(["configs", "--alter", "--entity-type", "topics", "--entity-name", "k",
+                                                      "--add-config", "retention.ms=60000,cleanup.policy=[compact,delete]"] + bs)
+        #expect(alter.status == 0 && alter.out.contains("Completed updating config for topic k."), "\(alter.out)\(alter.err)")
+        var d = try SwiftClientCLITests.kafkactl(["configs", "--describe", "--entity-type", "topics", "--entity-name", "k"] + bs)
+        #expect(d.out.contains("cleanup.policy=compact,delete") && d.out.contains("retention.ms=60000"), "\(d.out)\(d.err)")
+        let del = try SwiftClientCLITests.kafkactl(["configs", "--alter", "--entity-type", "topics", "--entity-name", "k", "--delete-config", "retention.ms"] + bs)
+        #expect(del.status == 0)
+        d = try SwiftClientCLITests.kafkactl(["configs", "--describe", "--entity-type", "topics", "--entity-name", "k"] + bs)
+        #expect(d.out.contains("cleanup.policy=compact,delete") && !d.out.contains("retention.ms"), "\(d.out)")
+        let bad = try SwiftClientCLITests.kafkactl(["configs", "--alter", "--entity-type", "topics", "--entity-name", "k", "--add-config", "retention.ms=never"] + bs)
+        #expect(bad.status == 1 && bad.err.lowercased().contains("invalid"), "\(bad.err)")
+    }
 }

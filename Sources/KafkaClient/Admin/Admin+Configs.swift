@@ -1,0 +1,30 @@
+import Protocol
+
+extension Admin {
+    public struct ConfigEntry: Equatable, Sendable {
+        public var name: String
+        public var value: String?
+        /// DescribeConfigs' source code (1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG).
+        public var source: Int8
+        public var isSensitive: Bool
+    }
+
+    /// A topic's configs (DescribeConfigs v1).
+    public func describeTopicConfigs(_ topic: String) throws -> [ConfigEntry] {
+        let r = try cluster.call(DescribeConfigsRequest(resources: [.init(resourceType: 2, resourceName: topic, configurationKeys: nil)]), to: .any)
+        guard let res = r.results.first else { throw KafkaError.invalidArgument("empty DescribeConfigs answer") }
+        if res.errorCode != .none { throw KafkaError.broker(res.errorCode, res.errorMessage ?? "DescribeConfigs \(topic)") }
+        return res.configs.map { ConfigEntry(name: $0.name, value: $0.value, source: $0.configSource, isSensitive: $0.isSensitive) }
+    }
+
+    /// Sets and deletes topic config overrides (IncrementalAlterConfigs).
+    public func alterTopicConfigs(_ topic: String, set: [String: String], delete: [String]) throws {
+        let ops = set.keys.sorted().map { IncrementalAlterConfigsRequest.IncrementalAlterableConfig(name: $0, configOperation: 0, value: set[$0]) }
+            + delete.map { .init(name: $0, configOperation: 1, value: nil) }
+        let r = try cluster.call(IncrementalAlterConfigsRequest(resources: [.init(resourceType: 2, resourceName: topic, configs: ops)],
+                                                                validateOnly: false), to: .any)
+        if let e = r.responses.first(where: { $0.errorCode != .none }) {
+            throw KafkaError.broker(e.errorCode, e.errorMessage ?? "IncrementalAlterConfigs \(topic)")
+        }
+    }
+}
