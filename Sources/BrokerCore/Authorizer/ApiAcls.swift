@@ -42,6 +42,7 @@ public enum ApiAcls {
         Key(.alterConfigs, .cluster): .alterConfigs,
         Key(.incrementalAlterConfigs, .topic): .alterConfigs,
         Key(.incrementalAlterConfigs, .cluster): .alterConfigs,
+        Key(.deleteRecords, .topic): .delete,
         Key(.initProducerId, .transactionalId): .write,
         Key(.initProducerId, .cluster): .idempotentWrite,
         Key(.initProducerId, .topic): .write,

@@ -2,6 +2,42 @@
 
 @testable import Protocol
 
+extension DescribeConfigsRequest {
+    static func sample() -> DescribeConfigsRequest {
+        DescribeConfigsRequest(resources: [DescribeConfigsRequest.DescribeConfigsResource.sample()], includeSynonyms: true, includeDocumentation: true)
+    }
+}
+
+extension DescribeConfigsRequest.DescribeConfigsResource {
+    static func sample() -> DescribeConfigsRequest.DescribeConfigsResource {
+        DescribeConfigsRequest.DescribeConfigsResource(resourceType: 5, resourceName: "s5", configurationKeys: ["s6"])
+    }
+}
+
+extension DescribeConfigsResponse {
+    static func sample() -> DescribeConfigsResponse {
+        DescribeConfigsResponse(throttleTimeMs: 7007, results: [DescribeConfigsResponse.DescribeConfigsResult.sample()])
+    }
+}
+
+extension DescribeConfigsResponse.DescribeConfigsSynonym {
+    static func sample() -> DescribeConfigsResponse.DescribeConfigsSynonym {
+        DescribeConfigsResponse.DescribeConfigsSynonym(name: "s9", value: "s10", source: 12)
+    }
+}
+
+extension DescribeConfigsResponse.DescribeConfigsResourceResult {
+    static func sample() -> DescribeConfigsResponse.DescribeConfigsResourceResult {
+        DescribeConfigsResponse.DescribeConfigsResourceResult(name: "s12", value: "s13", readOnly: true, isDefault: true, configSource: 17, isSensitive: true, synonyms: [DescribeConfigsResponse.DescribeConfigsSynonym.sample()], configType: 20, documentation: "s20")
+    }
+}
+
+extension DescribeConfigsResponse.DescribeConfigsResult {
+    static func sample() -> DescribeConfigsResponse.DescribeConfigsResult {
+        DescribeConfigsResponse.DescribeConfigsResult(errorCode: ErrorCode(22), errorMessage: "s22", resourceType: 24, resourceName: "s24", configs: [DescribeConfigsResponse.DescribeConfigsResourceResult.sample()])
+    }
+}
+
 extension AlterConfigsRequest {
     static func sample() -> AlterConfigsRequest {
         AlterConfigsRequest(resources: [AlterConfigsRequest.AlterConfigsResource.sample()], validateOnly: true)
@@ -258,6 +294,7 @@ let generatedMessageTypes: [any KafkaMessage.Type] = [
     ApiVersionsRequest.self, ApiVersionsResponse.self,
     CreateTopicsRequest.self, CreateTopicsResponse.self,
     DeleteTopicsRequest.self, DeleteTopicsResponse.self,
+    DeleteRecordsRequest.self, DeleteRecordsResponse.self,
     InitProducerIdRequest.self, InitProducerIdResponse.self,
     OffsetForLeaderEpochRequest.self, OffsetForLeaderEpochResponse.self,
     DescribeAclsRequest.self, DescribeAclsResponse.self,
@@ -297,6 +334,7 @@ let generatedRequestSamples: [any KafkaRequestMessage] = [
     ApiVersionsRequest.sample(),
     CreateTopicsRequest.sample(),
     DeleteTopicsRequest.sample(),
+    DeleteRecordsRequest.sample(),
     InitProducerIdRequest.sample(),
     OffsetForLeaderEpochRequest.sample(),
     DescribeAclsRequest.sample(),
@@ -336,6 +374,7 @@ let generatedDefaultMessages: [any KafkaMessage] = [
     ApiVersionsRequest(), ApiVersionsResponse(),
     CreateTopicsRequest(), CreateTopicsResponse(),
     DeleteTopicsRequest(), DeleteTopicsResponse(),
+    DeleteRecordsRequest(), DeleteRecordsResponse(),
     InitProducerIdRequest(), InitProducerIdResponse(),
     OffsetForLeaderEpochRequest(), OffsetForLeaderEpochResponse(),
     DescribeAclsRequest(), DescribeAclsResponse(),
@@ -375,6 +414,7 @@ let generatedResponseSamples: [any KafkaMessage] = [
     ApiVersionsResponse.sample(),
     CreateTopicsResponse.sample(),
     DeleteTopicsResponse.sample(),
+    DeleteRecordsResponse.sample(),
     InitProducerIdResponse.sample(),
     OffsetForLeaderEpochResponse.sample(),
     DescribeAclsResponse.sample(),

@@ -22,6 +22,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
+    case deleteRecords = 21
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
     case describeAcls = 29
@@ -101,6 +102,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .deleteTopics:
             KafkaAPIInfo(name: "DeleteTopics", validVersions: 0...6, supportedVersions: 1...3,
                          firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .deleteRecords:
+            KafkaAPIInfo(name: "DeleteRecords", validVersions: 0...2, supportedVersions: 0...2,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .initProducerId:
             KafkaAPIInfo(name: "InitProducerId", validVersions: 0...5, supportedVersions: 0...1,
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)

@@ -22,6 +22,7 @@ public enum KafkaRequest: Sendable, Equatable {
     case apiVersions(ApiVersionsRequest)
     case createTopics(CreateTopicsRequest)
     case deleteTopics(DeleteTopicsRequest)
+    case deleteRecords(DeleteRecordsRequest)
     case initProducerId(InitProducerIdRequest)
     case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
     case describeAcls(DescribeAclsRequest)
@@ -62,6 +63,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .apiVersions: return .apiVersions(try ApiVersionsRequest.decode(from: &r, version: v))
         case .createTopics: return .createTopics(try CreateTopicsRequest.decode(from: &r, version: v))
         case .deleteTopics: return .deleteTopics(try DeleteTopicsRequest.decode(from: &r, version: v))
+        case .deleteRecords: return .deleteRecords(try DeleteRecordsRequest.decode(from: &r, version: v))
         case .initProducerId: return .initProducerId(try InitProducerIdRequest.decode(from: &r, version: v))
         case .offsetForLeaderEpoch: return .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest.decode(from: &r, version: v))
         case .describeAcls: return .describeAcls(try DescribeAclsRequest.decode(from: &r, version: v))
@@ -102,6 +104,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .apiVersions: .apiVersions
         case .createTopics: .createTopics
         case .deleteTopics: .deleteTopics
+        case .deleteRecords: .deleteRecords
         case .initProducerId: .initProducerId
         case .offsetForLeaderEpoch: .offsetForLeaderEpoch
         case .describeAcls: .describeAcls

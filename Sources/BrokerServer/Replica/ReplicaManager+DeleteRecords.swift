@@ -1,0 +1,31 @@
+import BrokerCore
+import Protocol
+
+/// DeleteRecords on the leader: the log start offset moves (whole segments below it go), the
+/// checkpoint is written at once so a restart keeps it, and followers move theirs when a fetch
+/// answer carries the leader's log start offset.
+extension ReplicaManager {
+    /// The new low watermark, or the partition's error. `offset` -1 means the high watermark.
+    func deleteRecords(_ tp: TopicPartition, before offset: Int64) -> (ErrorCode, Int64) {
+        guard let p = partition(tp), !p.deleted else { return (.unknownTopicOrPartition, -1) }
+        let result: (ErrorCode, Int64) = p.lock.withLock {
+            guard p.leader != nil else { return (.notLeaderOrFollower, -1) }
+            guard let log = p.onlineLog else { return (.kafkaStorageError, -1) }
+            let hw = p.highWatermark
+            let target = offset == -1 ? hw : offset
+            // Kafka: only committed records can be deleted; below the start is a no-op.
+            guard target >= 0, target <= hw else { return (.offsetOutOfRange, log.logStartOffset) }
+            do {
+                try log.advanceLogStartOffset(to: target)
+            } catch {
+                return (Self.errorCode(error), log.logStartOffset)
+            }
+            return (.none, log.logStartOffset)
+        }
+        if result.0 == .none {
+            checkpoint(flush: false)
+            logger.info("\(tp): records before \(result.1) deleted (DeleteRecords)")
+        }
+        return result
+    }
+}
