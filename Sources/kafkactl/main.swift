@@ -56,6 +56,8 @@ do {
         try runAcls(c)
     case .configs(let c):
         try runConfigs(c)
+    case .deleteRecords(let c):
+        try runDeleteRecords(c)
     }
     exit(0)
 } catch {

@@ -51,4 +51,21 @@ import Testing
         }
         #expect(back && e["earliest"] as? Int == 40, "\(e)\n\(cluster.logs)")
     }
+
+    @Test func kafkactlDeleteRecordsFromAnOffsetJsonFile() throws {
+        let cluster = try BrokerCluster(brokers: 1)
+        defer { cluster.cleanup() }
+        let bs = ["--bootstrap-server", cluster.bootstrap]
+        let produced = ProcessHarness.waitUntil(timeout: 60, interval: 0.5) {
+            (try? SwiftClientCLITests.kafkactl(["console-producer", "--topic", "kd"] + bs, stdin: (0..<10).map { "m\($0)" }.joined(separator: "\n") + "\n"))?.status == 0
+        }
+        #expect(produced)
+        let file = cluster.logDir(1) + "-offsets.json"
+        try #"{"partitions":[{"topic":"kd","partition":0,"offset":4}],"version":1}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try SwiftClientCLITests.kafkactl(["delete-records", "--offset-json-file", file] + bs)
+        #expect(r.status == 0 && r.out.contains("partition: kd-0\tlow_watermark: 4"), "\(r.out)\(r.err)")
+        try #"{"partitions":[{"topic":"kd","partition":0,"offset":99}],"version":1}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try SwiftClientCLITests.kafkactl(["delete-records", "--offset-json-file", file] + bs)
+        #expect(bad.status == 1 && bad.out.contains("kd-0\terror"), "\(bad.out)\(bad.err)")
+    }
 }

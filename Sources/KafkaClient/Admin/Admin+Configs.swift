@@ -28,3 +28,22 @@ extension Admin {
         }
     }
 }
+
+extension Admin {
+    /// DeleteRecords, to each partition's leader: the new low watermark per partition, or its error.
+    public func deleteRecords(_ targets: [DeleteRecordsTarget]) throws -> [(DeleteRecordsTarget, Result<Int64, KafkaError>)] {
+        let metadata = try cluster.refreshMetadata(topics: Array(Set(targets.map(\.topic))))
+        var out: [(DeleteRecordsTarget, Result<Int64, KafkaError>)] = []
+        for t in targets {
+            guard let leader = metadata.leader(for: TopicPartition(t.topic, t.partition)) else {
+                out.append((t, .failure(.broker(.leaderNotAvailable, "no leader for \(t.topic)-\(t.partition)"))))
+                continue
+            }
+            let req = DeleteRecordsRequest(topics: [.init(name: t.topic, partitions: [.init(partitionIndex: t.partition, offset: t.offset)])], timeoutMs: 30_000)
+            let r = try cluster.call(req, to: .node(leader))
+            guard let p = r.topics.first?.partitions.first else { throw KafkaError.invalidArgument("empty DeleteRecords answer") }
+            out.append((t, p.errorCode == .none ? .success(p.lowWatermark) : .failure(.broker(p.errorCode, "\(t.topic)-\(t.partition)"))))
+        }
+        return out
+    }
+}

@@ -11,6 +11,7 @@ public enum KafkaCtlCommand: Equatable, Sendable {
     case userScram(UserScramCommand)
     case acls(AclsCommand)
     case configs(ConfigsCommand)
+    case deleteRecords(DeleteRecordsCommand)
     case help(String?)
 }
 
@@ -211,6 +212,7 @@ extension KafkaCtlCommand {
            [--resource-pattern-type literal|prefixed|match|any] [--principal User:U (with --list)]
       configs --describe --entity-type topics --entity-name T
       configs --alter --entity-type topics --entity-name T [--add-config k=v,k2=[a,b]] [--delete-config k,k2]
+      delete-records --offset-json-file F   ({"partitions":[{"topic":"t","partition":0,"offset":N}],"version":1})
     """
 
     public static func parse(_ argv: [String]) throws -> KafkaCtlCommand {
@@ -233,6 +235,7 @@ extension KafkaCtlCommand {
                                                mechanism: f.string("mechanism") ?? "SCRAM-SHA-256", iterations: try f.int("iterations") ?? 4096))
         case "acls": return .acls(try parseAcls(rest))
         case "configs": return .configs(try parseConfigs(rest))
+        case "delete-records": return .deleteRecords(try parseDeleteRecords(rest))
         default: throw CLIError("unknown command '\(cmd)'\n\(usage)")
         }
     }

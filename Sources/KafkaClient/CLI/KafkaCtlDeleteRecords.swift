@@ -1,0 +1,25 @@
+/// `delete-records --offset-json-file F`, shaped like Kafka's kafka-delete-records.sh; the file is
+/// `{"partitions":[{"topic":"t","partition":0,"offset":40}],"version":1}` (offset -1: up to the HW).
+public struct DeleteRecordsCommand: Equatable, Sendable {
+    public var bootstrap: [String]
+    public var offsetJsonFile: String
+}
+
+/// One partition's deletion point, from the offset JSON file.
+public struct DeleteRecordsTarget: Equatable, Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public init(topic: String, partition: Int32, offset: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+}
+
+extension KafkaCtlCommand {
+    static func parseDeleteRecords(_ a: ArraySlice<String>) throws -> DeleteRecordsCommand {
+        let f = try ParsedFlags(a, valued: ["bootstrap-server", "offset-json-file"], switches: [])
+        return DeleteRecordsCommand(bootstrap: try f.bootstrap(), offsetJsonFile: try f.required("offset-json-file"))
+    }
+}
