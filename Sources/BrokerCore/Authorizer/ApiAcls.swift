@@ -43,6 +43,7 @@ public enum ApiAcls {
         Key(.incrementalAlterConfigs, .topic): .alterConfigs,
         Key(.incrementalAlterConfigs, .cluster): .alterConfigs,
         Key(.deleteRecords, .topic): .delete,
+        Key(.describeLogDirs, .cluster): .describe,
         Key(.initProducerId, .transactionalId): .write,
         Key(.initProducerId, .cluster): .idempotentWrite,
         Key(.initProducerId, .topic): .write,

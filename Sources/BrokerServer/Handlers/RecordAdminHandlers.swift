@@ -21,3 +21,30 @@ extension RequestHandler {
         ctx.reply(DeleteRecordsResponse(throttleTimeMs: 0, topics: topics))
     }
 }
+
+/// DescribeLogDirs: this broker's log dirs (DESCRIBE on the cluster, as Kafka checks).
+extension RequestHandler {
+    func handleDescribeLogDirs(_ ctx: RequestContext, _ r: DescribeLogDirsRequest) {
+        guard ctx.access.allowsCluster() else {
+            return ctx.reply(DescribeLogDirsResponse(throttleTimeMs: 0, errorCode: .clusterAuthorizationFailed, results: []))
+        }
+        var wanted: Set<TopicPartition>?
+        if let topics = r.topics {
+            var set: Set<TopicPartition> = []
+            for t in topics { for p in t.partitions.prefix(Self.maxAdminPartitions - set.count) { set.insert(TopicPartition(t.topic, p)) } }
+            wanted = set
+        }
+        let results = replicas.describeLogDirs(wanted: wanted).map { d in
+            var order: [String] = []
+            var byTopic: [String: [DescribeLogDirsResponse.DescribeLogDirsPartition]] = [:]
+            for (tp, size, lag) in d.partitions {
+                if byTopic[tp.topic] == nil { order.append(tp.topic) }
+                byTopic[tp.topic, default: []].append(.init(partitionIndex: tp.partition, partitionSize: size, offsetLag: lag, isFutureKey: false))
+            }
+            return DescribeLogDirsResponse.DescribeLogDirsResult(
+                errorCode: d.online ? .none : .kafkaStorageError, logDir: d.path,
+                topics: order.map { .init(name: $0, partitions: byTopic[$0] ?? []) })
+        }
+        ctx.reply(DescribeLogDirsResponse(throttleTimeMs: 0, errorCode: .none, results: results))
+    }
+}

@@ -109,6 +109,7 @@ final class RequestHandler: @unchecked Sendable {
         case .alterConfigs(let r): handleAlterConfigs(ctx, r)
         case .incrementalAlterConfigs(let r): handleIncrementalAlterConfigs(ctx, r)
         case .deleteRecords(let r): handleDeleteRecords(ctx, r)
+        case .describeLogDirs(let r): handleDescribeLogDirs(ctx, r)
         case .initProducerId(let r): handleInitProducerId(ctx, r)
         case .leaderAndIsr(let r):
             guard admitControllerRequest(ctx, q, .init(controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: r.brokerEpoch),

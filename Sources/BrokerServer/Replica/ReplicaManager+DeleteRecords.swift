@@ -29,3 +29,30 @@ extension ReplicaManager {
         return result
     }
 }
+
+/// DescribeLogDirs: each log dir with the partitions in it, their size and how far their log end
+/// is behind the high watermark.
+extension ReplicaManager {
+    struct LogDirEntry {
+        var path: String
+        var online: Bool
+        var partitions: [(TopicPartition, size: Int64, offsetLag: Int64)]
+    }
+
+    func describeLogDirs(wanted: Set<TopicPartition>?) -> [LogDirEntry] {
+        let online = logs.directoryPaths
+        var entries = online.map { LogDirEntry(path: $0, online: true, partitions: []) }
+        // log.dirs entries that could not be opened answer KAFKA_STORAGE_ERROR.
+        for path in config.logDirs where !online.contains(path) { entries.append(LogDirEntry(path: path, online: false, partitions: [])) }
+        for p in allPartitions.sorted(by: { ($0.tp.topic, $0.tp.partition) < ($1.tp.topic, $1.tp.partition) }) {
+            if let wanted, !wanted.contains(p.tp) { continue }
+            guard let dir = logs.directory(of: p.tp.logName), let i = entries.firstIndex(where: { $0.path == dir }) else { continue }
+            let row: (TopicPartition, size: Int64, offsetLag: Int64)? = p.lock.withLock {
+                guard !p.deleted, let log = p.onlineLog else { return nil }
+                return (p.tp, Int64(log.size), max(0, p.highWatermark - log.logEndOffset))
+            }
+            if let row { entries[i].partitions.append(row) }
+        }
+        return entries
+    }
+}

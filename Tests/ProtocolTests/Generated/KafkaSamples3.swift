@@ -68,6 +68,42 @@ extension AlterConfigsResponse.AlterConfigsResourceResponse {
     }
 }
 
+extension DescribeLogDirsRequest {
+    static func sample() -> DescribeLogDirsRequest {
+        DescribeLogDirsRequest(topics: [DescribeLogDirsRequest.DescribableLogDirTopic.sample()])
+    }
+}
+
+extension DescribeLogDirsRequest.DescribableLogDirTopic {
+    static func sample() -> DescribeLogDirsRequest.DescribableLogDirTopic {
+        DescribeLogDirsRequest.DescribableLogDirTopic(topic: "s2", partitions: [3007])
+    }
+}
+
+extension DescribeLogDirsResponse {
+    static func sample() -> DescribeLogDirsResponse {
+        DescribeLogDirsResponse(throttleTimeMs: 4007, errorCode: ErrorCode(6), results: [DescribeLogDirsResponse.DescribeLogDirsResult.sample()])
+    }
+}
+
+extension DescribeLogDirsResponse.DescribeLogDirsPartition {
+    static func sample() -> DescribeLogDirsResponse.DescribeLogDirsPartition {
+        DescribeLogDirsResponse.DescribeLogDirsPartition(partitionIndex: 7007, partitionSize: 8007, offsetLag: 9007, isFutureKey: true)
+    }
+}
+
+extension DescribeLogDirsResponse.DescribeLogDirsTopic {
+    static func sample() -> DescribeLogDirsResponse.DescribeLogDirsTopic {
+        DescribeLogDirsResponse.DescribeLogDirsTopic(name: "s11", partitions: [DescribeLogDirsResponse.DescribeLogDirsPartition.sample()])
+    }
+}
+
+extension DescribeLogDirsResponse.DescribeLogDirsResult {
+    static func sample() -> DescribeLogDirsResponse.DescribeLogDirsResult {
+        DescribeLogDirsResponse.DescribeLogDirsResult(errorCode: ErrorCode(14), logDir: "s14", topics: [DescribeLogDirsResponse.DescribeLogDirsTopic.sample()], totalBytes: 16007, usableBytes: 17007)
+    }
+}
+
 extension SaslAuthenticateRequest {
     static func sample() -> SaslAuthenticateRequest {
         SaslAuthenticateRequest(authBytes: [1, 2, 3])
@@ -302,6 +338,7 @@ let generatedMessageTypes: [any KafkaMessage.Type] = [
     DeleteAclsRequest.self, DeleteAclsResponse.self,
     DescribeConfigsRequest.self, DescribeConfigsResponse.self,
     AlterConfigsRequest.self, AlterConfigsResponse.self,
+    DescribeLogDirsRequest.self, DescribeLogDirsResponse.self,
     SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
     CreatePartitionsRequest.self, CreatePartitionsResponse.self,
     DeleteGroupsRequest.self, DeleteGroupsResponse.self,
@@ -342,6 +379,7 @@ let generatedRequestSamples: [any KafkaRequestMessage] = [
     DeleteAclsRequest.sample(),
     DescribeConfigsRequest.sample(),
     AlterConfigsRequest.sample(),
+    DescribeLogDirsRequest.sample(),
     SaslAuthenticateRequest.sample(),
     CreatePartitionsRequest.sample(),
     DeleteGroupsRequest.sample(),
@@ -382,6 +420,7 @@ let generatedDefaultMessages: [any KafkaMessage] = [
     DeleteAclsRequest(), DeleteAclsResponse(),
     DescribeConfigsRequest(), DescribeConfigsResponse(),
     AlterConfigsRequest(), AlterConfigsResponse(),
+    DescribeLogDirsRequest(), DescribeLogDirsResponse(),
     SaslAuthenticateRequest(), SaslAuthenticateResponse(),
     CreatePartitionsRequest(), CreatePartitionsResponse(),
     DeleteGroupsRequest(), DeleteGroupsResponse(),
@@ -422,6 +461,7 @@ let generatedResponseSamples: [any KafkaMessage] = [
     DeleteAclsResponse.sample(),
     DescribeConfigsResponse.sample(),
     AlterConfigsResponse.sample(),
+    DescribeLogDirsResponse.sample(),
     SaslAuthenticateResponse.sample(),
     CreatePartitionsResponse.sample(),
     DeleteGroupsResponse.sample(),

@@ -30,6 +30,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case deleteAcls = 31
     case describeConfigs = 32
     case alterConfigs = 33
+    case describeLogDirs = 35
     case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
@@ -125,6 +126,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
                          firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .alterConfigs:
             KafkaAPIInfo(name: "AlterConfigs", validVersions: 0...2, supportedVersions: 0...2,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .describeLogDirs:
+            KafkaAPIInfo(name: "DescribeLogDirs", validVersions: 0...4, supportedVersions: 0...4,
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .saslAuthenticate:
             KafkaAPIInfo(name: "SaslAuthenticate", validVersions: 0...2, supportedVersions: 0...2,

@@ -30,6 +30,7 @@ public enum KafkaRequest: Sendable, Equatable {
     case deleteAcls(DeleteAclsRequest)
     case describeConfigs(DescribeConfigsRequest)
     case alterConfigs(AlterConfigsRequest)
+    case describeLogDirs(DescribeLogDirsRequest)
     case saslAuthenticate(SaslAuthenticateRequest)
     case createPartitions(CreatePartitionsRequest)
     case deleteGroups(DeleteGroupsRequest)
@@ -71,6 +72,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .deleteAcls: return .deleteAcls(try DeleteAclsRequest.decode(from: &r, version: v))
         case .describeConfigs: return .describeConfigs(try DescribeConfigsRequest.decode(from: &r, version: v))
         case .alterConfigs: return .alterConfigs(try AlterConfigsRequest.decode(from: &r, version: v))
+        case .describeLogDirs: return .describeLogDirs(try DescribeLogDirsRequest.decode(from: &r, version: v))
         case .saslAuthenticate: return .saslAuthenticate(try SaslAuthenticateRequest.decode(from: &r, version: v))
         case .createPartitions: return .createPartitions(try CreatePartitionsRequest.decode(from: &r, version: v))
         case .deleteGroups: return .deleteGroups(try DeleteGroupsRequest.decode(from: &r, version: v))
@@ -112,6 +114,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .deleteAcls: .deleteAcls
         case .describeConfigs: .describeConfigs
         case .alterConfigs: .alterConfigs
+        case .describeLogDirs: .describeLogDirs
         case .saslAuthenticate: .saslAuthenticate
         case .createPartitions: .createPartitions
         case .deleteGroups: .deleteGroups
