@@ -31,3 +31,22 @@ func runDeleteRecords(_ c: DeleteRecordsCommand) throws {
     }
     if failed { exit(1) }
 }
+
+/// `kafkactl log-dirs --describe`: kafka-log-dirs.sh's JSON (brokers → logDirs → partitions).
+func runLogDirs(_ c: LogDirsCommand) throws {
+    let admin = try Admin(config: clientConfig(c.bootstrap))
+    defer { admin.close() }
+    let answers = try admin.describeLogDirs(topics: c.topics)
+    let brokers: [[String: Any]] = answers.keys.sorted().map { id in
+        ["broker": Int(id), "logDirs": (answers[id]?.results ?? []).map { d -> [String: Any] in
+            ["logDir": d.logDir, "error": d.errorCode == .none ? NSNull() : "\(d.errorCode)" as Any,
+             "partitions": d.topics.flatMap { t in t.partitions.map { p -> [String: Any] in
+                 ["partition": "\(t.name)-\(p.partitionIndex)", "size": p.partitionSize, "offsetLag": p.offsetLag, "isFuture": p.isFutureKey]
+             } }]
+        }]
+    }
+    print("Querying brokers for log directories information")
+    print("Received log directory information from brokers \(answers.keys.sorted().map(String.init).joined(separator: ","))")
+    let data = try JSONSerialization.data(withJSONObject: ["version": 1, "brokers": brokers], options: [.sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}

@@ -58,6 +58,8 @@ do {
         try runConfigs(c)
     case .deleteRecords(let c):
         try runDeleteRecords(c)
+    case .logDirs(let c):
+        try runLogDirs(c)
     }
     exit(0)
 } catch {

@@ -34,5 +34,8 @@ import Testing
         let raw = try RawKafka(port: cluster.port(1)).call(DescribeLogDirsRequest(topics: nil), version: 4)
         #expect(raw.errorCode == .none && raw.results.map(\.logDir) == [cluster.logDir(1)] && raw.results[0].errorCode == .none)
         #expect(raw.results[0].topics.first { $0.name == "ld" }?.partitions.count == 2)
+
+        let k = try SwiftClientCLITests.kafkactl(["log-dirs", "--describe", "--topic-list", "ld", "--bootstrap-server", cluster.bootstrap])
+        #expect(k.status == 0 && k.out.contains(#""partition":"ld-1""#) && k.out.contains(#""logDir":"\#(cluster.logDir(1))""#), "\(k.out)\(k.err)")
     }
 }

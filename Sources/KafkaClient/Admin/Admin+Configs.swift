@@ -47,3 +47,16 @@ extension Admin {
         return out
     }
 }
+
+extension Admin {
+    /// DescribeLogDirs on every broker (nil topics: all partitions), by broker id.
+    public func describeLogDirs(topics: [String]?) throws -> [Int32: DescribeLogDirsResponse] {
+        let metadata = try cluster.refreshMetadata(topics: topics)
+        let wanted = topics.map { names in
+            names.map { n in DescribeLogDirsRequest.DescribableLogDirTopic(topic: n, partitions: (0..<Int32(metadata.topics[n]?.partitions.count ?? 0)).map { $0 }) }
+        }
+        var out: [Int32: DescribeLogDirsResponse] = [:]
+        for id in metadata.brokers.keys.sorted() { out[id] = try cluster.call(DescribeLogDirsRequest(topics: wanted), to: .node(id)) }
+        return out
+    }
+}

@@ -12,6 +12,7 @@ public enum KafkaCtlCommand: Equatable, Sendable {
     case acls(AclsCommand)
     case configs(ConfigsCommand)
     case deleteRecords(DeleteRecordsCommand)
+    case logDirs(LogDirsCommand)
     case help(String?)
 }
 
@@ -213,6 +214,7 @@ extension KafkaCtlCommand {
       configs --describe --entity-type topics --entity-name T
       configs --alter --entity-type topics --entity-name T [--add-config k=v,k2=[a,b]] [--delete-config k,k2]
       delete-records --offset-json-file F   ({"partitions":[{"topic":"t","partition":0,"offset":N}],"version":1})
+      log-dirs --describe [--topic-list T1,T2]
     """
 
     public static func parse(_ argv: [String]) throws -> KafkaCtlCommand {
@@ -236,6 +238,7 @@ extension KafkaCtlCommand {
         case "acls": return .acls(try parseAcls(rest))
         case "configs": return .configs(try parseConfigs(rest))
         case "delete-records": return .deleteRecords(try parseDeleteRecords(rest))
+        case "log-dirs": return .logDirs(try parseLogDirs(rest))
         default: throw CLIError("unknown command '\(cmd)'\n\(usage)")
         }
     }

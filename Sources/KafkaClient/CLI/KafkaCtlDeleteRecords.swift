@@ -23,3 +23,18 @@ extension KafkaCtlCommand {
         return DeleteRecordsCommand(bootstrap: try f.bootstrap(), offsetJsonFile: try f.required("offset-json-file"))
     }
 }
+
+/// `log-dirs --describe [--topic-list a,b]`, shaped like Kafka's kafka-log-dirs.sh.
+public struct LogDirsCommand: Equatable, Sendable {
+    public var bootstrap: [String]
+    public var topics: [String]?
+}
+
+extension KafkaCtlCommand {
+    static func parseLogDirs(_ a: ArraySlice<String>) throws -> LogDirsCommand {
+        let f = try ParsedFlags(a, valued: ["bootstrap-server", "topic-list"], switches: ["describe"])
+        guard f.switches.contains("describe") else { throw CLIError("log-dirs needs --describe") }
+        let topics = f.string("topic-list").map { $0.split(separator: ",").map(String.init).filter { !$0.isEmpty } }
+        return LogDirsCommand(bootstrap: try f.bootstrap(), topics: topics)
+    }
+}
