@@ -44,6 +44,7 @@ public enum ApiAcls {
         Key(.incrementalAlterConfigs, .cluster): .alterConfigs,
         Key(.deleteRecords, .topic): .delete,
         Key(.describeLogDirs, .cluster): .describe,
+        Key(.electLeaders, .cluster): .alter,
         Key(.initProducerId, .transactionalId): .write,
         Key(.initProducerId, .cluster): .idempotentWrite,
         Key(.initProducerId, .topic): .write,

@@ -45,6 +45,8 @@ final class RequestHandler: @unchecked Sendable {
     let controllerGuard: ControllerRequestGuard
     /// The ACL cache and writer; nil without `authorizer.class.name` (everything allowed).
     let acls: AclStore?
+    /// This broker's controller runtime (ElectLeaders runs on the active controller).
+    weak var controller: ControllerRuntime?
 
     init(config: BrokerConfig, metadata: MetadataCache, replicas: ReplicaManager, session: CoordSession,
          advertised: BrokerConfig.Endpoint, acls: AclStore? = nil, logger: Logger) {
@@ -110,6 +112,7 @@ final class RequestHandler: @unchecked Sendable {
         case .incrementalAlterConfigs(let r): handleIncrementalAlterConfigs(ctx, r)
         case .deleteRecords(let r): handleDeleteRecords(ctx, r)
         case .describeLogDirs(let r): handleDescribeLogDirs(ctx, r)
+        case .electLeaders(let r): handleElectLeaders(ctx, r)
         case .initProducerId(let r): handleInitProducerId(ctx, r)
         case .leaderAndIsr(let r):
             guard admitControllerRequest(ctx, q, .init(controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: r.brokerEpoch),

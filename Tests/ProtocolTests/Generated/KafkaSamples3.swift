@@ -164,6 +164,36 @@ extension DeleteGroupsResponse.DeletableGroupResult {
     }
 }
 
+extension ElectLeadersRequest {
+    static func sample() -> ElectLeadersRequest {
+        ElectLeadersRequest(electionType: 2, topicPartitions: [ElectLeadersRequest.ElectLeadersTopicPartitions.sample()], timeoutMs: 3007)
+    }
+}
+
+extension ElectLeadersRequest.ElectLeadersTopicPartitions {
+    static func sample() -> ElectLeadersRequest.ElectLeadersTopicPartitions {
+        ElectLeadersRequest.ElectLeadersTopicPartitions(topic: "s4", partitionId: [5007])
+    }
+}
+
+extension ElectLeadersResponse {
+    static func sample() -> ElectLeadersResponse {
+        ElectLeadersResponse(throttleTimeMs: 6007, errorCode: ErrorCode(8), replicaElectionResults: [ElectLeadersResponse.ReplicaElectionResult.sample()])
+    }
+}
+
+extension ElectLeadersResponse.ElectLeadersPartitionResult {
+    static func sample() -> ElectLeadersResponse.ElectLeadersPartitionResult {
+        ElectLeadersResponse.ElectLeadersPartitionResult(partitionId: 9007, errorCode: ErrorCode(11), errorMessage: "s11")
+    }
+}
+
+extension ElectLeadersResponse.ReplicaElectionResult {
+    static func sample() -> ElectLeadersResponse.ReplicaElectionResult {
+        ElectLeadersResponse.ReplicaElectionResult(topic: "s12", partitionResult: [ElectLeadersResponse.ElectLeadersPartitionResult.sample()])
+    }
+}
+
 extension IncrementalAlterConfigsRequest {
     static func sample() -> IncrementalAlterConfigsRequest {
         IncrementalAlterConfigsRequest(resources: [IncrementalAlterConfigsRequest.IncrementalAlterConfigsResource.sample()], validateOnly: true)
@@ -342,6 +372,7 @@ let generatedMessageTypes: [any KafkaMessage.Type] = [
     SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
     CreatePartitionsRequest.self, CreatePartitionsResponse.self,
     DeleteGroupsRequest.self, DeleteGroupsResponse.self,
+    ElectLeadersRequest.self, ElectLeadersResponse.self,
     IncrementalAlterConfigsRequest.self, IncrementalAlterConfigsResponse.self,
     OffsetDeleteRequest.self, OffsetDeleteResponse.self,
     DescribeUserScramCredentialsRequest.self, DescribeUserScramCredentialsResponse.self,
@@ -383,6 +414,7 @@ let generatedRequestSamples: [any KafkaRequestMessage] = [
     SaslAuthenticateRequest.sample(),
     CreatePartitionsRequest.sample(),
     DeleteGroupsRequest.sample(),
+    ElectLeadersRequest.sample(),
     IncrementalAlterConfigsRequest.sample(),
     OffsetDeleteRequest.sample(),
     DescribeUserScramCredentialsRequest.sample(),
@@ -424,6 +456,7 @@ let generatedDefaultMessages: [any KafkaMessage] = [
     SaslAuthenticateRequest(), SaslAuthenticateResponse(),
     CreatePartitionsRequest(), CreatePartitionsResponse(),
     DeleteGroupsRequest(), DeleteGroupsResponse(),
+    ElectLeadersRequest(), ElectLeadersResponse(),
     IncrementalAlterConfigsRequest(), IncrementalAlterConfigsResponse(),
     OffsetDeleteRequest(), OffsetDeleteResponse(),
     DescribeUserScramCredentialsRequest(), DescribeUserScramCredentialsResponse(),
@@ -465,6 +498,7 @@ let generatedResponseSamples: [any KafkaMessage] = [
     SaslAuthenticateResponse.sample(),
     CreatePartitionsResponse.sample(),
     DeleteGroupsResponse.sample(),
+    ElectLeadersResponse.sample(),
     IncrementalAlterConfigsResponse.sample(),
     OffsetDeleteResponse.sample(),
     DescribeUserScramCredentialsResponse.sample(),

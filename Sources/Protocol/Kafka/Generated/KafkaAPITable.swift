@@ -34,6 +34,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
+    case electLeaders = 43
     case incrementalAlterConfigs = 44
     case offsetDelete = 47
     case describeUserScramCredentials = 50
@@ -138,6 +139,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .deleteGroups:
             KafkaAPIInfo(name: "DeleteGroups", validVersions: 0...2, supportedVersions: 0...1,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .electLeaders:
+            KafkaAPIInfo(name: "ElectLeaders", validVersions: 0...2, supportedVersions: 0...2,
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .incrementalAlterConfigs:
             KafkaAPIInfo(name: "IncrementalAlterConfigs", validVersions: 0...1, supportedVersions: 0...1,

@@ -34,6 +34,7 @@ public enum KafkaRequest: Sendable, Equatable {
     case saslAuthenticate(SaslAuthenticateRequest)
     case createPartitions(CreatePartitionsRequest)
     case deleteGroups(DeleteGroupsRequest)
+    case electLeaders(ElectLeadersRequest)
     case incrementalAlterConfigs(IncrementalAlterConfigsRequest)
     case offsetDelete(OffsetDeleteRequest)
     case describeUserScramCredentials(DescribeUserScramCredentialsRequest)
@@ -76,6 +77,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .saslAuthenticate: return .saslAuthenticate(try SaslAuthenticateRequest.decode(from: &r, version: v))
         case .createPartitions: return .createPartitions(try CreatePartitionsRequest.decode(from: &r, version: v))
         case .deleteGroups: return .deleteGroups(try DeleteGroupsRequest.decode(from: &r, version: v))
+        case .electLeaders: return .electLeaders(try ElectLeadersRequest.decode(from: &r, version: v))
         case .incrementalAlterConfigs: return .incrementalAlterConfigs(try IncrementalAlterConfigsRequest.decode(from: &r, version: v))
         case .offsetDelete: return .offsetDelete(try OffsetDeleteRequest.decode(from: &r, version: v))
         case .describeUserScramCredentials: return .describeUserScramCredentials(try DescribeUserScramCredentialsRequest.decode(from: &r, version: v))
@@ -118,6 +120,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .saslAuthenticate: .saslAuthenticate
         case .createPartitions: .createPartitions
         case .deleteGroups: .deleteGroups
+        case .electLeaders: .electLeaders
         case .incrementalAlterConfigs: .incrementalAlterConfigs
         case .offsetDelete: .offsetDelete
         case .describeUserScramCredentials: .describeUserScramCredentials
