@@ -148,10 +148,12 @@ public final class Broker: @unchecked Sendable {
             }
         }
         handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, acls: acls, logger: logger)
+        handler.controller = controller
         handler.advertisedListeners = Dictionary(advertisedAll.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
         replicas.topicConfig = { [weak session] topic in session?.topicConfig(topic) }
+        let topicConfigChanges = TopicConfigChanges(replicas: replicas, logger: logger)
         let obs = observability
         handler.onAuthenticationFailed = { listener in
             obs.failedAuthentications.labels(listener).inc()
@@ -167,7 +169,10 @@ public final class Broker: @unchecked Sendable {
         session.onNewSession = { [weak controller, weak session] in
             obs.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("again", .bool(true))])
             controller?.newSession()
-            if let session { acls?.sessionStarted(session) }
+            if let session {
+                acls?.sessionStarted(session)
+                topicConfigChanges.sessionStarted(session)
+            }
         }
         session.onFatal = { [weak self] f in self?.onFatal?(f) }
 
@@ -192,6 +197,7 @@ public final class Broker: @unchecked Sendable {
         try session.start()
         observability.timeline.record("broker.registered", fields: [("session", .string(Self.hexSession(session))), ("endpoint", .string("\(adv.host):\(adv.port)"))])
         acls?.sessionStarted(session)
+        topicConfigChanges.sessionStarted(session)
         handler.clusterId = readOrCreateClusterId()
         controller.start()
         if let (host, port) = adminAt {

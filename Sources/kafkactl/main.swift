@@ -54,6 +54,12 @@ do {
         print("SCRAM credential \(m.rawValue) (\(c.iterations) iterations) set for \(c.user)")
     case .acls(let c):
         try runAcls(c)
+    case .configs(let c):
+        try runConfigs(c)
+    case .deleteRecords(let c):
+        try runDeleteRecords(c)
+    case .logDirs(let c):
+        try runLogDirs(c)
     }
     exit(0)
 } catch {

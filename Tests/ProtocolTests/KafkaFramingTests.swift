@@ -13,9 +13,11 @@ import Testing
         #expect(KafkaAPI.produce.requestHeaderVersion(9) == 2)
         #expect(KafkaAPI.offsetDelete.requestHeaderVersion(0) == 1)
         // Flexible among what we implement: ApiVersions v3, SaslAuthenticate v2 and the SCRAM credential
-        // APIs and DescribeCluster (flexible from v0, as Kafka defines them), the ACL APIs v2+.
+        // APIs and DescribeCluster (flexible from v0, as Kafka defines them), the ACL APIs v2+, and the
+        // admin APIs IncrementalAlterConfigs v1, AlterConfigs / DeleteRecords / DescribeLogDirs / ElectLeaders v2+.
         let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials,
-                                       .describeAcls, .createAcls, .deleteAcls, .describeCluster]
+                                       .describeAcls, .createAcls, .deleteAcls, .describeCluster, .incrementalAlterConfigs,
+                                       .alterConfigs, .deleteRecords, .describeLogDirs, .electLeaders]
         for api in KafkaAPI.allCases {
             #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }

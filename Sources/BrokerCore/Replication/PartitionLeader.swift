@@ -41,7 +41,8 @@ public enum AckStatus: Equatable, Sendable {
 public struct PartitionLeader: Sendable {
     public let topicPartition: TopicPartition
     public let localBroker: BrokerID
-    public let config: ReplicationConfig
+    /// Changes live when the topic's min.insync.replicas is altered.
+    public var config: ReplicationConfig
     public private(set) var replicas: [BrokerID]
     public private(set) var isr: [BrokerID]
     /// An ISR write in flight. Until it lands the HW is computed over the union (the "maximal

@@ -50,6 +50,15 @@ final class ControllerRuntime: @unchecked Sendable {
 
     func start() { queue.async { [self] in elect() } }
 
+    /// ElectLeaders (preferred): on the active controller only; others answer NOT_CONTROLLER.
+    func electPreferredLeaders(_ tps: [TopicPartition]) -> [TopicPartition: KafkaError] {
+        queue.sync {
+            let (results, effects) = controller.electPreferredLeaders(tps)
+            perform(effects)
+            return results
+        }
+    }
+
     func stop() {
         queue.sync {
             stopped = true

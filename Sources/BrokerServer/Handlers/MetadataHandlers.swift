@@ -274,6 +274,7 @@ extension RequestHandler {
         var results: [DescribeConfigsResponse.DescribeConfigsResult] = []
         for res in r.resources {
             var entries: [String: String] = [:]
+            var dynamic: Set<String> = []
             var err = ErrorCode.none
             switch res.resourceType {
             case 2 where !ctx.access.allows(.topic, res.resourceName):
@@ -290,6 +291,7 @@ extension RequestHandler {
                     if let (d, _) = try? session.connectedClient?.getData(ZkPaths.topicConfig(res.resourceName)),
                        let overrides = try? TopicConfigPayload.decode(d) {
                         for (k, v) in overrides.config { entries[k] = v }
+                        dynamic = Set(overrides.config.keys)
                     }
                 }
             case 4:  // broker
@@ -301,7 +303,8 @@ extension RequestHandler {
             let configs = entries.keys.sorted().filter { keys?.contains($0) ?? true }.map {
                 // As Kafka: password-type values never leave the broker (value null, is_sensitive true).
                 DescribeConfigsResponse.DescribeConfigsResourceResult(name: $0, value: SensitiveConfig.displayValue($0, entries[$0]),
-                                                                      readOnly: res.resourceType == 4, configSource: res.resourceType == 4 ? 4 : 5,
+                                                                      readOnly: res.resourceType == 4, isDefault: res.resourceType == 2 && !dynamic.contains($0),
+                                                                      configSource: Self.configSource(res.resourceType, dynamic.contains($0)),
                                                                       isSensitive: SensitiveConfig.isSensitive($0),
                                                                       synonyms: [], configType: SensitiveConfig.isSensitive($0) ? 9 : 0,
                                                                       documentation: nil)
@@ -312,7 +315,12 @@ extension RequestHandler {
         ctx.reply(DescribeConfigsResponse(throttleTimeMs: 0, results: results))
     }
 
-    private func topicDefaults() -> [String: String] {
+    /// DescribeConfigs' source codes: 1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG.
+    static func configSource(_ resourceType: Int8, _ isOverride: Bool) -> Int8 {
+        resourceType == 4 ? 4 : (isOverride ? 1 : 5)
+    }
+
+    func topicDefaults() -> [String: String] {
         [
             "cleanup.policy": config.logCleanupPolicy,
             "retention.ms": "\(config.logRetentionMs)",

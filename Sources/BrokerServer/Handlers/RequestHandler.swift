@@ -49,6 +49,8 @@ final class RequestHandler: @unchecked Sendable {
     var onAuthenticationFailed: (@Sendable (String) -> Void)?
     /// Anyone can make authentications fail at will: their log lines are bounded.
     let authFailureLog: RateLimitedLog
+    /// This broker's controller runtime (ElectLeaders runs on the active controller).
+    weak var controller: ControllerRuntime?
 
     init(config: BrokerConfig, metadata: MetadataCache, replicas: ReplicaManager, session: CoordSession,
          advertised: BrokerConfig.Endpoint, acls: AclStore? = nil, logger: Logger) {
@@ -111,6 +113,11 @@ final class RequestHandler: @unchecked Sendable {
         case .deleteTopics(let r): handleDeleteTopics(ctx, r)
         case .createPartitions(let r): handleCreatePartitions(ctx, r)
         case .describeConfigs(let r): handleDescribeConfigs(ctx, r)
+        case .alterConfigs(let r): handleAlterConfigs(ctx, r)
+        case .incrementalAlterConfigs(let r): handleIncrementalAlterConfigs(ctx, r)
+        case .deleteRecords(let r): handleDeleteRecords(ctx, r)
+        case .describeLogDirs(let r): handleDescribeLogDirs(ctx, r)
+        case .electLeaders(let r): handleElectLeaders(ctx, r)
         case .initProducerId(let r): handleInitProducerId(ctx, r)
         case .leaderAndIsr(let r):
             guard admitControllerRequest(ctx, q, .init(controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: r.brokerEpoch),

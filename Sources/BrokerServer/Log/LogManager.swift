@@ -175,6 +175,9 @@ final class LogManager: @unchecked Sendable {
         }
     }
 
+    /// The directories in use (log.dirs entries that could not be opened are left out).
+    var directoryPaths: [String] { lock.withLock { dirs.map(\.path) } }
+
     func directory(of tp: PartitionName) -> String? {
         lock.withLock { home[tp].map { dirs[$0].path } }
     }

@@ -72,7 +72,7 @@ public final class ReplicaManager: @unchecked Sendable {
     var partitions: [TopicPartition: Partition] = [:]
     private var checkpointedHW: [PartitionName: Int64] = [:]
     /// Topic overrides read from `/config/topics/<t>`, refreshed on every LeaderAndIsr.
-    private var topicOverrides: [String: [String: String]] = [:]
+    var topicOverrides: [String: [String: String]] = [:]
     private let isrQueue = DispatchQueue(label: "isr-updates")
     private var maintenance: LogMaintenance?
     /// Set by `shutdown`: logs are closed, so late calls (a fetcher finishing its round) fail quietly.
@@ -172,14 +172,7 @@ public final class ReplicaManager: @unchecked Sendable {
         }
         lock.withLock { for (t, c) in overrides { topicOverrides[t] = c } }
         for t in req.topicStates {
-            var topicCfg = lock.withLock { topicOverrides[t.topicName] ?? [:] }
-            if t.topicName == "__consumer_offsets" {
-                // Kafka creates it compacted with 100 MiB segments; keep that unless told otherwise.
-                topicCfg["cleanup.policy"] = topicCfg["cleanup.policy"] ?? "compact"
-                topicCfg["segment.bytes"] = topicCfg["segment.bytes"] ?? "104857600"
-            }
-            let logCfg = logs.config(overrides: topicCfg)
-            let minIsr = Int(topicCfg["min.insync.replicas"]?.trimmed ?? "").flatMap { $0 >= 1 ? $0 : nil } ?? config.minInsyncReplicas
+            let (logCfg, minIsr) = effectiveConfig(t.topicName, lock.withLock { topicOverrides[t.topicName] ?? [:] })
             for s in t.partitionStates {
                 let tp = TopicPartition(t.topicName, s.partitionIndex)
                 var code = ErrorCode.none

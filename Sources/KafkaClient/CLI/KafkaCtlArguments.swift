@@ -10,6 +10,9 @@ public enum KafkaCtlCommand: Equatable, Sendable {
     case perfConsumer(PerfConsumerOptions)
     case userScram(UserScramCommand)
     case acls(AclsCommand)
+    case configs(ConfigsCommand)
+    case deleteRecords(DeleteRecordsCommand)
+    case logDirs(LogDirsCommand)
     case help(String?)
 }
 
@@ -208,6 +211,10 @@ extension KafkaCtlCommand {
       acls --add|--remove|--list [--allow-principal User:U]... [--deny-principal User:U]... [--allow-host H] [--deny-host H]
            [--operation OP]... [--topic T]... [--group G]... [--cluster] [--transactional-id T]...
            [--resource-pattern-type literal|prefixed|match|any] [--principal User:U (with --list)]
+      configs --describe --entity-type topics --entity-name T
+      configs --alter --entity-type topics --entity-name T [--add-config k=v,k2=[a,b]] [--delete-config k,k2]
+      delete-records --offset-json-file F   ({"partitions":[{"topic":"t","partition":0,"offset":N}],"version":1})
+      log-dirs --describe [--topic-list T1,T2]
     """
 
     public static func parse(_ argv: [String]) throws -> KafkaCtlCommand {
@@ -229,6 +236,9 @@ extension KafkaCtlCommand {
             return .userScram(UserScramCommand(bootstrap: try f.bootstrap(), user: try f.required("user"), password: try f.required("password"),
                                                mechanism: f.string("mechanism") ?? "SCRAM-SHA-256", iterations: try f.int("iterations") ?? 4096))
         case "acls": return .acls(try parseAcls(rest))
+        case "configs": return .configs(try parseConfigs(rest))
+        case "delete-records": return .deleteRecords(try parseDeleteRecords(rest))
+        case "log-dirs": return .logDirs(try parseLogDirs(rest))
         default: throw CLIError("unknown command '\(cmd)'\n\(usage)")
         }
     }

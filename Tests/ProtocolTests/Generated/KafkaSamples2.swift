@@ -248,6 +248,42 @@ extension DeleteTopicsResponse.DeletableTopicResult {
     }
 }
 
+extension DeleteRecordsRequest {
+    static func sample() -> DeleteRecordsRequest {
+        DeleteRecordsRequest(topics: [DeleteRecordsRequest.DeleteRecordsTopic.sample()], timeoutMs: 2007)
+    }
+}
+
+extension DeleteRecordsRequest.DeleteRecordsPartition {
+    static func sample() -> DeleteRecordsRequest.DeleteRecordsPartition {
+        DeleteRecordsRequest.DeleteRecordsPartition(partitionIndex: 3007, offset: 4007)
+    }
+}
+
+extension DeleteRecordsRequest.DeleteRecordsTopic {
+    static func sample() -> DeleteRecordsRequest.DeleteRecordsTopic {
+        DeleteRecordsRequest.DeleteRecordsTopic(name: "s5", partitions: [DeleteRecordsRequest.DeleteRecordsPartition.sample()])
+    }
+}
+
+extension DeleteRecordsResponse {
+    static func sample() -> DeleteRecordsResponse {
+        DeleteRecordsResponse(throttleTimeMs: 7007, topics: [DeleteRecordsResponse.DeleteRecordsTopicResult.sample()])
+    }
+}
+
+extension DeleteRecordsResponse.DeleteRecordsPartitionResult {
+    static func sample() -> DeleteRecordsResponse.DeleteRecordsPartitionResult {
+        DeleteRecordsResponse.DeleteRecordsPartitionResult(partitionIndex: 9007, lowWatermark: 10007, errorCode: ErrorCode(12))
+    }
+}
+
+extension DeleteRecordsResponse.DeleteRecordsTopicResult {
+    static func sample() -> DeleteRecordsResponse.DeleteRecordsTopicResult {
+        DeleteRecordsResponse.DeleteRecordsTopicResult(name: "s12", partitions: [DeleteRecordsResponse.DeleteRecordsPartitionResult.sample()])
+    }
+}
+
 extension InitProducerIdRequest {
     static func sample() -> InitProducerIdRequest {
         InitProducerIdRequest(transactionalId: "s1", transactionTimeoutMs: 2007, producerId: 3007, producerEpoch: 5)
@@ -371,42 +407,6 @@ extension DeleteAclsResponse.DeleteAclsMatchingAcl {
 extension DeleteAclsResponse.DeleteAclsFilterResult {
     static func sample() -> DeleteAclsResponse.DeleteAclsFilterResult {
         DeleteAclsResponse.DeleteAclsFilterResult(errorCode: ErrorCode(21), errorMessage: "s21", matchingAcls: [DeleteAclsResponse.DeleteAclsMatchingAcl.sample()])
-    }
-}
-
-extension DescribeConfigsRequest {
-    static func sample() -> DescribeConfigsRequest {
-        DescribeConfigsRequest(resources: [DescribeConfigsRequest.DescribeConfigsResource.sample()], includeSynonyms: true, includeDocumentation: true)
-    }
-}
-
-extension DescribeConfigsRequest.DescribeConfigsResource {
-    static func sample() -> DescribeConfigsRequest.DescribeConfigsResource {
-        DescribeConfigsRequest.DescribeConfigsResource(resourceType: 5, resourceName: "s5", configurationKeys: ["s6"])
-    }
-}
-
-extension DescribeConfigsResponse {
-    static func sample() -> DescribeConfigsResponse {
-        DescribeConfigsResponse(throttleTimeMs: 7007, results: [DescribeConfigsResponse.DescribeConfigsResult.sample()])
-    }
-}
-
-extension DescribeConfigsResponse.DescribeConfigsSynonym {
-    static func sample() -> DescribeConfigsResponse.DescribeConfigsSynonym {
-        DescribeConfigsResponse.DescribeConfigsSynonym(name: "s9", value: "s10", source: 12)
-    }
-}
-
-extension DescribeConfigsResponse.DescribeConfigsResourceResult {
-    static func sample() -> DescribeConfigsResponse.DescribeConfigsResourceResult {
-        DescribeConfigsResponse.DescribeConfigsResourceResult(name: "s12", value: "s13", readOnly: true, isDefault: true, configSource: 17, isSensitive: true, synonyms: [DescribeConfigsResponse.DescribeConfigsSynonym.sample()], configType: 20, documentation: "s20")
-    }
-}
-
-extension DescribeConfigsResponse.DescribeConfigsResult {
-    static func sample() -> DescribeConfigsResponse.DescribeConfigsResult {
-        DescribeConfigsResponse.DescribeConfigsResult(errorCode: ErrorCode(22), errorMessage: "s22", resourceType: 24, resourceName: "s24", configs: [DescribeConfigsResponse.DescribeConfigsResourceResult.sample()])
     }
 }
 

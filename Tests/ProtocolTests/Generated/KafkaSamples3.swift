@@ -2,6 +2,108 @@
 
 @testable import Protocol
 
+extension DescribeConfigsRequest {
+    static func sample() -> DescribeConfigsRequest {
+        DescribeConfigsRequest(resources: [DescribeConfigsRequest.DescribeConfigsResource.sample()], includeSynonyms: true, includeDocumentation: true)
+    }
+}
+
+extension DescribeConfigsRequest.DescribeConfigsResource {
+    static func sample() -> DescribeConfigsRequest.DescribeConfigsResource {
+        DescribeConfigsRequest.DescribeConfigsResource(resourceType: 5, resourceName: "s5", configurationKeys: ["s6"])
+    }
+}
+
+extension DescribeConfigsResponse {
+    static func sample() -> DescribeConfigsResponse {
+        DescribeConfigsResponse(throttleTimeMs: 7007, results: [DescribeConfigsResponse.DescribeConfigsResult.sample()])
+    }
+}
+
+extension DescribeConfigsResponse.DescribeConfigsSynonym {
+    static func sample() -> DescribeConfigsResponse.DescribeConfigsSynonym {
+        DescribeConfigsResponse.DescribeConfigsSynonym(name: "s9", value: "s10", source: 12)
+    }
+}
+
+extension DescribeConfigsResponse.DescribeConfigsResourceResult {
+    static func sample() -> DescribeConfigsResponse.DescribeConfigsResourceResult {
+        DescribeConfigsResponse.DescribeConfigsResourceResult(name: "s12", value: "s13", readOnly: true, isDefault: true, configSource: 17, isSensitive: true, synonyms: [DescribeConfigsResponse.DescribeConfigsSynonym.sample()], configType: 20, documentation: "s20")
+    }
+}
+
+extension DescribeConfigsResponse.DescribeConfigsResult {
+    static func sample() -> DescribeConfigsResponse.DescribeConfigsResult {
+        DescribeConfigsResponse.DescribeConfigsResult(errorCode: ErrorCode(22), errorMessage: "s22", resourceType: 24, resourceName: "s24", configs: [DescribeConfigsResponse.DescribeConfigsResourceResult.sample()])
+    }
+}
+
+extension AlterConfigsRequest {
+    static func sample() -> AlterConfigsRequest {
+        AlterConfigsRequest(resources: [AlterConfigsRequest.AlterConfigsResource.sample()], validateOnly: true)
+    }
+}
+
+extension AlterConfigsRequest.AlterableConfig {
+    static func sample() -> AlterConfigsRequest.AlterableConfig {
+        AlterConfigsRequest.AlterableConfig(name: "s3", value: "s4")
+    }
+}
+
+extension AlterConfigsRequest.AlterConfigsResource {
+    static func sample() -> AlterConfigsRequest.AlterConfigsResource {
+        AlterConfigsRequest.AlterConfigsResource(resourceType: 6, resourceName: "s6", configs: [AlterConfigsRequest.AlterableConfig.sample()])
+    }
+}
+
+extension AlterConfigsResponse {
+    static func sample() -> AlterConfigsResponse {
+        AlterConfigsResponse(throttleTimeMs: 8007, responses: [AlterConfigsResponse.AlterConfigsResourceResponse.sample()])
+    }
+}
+
+extension AlterConfigsResponse.AlterConfigsResourceResponse {
+    static func sample() -> AlterConfigsResponse.AlterConfigsResourceResponse {
+        AlterConfigsResponse.AlterConfigsResourceResponse(errorCode: ErrorCode(11), errorMessage: "s11", resourceType: 13, resourceName: "s13")
+    }
+}
+
+extension DescribeLogDirsRequest {
+    static func sample() -> DescribeLogDirsRequest {
+        DescribeLogDirsRequest(topics: [DescribeLogDirsRequest.DescribableLogDirTopic.sample()])
+    }
+}
+
+extension DescribeLogDirsRequest.DescribableLogDirTopic {
+    static func sample() -> DescribeLogDirsRequest.DescribableLogDirTopic {
+        DescribeLogDirsRequest.DescribableLogDirTopic(topic: "s2", partitions: [3007])
+    }
+}
+
+extension DescribeLogDirsResponse {
+    static func sample() -> DescribeLogDirsResponse {
+        DescribeLogDirsResponse(throttleTimeMs: 4007, errorCode: ErrorCode(6), results: [DescribeLogDirsResponse.DescribeLogDirsResult.sample()])
+    }
+}
+
+extension DescribeLogDirsResponse.DescribeLogDirsPartition {
+    static func sample() -> DescribeLogDirsResponse.DescribeLogDirsPartition {
+        DescribeLogDirsResponse.DescribeLogDirsPartition(partitionIndex: 7007, partitionSize: 8007, offsetLag: 9007, isFutureKey: true)
+    }
+}
+
+extension DescribeLogDirsResponse.DescribeLogDirsTopic {
+    static func sample() -> DescribeLogDirsResponse.DescribeLogDirsTopic {
+        DescribeLogDirsResponse.DescribeLogDirsTopic(name: "s11", partitions: [DescribeLogDirsResponse.DescribeLogDirsPartition.sample()])
+    }
+}
+
+extension DescribeLogDirsResponse.DescribeLogDirsResult {
+    static func sample() -> DescribeLogDirsResponse.DescribeLogDirsResult {
+        DescribeLogDirsResponse.DescribeLogDirsResult(errorCode: ErrorCode(14), logDir: "s14", topics: [DescribeLogDirsResponse.DescribeLogDirsTopic.sample()], totalBytes: 16007, usableBytes: 17007)
+    }
+}
+
 extension SaslAuthenticateRequest {
     static func sample() -> SaslAuthenticateRequest {
         SaslAuthenticateRequest(authBytes: [1, 2, 3])
@@ -59,6 +161,66 @@ extension DeleteGroupsResponse {
 extension DeleteGroupsResponse.DeletableGroupResult {
     static func sample() -> DeleteGroupsResponse.DeletableGroupResult {
         DeleteGroupsResponse.DeletableGroupResult(groupId: "s4", errorCode: ErrorCode(6))
+    }
+}
+
+extension ElectLeadersRequest {
+    static func sample() -> ElectLeadersRequest {
+        ElectLeadersRequest(electionType: 2, topicPartitions: [ElectLeadersRequest.ElectLeadersTopicPartitions.sample()], timeoutMs: 3007)
+    }
+}
+
+extension ElectLeadersRequest.ElectLeadersTopicPartitions {
+    static func sample() -> ElectLeadersRequest.ElectLeadersTopicPartitions {
+        ElectLeadersRequest.ElectLeadersTopicPartitions(topic: "s4", partitionId: [5007])
+    }
+}
+
+extension ElectLeadersResponse {
+    static func sample() -> ElectLeadersResponse {
+        ElectLeadersResponse(throttleTimeMs: 6007, errorCode: ErrorCode(8), replicaElectionResults: [ElectLeadersResponse.ReplicaElectionResult.sample()])
+    }
+}
+
+extension ElectLeadersResponse.ElectLeadersPartitionResult {
+    static func sample() -> ElectLeadersResponse.ElectLeadersPartitionResult {
+        ElectLeadersResponse.ElectLeadersPartitionResult(partitionId: 9007, errorCode: ErrorCode(11), errorMessage: "s11")
+    }
+}
+
+extension ElectLeadersResponse.ReplicaElectionResult {
+    static func sample() -> ElectLeadersResponse.ReplicaElectionResult {
+        ElectLeadersResponse.ReplicaElectionResult(topic: "s12", partitionResult: [ElectLeadersResponse.ElectLeadersPartitionResult.sample()])
+    }
+}
+
+extension IncrementalAlterConfigsRequest {
+    static func sample() -> IncrementalAlterConfigsRequest {
+        IncrementalAlterConfigsRequest(resources: [IncrementalAlterConfigsRequest.IncrementalAlterConfigsResource.sample()], validateOnly: true)
+    }
+}
+
+extension IncrementalAlterConfigsRequest.IncrementalAlterableConfig {
+    static func sample() -> IncrementalAlterConfigsRequest.IncrementalAlterableConfig {
+        IncrementalAlterConfigsRequest.IncrementalAlterableConfig(name: "s3", configOperation: 5, value: "s5")
+    }
+}
+
+extension IncrementalAlterConfigsRequest.IncrementalAlterConfigsResource {
+    static func sample() -> IncrementalAlterConfigsRequest.IncrementalAlterConfigsResource {
+        IncrementalAlterConfigsRequest.IncrementalAlterConfigsResource(resourceType: 7, resourceName: "s7", configs: [IncrementalAlterConfigsRequest.IncrementalAlterableConfig.sample()])
+    }
+}
+
+extension IncrementalAlterConfigsResponse {
+    static func sample() -> IncrementalAlterConfigsResponse {
+        IncrementalAlterConfigsResponse(throttleTimeMs: 9007, responses: [IncrementalAlterConfigsResponse.IncrementalAlterConfigsResourceResponse.sample()])
+    }
+}
+
+extension IncrementalAlterConfigsResponse.IncrementalAlterConfigsResourceResponse {
+    static func sample() -> IncrementalAlterConfigsResponse.IncrementalAlterConfigsResourceResponse {
+        IncrementalAlterConfigsResponse.IncrementalAlterConfigsResourceResponse(errorCode: ErrorCode(12), errorMessage: "s12", resourceType: 14, resourceName: "s14")
     }
 }
 
@@ -198,15 +360,20 @@ let generatedMessageTypes: [any KafkaMessage.Type] = [
     ApiVersionsRequest.self, ApiVersionsResponse.self,
     CreateTopicsRequest.self, CreateTopicsResponse.self,
     DeleteTopicsRequest.self, DeleteTopicsResponse.self,
+    DeleteRecordsRequest.self, DeleteRecordsResponse.self,
     InitProducerIdRequest.self, InitProducerIdResponse.self,
     OffsetForLeaderEpochRequest.self, OffsetForLeaderEpochResponse.self,
     DescribeAclsRequest.self, DescribeAclsResponse.self,
     CreateAclsRequest.self, CreateAclsResponse.self,
     DeleteAclsRequest.self, DeleteAclsResponse.self,
     DescribeConfigsRequest.self, DescribeConfigsResponse.self,
+    AlterConfigsRequest.self, AlterConfigsResponse.self,
+    DescribeLogDirsRequest.self, DescribeLogDirsResponse.self,
     SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
     CreatePartitionsRequest.self, CreatePartitionsResponse.self,
     DeleteGroupsRequest.self, DeleteGroupsResponse.self,
+    ElectLeadersRequest.self, ElectLeadersResponse.self,
+    IncrementalAlterConfigsRequest.self, IncrementalAlterConfigsResponse.self,
     OffsetDeleteRequest.self, OffsetDeleteResponse.self,
     DescribeUserScramCredentialsRequest.self, DescribeUserScramCredentialsResponse.self,
     AlterUserScramCredentialsRequest.self, AlterUserScramCredentialsResponse.self,
@@ -235,15 +402,20 @@ let generatedRequestSamples: [any KafkaRequestMessage] = [
     ApiVersionsRequest.sample(),
     CreateTopicsRequest.sample(),
     DeleteTopicsRequest.sample(),
+    DeleteRecordsRequest.sample(),
     InitProducerIdRequest.sample(),
     OffsetForLeaderEpochRequest.sample(),
     DescribeAclsRequest.sample(),
     CreateAclsRequest.sample(),
     DeleteAclsRequest.sample(),
     DescribeConfigsRequest.sample(),
+    AlterConfigsRequest.sample(),
+    DescribeLogDirsRequest.sample(),
     SaslAuthenticateRequest.sample(),
     CreatePartitionsRequest.sample(),
     DeleteGroupsRequest.sample(),
+    ElectLeadersRequest.sample(),
+    IncrementalAlterConfigsRequest.sample(),
     OffsetDeleteRequest.sample(),
     DescribeUserScramCredentialsRequest.sample(),
     AlterUserScramCredentialsRequest.sample(),
@@ -272,15 +444,20 @@ let generatedDefaultMessages: [any KafkaMessage] = [
     ApiVersionsRequest(), ApiVersionsResponse(),
     CreateTopicsRequest(), CreateTopicsResponse(),
     DeleteTopicsRequest(), DeleteTopicsResponse(),
+    DeleteRecordsRequest(), DeleteRecordsResponse(),
     InitProducerIdRequest(), InitProducerIdResponse(),
     OffsetForLeaderEpochRequest(), OffsetForLeaderEpochResponse(),
     DescribeAclsRequest(), DescribeAclsResponse(),
     CreateAclsRequest(), CreateAclsResponse(),
     DeleteAclsRequest(), DeleteAclsResponse(),
     DescribeConfigsRequest(), DescribeConfigsResponse(),
+    AlterConfigsRequest(), AlterConfigsResponse(),
+    DescribeLogDirsRequest(), DescribeLogDirsResponse(),
     SaslAuthenticateRequest(), SaslAuthenticateResponse(),
     CreatePartitionsRequest(), CreatePartitionsResponse(),
     DeleteGroupsRequest(), DeleteGroupsResponse(),
+    ElectLeadersRequest(), ElectLeadersResponse(),
+    IncrementalAlterConfigsRequest(), IncrementalAlterConfigsResponse(),
     OffsetDeleteRequest(), OffsetDeleteResponse(),
     DescribeUserScramCredentialsRequest(), DescribeUserScramCredentialsResponse(),
     AlterUserScramCredentialsRequest(), AlterUserScramCredentialsResponse(),
@@ -309,15 +486,20 @@ let generatedResponseSamples: [any KafkaMessage] = [
     ApiVersionsResponse.sample(),
     CreateTopicsResponse.sample(),
     DeleteTopicsResponse.sample(),
+    DeleteRecordsResponse.sample(),
     InitProducerIdResponse.sample(),
     OffsetForLeaderEpochResponse.sample(),
     DescribeAclsResponse.sample(),
     CreateAclsResponse.sample(),
     DeleteAclsResponse.sample(),
     DescribeConfigsResponse.sample(),
+    AlterConfigsResponse.sample(),
+    DescribeLogDirsResponse.sample(),
     SaslAuthenticateResponse.sample(),
     CreatePartitionsResponse.sample(),
     DeleteGroupsResponse.sample(),
+    ElectLeadersResponse.sample(),
+    IncrementalAlterConfigsResponse.sample(),
     OffsetDeleteResponse.sample(),
     DescribeUserScramCredentialsResponse.sample(),
     AlterUserScramCredentialsResponse.sample(),

@@ -22,15 +22,20 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
+    case deleteRecords = 21
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
     case describeAcls = 29
     case createAcls = 30
     case deleteAcls = 31
     case describeConfigs = 32
+    case alterConfigs = 33
+    case describeLogDirs = 35
     case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
+    case electLeaders = 43
+    case incrementalAlterConfigs = 44
     case offsetDelete = 47
     case describeUserScramCredentials = 50
     case alterUserScramCredentials = 51
@@ -99,6 +104,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .deleteTopics:
             KafkaAPIInfo(name: "DeleteTopics", validVersions: 0...6, supportedVersions: 1...3,
                          firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .deleteRecords:
+            KafkaAPIInfo(name: "DeleteRecords", validVersions: 0...2, supportedVersions: 0...2,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .initProducerId:
             KafkaAPIInfo(name: "InitProducerId", validVersions: 0...5, supportedVersions: 0...1,
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
@@ -117,6 +125,12 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .describeConfigs:
             KafkaAPIInfo(name: "DescribeConfigs", validVersions: 0...4, supportedVersions: 1...3,
                          firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .alterConfigs:
+            KafkaAPIInfo(name: "AlterConfigs", validVersions: 0...2, supportedVersions: 0...2,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .describeLogDirs:
+            KafkaAPIInfo(name: "DescribeLogDirs", validVersions: 0...4, supportedVersions: 0...4,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .saslAuthenticate:
             KafkaAPIInfo(name: "SaslAuthenticate", validVersions: 0...2, supportedVersions: 0...2,
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
@@ -126,6 +140,12 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .deleteGroups:
             KafkaAPIInfo(name: "DeleteGroups", validVersions: 0...2, supportedVersions: 0...1,
                          firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .electLeaders:
+            KafkaAPIInfo(name: "ElectLeaders", validVersions: 0...2, supportedVersions: 0...2,
+                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+        case .incrementalAlterConfigs:
+            KafkaAPIInfo(name: "IncrementalAlterConfigs", validVersions: 0...1, supportedVersions: 0...1,
+                         firstFlexibleVersion: 1, isInterBroker: false, responseHeaderAlwaysV0: false)
         case .offsetDelete:
             KafkaAPIInfo(name: "OffsetDelete", validVersions: 0...0, supportedVersions: 0...0,
                          firstFlexibleVersion: Int16.max, isInterBroker: false, responseHeaderAlwaysV0: false)

@@ -22,15 +22,20 @@ public enum KafkaRequest: Sendable, Equatable {
     case apiVersions(ApiVersionsRequest)
     case createTopics(CreateTopicsRequest)
     case deleteTopics(DeleteTopicsRequest)
+    case deleteRecords(DeleteRecordsRequest)
     case initProducerId(InitProducerIdRequest)
     case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
     case describeAcls(DescribeAclsRequest)
     case createAcls(CreateAclsRequest)
     case deleteAcls(DeleteAclsRequest)
     case describeConfigs(DescribeConfigsRequest)
+    case alterConfigs(AlterConfigsRequest)
+    case describeLogDirs(DescribeLogDirsRequest)
     case saslAuthenticate(SaslAuthenticateRequest)
     case createPartitions(CreatePartitionsRequest)
     case deleteGroups(DeleteGroupsRequest)
+    case electLeaders(ElectLeadersRequest)
+    case incrementalAlterConfigs(IncrementalAlterConfigsRequest)
     case offsetDelete(OffsetDeleteRequest)
     case describeUserScramCredentials(DescribeUserScramCredentialsRequest)
     case alterUserScramCredentials(AlterUserScramCredentialsRequest)
@@ -60,15 +65,20 @@ public enum KafkaRequest: Sendable, Equatable {
         case .apiVersions: return .apiVersions(try ApiVersionsRequest.decode(from: &r, version: v))
         case .createTopics: return .createTopics(try CreateTopicsRequest.decode(from: &r, version: v))
         case .deleteTopics: return .deleteTopics(try DeleteTopicsRequest.decode(from: &r, version: v))
+        case .deleteRecords: return .deleteRecords(try DeleteRecordsRequest.decode(from: &r, version: v))
         case .initProducerId: return .initProducerId(try InitProducerIdRequest.decode(from: &r, version: v))
         case .offsetForLeaderEpoch: return .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest.decode(from: &r, version: v))
         case .describeAcls: return .describeAcls(try DescribeAclsRequest.decode(from: &r, version: v))
         case .createAcls: return .createAcls(try CreateAclsRequest.decode(from: &r, version: v))
         case .deleteAcls: return .deleteAcls(try DeleteAclsRequest.decode(from: &r, version: v))
         case .describeConfigs: return .describeConfigs(try DescribeConfigsRequest.decode(from: &r, version: v))
+        case .alterConfigs: return .alterConfigs(try AlterConfigsRequest.decode(from: &r, version: v))
+        case .describeLogDirs: return .describeLogDirs(try DescribeLogDirsRequest.decode(from: &r, version: v))
         case .saslAuthenticate: return .saslAuthenticate(try SaslAuthenticateRequest.decode(from: &r, version: v))
         case .createPartitions: return .createPartitions(try CreatePartitionsRequest.decode(from: &r, version: v))
         case .deleteGroups: return .deleteGroups(try DeleteGroupsRequest.decode(from: &r, version: v))
+        case .electLeaders: return .electLeaders(try ElectLeadersRequest.decode(from: &r, version: v))
+        case .incrementalAlterConfigs: return .incrementalAlterConfigs(try IncrementalAlterConfigsRequest.decode(from: &r, version: v))
         case .offsetDelete: return .offsetDelete(try OffsetDeleteRequest.decode(from: &r, version: v))
         case .describeUserScramCredentials: return .describeUserScramCredentials(try DescribeUserScramCredentialsRequest.decode(from: &r, version: v))
         case .alterUserScramCredentials: return .alterUserScramCredentials(try AlterUserScramCredentialsRequest.decode(from: &r, version: v))
@@ -98,15 +108,20 @@ public enum KafkaRequest: Sendable, Equatable {
         case .apiVersions: .apiVersions
         case .createTopics: .createTopics
         case .deleteTopics: .deleteTopics
+        case .deleteRecords: .deleteRecords
         case .initProducerId: .initProducerId
         case .offsetForLeaderEpoch: .offsetForLeaderEpoch
         case .describeAcls: .describeAcls
         case .createAcls: .createAcls
         case .deleteAcls: .deleteAcls
         case .describeConfigs: .describeConfigs
+        case .alterConfigs: .alterConfigs
+        case .describeLogDirs: .describeLogDirs
         case .saslAuthenticate: .saslAuthenticate
         case .createPartitions: .createPartitions
         case .deleteGroups: .deleteGroups
+        case .electLeaders: .electLeaders
+        case .incrementalAlterConfigs: .incrementalAlterConfigs
         case .offsetDelete: .offsetDelete
         case .describeUserScramCredentials: .describeUserScramCredentials
         case .alterUserScramCredentials: .alterUserScramCredentials
