@@ -9,6 +9,15 @@ extension RequestHandler {
     /// Bounds what one request can make us allocate and write to coordd.
     static let maxPartitionsPerTopic: Int32 = 10_000
 
+    static func configProblem(_ configs: [String: String]) -> TopicConfigChange.Problem? {
+        do {
+            try TopicConfigChange.validate(configs)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     func handleMetadata(_ ctx: RequestContext, _ r: MetadataRequest) {
         var topics: [MetadataResponse.Topic] = []
         // Listing all topics hides the ones the principal may not DESCRIBE (quietly, as Kafka);
@@ -156,6 +165,9 @@ extension RequestHandler {
                 (err, msg) = (.invalidPartitions, "number of partitions must be positive")
             } else if assignment == nil && rf <= 0 {
                 (err, msg) = (.invalidReplicationFactor, "replication factor must be positive")
+            } else if let p = Self.configProblem(configs) {
+                // Unknown names and ill-typed values are refused, as Kafka does (not stored and ignored).
+                (err, msg) = (p.code, p.message)
             } else {
                 (err, msg) = createTopic(t.name, partitions: partitions, replicationFactor: rf, assignment: assignment,
                                          configs: configs, validateOnly: r.validateOnly)
