@@ -103,20 +103,17 @@ Server {
     user_console="$zk_console_pw";
 };
 JAAS
-cat > "$dir/secrets/broker-jaas.conf" <<JAAS
+client_jaas() {  # client_jaas FILE USER PASSWORD: a JAAS Client section logging in to coordd
+    cat > "$1" <<JAAS
 Client {
     org.apache.zookeeper.server.auth.DigestLoginModule required
-    username="kafka"
-    password="$zk_kafka_pw";
+    username="$2"
+    password="$3";
 };
 JAAS
-cat > "$dir/secrets/console-jaas.conf" <<JAAS
-Client {
-    org.apache.zookeeper.server.auth.DigestLoginModule required
-    username="console"
-    password="$zk_console_pw";
-};
-JAAS
+}
+client_jaas "$dir/secrets/broker-jaas.conf" kafka "$zk_kafka_pw"
+client_jaas "$dir/secrets/console-jaas.conf" console "$zk_console_pw"
 )
 
 echo "== coordd ensemble (quorum secret, TLS client port, client SASL)" >&2
