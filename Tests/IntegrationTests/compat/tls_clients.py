@@ -23,7 +23,13 @@ for f in admin.alter_user_scram_credentials([
     f.result(timeout=30)
 for f in admin.create_topics([NewTopic("tls-rf3", 1, 3)]).values():
     f.result(timeout=60)
-md = admin.list_topics(timeout=30)
+# The answering broker may not have the controller's UpdateMetadata yet: ask until it has.
+deadline = time.time() + 30
+while True:
+    md = admin.list_topics(timeout=30)
+    if "tls-rf3" in md.topics or time.time() > deadline:
+        break
+    time.sleep(0.2)
 assert len(md.topics["tls-rf3"].partitions[0].replicas) == 3, md.topics["tls-rf3"].partitions[0].replicas
 
 p = Producer({**sasl("SCRAM-SHA-256", "s256", "pw-256"), "acks": "all", "enable.idempotence": False})
