@@ -91,7 +91,14 @@ App.route("/timeline", "timeline", async (ctx) => {
     if (ctx.live()) paint();
   };
   await load();
-  App.every(2000, () => load().catch((e) => showBanner("timeline refresh failed: " + e.message)));
+  // Once a second: each load asks only for what is new, and an election or failover should be on
+  // the page within a couple of seconds even on a busy machine.
+  let loading = false;  // a slow load (a big first answer, a busy console) is not stacked on
+  App.every(1000, () => {
+    if (loading) return;
+    loading = true;
+    load().catch((e) => showBanner("timeline refresh failed: " + e.message)).finally(() => { loading = false; });
+  });
 });
 
 // The daemons' events carry {fields, clocks, seq}: shown as "k=v ... · clock=n ...", else as they came.
