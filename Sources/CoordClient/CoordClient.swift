@@ -51,6 +51,9 @@ public final class CoordClient: @unchecked Sendable {
     private var closed = false
     private var expired = false
     private var connectAttempts = 0
+    /// The fault controls cut this client off (brokerd's `POST /faults/coord`): nothing is sent or
+    /// read and no connection is made, so the session dies as behind a dead network.
+    private var blackholed = false
     private let tls: TLSContext?
 
     private let sessionState = Mutex<(id: Int64, connected: Bool, expired: Bool)>((0, false, false))
@@ -277,6 +280,11 @@ public final class CoordClient: @unchecked Sendable {
         }
     }
 
+    /// Cuts the client off from every server (true) or lets it reconnect (false); for fault study.
+    public func setBlackholed(_ on: Bool) {
+        loop.execute { [self] in blackholed = on }
+    }
+
     private func send(_ out: Outgoing, on c: Connection) {
         let xid = nextXid
         nextXid = nextXid == Int32.max ? 1 : nextXid + 1
@@ -286,7 +294,7 @@ public final class CoordClient: @unchecked Sendable {
         w.writeInt32(xid)
         w.writeInt32(out.opCode)
         w.writeBytes(out.body)
-        c.write(w.bytes)
+        if !blackholed { c.write(w.bytes) }
         lastSent = MonotonicClock.millis()
     }
 
@@ -294,6 +302,10 @@ public final class CoordClient: @unchecked Sendable {
 
     private func connect() {
         guard !closed, !expired, conn == nil else { return }
+        if blackholed {
+            loop.schedule(afterMillis: 100) { [self] in connect() }
+            return
+        }
         let server = servers[serverIndex % servers.count]
         serverIndex += 1
         connectAttempts += 1
@@ -311,6 +323,7 @@ public final class CoordClient: @unchecked Sendable {
                 lastHeard = MonotonicClock.millis()
             }
             c.onRead = { [self] c, bytes in
+                if blackholed { return }
                 decoder.append(bytes)
                 lastHeard = MonotonicClock.millis()
                 while case .frame(let f) = decoder.next() {
@@ -354,7 +367,7 @@ public final class CoordClient: @unchecked Sendable {
                 if now - lastHeard > timeout * 2 / 3 {
                     // The server went quiet: try another before the session times out.
                     c.close()
-                } else if ready && now - lastSent > timeout / 3 {
+                } else if ready && !blackholed && now - lastSent > timeout / 3 {
                     c.write(ZKRequest.ping.frame(xid: ZKXid.ping))
                     lastSent = now
                 }

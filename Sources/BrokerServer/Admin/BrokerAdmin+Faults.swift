@@ -1,10 +1,13 @@
+import Foundation
 import Observability
 
 /// brokerd's fault controls (`faults.enable=true`; docs/operations.md): the process faults every
-/// daemon has, plus stopping this broker's replica fetches so that it drops out of the ISRs.
+/// daemon has (with brokerd's crash points), stopping this broker's replica fetches so that it drops
+/// out of the ISRs, cutting its link to coordd, and a slow disk.
 extension BrokerAdmin {
     static func faultActions(_ b: Broker, _ plane: FaultPlane) -> [FaultPlane.Action] {
-        plane.processActions() + [
+        let hooks = b.replicas.faults
+        return plane.processActions(crash: hooks.crash, points: BrokerFaultHooks.catalogue) + [
             FaultPlane.Action("fetch", help: "mode=pause|resume: stop or restart this broker's replica fetches (it leaves every ISR after replica.lag.time.max.ms)") { q throws(FaultPlane.FaultError) in
                 switch q["mode"] ?? "pause" {
                 case "pause":
@@ -19,6 +22,42 @@ extension BrokerAdmin {
                     throw FaultPlane.FaultError("mode '\(m)' is not pause or resume")
                 }
             },
+            FaultPlane.Action("coord", help: "mode=drop|pass [ms=N]: cut this broker off from coordd (its session expires, its registration goes, the controller moves its partitions); pass, or ms later, lets it reconnect and re-register") { q throws(FaultPlane.FaultError) in
+                guard let client = b.session?.client else { throw FaultPlane.FaultError("this broker has no coordd session yet") }
+                switch q["mode"] ?? "drop" {
+                case "drop":
+                    let ms = try q["ms"].map { _ throws(FaultPlane.FaultError) in try FaultPlane.int(q, "ms", 1...3_600_000) }
+                    client.setBlackholed(true)
+                    plane.note("coord", "link to coordd cut" + (ms.map { " for \($0) ms" } ?? ""))
+                    if let ms {
+                        Thread.detachNewThread {
+                            usleep(UInt32(ms) * 1000)
+                            client.setBlackholed(false)
+                            plane.note("coord", nil)
+                        }
+                    }
+                    return "cut the link to coordd"
+                case "pass":
+                    client.setBlackholed(false)
+                    plane.note("coord", nil)
+                    return "the link to coordd is back"
+                case let m:
+                    throw FaultPlane.FaultError("mode '\(m)' is not drop or pass")
+                }
+            },
+            FaultPlane.Action("disk", help: "ms=N (0..10000): every log append of this broker (leader and follower) takes N ms longer, a slow disk (0 heals)") { q throws(FaultPlane.FaultError) in
+                let ms = try FaultPlane.int(q, "ms", 0...10_000)
+                hooks.diskDelayMs.store(ms, ordering: .relaxed)
+                plane.note("disk", ms == 0 ? nil : "every log append \(ms) ms slower")
+                return ms == 0 ? "disk back to normal" : "every log append \(ms) ms slower"
+            },
         ]
+    }
+
+    /// `POST /faults/clear`: fetches resumed, coordd reachable, the disk at its speed, no crash armed.
+    static func healFaults(_ b: Broker) {
+        b.fetchers.paused.store(false, ordering: .relaxed)
+        b.session?.client.setBlackholed(false)
+        b.replicas.faults.heal()
     }
 }

@@ -45,7 +45,7 @@ final class BrokerAdmin: @unchecked Sendable {
         r.addTimeline(obs.timeline)
         let plane = FaultPlane(enabled: broker.config.faultsEnable, token: broker.config.faultsToken, timeline: obs.timeline,
                                logger: { broker.logger.info($0) })
-        r.addFaults(plane, actions: BrokerAdmin.faultActions(b, plane), heal: { b.fetchers.paused.store(false, ordering: .relaxed) })
+        r.addFaults(plane, actions: BrokerAdmin.faultActions(b, plane), heal: { BrokerAdmin.healFaults(b) })
         server = HTTPServer(router: r, name: "broker-admin", logger: { broker.logger.info($0) })
     }
 

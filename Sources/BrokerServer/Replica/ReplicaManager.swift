@@ -78,6 +78,8 @@ public final class ReplicaManager: @unchecked Sendable {
     /// Set by `shutdown`: logs are closed, so late calls (a fetcher finishing its round) fail quietly.
     let closed = Atomic<Bool>(false)
     let logger: Logger
+    /// Crash points and slow disk of the fault controls (BrokerAdmin+Faults).
+    let faults: BrokerFaultHooks
 
     /// Writes a partition state znode conditionally; returns its new version, nil if the write lost.
     var writeIsr: (@Sendable (TopicPartition, LeaderAndIsr, Int32) -> Int32?)?
@@ -96,6 +98,7 @@ public final class ReplicaManager: @unchecked Sendable {
         self.brokerId = brokerId
         self.config = config
         self.logger = logger
+        faults = BrokerFaultHooks { [logger] in logger.warn($0) }
         logs = try LogManager(config: config, logger: logger)
     }
 
@@ -303,7 +306,9 @@ public final class ReplicaManager: @unchecked Sendable {
             let check = l.checkAppend(acks: acks)
             guard check == .noError else { r.error = ErrorCode(check.rawValue); return }
             do {
+                faults.beforeDiskWrite()
                 let info = try log.append(records, leaderEpoch: l.leaderEpoch, now: wallMs)
+                faults.reached(.afterAppend)
                 r.baseOffset = info.firstOffset
                 r.requiredOffset = info.lastOffset + 1
                 r.logStartOffset = info.logStartOffset
@@ -471,7 +476,11 @@ public final class ReplicaManager: @unchecked Sendable {
             guard !p.deleted, p.leader == nil, p.leaderEpoch == currentLeaderEpoch, p.epochToAsk == nil,
                   let log = p.onlineLog, log.logEndOffset == fetchOffset else { return nil }
             do {
-                if !records.isEmpty { _ = try log.appendAsFollower(records, now: wallMs) }
+                if !records.isEmpty {
+                    faults.beforeDiskWrite()
+                    _ = try log.appendAsFollower(records, now: wallMs)
+                    faults.reached(.afterFollowerAppend)
+                }
                 // The leader's retention moved its start: follow it, as Kafka followers do.
                 if leaderLogStart > log.logStartOffset, leaderLogStart <= log.logEndOffset {
                     try log.advanceLogStartOffset(to: leaderLogStart)

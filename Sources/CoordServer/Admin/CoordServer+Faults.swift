@@ -22,8 +22,8 @@ extension CoordServer {
                 }
             }
         }
-        return plane.processActions() + [
-            FaultPlane.Action("peer", help: "id=N|all mode=drop|pass [ms=N]: blackhole the quorum link to server N (both ways), healed after ms if given") { q throws(FaultPlane.FaultError) in
+        return plane.processActions(crash: quorum?.crash, points: quorum == nil ? [] : CrashPoint.catalogue) + [
+            FaultPlane.Action("peer", help: "id=N|all mode=drop|delay|pass [delay=N] [ms=N]: blackhole the quorum link to server N (both ways), or hold every message this server sends it for `delay` ms; pass heals; healed after ms if given") { q throws(FaultPlane.FaultError) in
                 guard !peers.isEmpty else { throw FaultPlane.FaultError("a standalone server has no peer links") }
                 let ids: [UInt64]
                 if q["id"] == "all" {
@@ -39,12 +39,30 @@ extension CoordServer {
                     cut(ids, ms)
                     for id in ids { plane.note("peer.\(id)", "quorum link blackholed" + (ms.map { " for \($0) ms" } ?? "")) }
                     return "blackholed the links to \(ids)"
+                case "delay":
+                    let delay = try FaultPlane.int(q, "delay", 1...60_000)
+                    box.value.onLoop { s in
+                        guard let links = s.quorum?.links else { return }
+                        for id in ids { links.delays[id] = delay }
+                        guard let ms else { return }
+                        s.loop.schedule(afterMillis: ms) {
+                            for id in ids where links.delays[id] == delay {
+                                links.delays[id] = nil
+                                plane.note("peer.\(id)", nil)
+                            }
+                        }
+                    }
+                    for id in ids { plane.note("peer.\(id)", "messages to server \(id) held \(delay) ms" + (ms.map { " for \($0) ms" } ?? "")) }
+                    return "delaying the messages to \(ids) by \(delay) ms"
                 case "pass":
-                    box.value.onLoop { s in s.quorum?.links.blackholed.subtract(ids) }
+                    box.value.onLoop { s in
+                        s.quorum?.links.blackholed.subtract(ids)
+                        for id in ids { s.quorum?.links.delays[id] = nil }
+                    }
                     for id in ids { plane.note("peer.\(id)", nil) }
                     return "healed the links to \(ids)"
                 case let m:
-                    throw FaultPlane.FaultError("mode '\(m)' is not drop or pass")
+                    throw FaultPlane.FaultError("mode '\(m)' is not drop, delay or pass")
                 }
             },
             FaultPlane.Action("expire", help: "session=0xID: expire that session at the next tick, as if its client went silent (on the leader, or a standalone server)") { q throws(FaultPlane.FaultError) in
@@ -91,6 +109,8 @@ extension CoordServer {
     func healFaults() {
         onLoop { s in
             s.quorum?.links.blackholed.removeAll()
+            s.quorum?.links.delays.removeAll()
+            s.quorum?.crash.arm(nil)
             s.setSlowSync(ms: 0)
         }
     }

@@ -1,50 +1,59 @@
 import Foundation
 import CoordCore
+import Observability
 import Protocol
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Test-only crash points for the fault matrix (row 12, ZOOKEEPER-3023 and kin): when the
-/// environment variable `COORDD_TEST_CRASH_AT` names one, the server kill -9s itself there, so a
-/// test can crash a follower at an exact step of its sync. Unset (always, outside tests) it does
-/// nothing. A read-only constant of the process, not configuration: operators never set it.
-enum CrashPoint: String, Sendable {
+/// Named crash points of coordd's quorum runtime (fault matrix row 12, ZOOKEEPER-3023 and kin; issue
+/// 10). `POST /faults/crash?at=NAME` arms one at run time; the fault-matrix tests arm one from the
+/// start with the environment variable `COORDD_TEST_CRASH_AT`. Unarmed, a check is one atomic load.
+enum CrashPoint: String, Sendable, CaseIterable {
     /// Just after the follower sent its NEWLEADER acknowledgement (given 100 ms to leave).
     case afterAckNewLeader = "after-ack-newleader"
     /// While a SNAP from the leader is being written.
     case duringSnap = "during-snap"
     /// While the first DIFF proposal of a sync is being logged.
     case duringDiff = "during-diff"
+    /// The leader sent a proposal to its followers and dies before anyone can commit it.
+    case afterPropose = "after-propose"
 
-    static let armed: CrashPoint? = ProcessInfo.processInfo.environment["COORDD_TEST_CRASH_AT"].flatMap(CrashPoint.init(rawValue:))
-
-    /// Fires `point` if it is the armed one: SIGKILL after `delayMs`, from its own thread so the
-    /// event loop keeps writing what was sent.
-    static func reached(_ point: CrashPoint, delayMs: UInt32, log: @Sendable (String) -> Void) {
-        guard armed == point else { return }
-        log("test crash point \(point.rawValue) reached (COORDD_TEST_CRASH_AT); kill -9 in \(delayMs) ms")
-        Thread {
-            usleep(delayMs * 1000)
-            kill(getpid(), SIGKILL)
-        }.start()
+    var help: String {
+        switch self {
+        case .afterAckNewLeader: return "a syncing follower, just after acknowledging NEWLEADER"
+        case .duringSnap: return "a syncing follower, while writing the leader's snapshot"
+        case .duringDiff: return "a syncing follower, while logging the first DIFF proposal"
+        case .afterPropose: return "the leader, just after sending a proposal, before it commits"
+        }
     }
 
-    /// Checks one action of a following, not yet serving, server against the crash points.
-    static func check(_ action: QuorumAction, syncing: Bool, log: @Sendable (String) -> Void) {
-        guard armed != nil else { return }
+    static var catalogue: [(name: String, help: String)] { allCases.map { ($0.rawValue, $0.help) } }
+
+    /// The arm of a new runtime: COORDD_TEST_CRASH_AT when it names a point (never set outside tests).
+    static func armFromEnvironment() -> CrashArm {
+        CrashArm(armed: ProcessInfo.processInfo.environment["COORDD_TEST_CRASH_AT"].flatMap(CrashPoint.init(rawValue:))?.rawValue)
+    }
+
+    /// Checks one action, before it is carried out, against the follower's crash points.
+    static func check(_ action: QuorumAction, role: QuorumStatus, arm: CrashArm, log: @Sendable (String) -> Void) {
+        guard role.role != .leading else { return }
+        let syncing = !role.serving
         switch action {
         case .send(_, let m):
-            if case .session(_, _, .ackNewLeader) = m { reached(.afterAckNewLeader, delayMs: 100, log: log) }
+            if case .session(_, _, .ackNewLeader) = m { arm.reached(afterAckNewLeader.rawValue, delayMs: 100, log: log) }
         case .store(_, let ops):
             for op in ops {
                 switch op {
-                case .installSnapshot: reached(.duringSnap, delayMs: 2, log: log)
-                case .appendLog where syncing: reached(.duringDiff, delayMs: 2, log: log)
+                case .installSnapshot: arm.reached(duringSnap.rawValue, delayMs: 2, log: log)
+                case .appendLog where syncing: arm.reached(duringDiff.rawValue, delayMs: 2, log: log)
                 default: break
                 }
             }
         default: break
         }
+    }
+
+    /// Checks a message just sent: the leader's proposal point.
+    static func sent(_ m: QuorumMessage, role: QuorumStatus, arm: CrashArm, log: @Sendable (String) -> Void) {
+        guard role.role == .leading, case .session(_, _, .proposal) = m else { return }
+        arm.reached(afterPropose.rawValue, log: log)
     }
 }

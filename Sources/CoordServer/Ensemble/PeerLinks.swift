@@ -68,6 +68,12 @@ final class PeerLinks {
     /// Peers cut off by the fault controls (`POST /faults/peer`): nothing is sent to or read from
     /// them, keepalives included, so the link dies as a blackholed one would.
     var blackholed: Set<UInt64> = []
+    /// Peers whose outgoing messages the fault controls hold for N ms (`POST /faults/peer?mode=delay`):
+    /// a slow link, order kept. Taking a peer out sends what it held at once.
+    var delays: [UInt64: Int] = [:] {
+        didSet { for id in Array(held.keys) where delays[id] == nil { releaseHeld(id, all: true) } }
+    }
+    private var held: [UInt64: [(due: UInt64, frame: [UInt8])]] = [:]
     private var lastRefusalLog: UInt64 = 0
 
     init(myId: UInt64, addresses: [UInt64: Address], deadAfterMillis: Int = 10_000, loop: EventLoop, auth: PeerAuth? = nil,
@@ -125,6 +131,25 @@ final class PeerLinks {
 
     /// Queues a framed message; dropped when there is no link (the quorum notices the gap).
     func send(to peer: UInt64, _ frame: [UInt8]) {
+        if let ms = delays[peer] {
+            held[peer, default: []].append((MonotonicClock.millis() + UInt64(ms), frame))
+            loop.schedule(afterMillis: ms) { [weak self] in self?.releaseHeld(peer, all: false) }
+            return
+        }
+        write(to: peer, frame)
+    }
+
+    /// Sends the held messages to `peer` that are due (or all of them), oldest first.
+    private func releaseHeld(_ peer: UInt64, all: Bool) {
+        guard var q = held[peer] else { return }
+        let now = MonotonicClock.millis()
+        let due = all ? q.count : (q.firstIndex { $0.due > now } ?? q.count)
+        for i in 0..<due { write(to: peer, q[i].frame) }
+        q.removeFirst(due)
+        held[peer] = q.isEmpty ? nil : q
+    }
+
+    private func write(to peer: UInt64, _ frame: [UInt8]) {
         guard let l = links[peer], !l.conn.isClosed, !blackholed.contains(peer) else { return }
         l.conn.write(frame)
         if l.conn.pendingWriteBytes > Self.maxQueuedBytes {

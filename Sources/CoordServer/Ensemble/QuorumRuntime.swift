@@ -34,6 +34,8 @@ final class QuorumRuntime {
     /// Where elections, syncs and quorum changes are recorded (see CoordServer+Admin).
     var timeline: Timeline?
     var metrics: CoordMetrics?
+    /// The named crash points (`POST /faults/crash?at=`, CrashPoint).
+    let crash = CrashPoint.armFromEnvironment()
     private var lostQuorumAt: UInt64?
 
     private var pumping = false
@@ -175,12 +177,13 @@ final class QuorumRuntime {
     }
 
     private func perform(_ action: QuorumAction) {
-        if CrashPoint.armed != nil, peer.currentStatus.role != .leading {
-            CrashPoint.check(action, syncing: !peer.currentStatus.serving, log: logger)
-        }
+        let crashArmed = crash.armed != nil
+        if crashArmed { CrashPoint.check(action, role: peer.currentStatus, arm: crash, log: logger) }
         switch action {
         case .store(let job, let ops): storage.submit(job: job, ops)
-        case .send(let to, let m): links.send(to: to, QuorumCodec.encodeFrame(m))
+        case .send(let to, let m):
+            links.send(to: to, QuorumCodec.encodeFrame(m))
+            if crashArmed { CrashPoint.sent(m, role: peer.currentStatus, arm: crash, log: logger) }
         case .peerStatus(let s): if s.role != lastStatus.role || s.serving != lastStatus.serving { noteStatus(s) }
         case .installSnapshot(let z, let data): app?.quorumInstallSnapshot(zxid: z, data: data)
         case .apply(let t): app?.quorumApply(t)

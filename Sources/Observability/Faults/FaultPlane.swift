@@ -86,8 +86,9 @@ public final class FaultPlane: Sendable {
     // MARK: faults every daemon has
 
     /// `pause?ms=N`: the whole process stops (SIGSTOP) for N ms — a GC pause or a VM freeze — and a
-    /// small child process sends SIGCONT when the time is up. `crash`: kill -9 of this process.
-    public func processActions() -> [Action] {
+    /// small child process sends SIGCONT when the time is up. `crash`: kill -9 of this process, now
+    /// or, with `at=NAME`, when the code reaches one of `points` (name → what happens there).
+    public func processActions(crash arm: CrashArm? = nil, points: [(name: String, help: String)] = []) -> [Action] {
         [
             Action("pause", help: "ms=N (1..600000): stop the whole process for N ms (SIGSTOP, then SIGCONT)") { [self] q throws(FaultError) in
                 let ms = try Self.int(q, "ms", 1...600_000)
@@ -108,7 +109,19 @@ public final class FaultPlane: Sendable {
                 }.start()
                 return "stopping the process for \(ms) ms"
             },
-            Action("crash", help: "kill -9 this process (as a power cut would)") { [self] _ in
+            Action("crash", help: "kill -9 this process (as a power cut would); at=NAME: when it reaches that point ("
+                   + (points.isEmpty ? "none here" : points.map { "\($0.name): \($0.help)" }.joined(separator: "; ")) + ")") { [self] q throws(FaultError) in
+                if let at = q["at"] {
+                    guard let arm, points.contains(where: { $0.name == at }) else {
+                        throw FaultError("no crash point '\(at)' here (points: \(points.map(\.name).joined(separator: ", ")))")
+                    }
+                    arm.arm(at) { [self] point in
+                        once("crash", "kill -9 at \(point)")
+                        timeline.flush()
+                    }
+                    note("crash", "armed: kill -9 when the process reaches \(at)")
+                    return "armed: kill -9 at \(at)"
+                }
                 once("crash", "kill -9")
                 timeline.flush()
                 Thread {
