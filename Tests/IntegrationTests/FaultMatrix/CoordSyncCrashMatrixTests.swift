@@ -61,7 +61,7 @@ import Testing
         let crashed = ProcessHarness.waitUntil(timeout: 30, interval: 0.02) { e.procs[victim]?.isRunning == false }
         let crashLog = e.log(victim)
         #expect(crashed, "server \(victim + 1) did not reach crash point \(point):\n\(crashLog)")
-        #expect(crashLog.contains("test crash point \(point) reached"), "\(crashLog)")
+        #expect(crashLog.contains("crash point \(point) reached"), "\(crashLog)")
         let crashedAfter = Date().timeIntervalSince(t0)
 
         // Restarted plainly it syncs again; then the leader dies, so the victim's log must be whole.
