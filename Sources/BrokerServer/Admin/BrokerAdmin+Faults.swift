@@ -7,7 +7,7 @@ import Observability
 extension BrokerAdmin {
     static func faultActions(_ b: Broker, _ plane: FaultPlane) -> [FaultPlane.Action] {
         let hooks = b.replicas.faults
-        return plane.processActions(crash: hooks.crash, points: BrokerFaultHooks.catalogue) + [
+        return plane.processActions(crash: hooks.crash, points: BrokerFaultHooks.Point.catalogue) + [
             FaultPlane.Action("fetch", help: "mode=pause|resume: stop or restart this broker's replica fetches (it leaves every ISR after replica.lag.time.max.ms)") { q throws(FaultPlane.FaultError) in
                 switch q["mode"] ?? "pause" {
                 case "pause":
@@ -27,17 +27,20 @@ extension BrokerAdmin {
                 switch q["mode"] ?? "drop" {
                 case "drop":
                     let ms = try q["ms"].map { _ throws(FaultPlane.FaultError) in try FaultPlane.int(q, "ms", 1...3_600_000) }
+                    let generation = hooks.coordCutGeneration.add(1, ordering: .relaxed).newValue
                     client.setBlackholed(true)
                     plane.note("coord", "link to coordd cut" + (ms.map { " for \($0) ms" } ?? ""))
                     if let ms {
                         Thread.detachNewThread {
                             usleep(UInt32(ms) * 1000)
+                            guard hooks.coordCutGeneration.load(ordering: .relaxed) == generation else { return }
                             client.setBlackholed(false)
                             plane.note("coord", nil)
                         }
                     }
                     return "cut the link to coordd"
                 case "pass":
+                    hooks.coordCutGeneration.add(1, ordering: .relaxed)
                     client.setBlackholed(false)
                     plane.note("coord", nil)
                     return "the link to coordd is back"
@@ -57,7 +60,7 @@ extension BrokerAdmin {
     /// `POST /faults/clear`: fetches resumed, coordd reachable, the disk at its speed, no crash armed.
     static func healFaults(_ b: Broker) {
         b.fetchers.paused.store(false, ordering: .relaxed)
-        b.session?.client.setBlackholed(false)
         b.replicas.faults.heal()
+        b.session?.client.setBlackholed(false)
     }
 }

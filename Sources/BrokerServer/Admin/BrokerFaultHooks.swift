@@ -5,7 +5,7 @@ import Synchronization
 /// The places in brokerd's data path that the fault controls reach (`POST /faults/crash?at=`,
 /// `POST /faults/disk`): named crash points and a slow disk. Off, each check is one atomic load.
 final class BrokerFaultHooks: Sendable {
-    enum Point: String, CaseIterable {
+    enum Point: String, NamedCrashPoint {
         /// A partition leader appended a produce batch and dies before the high watermark moves or
         /// the producer hears back: the batch is in its log, acknowledged to nobody.
         case afterAppend = "after-append"
@@ -20,11 +20,11 @@ final class BrokerFaultHooks: Sendable {
         }
     }
 
-    static var catalogue: [(name: String, help: String)] { Point.allCases.map { ($0.rawValue, $0.help) } }
-
     let crash = CrashArm()
     /// Extra milliseconds every log append of this broker takes (leader and follower): a slow disk.
     let diskDelayMs = Atomic<Int>(0)
+    /// Counts `POST /faults/coord` changes, so a timed cut heals only if nothing changed it since.
+    let coordCutGeneration = Atomic<Int>(0)
     private let log: @Sendable (String) -> Void
 
     init(log: @escaping @Sendable (String) -> Void) { self.log = log }
@@ -40,5 +40,6 @@ final class BrokerFaultHooks: Sendable {
     func heal() {
         crash.arm(nil)
         diskDelayMs.store(0, ordering: .relaxed)
+        coordCutGeneration.add(1, ordering: .relaxed)
     }
 }

@@ -6,7 +6,7 @@ import Protocol
 /// Named crash points of coordd's quorum runtime (fault matrix row 12, ZOOKEEPER-3023 and kin; issue
 /// 10). `POST /faults/crash?at=NAME` arms one at run time; the fault-matrix tests arm one from the
 /// start with the environment variable `COORDD_TEST_CRASH_AT`. Unarmed, a check is one atomic load.
-enum CrashPoint: String, Sendable, CaseIterable {
+enum CrashPoint: String, Sendable, NamedCrashPoint {
     /// Just after the follower sent its NEWLEADER acknowledgement (given 100 ms to leave).
     case afterAckNewLeader = "after-ack-newleader"
     /// While a SNAP from the leader is being written.
@@ -25,17 +25,15 @@ enum CrashPoint: String, Sendable, CaseIterable {
         }
     }
 
-    static var catalogue: [(name: String, help: String)] { allCases.map { ($0.rawValue, $0.help) } }
-
     /// The arm of a new runtime: COORDD_TEST_CRASH_AT when it names a point (never set outside tests).
     static func armFromEnvironment() -> CrashArm {
         CrashArm(armed: ProcessInfo.processInfo.environment["COORDD_TEST_CRASH_AT"].flatMap(CrashPoint.init(rawValue:))?.rawValue)
     }
 
     /// Checks one action, before it is carried out, against the follower's crash points.
-    static func check(_ action: QuorumAction, role: QuorumStatus, arm: CrashArm, log: @Sendable (String) -> Void) {
-        guard role.role != .leading else { return }
-        let syncing = !role.serving
+    static func check(_ action: QuorumAction, status: QuorumStatus, arm: CrashArm, log: @Sendable (String) -> Void) {
+        guard status.role != .leading else { return }
+        let syncing = !status.serving
         switch action {
         case .send(_, let m):
             if case .session(_, _, .ackNewLeader) = m { arm.reached(afterAckNewLeader.rawValue, delayMs: 100, log: log) }
@@ -52,8 +50,8 @@ enum CrashPoint: String, Sendable, CaseIterable {
     }
 
     /// Checks a message just sent: the leader's proposal point.
-    static func sent(_ m: QuorumMessage, role: QuorumStatus, arm: CrashArm, log: @Sendable (String) -> Void) {
-        guard role.role == .leading, case .session(_, _, .proposal) = m else { return }
+    static func sent(_ m: QuorumMessage, status: QuorumStatus, arm: CrashArm, log: @Sendable (String) -> Void) {
+        guard status.role == .leading, case .session(_, _, .proposal) = m else { return }
         arm.reached(afterPropose.rawValue, log: log)
     }
 }

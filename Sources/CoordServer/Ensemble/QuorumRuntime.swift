@@ -178,12 +178,12 @@ final class QuorumRuntime {
 
     private func perform(_ action: QuorumAction) {
         let crashArmed = crash.armed != nil
-        if crashArmed { CrashPoint.check(action, role: peer.currentStatus, arm: crash, log: logger) }
+        if crashArmed { CrashPoint.check(action, status: peer.currentStatus, arm: crash, log: logger) }
         switch action {
         case .store(let job, let ops): storage.submit(job: job, ops)
         case .send(let to, let m):
             links.send(to: to, QuorumCodec.encodeFrame(m))
-            if crashArmed { CrashPoint.sent(m, role: peer.currentStatus, arm: crash, log: logger) }
+            if crashArmed { CrashPoint.sent(m, status: peer.currentStatus, arm: crash, log: logger) }
         case .peerStatus(let s): if s.role != lastStatus.role || s.serving != lastStatus.serving { noteStatus(s) }
         case .installSnapshot(let z, let data): app?.quorumInstallSnapshot(zxid: z, data: data)
         case .apply(let t): app?.quorumApply(t)

@@ -4,6 +4,17 @@ import Synchronization
 import Glibc
 #endif
 
+/// A daemon's list of crash points (an enum whose raw values are the names `crash?at=` takes).
+public protocol NamedCrashPoint: CaseIterable, RawRepresentable where RawValue == String {
+    /// Where the point is, for `GET /faults`.
+    var help: String { get }
+}
+
+extension NamedCrashPoint {
+    /// Every point with its help, as `FaultPlane.processActions(crash:points:)` lists them.
+    public static var catalogue: [(name: String, help: String)] { allCases.map { ($0.rawValue, $0.help) } }
+}
+
 /// A crash at a named point of the code (issue 10: "after proposing, before the commit"; "after
 /// appending, before the high watermark moves"). `POST /faults/crash?at=NAME` arms one point; the
 /// daemon's code calls `reached(NAME)` where that step happens and the process kill -9s itself
