@@ -3,8 +3,8 @@ import Foundation
 import Observability
 import Testing
 
-/// The fault controls that reach inside the data path: coordd's named crash point after a proposal
-/// and its delayed peer links (issue 10).
+/// The fault controls that reach inside the data path (issue 10): coordd's named crash point after a
+/// proposal and its delayed peer links; brokerd's slow disk, cut link to coordd and crash after append.
 @Suite(.serialized, .ownThreads) struct FaultPointTests {
     @Test func delayedLinksSlowCommitsAndTheLeaderDiesAfterProposing() throws {
         let admin = try (0..<3).map { _ in try ProcessHarness.freePort() }
@@ -42,5 +42,55 @@ import Testing
         let n = try e.client([next])
         defer { n.close() }
         for i in 0..<3 { #expect(try n.exists("/fast\(i)") != nil, "acknowledged /fast\(i) lost") }
+    }
+
+    @Test func brokerSlowDiskCutCoordLinkAndCrashAfterAppend() throws {
+        let admin = try ProcessHarness.freePort()
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: "zookeeper.session.timeout.ms=3000\nfaults.enable=true\n") { _, _ in
+            "admin.listener=127.0.0.1:\(admin)"
+        }
+        defer { cluster.cleanup() }
+        let bootstrap = cluster.bootstrap
+        func produce(_ value: String, timeout: Double = 30) throws -> Int32 {
+            try kcat(["-b", bootstrap, "-P", "-t", "faulty", "-X", "acks=1"], stdin: value + "\n", timeout: timeout).status
+        }
+        func threeProduces(_ tag: String) throws -> Double {
+            let t0 = Date()
+            for i in 0..<3 { #expect(try produce("\(tag)\(i)") == 0) }
+            return Date().timeIntervalSince(t0)
+        }
+        #expect(try produce("warm") == 0)
+        #expect(ProcessHarness.waitUntil(timeout: 15, interval: 0.05) { (try? AdminHTTP.get(admin, "/health/live").status) == 200 })
+
+        // Every append 1 s slower: three single-record produces take three seconds more.
+        #expect(try FaultControlTests.post(admin, "/faults/disk?ms=1000").status == 200)
+        let slow = try threeProduces("slow")
+        #expect(slow >= 3.0, "3 produces took \(slow) s with every append 1 s slower")
+        #expect(try FaultControlTests.post(admin, "/faults/disk?ms=0").status == 200)
+        let fast = try threeProduces("fast")
+        #expect(fast < slow - 2.0, "healed: \(fast) s vs \(slow) s")
+        #expect(try FaultControlTests.post(admin, "/faults/disk?ms=99999").status == 400)
+
+        // Cut off from coordd, the broker's session expires and its registration goes; passed, it
+        // registers again.
+        func registered() -> Bool {
+            guard let c = try? cluster.coordClient() else { return false }
+            defer { c.close() }
+            return (try? c.exists("/brokers/ids/1")) != nil
+        }
+        #expect(registered())
+        #expect(try FaultControlTests.post(admin, "/faults/coord?mode=drop").status == 200)
+        #expect(ProcessHarness.waitUntil(timeout: 20, interval: 0.2) { !registered() }, "still registered with its coordd link cut")
+        #expect(try FaultControlTests.post(admin, "/faults/coord?mode=pass").status == 200)
+        #expect(ProcessHarness.waitUntil(timeout: 20, interval: 0.2) { registered() }, "not registered again after the link came back")
+        #expect(try FaultControlTests.post(admin, "/faults/coord?mode=sideways").status == 400)
+
+        // Armed after-append: the next produce dies with the broker, unanswered.
+        #expect(try FaultControlTests.post(admin, "/faults/crash?at=after-commit").status == 400)
+        #expect(try FaultControlTests.post(admin, "/faults/crash?at=after-append").status == 200)
+        #expect(cluster.procs[1]?.isRunning == true, "arming alone must not crash")
+        _ = try? produce("doomed", timeout: 10)
+        #expect(ProcessHarness.waitUntil(timeout: 10, interval: 0.1) { cluster.procs[1]?.isRunning == false }, "the broker is still up")
+        #expect(cluster.procs[1]?.stderrText.contains("crash point after-append reached") == true)
     }
 }
