@@ -11,8 +11,8 @@ extension CoordServer {
         let peers = config.servers.keys.map(UInt64.init).filter { $0 != UInt64(config.myid ?? -1) }.sorted()
         let stepDownMs = Int(config.tickTime) * (config.syncLimit + 2)
         /// Blackholes `ids` on the loop; heals after `ms` when given.
-        let cut: @Sendable ([UInt64], Int?) -> Void = { ids, ms in
-            box.value.onLoop { s in
+        let cut: @Sendable ([UInt64], Int?) throws(FaultPlane.FaultError) -> Void = { ids, ms throws(FaultPlane.FaultError) in
+            try box.value.onLoopAndWait { s in
                 guard let links = s.quorum?.links else { return }
                 links.blackholed.formUnion(ids)
                 guard let ms else { return }
@@ -36,12 +36,12 @@ extension CoordServer {
                 let ms = try q["ms"].map { _ throws(FaultPlane.FaultError) in try FaultPlane.int(q, "ms", 1...3_600_000) }
                 switch q["mode"] ?? "drop" {
                 case "drop":
-                    cut(ids, ms)
+                    try cut(ids, ms)
                     for id in ids { plane.note("peer.\(id)", "quorum link blackholed" + (ms.map { " for \($0) ms" } ?? "")) }
                     return "blackholed the links to \(ids)"
                 case "delay":
                     let delay = try FaultPlane.int(q, "delay", 1...60_000)
-                    box.value.onLoop { s in
+                    try box.value.onLoopAndWait { s in
                         guard let links = s.quorum?.links else { return }
                         for id in ids { links.delays[id] = delay }
                         guard let ms else { return }
@@ -55,7 +55,7 @@ extension CoordServer {
                     for id in ids { plane.note("peer.\(id)", "messages to server \(id) held \(delay) ms" + (ms.map { " for \($0) ms" } ?? "")) }
                     return "delaying the messages to \(ids) by \(delay) ms"
                 case "pass":
-                    box.value.onLoop { s in
+                    try box.value.onLoopAndWait { s in
                         s.quorum?.links.blackholed.subtract(ids)
                         for id in ids { s.quorum?.links.delays[id] = nil }
                     }
@@ -71,9 +71,7 @@ extension CoordServer {
                 }
                 let sid = Int64(bitPattern: id)
                 let outcome = Mutex<String?>(nil)
-                let done = DispatchSemaphore(value: 0)
-                box.value.onLoop { s in
-                    defer { done.signal() }
+                try box.value.onLoopAndWait { s in
                     guard s.quorum == nil || s.quorum?.leaderReady == true else {
                         outcome.withLock { $0 = "this server does not track sessions: ask the leader" }
                         return
@@ -85,29 +83,39 @@ extension CoordServer {
                     // A zero timeout: the next tick's expiry pass closes it through the normal path.
                     s.tracker.add(sid, timeout: 0, now: WallClock.millis())
                 }
-                guard done.wait(timeout: .now() + 2) == .success else { throw FaultPlane.FaultError("the server did not answer in 2 s") }
                 if let refusal = outcome.withLock({ $0 }) { throw FaultPlane.FaultError(refusal) }
                 plane.once("expire", "session \(text) expired on request")
                 return "session \(text) expires at the next tick"
             },
             FaultPlane.Action("fsync", help: "ms=N (0..10000): every fsync of the txn log takes N ms longer, a slow disk (0 heals)") { q throws(FaultPlane.FaultError) in
                 let ms = try FaultPlane.int(q, "ms", 0...10_000)
-                box.value.onLoop { s in s.setSlowSync(ms: ms) }
+                try box.value.onLoopAndWait { s in s.setSlowSync(ms: ms) }
                 plane.note("fsync", ms == 0 ? nil : "every fsync \(ms) ms slower")
                 return ms == 0 ? "fsync back to normal" : "every fsync \(ms) ms slower"
             },
             FaultPlane.Action("stepdown", help: "cut every quorum link for (syncLimit + 2) ticks: a leader loses its quorum and steps down, the others elect") { _ throws(FaultPlane.FaultError) in
                 guard !peers.isEmpty else { throw FaultPlane.FaultError("a standalone server has no quorum to leave") }
-                cut(peers, stepDownMs)
+                try cut(peers, stepDownMs)
                 for id in peers { plane.note("peer.\(id)", "cut for \(stepDownMs) ms (stepdown)") }
                 return "cut from every peer for \(stepDownMs) ms"
             },
         ]
     }
 
-    /// `POST /faults/clear`: every peer link back, the disk at its speed.
-    func healFaults() {
+    /// Runs `f` on the loop and waits for it (at most 2 s), so a fault's answer means it is in effect:
+    /// the next request of the caller already meets it.
+    func onLoopAndWait(_ f: @escaping @Sendable (CoordServer) -> Void) throws(FaultPlane.FaultError) {
+        let done = DispatchSemaphore(value: 0)
         onLoop { s in
+            f(s)
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 2) == .success else { throw FaultPlane.FaultError("the server did not answer in 2 s") }
+    }
+
+    /// `POST /faults/clear`: every peer link back, the disk at its speed, no crash point armed.
+    func healFaults() {
+        try? onLoopAndWait { s in
             s.quorum?.links.blackholed.removeAll()
             s.quorum?.links.delays.removeAll()
             s.quorum?.crash.arm(nil)
