@@ -32,13 +32,14 @@ public struct QuorumConfig: Sendable, Equatable {
     public var isObserver: Bool { observers.contains(serverId) }
     public func isObserver(_ id: UInt64) -> Bool { observers.contains(id) }
 
-    public func validate() throws {
+    /// `allowingRemoved`: a restarting server may have been removed by a committed reconfig.
+    public func validate(allowingRemoved: Bool = false) throws {
         guard Set(voters).count == voters.count else { throw QuorumError.invalidConfig("duplicate voter ids") }
         guard Set(observers).count == observers.count, Set(voters).isDisjoint(with: observers) else {
             throw QuorumError.invalidConfig("a server is listed twice (as voter and observer, or as observer twice)")
         }
         guard !voters.isEmpty else { throw QuorumError.invalidConfig("no voters") }
-        guard voters.contains(serverId) || observers.contains(serverId) else {
+        guard allowingRemoved || voters.contains(serverId) || observers.contains(serverId) else {
             throw QuorumError.invalidConfig("server \(serverId) is neither a voter nor an observer")
         }
         guard initLimit >= 1, syncLimit >= 1, settleTicks >= 0, pingInterval >= 1, electionResend >= 1,

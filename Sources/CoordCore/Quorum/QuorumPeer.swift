@@ -19,7 +19,9 @@ import Protocol
 /// connection drops. On restart pass `QuorumRestore`; the app state must equal the snapshot
 /// (plus any log replayed up to `appliedZxid`).
 public struct QuorumPeer: Sendable {
-    public let config: QuorumConfig
+    /// Changes when a membership txn commits (see Reconfig.swift).
+    public internal(set) var config: QuorumConfig
+    var membershipChanged = false
     public internal(set) var epochs: QuorumEpochs
     var log: QuorumLog
     /// Everything up to here is committed and has been handed out for applying.
@@ -45,7 +47,7 @@ public struct QuorumPeer: Sendable {
     /// `incarnation` should differ on every process start (e.g. random); it keeps session ids of
     /// this run apart from stale messages of an earlier one.
     public init(config: QuorumConfig, restore: QuorumRestore, incarnation: UInt64) throws {
-        try config.validate()
+        try config.validate(allowingRemoved: true)
         guard restore.epochs.currentEpoch <= restore.epochs.acceptedEpoch else {
             throw QuorumError.invalidRestore("currentEpoch above acceptedEpoch")
         }
@@ -62,6 +64,12 @@ public struct QuorumPeer: Sendable {
         }
         self.sessionSeed = incarnation
         self.status = QuorumStatus(role: .looking, serving: false, epoch: restore.epochs.currentEpoch)
+        // A membership change the restored state already committed (the runtime's config may
+        // predate it, e.g. when it replayed the log past its last snapshot).
+        if let committed = log.entries(after: log.base)?.prefix(while: { $0.zxid <= commitZxid }) {
+            noteCommitted(committed)
+            membershipChanged = false
+        }
     }
 
     // MARK: Read-only state
@@ -106,7 +114,19 @@ public struct QuorumPeer: Sendable {
     public mutating func receive(from sender: UInt64, _ message: QuorumMessage) -> QuorumEffects {
         // Voters hear everyone; an observer only the voters (observers never talk to each other).
         let known = config.voters.contains(sender) || (!config.isObserver && config.isObserver(sender))
-        guard sender != id, known else { return takeEffects() }
+        guard sender != id else { return takeEffects() }
+        guard known else {
+            // Outside our configuration: a server joining (it follows as a non-voter until a
+            // reconfig makes it a voter) or one removed. Its votes never count.
+            guard !config.isObserver, !removed else { return takeEffects() }
+            switch message {
+            case .election(let n):
+                if n.state == .looking { send(sender, .election(notification())) }
+            case .session(let session, let seq, let body):
+                if leader != nil { leaderReceive(from: sender, session: session, seq: seq, body) }
+            }
+            return takeEffects()
+        }
         switch message {
         case .election(let n):
             handleNotification(from: sender, n)
@@ -186,6 +206,7 @@ public struct QuorumPeer: Sendable {
     // MARK: Shared helpers
 
     mutating func takeEffects() -> QuorumEffects {
+        reactToMembership()
         defer { fx = QuorumEffects() }
         return fx
     }
@@ -220,8 +241,10 @@ public struct QuorumPeer: Sendable {
     mutating func advanceCommit(to target: Zxid) {
         let upTo = min(target, log.lastZxid)
         guard upTo > commitZxid else { return }
-        fx.committed.append(contentsOf: log.entries(from: commitZxid, through: upTo))
+        let newly = log.entries(from: commitZxid, through: upTo)
+        fx.committed.append(contentsOf: newly)
         commitZxid = upTo
+        noteCommitted(newly)
     }
 
     mutating func newSessionId() -> UInt64 {
