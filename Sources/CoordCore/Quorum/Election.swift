@@ -35,10 +35,10 @@ extension QuorumPeer {
 
     func notification() -> ElectionNotification {
         if let e = election {
-            return ElectionNotification(round: electionRound, state: .looking, vote: e.proposal)
+            return ElectionNotification(round: electionRound, state: .looking, vote: e.proposal, config: electionConfig)
         }
         let state: PeerState = leader != nil ? .leading : .following
-        return ElectionNotification(round: electionRound, state: state, vote: decidedVote ?? ownVote)
+        return ElectionNotification(round: electionRound, state: state, vote: decidedVote ?? ownVote, config: electionConfig)
     }
 
     mutating func broadcastNotification() {

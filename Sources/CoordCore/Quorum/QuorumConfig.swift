@@ -78,12 +78,20 @@ public struct QuorumRestore: Sendable, Equatable {
     /// entries known to be committed may be replayed, e.g. up to a saved "last applied" mark;
     /// nil means the state is exactly the snapshot.
     public var appliedZxid: Zxid?
+    /// The configuration the application state holds (a committed reconfig's), if any: it
+    /// replaces the static voters and observers. Reconfigs in the log after `appliedZxid` are
+    /// still pending and count as such.
+    public var membership: QuorumMembership?
+    /// The zxid of the reconfig that made `membership`.
+    public var membershipZxid: Zxid
 
     public init(epochs: QuorumEpochs = QuorumEpochs(), snapshotZxid: Zxid = .zero, log: [QuorumTxn] = [],
-                appliedZxid: Zxid? = nil) {
+                appliedZxid: Zxid? = nil, membership: QuorumMembership? = nil, membershipZxid: Zxid = .zero) {
         self.epochs = epochs
         self.snapshotZxid = snapshotZxid
         self.log = log
         self.appliedZxid = appliedZxid
+        self.membership = membership
+        self.membershipZxid = membershipZxid
     }
 }

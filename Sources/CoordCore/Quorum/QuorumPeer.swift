@@ -21,6 +21,8 @@ import Protocol
 public struct QuorumPeer: Sendable {
     /// Changes when a membership txn commits (see Reconfig.swift).
     public internal(set) var config: QuorumConfig
+    /// The reconfig txn that made `config` (zero: the static configuration).
+    public internal(set) var configZxid: Zxid = .zero
     var membershipChanged = false
     public internal(set) var epochs: QuorumEpochs
     var log: QuorumLog
@@ -47,7 +49,16 @@ public struct QuorumPeer: Sendable {
     /// `incarnation` should differ on every process start (e.g. random); it keeps session ids of
     /// this run apart from stale messages of an earlier one.
     public init(config: QuorumConfig, restore: QuorumRestore, incarnation: UInt64) throws {
-        try config.validate(allowingRemoved: true)
+        var config = config
+        if let m = restore.membership {
+            // The state's own configuration overrides the static one; a reconfig may have
+            // removed this server.
+            guard m.isValid else { throw QuorumError.invalidRestore("restored configuration is not valid") }
+            config.voters = m.voters
+            config.observers = m.observers
+            configZxid = restore.membershipZxid
+        }
+        try config.validate(allowingRemoved: restore.membership != nil)
         guard restore.epochs.currentEpoch <= restore.epochs.acceptedEpoch else {
             throw QuorumError.invalidRestore("currentEpoch above acceptedEpoch")
         }
@@ -113,8 +124,9 @@ public struct QuorumPeer: Sendable {
 
     public mutating func receive(from sender: UInt64, _ message: QuorumMessage) -> QuorumEffects {
         // Voters hear everyone; an observer only the voters (observers never talk to each other).
-        let known = config.voters.contains(sender) || (!config.isObserver && config.isObserver(sender))
         guard sender != id else { return takeEffects() }
+        if case .election(let n) = message, let c = n.config { learnConfig(c) }
+        let known = config.voters.contains(sender) || (!config.isObserver && config.isObserver(sender))
         guard known else {
             // Outside our configuration: a server joining (it follows as a non-voter until a
             // reconfig makes it a voter) or one removed. Its votes never count.

@@ -21,27 +21,24 @@ extension QuorumPeer {
     /// Not in the current configuration: such a server neither votes nor elects.
     public var removed: Bool { !config.membership.contains(id) }
 
-    /// The first proposed-but-uncommitted membership change in the log, if any.
-    var pendingMembership: (zxid: Zxid, membership: QuorumMembership)? {
-        guard let tail = log.entries(after: commitZxid) else { return nil }
-        for t in tail {
-            if let m = QuorumMembership.decode(txnData: t.data)?.membership { return (t.zxid, m) }
-        }
-        return nil
+    /// Proposed-but-uncommitted membership changes in the log, oldest first. A leader proposes
+    /// one at a time, but a restarted server's log may hold several it has not seen committed.
+    var pendingMemberships: [(zxid: Zxid, membership: QuorumMembership)] {
+        guard let tail = log.entries(after: max(commitZxid, configZxid)) else { return [] }
+        return tail.compactMap { t in QuorumMembership.decode(txnData: t.data).map { (t.zxid, $0.membership) } }
     }
 
-    /// Whether `ids` hold a quorum of the voters, and of the pending configuration's voters too.
+    /// Whether `ids` hold a quorum of the voters, and of every pending configuration's voters.
     func isQuorum(_ ids: Set<UInt64>) -> Bool {
         guard ids.intersection(config.voters).count >= quorum else { return false }
-        guard let p = pendingMembership?.membership else { return true }
-        return ids.intersection(p.voters).count >= p.quorumSize
+        return pendingMemberships.allSatisfy { ids.intersection($0.membership.voters).count >= $0.membership.quorumSize }
     }
 
     /// Whether the leader would propose `m` now; coordd checks before prepping the txn.
     public func reconfigRefusal(_ m: QuorumMembership) -> ReconfigRefusal? {
         guard let st = leader, st.phase == .active else { return .notLeader }
         guard m.isValid else { return .invalid }
-        guard pendingMembership == nil else { return .inProgress }
+        guard pendingMemberships.isEmpty else { return .inProgress }
         var synced: Set<UInt64> = [id]
         for (peer, l) in st.learners where l.stage == .active && !l.observer { synced.insert(peer) }
         guard synced.intersection(m.voters).count >= m.quorumSize else { return .newConfigNoQuorum }
@@ -71,12 +68,13 @@ extension QuorumPeer {
     func commitTarget() -> Zxid? {
         let acks = ackCandidates()
         guard var target = Self.quorumAck(acks, voters: config.voters) else { return nil }
-        if let p = pendingMembership, target >= p.zxid {
+        for p in pendingMemberships where target >= p.zxid {
             let newPoint = Self.quorumAck(acks, voters: p.membership.voters) ?? .zero
             if newPoint >= p.zxid {
                 target = min(target, newPoint)
-            } else if let i = log.position(of: p.zxid) {
-                target = log.previous(ofIndex: i)
+            } else {
+                if let i = log.position(of: p.zxid) { target = log.previous(ofIndex: i) }
+                break
             }
         }
         return target
@@ -86,11 +84,31 @@ extension QuorumPeer {
     mutating func noteCommitted(_ txns: ArraySlice<QuorumTxn>) {
         for t in txns.reversed() {
             guard let m = QuorumMembership.decode(txnData: t.data)?.membership else { continue }
-            config.voters = m.voters
-            config.observers = m.observers
-            membershipChanged = true
+            adopt(m, zxid: t.zxid)
             return
         }
+    }
+
+    /// Takes a committed configuration newer than ours (never an older one: a server that
+    /// learned a later change from a notification may commit the earlier one afterwards).
+    mutating func adopt(_ m: QuorumMembership, zxid: Zxid) {
+        guard zxid > configZxid, m.isValid else { return }
+        config.voters = m.voters
+        config.observers = m.observers
+        configZxid = zxid
+        membershipChanged = true
+    }
+
+    /// The configuration a notification carries, once a reconfig made it.
+    var electionConfig: ElectionConfig? {
+        configZxid == .zero ? nil : ElectionConfig(zxid: configZxid, voters: config.voters, observers: config.observers)
+    }
+
+    /// A peer's notification names a newer committed configuration: a server that was down or
+    /// cut off during a reconfig learns from it whom to talk to (or that it was removed).
+    mutating func learnConfig(_ c: ElectionConfig) {
+        guard c.zxid > configZxid else { return }
+        adopt(QuorumMembership(voters: c.voters, observers: c.observers), zxid: c.zxid)
     }
 
     /// After a new configuration took over: a removed server stops, a leader without a quorum
@@ -117,16 +135,19 @@ extension QuorumPeer {
         return s
     }
 
-    /// Snapshots between servers carry the configuration they were taken under.
-    func wrapSnapshot(_ data: [UInt8]) -> [UInt8] { config.membership.txnData(payload: data) }
+    /// Snapshots between servers carry the configuration they were taken under and its zxid.
+    func wrapSnapshot(_ data: [UInt8]) -> [UInt8] {
+        var w = ByteWriter(capacity: 8)
+        w.writeUInt64(configZxid.raw)
+        return w.bytes + config.membership.txnData(payload: data)
+    }
 
     mutating func unwrapSnapshot(_ data: [UInt8]) -> [UInt8]? {
-        guard let (m, payload) = QuorumMembership.decode(txnData: data), m.isValid else { return nil }
-        if m != config.membership {
-            config.voters = m.voters
-            config.observers = m.observers
-            membershipChanged = true
-        }
+        guard data.count >= 8 else { return nil }
+        var r = ByteReader(Array(data.prefix(8)))
+        guard let raw = try? r.readUInt64(),
+              let (m, payload) = QuorumMembership.decode(txnData: Array(data.dropFirst(8))), m.isValid else { return nil }
+        if Zxid(raw: raw) > configZxid { adopt(m, zxid: Zxid(raw: raw)) }
         return payload
     }
 }

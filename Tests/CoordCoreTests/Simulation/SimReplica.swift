@@ -44,6 +44,16 @@ struct SimApp {
     }
 }
 
+extension SimApp {
+    /// The configuration of the newest reconfig in an applied history, if any.
+    static func membership(of applied: [QuorumTxn]) -> (QuorumMembership, Zxid)? {
+        for t in applied.reversed() {
+            if let m = QuorumMembership.decode(txnData: t.data)?.membership { return (m, t.zxid) }
+        }
+        return nil
+    }
+}
+
 /// One simulated server: its disk always, its process (pipeline + app) only while up.
 final class SimReplica {
     let id: UInt64
