@@ -33,15 +33,19 @@ extension CoordServer: QuorumApp {
         let rec = try QuorumStorage.recover(fs: fs, snapDir: config.snapDir, logDir: config.logDir, logger: logger)
         if let snap = rec.snapshot { try load(snapshot: snap) }
         appliedZxid = rec.restore.snapshotZxid
+        initConfigNode()
         logger("quorum log: \(rec.restore.log.count) txns after the snapshot, epochs accepted \(rec.restore.epochs.acceptedEpoch) current \(rec.restore.epochs.currentEpoch)")
         let (qc, tickMs) = QuorumRuntime.quorumConfig(config, myId: UInt64(id))
-        let peer = try QuorumPeer(config: qc, restore: rec.restore, incarnation: UInt64.random(in: 1...UInt64.max))
-        var addrs: [UInt64: PeerLinks.Address] = [:]
+        var restore = rec.restore
+        restoredMembership(&restore)
+        let peer = try QuorumPeer(config: qc, restore: restore, incarnation: UInt64.random(in: 1...UInt64.max))
+        var addrs = reconfiguredAddresses(log: restore.log)
         for (sid, e) in config.servers { addrs[UInt64(sid)] = PeerLinks.Address(host: e.host, port: e.peerPort) }
         let auth = try config.quorumSecretFile.map { path throws(ZooConfigError) in try PeerAuth.load(path: path) }
         logger(auth == nil ? "quorum peers are not authenticated (no quorum.auth.secretFile)" : "quorum peers authenticate with the shared secret in \(config.quorumSecretFile ?? "")")
         let links = PeerLinks(myId: UInt64(id), addresses: addrs, deadAfterMillis: Int(config.tickTime) * config.syncLimit,
                               loop: loop, auth: auth, logger: logger)
+        links.acceptUnknownPeers = config.reconfigEnabled
         let storage = QuorumStorage(loop: loop, log: rec.log, snapshots: rec.snapshots, epochs: rec.epochs, logger: logger)
         let rt = QuorumRuntime(peer: peer, links: links, storage: storage, tickMillis: tickMs, loop: loop, logger: logger)
         rt.app = self
@@ -173,6 +177,8 @@ extension CoordServer: QuorumApp {
             exit(1)
         }
         appliedZxid = zxid
+        initConfigNode()
+        if let c = reconfiguredEnsemble { learnPeers(of: c) }
         prep.reset()
         txnsSinceSnapshot = 0
         logger("state replaced by the leader's snapshot at zxid \(zxid): \(tree.nodeCount) nodes")
@@ -183,8 +189,10 @@ extension CoordServer: QuorumApp {
     func quorumApply(_ qt: QuorumTxn) {
         let zxid = Int64(bitPattern: qt.zxid.raw)
         let txn: CoordTxn
+        // A reconfig: the quorum core read its membership; the tree gets the payload.
+        let reconfig = QuorumMembership.decode(txnData: qt.data)
         do {
-            txn = try CoordTxn(bytes: qt.data)
+            txn = try CoordTxn(bytes: reconfig?.payload ?? qt.data)
         } catch {
             // Skipping it would silently fork this replica from the others.
             logger("FATAL: committed txn \(qt.zxid) cannot be decoded: \(error)")
@@ -192,7 +200,8 @@ extension CoordServer: QuorumApp {
         }
         appliedZxid = qt.zxid
         let mine = qt.origin.flatMap { $0.server == myId ? waitingOrigin.removeValue(forKey: $0) : nil }
-        let r = apply(txn, zxid: zxid, reply: mine.map { ($0.cnx, $0.reply) }) { quorum?.storage.snapshot(zxid: $0, $1) }
+        let r = apply(txn, zxid: zxid, reply: reconfig == nil ? mine.map { ($0.cnx, $0.reply) } : nil) { quorum?.storage.snapshot(zxid: $0, $1) }
+        if reconfig != nil { reconfigApplied(r, zxid: qt.zxid, reply: mine) }
         if case .createSession(let timeout, _) = txn.op {
             tracker.add(txn.sessionId, timeout: timeout, now: WallClock.millis())
         }
@@ -223,6 +232,12 @@ extension CoordServer: QuorumApp {
             var r = ByteReader(frame)
             guard let h = try? ZKRequestHeader(jute: &r), let req = try? ZKRequest.decode(op: h.type, &r) else {
                 prepFailed(request.origin, sessionId: sid, xid: request.origin.xid, err: ZKErr.marshallingError, response: .empty, zxid: zxid)
+                return
+            }
+            if case .reconfig = req {
+                prepReconfigRequest(req, request: request, sessionId: sid, cxid: h.xid, access: Access(ids: ids, policy: config.auth)) {
+                    prepFailed(request.origin, sessionId: sid, xid: h.xid, err: $0, response: .empty, zxid: zxid)
+                }
                 return
             }
             switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree, access: Access(ids: ids, policy: config.auth)) {
