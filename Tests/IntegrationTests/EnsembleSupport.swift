@@ -14,6 +14,7 @@ final class EnsembleProcesses: @unchecked Sendable {
     let count: Int
     let clientPorts: [Int]
     let peerPorts: [Int]
+    let electionPorts: [Int]
     private(set) var procs: [ManagedProcess?]
 
     /// The last `observers` servers are observers (`:observer` lines, `peerType=observer`).
@@ -35,6 +36,7 @@ final class EnsembleProcesses: @unchecked Sendable {
         }
         clientPorts = cp
         peerPorts = pp
+        electionPorts = ep
         procs = Array(repeating: nil, count: servers)
         for i in 0..<servers {
             var cfg = "tickTime=\(tickTime)\ninitLimit=10\nsyncLimit=5\ndataDir=\(dataDir(i))\nclientPort=\(cp[i])\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n"

@@ -26,7 +26,7 @@ extension QuorumPeer {
         setStatus(.looking, serving: false)
         // A removed server stays out until an operator restarts it into a configuration.
         if removed { return }
-        if config.voters.count == 1 && !config.isObserver {
+        if config.voters.count == 1 && !config.isObserver && pendingMemberships.isEmpty {
             decide(vote)
             return
         }

@@ -204,7 +204,7 @@ extension QuorumPeer {
             promisedEpochSeen = max(promisedEpochSeen, accepted)
             if st.phase != .discovery && (accepted > st.epoch || (accepted == st.epoch && acceptedLeader != id)) {
                 // A non-voter's promise elsewhere must not unseat us: it simply cannot join.
-                guard config.voters.contains(peer) else { return dropLearner(peer) }
+                guard votes(peer) else { return dropLearner(peer) }
                 // It promised this epoch (or a later one) to someone else and can never join it;
                 // a fresh election picks an epoch above its promise.
                 startElection("a follower promised our epoch elsewhere")
@@ -236,7 +236,7 @@ extension QuorumPeer {
             let theirs = Vote(leader: 0, zxid: summary.lastZxid, epoch: current)
             let mine = Vote(leader: 0, zxid: log.lastZxid, epoch: epochs.currentEpoch)
             // An observer's log (synced from a leader that never got established) proves nothing.
-            if theirs.isBetter(than: mine) && !l.observer && config.voters.contains(peer) {
+            if theirs.isBetter(than: mine) && !l.observer && votes(peer) {
                 // A follower knows more than we do: we must not lead.
                 startElection("a follower is more up to date")
                 return

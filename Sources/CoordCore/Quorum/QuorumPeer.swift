@@ -127,6 +127,7 @@ public struct QuorumPeer: Sendable {
         guard sender != id else { return takeEffects() }
         if case .election(let n) = message, let c = n.config { learnConfig(c) }
         let known = config.voters.contains(sender) || (!config.isObserver && config.isObserver(sender))
+            || pendingMemberships.contains { $0.membership.voters.contains(sender) }
         guard known else {
             // Outside our configuration: a server joining (it follows as a non-voter until a
             // reconfig makes it a voter) or one removed. Its votes never count.
@@ -267,8 +268,13 @@ public struct QuorumPeer: Sendable {
     var quorum: Int { config.quorumSize }
     /// Who hears this server's election notifications: a voter tells observers too (so they learn
     /// the leader); an observer asks the voters only.
+    /// While a reconfig is pending (or, after a restart, not known to be committed), the
+    /// servers it names hear them too: its voters' quorum is needed as well.
     var others: [UInt64] {
-        (config.isObserver ? config.voters : config.voters + config.observers).filter { $0 != id }
+        var all = config.isObserver ? config.voters : config.voters + config.observers
+        for p in pendingMemberships { all += p.membership.voters + (config.isObserver ? [] : p.membership.observers) }
+        var seen: Set<UInt64> = [id]
+        return all.filter { seen.insert($0).inserted }
     }
 }
 

@@ -28,6 +28,11 @@ extension QuorumPeer {
         return tail.compactMap { t in QuorumMembership.decode(txnData: t.data).map { (t.zxid, $0.membership) } }
     }
 
+    /// A voter of the configuration or of a pending one.
+    func votes(_ peer: UInt64) -> Bool {
+        config.voters.contains(peer) || pendingMemberships.contains { $0.membership.voters.contains(peer) }
+    }
+
     /// Whether `ids` hold a quorum of the voters, and of every pending configuration's voters.
     func isQuorum(_ ids: Set<UInt64>) -> Bool {
         guard ids.intersection(config.voters).count >= quorum else { return false }
@@ -97,6 +102,7 @@ extension QuorumPeer {
         config.observers = m.observers
         configZxid = zxid
         membershipChanged = true
+        fx.storage.append(.saveMembership(m, zxid: zxid))
     }
 
     /// The configuration a notification carries, once a reconfig made it.

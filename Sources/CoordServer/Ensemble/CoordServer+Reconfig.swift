@@ -30,9 +30,9 @@ extension CoordServer {
         tree.initConfigNode(Array(staticEnsembleConfig.text.utf8))
     }
 
-    /// The restore's configuration: the state's, once a reconfig made one.
+    /// The restore's configuration: the newer of the state's and the one saved at its commit.
     func restoredMembership(_ restore: inout QuorumRestore) {
-        guard let c = reconfiguredEnsemble else { return }
+        guard let c = reconfiguredEnsemble, c.version > restore.membershipZxid else { return }
         restore.membership = c.membership
         restore.membershipZxid = c.version
         logger("configuration from the data (version \(String(c.version.raw, radix: 16))): voters \(c.membership.voters), observers \(c.membership.observers)")

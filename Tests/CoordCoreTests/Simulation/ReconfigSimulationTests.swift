@@ -98,6 +98,23 @@ import Testing
         #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
     }
 
+    /// After 1 and 2 are removed and gone for good, 3, 4, 5 restart with no snapshot and no
+    /// replayed log: the saved configuration alone lets them elect (their zoo.cfg still lists 1, 2).
+    @Test func fullRestartAfterRemovalNeedsNoRemovedServer() throws {
+        let sim = try #require(grown(seed: 15), "3 → 5 did not commit")
+        let l = try #require(sim.leader)
+        let o = sim.reconfig(via: l, voters: [3, 4, 5])
+        #expect(sim.run(upToMs: 3000, until: { sim.isAcked(o) }))
+        #expect(settle(sim, among: [3, 4, 5]) != nil)
+        sim.run(forMs: 500)
+        for id in UInt64(1)...5 { sim.crash(id) }
+        for id in UInt64(3)...5 { sim.replicas[id]!.disk.appliedMark = .zero }
+        for id in UInt64(3)...5 { sim.restart(id) }
+        #expect(settle(sim, among: [3, 4, 5]) != nil, "3, 4, 5 cannot elect without the removed servers\n\(sim.failureReport)")
+        #expect(ackedWrite(sim, among: [3, 4, 5], "after-full-restart"))
+        #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
+    }
+
     @Test func refusesConcurrentChangesAndConfigurationsWithoutASyncedQuorum() throws {
         let sim = Simulator(servers: 3, joiners: 2, seed: 14)
         let l = try #require(settle(sim, among: [1, 2, 3]))

@@ -9,6 +9,8 @@ struct SimDisk {
     var log: [QuorumTxn] = []
     /// A "last applied" mark, saved lazily: a lower bound of what was applied (hence committed).
     var appliedMark = Zxid.zero
+    /// The newest committed configuration saved (StorageOp.saveMembership).
+    var membership: (QuorumMembership, Zxid)?
 
     var lastZxid: Zxid { log.last?.zxid ?? snapshotZxid }
 }

@@ -114,7 +114,8 @@ final class Simulator {
             checker.installed(id, r.app.applied)
         }
         // Like coordd's /zookeeper/config: the state holds the configuration it was committed with.
-        if let (m, z) = SimApp.membership(of: r.app.applied) {
+        // The newer of the saved configuration and the state's, as coordd's recovery picks.
+        for (m, z) in [r.disk.membership, SimApp.membership(of: r.app.applied)].compactMap({ $0 }) where z > restore.membershipZxid {
             restore.membership = m
             restore.membershipZxid = z
         }
@@ -349,6 +350,8 @@ final class Simulator {
             r.disk.snapshotZxid = z
             r.disk.snapshotData = data
             r.disk.log = []
+        case .saveMembership(let m, let z):
+            r.disk.membership = (m, z)
         }
     }
 
