@@ -128,6 +128,7 @@ extension CoordServer: QuorumApp {
     /// A decoded client request in ensemble mode: reads are local; writes and sync go to the quorum.
     func handleEnsembleRequest(_ cnx: ClientCnx, xid: Int32, _ req: ZKRequest, frame: [UInt8], _ p: PendingReply) {
         guard let q = quorum else { return }
+        if cnx.readOnly { return handleReadOnlyRequest(cnx, req, p) }
         guard q.servingNow else {
             // The quorum moved on (e.g. this process was paused): never answer from a stale tree.
             closeNow(cnx, "server is not serving")
@@ -296,6 +297,7 @@ extension CoordServer: QuorumApp {
     func quorumStatusChanged(_ status: QuorumStatus) {
         prep.reset()
         touched.removeAll()
+        readOnlyStatusChanged(serving: status.serving)
         if status.serving {
             if status.role == .leading {
                 // The leader owns expiry now: every session gets a full timeout from here.
@@ -308,7 +310,7 @@ extension CoordServer: QuorumApp {
         // error answers go too: the txns they depend on may never commit.
         waitingOrigin.removeAll()
         _ = heldFailures.removeAll()
-        for c in Array(cnxs.values) where c.phase != .closing {
+        for c in Array(cnxs.values) where c.phase != .closing && !c.readOnly {
             closeNow(c, "server is not serving (\(status.role == .looking ? "looking for a leader" : "syncing with the leader"))")
         }
     }
@@ -316,7 +318,7 @@ extension CoordServer: QuorumApp {
     var modeName: String {
         guard let q = quorum else { return "standalone" }
         let s = q.appStatus
-        guard q.servingNow else { return "looking" }
+        guard q.servingNow else { return readOnlyActive ? "read-only" : "looking" }
         if s.role == .leading { return "leader" }
         return q.peer.config.isObserver ? "observer" : "follower"
     }

@@ -49,6 +49,8 @@ public final class CoordServer: @unchecked Sendable {
     var touched: Set<Int64> = []
     /// Ensemble: the zxid the tree stands at.
     var appliedZxid = Zxid.zero
+    /// Ensemble: when this server stopped serving (monotonic ms), for read-only mode.
+    var notServingSince: UInt64?
     var listener: Listener?
     var secureListener: Listener?
     public internal(set) var port = 0
@@ -431,6 +433,7 @@ public final class CoordServer: @unchecked Sendable {
         }
         cnx.phase = .connected
         if quorum != nil {
+            if !serving && readOnlyActive && req.readOnly { return handleReadOnlyConnect(cnx, req, now: now) }
             guard serving else { closeNow(cnx, "server is not currently serving requests"); return }
             handleEnsembleConnect(cnx, req, now: now)
             return

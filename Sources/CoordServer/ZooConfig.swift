@@ -87,6 +87,9 @@ public struct ZooConfig: Sendable, Equatable {
     public var containerMaxNeverUsedIntervalMs = 0
     /// SASL for client connections (authProvider, JAAS file, superUser, enforced authentication).
     public var sasl = ZooSaslConfig()
+    /// ZooKeeper's read-only mode (the `readonlymode.enabled` system property): cut off from the
+    /// quorum, the server serves reads to clients that allow it (`canBeReadOnly`).
+    public var readOnlyModeEnabled = false
     /// ZooKeeper's reconfigEnabled: the reconfig op may change the ensemble (off by default).
     public var reconfigEnabled = false
     /// Keys we accept but do not use (autopurge.*, etc.).
@@ -109,7 +112,7 @@ public struct ZooConfig: Sendable, Equatable {
         var tlsKeys = ZooTLSKeys()
         let flags = [environment["SERVER_JVMFLAGS"], environment["JVMFLAGS"]].compactMap { $0 }.joined(separator: " ")
         // Authentication settings given to the JVM come first, as if they were zoo.cfg lines 0, -1, ...
-        let fromFlags = JvmFlags.systemProperties(in: flags).filter { ZooSaslConfig.readFromJvmFlags($0.name) }
+        let fromFlags = JvmFlags.systemProperties(in: flags).filter { ZooSaslConfig.readFromJvmFlags($0.name) || $0.name == "readonlymode.enabled" }
         let lines = fromFlags.map { "\($0.name)=\($0.value)"[...] } + text.split(separator: "\n", omittingEmptySubsequences: false)
         for (i, raw) in lines.enumerated() {
             let n = i - fromFlags.count
@@ -124,6 +127,9 @@ public struct ZooConfig: Sendable, Equatable {
             }
             switch key {
             case "dataDir": c.dataDir = value
+            case "readonlymode.enabled":
+                guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
+                c.readOnlyModeEnabled = value.lowercased() == "true"
             case "reconfigEnabled", "zookeeper.reconfigEnabled":
                 guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
                 c.reconfigEnabled = value.lowercased() == "true"
