@@ -4,36 +4,8 @@ import Transport
 
 /// zoo.cfg, as ZooKeeper reads it: `key=value` lines, `#` comments, `server.N=` ensemble lines.
 public struct ZooConfig: Sendable, Equatable {
-    public struct ServerEntry: Sendable, Equatable {
-        public var id: Int
-        public var host: String
-        public var peerPort: Int
-        public var electionPort: Int
-        public var role: String
-        public var clientHost: String?
-        public var clientPort: Int?
-
-        init(_ s: EnsembleServer) {
-            self.init(id: Int(s.id), host: s.host, peerPort: s.peerPort, electionPort: s.electionPort, role: s.role,
-                      clientHost: s.clientHost, clientPort: s.clientPort)
-        }
-
-        init(id: Int, host: String, peerPort: Int, electionPort: Int, role: String, clientHost: String? = nil, clientPort: Int? = nil) {
-            self.id = id
-            self.host = host
-            self.peerPort = peerPort
-            self.electionPort = electionPort
-            self.role = role
-            self.clientHost = clientHost
-            self.clientPort = clientPort
-        }
-
-        /// As the ensemble's configuration (`/zookeeper/config`) lists it.
-        public var ensembleServer: EnsembleServer {
-            EnsembleServer(id: UInt64(id), host: host, peerPort: peerPort, electionPort: electionPort, role: role,
-                           clientHost: clientHost, clientPort: clientPort)
-        }
-    }
+    /// A `server.N=` line.
+    public typealias ServerEntry = EnsembleServer
 
     public var dataDir = ""
     public var dataLogDir: String?
@@ -263,7 +235,7 @@ public struct ZooConfig: Sendable, Equatable {
     /// host:peerPort:electionPort[:participant|observer][;[clientHost:]clientPort]
     static func parseServer(id: Int, _ value: String) throws(ZooConfigError) -> ServerEntry {
         do {
-            return ServerEntry(try EnsembleServer(id: UInt64(id), spec: value))
+            return try EnsembleServer(id: UInt64(id), spec: value)
         } catch {
             throw ZooConfigError(error.message)
         }
