@@ -50,6 +50,11 @@ enum ObservabilityBench {
         let (off, on) = (median(brokerCPU[false]), median(brokerCPU[true]))
         print(String(format: "\nbrokerd CPU per record (user+system, median): admin off %.2f µs, on %.2f µs: %.1f %% more", off, on,
                      off > 0 ? 100 * (on - off) / off : 0))
+        let shares = adminShare.withLock { $0 }.sorted()
+        if !shares.isEmpty {
+            print(String(format: "brokerd's admin thread (HTTP + /metrics rendering): median %.2f %% of the broker's CPU during produce (max %.2f %%)",
+                         shares[shares.count / 2], shares.last ?? 0))
+        }
         let scrapes = scrapeMillis.withLock { $0 }.sorted()
         if !scrapes.isEmpty {
             print(String(format: "a /metrics scrape: median %.2f ms, max %.2f ms over %d scrapes (at 1/s: %.2f %% of one core)",
@@ -57,17 +62,28 @@ enum ObservabilityBench {
         }
     }
 
+    /// Per admin-on round: the broker-admin thread's share of brokerd's CPU, in %.
+    static let adminShare = Mutex<[Double]>([])
+
     /// Wall time of each /metrics GET (render + transfer on loopback), an upper bound of its CPU.
     static let scrapeMillis = Mutex<[Double]>([])
 
-    /// utime + stime of a process from /proc, in µs.
-    static func cpuMicros(_ pid: Int32) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // Fields after the command: state is [0], utime [11], stime [12] (clock ticks, 100/s).
-        guard fields.count > 12, let u = Double(fields[11]), let s = Double(fields[12]) else { return 0 }
-        return (u + s) * 10_000
+    /// CPU time of a process's threads (those named `named`, or all), in µs:
+    /// /proc/PID/task/*/schedstat, ns resolution (utime/stime tick at 10 ms, too coarse).
+    static func cpuMicros(_ pid: Int32, named: String? = nil) -> Double {
+        let dir = "/proc/\(pid)/task"
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return 0 }
+        var ns = 0.0
+        for t in tasks {
+            if let named {
+                let comm = (try? String(contentsOfFile: "\(dir)/\(t)/comm", encoding: .utf8)) ?? ""
+                guard comm.trimmingCharacters(in: .whitespacesAndNewlines) == named else { continue }
+            }
+            guard let s = try? String(contentsOfFile: "\(dir)/\(t)/schedstat", encoding: .utf8),
+                  let first = s.split(separator: " ").first, let v = Double(first) else { continue }
+            ns += v
+        }
+        return ns / 1000
     }
 
     /// Scrapes /metrics every second until stopped, as Prometheus would.
@@ -136,7 +152,7 @@ enum ObservabilityBench {
         let producer = try Producer(config: pc)
         let payload = [UInt8](repeating: 0x78, count: 100)
         let acked = Atomic<Int>(0)
-        let cpu0 = cpuMicros(b.pid)
+        let cpu0 = cpuMicros(b.pid), admin0 = cpuMicros(b.pid, named: "broker-admin")
         let start = MonotonicClock.nanos()
         for _ in 0..<records {
             try producer.send(ProducerRecord(topic: "obs", value: payload)) { r in
@@ -146,6 +162,11 @@ enum ObservabilityBench {
         try producer.flush()
         let secs = Double(MonotonicClock.nanos() - start) / 1e9
         let cpu = cpuMicros(b.pid) - cpu0
+        if admin {
+            // The admin server's own thread: rendering /metrics and answering HTTP.
+            let share = 100 * (cpuMicros(b.pid, named: "broker-admin") - admin0) / max(1, cpu)
+            adminShare.withLock { $0.append(share) }
+        }
         producer.close()
         let rate = Double(acked.load(ordering: .relaxed)) / secs
         let perRecord = cpu / Double(max(1, acked.load(ordering: .relaxed)))
