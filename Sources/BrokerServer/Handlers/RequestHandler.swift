@@ -151,6 +151,11 @@ final class RequestHandler: @unchecked Sendable {
         case .createAcls(let r): handleCreateAcls(ctx, r)
         case .deleteAcls(let r): handleDeleteAcls(ctx, r)
         case .describeCluster(let r): handleDescribeCluster(ctx, r)
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .writeTxnMarkers, .txnOffsetCommit,
+             .describeTransactions, .listTransactions:
+            // Not advertised yet: a client that sends one anyway gets its connection closed.
+            logger.info("closing connection from \(q.peer): \(frame.api.name) is not implemented")
+            q.respond([.close])
         }
     }
 
