@@ -345,10 +345,7 @@ extension RequestHandler {
     }
 
     func handleInitProducerId(_ ctx: RequestContext, _ r: InitProducerIdRequest) {
-        guard r.transactionalId == nil else {
-            ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: .coordinatorNotAvailable, producerId: -1, producerEpoch: -1))
-            return
-        }
+        if let tid = r.transactionalId, !tid.isEmpty { return handleTransactionalInitProducerId(ctx, r, transactionalId: tid) }
         do {
             let id = try producerIds.allocate(session: session, brokerId: config.brokerID)
             ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: .none, producerId: id, producerEpoch: 0))

@@ -39,6 +39,10 @@ final class RequestHandler: @unchecked Sendable {
     let producerIds = ProducerIdAllocator()
     let groups: GroupRuntime
     let producerStates: ProducerStates
+    let transactions: TransactionRuntime
+    let txnOffsets = TxnOffsetsBuffer()
+    /// The TLS client side for the inter-broker listener (WriteTxnMarkers to other leaders).
+    var interBrokerTLS: TLSContext?
     /// Where admin requests wait for the controller's result (see `whenReady`).
     let adminWaits = DispatchQueue(label: "admin-waits")
     /// Fences LeaderAndIsr / StopReplica / UpdateMetadata to the current controller and registration.
@@ -65,11 +69,22 @@ final class RequestHandler: @unchecked Sendable {
         controllerGuard = ControllerRequestGuard(brokerId: config.brokerID, logger: logger)
         groups = GroupRuntime(config: config, replicas: replicas, logger: logger)
         producerStates = ProducerStates(replicas: replicas, logger: logger)
+        let routes = TxnMarkerWriter.Routes()
+        transactions = TransactionRuntime(config: config, replicas: replicas,
+                                          markers: TxnMarkerWriter(brokerId: config.brokerID, routes: routes, logger: logger), logger: logger)
         replicas.leadershipHooks += [
             { [groups] led, notLed in groups.leadershipChanged(led: led, notLed: notLed) },
             { [producerStates] led, notLed in producerStates.leadershipChanged(led: led, notLed: notLed) },
+            { [transactions] led, notLed in transactions.leadershipChanged(led: led, notLed: notLed) },
         ]
+        routes.install(
+            leaderOf: { [weak self] tp in self?.metadata.partition(tp)?.leader },
+            writeLocal: { [weak self] tp, m in self?.writeMarkerLocally(tp, m) ?? .brokerNotAvailable },
+            writeRemote: { [weak self] b, tps, m in
+                self?.writeMarkersRemotely(b, tps, m) ?? Dictionary(uniqueKeysWithValues: tps.map { ($0, .brokerNotAvailable) })
+            })
         groups.start()
+        transactions.start()
     }
 
     func handle(_ q: QueuedRequest) {
@@ -151,11 +166,13 @@ final class RequestHandler: @unchecked Sendable {
         case .createAcls(let r): handleCreateAcls(ctx, r)
         case .deleteAcls(let r): handleDeleteAcls(ctx, r)
         case .describeCluster(let r): handleDescribeCluster(ctx, r)
-        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .writeTxnMarkers, .txnOffsetCommit,
-             .describeTransactions, .listTransactions:
-            // Not advertised yet: a client that sends one anyway gets its connection closed.
-            logger.info("closing connection from \(q.peer): \(frame.api.name) is not implemented")
-            q.respond([.close])
+        case .addPartitionsToTxn(let r): handleAddPartitionsToTxn(ctx, r)
+        case .addOffsetsToTxn(let r): handleAddOffsetsToTxn(ctx, r)
+        case .endTxn(let r): handleEndTxn(ctx, r)
+        case .writeTxnMarkers(let r): handleWriteTxnMarkers(ctx, r)
+        case .txnOffsetCommit(let r): handleTxnOffsetCommit(ctx, r)
+        case .describeTransactions(let r): handleDescribeTransactions(ctx, r)
+        case .listTransactions(let r): handleListTransactions(ctx, r)
         }
     }
 

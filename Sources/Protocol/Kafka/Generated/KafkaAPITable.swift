@@ -122,19 +122,19 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
                          firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .addPartitionsToTxn:
             KafkaAPIInfo(name: "AddPartitionsToTxn", validVersions: 0...3, supportedVersions: 0...3,
-                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .addOffsetsToTxn:
             KafkaAPIInfo(name: "AddOffsetsToTxn", validVersions: 0...3, supportedVersions: 0...3,
-                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .endTxn:
             KafkaAPIInfo(name: "EndTxn", validVersions: 0...3, supportedVersions: 0...3,
-                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .writeTxnMarkers:
             KafkaAPIInfo(name: "WriteTxnMarkers", validVersions: 0...1, supportedVersions: 0...1,
-                         firstFlexibleVersion: 1, isInterBroker: true, isAdvertised: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 1, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .txnOffsetCommit:
             KafkaAPIInfo(name: "TxnOffsetCommit", validVersions: 0...3, supportedVersions: 0...3,
-                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeAcls:
             KafkaAPIInfo(name: "DescribeAcls", validVersions: 0...3, supportedVersions: 0...3,
                          firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
@@ -182,10 +182,10 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
                          firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeTransactions:
             KafkaAPIInfo(name: "DescribeTransactions", validVersions: 0...0, supportedVersions: 0...0,
-                         firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .listTransactions:
             KafkaAPIInfo(name: "ListTransactions", validVersions: 0...0, supportedVersions: 0...0,
-                         firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         }
     }
 }

@@ -1,0 +1,155 @@
+import Foundation
+import Protocol
+import Testing
+import Transport
+
+/// Transactions (KIP-98) against real brokerd processes: the raw protocol (coordinator lookup,
+/// fencing, timeout abort, LSO and aborted transactions in read_committed fetches, recovery of
+/// `__transaction_state` after kill -9) and real transactional clients.
+@Suite(.serialized, .ownThreads) struct TransactionTests {
+    static let config = """
+        group.initial.rebalance.delay.ms=0
+        offsets.topic.num.partitions=3
+        transaction.state.log.num.partitions=3
+        transaction.abort.timed.out.transaction.cleanup.interval.ms=200
+        """
+
+    /// Waits for the transaction coordinator of `id` (the first lookup creates `__transaction_state`).
+    static func coordinator(_ cluster: BrokerCluster, _ id: String, via broker: Int32 = 1) -> Int32? {
+        var found: Int32?
+        ProcessHarness.waitUntil(timeout: 40, interval: 0.2) {
+            guard let raw = try? RawKafka(port: cluster.port(broker)),
+                  let r = try? raw.call(FindCoordinatorRequest(key: id, keyType: 1), version: 2), r.errorCode == .none else { return false }
+            found = r.nodeId
+            return true
+        }
+        return found
+    }
+
+    /// InitProducerId, retried while the coordinator loads or finishes an earlier transaction.
+    static func initProducer(_ raw: RawKafka, _ id: String, timeoutMs: Int32 = 60_000) -> InitProducerIdResponse? {
+        var out: InitProducerIdResponse?
+        ProcessHarness.waitUntil(timeout: 30, interval: 0.1) {
+            out = try? raw.call(InitProducerIdRequest(transactionalId: id, transactionTimeoutMs: timeoutMs), version: 1)
+            return out?.errorCode == ErrorCode.none
+        }
+        return out
+    }
+
+    static func txnBatch(_ pid: Int64, _ epoch: Int16, seq: Int32, _ values: [String]) throws -> [UInt8] {
+        var o = RecordBatchOptions()
+        o.producerId = pid
+        o.producerEpoch = epoch
+        o.baseSequence = seq
+        o.isTransactional = true
+        return try RecordBatch.build(values.enumerated().map { Record(offset: Int64($0.offset), key: nil, value: Array($0.element.utf8)) }, options: o)
+    }
+
+    static func fetch(_ raw: RawKafka, _ topic: String, isolation: Int8) throws -> FetchResponse.PartitionData? {
+        try raw.call(FetchRequest(maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: isolation,
+                                  topics: [.init(topic: topic, partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20)])]),
+                     version: 11).responses.first?.partitions.first
+    }
+
+    /// Values of the data records in a fetched record set (control batches skipped).
+    static func values(_ records: [UInt8]?) -> [String] {
+        guard let records, let split = try? RecordBatch.split(records, validateCRC: true) else { return [] }
+        return split.batches.flatMap { b -> [String] in
+            guard !b.header.isControl, let (_, rs) = try? RecordBatch.records(of: Array(records[b.range])) else { return [] }
+            return rs.map { String(decoding: $0.value ?? [], as: UTF8.self) }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(4))) func rawProtocolLastStableOffsetFencingTimeoutAndRecovery() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.config)
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "tx", partitions: 1, rf: 1)
+        #expect(Self.coordinator(cluster, "t1") == 1, "\(cluster.logs)")
+        var raw = try RawKafka(port: cluster.port(1))
+        guard let ip = Self.initProducer(raw, "t1") else { Issue.record("no producer id\n\(cluster.logs)"); return }
+        #expect(ip.producerEpoch == 0)
+        let pid = ip.producerId
+        let tp = AddPartitionsToTxnRequest.AddPartitionsToTxnTopic(name: "tx", partitions: [0])
+        let add = try raw.call(AddPartitionsToTxnRequest(transactionalId: "t1", producerId: pid, producerEpoch: 0, topics: [tp]), version: 1)
+        #expect(add.resultsByTopic.first?.resultsByPartition.first?.partitionErrorCode == ErrorCode.none)
+        let p1 = try GroupSupport.produce(raw, ProduceRequest(transactionalId: "t1", acks: -1, timeoutMs: 5000, topicData: [
+            .init(name: "tx", partitionData: [.init(index: 0, records: try Self.txnBatch(pid, 0, seq: 0, ["c0", "c1"]))]),
+        ]))
+        #expect(p1?.errorCode == ErrorCode.none)
+        // Open transaction: read_committed stops at its first offset, read_uncommitted sees it.
+        let open = try Self.fetch(raw, "tx", isolation: 1)
+        #expect(open?.highWatermark == 2 && open?.lastStableOffset == 0 && Self.values(open?.records).isEmpty)
+        #expect(Self.values(try Self.fetch(raw, "tx", isolation: 0)?.records) == ["c0", "c1"])
+        #expect(try raw.call(EndTxnRequest(transactionalId: "t1", producerId: pid, producerEpoch: 0, committed: true), version: 1).errorCode == .none)
+        var committed: FetchResponse.PartitionData?
+        ProcessHarness.waitUntil(timeout: 10, interval: 0.1) {
+            committed = try? Self.fetch(raw, "tx", isolation: 1)
+            return committed?.lastStableOffset == 3
+        }
+        #expect(committed?.highWatermark == 3 && Self.values(committed?.records) == ["c0", "c1"], "\(String(describing: committed))")
+
+        // A second transaction outlives its 1 s timeout: the coordinator aborts it and fences epoch 0.
+        let ip2 = Self.initProducer(raw, "t2", timeoutMs: 1000)
+        let pid2 = ip2?.producerId ?? -1
+        _ = try raw.call(AddPartitionsToTxnRequest(transactionalId: "t2", producerId: pid2, producerEpoch: 0, topics: [tp]), version: 2)
+        _ = try GroupSupport.produce(raw, ProduceRequest(transactionalId: "t2", acks: -1, timeoutMs: 5000, topicData: [
+            .init(name: "tx", partitionData: [.init(index: 0, records: try Self.txnBatch(pid2, 0, seq: 0, ["a0"]))]),
+        ]))
+        var aborted: FetchResponse.PartitionData?
+        ProcessHarness.waitUntil(timeout: 20, interval: 0.2) {
+            aborted = try? Self.fetch(raw, "tx", isolation: 1)
+            return aborted?.lastStableOffset == 5
+        }
+        #expect(aborted?.abortedTransactions == [.init(producerId: pid2, firstOffset: 3)], "\(String(describing: aborted))\n\(cluster.logs)")
+        #expect(try raw.call(EndTxnRequest(transactionalId: "t2", producerId: pid2, producerEpoch: 0, committed: true), version: 2).errorCode == .producerFenced)
+        #expect(try raw.call(EndTxnRequest(transactionalId: "t2", producerId: pid2, producerEpoch: 0, committed: true), version: 1).errorCode == .invalidProducerEpoch)
+        // The fenced epoch cannot write to the partition either.
+        let zombie = try GroupSupport.produce(raw, ProduceRequest(transactionalId: "t2", acks: -1, timeoutMs: 5000, topicData: [
+            .init(name: "tx", partitionData: [.init(index: 0, records: try Self.txnBatch(pid2, 0, seq: 1, ["z"]))]),
+        ]))
+        #expect(zombie?.errorCode == .invalidProducerEpoch)
+        // Ending nothing, and a producer id that is not the transactional id's.
+        #expect(try raw.call(EndTxnRequest(transactionalId: "t1", producerId: pid, producerEpoch: 0, committed: false), version: 2).errorCode == .invalidTxnState)
+        #expect(try raw.call(EndTxnRequest(transactionalId: "t1", producerId: pid + 1000, producerEpoch: 0, committed: true), version: 2).errorCode == .invalidProducerIdMapping)
+
+        // kill -9 and restart: the state comes back from __transaction_state, the index from the log.
+        cluster.kill9(1)
+        try cluster.startBroker(1)
+        var described: DescribeTransactionsResponse.TransactionState?
+        ProcessHarness.waitUntil(timeout: 40, interval: 0.3) {
+            guard let fresh = try? RawKafka(port: cluster.port(1)),
+                  let d = try? fresh.call(DescribeTransactionsRequest(transactionalIds: ["t2"]), version: 0).transactionStates.first,
+                  d.errorCode == .none else { return false }
+            raw = fresh
+            described = d
+            return true
+        }
+        #expect(described?.transactionState == "CompleteAbort" && described?.producerId == pid2 && described?.producerEpoch == 1,
+                "\(String(describing: described))\n\(cluster.logs)")
+        let listed = try raw.call(ListTransactionsRequest(stateFilters: ["CompleteCommit"]), version: 0)
+        #expect(listed.transactionStates.map(\.transactionalId) == ["t1"])
+        #expect(Self.initProducer(raw, "t1")?.producerEpoch == 1)
+        var after: FetchResponse.PartitionData?
+        ProcessHarness.waitUntil(timeout: 20, interval: 0.2) {
+            after = try? Self.fetch(raw, "tx", isolation: 1)
+            return after?.errorCode == ErrorCode.none
+        }
+        #expect(after?.lastStableOffset == 5 && after?.abortedTransactions == [.init(producerId: pid2, firstOffset: 3)], "\(String(describing: after))")
+    }
+
+    @Test(.timeLimit(.minutes(4))) func confluentKafkaTransactionalProducer() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.config)
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "txc", partitions: 1, rf: 1)
+        let r = try ProcessHarness.run("/usr/bin/env", ["python3", GroupSupport.compatDir + "/txn_clients.py", cluster.bootstrap, "txc"], timeout: 150)
+        #expect(r.status == 0 && r.stdout.contains("OK"), "\(r.stdout)\n\(r.stderr)\n\(cluster.logs)")
+    }
+
+    @Test(.timeLimit(.minutes(4))) func kafkaPythonTransactionalProducer() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.config)
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "txk", partitions: 1, rf: 1)
+        let r = try ProcessHarness.run("/usr/bin/env", ["python3", GroupSupport.compatDir + "/txn_clients.py", cluster.bootstrap, "txk", "kafka-python"], timeout: 150)
+        #expect(r.status == 0 && (r.stdout.contains("OK") || r.stdout.contains("SKIP")), "\(r.stdout)\n\(r.stderr)\n\(cluster.logs)")
+    }
+}
