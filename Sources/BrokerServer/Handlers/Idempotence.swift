@@ -192,6 +192,11 @@ final class ProducerStates: @unchecked Sendable {
         }
     }
 
+    /// Where the partition's oldest open transaction begins (nil: none, or not known here).
+    func firstUnstableOffset(_ tp: TopicPartition) -> Int64? {
+        lock.withLock { txnIndexes[tp]?.firstUnstableOffset }
+    }
+
     /// What a read_committed fetch sees: `read` runs with the first unstable offset as its cap
     /// (nil: none open), under the lock so no transaction can begin below it meanwhile.
     /// Nil while the partition's index is being rebuilt.

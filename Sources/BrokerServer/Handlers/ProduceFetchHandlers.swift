@@ -199,7 +199,10 @@ extension RequestHandler {
                 if !authorized { return .init(partitionIndex: p.partitionIndex, errorCode: .topicAuthorizationFailed, timestamp: -1, offset: -1, leaderEpoch: -1) }
                 switch replicas.listOffset(TopicPartition(t.name, p.partitionIndex), timestamp: p.timestamp,
                                            replicaId: r.replicaId, isolation: r.isolationLevel) {
-                case .offset(let o, let ts, let epoch):
+                case .offset(var o, let ts, let epoch):
+                    // read_committed: the latest offset is the last stable one.
+                    if r.isolationLevel == 1 && p.timestamp == -1 && r.replicaId < 0,
+                       let first = producerStates.firstUnstableOffset(TopicPartition(t.name, p.partitionIndex)) { o = min(o, first) }
                     return .init(partitionIndex: p.partitionIndex, errorCode: .none, timestamp: ts, offset: o, leaderEpoch: epoch)
                 case .error(let e):
                     return .init(partitionIndex: p.partitionIndex, errorCode: e, timestamp: -1, offset: -1, leaderEpoch: -1)

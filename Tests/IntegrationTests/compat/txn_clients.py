@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Transactions (KIP-98) with real clients against brokerd. Usage: txn_clients.py BOOTSTRAP TOPIC [kafka-python]
+"""Transactions (KIP-98) with real clients against brokerd. Usage: txn_clients.py BOOTSTRAP TOPIC [kafka-python|multi1|multi2]
 confluent-kafka: a transactional producer commits records c0..c9, aborts a0..a9, commits c10..c19
 with its consumer offsets (send_offsets_to_transaction); then a read_committed consumer must see
 exactly the committed values and a read_uncommitted one both kinds. With `kafka-python` the same
 commit/abort is done by kafka-python's transactional producer (when the installed version has one).
-A second producer with the same transactional.id fences the first. Prints OK or exits 1."""
+A second producer with the same transactional.id fences the first. multi1/multi2: one round each of a
+commit and an abort spread over every partition of TOPIC (run multi2 after a coordinator failover);
+the read_committed check covers both rounds. Prints OK or exits 1."""
 import sys
 import time
 
@@ -14,7 +16,8 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 def read_all(bootstrap, topic, isolation, expect_at_least, timeout=30):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"txn-check-{isolation}-{time.time()}",
                   "enable.auto.commit": False, "isolation.level": isolation, "auto.offset.reset": "earliest"})
-    c.assign([TopicPartition(topic, 0, 0)])
+    md = c.list_topics(topic, timeout=10).topics[topic]
+    c.assign([TopicPartition(topic, p, 0) for p in md.partitions])
     seen = []
     end = time.time() + timeout
     while time.time() < end and len(seen) < expect_at_least:
@@ -104,10 +107,31 @@ def kafka_python_txns(bootstrap, topic):
     return None
 
 
+def multi_round(bootstrap, topic, prefix, aborted_prefix):
+    p = Producer({"bootstrap.servers": bootstrap, "transactional.id": "txn-multi", "transaction.timeout.ms": 60000})
+    p.init_transactions(60)
+    parts = len(p.list_topics(topic, timeout=10).topics[topic].partitions)
+    p.begin_transaction()
+    for i in range(9):
+        p.produce(topic, f"{prefix}{i}".encode(), partition=i % parts)
+    p.commit_transaction(60)
+    p.begin_transaction()
+    for i in range(6):
+        p.produce(topic, f"{aborted_prefix}{i}".encode(), partition=i % parts)
+    p.flush(30)
+    p.abort_transaction(60)
+    return None
+
+
 def main() -> int:
     bootstrap, topic = sys.argv[1], sys.argv[2]
     which = sys.argv[3] if len(sys.argv) > 3 else "confluent"
-    if which == "kafka-python":
+    if which in ("multi1", "multi2"):
+        rounds = [("m", "x")] + ([("n", "y")] if which == "multi2" else [])
+        err = multi_round(bootstrap, topic, *rounds[-1])
+        committed_want = sorted(f"{c}{i}" for c, _ in rounds for i in range(9))
+        aborted = [f"{a}{i}" for _, a in rounds for i in range(6)]
+    elif which == "kafka-python":
         err = kafka_python_txns(bootstrap, topic)
         if err and err.startswith("SKIP"):
             print(err, flush=True)
@@ -122,7 +146,7 @@ def main() -> int:
         print("FAIL", err, flush=True)
         return 1
     rc = read_all(bootstrap, topic, "read_committed", len(committed_want))
-    if rc != committed_want:
+    if (sorted(rc) if which.startswith("multi") else rc) != committed_want:
         print("FAIL read_committed saw", rc, flush=True)
         return 1
     ru = read_all(bootstrap, topic, "read_uncommitted", len(committed_want) + len(aborted))
