@@ -285,6 +285,20 @@ func addErrors(_ r: TxnReply?) -> Set<ErrorCode> {
         #expect(ix.aborted.isEmpty)
     }
 
+    @Test func provisionalBeginBoundsTheStableOffset() {
+        var ix = PartitionTxnIndex()
+        let opened = ix.begin(producerId: 4, at: 20)
+        #expect(opened)
+        #expect(ix.lastStableOffset(highWatermark: 25) == 20)
+        // The batch landed at 22: the earlier bound stays (it is only ever lower).
+        ix.appended(producerId: 4, isTransactional: true, control: nil, baseOffset: 22, lastOffset: 23)
+        #expect(ix.firstUnstableOffset == 20)
+        let again = ix.begin(producerId: 4, at: 30)
+        #expect(!again)
+        ix.forget(producerId: 4)
+        #expect(ix.firstUnstableOffset == nil)
+    }
+
     @Test func controlRecordKeys() {
         #expect(ControlRecordType(key: ControlRecordType.commit.recordKey()) == .commit)
         #expect(ControlRecordType(key: ControlRecordType.abort.recordKey()) == .abort)

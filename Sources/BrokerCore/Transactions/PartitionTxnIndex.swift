@@ -61,6 +61,18 @@ public struct PartitionTxnIndex: Sendable, Equatable {
         }
     }
 
+    /// Opens a transaction for `producerId` at `offset` before its first batch is appended (the log
+    /// end then, at most its real offset), so no reader sees the batch unbounded. False when one
+    /// was open already.
+    public mutating func begin(producerId: Int64, at offset: Int64) -> Bool {
+        guard ongoing[producerId] == nil else { return false }
+        ongoing[producerId] = offset
+        return true
+    }
+
+    /// Takes back a `begin` whose append failed.
+    public mutating func forget(producerId: Int64) { ongoing[producerId] = nil }
+
     public var firstUnstableOffset: Int64? { ongoing.values.min() }
 
     public func lastStableOffset(highWatermark: Int64) -> Int64 {

@@ -13,8 +13,13 @@ final class ProducerStates: @unchecked Sendable {
     /// Held across check, append and record, so two batches of a partition cannot interleave.
     private let lock = NSLock()
     private var tables: [TopicPartition: ProducerStateTable] = [:]
-    /// Open and aborted transactions of the same partitions (the last stable offset), kept with the tables.
+    /// Open and aborted transactions of the same partitions (the last stable offset). A lock of its
+    /// own, taken after `lock` and never held across an append: read_committed fetches hold it while
+    /// reading, and an append may wake parked fetches on its own thread.
+    private let indexLock = NSLock()
     private var txnIndexes: [TopicPartition: PartitionTxnIndex] = [:]
+    /// Led partitions whose index is not rebuilt yet (read_committed fetches wait).
+    private var indexPending: Set<TopicPartition> = []
     /// Partitions whose table is being rebuilt, with the token of that rebuild.
     private var rebuilding: [TopicPartition: UInt64] = [:]
     private var nextToken: UInt64 = 0
@@ -34,7 +39,6 @@ final class ProducerStates: @unchecked Sendable {
         lock.withLock {
             for tp in notLed {
                 tables[tp] = nil
-                txnIndexes[tp] = nil
                 rebuilding[tp] = nil
             }
             // The offsets topic never holds client batches (appends to it are refused).
@@ -42,6 +46,16 @@ final class ProducerStates: @unchecked Sendable {
                 nextToken += 1
                 rebuilding[tp] = nextToken
                 start.append((tp, nextToken))
+            }
+            indexLock.withLock {
+                for tp in notLed {
+                    txnIndexes[tp] = nil
+                    indexPending.remove(tp)
+                }
+                for (tp, _) in start {
+                    txnIndexes[tp] = nil
+                    indexPending.insert(tp)
+                }
             }
         }
         for (tp, token) in start { rebuilder.async { [self] in rebuild(tp, token: token) } }
@@ -71,7 +85,10 @@ final class ProducerStates: @unchecked Sendable {
             guard rebuilding[tp] == token else { return false }
             rebuilding[tp] = nil
             tables[tp] = table
-            txnIndexes[tp] = index
+            indexLock.withLock {
+                txnIndexes[tp] = index
+                indexPending.remove(tp)
+            }
             return true
         }
         if installed && !table.entries.isEmpty { logger.info("rebuilt producer state of \(tp): \(table.entries.count) producers") }
@@ -138,20 +155,30 @@ final class ProducerStates: @unchecked Sendable {
                 r.requiredOffset = last.1 + 1
                 return r
             }
+            // A transaction's first batch opens it in the index before the append, at the log end (at
+            // most its offset): a fetch woken by the append already stops below it.
+            let opening = Set(incoming.filter(\.isTransactional).map(\.header.producerId))
+            var opened: [Int64] = []
+            if !opening.isEmpty, let leo = replicas.logEndOffset(tp) {
+                indexLock.withLock {
+                    var index = txnIndexes[tp] ?? PartitionTxnIndex()
+                    opened = opening.filter { index.begin(producerId: $0, at: leo) }
+                    txnIndexes[tp] = index
+                }
+            }
             r = append()
-            guard r.error == .none else { return r }
+            guard r.error == .none else {
+                if !opened.isEmpty { indexLock.withLock { for pid in opened { txnIndexes[tp]?.forget(producerId: pid) } } }
+                return r
+            }
             var offset = r.baseOffset
             let now = WallClock.millis()
-            var index = txnIndexes[tp] ?? PartitionTxnIndex()
             for b in incoming {
                 let last = offset + Int64(max(0, b.header.lastOffsetDelta))
                 table.appended(b.header, firstOffset: offset, lastOffset: last, timestampMs: now)
-                index.appended(producerId: b.header.producerId, isTransactional: b.isTransactional, control: nil,
-                               baseOffset: offset, lastOffset: last)
                 offset = last + 1
             }
             tables[tp] = table
-            txnIndexes[tp] = index
             return r
         }
     }
@@ -164,7 +191,7 @@ final class ProducerStates: @unchecked Sendable {
         lock.withLock {
             var r = ReplicaManager.AppendResult()
             let internalTopic = Self.internalTopics.contains(tp.topic)
-            guard internalTopic || tables[tp] != nil && txnIndexes[tp] != nil else {
+            guard internalTopic || tables[tp] != nil else {
                 r.error = .notLeaderOrFollower
                 return r
             }
@@ -183,27 +210,30 @@ final class ProducerStates: @unchecked Sendable {
             }
             r = replicas.appendToLeader(tp, records: bytes, acks: -1, knownTopic: true, allowControl: true)
             // The offsets topic keeps no producer state (its transactional offsets are applied on the marker).
-            guard r.error == .none, !internalTopic, var table = tables[tp], var index = txnIndexes[tp] else { return r }
+            guard r.error == .none, !internalTopic, var table = tables[tp] else { return r }
             table.markerAppended(producerId: producerId, epoch: producerEpoch)
-            index.appended(producerId: producerId, isTransactional: true, control: type, baseOffset: r.baseOffset, lastOffset: r.baseOffset)
             tables[tp] = table
-            txnIndexes[tp] = index
+            // Closed only now: a fetch woken during the append still stopped below the transaction.
+            indexLock.withLock {
+                txnIndexes[tp]?.appended(producerId: producerId, isTransactional: true, control: type,
+                                         baseOffset: r.baseOffset, lastOffset: r.baseOffset)
+            }
             return r
         }
     }
 
     /// Where the partition's oldest open transaction begins (nil: none, or not known here).
     func firstUnstableOffset(_ tp: TopicPartition) -> Int64? {
-        lock.withLock { txnIndexes[tp]?.firstUnstableOffset }
+        indexLock.withLock { txnIndexes[tp]?.firstUnstableOffset }
     }
 
     /// What a read_committed fetch sees: `read` runs with the first unstable offset as its cap
-    /// (nil: none open), under the lock so no transaction can begin below it meanwhile.
+    /// (nil: none open), under the index lock so no transaction opens below it meanwhile.
     /// Nil while the partition's index is being rebuilt.
     func readCommitted<T>(_ tp: TopicPartition, _ read: (_ cap: Int64?) -> T) -> (T, PartitionTxnIndex)? {
-        lock.withLock {
+        indexLock.withLock {
             if let index = txnIndexes[tp] { return (read(index.firstUnstableOffset), index) }
-            if rebuilding[tp] != nil { return nil }
+            if indexPending.contains(tp) { return nil }
             return (read(nil), PartitionTxnIndex())
         }
     }
