@@ -80,11 +80,12 @@ import Transport
         let open = try Self.fetch(raw, "tx", isolation: 1)
         #expect(open?.highWatermark == 2 && open?.lastStableOffset == 0 && Self.values(open?.records).isEmpty)
         #expect(Self.values(try Self.fetch(raw, "tx", isolation: 0)?.records) == ["c0", "c1"])
-        func latest(_ isolation: Int8) throws -> Int64? {
-            try raw.call(ListOffsetsRequest(replicaId: -1, isolationLevel: isolation, topics: [.init(name: "tx", partitions: [.init(partitionIndex: 0, timestamp: -1)])]),
-                         version: 2).topics.first?.partitions.first?.offset
+        let listing = raw
+        let latest = { (isolation: Int8) -> Int64? in
+            let req = ListOffsetsRequest(replicaId: -1, isolationLevel: isolation, topics: [.init(name: "tx", partitions: [.init(partitionIndex: 0, timestamp: -1)])])
+            return (try? listing.call(req, version: 2))?.topics.first?.partitions.first?.offset
         }
-        #expect(try latest(1) == 0 && latest(0) == 2)
+        #expect(latest(1) == 0 && latest(0) == 2)
         #expect(try raw.call(EndTxnRequest(transactionalId: "t1", producerId: pid, producerEpoch: 0, committed: true), version: 1).errorCode == .none)
         var committed: FetchResponse.PartitionData?
         ProcessHarness.waitUntil(timeout: 10, interval: 0.1) {
@@ -92,6 +93,34 @@ import Transport
             return committed?.lastStableOffset == 3
         }
         #expect(committed?.highWatermark == 3 && Self.values(committed?.records) == ["c0", "c1"], "\(String(describing: committed))")
+
+        // A read_committed fetch parked for data is woken by an append on the appending thread:
+        // the producer's answer and the fetch's must both come (no lock cycle between them).
+        final class Box: @unchecked Sendable {
+            let raw: RawKafka
+            var values: [String]?
+            init(_ raw: RawKafka) { self.raw = raw }
+        }
+        let box = Box(try RawKafka(port: cluster.port(1)))
+        let fetcher = Thread {
+            let req = FetchRequest(maxWaitMs: 8000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 1,
+                                   topics: [.init(topic: "tx", partitions: [.init(partition: 0, fetchOffset: 3, partitionMaxBytes: 1 << 20)])])
+            box.values = (try? box.raw.call(req, version: 11)).map { Self.values($0.responses.first?.partitions.first?.records) }
+        }
+        fetcher.start()
+        usleep(300_000)
+        // An idempotent batch: its append runs under the producer state's lock.
+        let idem = try raw.call(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 1000), version: 1)
+        var io = RecordBatchOptions()
+        io.producerId = idem.producerId
+        io.producerEpoch = idem.producerEpoch
+        io.baseSequence = 0
+        let plain = try GroupSupport.produce(raw, ProduceRequest(acks: -1, timeoutMs: 5000, topicData: [
+            .init(name: "tx", partitionData: [.init(index: 0, records: try RecordBatch.build([Record(key: nil, value: Array("p".utf8))], options: io))]),
+        ]))
+        #expect(plain?.errorCode == ErrorCode.none && plain?.baseOffset == 3)
+        #expect(ProcessHarness.waitUntil(timeout: 10, interval: 0.05) { box.values != nil })
+        #expect(box.values == ["p"])
 
         // A second transaction outlives its 1 s timeout: the coordinator aborts it and fences epoch 0.
         let ip2 = Self.initProducer(raw, "t2", timeoutMs: 1000)
@@ -103,9 +132,9 @@ import Transport
         var aborted: FetchResponse.PartitionData?
         ProcessHarness.waitUntil(timeout: 20, interval: 0.2) {
             aborted = try? Self.fetch(raw, "tx", isolation: 1)
-            return aborted?.lastStableOffset == 5
+            return aborted?.lastStableOffset == 6
         }
-        #expect(aborted?.abortedTransactions == [.init(producerId: pid2, firstOffset: 3)], "\(String(describing: aborted))\n\(cluster.logs)")
+        #expect(aborted?.abortedTransactions == [.init(producerId: pid2, firstOffset: 4)], "\(String(describing: aborted))\n\(cluster.logs)")
         #expect(try raw.call(EndTxnRequest(transactionalId: "t2", producerId: pid2, producerEpoch: 0, committed: true), version: 2).errorCode == .producerFenced)
         #expect(try raw.call(EndTxnRequest(transactionalId: "t2", producerId: pid2, producerEpoch: 0, committed: true), version: 1).errorCode == .invalidProducerEpoch)
         // The fenced epoch cannot write to the partition either.
@@ -139,7 +168,7 @@ import Transport
             after = try? Self.fetch(raw, "tx", isolation: 1)
             return after?.errorCode == ErrorCode.none
         }
-        #expect(after?.lastStableOffset == 5 && after?.abortedTransactions == [.init(producerId: pid2, firstOffset: 3)], "\(String(describing: after))")
+        #expect(after?.lastStableOffset == 6 && after?.abortedTransactions == [.init(producerId: pid2, firstOffset: 4)], "\(String(describing: after))")
     }
 
     @Test(.timeLimit(.minutes(4))) func confluentKafkaTransactionalProducer() throws {
