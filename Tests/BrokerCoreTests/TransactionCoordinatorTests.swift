@@ -199,6 +199,24 @@ func addErrors(_ r: TxnReply?) -> Set<ErrorCode> {
         #expect(h.end("t", 101, 0, commit: true) == .endTxn(.producerFenced))
     }
 
+    @Test func idleIdsExpireAsTombstones() {
+        var cfg = TxnCoordinatorConfig()
+        cfg.idExpirationMs = 10_000
+        var h = TxnHarness(config: cfg)
+        _ = h.initPid("idle")
+        _ = h.initPid("busy")
+        _ = h.add("busy", 102, 0, [a0])
+        h.now += 10_001
+        h.run(h.c.tick(nowMs: h.now))
+        // The idle id is written Dead (the runtime's tombstone) and forgotten; an open transaction keeps
+        // its id (it is aborted by its own timeout instead).
+        #expect(h.logWrites.contains { $0.0.transactionalId == "idle" && $0.0.state == .dead })
+        #expect(h.c.metadata("idle") == nil)
+        #expect(h.c.metadata("busy") != nil)
+        #expect(addErrors(h.add("idle", 101, 0, [a0])) == [.invalidProducerIdMapping])
+        #expect(h.initPid("idle") == .initProducerId(.none, producerId: 103, producerEpoch: 0))
+    }
+
     @Test func timeoutLimits() {
         var h = TxnHarness()
         #expect(h.initPid("t", timeoutMs: 0) == .initProducerId(.invalidTransactionTimeout, producerId: -1, producerEpoch: -1))

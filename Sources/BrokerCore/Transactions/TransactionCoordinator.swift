@@ -172,12 +172,21 @@ public struct TransactionCoordinator: Sendable {
         return entries[transactionalId]?.metadata.state == .ongoing ? .none : .invalidTxnState
     }
 
-    /// Aborts transactions older than their timeout, fencing their producers (epoch bump).
+    /// Aborts transactions older than their timeout, fencing their producers (epoch bump), and
+    /// removes ids idle past `idExpirationMs` (Dead, written as a tombstone).
     public mutating func tick(nowMs: Int64) -> [TxnEffect] {
         var out: [TxnEffect] = []
         for id in entries.keys.sorted() {
-            guard let e = entries[id], e.pending == nil, e.metadata.state == .ongoing,
-                  nowMs - e.metadata.txnStartMs > Int64(e.metadata.timeoutMs) else { continue }
+            guard let e = entries[id], e.pending == nil, e.markerToken == nil else { continue }
+            let idle: Set<TxnState> = [.empty, .completeCommit, .completeAbort]
+            if idle.contains(e.metadata.state), nowMs - e.metadata.lastUpdateMs > config.idExpirationMs {
+                var dead = e.metadata
+                dead.state = .dead
+                dead.lastUpdateMs = nowMs
+                out += transition(id, to: dead, reply: nil)
+                continue
+            }
+            guard e.metadata.state == .ongoing, nowMs - e.metadata.txnStartMs > Int64(e.metadata.timeoutMs) else { continue }
             var target = e.metadata
             target.producerEpoch = Self.bumped(target.producerEpoch)
             target.state = .prepareAbort
@@ -199,7 +208,8 @@ public struct TransactionCoordinator: Sendable {
             return p.reply.map { [.reply($0.0, Self.failed($0.1, error ?? .unknownServerError))] } ?? []
         }
         e.metadata = p.target
-        entries[transactionalId] = e
+        // A dead id's tombstone is durable: it is gone (a new InitProducerId starts it afresh).
+        entries[transactionalId] = p.target.state == .dead ? nil : e
         var out: [TxnEffect] = p.reply.map { [.reply($0.0, $0.1)] } ?? []
         if p.target.state == .prepareCommit || p.target.state == .prepareAbort { out += sendMarkers(transactionalId) }
         return out

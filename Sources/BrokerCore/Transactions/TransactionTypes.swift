@@ -92,7 +92,8 @@ public struct TxnMarkers: Equatable, Sendable {
 /// What the runtime must do for the coordinator. Each write reports back with its token
 /// (`logWritten`, `markersWritten`), so a late answer for a superseded write is ignored.
 public enum TxnEffect: Equatable, Sendable {
-    /// Append the record to `__transaction_state` partition `partition` (acks=all).
+    /// Append the record to `__transaction_state` partition `partition` (acks=all); a `.dead`
+    /// state is written as the id's tombstone.
     case writeLog(TxnMetadata, partition: Int32, token: UInt64)
     /// Append a control batch to each partition (retrying until written or no longer coordinator).
     case writeMarkers(TxnMarkers, token: UInt64)
@@ -109,5 +110,7 @@ public struct TxnCoordinatorConfig: Sendable, Equatable {
     public var maxTransactionalIds = 100_000
     /// Partitions one transaction may span.
     public var maxPartitionsPerTxn = 10_000
+    /// transactional.id.expiration.ms: an id with no transaction and no update for this long is removed.
+    public var idExpirationMs: Int64 = 604_800_000
     public init() {}
 }

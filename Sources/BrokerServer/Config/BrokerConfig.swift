@@ -57,6 +57,7 @@ public struct BrokerConfig: Sendable {
     public var transactionStateLogNumPartitions = 50
     public var transactionStateLogReplicationFactor = 3
     public var transactionMaxTimeoutMs = 900_000
+    public var transactionalIdExpirationMs = 604_800_000
     /// How often timed-out transactions are looked for and aborted.
     public var transactionAbortTimedOutCheckIntervalMs = 10_000
     public var groupInitialRebalanceDelayMs = 3000
@@ -158,6 +159,7 @@ public struct BrokerConfig: Sendable {
             case "transaction.state.log.num.partitions": c.transactionStateLogNumPartitions = try int()
             case "transaction.state.log.replication.factor": c.transactionStateLogReplicationFactor = try int()
             case "transaction.max.timeout.ms": c.transactionMaxTimeoutMs = try int()
+            case "transactional.id.expiration.ms": c.transactionalIdExpirationMs = try int()
             case "transaction.abort.timed.out.transaction.cleanup.interval.ms": c.transactionAbortTimedOutCheckIntervalMs = try int()
             case "group.initial.rebalance.delay.ms": c.groupInitialRebalanceDelayMs = try int()
             case "group.min.session.timeout.ms": c.groupMinSessionTimeoutMs = try int()
@@ -192,6 +194,7 @@ public struct BrokerConfig: Sendable {
         if transactionStateLogNumPartitions < 1 { throw ConfigError("transaction.state.log.num.partitions must be at least 1") }
         if transactionStateLogReplicationFactor < 1 { throw ConfigError("transaction.state.log.replication.factor must be at least 1") }
         if transactionMaxTimeoutMs < 1 { throw ConfigError("transaction.max.timeout.ms must be at least 1") }
+        if transactionalIdExpirationMs < 1 { throw ConfigError("transactional.id.expiration.ms must be at least 1") }
         if transactionAbortTimedOutCheckIntervalMs < 1 {
             throw ConfigError("transaction.abort.timed.out.transaction.cleanup.interval.ms must be at least 1")
         }

@@ -38,6 +38,7 @@ final class TransactionRuntime: @unchecked Sendable {
         var c = TxnCoordinatorConfig()
         c.stateTopicPartitions = Int32(clamping: config.transactionStateLogNumPartitions)
         c.maxTimeoutMs = Int32(clamping: config.transactionMaxTimeoutMs)
+        c.idExpirationMs = Int64(config.transactionalIdExpirationMs)
         coordinator = TransactionCoordinator(config: c)
     }
 
@@ -198,7 +199,7 @@ final class TransactionRuntime: @unchecked Sendable {
         let bytes: [UInt8]
         do {
             bytes = try RecordBatch.build([Record(offset: 0, timestamp: WallClock.millis(), key: TxnLogRecords.key(m.transactionalId),
-                                                  value: TxnLogRecords.value(m))])
+                                                  value: m.state == .dead ? nil : TxnLogRecords.value(m))])
         } catch {
             logger.error("encoding transaction state for \(m.transactionalId): \(error)")
             return DispatchQueue.global().async { done(.unknownServerError) }
