@@ -212,4 +212,35 @@ import Transport
         let r2 = try ProcessHarness.run("/usr/bin/env", ["python3", script, cluster.bootstrap, "tm", "multi2"], timeout: 150)
         #expect(r2.status == 0 && r2.stdout.contains("OK"), "\(r2.stdout)\n\(r2.stderr)\n\(cluster.logs)")
     }
+
+    /// With an authorizer, a principal without WRITE on the transactional id is refused with
+    /// TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53) by every coordinator API, and WriteTxnMarkers
+    /// needs CLUSTER_ACTION.
+    @Test(.timeLimit(.minutes(3))) func transactionalIdAuthorization() throws {
+        let rawPort = try ProcessHarness.freePort()
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: AclTests.config, brokerConfig: { _, port in
+            "listeners=PLAINTEXT://127.0.0.1:\(port),RAW://127.0.0.1:\(rawPort)"
+        })
+        defer { cluster.cleanup() }
+        var anon: RawKafka?
+        ProcessHarness.waitUntil(timeout: 20, interval: 0.2) {
+            anon = try? RawKafka(port: rawPort)
+            return anon != nil
+        }
+        guard let anon else { Issue.record("no RAW listener\n\(cluster.logs)"); return }
+        #expect(try anon.call(FindCoordinatorRequest(key: "t", keyType: 1), version: 2).errorCode == .transactionalIdAuthorizationFailed)
+        #expect(try anon.call(InitProducerIdRequest(transactionalId: "t", transactionTimeoutMs: 1000), version: 1).errorCode == .transactionalIdAuthorizationFailed)
+        let add = try anon.call(AddPartitionsToTxnRequest(transactionalId: "t", producerId: 1, producerEpoch: 0, topics: [.init(name: "x", partitions: [0])]), version: 3)
+        #expect(add.resultsByTopic.first?.resultsByPartition.first?.partitionErrorCode == .transactionalIdAuthorizationFailed)
+        #expect(try anon.call(AddOffsetsToTxnRequest(transactionalId: "t", producerId: 1, producerEpoch: 0, groupId: "g"), version: 3).errorCode == .transactionalIdAuthorizationFailed)
+        #expect(try anon.call(EndTxnRequest(transactionalId: "t", producerId: 1, producerEpoch: 0, committed: true), version: 3).errorCode == .transactionalIdAuthorizationFailed)
+        let commit = try anon.call(TxnOffsetCommitRequest(transactionalId: "t", groupId: "g", producerId: 1, producerEpoch: 0,
+                                                          topics: [.init(name: "x", partitions: [.init(partitionIndex: 0, committedOffset: 1)])]), version: 3)
+        #expect(commit.topics.first?.partitions.first?.errorCode == .transactionalIdAuthorizationFailed)
+        let markers = try anon.call(WriteTxnMarkersRequest(markers: [.init(producerId: 1, producerEpoch: 0, transactionResult: true,
+                                                                          topics: [.init(name: "x", partitionIndexes: [0])], coordinatorEpoch: 0)]), version: 1)
+        #expect(markers.markers.first?.topics.first?.partitions.first?.errorCode == .clusterAuthorizationFailed)
+        let described = try anon.call(DescribeTransactionsRequest(transactionalIds: ["t"]), version: 0)
+        #expect(described.transactionStates.first?.errorCode == .transactionalIdAuthorizationFailed)
+    }
 }
