@@ -317,6 +317,18 @@ func addErrors(_ r: TxnReply?) -> Set<ErrorCode> {
         #expect(ix.firstUnstableOffset == nil)
     }
 
+    @Test func hangingTransactionsByAge() {
+        var ix = PartitionTxnIndex()
+        ix.appended(producerId: 1, isTransactional: true, control: nil, baseOffset: 0, lastOffset: 0, nowMs: 100)
+        _ = ix.begin(producerId: 2, at: 1, nowMs: 500)
+        #expect(ix.hanging(openedBefore: 400) == [1])
+        #expect(ix.hanging(openedBefore: 600) == [1, 2])
+        ix.appended(producerId: 1, isTransactional: true, control: .abort, baseOffset: 2, lastOffset: 2, nowMs: 700)
+        #expect(ix.hanging(openedBefore: 600) == [2])
+        ix.forget(producerId: 2)
+        #expect(ix.hanging(openedBefore: 10_000).isEmpty)
+    }
+
     @Test func controlRecordKeys() {
         #expect(ControlRecordType(key: ControlRecordType.commit.recordKey()) == .commit)
         #expect(ControlRecordType(key: ControlRecordType.abort.recordKey()) == .abort)

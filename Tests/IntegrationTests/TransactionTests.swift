@@ -243,4 +243,31 @@ import Transport
         let described = try anon.call(DescribeTransactionsRequest(transactionalIds: ["t"]), version: 0)
         #expect(described.transactionStates.first?.errorCode == .transactionalIdAuthorizationFailed)
     }
+
+    /// A client that writes transactional batches without a transaction (no coordinator knows them)
+    /// holds the last stable offset back only until the leader aborts the hanging transaction
+    /// (after twice transaction.max.timeout.ms).
+    @Test(.timeLimit(.minutes(3))) func hangingTransactionIsAbortedByTheLeader() throws {
+        let cluster = try BrokerCluster(brokers: 1, extraConfig: Self.config + "\ntransaction.max.timeout.ms=1500")
+        defer { cluster.cleanup() }
+        try GroupSupport.createTopic(cluster, "th", partitions: 1, rf: 1)
+        let raw = try RawKafka(port: cluster.port(1))
+        let idem = try raw.call(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 1000), version: 1)
+        var produced: ProduceResponse.PartitionProduceResponse?
+        ProcessHarness.waitUntil(timeout: 20, interval: 0.1) {
+            produced = try? GroupSupport.produce(raw, ProduceRequest(acks: -1, timeoutMs: 5000, topicData: [
+                .init(name: "th", partitionData: [.init(index: 0, records: (try? Self.txnBatch(idem.producerId, idem.producerEpoch, seq: 0, ["h"])) ?? [])]),
+            ]))
+            return produced?.errorCode == ErrorCode.none
+        }
+        #expect(try Self.fetch(raw, "th", isolation: 1)?.lastStableOffset == 0)
+        var after: FetchResponse.PartitionData?
+        ProcessHarness.waitUntil(timeout: 30, interval: 0.2) {
+            after = try? Self.fetch(raw, "th", isolation: 1)
+            return after?.lastStableOffset == 2
+        }
+        #expect(after?.lastStableOffset == 2 && after?.abortedTransactions == [.init(producerId: idem.producerId, firstOffset: 0)],
+                "\(String(describing: after))\n\(cluster.logs)")
+        #expect(Self.values(after?.records) == ["h"], "the aborted record is still in the log for read_uncommitted readers")
+    }
 }

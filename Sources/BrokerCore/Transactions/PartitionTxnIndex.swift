@@ -41,6 +41,8 @@ public struct PartitionTxnIndex: Sendable, Equatable {
     public static let maxAborted = 10_000
 
     public private(set) var ongoing: [Int64: Int64] = [:]
+    /// When each open transaction was first seen here (wall clock; the rebuild time after a load).
+    public private(set) var openedAtMs: [Int64: Int64] = [:]
     /// Oldest first (by marker offset).
     public private(set) var aborted: [AbortedTxn] = []
 
@@ -48,9 +50,10 @@ public struct PartitionTxnIndex: Sendable, Equatable {
 
     /// Records one batch now in the log. `control` is the marker type of a control batch.
     public mutating func appended(producerId: Int64, isTransactional: Bool, control: ControlRecordType?,
-                                  baseOffset: Int64, lastOffset: Int64) {
+                                  baseOffset: Int64, lastOffset: Int64, nowMs: Int64 = 0) {
         guard producerId >= 0, isTransactional else { return }
         if let control {
+            openedAtMs[producerId] = nil
             guard let first = ongoing.removeValue(forKey: producerId) else { return }
             if control == .abort {
                 aborted.append(AbortedTxn(producerId: producerId, firstOffset: first, lastOffset: lastOffset))
@@ -58,20 +61,32 @@ public struct PartitionTxnIndex: Sendable, Equatable {
             }
         } else if ongoing[producerId] == nil {
             ongoing[producerId] = baseOffset
+            openedAtMs[producerId] = nowMs
         }
     }
 
     /// Opens a transaction for `producerId` at `offset` before its first batch is appended (the log
     /// end then, at most its real offset), so no reader sees the batch unbounded. False when one
     /// was open already.
-    public mutating func begin(producerId: Int64, at offset: Int64) -> Bool {
+    public mutating func begin(producerId: Int64, at offset: Int64, nowMs: Int64 = 0) -> Bool {
         guard ongoing[producerId] == nil else { return false }
         ongoing[producerId] = offset
+        openedAtMs[producerId] = nowMs
         return true
     }
 
     /// Takes back a `begin` whose append failed.
-    public mutating func forget(producerId: Int64) { ongoing[producerId] = nil }
+    public mutating func forget(producerId: Int64) {
+        ongoing[producerId] = nil
+        openedAtMs[producerId] = nil
+    }
+
+    /// Producers whose transaction has been open here since before `cutoffMs`: no coordinator will end
+    /// them (a client wrote transactional batches outside a transaction, or the coordinator lost it),
+    /// and they hold the last stable offset back.
+    public func hanging(openedBefore cutoffMs: Int64) -> [Int64] {
+        openedAtMs.filter { $0.value < cutoffMs }.map(\.key).sorted()
+    }
 
     public var firstUnstableOffset: Int64? { ongoing.values.min() }
 

@@ -66,11 +66,12 @@ final class ProducerStates: @unchecked Sendable {
         var batches: [(header: ProducerBatchHeader, firstOffset: Int64, lastOffset: Int64, timestampMs: Int64)] = []
         var index = PartitionTxnIndex()
         var markers: [(Int64, Int16)] = []
+        let loadedAt = WallClock.millis()
         replicas.scanLocalLog(tp) { h, bytes in
             guard h.producerId >= 0 else { return }
             let control = h.isControl ? Self.controlType(bytes) : nil
             index.appended(producerId: h.producerId, isTransactional: h.isTransactional, control: control,
-                           baseOffset: h.baseOffset, lastOffset: h.lastOffset)
+                           baseOffset: h.baseOffset, lastOffset: h.lastOffset, nowMs: loadedAt)
             if h.isControl {
                 markers.append((h.producerId, h.producerEpoch))
                 return
@@ -162,7 +163,8 @@ final class ProducerStates: @unchecked Sendable {
             if !opening.isEmpty, let leo = replicas.logEndOffset(tp) {
                 indexLock.withLock {
                     var index = txnIndexes[tp] ?? PartitionTxnIndex()
-                    opened = opening.filter { index.begin(producerId: $0, at: leo) }
+                    let now = WallClock.millis()
+                    opened = opening.filter { index.begin(producerId: $0, at: leo, nowMs: now) }
                     txnIndexes[tp] = index
                 }
             }
@@ -219,6 +221,20 @@ final class ProducerStates: @unchecked Sendable {
                                          baseOffset: r.baseOffset, lastOffset: r.baseOffset)
             }
             return r
+        }
+    }
+
+    /// Aborts transactions open on a partition led here for longer than `maxAgeMs`: no coordinator
+    /// is going to end them (a client wrote transactional batches without a transaction, or its
+    /// coordinator lost it) and they would hold read_committed consumers back for ever.
+    func abortHanging(nowMs: Int64, maxAgeMs: Int64) {
+        let hanging: [(TopicPartition, Int64)] = indexLock.withLock {
+            txnIndexes.flatMap { tp, ix in ix.hanging(openedBefore: nowMs - maxAgeMs).map { (tp, $0) } }
+        }
+        for (tp, pid) in hanging {
+            let epoch = lock.withLock { tables[tp]?.entries[pid]?.epoch } ?? 0
+            let r = appendMarker(tp, producerId: pid, producerEpoch: max(0, epoch), commit: false, coordinatorEpoch: -1)
+            logger.info("aborted hanging transaction of producer \(pid) on \(tp) (open over \(maxAgeMs) ms): \(r.error)")
         }
     }
 

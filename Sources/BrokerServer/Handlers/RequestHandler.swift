@@ -83,6 +83,10 @@ final class RequestHandler: @unchecked Sendable {
             writeRemote: { [weak self] b, tps, m in
                 self?.writeMarkersRemotely(b, tps, m) ?? Dictionary(uniqueKeysWithValues: tps.map { ($0, .brokerNotAvailable) })
             })
+        // A partition's transaction open for twice the longest allowed timeout has no coordinator
+        // left to end it: the leader aborts it itself (Kafka leaves such hanging transactions to an operator).
+        let hangingAfterMs = 2 * Int64(config.transactionMaxTimeoutMs)
+        transactions.onTick = { [producerStates] now in producerStates.abortHanging(nowMs: now, maxAgeMs: hangingAfterMs) }
         groups.start()
         transactions.start()
     }

@@ -29,6 +29,8 @@ final class TransactionRuntime: @unchecked Sendable {
     private let tickerDone = DispatchSemaphore(value: 0)
     private let loader = DispatchQueue(label: "txn-state-loader")
     private let commitTimeoutMs: UInt64 = 5000
+    /// Runs on every timer pass, outside the lock (the partitions' hanging-transaction check).
+    var onTick: (@Sendable (_ nowMs: Int64) -> Void)?
 
     init(config: BrokerConfig, replicas: ReplicaManager, markers: TxnMarkerWriter, logger: Logger) {
         self.config = config
@@ -56,6 +58,7 @@ final class TransactionRuntime: @unchecked Sendable {
                 last = now
                 let deferred = lock.withLock { execute(coordinator.tick(nowMs: now)) }
                 for d in deferred { d() }
+                onTick?(now)
             }
             tickerDone.signal()
         }
