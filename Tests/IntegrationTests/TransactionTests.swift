@@ -146,6 +146,12 @@ import Transport
         #expect(try raw.call(EndTxnRequest(transactionalId: "t1", producerId: pid, producerEpoch: 0, committed: false), version: 2).errorCode == .invalidTxnState)
         #expect(try raw.call(EndTxnRequest(transactionalId: "t1", producerId: pid + 1000, producerEpoch: 0, committed: true), version: 2).errorCode == .invalidProducerIdMapping)
 
+        // Hostile shapes: an empty transactional id, a partition listed twice for an unknown id.
+        #expect(try raw.call(InitProducerIdRequest(transactionalId: "", transactionTimeoutMs: 1000), version: 1).errorCode == .invalidRequest)
+        let twice = try raw.call(AddPartitionsToTxnRequest(transactionalId: "nobody", producerId: 5, producerEpoch: 0,
+                                                           topics: [.init(name: "tx", partitions: [0, 0]), .init(name: "tx", partitions: [0])]), version: 1)
+        #expect(twice.resultsByTopic.flatMap(\.resultsByPartition).map(\.partitionErrorCode).allSatisfy { $0 == .invalidProducerIdMapping || $0 == .notCoordinator })
+
         // kill -9 and restart: the state comes back from __transaction_state, the index from the log.
         cluster.kill9(1)
         try cluster.startBroker(1)

@@ -345,7 +345,13 @@ extension RequestHandler {
     }
 
     func handleInitProducerId(_ ctx: RequestContext, _ r: InitProducerIdRequest) {
-        if let tid = r.transactionalId, !tid.isEmpty { return handleTransactionalInitProducerId(ctx, r, transactionalId: tid) }
+        if let tid = r.transactionalId {
+            // As Kafka: null means idempotent only; an empty transactional id is refused.
+            guard !tid.isEmpty else {
+                return ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: .invalidRequest, producerId: -1, producerEpoch: -1))
+            }
+            return handleTransactionalInitProducerId(ctx, r, transactionalId: tid)
+        }
         do {
             let id = try producerIds.allocate(session: session, brokerId: config.brokerID)
             ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: .none, producerId: id, producerEpoch: 0))

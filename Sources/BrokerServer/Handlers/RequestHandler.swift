@@ -81,7 +81,7 @@ final class RequestHandler: @unchecked Sendable {
             leaderOf: { [weak self] tp in self?.metadata.partition(tp)?.leader },
             writeLocal: { [weak self] tp, m in self?.writeMarkerLocally(tp, m) ?? .brokerNotAvailable },
             writeRemote: { [weak self] b, tps, m in
-                self?.writeMarkersRemotely(b, tps, m) ?? Dictionary(uniqueKeysWithValues: tps.map { ($0, .brokerNotAvailable) })
+                self?.writeMarkersRemotely(b, tps, m) ?? Dictionary(tps.map { ($0, .brokerNotAvailable) }, uniquingKeysWith: { a, _ in a })
             })
         // A partition's transaction open for twice the longest allowed timeout has no coordinator
         // left to end it: the leader aborts it itself (Kafka leaves such hanging transactions to an operator).

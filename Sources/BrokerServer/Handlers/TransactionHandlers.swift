@@ -93,7 +93,7 @@ extension RequestHandler {
         transactions.call(transactionalId: r.transactionalId, reply: { reply in
             guard case .addPartitions(let codes) = reply else { return answer([:]) }
             answer(codes)
-        }, failure: { e in answer(Dictionary(uniqueKeysWithValues: frozen.map { ($0, e) })) }) { c, id, now in
+        }, failure: { e in answer(Dictionary(frozen.map { ($0, e) }, uniquingKeysWith: { a, _ in a })) }) { c, id, now in
             c.addPartitions(transactionalId: r.transactionalId, producerId: r.producerId, producerEpoch: r.producerEpoch,
                             partitions: Set(frozen), requestId: id, nowMs: now)
         }
@@ -188,7 +188,7 @@ extension RequestHandler {
 
     /// WriteTxnMarkers to another broker, over the inter-broker listener.
     func writeMarkersRemotely(_ broker: Int32, _ tps: [TopicPartition], _ m: TxnMarkers) -> [TopicPartition: ErrorCode] {
-        func all(_ e: ErrorCode) -> [TopicPartition: ErrorCode] { Dictionary(uniqueKeysWithValues: tps.map { ($0, e) }) }
+        func all(_ e: ErrorCode) -> [TopicPartition: ErrorCode] { Dictionary(tps.map { ($0, e) }, uniquingKeysWith: { a, _ in a }) }
         guard let b = metadata.broker(broker) else { return all(.brokerNotAvailable) }
         let client = KafkaBlockingClient(host: b.host, port: Int(b.port), clientId: "broker-\(config.brokerID)-txn-markers",
                                          sasl: config.security.interBrokerSasl, tls: interBrokerTLS)

@@ -33,7 +33,7 @@ final class TxnMarkerWriter: @unchecked Sendable {
         }
 
         func writeRemote(_ broker: Int32, _ tps: [TopicPartition], _ m: TxnMarkers) -> [TopicPartition: ErrorCode] {
-            guard let f = lock.withLock({ paths?.2 }) else { return Dictionary(uniqueKeysWithValues: tps.map { ($0, .brokerNotAvailable) }) }
+            guard let f = lock.withLock({ paths?.2 }) else { return Dictionary(tps.map { ($0, .brokerNotAvailable) }, uniquingKeysWith: { a, _ in a }) }
             return f(broker, tps, m)
         }
     }
