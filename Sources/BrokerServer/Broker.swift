@@ -149,6 +149,7 @@ public final class Broker: @unchecked Sendable {
         }
         handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, acls: acls, logger: logger)
         handler.controller = controller
+        handler.interBrokerTLS = interBrokerTLS
         handler.advertisedListeners = Dictionary(advertisedAll.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
@@ -261,6 +262,7 @@ public final class Broker: @unchecked Sendable {
         fetchers.stop()
         controller?.stop()
         handler?.groups.stop()
+        handler?.transactions.stop()
         replicas.delayed.expire(now: MonotonicClock.millis(), all: true)
         channel.close()
         for n in networks { n.stop() }
