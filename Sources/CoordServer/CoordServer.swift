@@ -51,6 +51,8 @@ public final class CoordServer: @unchecked Sendable {
     var appliedZxid = Zxid.zero
     /// Ensemble: when this server stopped serving (monotonic ms), for read-only mode.
     var notServingSince: UInt64?
+    /// The `clients` fault, when on (CoordServer+ClientFaults).
+    var clientFault: ClientFault?
     var listener: Listener?
     var secureListener: Listener?
     public internal(set) var port = 0
@@ -342,6 +344,7 @@ public final class CoordServer: @unchecked Sendable {
     /// Handles the buffered frames, then those in `input`, until more bytes are needed; past the
     /// connection's bounds it keeps the rest and stops reading until `resumeReading`.
     func handleFrames(_ cnx: ClientCnx, _ input: inout FrameDecoder.Input) {
+        if clientFault != nil, clientFaultHolds(cnx, &input) { return }
         while cnx.phase != .closing {
             if cnx.overBounds {
                 cnx.decoder.keep(&input)
