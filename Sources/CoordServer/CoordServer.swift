@@ -53,6 +53,9 @@ public final class CoordServer: @unchecked Sendable {
     var notServingSince: UInt64?
     /// The `clients` fault, when on (CoordServer+ClientFaults).
     var clientFault: ClientFault?
+    /// localSessionsEnabled: sessions this server alone knows, and their expiry.
+    var localSessions: [Int64: LocalSession] = [:]
+    var localTracker: SessionTracker
     var listener: Listener?
     var secureListener: Listener?
     public internal(set) var port = 0
@@ -102,6 +105,7 @@ public final class CoordServer: @unchecked Sendable {
         prep.extendedTypesEnabled = config.extendedTypesEnabled
         tracker = SessionTracker(serverId: Int64(config.myid ?? 0), now: WallClock.millis(), tickTime: config.tickTime,
                                  minTimeout: config.effectiveMinSessionTimeout, maxTimeout: config.effectiveMaxSessionTimeout)
+        localTracker = tracker
     }
 
     static func hex(_ v: Int64) -> String { "0x" + String(UInt64(bitPattern: v), radix: 16) }
@@ -205,6 +209,7 @@ public final class CoordServer: @unchecked Sendable {
             guard let self, !self.stopped else { return }
             if self.quorum != nil {
                 self.expireSessionsEnsemble()
+                self.expireLocalSessions()
                 self.reportTouches()
             } else {
                 self.expireSessions()
