@@ -7,6 +7,11 @@ struct GroupHarness {
     var responses: [GroupRequestID: GroupResponse] = [:]
     var records: [GroupRecord] = []
     var nextId: GroupRequestID = 1
+    /// What the next group stores answer (nil: written).
+    var storeError: KafkaError?
+    /// Keep group stores pending until the test completes them (`heldStores`).
+    var holdStores = false
+    var heldStores: [(groupId: String, generation: Int32)] = []
 
     init(delayMs: Int32 = 0) {
         var cfg = GroupConfig()
@@ -24,6 +29,11 @@ struct GroupHarness {
                     records += a.records
                 }
                 for r in then { responses[r.requestId] = r.response }
+            case let .storeGroup(a, groupId, generation):
+                #expect(a.records.allSatisfy { GroupCoordinator.partitionFor(groupId: $0.groupId) == a.partition })
+                records += a.records
+                if holdStores { heldStores.append((groupId, generation)); continue }
+                absorb(gc.groupStored(groupId: groupId, generation: generation, error: storeError, nowMs: 0))
             }
         }
     }
@@ -102,6 +112,41 @@ struct GroupHarness {
         #expect(GroupCoordinator.partitionFor(groupId: "group-1") == 49)
         #expect(GroupCoordinator.partitionFor(groupId: "console-consumer-12345") == 6)
         #expect(GroupCoordinator.partitionFor(groupId: "polygenelubricants") == 0)  // hashCode Int32.min
+    }
+
+    /// Found by GroupSimulationTests: an assignment handed out before its record was durable let a
+    /// coordinator that replayed the topic hand the same generation to another membership.
+    @Test func syncWaitsForTheStoreAndAFailedStoreRebalances() throws {
+        var h = GroupHarness(delayMs: 3_000)
+        h.holdStores = true
+        let (a, ja) = h.joinWithId(client: "a", now: 0)
+        let (b, _) = h.joinWithId(client: "b", now: 10)
+        h.absorb(h.gc.tick(nowMs: 3_020))
+        let gen = try #require(h.joinResponse(ja)?.generationId)
+        let sb = h.sync(b, generation: gen, now: 3_025)
+        let sa = h.sync(a, generation: gen, assignments: [a: [1], b: [2]], now: 3_030)
+        let again = h.sync(b, generation: gen, now: 3_035)
+        #expect(h.syncResponse(sa) == nil && h.syncResponse(again) == nil)
+        #expect(h.gc.groups["g"]?.state == .completingRebalance && h.heldStores.count == 1)
+        // The store fails (say NOT_ENOUGH_REPLICAS on __consumer_offsets): the waiters hear it and the group rebalances.
+        let failed = h.heldStores.removeFirst()
+        h.absorb(h.gc.groupStored(groupId: failed.groupId, generation: failed.generation, error: .coordinatorNotAvailable, nowMs: 3_040))
+        #expect(h.syncResponse(sa)?.error == .coordinatorNotAvailable && h.syncResponse(again)?.error == .coordinatorNotAvailable)
+        #expect(h.syncResponse(sb)?.error == .rebalanceInProgress)  // replaced by its retry
+        #expect(h.gc.groups["g"]?.state == .preparingRebalance)
+        let ra = h.join(member: a, client: "a", now: 3_050)
+        _ = h.join(member: b, client: "b", now: 3_050)
+        let gen2 = try #require(h.joinResponse(ra)?.generationId)
+        #expect(gen2 == gen + 1)
+        let sa2 = h.sync(a, generation: gen2, assignments: [a: [1], b: [2]], now: 3_060)
+        let sb2 = h.sync(b, generation: gen2, now: 3_060)
+        #expect(h.syncResponse(sa2) == nil && h.syncResponse(sb2) == nil)
+        let ok = h.heldStores.removeFirst()
+        h.absorb(h.gc.groupStored(groupId: ok.groupId, generation: ok.generation, error: nil, nowMs: 3_070))
+        #expect(h.syncResponse(sa2)?.assignment == [1] && h.syncResponse(sb2)?.assignment == [2])
+        #expect(h.gc.groups["g"]?.state == .stable && h.gc.groups["g"]?.generationId == gen2)
+        // A late outcome for a voided generation changes nothing.
+        #expect(h.gc.groupStored(groupId: "g", generation: gen, error: nil, nowMs: 3_080).isEmpty)
     }
 
     @Test func memberIdRequiredFlowThenJoin() throws {

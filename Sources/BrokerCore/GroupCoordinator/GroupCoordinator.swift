@@ -124,7 +124,7 @@ public struct GroupCoordinator: Sendable {
             } : [])
     }
 
-    private func maybePrepareRebalance(_ g: inout ConsumerGroup, nowMs: Int64, _ effects: inout [GroupEffect]) {
+    func maybePrepareRebalance(_ g: inout ConsumerGroup, nowMs: Int64, _ effects: inout [GroupEffect]) {
         guard g.state == .stable || g.state == .completingRebalance || g.state == .empty else { return }
         if g.state == .completingRebalance {
             // Assignments of the abandoned generation are void; waiting followers must rejoin.
@@ -146,10 +146,11 @@ public struct GroupCoordinator: Sendable {
             g.joinDeadlineMs = nowMs + g.maxRebalanceTimeoutMs
         }
         g.syncDeadlineMs = nil
+        g.storingGeneration = nil
         transition(&g, .preparingRebalance, nowMs)
     }
 
-    private func transition(_ g: inout ConsumerGroup, _ s: GroupState, _ nowMs: Int64) {
+    func transition(_ g: inout ConsumerGroup, _ s: GroupState, _ nowMs: Int64) {
         g.state = s
         g.stateTimestampMs = nowMs
     }
@@ -246,20 +247,21 @@ public struct GroupCoordinator: Sendable {
                 groups[g.groupId] = g
                 return effects
             }
-            for id in g.memberOrder { g.members[id]?.assignment = req.assignments[id] ?? [] }
-            transition(&g, .stable, nowMs)
-            g.syncDeadlineMs = nil
-            var waiting: [PendingResponse] = []
-            for id in g.memberOrder {
-                guard var mm = g.members[id], let rid = mm.awaitingSync else { continue }
-                waiting.append(PendingResponse(requestId: rid, response: .sync(
-                    SyncGroupResponse(error: .noError, protocolType: g.protocolType, protocolName: g.protocolName, assignment: mm.assignment))))
-                mm.awaitingSync = nil
-                g.members[id] = mm
+            // The group stays CompletingRebalance until its assignment is durable (`groupStored`):
+            // a generation nobody can replay must never be handed out.
+            guard g.storingGeneration == nil else {
+                groups[g.groupId] = g
+                return effects
             }
+            for id in g.memberOrder { g.members[id]?.assignment = req.assignments[id] ?? [] }
+            g.storingGeneration = g.generationId
+            g.syncDeadlineMs = nil
+            // The record carries the time the group turns Stable, so a replay ends with the same state.
+            g.stateTimestampMs = nowMs
             groups[g.groupId] = g
-            effects.append(.append([RecordAppend(partition: partitionFor(g.groupId),
-                                                 records: [.groupMetadata(groupId: g.groupId, g.metadataValue())])], then: waiting))
+            effects.append(.storeGroup(RecordAppend(partition: partitionFor(g.groupId),
+                                                    records: [.groupMetadata(groupId: g.groupId, g.metadataValue())]),
+                                       groupId: g.groupId, generation: g.generationId))
             return effects
         }
     }

@@ -69,6 +69,8 @@ public struct ConsumerGroup: Sendable {
     var joinDeadlineMs: Int64?
     var initialDelayLimitMs: Int64?
     var syncDeadlineMs: Int64?
+    /// The generation whose assignment is being appended to the offsets topic.
+    var storingGeneration: Int32?
     var stateTimestampMs: Int64 = 0
 
     init(groupId: String) { self.groupId = groupId }
@@ -292,4 +294,6 @@ public enum GroupEffect: Equatable, Sendable {
     case respond(PendingResponse)
     /// Append the records (acks=all to the offsets topic), and only then send `then`.
     case append([RecordAppend], then: [PendingResponse])
+    /// Append the group's new assignment (acks=all), then report the outcome to `groupStored`.
+    case storeGroup(RecordAppend, groupId: String, generation: Int32)
 }

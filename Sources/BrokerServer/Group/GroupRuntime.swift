@@ -38,6 +38,8 @@ final class GroupRuntime: @unchecked Sendable {
     private var pending: [GroupRequestID: GroupReply] = [:]
     private var nextRequestId: GroupRequestID = 1
     private let loader = DispatchQueue(label: "group-loader")
+    /// Where the coordinator hears that a group's assignment was (or was not) written.
+    private let storeResults = DispatchQueue(label: "group-store-results")
     private let tickerDone = DispatchSemaphore(value: 0)
     private var tickerStarted = false
 
@@ -234,6 +236,18 @@ final class GroupRuntime: @unchecked Sendable {
                     for p in then { deliver(p, error: err) }
                 }
                 for a in appends { append(a, waiter) }
+            case let .storeGroup(a, groupId, generation):
+                // The waiter may finish inside `append` (this lock held), so the coordinator hears
+                // the outcome on another thread.
+                append(a, AppendWaiter(count: 1) { [self] err in
+                    storeResults.async { [self] in
+                        let error = err.map { KafkaError(rawValue: $0.rawValue) ?? .unknownServerError }
+                        let after = lock.withLock {
+                            execute(coordinator.groupStored(groupId: groupId, generation: generation, error: error, nowMs: WallClock.millis()))
+                        }
+                        for d in after { d() }
+                    }
+                })
             }
         }
         return deferred

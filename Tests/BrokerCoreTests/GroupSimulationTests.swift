@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import Testing
+@testable import BrokerCore
+
+@Suite struct GroupSimulationTests {
+    /// 32 seeds × 20,000 events in every `swift test`; longer runs with `groupSoak`.
+    static let steps = 20_000
+    static let totalEvents = Mutex<(events: Int, seeds: Int)>((0, 0))
+
+    static func run(seed: UInt64, steps: Int, bugs: GroupSim.Bugs = GroupSim.Bugs()) -> GroupSim {
+        var sim = GroupSim(seed: seed, bugs: bugs)
+        while sim.steps < steps, sim.failures.isEmpty, sim.step() {}
+        if sim.failures.isEmpty { sim.healAndSettle() }
+        return sim
+    }
+
+    @Test(.timeLimit(.minutes(2)), arguments: Array(1...32) as [UInt64])
+    func randomFaultsKeepGroupInvariants(seed: UInt64) {
+        let sim = Self.run(seed: seed, steps: Self.steps)
+        #expect(sim.failures.isEmpty, "\(sim.failures.prefix(5).joined(separator: "\n"))")
+        // The run must have exercised what it checks.
+        #expect(sim.stats.commitsAcked > 50 && sim.stats.failovers > 3 && sim.stats.crashes > 3 && sim.stats.pauses > 3
+                    && sim.assignmentsByGeneration.count > 5, "seed \(seed): \(sim.stats), \(sim.assignmentsByGeneration.count) generations")
+        let (events, seeds) = Self.totalEvents.withLock { t in
+            t = (t.events + sim.steps, t.seeds + 1)
+            return t
+        }
+        if seeds == 32 { print("group simulation: 32 seeds, \(events) events in all; seed \(seed): \(sim.stats), \(sim.assignmentsByGeneration.count) generations") }
+    }
+
+    /// The checker is not blind: each planted runtime mistake fails some of the first seeds.
+    @Test(.timeLimit(.minutes(2)), arguments: ["ackBeforeDurable", "replayDropsTail", "zombieCoordinator"])
+    func plantedBugsAreCaught(_ bug: String) {
+        var bugs = GroupSim.Bugs()
+        switch bug {
+        case "ackBeforeDurable": bugs.ackBeforeDurable = true
+        case "replayDropsTail": bugs.replayDropsTail = true
+        default: bugs.zombieCoordinator = true
+        }
+        let caught = (1...16 as ClosedRange<UInt64>).first { !Self.run(seed: $0, steps: Self.steps, bugs: bugs).failures.isEmpty }
+        #expect(caught != nil, "\(bug) went unnoticed in 16 seeds")
+    }
+
+    /// Offline soak: `GROUP_SIM_SEEDS=first:count [GROUP_SIM_STEPS=n] swift test --filter groupSoak`.
+    @Test(.enabled(if: getenv("GROUP_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
+    func groupSoak() {
+        let spec = getenv("GROUP_SIM_SEEDS").map { String(cString: $0) } ?? ""
+        let parts = spec.split(separator: ":").compactMap { UInt64($0) }
+        let first = parts.first ?? 100, count = parts.count > 1 ? parts[1] : 100
+        let steps = getenv("GROUP_SIM_STEPS").flatMap { Int(String(cString: $0)) } ?? Self.steps
+        var failed = 0, events = 0
+        for seed in first..<first + count {
+            let sim = Self.run(seed: seed, steps: steps)
+            events += sim.steps
+            if !sim.failures.isEmpty {
+                failed += 1
+                print("group simulation soak: FAILED \(sim.failures[0])")
+                if failed <= 3 { Issue.record("\(sim.failures.prefix(5).joined(separator: "\n"))") }
+            }
+        }
+        print("group simulation soak: seeds \(first)..<\(first + count), \(events) events, \(failed) failed")
+        #expect(failed == 0)
+    }
+}
