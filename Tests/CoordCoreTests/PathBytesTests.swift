@@ -22,6 +22,16 @@ import Testing
         #expect(ZKPathKey("/" + long) == ZKPathKey("/" + String(repeating: "x", count: 40)))
     }
 
+    /// getChildren lists byte order on both of its sorting paths (all ASCII, and not).
+    @Test func childrenAreListedInByteOrder() {
+        let ascii = ["b", "B", "a10", "a9", "_", "a", "~", "0"]
+        #expect(DataTree.sortedNames(Set(ascii.map { ZKPathKey($0) })) == ["0", "B", "_", "a", "a10", "a9", "b", "~"])
+        // "é" (0xC3 0xA9) after "z"; "e" + combining acute (0x65 0xCC 0x81) after "e" and before "f".
+        let mixed = ["z", "caf\u{E9}", "cafe\u{301}", "cafe", "caff", "A"]
+        let sorted = DataTree.sortedNames(Set(mixed.map { ZKPathKey($0) }))
+        #expect(sorted.map { Array($0.utf8) } == ["A", "cafe", "cafe\u{301}", "caff", "caf\u{E9}", "z"].map { Array($0.utf8) })
+    }
+
     @Test func nfcAndNfdAreTwoNodes() {
         var h = TreeHarness()
         #expect(h.create(Self.nfc, "composed").err == ZKErr.ok)
