@@ -127,7 +127,14 @@ import Testing
     @Test func compactedTopicsRequireKeys() throws {
         let keyless = try RecordBatch.build([Record(key: nil, value: [1])])
         try Self.check(keyless)
-        #expect(throws: RecordBatchError.self) { try Self.check(keyless, requireKeys: true) }
+        #expect(throws: RecordBatchError.recordsWithoutKey([0])) { try Self.check(keyless, requireKeys: true) }
+        // Every keyless record is named (KIP-467 record_errors), not just the first; compressed too.
+        let mixed = (0..<25).map { Record(offset: Int64($0), timestamp: 1_700_000_000_000, key: $0 % 10 == 0 ? nil : [UInt8($0)], value: [1]) }
+        for compression in [CompressionType.none, .gzip] {
+            let batch = try RecordBatch.build(mixed, options: RecordBatchOptions(compression: compression))
+            #expect(throws: RecordBatchError.recordsWithoutKey([0, 10, 20])) { try Self.check(batch, requireKeys: true) }
+            try Self.check(batch)
+        }
     }
 
     /// Random single-byte corruptions of an honest batch, resealed: the walk never traps or hangs.

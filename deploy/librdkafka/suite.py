@@ -4,7 +4,7 @@
     suite.py BIN_DIR RUNNER_DIR REPORT.md [TEST_NUMBER ...]
 
 Starts a standalone coordd and three brokers on free loopback ports (trivup's broker settings where
-brokerd has them), writes RUNNER_DIR/test.conf, runs each test alone (`TESTS=nnnn ./test-runner -L -E`:
+brokerd has them), writes a test.conf beside the report, runs each test alone (`TESTS=nnnn ./test-runner -L -E`:
 broker tests only, no socket-emulation tests, known issues skipped as upstream does) with
 TEST_KAFKA_VERSION, and writes a markdown table of the results. A broker that died is reported and
 the cluster restarted before the next test.
@@ -135,9 +135,9 @@ def all_tests(runner_dir):
     return sorted(set(re.findall(r"_TEST\((\d{4})_", src)))
 
 
-def run_test(runner_dir, num):
+def run_test(runner_dir, num, conf):
     src = os.path.dirname(os.path.abspath(runner_dir))
-    env = dict(os.environ, TESTS=num, TEST_KAFKA_VERSION=KAFKA_VERSION, RDKAFKA_TEST_CONF=os.path.join(runner_dir, "test.conf"),
+    env = dict(os.environ, TESTS=num, TEST_KAFKA_VERSION=KAFKA_VERSION, RDKAFKA_TEST_CONF=conf,
                LD_LIBRARY_PATH=os.path.join(src, "src") + ":" + os.path.join(src, "src-cpp"))
     start = time.time()
     try:
@@ -178,9 +178,10 @@ def main():
     results = []
     try:
         for num in tests:
-            with open(os.path.join(runner_dir, "test.conf"), "w") as f:
+            conf = os.path.join(logs, "test.conf")
+            with open(conf, "w") as f:
                 f.write(f"bootstrap.servers={cluster.bootstrap()}\n")
-            status, took, reason, out = run_test(runner_dir, num)
+            status, took, reason, out = run_test(runner_dir, num, conf)
             with open(os.path.join(logs, f"{num}.log"), "w") as f:
                 f.write(out)
             dead = cluster.dead()

@@ -147,7 +147,7 @@ public final class ReplicaManager: @unchecked Sendable {
         case .corruptRecord(let why):
             switch why {
             // A batch that parses but lies is refused for good (INVALID_RECORD is not retriable).
-            case .invalidRecord, .invalidRecordAt, .unsupportedMagic: return .invalidRecord
+            case .invalidRecord, .invalidRecordAt, .recordsWithoutKey, .unsupportedMagic: return .invalidRecord
             case .unsupportedCompression: return .unsupportedCompressionType
             case .tooLarge: return .messageTooLarge
             case .truncated, .invalidBatchLength, .crcMismatch, .corruptCompressedData: return .corruptMessage
@@ -322,6 +322,10 @@ public final class ReplicaManager: @unchecked Sendable {
                     r.message = "\(why)"
                     if case .invalidRecordAt(let i, let reason) = why {
                         r.recordErrors = [.init(batchIndex: Int32(clamping: i), batchIndexErrorMessage: reason)]
+                    } else if case .recordsWithoutKey(let indexes) = why {
+                        let reason = "Compacted topic cannot accept message without key in topic partition \(tp)."
+                        r.recordErrors = indexes.map { .init(batchIndex: Int32(clamping: $0), batchIndexErrorMessage: reason) }
+                        r.message = reason
                     }
                 }
                 noteFailure(p, "append", error)

@@ -37,6 +37,9 @@ public enum RecordBatchError: Error, Equatable, Sendable {
     case invalidRecord(String)
     /// Record `index` of the batch (0-based) does not parse or lies about its offset (KIP-467).
     case invalidRecordAt(index: Int, reason: String)
+    /// Records (0-based indexes in the batch) without a key, for a compacted topic (KIP-467:
+    /// each is reported, the rest of the batch fails with them).
+    case recordsWithoutKey([Int])
     /// The broker maps this to UNSUPPORTED_COMPRESSION_TYPE (76).
     case unsupportedCompression(Int8)
     case corruptCompressedData(String)

@@ -33,6 +33,7 @@ extension RecordBatch {
     static func walkRecords(_ section: UnsafeRawBufferPointer, count: Int, requireKeys: Bool) throws {
         var c = RawCursor(section)
         var index = 0
+        var keyless: [Int] = []
         while index < count {
             guard !c.isAtEnd else {
                 throw RecordBatchError.invalidRecord("record count \(count) but only \(index) records present")
@@ -48,7 +49,7 @@ extension RecordBatch {
                 guard delta == Int64(index) else { throw RawCursor.Bad("offset delta \(delta), expected \(index)") }
                 let keyLength = try r.varint()
                 if keyLength == -1 {
-                    if requireKeys { throw RawCursor.Bad("compacted topic requires a key") }
+                    if requireKeys { keyless.append(index) }
                 } else {
                     try r.skip(keyLength)
                 }
@@ -68,6 +69,7 @@ extension RecordBatch {
             index += 1
         }
         guard c.isAtEnd else { throw RecordBatchError.invalidRecord("\(c.remaining) bytes after the last of \(count) records") }
+        guard keyless.isEmpty else { throw RecordBatchError.recordsWithoutKey(keyless) }
     }
 }
 
