@@ -23,6 +23,11 @@ public final class Broker: @unchecked Sendable {
     private let channel: RequestChannel
     /// One network server per listener, all feeding the same request channel.
     private var networks: [KafkaNetworkServer] = []
+
+    /// The `clients` fault on every listener (see KafkaNetworkServer.clientFault).
+    func setClientFault(_ value: Int) {
+        for n in networks { n.clientFault.store(value, ordering: .relaxed) }
+    }
     private var handlerThreads: [Thread] = []
     private let stopLock = NSLock()
     private var stopped = false

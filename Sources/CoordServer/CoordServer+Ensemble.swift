@@ -79,6 +79,10 @@ extension CoordServer: QuorumApp {
 
     /// Standalone and on a ready leader the tracker sees it at once; a follower reports it.
     func touchSession(_ sid: Int64) {
+        if localSessions[sid] != nil {
+            localTracker.touch(sid, now: WallClock.millis())
+            return
+        }
         if quorum?.leaderReady ?? true {
             tracker.touch(sid, now: WallClock.millis())
         } else {
@@ -134,6 +138,8 @@ extension CoordServer: QuorumApp {
             closeNow(cnx, "server is not serving")
             return
         }
+        var local = false
+        if !localSessions.isEmpty, localSessionRequest(cnx, req, p, local: &local) { return }
         if case .sync = req {
             let origin = newOrigin(cnx)
             wait(cnx, p, origin, sync: req)
@@ -147,12 +153,16 @@ extension CoordServer: QuorumApp {
         }
         let origin = newOrigin(cnx)
         wait(cnx, p, origin)
-        q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame).encode()))
+        let write: EnsembleRequest = local ? .localWrite(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame)
+            : .write(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame)
+        q.submit(ClientRequest(origin: origin, data: write.encode()))
     }
 
     func handleEnsembleConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
         guard let q = quorum else { return }
         let timeout = tracker.negotiate(req.timeout)
+        if req.sessionId == 0 && localSessionsOn { return openLocalSession(cnx, timeout: timeout, now: now) }
+        if req.sessionId != 0, resumeLocalSession(cnx, req, timeout: timeout, now: now) { return }
         if req.sessionId == 0 {
             openSession(cnx, timeout: timeout, now: now) { sid, pw, p in
                 let origin = RequestOrigin(server: myId, session: sid, xid: 0)
@@ -228,8 +238,9 @@ extension CoordServer: QuorumApp {
             tracker.add(sid, timeout: timeout, now: now)
             let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: zxid, time: now)
             q.propose(txn.serialize(), origin: request.origin)
-        case .write(let sid, let ids, let frame):
-            tracker.touch(sid, now: now)
+        case .write(let sid, let ids, let frame), .localWrite(let sid, let ids, let frame):
+            let local = if case .localWrite = decoded { true } else { false }
+            if !local { tracker.touch(sid, now: now) }
             var r = ByteReader(frame)
             guard let h = try? ZKRequestHeader(jute: &r), let req = try? ZKRequest.decode(op: h.type, &r) else {
                 prepFailed(request.origin, sessionId: sid, xid: request.origin.xid, err: ZKErr.marshallingError, response: .empty, zxid: zxid)
@@ -241,7 +252,8 @@ extension CoordServer: QuorumApp {
                 }
                 return
             }
-            switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree, access: Access(ids: ids, policy: config.auth)) {
+            switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree, access: Access(ids: ids, policy: config.auth),
+                             localSession: local) {
             case .txn(let t):
                 q.propose(t.serialize(), origin: request.origin)
             case .failed(let err, let resp):

@@ -62,6 +62,10 @@ public struct ZooConfig: Sendable, Equatable {
     /// ZooKeeper's read-only mode (the `readonlymode.enabled` system property): cut off from the
     /// quorum, the server serves reads to clients that allow it (`canBeReadOnly`).
     public var readOnlyModeEnabled = false
+    /// ZooKeeper's local sessions: a new session lives on its server only (no txn) until it
+    /// creates an ephemeral, which needs `localSessionsUpgradingEnabled` (else EphemeralOnLocalSession).
+    public var localSessionsEnabled = false
+    public var localSessionsUpgradingEnabled = false
     /// ZooKeeper's reconfigEnabled: the reconfig op may change the ensemble (off by default).
     public var reconfigEnabled = false
     /// Keys we accept but do not use (autopurge.*, etc.).
@@ -102,6 +106,9 @@ public struct ZooConfig: Sendable, Equatable {
             case "readonlymode.enabled":
                 guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
                 c.readOnlyModeEnabled = value.lowercased() == "true"
+            case "localSessionsEnabled", "localSessionsUpgradingEnabled":
+                guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
+                if key == "localSessionsEnabled" { c.localSessionsEnabled = value.lowercased() == "true" } else { c.localSessionsUpgradingEnabled = value.lowercased() == "true" }
             case "reconfigEnabled", "zookeeper.reconfigEnabled":
                 guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
                 c.reconfigEnabled = value.lowercased() == "true"

@@ -6,8 +6,14 @@ import Testing
 /// harness) against a 3-server coordd ensemble with ZooKeeper 3.8's test settings: reconfig on,
 /// the "super:test" superuser, read-only mode; its harness may kill and restart servers. The SASL
 /// and TLS classes need their own server settings and run in CoordSaslTests and CoordTLSTests.
+///
+/// About 3.5 minutes of killing and restarting servers: under CI=true (where it made timing-bound
+/// tests of other suites miss their bounds) it runs only with KAZOO_FULL=1; locally always:
+/// `swift test --filter KazooSuiteTests` (or `CI=true KAZOO_FULL=1 deploy/test.sh`).
 @Suite(.serialized, .ownThreads) struct KazooSuiteTests {
-    @Test(.timeLimit(.minutes(8))) func kazooUpstreamSuiteAgainstAnEnsemble() throws {
+    static let enabled = ProcessInfo.processInfo.environment["CI"] == nil || ProcessInfo.processInfo.environment["KAZOO_FULL"] == "1"
+
+    @Test(.timeLimit(.minutes(8)), .enabled(if: enabled)) func kazooUpstreamSuiteAgainstAnEnsemble() throws {
         let e = try EnsembleProcesses(servers: 3, extraConfig: ReconfigTests.config + "readonlymode.enabled=true\n")
         defer { e.cleanup() }
         _ = try #require(e.waitForLeader(followers: 2), "no leader:\n\(e.logs)")
