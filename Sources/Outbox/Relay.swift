@@ -12,6 +12,9 @@ public struct RelayConfig: Sendable {
     public var exitWhenEmpty = false
     public var pollIntervalMs = 100
     public var log: @Sendable (String) -> Void = { print($0) }
+    /// Fault point for tests: after this many Kafka commits, die by SIGKILL before the SQLite mark
+    /// (OUTBOX_RELAY_CRASH_AFTER_COMMITS in outbox-sample), the one window recovery exists for.
+    public var crashAfterCommits: Int?
     public init(bootstrapServers: [String]) { self.bootstrapServers = bootstrapServers }
 }
 
@@ -25,6 +28,7 @@ public final class Relay {
     public let config: RelayConfig
     public private(set) var published = 0
     public private(set) var recovered = 0
+    private var commits = 0
 
     public init(store: OrderStore, config: RelayConfig) {
         self.store = store
@@ -81,6 +85,11 @@ public final class Relay {
             }
             try producer.commitTransaction()
             if let err = failure.withLock({ $0 }) { throw err }
+            commits += 1
+            if let n = config.crashAfterCommits, commits >= n {
+                config.log("relay: crashing after commit \(commits) of ids \(events[0].id)...\(last.id), before marking them")
+                kill(getpid(), SIGKILL)
+            }
             // Only now: a kill before this line leaves rows unmarked, and recovery finds them in the log.
             try store.markSent(through: last.id, positions: positions.withLock { $0 })
             published += events.count

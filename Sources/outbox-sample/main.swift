@@ -81,6 +81,7 @@ do {
         rc.exitWhenEmpty = opts.flags.contains("--until-empty")
         rc.transactionalId = opts.string("--transactional-id") ?? rc.transactionalId
         rc.log = { say($0) }
+        rc.crashAfterCommits = ProcessInfo.processInfo.environment["OUTBOX_RELAY_CRASH_AFTER_COMMITS"].flatMap { Int($0) }
         let relay = Relay(store: try OrderStore(path: opts.required("--db")), config: rc)
         try relay.run()
         say("relay: done, published \(relay.published) events, recovered \(relay.recovered)")
