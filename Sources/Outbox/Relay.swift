@@ -15,6 +15,8 @@ public struct RelayConfig: Sendable {
     /// Fault point for tests: after this many Kafka commits, die by SIGKILL before the SQLite mark
     /// (OUTBOX_RELAY_CRASH_AFTER_COMMITS in outbox-sample), the one window recovery exists for.
     public var crashAfterCommits: Int?
+    /// Pause between the sends of a transaction (0: none), to watch the relay or kill it mid-transaction.
+    public var paceMs = 0
     public init(bootstrapServers: [String]) { self.bootstrapServers = bootstrapServers }
 }
 
@@ -82,6 +84,7 @@ public final class Relay {
                     case .failure(let err): failure.withLock { if $0 == nil { $0 = err } }
                     }
                 }
+                if config.paceMs > 0 { usleep(UInt32(config.paceMs) * 1000) }
             }
             try producer.commitTransaction()
             if let err = failure.withLock({ $0 }) { throw err }

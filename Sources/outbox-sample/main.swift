@@ -8,7 +8,8 @@ import Outbox
 let usage = """
     usage: outbox-sample <command> [options]
       order   --db FILE [--count N] [--interval-ms MS]      place N orders (order row + outbox row, one SQLite txn)
-      relay   --db FILE --bootstrap-server H:P[,H:P] [--topic T] [--batch N] [--until-empty] [--transactional-id ID]
+      relay   --db FILE --bootstrap-server H:P[,H:P] [--topic T] [--batch N] [--until-empty] [--pace-ms MS]
+              [--transactional-id ID]
       consume --db FILE --bootstrap-server H:P[,H:P] [--topic T] [--expect N] [--idle-exit-ms MS] [--timeout-ms MS]
       status  --db FILE [--applied-db FILE]               counts as key=value lines
       demo    --bootstrap-server H:P[,H:P] [--dir DIR] [--orders N] [--topic T]
@@ -79,6 +80,7 @@ do {
         rc.topic = topic
         rc.batchSize = max(1, opts.int("--batch", 50))
         rc.exitWhenEmpty = opts.flags.contains("--until-empty")
+        rc.paceMs = opts.int("--pace-ms", 0)
         rc.transactionalId = opts.string("--transactional-id") ?? rc.transactionalId
         rc.log = { say($0) }
         rc.crashAfterCommits = ProcessInfo.processInfo.environment["OUTBOX_RELAY_CRASH_AFTER_COMMITS"].flatMap { Int($0) }

@@ -59,7 +59,7 @@ import Testing
         let n = 400
         let ordersDB = dir + "/orders.db", appliedDB = dir + "/applied.db"
         // Orders keep arriving while the relay is killed and restarted.
-        let orders = try ManagedProcess(bin, ["order", "--db", ordersDB, "--count", "\(n)", "--interval-ms", "15"], stderrPath: dir + "/order.log")
+        let orders = try ManagedProcess(bin, ["order", "--db", ordersDB, "--count", "\(n)", "--interval-ms", "10"], stderrPath: dir + "/order.log")
         let consumer = try ManagedProcess(bin, ["consume", "--db", appliedDB, "--bootstrap-server", bootstrap, "--topic", topic,
                                                 "--expect", "\(n)", "--timeout-ms", "400000"], stderrPath: dir + "/consume.log")
         defer { orders.kill9(); consumer.kill9() }
@@ -74,7 +74,7 @@ import Testing
             if round == 5 { try cluster.startBroker(victim) }
             let crashRound = round == 3
             let log = dir + "/relay-\(round).log"
-            let relay = try ManagedProcess(bin, ["relay", "--db", ordersDB, "--bootstrap-server", bootstrap, "--topic", topic, "--batch", "15"],
+            let relay = try ManagedProcess(bin, ["relay", "--db", ordersDB, "--bootstrap-server", bootstrap, "--topic", topic, "--batch", "15", "--pace-ms", "10"],
                                            stderrPath: log, env: crashRound ? ["OUTBOX_RELAY_CRASH_AFTER_COMMITS": "2"] : nil)
             if crashRound {
                 #expect(relay.process.wait(seconds: 90), "the crash-after-commit relay did not die")
@@ -85,9 +85,10 @@ import Testing
                 // The run after the crash finds the committed-but-unmarked batch in the log.
                 recoveredAfterCrash = relay.waitForLine(containing: "relay: recovered outbox ids", timeout: 60) != nil
             }
-            // Kill once it is publishing: after its first commit, plus a random slice of a batch's time.
+            // Kill once it is publishing: after its first commit, plus a random slice of a few batches' time
+            // (a paced batch takes about 150 ms, so most kills land inside an open transaction).
             _ = relay.waitForLine(containing: "relay: committed", timeout: 60)
-            usleep(UInt32.random(in: 0...400_000, using: &rng))
+            usleep(UInt32.random(in: 0...600_000, using: &rng))
             let before = relay.stderrText
             relay.kill9()
             if before.contains("relay: committed") { midRunKills += 1 }
@@ -116,6 +117,7 @@ import Testing
                 "topic has \(ids.count) committed events for \(n) rows; duplicated ids \(dupes.keys.sorted().prefix(10))")
         #expect(try applier.duplicatesSkipped() == 0, "the consumer saw duplicates")
         let all = try Self.committedIds(servers, topic: topic, partitions: 3, readCommitted: false)
+        #expect(all.count > ids.count, "no kill landed inside an open transaction (no aborted records in the log)")
         print("outbox-kill: \(n) orders, \(midRunKills) mid-run relay kills, broker \(victim) killed and restarted, "
               + "\(all.count - ids.count) records of aborted transactions hidden from read_committed")
     }
