@@ -56,10 +56,11 @@ import Testing
         defer { admin.close() }
         try admin.createTopics([NewTopic(name: topic, partitions: 3, replicationFactor: 3, configs: ["min.insync.replicas": "2"])])
 
-        let n = 400
+        let n = 500
         let ordersDB = dir + "/orders.db", appliedDB = dir + "/applied.db"
-        // Orders keep arriving while the relay is killed and restarted.
-        let orders = try ManagedProcess(bin, ["order", "--db", ordersDB, "--count", "\(n)", "--interval-ms", "10"], stderrPath: dir + "/order.log")
+        // Orders keep arriving (125/s) while the relay is killed and restarted; the paced relay publishes
+        // about 50/s, so it always has a backlog and every kill finds it busy.
+        let orders = try ManagedProcess(bin, ["order", "--db", ordersDB, "--count", "\(n)", "--interval-ms", "8"], stderrPath: dir + "/order.log")
         let consumer = try ManagedProcess(bin, ["consume", "--db", appliedDB, "--bootstrap-server", bootstrap, "--topic", topic,
                                                 "--expect", "\(n)", "--timeout-ms", "400000"], stderrPath: dir + "/consume.log")
         defer { orders.kill9(); consumer.kill9() }
@@ -74,7 +75,7 @@ import Testing
             if round == 5 { try cluster.startBroker(victim) }
             let crashRound = round == 3
             let log = dir + "/relay-\(round).log"
-            let relay = try ManagedProcess(bin, ["relay", "--db", ordersDB, "--bootstrap-server", bootstrap, "--topic", topic, "--batch", "15", "--pace-ms", "10"],
+            let relay = try ManagedProcess(bin, ["relay", "--db", ordersDB, "--bootstrap-server", bootstrap, "--topic", topic, "--batch", "10", "--pace-ms", "20"],
                                            stderrPath: log, env: crashRound ? ["OUTBOX_RELAY_CRASH_AFTER_COMMITS": "2"] : nil)
             if crashRound {
                 #expect(relay.process.wait(seconds: 90), "the crash-after-commit relay did not die")
@@ -86,8 +87,8 @@ import Testing
                 recoveredAfterCrash = relay.waitForLine(containing: "relay: recovered outbox ids", timeout: 60) != nil
             }
             // Kill once it is publishing: after its first commit, plus a random slice of a few batches' time
-            // (a paced batch takes about 150 ms, so most kills land inside an open transaction).
-            _ = relay.waitForLine(containing: "relay: committed", timeout: 60)
+            // (a paced batch takes about 200 ms, so most kills land inside an open transaction).
+            _ = relay.waitForLine(containing: "relay: committed", timeout: 30)
             usleep(UInt32.random(in: 0...600_000, using: &rng))
             let before = relay.stderrText
             relay.kill9()
