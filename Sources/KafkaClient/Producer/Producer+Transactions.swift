@@ -28,7 +28,13 @@ extension Producer {
     /// Registers the transactional.id with its coordinator: fences older producers with the same id and
     /// aborts (or completes) what they left open. Call once, before the first transaction.
     public func initTransactions() throws {
-                try withTxn { try $0.checkInit() }
+        try withTxn { try $0.checkInit() }
+        try registerProducerId()
+        try withTxn { $0.initialized() }
+    }
+
+    /// InitProducerId for the transactional id; the loop adopts the id and epoch (sequences restart).
+    private func registerProducerId() throws {
         let id = try withTxn { $0.transactionalId }
         let resp = try coordinatorCall("InitProducerId") { _ in
             InitProducerIdRequest(transactionalId: id, transactionTimeoutMs: Int32(config.transactionTimeoutMs))
@@ -40,7 +46,6 @@ extension Producer {
             done.signal()
         }
         done.wait()
-        try withTxn { $0.initialized() }
     }
 
     public func beginTransaction() throws {
@@ -103,6 +108,11 @@ extension Producer {
             cond.unlock()
         }
         try endTransaction(commit: false)
+        if sequenceGap.exchange(false, ordering: .relaxed) {
+            // Lost sequence numbers would make the next transaction's batches out of order: a new
+            // epoch restarts them (as Kafka's producer does, there with KIP-360's epoch bump).
+            try registerProducerId()
+        }
     }
 
     // MARK: internals

@@ -110,6 +110,9 @@ public final class Producer: @unchecked Sendable {
     /// Transaction bookkeeping (nil without transactional.id) and the id/epoch InitProducerId gave.
     let txn: TransactionBox?
     let txnIds = Mutex<(Int64, Int16)>((-1, -1))
+    /// A batch failed after it took sequence numbers: the broker would refuse the next ones as out of
+    /// order, so abortTransaction() takes a new epoch (InitProducerId again).
+    let sequenceGap = Atomic<Bool>(false)
 
     // Loop-confined sender state.
     private var idem = IdempotenceState()
@@ -294,7 +297,10 @@ public final class Producer: @unchecked Sendable {
             return s.accumulator.expire(createdBeforeMs: now - UInt64(config.deliveryTimeoutMs))
         }
         for b in expired {
-            if txn != nil { noteTransactionFailure(.timeout("delivery.timeout.ms")) }
+            if txn != nil {
+                noteTransactionFailure(.timeout("delivery.timeout.ms"))
+                if b.baseSequence != nil { sequenceGap.store(true, ordering: .relaxed) }
+            }
             complete(b, .failure(.timeout("\(b.recordCount) record(s) for \(b.tp) expired after delivery.timeout.ms")))
         }
         let (ready, nextMs) = shared.withLock { $0.accumulator.ready(nowMs: now) }
@@ -470,7 +476,10 @@ public final class Producer: @unchecked Sendable {
             shared.withLock { $0.accumulator.reenqueue(again, retryAtMs: now + UInt64(config.client.retryBackoffMs)) }
             return
         }
-        if txn != nil { noteTransactionFailure(error) }
+        if txn != nil {
+            noteTransactionFailure(error)
+            if b.baseSequence != nil { sequenceGap.store(true, ordering: .relaxed) }
+        }
         complete(b, .failure(error))
     }
 
