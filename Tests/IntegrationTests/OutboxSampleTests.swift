@@ -69,9 +69,9 @@ import Testing
         var midRunKills = 0
         var crashedAfterCommit = false
         var recoveredAfterCrash = false
+        var survivedBrokerKill = false
         let victim: Int32 = 2
         for round in 0..<9 {
-            if round == 2 { cluster.kill9(victim) }
             if round == 5 { try cluster.startBroker(victim) }
             let crashRound = round == 3
             let log = dir + "/relay-\(round).log"
@@ -89,11 +89,19 @@ import Testing
             // Kill once it is publishing: after its first commit, plus a random slice of a few batches' time
             // (a paced batch takes about 200 ms, so most kills land inside an open transaction).
             _ = relay.waitForLine(containing: "relay: committed", timeout: 30)
+            if round == 2 {
+                // A broker dies under the publishing relay, which carries on with the other two.
+                let commits = { relay.stderrText.components(separatedBy: "relay: committed").count }
+                let before = commits()
+                cluster.kill9(victim)
+                survivedBrokerKill = ProcessHarness.waitUntil(timeout: 90, interval: 0.1) { commits() > before + 1 }
+            }
             usleep(UInt32.random(in: 0...600_000, using: &rng))
             let before = relay.stderrText
             relay.kill9()
             if before.contains("relay: committed") { midRunKills += 1 }
         }
+        #expect(survivedBrokerKill, "the relay stopped committing after broker \(victim) died")
         #expect(crashedAfterCommit, "the fault point did not fire")
         #expect(recoveredAfterCrash, "the relay after the crash did not recover the unmarked commit")
         #expect(midRunKills >= 5, "only \(midRunKills) kills landed while the relay was publishing")
@@ -117,6 +125,14 @@ import Testing
         #expect(ids.count == n && Set(ids) == Set(1...Int64(n)),
                 "topic has \(ids.count) committed events for \(n) rows; duplicated ids \(dupes.keys.sorted().prefix(10))")
         #expect(try applier.duplicatesSkipped() == 0, "the consumer saw duplicates")
+        // confluent-kafka's read_committed consumer agrees: 500 events, one per order.
+        let py = try ProcessHarness.run("/usr/bin/env", ["python3", GroupSupport.compatDir + "/read_committed.py", cluster.bootstrap, topic, "\(n)", "90"], timeout: 120)
+        let pyOrders = py.stdout.split(separator: "\n").compactMap { line -> Int64? in
+            guard let r = line.range(of: #""orderId":"#) else { return nil }
+            return Int64(line[r.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(py.status == 0 && pyOrders.count == n && Set(pyOrders) == Set(placed),
+                "confluent-kafka read_committed: \(pyOrders.count) events, \(Set(pyOrders).count) orders \(py.stderr.suffix(500))")
         let all = try Self.committedIds(servers, topic: topic, partitions: 3, readCommitted: false)
         #expect(all.count > ids.count, "no kill landed inside an open transaction (no aborted records in the log)")
         print("outbox-kill: \(n) orders, \(midRunKills) mid-run relay kills, broker \(victim) killed and restarted, "
