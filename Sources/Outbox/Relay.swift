@@ -142,7 +142,7 @@ public final class Relay {
 extension KafkaError {
     /// Fenced: another relay took over, so this one must stop instead of retrying.
     var isFatalForRelay: Bool {
-        if case .broker(let c, _) = self { return c == .producerFenced || c == .transactionalIdAuthorizationFailed }
+        if case .broker(let c, _) = self { return c == .producerFenced || c == .invalidProducerEpoch || c == .transactionalIdAuthorizationFailed }
         return false
     }
 }
