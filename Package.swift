@@ -27,6 +27,10 @@ let package = Package(
         // Child processes through posix_spawn (Foundation's Process.run crashes now and then on Linux).
         .target(name: "Spawn", dependencies: ["CLinux"]),
         .systemLibrary(name: "CZlib"),  // zlib for gzip record batches (zlib1g-dev)
+        .systemLibrary(name: "CSQLite"),  // SQLite 3 for the outbox sample (libsqlite3-dev)
+        // The transactional outbox (seed note 003): orders and outbox rows in one SQLite transaction,
+        // a relay publishing them with the transactional producer, an idempotent read_committed applier.
+        .target(name: "Outbox", dependencies: ["CSQLite", "KafkaClient", "Protocol"]),
         // OpenSSL 3 (libssl-dev): digests, HMAC, PBKDF2 and TLS.
         .systemLibrary(name: "COpenSSL"),
         // Hashes, HMAC, PBKDF2 and random bytes over OpenSSL (SCRAM, peer authentication).
@@ -63,6 +67,7 @@ let package = Package(
         .executableTarget(name: "kafkactl", dependencies: ["KafkaClient", "Observability"]),
         .executableTarget(name: "faultproxy", dependencies: ["FaultProxy", "Transport"]),
         .executableTarget(name: "console", dependencies: ["Console"]),
+        .executableTarget(name: "outbox-sample", dependencies: ["Outbox", "KafkaClient"]),
         // Every decoder an untrusted peer reaches, as fuzz targets; `Fuzz` drives them (deploy/fuzz.sh).
         .target(name: "FuzzTargets", dependencies: ["Protocol", "Observability", "Sasl"]),
         .executableTarget(name: "Fuzz", dependencies: ["FuzzTargets", "CFuzzMain"]),
@@ -84,11 +89,12 @@ let package = Package(
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
         .testTarget(name: "BrokerServerTests", dependencies: ["BrokerServer"]),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "KafkaClient", "Protocol"]),
         .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "Transport"]),
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Transport", "Spawn"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Crypto"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
         .testTarget(name: "CoordServerUnitTests", dependencies: ["CoordServer", "Protocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability", "Spawn", "Sasl"], exclude: ["compat"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability", "Spawn", "Sasl", "Outbox"], exclude: ["compat"]),
     ]
 )

@@ -12,6 +12,7 @@ command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 [ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev)
+[ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 # promtool checks every daemon's /metrics; the Prometheus server scrapes a cluster in the admin tests.
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 # The console's browser tests drive a real headless Chromium through Selenium (Debian's python3 module).

@@ -13,6 +13,8 @@ final class FakeBroker: @unchecked Sendable {
         case silent
         case raw([UInt8])
         case produceError(ErrorCode)
+        /// InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit answer this code.
+        case txnError(ErrorCode)
     }
 
     let loop = EventLoop(name: "fake-broker")
@@ -31,6 +33,10 @@ final class FakeBroker: @unchecked Sendable {
     private var members: [String: [UInt8]] = [:]
     private var assignments: [String: [UInt8]] = [:]
     let committed = Mutex<[TopicPartition: Int64]>([:])
+    /// Transactions: what the client asked for (request by request).
+    let txnLog = Mutex<[String]>([])
+    /// Each InitProducerId answers a higher epoch, as a coordinator does.
+    private var epoch: Int16 = -1
 
     init(partitions: Int32 = 2) throws {
         self.partitions = partitions
@@ -97,7 +103,39 @@ final class FakeBroker: @unchecked Sendable {
                                       }) : .init(errorCode: .unknownTopicOrPartition, name: n)
                                   }))
         case .initProducerId:
-            send(InitProducerIdResponse(producerId: 1000, producerEpoch: 0))
+            let r = try! req.decodeBody(InitProducerIdRequest.self)
+            if case .txnError(let code) = action { return send(InitProducerIdResponse(errorCode: code)) }
+            epoch += 1
+            txnLog.withLock { $0.append("init \(r.transactionalId ?? "-") epoch \(epoch)") }
+            send(InitProducerIdResponse(producerId: 1000, producerEpoch: r.transactionalId == nil ? 0 : epoch))
+        case .addPartitionsToTxn:
+            let r = try! req.decodeBody(AddPartitionsToTxnRequest.self)
+            var code = ErrorCode.none
+            if case .txnError(let c) = action { code = c } else {
+                txnLog.withLock { $0.append("add " + r.topics.flatMap { t in t.partitions.map { "\(t.name)-\($0)" } }.joined(separator: ",")) }
+            }
+            send(AddPartitionsToTxnResponse(resultsByTopic: r.topics.map { t in
+                .init(name: t.name, resultsByPartition: t.partitions.map { .init(partitionIndex: $0, partitionErrorCode: code) })
+            }))
+        case .addOffsetsToTxn:
+            let r = try! req.decodeBody(AddOffsetsToTxnRequest.self)
+            if case .txnError(let c) = action { return send(AddOffsetsToTxnResponse(errorCode: c)) }
+            txnLog.withLock { $0.append("add-offsets \(r.groupId)") }
+            send(AddOffsetsToTxnResponse())
+        case .txnOffsetCommit:
+            let r = try! req.decodeBody(TxnOffsetCommitRequest.self)
+            var code = ErrorCode.none
+            if case .txnError(let c) = action { code = c } else {
+                txnLog.withLock { $0.append("txn-offsets " + r.topics.flatMap { t in t.partitions.map { "\(t.name)-\($0.partitionIndex)@\($0.committedOffset)" } }.joined(separator: ",")) }
+            }
+            send(TxnOffsetCommitResponse(topics: r.topics.map { t in
+                .init(name: t.name, partitions: t.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: code) })
+            }))
+        case .endTxn:
+            let r = try! req.decodeBody(EndTxnRequest.self)
+            if case .txnError(let c) = action { return send(EndTxnResponse(errorCode: c)) }
+            txnLog.withLock { $0.append(r.committed ? "commit epoch \(r.producerEpoch)" : "abort epoch \(r.producerEpoch)") }
+            send(EndTxnResponse())
         case .produce:
             let p = try! req.decodeBody(ProduceRequest.self)
             var out: [ProduceResponse.TopicProduceResponse] = []
@@ -115,6 +153,7 @@ final class FakeBroker: @unchecked Sendable {
                         continue
                     }
                     sequences.withLock { $0[tp, default: []].append(h.baseSequence) }
+                    if h.isTransactional { txnLog.withLock { $0.append("produce \(tp) txn \(p.transactionalId ?? "nil") seq \(h.baseSequence)") } }
                     let base = nextOffset[tp, default: 0]
                     batch.withUnsafeMutableBytes { RecordBatch.setBaseOffset(base, in: $0) }
                     logs[tp, default: []] += batch

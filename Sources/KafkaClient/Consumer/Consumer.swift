@@ -171,6 +171,12 @@ public final class Consumer: @unchecked Sendable {
     public var subscribed: [String] { subscription }
     public var memberId: String { group?.memberId ?? "" }
 
+    /// The group, generation and member id, for a transactional producer's `sendOffsetsToTransaction`.
+    public func groupMetadata() -> ConsumerGroupMetadata? {
+        guard let group, let id = config.groupId else { return nil }
+        return ConsumerGroupMetadata(groupId: id, generationId: group.generation, memberId: group.memberId)
+    }
+
     private func setAssignment(_ tps: [TopicPartition]) {
         var next: [TopicPartition: PartitionState] = [:]
         for tp in tps { next[tp] = assignment[tp] ?? PartitionState(reset: group != nil ? nil : config.autoOffsetReset) }
@@ -440,7 +446,10 @@ public final class Consumer: @unchecked Sendable {
         }
         guard let bytes = p.records, !bytes.isEmpty else { return }
         do {
-            let (records, next) = try FetchDecoder.decode(bytes, topic: tp.topic, partition: tp.partition, from: from)
+            // read_committed: the broker lists the aborted transactions in this range; their records are dropped.
+            let aborted = config.readCommitted ? (p.abortedTransactions ?? []).map { (producerId: $0.producerId, firstOffset: $0.firstOffset) } : []
+            let (records, next) = try FetchDecoder.decode(bytes, topic: tp.topic, partition: tp.partition, from: from,
+                                                          abortedTransactions: aborted)
             if !records.isEmpty || next > from {
                 buffered[tp, default: []].append(BufferedFetch(records: records, nextOffset: next))
             }
@@ -468,30 +477,6 @@ public final class Consumer: @unchecked Sendable {
     public func lag(_ tp: TopicPartition) -> Int64? {
         guard let s = assignment[tp], let p = s.position, s.highWatermark >= 0 else { return nil }
         return max(0, s.highWatermark - p)
-    }
-}
-
-/// Turns a Fetch partition's record bytes into consumer records (I/O-free).
-public enum FetchDecoder {
-    /// Records at or after `from`, and the offset to fetch next. Control batches (transaction
-    /// markers) are skipped; a partial batch at the end is left for the next fetch.
-    public static func decode(_ bytes: [UInt8], topic: String, partition: Int32, from: Int64) throws
-        -> (records: [ConsumerRecord], nextOffset: Int64)
-    {
-        var it = BatchIterator(bytes)
-        var out: [ConsumerRecord] = []
-        var next = from
-        while let (h, range) = try it.next() {
-            if h.nextOffset <= from { continue }
-            next = max(next, h.nextOffset)
-            if h.isControl { continue }
-            let (_, recs) = try RecordBatch.records(of: Array(bytes[range]))
-            for r in recs where r.offset >= from {
-                out.append(ConsumerRecord(topic: topic, partition: partition, offset: r.offset, timestamp: h.timestampType == .logAppendTime ? h.maxTimestamp : r.timestamp,
-                                          timestampType: h.timestampType, key: r.key, value: r.value, headers: r.headers))
-            }
-        }
-        return (out, next)
     }
 }
 

@@ -85,7 +85,7 @@ public struct BatchBuilder: Sendable {
 
     /// The finished batch: header, optional compression of the records section, CRC-32C.
     public func build(producerId: Int64 = -1, producerEpoch: Int16 = -1, baseSequence: Int32 = -1,
-                      compression: CompressionType = .none) throws -> [UInt8] {
+                      compression: CompressionType = .none, transactional: Bool = false) throws -> [UInt8] {
         var records = body.bytes
         if compression != .none { records = try RecordCompression.compress(records, type: compression) }
         var w = ByteWriter(capacity: RecordBatchLayout.headerSize + records.count)
@@ -94,7 +94,8 @@ public struct BatchBuilder: Sendable {
         w.writeInt32(-1)  // partitionLeaderEpoch: the broker fills it in
         w.writeInt8(2)
         let crcAt = w.reserveInt32()
-        w.writeInt16(Int16(compression.rawValue))
+        // Attribute bit 4 marks a transactional batch (held back from read_committed until its marker).
+        w.writeInt16(Int16(compression.rawValue) | (transactional ? 0x10 : 0))
         w.writeInt32(Swift.max(0, recordCount - 1))
         w.writeInt64(baseTimestamp)
         w.writeInt64(maxTimestamp)

@@ -31,6 +31,10 @@ public struct ProducerConfig: Sendable {
     public var maxRequestSize = 1 << 20
     /// allow.auto.create.topics
     public var allowAutoCreateTopics = true
+    /// transactional.id: enables initTransactions/beginTransaction/commitTransaction (needs idempotence).
+    public var transactionalId: String?
+    /// transaction.timeout.ms: the coordinator aborts a transaction left open longer.
+    public var transactionTimeoutMs = 60_000
     /// Seed for sticky partition choice (tests).
     public var partitionerSeed: UInt64 = UInt64.random(in: 0...UInt64.max)
 
@@ -92,17 +96,23 @@ public final class Producer: @unchecked Sendable {
     public let cluster: KafkaCluster
     private let ownsCluster: Bool
 
-    private struct Shared {
+    struct Shared {
         var accumulator: RecordAccumulator
         var partitioner: Partitioner
         var closed = false
     }
-    private let shared: Mutex<Shared>
+    let shared: Mutex<Shared>
     /// Signalled when buffer memory is freed or records complete.
-    private let cond = NSCondition()
-    private let incomplete = Atomic<Int>(0)
+    let cond = NSCondition()
+    let incomplete = Atomic<Int>(0)
     private let wakeQueued = Atomic<Bool>(false)
-    private let fatal = Mutex<KafkaError?>(nil)
+    let fatal = Mutex<KafkaError?>(nil)
+    /// Transaction bookkeeping (nil without transactional.id) and the id/epoch InitProducerId gave.
+    let txn: TransactionBox?
+    let txnIds = Mutex<(Int64, Int16)>((-1, -1))
+    /// A batch failed after it took sequence numbers: the broker would refuse the next ones as out of
+    /// order, so abortTransaction() takes a new epoch (InitProducerId again).
+    let sequenceGap = Atomic<Bool>(false)
 
     // Loop-confined sender state.
     private var idem = IdempotenceState()
@@ -118,6 +128,16 @@ public final class Producer: @unchecked Sendable {
         }
         guard config.batchSize > 0, config.lingerMs >= 0, config.bufferMemory >= config.batchSize else {
             throw KafkaError.invalidArgument("batch.size, linger.ms or buffer.memory out of range")
+        }
+        if let id = config.transactionalId {
+            guard !id.isEmpty else { throw KafkaError.invalidArgument("transactional.id must not be empty") }
+            guard config.idempotent else {
+                throw KafkaError.invalidArgument("transactional.id needs enable.idempotence=true and acks=all")
+            }
+            guard config.transactionTimeoutMs > 0 else { throw KafkaError.invalidArgument("transaction.timeout.ms must be positive") }
+            txn = TransactionBox(TransactionManager(transactionalId: id))
+        } else {
+            txn = nil
         }
         self.config = config
         if let cluster {
@@ -152,23 +172,21 @@ public final class Producer: @unchecked Sendable {
             throw KafkaError.broker(.messageTooLarge, "record of \(size) bytes exceeds max.request.size/buffer.memory")
         }
         let deadline = MonotonicClock.millis() + UInt64(config.maxBlockMs)
+        let p = try shared.withLock { s in
+            if s.closed { throw KafkaError.closed }
+            return try s.partitioner.partition(topic: record.topic, key: record.key, explicit: record.partition,
+                                               numPartitions: info.partitionCount, available: info.available)
+        }
+        let tp = TopicPartition(record.topic, p)
+        if txn != nil { try ensureInTransaction(tp) }
         while true {
             let outcome: Result<RecordAccumulator.AppendResult, KafkaError>? = shared.withLock { s in
                 if s.closed { return .failure(.closed) }
                 guard s.accumulator.hasRoom(for: size) else { return nil }
-                do {
-                    let p = try s.partitioner.partition(topic: record.topic, key: record.key, explicit: record.partition,
-                                                        numPartitions: info.partitionCount, available: info.available)
-                    let tp = TopicPartition(record.topic, p)
-                    let r = s.accumulator.append(tp, timestamp: ts, key: record.key, value: record.value,
-                                                 headers: record.headers, callback: callback, nowMs: MonotonicClock.millis())
-                    s.partitioner.recordAppended(topic: record.topic, partition: p, bytes: r.bytes)
-                    return .success(r)
-                } catch let e as KafkaError {
-                    return .failure(e)
-                } catch {
-                    return .failure(.invalidArgument("\(error)"))
-                }
+                let r = s.accumulator.append(tp, timestamp: ts, key: record.key, value: record.value,
+                                             headers: record.headers, callback: callback, nowMs: MonotonicClock.millis())
+                s.partitioner.recordAppended(topic: record.topic, partition: p, bytes: r.bytes)
+                return .success(r)
             }
             switch outcome {
             case .success(let r)?:
@@ -269,7 +287,8 @@ public final class Producer: @unchecked Sendable {
 
     private func runSender() {
         if idempotent && !idem.hasProducerId {
-            initProducerId()
+            // A transactional producer gets its id from initTransactions(), never here.
+            if txn == nil { initProducerId() }
             return
         }
         let now = MonotonicClock.millis()
@@ -278,6 +297,10 @@ public final class Producer: @unchecked Sendable {
             return s.accumulator.expire(createdBeforeMs: now - UInt64(config.deliveryTimeoutMs))
         }
         for b in expired {
+            if txn != nil {
+                noteTransactionFailure(.timeout("delivery.timeout.ms"))
+                if b.baseSequence != nil { sequenceGap.store(true, ordering: .relaxed) }
+            }
             complete(b, .failure(.timeout("\(b.recordCount) record(s) for \(b.tp) expired after delivery.timeout.ms")))
         }
         let (ready, nextMs) = shared.withLock { $0.accumulator.ready(nowMs: now) }
@@ -349,6 +372,13 @@ public final class Producer: @unchecked Sendable {
         }
     }
 
+    /// initTransactions() on the loop thread: sequences restart with the new id/epoch.
+    func adoptProducerId(_ id: Int64, epoch: Int16) {
+        idem.reset(producerId: id, epoch: epoch)
+        shared.withLock { $0.accumulator.resetSequences() }
+        runSender()
+    }
+
     private func failEverything(_ e: KafkaError) {
         fatal.withLock { $0 = e }
         let all = shared.withLock { $0.accumulator.abortAll() }
@@ -366,7 +396,7 @@ public final class Producer: @unchecked Sendable {
             do {
                 batches[i].encoded = try batches[i].builder.build(
                     producerId: idempotent ? idem.producerId : -1, producerEpoch: idempotent ? idem.producerEpoch : -1,
-                    baseSequence: seq, compression: config.compression)
+                    baseSequence: seq, compression: config.compression, transactional: txn != nil)
             } catch {
                 complete(batches[i], .failure(.invalidArgument("cannot build batch: \(error)")))
                 batches[i].encoded = []
@@ -377,7 +407,7 @@ public final class Producer: @unchecked Sendable {
         if idempotent { for b in batches { idem.sent(b.tp, base: b.baseSequence ?? -1) } }
         var topics: [String: [ProduceRequest.PartitionProduceData]] = [:]
         for b in batches { topics[b.tp.topic, default: []].append(.init(index: b.tp.partition, records: b.encoded)) }
-        let req = ProduceRequest(transactionalId: nil, acks: config.acks, timeoutMs: Int32(config.client.requestTimeoutMs),
+        let req = ProduceRequest(transactionalId: config.transactionalId, acks: config.acks, timeoutMs: Int32(config.client.requestTimeoutMs),
                                  topicData: topics.sorted { $0.key < $1.key }.map { .init(name: $0.key, partitionData: $0.value) })
         inFlightPerNode[node, default: 0] += 1
         if config.acks == 0 {
@@ -421,7 +451,15 @@ public final class Producer: @unchecked Sendable {
         case .success(let (code, _, _, msg)):
             error = .broker(code, "\(b.tp)\(msg)")
             if code.invalidatesMetadata { cluster.refreshMetadataOnLoop(topics: []) { _ in } }
-            if idempotent && (code == .outOfOrderSequenceNumber || code.rawValue == 59 || code == .invalidProducerEpoch) {
+            if txn != nil, TransactionManager.classify(code) == .fatal {
+                // Fenced: another producer owns the transactional.id. No new id here (that would
+                // un-fence a zombie); every later call throws.
+                noteTransactionFailure(error)
+                failEverything(error)
+                complete(b, .failure(error))
+                return
+            }
+            if idempotent && txn == nil && (code == .outOfOrderSequenceNumber || code.rawValue == 59 || code == .invalidProducerEpoch) {
                 // The broker lost our sequence state: start over with a new producer id.
                 idem.reset(producerId: -1, epoch: -1)
                 shared.withLock { $0.accumulator.resetSequences() }
@@ -438,10 +476,14 @@ public final class Producer: @unchecked Sendable {
             shared.withLock { $0.accumulator.reenqueue(again, retryAtMs: now + UInt64(config.client.retryBackoffMs)) }
             return
         }
+        if txn != nil {
+            noteTransactionFailure(error)
+            if b.baseSequence != nil { sequenceGap.store(true, ordering: .relaxed) }
+        }
         complete(b, .failure(error))
     }
 
-    private func complete(_ b: ProducerBatch, _ r: Result<(Int64, Int64), KafkaError>) {
+    func complete(_ b: ProducerBatch, _ r: Result<(Int64, Int64), KafkaError>) {
         shared.withLock { $0.accumulator.release(b) }
         for (i, cb) in b.callbacks.enumerated() {
             guard let cb else { continue }
