@@ -7,7 +7,7 @@ import Storage
 import Synchronization
 import Transport
 
-/// Group commit of coordd's txn log on a dedicated thread, for standalone and quorum storage alike.
+/// Group commit of coordd's txn log on a dedicated thread (the quorum storage, standalone included).
 /// Jobs run in submission order; every job that arrives while a batch is being synced joins the
 /// next one, so one fsync covers the whole batch. Only after that fsync does the batch's
 /// completion run on the loop (persist, then reply).

@@ -15,33 +15,43 @@ struct OriginWait {
     let sync: ZKRequest?
 }
 
-/// Ensemble mode: writes, session changes and syncs go through the quorum; the leader alone runs
-/// prep and decides session expiry; every server applies committed txns in zxid order and the
-/// server the client is connected to answers it.
+/// Every write, session change and sync goes through the quorum runtime, standalone too: the
+/// leader alone runs prep and decides session expiry; every server applies committed txns in zxid
+/// order and the server the client is connected to answers it. Standalone (no server.N lines)
+/// the quorum has one voter, this server, and no peer links: it elects itself at once and commits
+/// a proposal as soon as its own log write is durable (group commit on the storage thread).
 extension CoordServer: QuorumApp {
-    var isEnsemble: Bool { quorum != nil }
+    /// No server.N lines: a one-voter quorum that reports itself as ZooKeeper's standalone mode.
+    var isStandalone: Bool { config.servers.isEmpty }
     var myId: UInt64 { UInt64(config.myid ?? 0) }
 
-    /// True when clients may be served (always in standalone mode).
-    var serving: Bool { quorum?.servingNow ?? true }
+    /// True when clients may be served.
+    var serving: Bool { quorum?.servingNow ?? false }
 
-    func startEnsemble() throws -> Int {
-        guard let id = config.myid, let me = config.servers[id] else {
-            throw ZooConfigError("ensemble configured but myid \(config.myid.map(String.init) ?? "unset") is not one of the server.N lines")
+    /// Recovers the quorum's durable state and starts the runtime. Standalone returns once this
+    /// server leads its one-voter quorum (the recovered log applied), so it serves at once.
+    func startQuorum() throws -> Int {
+        let id: Int
+        let me: ZooConfig.ServerEntry?
+        if isStandalone {
+            if config.quorumSecretFile != nil { logger("quorum.auth.secretFile: standalone mode has no peer links to authenticate") }
+            id = config.myid ?? 0
+            me = nil
+        } else {
+            guard let mine = config.myid, let entry = config.servers[mine] else {
+                throw ZooConfigError("ensemble configured but myid \(config.myid.map(String.init) ?? "unset") is not one of the server.N lines")
+            }
+            try config.checkPeerType()
+            id = mine
+            me = entry
         }
-        try config.checkPeerType()
         let rec = try QuorumStorage.recover(fs: fs, snapDir: config.snapDir, logDir: config.logDir, logger: logger)
         if let snap = rec.snapshot { try load(snapshot: snap) }
         appliedZxid = rec.restore.snapshotZxid
         logger("quorum log: \(rec.restore.log.count) txns after the snapshot, epochs accepted \(rec.restore.epochs.acceptedEpoch) current \(rec.restore.epochs.currentEpoch)")
         let (qc, tickMs) = QuorumRuntime.quorumConfig(config, myId: UInt64(id))
         let peer = try QuorumPeer(config: qc, restore: rec.restore, incarnation: UInt64.random(in: 1...UInt64.max))
-        var addrs: [UInt64: PeerLinks.Address] = [:]
-        for (sid, e) in config.servers { addrs[UInt64(sid)] = PeerLinks.Address(host: e.host, port: e.peerPort) }
-        let auth = try config.quorumSecretFile.map { path throws(ZooConfigError) in try PeerAuth.load(path: path) }
-        logger(auth == nil ? "quorum peers are not authenticated (no quorum.auth.secretFile)" : "quorum peers authenticate with the shared secret in \(config.quorumSecretFile ?? "")")
-        let links = PeerLinks(myId: UInt64(id), addresses: addrs, deadAfterMillis: Int(config.tickTime) * config.syncLimit,
-                              loop: loop, auth: auth, logger: logger)
+        let links = isStandalone ? nil : try peerLinks(myId: UInt64(id))
         let storage = QuorumStorage(loop: loop, log: rec.log, snapshots: rec.snapshots, epochs: rec.epochs, logger: logger)
         let rt = QuorumRuntime(peer: peer, links: links, storage: storage, tickMillis: tickMs, loop: loop, logger: logger)
         rt.app = self
@@ -52,13 +62,13 @@ extension CoordServer: QuorumApp {
 
         try listen()
         let box = UncheckedBox(self)
-        let host = config.quorumListenOnAllIPs ? "0.0.0.0" : me.host
+        let host = me.map { config.quorumListenOnAllIPs ? "0.0.0.0" : $0.host }
         let started = DispatchGate()
         loop.execute {
             do {
                 try box.value.quorum?.start(listenHost: host)
             } catch {
-                box.value.logger("FATAL: cannot start the quorum on \(host):\(me.peerPort): \(error)")
+                box.value.logger("FATAL: cannot start the quorum on \(host ?? "-"):\(me?.peerPort ?? 0): \(error)")
                 exit(1)
             }
             started.open()
@@ -67,15 +77,30 @@ extension CoordServer: QuorumApp {
         scheduleContainerCheck()
         loop.startThread()
         started.wait()
-        logger("ensemble \(qc.isObserver ? "observer" : "member") \(id) of \(qc.voters.count) voters, \(qc.observers.count) observers: quorum on \(host):\(me.peerPort), tick \(tickMs) ms, initLimit \(qc.initLimit), syncLimit \(qc.syncLimit) ticks")
+        if let me, let host {
+            logger("ensemble \(qc.isObserver ? "observer" : "member") \(id) of \(qc.voters.count) voters, \(qc.observers.count) observers: quorum on \(host):\(me.peerPort), tick \(tickMs) ms, initLimit \(qc.initLimit), syncLimit \(qc.syncLimit) ticks")
+        } else {
+            // One voter decides at once; serving waits only for its epochs (one fsync).
+            standaloneServing.wait()
+            logger("standalone: leading a one-voter quorum in epoch \(rt.appStatus.epoch), last zxid \(Self.hex(tree.lastZxid))")
+        }
         return port
+    }
+
+    private func peerLinks(myId id: UInt64) throws -> PeerLinks {
+        var addrs: [UInt64: PeerLinks.Address] = [:]
+        for (sid, e) in config.servers { addrs[UInt64(sid)] = PeerLinks.Address(host: e.host, port: e.peerPort) }
+        let auth = try config.quorumSecretFile.map { path throws(ZooConfigError) in try PeerAuth.load(path: path) }
+        logger(auth == nil ? "quorum peers are not authenticated (no quorum.auth.secretFile)" : "quorum peers authenticate with the shared secret in \(config.quorumSecretFile ?? "")")
+        return PeerLinks(myId: id, addresses: addrs, deadAfterMillis: Int(config.tickTime) * config.syncLimit,
+                         loop: loop, auth: auth, logger: logger)
     }
 
     // MARK: client side
 
-    /// Standalone and on a ready leader the tracker sees it at once; a follower reports it.
+    /// On a ready leader (standalone included) the tracker sees it at once; a follower reports it.
     func touchSession(_ sid: Int64) {
-        if quorum?.leaderReady ?? true {
+        if quorum?.leaderReady ?? false {
             tracker.touch(sid, now: WallClock.millis())
         } else {
             touched.insert(sid)
@@ -90,7 +115,8 @@ extension CoordServer: QuorumApp {
         q.submit(ClientRequest(origin: RequestOrigin(server: myId, session: 0, xid: 0), data: EnsembleRequest.touch(ids).encode()))
     }
 
-    func expireSessionsEnsemble() {
+    /// The leader alone expires sessions, through the quorum like any write.
+    func expireSessions() {
         guard let q = quorum, q.leaderReady else { return }
         for sid in tracker.expire(now: WallClock.millis()) {
             guard tree.sessions[sid] != nil || prep.isSessionValid(sid, tree: tree) else { continue }
@@ -121,8 +147,8 @@ extension CoordServer: QuorumApp {
         waitingOrigin[origin] = OriginWait(cnx: cnx, reply: p, sync: sync)
     }
 
-    /// A decoded client request in ensemble mode: reads are local; writes and sync go to the quorum.
-    func handleEnsembleRequest(_ cnx: ClientCnx, xid: Int32, _ req: ZKRequest, frame: [UInt8], _ p: PendingReply) {
+    /// A decoded client request: reads are local; writes and sync go to the quorum.
+    func handleQuorumRequest(_ cnx: ClientCnx, xid: Int32, _ req: ZKRequest, frame: [UInt8], _ p: PendingReply) {
         guard let q = quorum else { return }
         guard q.servingNow else {
             // The quorum moved on (e.g. this process was paused): never answer from a stale tree.
@@ -145,7 +171,7 @@ extension CoordServer: QuorumApp {
         q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame).encode()))
     }
 
-    func handleEnsembleConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
+    func handleQuorumConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
         guard let q = quorum else { return }
         let timeout = tracker.negotiate(req.timeout)
         if req.sessionId == 0 {
@@ -192,7 +218,7 @@ extension CoordServer: QuorumApp {
         }
         appliedZxid = qt.zxid
         let mine = qt.origin.flatMap { $0.server == myId ? waitingOrigin.removeValue(forKey: $0) : nil }
-        let r = apply(txn, zxid: zxid, reply: mine.map { ($0.cnx, $0.reply) }) { quorum?.storage.snapshot(zxid: $0, $1) }
+        let r = apply(txn, zxid: zxid, reply: mine.map { ($0.cnx, $0.reply) })
         if case .createSession(let timeout, _) = txn.op {
             tracker.add(txn.sessionId, timeout: timeout, now: WallClock.millis())
         }
@@ -282,6 +308,7 @@ extension CoordServer: QuorumApp {
         prep.reset()
         touched.removeAll()
         if status.serving {
+            if isStandalone { standaloneServing.open() }
             if status.role == .leading {
                 // The leader owns expiry now: every session gets a full timeout from here.
                 let now = WallClock.millis()
@@ -299,7 +326,8 @@ extension CoordServer: QuorumApp {
     }
 
     var modeName: String {
-        guard let q = quorum else { return "standalone" }
+        if isStandalone { return "standalone" }
+        guard let q = quorum else { return "looking" }
         let s = q.appStatus
         guard q.servingNow else { return "looking" }
         if s.role == .leading { return "leader" }
