@@ -168,6 +168,12 @@ extension CoordServer: QuorumApp {
         }
         let origin = newOrigin(cnx)
         wait(cnx, p, origin)
+        if q.leaderReady && q.peer.currentStatus == QuorumStatus(role: .leading, serving: true, epoch: q.appStatus.epoch) {
+            // An established leader (standalone: always) would hand the request straight back to
+            // be prepared: prep it here, without encoding and decoding it on the way.
+            prepareWrite(req, sessionId: cnx.sessionId, cxid: xid, access: cnx.access, origin: origin, zxid: Int64(bitPattern: q.nextZxid.raw))
+            return
+        }
         q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame).encode()))
     }
 
@@ -251,12 +257,18 @@ extension CoordServer: QuorumApp {
                 prepFailed(request.origin, sessionId: sid, xid: request.origin.xid, err: ZKErr.marshallingError, response: .empty, zxid: zxid)
                 return
             }
-            switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree, access: Access(ids: ids, policy: config.auth)) {
-            case .txn(let t):
-                q.propose(t.serialize(), origin: request.origin)
-            case .failed(let err, let resp):
-                prepFailed(request.origin, sessionId: sid, xid: h.xid, err: err, response: resp, zxid: zxid)
-            }
+            prepareWrite(req, sessionId: sid, cxid: h.xid, access: Access(ids: ids, policy: config.auth), origin: request.origin, zxid: zxid)
+        }
+    }
+
+    /// Leader: preps a client write against the tree and everything proposed before it, then
+    /// proposes the txn or answers the failure.
+    private func prepareWrite(_ req: ZKRequest, sessionId sid: Int64, cxid: Int32, access: Access, origin: RequestOrigin, zxid: Int64) {
+        switch prep.prep(req, sessionId: sid, cxid: cxid, zxid: zxid, time: WallClock.millis(), tree: tree, access: access) {
+        case .txn(let t):
+            quorum?.propose(t.serialize(), origin: origin)
+        case .failed(let err, let resp):
+            prepFailed(origin, sessionId: sid, xid: cxid, err: err, response: resp, zxid: zxid)
         }
     }
 
