@@ -28,6 +28,7 @@ enum StandaloneBench {
                     if perPhase[r.name] == nil { order.append(r.name) }
                     perPhase[r.name, default: []].append(r.opsPerSecond)
                 }
+                print("  RSS after the workload: \(server.rssKiB().first.map { $0 / 1024 } ?? 0) MiB")
                 let metrics = try HTTPClient.get(host: "127.0.0.1", port: adminPort, "/metrics").text
                 let writes = Double(clients + 1 + 2 * (ops / clients) * clients)
                 if let fsyncs = sample(metrics, "fsynctime_count"), fsyncs > 0 {

@@ -107,6 +107,9 @@ import Testing
         #expect(durable.committed == [txn])
         #expect(durable.syncsDone == [req.origin])
         #expect(p.localPersisted(through: txn.zxid).isEmpty)
+        // Nobody to sync: committed entries leave memory at once, the zxid stays.
+        #expect(p.logEntries.isEmpty && p.lastZxid == txn.zxid)
+        #expect(p.propose([8], origin: nil).zxid == Zxid(epoch: 1, counter: 2))
     }
 
     @Test func restartedSingleServerStartsANewEpochAndCommitsItsLog() throws {

@@ -222,6 +222,9 @@ public struct QuorumPeer: Sendable {
         guard upTo > commitZxid else { return }
         fx.committed.append(contentsOf: log.entries(from: commitZxid, through: upTo))
         commitZxid = upTo
+        // A lone voter without observers (standalone coordd) has nobody to sync: committed
+        // entries need not stay in memory until the next snapshot.
+        if config.voters.count == 1 && config.observers.isEmpty { log.compact(through: commitZxid) }
     }
 
     mutating func newSessionId() -> UInt64 {
