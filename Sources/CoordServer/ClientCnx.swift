@@ -56,6 +56,8 @@ final class ClientCnx {
     var decoder: FrameDecoder
     var phase = Phase.awaitingFirst
     var sessionId: Int64 = 0
+    /// Taken in read-only mode: reads only, closed when the quorum is back.
+    var readOnly = false
     var timeout: Int32 = 0
     var received: UInt64 = 0
     var sent: UInt64 = 0

@@ -48,10 +48,14 @@ extension CoordServer: QuorumApp {
         let rec = try QuorumStorage.recover(fs: fs, snapDir: config.snapDir, logDir: config.logDir, logger: logger)
         if let snap = rec.snapshot { try load(snapshot: snap) }
         appliedZxid = rec.restore.snapshotZxid
+        initConfigNode()
         logger("quorum log: \(rec.restore.log.count) txns after the snapshot, epochs accepted \(rec.restore.epochs.acceptedEpoch) current \(rec.restore.epochs.currentEpoch)")
         let (qc, tickMs) = QuorumRuntime.quorumConfig(config, myId: UInt64(id))
-        let peer = try QuorumPeer(config: qc, restore: rec.restore, incarnation: UInt64.random(in: 1...UInt64.max))
-        let links = isStandalone ? nil : try peerLinks(myId: UInt64(id))
+        var restore = rec.restore
+        // Standalone is a quorum of one whatever a reconfig once wrote into the data.
+        if !isStandalone { restoredMembership(&restore) }
+        let peer = try QuorumPeer(config: qc, restore: restore, incarnation: UInt64.random(in: 1...UInt64.max))
+        let links = isStandalone ? nil : try peerLinks(myId: UInt64(id), log: restore.log)
         let storage = QuorumStorage(loop: loop, log: rec.log, snapshots: rec.snapshots, epochs: rec.epochs, logger: logger)
         let rt = QuorumRuntime(peer: peer, links: links, storage: storage, tickMillis: tickMs, loop: loop, logger: logger)
         rt.app = self
@@ -87,13 +91,16 @@ extension CoordServer: QuorumApp {
         return port
     }
 
-    private func peerLinks(myId id: UInt64) throws -> PeerLinks {
-        var addrs: [UInt64: PeerLinks.Address] = [:]
+    /// The peer links to zoo.cfg's servers and to those reconfigs added (in the state or `log`).
+    private func peerLinks(myId id: UInt64, log: [QuorumTxn]) throws -> PeerLinks {
+        var addrs = reconfiguredAddresses(log: log)
         for (sid, e) in config.servers { addrs[UInt64(sid)] = PeerLinks.Address(host: e.host, port: e.peerPort) }
         let auth = try config.quorumSecretFile.map { path throws(ZooConfigError) in try PeerAuth.load(path: path) }
         logger(auth == nil ? "quorum peers are not authenticated (no quorum.auth.secretFile)" : "quorum peers authenticate with the shared secret in \(config.quorumSecretFile ?? "")")
-        return PeerLinks(myId: id, addresses: addrs, deadAfterMillis: Int(config.tickTime) * config.syncLimit,
-                         loop: loop, auth: auth, logger: logger)
+        let links = PeerLinks(myId: id, addresses: addrs, deadAfterMillis: Int(config.tickTime) * config.syncLimit,
+                              loop: loop, auth: auth, logger: logger)
+        links.acceptUnknownPeers = config.reconfigEnabled
+        return links
     }
 
     // MARK: client side
@@ -150,6 +157,7 @@ extension CoordServer: QuorumApp {
     /// A decoded client request: reads are local; writes and sync go to the quorum.
     func handleQuorumRequest(_ cnx: ClientCnx, xid: Int32, _ req: ZKRequest, frame: [UInt8], _ p: PendingReply) {
         guard let q = quorum else { return }
+        if cnx.readOnly { return handleReadOnlyRequest(cnx, req, p) }
         guard q.servingNow else {
             // The quorum moved on (e.g. this process was paused): never answer from a stale tree.
             closeNow(cnx, "server is not serving")
@@ -168,7 +176,8 @@ extension CoordServer: QuorumApp {
         }
         let origin = newOrigin(cnx)
         wait(cnx, p, origin)
-        if q.leaderReady && q.peer.currentStatus == QuorumStatus(role: .leading, serving: true, epoch: q.appStatus.epoch) {
+        let reconfig: Bool = if case .reconfig = req { true } else { false }
+        if !reconfig && q.leaderReady && q.peer.currentStatus == QuorumStatus(role: .leading, serving: true, epoch: q.appStatus.epoch) {
             // An established leader (standalone: always) would hand the request straight back to
             // be prepared: prep it here, without encoding and decoding it on the way.
             prepareWrite(req, sessionId: cnx.sessionId, cxid: xid, access: cnx.access, origin: origin, zxid: Int64(bitPattern: q.nextZxid.raw))
@@ -205,6 +214,8 @@ extension CoordServer: QuorumApp {
             exit(1)
         }
         appliedZxid = zxid
+        initConfigNode()
+        if let c = reconfiguredEnsemble { learnPeers(of: c) }
         prep.reset()
         txnsSinceSnapshot = 0
         logger("state replaced by the leader's snapshot at zxid \(zxid): \(tree.nodeCount) nodes")
@@ -215,8 +226,10 @@ extension CoordServer: QuorumApp {
     func quorumApply(_ qt: QuorumTxn) {
         let zxid = Int64(bitPattern: qt.zxid.raw)
         let txn: CoordTxn
+        // A reconfig: the quorum core read its membership; the tree gets the payload.
+        let reconfig = QuorumMembership.decode(txnData: qt.data)
         do {
-            txn = try CoordTxn(bytes: qt.data)
+            txn = try CoordTxn(bytes: reconfig?.payload ?? qt.data)
         } catch {
             // Skipping it would silently fork this replica from the others.
             logger("FATAL: committed txn \(qt.zxid) cannot be decoded: \(error)")
@@ -224,7 +237,8 @@ extension CoordServer: QuorumApp {
         }
         appliedZxid = qt.zxid
         let mine = qt.origin.flatMap { $0.server == myId ? waitingOrigin.removeValue(forKey: $0) : nil }
-        let r = apply(txn, zxid: zxid, reply: mine.map { ($0.cnx, $0.reply) })
+        let r = apply(txn, zxid: zxid, reply: reconfig == nil ? mine.map { ($0.cnx, $0.reply) } : nil)
+        if reconfig != nil { reconfigApplied(r, zxid: qt.zxid, reply: mine) }
         if case .createSession(let timeout, _) = txn.op {
             tracker.add(txn.sessionId, timeout: timeout, now: WallClock.millis())
         }
@@ -255,6 +269,13 @@ extension CoordServer: QuorumApp {
             var r = ByteReader(frame)
             guard let h = try? ZKRequestHeader(jute: &r), let req = try? ZKRequest.decode(op: h.type, &r) else {
                 prepFailed(request.origin, sessionId: sid, xid: request.origin.xid, err: ZKErr.marshallingError, response: .empty, zxid: zxid)
+                return
+            }
+            // Standalone, prep answers a reconfig ReconfigDisabled, as ZooKeeper's standalone does.
+            if case .reconfig = req, !isStandalone {
+                prepReconfigRequest(req, request: request, sessionId: sid, cxid: h.xid, access: Access(ids: ids, policy: config.auth)) {
+                    prepFailed(request.origin, sessionId: sid, xid: h.xid, err: $0, response: .empty, zxid: zxid)
+                }
                 return
             }
             prepareWrite(req, sessionId: sid, cxid: h.xid, access: Access(ids: ids, policy: config.auth), origin: request.origin, zxid: zxid)
@@ -319,6 +340,7 @@ extension CoordServer: QuorumApp {
     func quorumStatusChanged(_ status: QuorumStatus) {
         prep.reset()
         touched.removeAll()
+        readOnlyStatusChanged(serving: status.serving)
         if status.serving {
             if isStandalone { standaloneServing.open() }
             if status.role == .leading {
@@ -332,7 +354,7 @@ extension CoordServer: QuorumApp {
         // error answers go too: the txns they depend on may never commit.
         waitingOrigin.removeAll()
         _ = heldFailures.removeAll()
-        for c in Array(cnxs.values) where c.phase != .closing {
+        for c in Array(cnxs.values) where c.phase != .closing && !c.readOnly {
             closeNow(c, "server is not serving (\(status.role == .looking ? "looking for a leader" : "syncing with the leader"))")
         }
     }
@@ -341,7 +363,7 @@ extension CoordServer: QuorumApp {
         if isStandalone { return "standalone" }
         guard let q = quorum else { return "looking" }
         let s = q.appStatus
-        guard q.servingNow else { return "looking" }
+        guard q.servingNow else { return readOnlyActive ? "read-only" : "looking" }
         if s.role == .leading { return "leader" }
         return q.peer.config.isObserver ? "observer" : "follower"
     }

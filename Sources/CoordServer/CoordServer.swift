@@ -51,6 +51,8 @@ public final class CoordServer: @unchecked Sendable {
     var appliedZxid = Zxid.zero
     /// Standalone: opened once this server leads its one-voter quorum (`start` waits for it).
     let standaloneServing = DispatchGate()
+    /// When this server stopped serving (monotonic ms), for read-only mode.
+    var notServingSince: UInt64?
     var listener: Listener?
     var secureListener: Listener?
     public internal(set) var port = 0
@@ -335,6 +337,7 @@ public final class CoordServer: @unchecked Sendable {
             return
         }
         cnx.phase = .connected
+        if !serving && readOnlyActive && req.readOnly { return handleReadOnlyConnect(cnx, req, now: now) }
         guard serving else { closeNow(cnx, "server is not currently serving requests"); return }
         handleQuorumConnect(cnx, req, now: now)
     }

@@ -18,10 +18,11 @@ extension CoordServer {
         case "ruok":
             return "imok"
         case "isro":
-            return "rw"
+            // kazoo's read-only clients poll this to find a read-write server again.
+            return serving ? "rw" : (readOnlyActive ? "ro" : "null")
         case "srvr", "stat":
             // ZooKeeper's words for a member between leaders.
-            guard serving else { return "This ZooKeeper instance is not currently serving requests\n" }
+            guard serving || readOnlyActive else { return "This ZooKeeper instance is not currently serving requests\n" }
             return serverSummary(s, clients: word == "stat" ? connectionLines(brief: true) : nil)
         case "cons":
             return connectionLines(brief: false) + "\n"

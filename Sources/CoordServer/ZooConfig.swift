@@ -12,6 +12,27 @@ public struct ZooConfig: Sendable, Equatable {
         public var role: String
         public var clientHost: String?
         public var clientPort: Int?
+
+        init(_ s: EnsembleServer) {
+            self.init(id: Int(s.id), host: s.host, peerPort: s.peerPort, electionPort: s.electionPort, role: s.role,
+                      clientHost: s.clientHost, clientPort: s.clientPort)
+        }
+
+        init(id: Int, host: String, peerPort: Int, electionPort: Int, role: String, clientHost: String? = nil, clientPort: Int? = nil) {
+            self.id = id
+            self.host = host
+            self.peerPort = peerPort
+            self.electionPort = electionPort
+            self.role = role
+            self.clientHost = clientHost
+            self.clientPort = clientPort
+        }
+
+        /// As the ensemble's configuration (`/zookeeper/config`) lists it.
+        public var ensembleServer: EnsembleServer {
+            EnsembleServer(id: UInt64(id), host: host, peerPort: peerPort, electionPort: electionPort, role: role,
+                           clientHost: clientHost, clientPort: clientPort)
+        }
     }
 
     public var dataDir = ""
@@ -66,6 +87,11 @@ public struct ZooConfig: Sendable, Equatable {
     public var containerMaxNeverUsedIntervalMs = 0
     /// SASL for client connections (authProvider, JAAS file, superUser, enforced authentication).
     public var sasl = ZooSaslConfig()
+    /// ZooKeeper's read-only mode (the `readonlymode.enabled` system property): cut off from the
+    /// quorum, the server serves reads to clients that allow it (`canBeReadOnly`).
+    public var readOnlyModeEnabled = false
+    /// ZooKeeper's reconfigEnabled: the reconfig op may change the ensemble (off by default).
+    public var reconfigEnabled = false
     /// Keys we accept but do not use (autopurge.*, etc.).
     public var ignored: [String: String] = [:]
 
@@ -86,7 +112,7 @@ public struct ZooConfig: Sendable, Equatable {
         var tlsKeys = ZooTLSKeys()
         let flags = [environment["SERVER_JVMFLAGS"], environment["JVMFLAGS"]].compactMap { $0 }.joined(separator: " ")
         // Authentication settings given to the JVM come first, as if they were zoo.cfg lines 0, -1, ...
-        let fromFlags = JvmFlags.systemProperties(in: flags).filter { ZooSaslConfig.readFromJvmFlags($0.name) }
+        let fromFlags = JvmFlags.systemProperties(in: flags).filter { ZooSaslConfig.readFromJvmFlags($0.name) || $0.name == "readonlymode.enabled" }
         let lines = fromFlags.map { "\($0.name)=\($0.value)"[...] } + text.split(separator: "\n", omittingEmptySubsequences: false)
         for (i, raw) in lines.enumerated() {
             let n = i - fromFlags.count
@@ -101,6 +127,16 @@ public struct ZooConfig: Sendable, Equatable {
             }
             switch key {
             case "dataDir": c.dataDir = value
+            case "readonlymode.enabled":
+                guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
+                c.readOnlyModeEnabled = value.lowercased() == "true"
+            case "reconfigEnabled", "zookeeper.reconfigEnabled":
+                guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
+                c.reconfigEnabled = value.lowercased() == "true"
+            case "dynamicConfigFile":
+                // Membership changes live in /zookeeper/config (replicated, snapshotted); a
+                // separate file of server.N lines would be a second truth.
+                throw ZooConfigError("dynamicConfigFile: coordd keeps reconfigured membership in its data (see docs/coordd.md, \"Reconfig\"); put the server.N lines in zoo.cfg")
             case "dataLogDir": c.dataLogDir = value
             case "clientPort": c.clientPort = try int(0, 65535); sawClientPort = true
             case "clientPortAddress": c.clientPortAddress = value
@@ -226,24 +262,11 @@ public struct ZooConfig: Sendable, Equatable {
 
     /// host:peerPort:electionPort[:participant|observer][;[clientHost:]clientPort]
     static func parseServer(id: Int, _ value: String) throws(ZooConfigError) -> ServerEntry {
-        let halves = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
-        let parts = halves[0].split(separator: ":").map(String.init)
-        guard parts.count >= 3, let pp = Int(parts[1]), let ep = Int(parts[2]), (1...65535).contains(pp), (1...65535).contains(ep) else {
-            throw ZooConfigError("server.\(id): expected host:peerPort:electionPort, got '\(value)'")
+        do {
+            return ServerEntry(try EnsembleServer(id: UInt64(id), spec: value))
+        } catch {
+            throw ZooConfigError(error.message)
         }
-        var e = ServerEntry(id: id, host: parts[0], peerPort: pp, electionPort: ep, role: parts.count > 3 ? parts[3] : "participant")
-        guard e.role == "participant" || e.role == "observer" else { throw ZooConfigError("server.\(id): unknown role '\(e.role)'") }
-        if halves.count == 2 {
-            let client = String(halves[1])
-            if let colon = client.lastIndex(of: ":") {
-                e.clientHost = String(client[..<colon])
-                e.clientPort = Int(client[client.index(after: colon)...])
-            } else {
-                e.clientPort = Int(client)
-            }
-            guard let p = e.clientPort, (1...65535).contains(p) else { throw ZooConfigError("server.\(id): bad client port in '\(value)'") }
-        }
-        return e
     }
 }
 

@@ -14,13 +14,16 @@ final class EnsembleProcesses: @unchecked Sendable {
     let count: Int
     let clientPorts: [Int]
     let peerPorts: [Int]
+    let electionPorts: [Int]
     private(set) var procs: [ManagedProcess?]
 
     /// The last `observers` servers are observers (`:observer` lines, `peerType=observer`).
     /// `peerPort(from, to, port)` picks the quorum port server `from` dials to reach server `to`
     /// (e.g. a fault proxy in front of `port`); servers listen on their real ports.
     /// `prepareDataDir(i, path)` runs before server `i`'s dataDir is first written (e.g. to mount a tmpfs there).
-    init(servers: Int = 3, observers: Int = 0, tickTime: Int = 200, extraConfig: String = "", adminPorts: [Int] = [],
+    /// The last `joiners` servers are not in the others' zoo.cfg and are not started: each lists
+    /// the ensemble and itself, ready to be added by a reconfig once started.
+    init(servers: Int = 3, observers: Int = 0, joiners: Int = 0, tickTime: Int = 200, extraConfig: String = "", adminPorts: [Int] = [],
          peerPort: ((_ from: Int, _ to: Int, _ port: Int) throws -> Int)? = nil,
          prepareDataDir: ((_ i: Int, _ path: String) throws -> Void)? = nil) throws {
         count = servers
@@ -33,10 +36,11 @@ final class EnsembleProcesses: @unchecked Sendable {
         }
         clientPorts = cp
         peerPorts = pp
+        electionPorts = ep
         procs = Array(repeating: nil, count: servers)
         for i in 0..<servers {
             var cfg = "tickTime=\(tickTime)\ninitLimit=10\nsyncLimit=5\ndataDir=\(dataDir(i))\nclientPort=\(cp[i])\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n"
-            for j in 0..<servers {
+            for j in 0..<servers where j < servers - joiners || j == i || i >= servers - joiners {
                 let port = j == i ? pp[j] : try peerPort?(i, j, pp[j]) ?? pp[j]
                 cfg += "server.\(j + 1)=127.0.0.1:\(port):\(ep[j])\(j >= servers - observers ? ":observer" : "")\n"
             }
@@ -47,7 +51,7 @@ final class EnsembleProcesses: @unchecked Sendable {
             try prepareDataDir?(i, dataDir(i))
             try writeMyid(i)
         }
-        for i in 0..<servers { try start(i) }
+        for i in 0..<servers - joiners { try start(i) }
     }
 
     func dataDir(_ i: Int) -> String { "\(dir)/data\(i + 1)" }

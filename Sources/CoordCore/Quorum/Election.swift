@@ -24,7 +24,9 @@ extension QuorumPeer {
         let vote = ownVote
         election = ElectionState(proposal: vote, votes: [id: vote], lastBroadcast: now)
         setStatus(.looking, serving: false)
-        if config.voters.count == 1 && !config.isObserver {
+        // A removed server stays out until an operator restarts it into a configuration.
+        if removed { return }
+        if config.voters.count == 1 && !config.isObserver && pendingMemberships.isEmpty {
             decide(vote)
             return
         }
@@ -33,10 +35,10 @@ extension QuorumPeer {
 
     func notification() -> ElectionNotification {
         if let e = election {
-            return ElectionNotification(round: electionRound, state: .looking, vote: e.proposal)
+            return ElectionNotification(round: electionRound, state: .looking, vote: e.proposal, config: electionConfig)
         }
         let state: PeerState = leader != nil ? .leading : .following
-        return ElectionNotification(round: electionRound, state: state, vote: decidedVote ?? ownVote)
+        return ElectionNotification(round: electionRound, state: state, vote: decidedVote ?? ownVote, config: electionConfig)
     }
 
     mutating func broadcastNotification() {
@@ -46,6 +48,7 @@ extension QuorumPeer {
     }
 
     mutating func handleNotification(from sender: UInt64, _ n: ElectionNotification) {
+        if removed { return }
         if config.isObserver { return observerNotification(from: sender, n) }
         if config.isObserver(sender) {
             // An observer's vote never counts; it asks to learn the leader, so answer it. One
@@ -59,7 +62,7 @@ extension QuorumPeer {
             // even though the shared link is up. Without this a leader paused past syncLimit would
             // keep leading on resume until its own silence limit ran out.
             dropLearner(sender)
-            if leader?.phase == .active, activeLearners + 1 < quorum {
+            if leader?.phase == .active, !isQuorum(syncedVoters()) {
                 startElection("followers left us (server \(sender) reports \(n.state) for \(n.vote.leader))")
                 // Fall through: answer it as a looking server does.
             }
@@ -106,8 +109,8 @@ extension QuorumPeer {
         election = e
         // Match on the leader only: a follower may have joined it under an older vote.
         let target = n.vote.leader
-        let backers = e.settled.values.filter { $0.vote.leader == target }.count
-        if backers >= quorum, let lead = e.settled[target], lead.state == .leading {
+        let backers = Set(e.settled.filter { $0.value.vote.leader == target }.keys)
+        if isQuorum(backers), let lead = e.settled[target], lead.state == .leading {
             decide(lead.vote)
             return
         }
@@ -117,12 +120,14 @@ extension QuorumPeer {
     /// Decides at once when every voter agrees; otherwise waits `settleTicks` after a quorum.
     mutating func checkVotes() {
         guard var e = election else { return }
-        let agree = e.votes.values.filter { $0 == e.proposal }.count
-        if agree == config.voters.count || (agree >= quorum && config.settleTicks == 0) {
+        let agreeing = Set(e.votes.filter { $0.value == e.proposal }.keys)
+        let agree = agreeing.intersection(config.voters).count
+        let enough = isQuorum(agreeing)
+        if enough && (agree == config.voters.count || config.settleTicks == 0) {
             decide(e.proposal)
             return
         }
-        if agree >= quorum {
+        if enough {
             if e.settleAt == nil { e.settleAt = now + UInt64(config.settleTicks) }
         } else {
             e.settleAt = nil
@@ -159,7 +164,7 @@ extension QuorumPeer {
     }
 
     mutating func electionTick() {
-        guard let e = election else { return }
+        guard let e = election, !removed else { return }
         if config.isObserver {
             if now >= e.lastBroadcast + UInt64(config.electionResend) { broadcastNotification() }
             return

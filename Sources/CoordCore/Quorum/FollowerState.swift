@@ -98,9 +98,10 @@ extension QuorumPeer {
             fx.storage.append(.truncateLog(after: z))
         case .snapshot(let z, let data):
             guard f.stage == .syncing else { return startElection("unexpected SNAP") }
+            guard let state = unwrapSnapshot(data) else { return startElection("SNAP without a configuration") }
             log.reset(base: z)
             commitZxid = z
-            fx.storage.append(.installSnapshot(zxid: z, data: data))
+            fx.storage.append(.installSnapshot(zxid: z, data: state))
         case .proposal(let prev, let txn):
             guard f.stage != .connecting, prev == log.lastZxid, txn.zxid > prev else { return startElection("proposal does not follow the log") }
             persistAppend(txn)

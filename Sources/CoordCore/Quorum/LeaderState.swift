@@ -78,8 +78,6 @@ extension QuorumPeer {
         send(peer, m, beforeStorage: beforeStorage)
     }
 
-    /// Voting learners whose acks count.
-    var activeLearners: Int { leader?.learners.values.filter { $0.stage == .active && !$0.observer }.count ?? 0 }
 
     mutating func dropLearner(_ peer: UInt64) {
         leader?.learners[peer] = nil
@@ -89,7 +87,7 @@ extension QuorumPeer {
     // MARK: Discovery
 
     mutating func maybeDecideEpoch() {
-        guard var st = leader, st.phase == .discovery, st.infos.count >= quorum else { return }
+        guard var st = leader, st.phase == .discovery, isQuorum(Set(st.infos.keys)) else { return }
         let highest = max(st.infos.values.max() ?? 0, promisedEpochSeen)
         guard highest < UInt32.max else {
             startElection("epochs exhausted")
@@ -117,10 +115,10 @@ extension QuorumPeer {
     /// among them), adopt it and sync everyone waiting.
     mutating func maybeStartSync() {
         guard var st = leader, st.phase == .awaitingAckEpochs else { return }
-        let acked = st.learners.values.filter {
-            if case .ackedEpoch = $0.stage { return !$0.observer } else { return false }
-        }.count
-        guard acked + 1 >= quorum else { return }
+        let acked = st.learners.filter {
+            if case .ackedEpoch = $0.value.stage { return !$0.value.observer } else { return false }
+        }.keys
+        guard isQuorum(Set(acked).union([id])) else { return }
         st.phase = .awaitingNewLeaderAcks
         leader = st
         epochs.currentEpoch = st.epoch
@@ -168,7 +166,7 @@ extension QuorumPeer {
             return
         }
         for peer in waiting {
-            sendToLearner(peer, .snapshot(zxid: zxid, data: data))
+            sendToLearner(peer, .snapshot(zxid: zxid, data: wrapSnapshot(data)))
             sendEntries(peer, after: zxid)
             sendToLearner(peer, .newLeader(epoch: st.epoch))
             leader?.learners[peer]?.stage = .syncing
@@ -178,7 +176,7 @@ extension QuorumPeer {
 
     mutating func maybeEstablish() {
         guard var st = leader, st.phase == .awaitingNewLeaderAcks else { return }
-        guard activeLearners + 1 >= quorum else { return }
+        guard isQuorum(syncedVoters()) else { return }
         st.phase = .active
         leader = st
         // The new leader's whole history is now on a quorum under this epoch: it is committed.
@@ -205,6 +203,8 @@ extension QuorumPeer {
         if case .followerInfo(let accepted, let acceptedLeader, _) = body, seq == 0 {
             promisedEpochSeen = max(promisedEpochSeen, accepted)
             if st.phase != .discovery && (accepted > st.epoch || (accepted == st.epoch && acceptedLeader != id)) {
+                // A non-voter's promise elsewhere must not unseat us: it simply cannot join.
+                guard votes(peer) else { return dropLearner(peer) }
                 // It promised this epoch (or a later one) to someone else and can never join it;
                 // a fresh election picks an epoch above its promise.
                 startElection("a follower promised our epoch elsewhere")
@@ -236,7 +236,7 @@ extension QuorumPeer {
             let theirs = Vote(leader: 0, zxid: summary.lastZxid, epoch: current)
             let mine = Vote(leader: 0, zxid: log.lastZxid, epoch: epochs.currentEpoch)
             // An observer's log (synced from a leader that never got established) proves nothing.
-            if theirs.isBetter(than: mine) && !l.observer {
+            if theirs.isBetter(than: mine) && !l.observer && votes(peer) {
                 // A follower knows more than we do: we must not lead.
                 startElection("a follower is more up to date")
                 return
@@ -282,6 +282,7 @@ extension QuorumPeer {
 
     mutating func leaderPropose(_ data: [UInt8], origin: RequestOrigin?) -> Zxid? {
         guard let st = leader, st.phase == .active else { return nil }
+        if let m = QuorumMembership.decode(txnData: data)?.membership, reconfigRefusal(m) != nil { return nil }
         let last = log.lastZxid
         guard let zxid = last.epoch == st.epoch ? last.next : Zxid(epoch: st.epoch, counter: 1) else {
             // Counter exhausted: a new epoch (hence an election) is the only way on.
@@ -310,12 +311,7 @@ extension QuorumPeer {
     /// `durable`).
     mutating func tryCommit() {
         guard let st = leader, st.phase == .active else { return }
-        var acks = [min(st.durable, log.lastZxid)]
-        for l in st.learners.values where l.stage == .active && !l.observer { acks.append(l.acked) }
-        guard acks.count >= quorum else { return }
-        acks.sort(by: >)
-        let target = acks[quorum - 1]
-        guard target > commitZxid, target.epoch == st.epoch else { return }
+        guard let target = commitTarget(), target > commitZxid, target.epoch == st.epoch else { return }
         advanceCommit(to: target)
         for (peer, l) in st.learners.sorted(by: { $0.key < $1.key }) where l.forwarding {
             if l.observer && l.sentThrough < commitZxid {
@@ -373,7 +369,7 @@ extension QuorumPeer {
             if now > l.lastHeard + UInt64(limit) { dropLearner(peer) }
         }
         if st.phase == .active {
-            if activeLearners + 1 < quorum {
+            if !isQuorum(syncedVoters()) {
                 startElection("lost quorum")
                 return
             }

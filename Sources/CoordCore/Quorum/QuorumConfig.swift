@@ -32,13 +32,14 @@ public struct QuorumConfig: Sendable, Equatable {
     public var isObserver: Bool { observers.contains(serverId) }
     public func isObserver(_ id: UInt64) -> Bool { observers.contains(id) }
 
-    public func validate() throws {
+    /// `allowingRemoved`: a restarting server may have been removed by a committed reconfig.
+    public func validate(allowingRemoved: Bool = false) throws {
         guard Set(voters).count == voters.count else { throw QuorumError.invalidConfig("duplicate voter ids") }
         guard Set(observers).count == observers.count, Set(voters).isDisjoint(with: observers) else {
             throw QuorumError.invalidConfig("a server is listed twice (as voter and observer, or as observer twice)")
         }
         guard !voters.isEmpty else { throw QuorumError.invalidConfig("no voters") }
-        guard voters.contains(serverId) || observers.contains(serverId) else {
+        guard allowingRemoved || voters.contains(serverId) || observers.contains(serverId) else {
             throw QuorumError.invalidConfig("server \(serverId) is neither a voter nor an observer")
         }
         guard initLimit >= 1, syncLimit >= 1, settleTicks >= 0, pingInterval >= 1, electionResend >= 1,
@@ -77,12 +78,20 @@ public struct QuorumRestore: Sendable, Equatable {
     /// entries known to be committed may be replayed, e.g. up to a saved "last applied" mark;
     /// nil means the state is exactly the snapshot.
     public var appliedZxid: Zxid?
+    /// The configuration the application state holds (a committed reconfig's), if any: it
+    /// replaces the static voters and observers. Reconfigs in the log after `appliedZxid` are
+    /// still pending and count as such.
+    public var membership: QuorumMembership?
+    /// The zxid of the reconfig that made `membership`.
+    public var membershipZxid: Zxid
 
     public init(epochs: QuorumEpochs = QuorumEpochs(), snapshotZxid: Zxid = .zero, log: [QuorumTxn] = [],
-                appliedZxid: Zxid? = nil) {
+                appliedZxid: Zxid? = nil, membership: QuorumMembership? = nil, membershipZxid: Zxid = .zero) {
         self.epochs = epochs
         self.snapshotZxid = snapshotZxid
         self.log = log
         self.appliedZxid = appliedZxid
+        self.membership = membership
+        self.membershipZxid = membershipZxid
     }
 }

@@ -9,6 +9,8 @@ public enum StorageOp: Hashable, Sendable {
     case appendLog([QuorumTxn])
     /// Replace the application state with this snapshot and drop the whole log.
     case installSnapshot(zxid: Zxid, data: [UInt8])
+    /// Remember this committed configuration across restarts (`QuorumRestore.membership`).
+    case saveMembership(QuorumMembership, zxid: Zxid)
 }
 
 public struct OutboundMessage: Hashable, Sendable {

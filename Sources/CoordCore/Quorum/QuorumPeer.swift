@@ -19,7 +19,11 @@ import Protocol
 /// connection drops. On restart pass `QuorumRestore`; the app state must equal the snapshot
 /// (plus any log replayed up to `appliedZxid`).
 public struct QuorumPeer: Sendable {
-    public let config: QuorumConfig
+    /// Changes when a membership txn commits (see Reconfig.swift).
+    public internal(set) var config: QuorumConfig
+    /// The reconfig txn that made `config` (zero: the static configuration).
+    public internal(set) var configZxid: Zxid = .zero
+    var membershipChanged = false
     public internal(set) var epochs: QuorumEpochs
     var log: QuorumLog
     /// Everything up to here is committed and has been handed out for applying.
@@ -45,7 +49,16 @@ public struct QuorumPeer: Sendable {
     /// `incarnation` should differ on every process start (e.g. random); it keeps session ids of
     /// this run apart from stale messages of an earlier one.
     public init(config: QuorumConfig, restore: QuorumRestore, incarnation: UInt64) throws {
-        try config.validate()
+        var config = config
+        if let m = restore.membership {
+            // The state's own configuration overrides the static one; a reconfig may have
+            // removed this server.
+            guard m.isValid else { throw QuorumError.invalidRestore("restored configuration is not valid") }
+            config.voters = m.voters
+            config.observers = m.observers
+            configZxid = restore.membershipZxid
+        }
+        try config.validate(allowingRemoved: restore.membership != nil)
         guard restore.epochs.currentEpoch <= restore.epochs.acceptedEpoch else {
             throw QuorumError.invalidRestore("currentEpoch above acceptedEpoch")
         }
@@ -62,6 +75,12 @@ public struct QuorumPeer: Sendable {
         }
         self.sessionSeed = incarnation
         self.status = QuorumStatus(role: .looking, serving: false, epoch: restore.epochs.currentEpoch)
+        // A membership change the restored state already committed (the runtime's config may
+        // predate it, e.g. when it replayed the log past its last snapshot).
+        if let committed = log.entries(after: log.base)?.prefix(while: { $0.zxid <= commitZxid }) {
+            noteCommitted(committed)
+            membershipChanged = false
+        }
     }
 
     // MARK: Read-only state
@@ -105,8 +124,22 @@ public struct QuorumPeer: Sendable {
 
     public mutating func receive(from sender: UInt64, _ message: QuorumMessage) -> QuorumEffects {
         // Voters hear everyone; an observer only the voters (observers never talk to each other).
+        guard sender != id else { return takeEffects() }
+        if case .election(let n) = message, let c = n.config { learnConfig(c) }
         let known = config.voters.contains(sender) || (!config.isObserver && config.isObserver(sender))
-        guard sender != id, known else { return takeEffects() }
+            || pendingMemberships.contains { $0.membership.voters.contains(sender) }
+        guard known else {
+            // Outside our configuration: a server joining (it follows as a non-voter until a
+            // reconfig makes it a voter) or one removed. Its votes never count.
+            guard !config.isObserver, !removed else { return takeEffects() }
+            switch message {
+            case .election(let n):
+                if n.state == .looking { send(sender, .election(notification())) }
+            case .session(let session, let seq, let body):
+                if leader != nil { leaderReceive(from: sender, session: session, seq: seq, body) }
+            }
+            return takeEffects()
+        }
         switch message {
         case .election(let n):
             handleNotification(from: sender, n)
@@ -186,6 +219,7 @@ public struct QuorumPeer: Sendable {
     // MARK: Shared helpers
 
     mutating func takeEffects() -> QuorumEffects {
+        reactToMembership()
         defer { fx = QuorumEffects() }
         return fx
     }
@@ -220,11 +254,15 @@ public struct QuorumPeer: Sendable {
     mutating func advanceCommit(to target: Zxid) {
         let upTo = min(target, log.lastZxid)
         guard upTo > commitZxid else { return }
-        fx.committed.append(contentsOf: log.entries(from: commitZxid, through: upTo))
+        let newly = log.entries(from: commitZxid, through: upTo)
+        fx.committed.append(contentsOf: newly)
         commitZxid = upTo
-        // A lone voter without observers (standalone coordd) has nobody to sync: committed
-        // entries need not stay in memory until the next snapshot.
-        if config.voters.count == 1 && config.observers.isEmpty { log.compact(through: commitZxid) }
+        noteCommitted(newly)
+        // A lone voter with no observers, learners or pending reconfig (standalone coordd) has
+        // nobody to sync: committed entries need not stay in memory until the next snapshot.
+        if config.voters.count == 1 && config.observers.isEmpty && pendingMemberships.isEmpty && leader?.learners.isEmpty != false {
+            log.compact(through: commitZxid)
+        }
     }
 
     mutating func newSessionId() -> UInt64 {
@@ -235,8 +273,13 @@ public struct QuorumPeer: Sendable {
     var quorum: Int { config.quorumSize }
     /// Who hears this server's election notifications: a voter tells observers too (so they learn
     /// the leader); an observer asks the voters only.
+    /// While a reconfig is pending (or, after a restart, not known to be committed), the
+    /// servers it names hear them too: its voters' quorum is needed as well.
     var others: [UInt64] {
-        (config.isObserver ? config.voters : config.voters + config.observers).filter { $0 != id }
+        var all = config.isObserver ? config.voters : config.voters + config.observers
+        for p in pendingMemberships { all += p.membership.voters + (config.isObserver ? [] : p.membership.observers) }
+        var seen: Set<UInt64> = [id]
+        return all.filter { seen.insert($0).inserted }
     }
 }
 

@@ -30,6 +30,12 @@ public struct DataTree: Sendable {
 
     public var nodeCount: Int { nodes.count }
 
+    /// What every server puts in /zookeeper/config at start while no reconfig has written it
+    /// (ZooKeeper does the same, outside the txn log): the configuration zoo.cfg gave.
+    public mutating func initConfigNode(_ data: [UInt8]) {
+        nodes["/zookeeper/config"]?.data = data
+    }
+
     mutating func restore(nodes: [ZKPathKey: ZNode], ephemerals: [Int64: Set<ZKPathKey>], sessions: [Int64: SessionInfo], lastZxid: Int64) {
         self.nodes = nodes
         // Snapshots written before ACLs were enforced left the config node open.

@@ -31,7 +31,7 @@ public struct TxnPrep: Sendable {
         var closingSessions: [Int64: Int64] = [:]
     }
 
-    private var overlay = Overlay()
+    var overlay = Overlay()
     /// zoo.cfg `extendedTypesEnabled` (ZooKeeper's zookeeper.extendedTypesEnabled): TTL nodes.
     public var extendedTypesEnabled: Bool
 
@@ -143,14 +143,14 @@ public struct TxnPrep: Sendable {
 
     struct PrepError: Error { let code: Int32 }
 
-    private func record(_ path: String, _ tree: DataTree) -> Record? {
+    func record(_ path: String, _ tree: DataTree) -> Record? {
         if let r = overlay.records[ZKPathKey(path)] { return r.exists ? r : nil }
         guard let n = tree.node(path) else { return nil }
         return Record(exists: true, version: n.version, cversion: n.cversion, aversion: n.aversion,
                       ephemeralOwner: n.ephemeralOwner, childCount: n.children.count, zxid: 0, acl: n.acl)
     }
 
-    private mutating func setRecord(_ path: String, _ r: Record, _ touched: inout [ZKPathKey]) {
+    mutating func setRecord(_ path: String, _ r: Record, _ touched: inout [ZKPathKey]) {
         let key = ZKPathKey(path)
         overlay.records[key] = r
         touched.append(key)
@@ -161,7 +161,7 @@ public struct TxnPrep: Sendable {
         return current == Int32.max ? 1 : current + 1
     }
 
-    private static func check(_ access: Access, _ acl: [ZKACL], _ perm: Int32) throws(PrepError) {
+    static func check(_ access: Access, _ acl: [ZKACL], _ perm: Int32) throws(PrepError) {
         if !access.allows(acl, perm) { throw PrepError(code: ZKErr.noAuth) }
     }
 
@@ -170,7 +170,7 @@ public struct TxnPrep: Sendable {
         return fixed
     }
 
-    private mutating func prepOne(_ req: ZKRequest, sessionId: Int64, zxid: Int64, tree: DataTree, access: Access,
+    mutating func prepOne(_ req: ZKRequest, sessionId: Int64, zxid: Int64, tree: DataTree, access: Access,
                                   touched: inout [ZKPathKey]) -> Result<CoordTxnOp, PrepError> {
         do throws(PrepError) {
             switch req {
@@ -214,6 +214,9 @@ public struct TxnPrep: Sendable {
                 try Self.check(access, node.acl, ZKPerms.read)
                 _ = try Self.checkVersion(version, node.version)
                 return .success(.check(path: path, version: version))
+            case .reconfig:
+                // Only an ensemble's leader reconfigures (prepReconfig); a standalone server cannot.
+                throw PrepError(code: ZKErr.reconfigDisabled)
             default:
                 throw PrepError(code: ZKErr.badArguments)
             }

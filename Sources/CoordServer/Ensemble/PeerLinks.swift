@@ -47,7 +47,11 @@ final class PeerLinks {
     static let keepaliveFrame: [UInt8] = [0, 0, 0, 0]
 
     let myId: UInt64
-    let addresses: [UInt64: Address]
+    /// Grows as reconfigs add servers (`learn`).
+    private(set) var addresses: [UInt64: Address]
+    /// With reconfigEnabled a server outside the configuration may connect (a joiner following
+    /// as a non-voter); it must dial, so its id must be above ours.
+    var acceptUnknownPeers = false
     /// A link silent this long (not even keepalives) is closed, so the quorum hears
     /// `connectionLost` as ZooKeeper's read timeout on its quorum sockets gives it.
     let deadAfterMillis: Int
@@ -95,6 +99,14 @@ final class PeerLinks {
         listener = l
         for id in addresses.keys.sorted() where id < myId { dial(id) }
         scheduleKeepalive(last: MonotonicClock.millis())
+    }
+
+    /// Servers a reconfig added: remember where they are and dial the lower ids among them.
+    func learn(_ more: [UInt64: Address]) {
+        for (id, a) in more where id != myId && addresses[id] == nil {
+            addresses[id] = a
+            if id < myId && listener != nil { dial(id) }
+        }
     }
 
     private func scheduleKeepalive(last: UInt64) {
@@ -307,7 +319,7 @@ final class PeerLinks {
             return true
         }
         accepted[ObjectIdentifier(link)] = nil
-        guard who != myId, who > myId, addresses[who] != nil else {
+        guard who != myId, who > myId, addresses[who] != nil || acceptUnknownPeers else {
             noteRefusal("refusing peer connection from \(link.conn.peer) claiming server \(who)")
             link.conn.close()
             return false

@@ -16,6 +16,7 @@ final class QuorumStorage: @unchecked Sendable {
     private let log: TxnLog
     private let snapshots: SnapshotStore
     private let epochs: EpochsFile
+    private let membership: MembershipFile
     private let logger: @Sendable (String) -> Void
     private let thread: GroupCommitThread<(job: UInt64, ops: [StorageOp])>
 
@@ -23,6 +24,7 @@ final class QuorumStorage: @unchecked Sendable {
         self.log = log
         self.snapshots = snapshots
         self.epochs = epochs
+        membership = MembershipFile(fs: epochs.fs, directory: epochs.directory)
         self.logger = logger
         // Acknowledging anything without the log would break the quorum's promises.
         thread = GroupCommitThread(name: "coordd-quorumlog", loop: loop, log: log, snapshots: snapshots,
@@ -75,6 +77,8 @@ final class QuorumStorage: @unchecked Sendable {
             try log.reset(base: zxid)
             try snapshots.purge(keep: 3)
             logger("installed snapshot from the leader at zxid \(z)")
+        case .saveMembership(let m, let z):
+            try membership.save(MembershipFile.Value(zxid: z.raw, voters: m.voters, observers: m.observers))
         }
     }
 
@@ -92,10 +96,14 @@ final class QuorumStorage: @unchecked Sendable {
         let (log, records) = try DataDirs.recoverLog(fs: fs, logDir: logDir, after: base, logger: logger)
         let epochsFile = EpochsFile(fs: fs, directory: logDir)
         let e = try epochsFile.load()
-        let restore = QuorumRestore(
+        var restore = QuorumRestore(
             epochs: QuorumEpochs(acceptedEpoch: e.acceptedEpoch, acceptedLeader: e.acceptedLeader, currentEpoch: e.currentEpoch),
             snapshotZxid: Zxid(raw: UInt64(bitPattern: base)),
             log: records.map { QuorumTxn(zxid: Zxid(raw: UInt64(bitPattern: $0.zxid)), data: $0.bytes) })
+        if let m = try MembershipFile(fs: fs, directory: logDir).load() {
+            restore.membership = QuorumMembership(voters: m.voters, observers: m.observers)
+            restore.membershipZxid = Zxid(raw: m.zxid)
+        }
         return (snap, restore, log, snapshots, epochsFile)
     }
 }

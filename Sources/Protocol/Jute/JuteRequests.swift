@@ -51,6 +51,9 @@ public indirect enum ZKRequest: Equatable, Sendable {
     case whoAmI
     /// GetSASLRequest {buffer token} (op 102, a normal xid): one SASL token of the client.
     case sasl(token: [UInt8])
+    /// ReconfigRequest (op 16): comma-separated `server.N=` specs joining, ids leaving, or the
+    /// whole new list; `curConfigId` -1 or the version the change is based on.
+    case reconfig(joining: String?, leaving: String?, newMembers: String?, curConfigId: Int64)
     case closeSession
 
     public var opCode: Int32 {
@@ -82,6 +85,7 @@ public indirect enum ZKRequest: Equatable, Sendable {
         case .removeWatches: ZKOp.removeWatches
         case .whoAmI: ZKOp.whoAmI
         case .sasl: ZKOp.sasl
+        case .reconfig: ZKOp.reconfig
         case .closeSession: ZKOp.closeSession
         }
     }
@@ -89,7 +93,7 @@ public indirect enum ZKRequest: Equatable, Sendable {
     /// Requests that change the tree (go through prep and the txn log).
     public var isWrite: Bool {
         switch self {
-        case .create, .create2, .createContainer, .createTTL, .delete, .setData, .setACL, .check, .multi, .closeSession:
+        case .create, .create2, .createContainer, .createTTL, .delete, .setData, .setACL, .check, .multi, .reconfig, .closeSession:
             true
         default:
             false
@@ -173,6 +177,9 @@ public indirect enum ZKRequest: Equatable, Sendable {
             return .whoAmI
         case ZKOp.sasl:
             return .sasl(token: try r.readJuteBufferOrNil() ?? [])
+        case ZKOp.reconfig:
+            return .reconfig(joining: try r.readJuteStringOrNil(), leaving: try r.readJuteStringOrNil(),
+                             newMembers: try r.readJuteStringOrNil(), curConfigId: try r.readInt64())
         case ZKOp.closeSession:
             return .closeSession
         default:
@@ -219,6 +226,11 @@ public indirect enum ZKRequest: Equatable, Sendable {
             w.writeJuteBuffer(a)
         case .sasl(let token):
             w.writeJuteBuffer(token)
+        case .reconfig(let joining, let leaving, let members, let version):
+            w.writeJuteString(joining)
+            w.writeJuteString(leaving)
+            w.writeJuteString(members)
+            w.writeInt64(version)
         case .setWatches(let sw), .setWatches2(let sw):
             w.writeInt64(sw.relativeZxid)
             w.writeJuteStrings(sw.dataWatches)

@@ -42,6 +42,14 @@ public enum QuorumCodec {
             w.writeUInt64(n.vote.leader)
             w.writeUInt64(n.vote.zxid.raw)
             w.writeUInt32(n.vote.epoch)
+            // Absent unless a reconfig happened: the frame stays as it was for static ensembles.
+            if let c = n.config {
+                w.writeUInt64(c.zxid.raw)
+                for ids in [c.voters, c.observers] {
+                    w.writeUInt16(UInt16(truncatingIfNeeded: ids.count))
+                    for id in ids { w.writeUInt64(id) }
+                }
+            }
         case .session(let id, let seq, let body):
             writeSession(id: id, seq: seq, body, to: &w)
         }
@@ -120,7 +128,17 @@ public enum QuorumCodec {
                 throw DecodeError.invalidValue("unknown peer state \(rawState)")
             }
             let vote = Vote(leader: try r.readUInt64(), zxid: Zxid(raw: try r.readUInt64()), epoch: try r.readUInt32())
-            return .election(ElectionNotification(round: round, state: state, vote: vote))
+            var config: ElectionConfig?
+            if !r.isAtEnd {
+                let zxid = Zxid(raw: try r.readUInt64())
+                func ids() throws -> [UInt64] {
+                    let n = Int(try r.readUInt16())
+                    guard n <= ElectionConfig.maxMembers else { throw DecodeError.invalidValue("too many members") }
+                    return try (0..<n).map { _ in try r.readUInt64() }
+                }
+                config = ElectionConfig(zxid: zxid, voters: try ids(), observers: try ids())
+            }
+            return .election(ElectionNotification(round: round, state: state, vote: vote, config: config))
         }
         let id = try r.readUInt64()
         let seq = try r.readUInt64()

@@ -33,11 +33,30 @@ public struct ElectionNotification: Hashable, Sendable {
     public var round: UInt64
     public var state: PeerState
     public var vote: Vote
+    /// The sender's committed configuration once a reconfig changed it (nil: the static one), so
+    /// a server that missed the change learns who votes now.
+    public var config: ElectionConfig?
 
-    public init(round: UInt64, state: PeerState, vote: Vote) {
+    public init(round: UInt64, state: PeerState, vote: Vote, config: ElectionConfig? = nil) {
         self.round = round
         self.state = state
         self.vote = vote
+        self.config = config
+    }
+}
+
+/// A committed voting configuration and the zxid of the reconfig that made it.
+public struct ElectionConfig: Hashable, Sendable {
+    public var zxid: Zxid
+    public var voters: [UInt64]
+    public var observers: [UInt64]
+    /// Bounds what a hostile peer can make us allocate.
+    public static let maxMembers = 255
+
+    public init(zxid: Zxid, voters: [UInt64], observers: [UInt64]) {
+        self.zxid = zxid
+        self.voters = voters
+        self.observers = observers
     }
 }
 

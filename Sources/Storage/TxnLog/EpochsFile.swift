@@ -62,12 +62,19 @@ public struct EpochsFile: Sendable {
     }
 
     public func save(_ v: Value) throws {
+        try fs.replaceAtomically(path, with: Self.encode(v), directory: directory)
+    }
+}
+
+extension CoordFileSystem {
+    /// Temp file, fsync, rename, directory fsync: a crash leaves the old or the new bytes.
+    public func replaceAtomically(_ path: String, with bytes: [UInt8], directory: String) throws {
         let tmp = path + ".tmp"
-        let f = try fs.create(tmp)
-        try f.append(Self.encode(v))
+        let f = try create(tmp)
+        try f.append(bytes)
         try f.sync()
         f.close()
-        try fs.rename(tmp, to: path)
-        try fs.syncDirectory(directory)
+        try rename(tmp, to: path)
+        try syncDirectory(directory)
     }
 }

@@ -9,6 +9,8 @@ struct SimDisk {
     var log: [QuorumTxn] = []
     /// A "last applied" mark, saved lazily: a lower bound of what was applied (hence committed).
     var appliedMark = Zxid.zero
+    /// The newest committed configuration saved (StorageOp.saveMembership).
+    var membership: (QuorumMembership, Zxid)?
 
     var lastZxid: Zxid { log.last?.zxid ?? snapshotZxid }
 }
@@ -41,6 +43,16 @@ struct SimApp {
             out.append(QuorumTxn(zxid: z, data: try r.readBytes(len)))
         }
         return out
+    }
+}
+
+extension SimApp {
+    /// The configuration of the newest reconfig in an applied history, if any.
+    static func membership(of applied: [QuorumTxn]) -> (QuorumMembership, Zxid)? {
+        for t in applied.reversed() {
+            if let m = QuorumMembership.decode(txnData: t.data)?.membership { return (m, t.zxid) }
+        }
+        return nil
     }
 }
 

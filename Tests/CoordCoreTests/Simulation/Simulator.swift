@@ -59,26 +59,36 @@ final class Simulator {
     var diskFailures = 0
     var disksReplaced = 0
 
-    /// Voters are 1...servers; `observers` more ids follow them.
+    /// Voters are 1...servers; `observers` more ids follow them, then `joiners`.
     let observerIds: [UInt64]
+    /// Servers outside the first configuration, not started: booted, each lists the voters and
+    /// itself, and follows without a vote until a reconfig adds it.
+    let joinerIds: [UInt64]
+    let staticVoters: [UInt64]
+    /// The voters of the newest committed configuration (the durability check counts them).
+    var committedVoters: [UInt64]
     /// INFORM messages sent to observers (committed txns; they never get live proposals).
     var informsToObservers = 0
     /// PROPOSALs sent to observers: only a sync's DIFF carries them.
     var proposalsToObservers = 0
 
-    init(servers: Int, observers: Int = 0, seed: UInt64, options: SimOptions = SimOptions()) {
+    init(servers: Int, observers: Int = 0, joiners: Int = 0, seed: UInt64, options: SimOptions = SimOptions()) {
         rng = SimRandom(seed: seed)
         self.options = options
-        ids = (1...UInt64(servers + observers)).map { $0 }
-        observerIds = Array(ids.suffix(observers))
+        ids = (1...UInt64(servers + observers + joiners)).map { $0 }
+        staticVoters = Array(ids.prefix(servers))
+        committedVoters = staticVoters
+        observerIds = Array(ids.dropFirst(servers).prefix(observers))
+        joinerIds = Array(ids.suffix(joiners))
         for id in ids {
             replicas[id] = SimReplica(id: id)
-            boot(id)
+            if !joinerIds.contains(id) { boot(id) }
         }
     }
 
     func config(for id: UInt64) -> QuorumConfig {
-        var c = QuorumConfig(serverId: id, voters: ids.filter { !observerIds.contains($0) }, observers: observerIds)
+        let voters = joinerIds.contains(id) ? staticVoters + [id] : staticVoters
+        var c = QuorumConfig(serverId: id, voters: voters, observers: observerIds)
         options.configure(&c)
         return c
     }
@@ -102,6 +112,12 @@ final class Simulator {
             r.app.applied += replay
             restore.appliedZxid = r.app.lastZxid
             checker.installed(id, r.app.applied)
+        }
+        // Like coordd's /zookeeper/config: the state holds the configuration it was committed with.
+        // The newer of the saved configuration and the state's, as coordd's recovery picks.
+        for (m, z) in [r.disk.membership, SimApp.membership(of: r.app.applied)].compactMap({ $0 }) where z > restore.membershipZxid {
+            restore.membership = m
+            restore.membershipZxid = z
         }
         do {
             r.pipeline = QuorumPipeline(peer: try QuorumPeer(config: config(for: id), restore: restore, incarnation: rng.next()))
@@ -235,12 +251,15 @@ final class Simulator {
             // with it lost, and apply it again from the next leader: only the first answers.
             var answered = txn
             if let o = txn.origin, o.server == r.id, r.waiting.remove(o) == nil { answered.origin = nil }
-            if r.app.applied.count == checker.history.count { checkDurableQuorum(txn.zxid, firstAppliedBy: r.id) }
+            if r.app.applied.count == checker.history.count { checkDurableQuorum(txn, firstAppliedBy: r.id) }
             checker.applied(r.id, answered, position: r.app.applied.count)
             r.app.applied.append(txn)
         case .statusChanged(let s):
             let why = s.role == .looking ? " (\(r.peer?.lastElectionReason ?? ""))" : ""
             note("server \(r.id) -> \(s.role) serving=\(s.serving) epoch=\(s.epoch)" + why)
+            if s.serving, s.role == .leading, let c = r.peer?.config, !c.voters.contains(r.id) {
+                checker.fail("server \(r.id) leads but is not a voter of its configuration \(c.voters)")
+            }
             if s.serving, s.role == .leading {
                 checker.leaderServing(r.id, epoch: s.epoch, appliedCount: r.app.applied.count)
             }
@@ -259,16 +278,21 @@ final class Simulator {
 
     /// The moment an entry is first applied it is committed: a quorum must hold it on disk by then,
     /// or crashes could take it back. Catches any message or local ack that overtook its fsync.
-    func checkDurableQuorum(_ z: Zxid, firstAppliedBy id: UInt64) {
-        // Only voters' copies count: observers never make a quorum.
-        let voters = ids.filter { !observerIds.contains($0) }
-        let copies = voters.filter { other in
-            guard let d = replicas[other]?.disk else { return false }
-            return d.snapshotZxid >= z || d.log.last(where: { $0.zxid <= z })?.zxid == z
+    /// Only voters' copies count (observers and joiners never make a quorum): those of the newest
+    /// committed configuration, and for a reconfig those of the configuration it brings too.
+    func checkDurableQuorum(_ txn: QuorumTxn, firstAppliedBy id: UInt64) {
+        let z = txn.zxid
+        let next = QuorumMembership.decode(txnData: txn.data)?.membership
+        for voters in [committedVoters] + (next.map { [$0.voters] } ?? []) {
+            let copies = voters.filter { other in
+                guard let d = replicas[other]?.disk else { return false }
+                return d.snapshotZxid >= z || d.log.last(where: { $0.zxid <= z })?.zxid == z
+            }
+            if copies.count < voters.count / 2 + 1 {
+                checker.fail("server \(id) applied \(z) while only \(copies) of voters \(voters) hold it durably")
+            }
         }
-        if copies.count < voters.count / 2 + 1 {
-            checker.fail("server \(id) applied \(z) while only \(copies) of \(voters.count) voters hold it durably")
-        }
+        if let next { committedVoters = next.voters }
     }
 
     /// Completes storage jobs in order up to the first unfinished one and reports them durable.
@@ -326,6 +350,8 @@ final class Simulator {
             r.disk.snapshotZxid = z
             r.disk.snapshotData = data
             r.disk.log = []
+        case .saveMembership(let m, let z):
+            r.disk.membership = (m, z)
         }
     }
 
@@ -407,10 +433,18 @@ final class Simulator {
 
     /// A client write through server `id`; returns its origin to look up later.
     @discardableResult
-    func write(via id: UInt64, _ text: String) -> RequestOrigin {
+    func write(via id: UInt64, _ text: String) -> RequestOrigin { write(via: id, data: Array(text.utf8)) }
+
+    /// A membership change through server `id` (its bytes are what coordd's reconfig preps).
+    @discardableResult
+    func reconfig(via id: UInt64, voters: [UInt64], observers: [UInt64] = []) -> RequestOrigin {
+        write(via: id, data: QuorumMembership(voters: voters, observers: observers).txnData(payload: Array("cfg".utf8)))
+    }
+
+    @discardableResult
+    func write(via id: UInt64, data: [UInt8]) -> RequestOrigin {
         nextXid += 1
         let origin = RequestOrigin(server: id, session: Int64(id), xid: nextXid)
-        let data = Array(text.utf8)
         submitted[origin] = data
         replicas[id]?.waiting.insert(origin)
         run(id) { $0.submit(ClientRequest(origin: origin, data: data)) }
