@@ -141,10 +141,12 @@ import Transport
         #expect(try mntr(c.port, "zk_znode_count") == "74")
     }
 
-    /// Peer faults have no meaning for one server: a clear 400, and the slow-disk fault works.
-    @Test(.timeLimit(.minutes(1))) func peerFaultsAnswerStandalone() throws {
+    /// Peer faults have no meaning for one server: a clear 400, and the slow-disk fault works;
+    /// reconfig is refused as ZooKeeper's standalone server refuses it.
+    @Test(.timeLimit(.minutes(1))) func peerFaultsAndReconfigAnswerStandalone() throws {
         let admin = try ProcessHarness.freePort()
-        let c = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin)\nfaults.enable=true\n")
+        let c = try CoordProcess(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=\(admin)\nfaults.enable=true\n"
+            + "reconfigEnabled=true\nreadonlymode.enabled=true\n")
         defer { c.cleanup() }
         #expect(ProcessHarness.waitUntil(timeout: 10, interval: 0.1) { (try? AdminHTTP.get(admin, "/health/ready").status) == 200 })
         for (target, says) in [("/faults/peer?id=1&mode=drop", "standalone"), ("/faults/stepdown", "standalone"),
@@ -159,6 +161,9 @@ import Transport
         let t0 = Date()
         #expect(try zk.create("/slow") == 0)
         #expect(Date().timeIntervalSince(t0) >= 0.29)
+        // As ZooKeeper's standalone server: no reconfig, even with reconfigEnabled unset or set.
+        let reconfig = try zk.call(.reconfig(joining: "server.2=127.0.0.1:2888:3888", leaving: nil, newMembers: nil, curConfigId: -1))
+        #expect(reconfig.header.err == ZKErr.reconfigDisabled)
         let ready = try AdminHTTP.json(admin, "/health/ready").encoded()
         #expect(ready.contains("standalone"), "\(ready)")
         let leader = try AdminHTTP.json(admin, "/commands/leader").encoded()
