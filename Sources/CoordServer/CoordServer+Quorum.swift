@@ -229,7 +229,12 @@ extension CoordServer: QuorumApp {
         // A reconfig: the quorum core read its membership; the tree gets the payload.
         let reconfig = QuorumMembership.decode(txnData: qt.data)
         do {
-            txn = try CoordTxn(bytes: reconfig?.payload ?? qt.data)
+            // This leader's own proposal, the very bytes it proposed: no need to decode them.
+            if let p = proposed.removeValue(forKey: zxid), p.bytes == qt.data {
+                txn = p.txn
+            } else {
+                txn = try CoordTxn(bytes: reconfig?.payload ?? qt.data)
+            }
         } catch {
             // Skipping it would silently fork this replica from the others.
             logger("FATAL: committed txn \(qt.zxid) cannot be decoded: \(error)")
@@ -287,7 +292,8 @@ extension CoordServer: QuorumApp {
     private func prepareWrite(_ req: ZKRequest, sessionId sid: Int64, cxid: Int32, access: Access, origin: RequestOrigin, zxid: Int64) {
         switch prep.prep(req, sessionId: sid, cxid: cxid, zxid: zxid, time: WallClock.millis(), tree: tree, access: access) {
         case .txn(let t):
-            quorum?.propose(t.serialize(), origin: origin)
+            let bytes = t.serialize()
+            if let z = quorum?.propose(bytes, origin: origin) { proposed[Int64(bitPattern: z.raw)] = (t, bytes) }
         case .failed(let err, let resp):
             prepFailed(origin, sessionId: sid, xid: cxid, err: err, response: resp, zxid: zxid)
         }
@@ -339,6 +345,7 @@ extension CoordServer: QuorumApp {
 
     func quorumStatusChanged(_ status: QuorumStatus) {
         prep.reset()
+        proposed.removeAll()
         touched.removeAll()
         readOnlyStatusChanged(serving: status.serving)
         if status.serving {

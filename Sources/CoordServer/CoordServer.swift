@@ -49,6 +49,9 @@ public final class CoordServer: @unchecked Sendable {
     var touched: Set<Int64> = []
     /// The zxid the tree stands at.
     var appliedZxid = Zxid.zero
+    /// Leader: txns it proposed and has not applied yet, with their bytes, by zxid (apply skips
+    /// decoding them); emptied when the quorum status changes.
+    var proposed: [Int64: (txn: CoordTxn, bytes: [UInt8])] = [:]
     /// Standalone: opened once this server leads its one-voter quorum (`start` waits for it).
     let standaloneServing = DispatchGate()
     /// When this server stopped serving (monotonic ms), for read-only mode.
