@@ -3,6 +3,7 @@
 # libFuzzer, in an instrumented release build of its own (.build/fuzz, address sanitizer on).
 #   deploy/fuzz.sh [SECONDS_PER_TARGET=300] [TARGET...]     (targets: .build/fuzz/release/Fuzz list)
 #   FUZZ_SEED=1 deploy/fuzz.sh ...   first re-seeds the corpora from real client traffic (deploy/fuzz/capture.py)
+#   FUZZ_RUNS=10000000 deploy/fuzz.sh 0 [TARGET...]   runs each target for that many inputs instead (no time limit)
 # Each target starts from its corpus in Tests/FuzzTests/Corpus/<target>, which `swift test` replays;
 # new inputs that add coverage are merged back into it (minimised) at the end. A crash, hang (>10 s),
 # leak or allocation over 256 MB stops the run and leaves the input in .build/fuzz-artifacts/.
@@ -33,13 +34,13 @@ status=0
 for t in "${targets[@]}"; do
     work=".build/fuzz-corpus/$t"
     mkdir -p "$work" "Tests/FuzzTests/Corpus/$t"
-    echo "== $t: $seconds s"
-    if ! "$fuzz" "$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -max_len=65536 \
+    if [ -n "${FUZZ_RUNS:-}" ]; then limit=(-runs="$FUZZ_RUNS"); echo "== $t: $FUZZ_RUNS inputs"; else limit=(-max_total_time="$seconds"); echo "== $t: $seconds s"; fi
+    if ! "$fuzz" "$t" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -max_len=65536 \
             -print_final_stats=1 -artifact_prefix=".build/fuzz-artifacts/$t-" "$work" "Tests/FuzzTests/Corpus/$t" \
             2> ".build/fuzz-artifacts/$t.log"; then
         echo "   FAILED: see .build/fuzz-artifacts/$t.log and the $t-* input there"; status=1
     fi
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" ".build/fuzz-artifacts/$t.log" | sed 's/^/   /'
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb|stat::average_exec_per_sec" ".build/fuzz-artifacts/$t.log" | sed 's/^/   /'
     "$fuzz" "$t" -merge=1 "Tests/FuzzTests/Corpus/$t" "$work" 2>/dev/null
     echo "   corpus: $(ls "Tests/FuzzTests/Corpus/$t" | wc -l) inputs"
 done

@@ -29,10 +29,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-if ! python3 -c "import kazoo, kafka, confluent_kafka, puresasl" >/dev/null 2>&1; then
-    # pure-sasl: kazoo's SASL (DIGEST-MD5) support, for coordd's SASL tests.
+if ! python3 -c "import kazoo, kafka, confluent_kafka, puresasl, objgraph" >/dev/null 2>&1; then
+    # pure-sasl: kazoo's SASL (DIGEST-MD5) support, for coordd's SASL tests; objgraph: kazoo's test_cache.py.
     echo "install-deps: pip install kazoo kafka-python confluent-kafka pure-sasl" >&2
-    python3 -m pip install -q --disable-pip-version-check kazoo kafka-python confluent-kafka pure-sasl
+    python3 -m pip install -q --disable-pip-version-check kazoo kafka-python confluent-kafka pure-sasl objgraph
 fi
 
 # Tansu (the Kafka-compatible peer for broker benchmarks) only when asked.

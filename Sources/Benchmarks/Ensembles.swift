@@ -11,12 +11,16 @@ final class LocalEnsemble {
     let dir: URL
     let clientPorts: [Int]
     private var processes: [ChildProcess] = []
+    /// How each server was started, to start it again (`restart`).
+    private var commands: [(exe: String, args: [String], log: String)] = []
 
     var connectString: String { clientPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
     var pids: [Int32] { processes.map { $0.pid } }
 
     /// `extra` is appended to every zoo.cfg (the observability bench turns the admin server on with it).
-    init(kind: Kind, servers: Int = 3, coorddPath: String, extra: (_ server: Int) throws -> String = { _ in "admin.enableServer=false\n" }) throws {
+    /// `heap`: ZooKeeper's JVM heap flag (the scale bench needs more than 1 GB for a million znodes).
+    init(kind: Kind, servers: Int = 3, coorddPath: String, heap: String = "-Xmx1g",
+         extra: (_ server: Int) throws -> String = { _ in "admin.enableServer=false\n" }) throws {
         self.kind = kind
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(kind.rawValue)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -47,16 +51,17 @@ final class LocalEnsemble {
             let cfgURL = dir.appendingPathComponent("zoo\(i).cfg")
             try cfg.write(to: cfgURL, atomically: true, encoding: .utf8)
             let log = dir.appendingPathComponent("server\(i).log").path
-            let p: ChildProcess
+            let command: (String, [String], String)
             switch kind {
             case .coordd:
-                p = try ChildProcess(coorddPath, [cfgURL.path], stdout: .null, stderr: .file(log))
+                command = (coorddPath, [cfgURL.path], log)
             case .zookeeper:
-                p = try ChildProcess("/usr/bin/java", ["-Xmx1g", "-Dzookeeper.log.dir=\(dir.path)", "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar",
-                               servers > 1 ? "org.apache.zookeeper.server.quorum.QuorumPeerMain" : "org.apache.zookeeper.server.ZooKeeperServerMain",
-                               cfgURL.path], stdout: .null, stderr: .file(log))
+                command = ("/usr/bin/java", [heap, "-Dzookeeper.log.dir=\(dir.path)", "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar",
+                           servers > 1 ? "org.apache.zookeeper.server.quorum.QuorumPeerMain" : "org.apache.zookeeper.server.ZooKeeperServerMain",
+                           cfgURL.path], log)
             }
-            processes.append(p)
+            commands.append(command)
+            processes.append(try ChildProcess(command.0, command.1, stdout: .null, stderr: .file(log)))
         }
     }
 
@@ -87,6 +92,13 @@ final class LocalEnsemble {
     func kill(_ index: Int) {
         processes[index].signal(SIGKILL)
         processes[index].waitUntilExit()
+    }
+
+    /// kill -9, then the same command again (recovery from the data dir).
+    func restart(_ index: Int) throws {
+        kill(index)
+        let c = commands[index]
+        processes[index] = try ChildProcess(c.exe, c.args, stdout: .null, stderr: .file(c.log + ".restart"))
     }
 
     func stop() {

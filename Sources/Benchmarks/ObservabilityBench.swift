@@ -14,13 +14,15 @@ enum ObservabilityBench {
         let ops = Int(args.first ?? "") ?? 20000
         let rounds = Int(args.dropFirst().first ?? "") ?? 3
         let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var coord: [Bool: [Double]] = [:], broker: [Bool: [Double]] = [:]
+        var coord: [Bool: [Double]] = [:], broker: [Bool: [Double]] = [:], brokerCPU: [Bool: [Double]] = [:]
         for round in 0..<rounds {
             // Alternate which goes first, so drift on the machine does not favour one side.
             for admin in round % 2 == 0 ? [false, true] : [true, false] {
                 do {
                     coord[admin, default: []].append(try coordWrites(binDir: binDir, admin: admin, ops: ops))
-                    broker[admin, default: []].append(try brokerProduce(binDir: binDir, admin: admin, records: ops * 10))
+                    let (rate, cpu) = try brokerProduce(binDir: binDir, admin: admin, records: ops * 10)
+                    broker[admin, default: []].append(rate)
+                    brokerCPU[admin, default: []].append(cpu)
                 } catch {
                     print("observability bench: \(error)")
                 }
@@ -43,6 +45,45 @@ enum ObservabilityBench {
         for (name, m, unit) in [("coordd create+setData (3 servers, 32 clients)", coord, "ops/s"), ("brokerd produce, Swift producer, acks=1", broker, "rec/s")] {
             print(String(format: "| %@ | %.0f %@ | %.0f %@ | %.1f %% |", name, median(m[false]), unit, median(m[true]), unit, pairedCost(m)))
         }
+        // CPU the broker process spends per record is steadier than throughput on a shared machine
+        // (it does not count time spent waiting for a core): the plane's cost is the extra CPU.
+        let (off, on) = (median(brokerCPU[false]), median(brokerCPU[true]))
+        print(String(format: "\nbrokerd CPU per record (user+system, median): admin off %.2f µs, on %.2f µs: %.1f %% more", off, on,
+                     off > 0 ? 100 * (on - off) / off : 0))
+        let shares = adminShare.withLock { $0 }.sorted()
+        if !shares.isEmpty {
+            print(String(format: "brokerd's admin thread (HTTP + /metrics rendering): median %.2f %% of the broker's CPU during produce (max %.2f %%)",
+                         shares[shares.count / 2], shares.last ?? 0))
+        }
+        let scrapes = scrapeMillis.withLock { $0 }.sorted()
+        if !scrapes.isEmpty {
+            print(String(format: "a /metrics scrape: median %.2f ms, max %.2f ms over %d scrapes (at 1/s: %.2f %% of one core)",
+                         scrapes[scrapes.count / 2], scrapes.last ?? 0, scrapes.count, scrapes[scrapes.count / 2] / 10))
+        }
+    }
+
+    /// Per admin-on round: the broker-admin thread's share of brokerd's CPU, in %.
+    static let adminShare = Mutex<[Double]>([])
+
+    /// Wall time of each /metrics GET (render + transfer on loopback), an upper bound of its CPU.
+    static let scrapeMillis = Mutex<[Double]>([])
+
+    /// CPU time of a process's threads (those named `named`, or all), in µs:
+    /// /proc/PID/task/*/schedstat, ns resolution (utime/stime tick at 10 ms, too coarse).
+    static func cpuMicros(_ pid: Int32, named: String? = nil) -> Double {
+        let dir = "/proc/\(pid)/task"
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return 0 }
+        var ns = 0.0
+        for t in tasks {
+            if let named {
+                let comm = (try? String(contentsOfFile: "\(dir)/\(t)/comm", encoding: .utf8)) ?? ""
+                guard comm.trimmingCharacters(in: .whitespacesAndNewlines) == named else { continue }
+            }
+            guard let s = try? String(contentsOfFile: "\(dir)/\(t)/schedstat", encoding: .utf8),
+                  let first = s.split(separator: " ").first, let v = Double(first) else { continue }
+            ns += v
+        }
+        return ns / 1000
     }
 
     /// Scrapes /metrics every second until stopped, as Prometheus would.
@@ -54,7 +95,13 @@ enum ObservabilityBench {
         g.enter()
         Thread {
             while !stop.load(ordering: .relaxed) {
-                for p in ports { _ = try? HTTPClient.get(host: "127.0.0.1", port: p, "/metrics") }
+                for p in ports {
+                    let t0 = MonotonicClock.nanos()
+                    if (try? HTTPClient.get(host: "127.0.0.1", port: p, "/metrics")) != nil {
+                        let ms = Double(MonotonicClock.nanos() - t0) / 1e6
+                        scrapeMillis.withLock { $0.append(ms) }
+                    }
+                }
                 usleep(1_000_000)
             }
             g.leave()
@@ -78,7 +125,8 @@ enum ObservabilityBench {
         return rate
     }
 
-    static func brokerProduce(binDir: URL, admin: Bool, records: Int) throws -> Double {
+    /// Records per second, and the broker's CPU µs per record.
+    static func brokerProduce(binDir: URL, admin: Bool, records: Int) throws -> (Double, Double) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("obs-bench-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir + "/zk", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -104,6 +152,7 @@ enum ObservabilityBench {
         let producer = try Producer(config: pc)
         let payload = [UInt8](repeating: 0x78, count: 100)
         let acked = Atomic<Int>(0)
+        let cpu0 = cpuMicros(b.pid), admin0 = cpuMicros(b.pid, named: "broker-admin")
         let start = MonotonicClock.nanos()
         for _ in 0..<records {
             try producer.send(ProducerRecord(topic: "obs", value: payload)) { r in
@@ -112,9 +161,16 @@ enum ObservabilityBench {
         }
         try producer.flush()
         let secs = Double(MonotonicClock.nanos() - start) / 1e9
+        let cpu = cpuMicros(b.pid) - cpu0
+        if admin {
+            // The admin server's own thread: rendering /metrics and answering HTTP.
+            let share = 100 * (cpuMicros(b.pid, named: "broker-admin") - admin0) / max(1, cpu)
+            adminShare.withLock { $0.append(share) }
+        }
         producer.close()
         let rate = Double(acked.load(ordering: .relaxed)) / secs
-        print(String(format: "brokerd admin %@: %.0f rec/s", admin ? "on" : "off", rate))
-        return rate
+        let perRecord = cpu / Double(max(1, acked.load(ordering: .relaxed)))
+        print(String(format: "brokerd admin %@: %.0f rec/s, %.2f µs CPU per record", admin ? "on" : "off", rate, perRecord))
+        return (rate, perRecord)
     }
 }

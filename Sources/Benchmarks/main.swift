@@ -8,6 +8,7 @@ case "broker": BrokerBench.run(Array(arguments.dropFirst()))
 case "client": ClientBench.run(Array(arguments.dropFirst()))
 case "codec": CodecBench.run(Array(arguments.dropFirst()))
 case "observability": ObservabilityBench.run(Array(arguments.dropFirst()))
+case "coord-scale": CoordScaleBench.run(Array(arguments.dropFirst()))
 default:
     print("""
     usage: Benchmarks <suite> [args]
@@ -20,5 +21,6 @@ default:
                                         Swift Kafka client vs librdkafka (confluent-kafka)
       codec [iterations]                Kafka codecs on Produce, Metadata and Fetch
       observability [ops] [rounds]      coordd writes and brokerd produce with the admin server on vs off
+      coord-scale [znodes] [children]   coordd vs ZooKeeper standalone as the tree grows: memory, wide parents, restart, deletes
     """)
 }

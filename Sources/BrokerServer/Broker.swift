@@ -23,6 +23,11 @@ public final class Broker: @unchecked Sendable {
     private let channel: RequestChannel
     /// One network server per listener, all feeding the same request channel.
     private var networks: [KafkaNetworkServer] = []
+
+    /// The `clients` fault on every listener (see KafkaNetworkServer.clientFault).
+    func setClientFault(_ value: Int) {
+        for n in networks { n.clientFault.store(value, ordering: .relaxed) }
+    }
     private var handlerThreads: [Thread] = []
     private let stopLock = NSLock()
     private var stopped = false
@@ -149,6 +154,7 @@ public final class Broker: @unchecked Sendable {
         }
         handler = RequestHandler(config: config, metadata: metadata, replicas: replicas, session: session, advertised: adv, acls: acls, logger: logger)
         handler.controller = controller
+        handler.interBrokerTLS = interBrokerTLS
         handler.advertisedListeners = Dictionary(advertisedAll.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
@@ -261,6 +267,7 @@ public final class Broker: @unchecked Sendable {
         fetchers.stop()
         controller?.stop()
         handler?.groups.stop()
+        handler?.transactions.stop()
         replicas.delayed.expire(now: MonotonicClock.millis(), all: true)
         channel.close()
         for n in networks { n.stop() }

@@ -10,3 +10,7 @@
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 
+
+// Thread names (for top -H and /proc/PID/task/*/comm), also _GNU_SOURCE only.
+#include <pthread.h>
+extern int pthread_setname_np(pthread_t thread, const char *name);

@@ -58,6 +58,9 @@ final class ClientCnx {
     var sessionId: Int64 = 0
     /// Taken in read-only mode: reads only, closed when the quorum is back.
     var readOnly = false
+    /// The `clients` delay fault: a hold is scheduled; then this one pass is let through.
+    var faultDelayed = false
+    var faultPass = false
     var timeout: Int32 = 0
     var received: UInt64 = 0
     var sent: UInt64 = 0

@@ -107,6 +107,10 @@ extension CoordServer: QuorumApp {
 
     /// On a ready leader (standalone included) the tracker sees it at once; a follower reports it.
     func touchSession(_ sid: Int64) {
+        if localSessions[sid] != nil {
+            localTracker.touch(sid, now: WallClock.millis())
+            return
+        }
         if quorum?.leaderReady ?? false {
             tracker.touch(sid, now: WallClock.millis())
         } else {
@@ -163,6 +167,8 @@ extension CoordServer: QuorumApp {
             closeNow(cnx, "server is not serving")
             return
         }
+        var local = false
+        if !localSessions.isEmpty, localSessionRequest(cnx, req, p, local: &local) { return }
         if case .sync = req {
             let origin = newOrigin(cnx)
             wait(cnx, p, origin, sync: req)
@@ -179,16 +185,22 @@ extension CoordServer: QuorumApp {
         let reconfig: Bool = if case .reconfig = req { true } else { false }
         if !reconfig && q.leaderReady && q.peer.currentStatus == QuorumStatus(role: .leading, serving: true, epoch: q.appStatus.epoch) {
             // An established leader (standalone: always) would hand the request straight back to
-            // be prepared: prep it here, without encoding and decoding it on the way.
-            prepareWrite(req, sessionId: cnx.sessionId, cxid: xid, access: cnx.access, origin: origin, zxid: Int64(bitPattern: q.nextZxid.raw))
+            // be prepared: prep it here, without encoding and decoding it on the way. (A local
+            // session's upgrade, submitted just before, was prepped by that submit already.)
+            prepareWrite(req, sessionId: cnx.sessionId, cxid: xid, access: cnx.access, origin: origin,
+                         zxid: Int64(bitPattern: q.nextZxid.raw), localSession: local)
             return
         }
-        q.submit(ClientRequest(origin: origin, data: EnsembleRequest.write(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame).encode()))
+        let write: EnsembleRequest = local ? .localWrite(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame)
+            : .write(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame)
+        q.submit(ClientRequest(origin: origin, data: write.encode()))
     }
 
     func handleQuorumConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
         guard let q = quorum else { return }
         let timeout = tracker.negotiate(req.timeout)
+        if req.sessionId == 0 && localSessionsOn { return openLocalSession(cnx, timeout: timeout, now: now) }
+        if req.sessionId != 0, resumeLocalSession(cnx, req, timeout: timeout, now: now) { return }
         if req.sessionId == 0 {
             openSession(cnx, timeout: timeout, now: now) { sid, pw, p in
                 let origin = RequestOrigin(server: myId, session: sid, xid: 0)
@@ -269,8 +281,9 @@ extension CoordServer: QuorumApp {
             tracker.add(sid, timeout: timeout, now: now)
             let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: zxid, time: now)
             q.propose(txn.serialize(), origin: request.origin)
-        case .write(let sid, let ids, let frame):
-            tracker.touch(sid, now: now)
+        case .write(let sid, let ids, let frame), .localWrite(let sid, let ids, let frame):
+            let local = if case .localWrite = decoded { true } else { false }
+            if !local { tracker.touch(sid, now: now) }
             var r = ByteReader(frame)
             guard let h = try? ZKRequestHeader(jute: &r), let req = try? ZKRequest.decode(op: h.type, &r) else {
                 prepFailed(request.origin, sessionId: sid, xid: request.origin.xid, err: ZKErr.marshallingError, response: .empty, zxid: zxid)
@@ -283,14 +296,17 @@ extension CoordServer: QuorumApp {
                 }
                 return
             }
-            prepareWrite(req, sessionId: sid, cxid: h.xid, access: Access(ids: ids, policy: config.auth), origin: request.origin, zxid: zxid)
+            prepareWrite(req, sessionId: sid, cxid: h.xid, access: Access(ids: ids, policy: config.auth), origin: request.origin, zxid: zxid,
+                         localSession: local)
         }
     }
 
     /// Leader: preps a client write against the tree and everything proposed before it, then
     /// proposes the txn or answers the failure.
-    private func prepareWrite(_ req: ZKRequest, sessionId sid: Int64, cxid: Int32, access: Access, origin: RequestOrigin, zxid: Int64) {
-        switch prep.prep(req, sessionId: sid, cxid: cxid, zxid: zxid, time: WallClock.millis(), tree: tree, access: access) {
+    private func prepareWrite(_ req: ZKRequest, sessionId sid: Int64, cxid: Int32, access: Access, origin: RequestOrigin, zxid: Int64,
+                              localSession: Bool) {
+        switch prep.prep(req, sessionId: sid, cxid: cxid, zxid: zxid, time: WallClock.millis(), tree: tree, access: access,
+                         localSession: localSession) {
         case .txn(let t):
             let bytes = t.serialize()
             if let z = quorum?.propose(bytes, origin: origin) { proposed[Int64(bitPattern: z.raw)] = (t, bytes) }

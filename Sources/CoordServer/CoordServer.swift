@@ -56,6 +56,11 @@ public final class CoordServer: @unchecked Sendable {
     let standaloneServing = DispatchGate()
     /// When this server stopped serving (monotonic ms), for read-only mode.
     var notServingSince: UInt64?
+    /// The `clients` fault, when on (CoordServer+ClientFaults).
+    var clientFault: ClientFault?
+    /// localSessionsEnabled: sessions this server alone knows, and their expiry.
+    var localSessions: [Int64: LocalSession] = [:]
+    var localTracker: SessionTracker
     var listener: Listener?
     var secureListener: Listener?
     public internal(set) var port = 0
@@ -102,6 +107,7 @@ public final class CoordServer: @unchecked Sendable {
         prep.extendedTypesEnabled = config.extendedTypesEnabled
         tracker = SessionTracker(serverId: Int64(config.myid ?? 0), now: WallClock.millis(), tickTime: config.tickTime,
                                  minTimeout: config.effectiveMinSessionTimeout, maxTimeout: config.effectiveMaxSessionTimeout)
+        localTracker = tracker
     }
 
     static func hex(_ v: Int64) -> String { "0x" + String(UInt64(bitPattern: v), radix: 16) }
@@ -176,6 +182,7 @@ public final class CoordServer: @unchecked Sendable {
         loop.schedule(afterMillis: every) { [weak self] in
             guard let self, !self.stopped else { return }
             self.expireSessions()
+            self.expireLocalSessions()
             self.reportTouches()
             self.scheduleTick()
         }
@@ -279,6 +286,7 @@ public final class CoordServer: @unchecked Sendable {
     /// Handles the buffered frames, then those in `input`, until more bytes are needed; past the
     /// connection's bounds it keeps the rest and stops reading until `resumeReading`.
     func handleFrames(_ cnx: ClientCnx, _ input: inout FrameDecoder.Input) {
+        if clientFault != nil, clientFaultHolds(cnx, &input) { return }
         while cnx.phase != .closing {
             if cnx.overBounds {
                 cnx.decoder.keep(&input)

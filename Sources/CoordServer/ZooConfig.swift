@@ -4,36 +4,8 @@ import Transport
 
 /// zoo.cfg, as ZooKeeper reads it: `key=value` lines, `#` comments, `server.N=` ensemble lines.
 public struct ZooConfig: Sendable, Equatable {
-    public struct ServerEntry: Sendable, Equatable {
-        public var id: Int
-        public var host: String
-        public var peerPort: Int
-        public var electionPort: Int
-        public var role: String
-        public var clientHost: String?
-        public var clientPort: Int?
-
-        init(_ s: EnsembleServer) {
-            self.init(id: Int(s.id), host: s.host, peerPort: s.peerPort, electionPort: s.electionPort, role: s.role,
-                      clientHost: s.clientHost, clientPort: s.clientPort)
-        }
-
-        init(id: Int, host: String, peerPort: Int, electionPort: Int, role: String, clientHost: String? = nil, clientPort: Int? = nil) {
-            self.id = id
-            self.host = host
-            self.peerPort = peerPort
-            self.electionPort = electionPort
-            self.role = role
-            self.clientHost = clientHost
-            self.clientPort = clientPort
-        }
-
-        /// As the ensemble's configuration (`/zookeeper/config`) lists it.
-        public var ensembleServer: EnsembleServer {
-            EnsembleServer(id: UInt64(id), host: host, peerPort: peerPort, electionPort: electionPort, role: role,
-                           clientHost: clientHost, clientPort: clientPort)
-        }
-    }
+    /// A `server.N=` line.
+    public typealias ServerEntry = EnsembleServer
 
     public var dataDir = ""
     public var dataLogDir: String?
@@ -90,6 +62,10 @@ public struct ZooConfig: Sendable, Equatable {
     /// ZooKeeper's read-only mode (the `readonlymode.enabled` system property): cut off from the
     /// quorum, the server serves reads to clients that allow it (`canBeReadOnly`).
     public var readOnlyModeEnabled = false
+    /// ZooKeeper's local sessions: a new session lives on its server only (no txn) until it
+    /// creates an ephemeral, which needs `localSessionsUpgradingEnabled` (else EphemeralOnLocalSession).
+    public var localSessionsEnabled = false
+    public var localSessionsUpgradingEnabled = false
     /// ZooKeeper's reconfigEnabled: the reconfig op may change the ensemble (off by default).
     public var reconfigEnabled = false
     /// Keys we accept but do not use (autopurge.*, etc.).
@@ -130,6 +106,9 @@ public struct ZooConfig: Sendable, Equatable {
             case "readonlymode.enabled":
                 guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
                 c.readOnlyModeEnabled = value.lowercased() == "true"
+            case "localSessionsEnabled", "localSessionsUpgradingEnabled":
+                guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
+                if key == "localSessionsEnabled" { c.localSessionsEnabled = value.lowercased() == "true" } else { c.localSessionsUpgradingEnabled = value.lowercased() == "true" }
             case "reconfigEnabled", "zookeeper.reconfigEnabled":
                 guard ["true", "false"].contains(value.lowercased()) else { throw ZooConfigError("\(key): '\(value)' is not true or false") }
                 c.reconfigEnabled = value.lowercased() == "true"
@@ -263,7 +242,7 @@ public struct ZooConfig: Sendable, Equatable {
     /// host:peerPort:electionPort[:participant|observer][;[clientHost:]clientPort]
     static func parseServer(id: Int, _ value: String) throws(ZooConfigError) -> ServerEntry {
         do {
-            return ServerEntry(try EnsembleServer(id: UInt64(id), spec: value))
+            return try EnsembleServer(id: UInt64(id), spec: value)
         } catch {
             throw ZooConfigError(error.message)
         }

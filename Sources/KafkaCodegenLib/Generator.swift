@@ -73,7 +73,7 @@ enum TableEmitter {
             o.append("            KafkaAPIInfo(name: \"\(a.name)\", validVersions: \(range(a.valid, a.valid)), "
                 + "supportedVersions: \(range(a.broker, a.valid)),")
             o.append("                         firstFlexibleVersion: \(flex), isInterBroker: \(a.interBroker), "
-                + "responseHeaderAlwaysV0: \(a.responseHeaderV0))")
+                + "isAdvertised: \(!a.unadvertised), responseHeaderAlwaysV0: \(a.responseHeaderV0))")
         }
         o.append("        }")
         o.append("    }")

@@ -87,6 +87,8 @@ public struct ApiDef: Sendable {
     public var firstFlexible: Int?
     public var broker: VersionRange
     public var interBroker: Bool
+    /// `unadvertised`: codecs exist but the broker leaves the API out of ApiVersions (not implemented yet).
+    public var unadvertised: Bool
     public var responseHeaderV0: Bool
     public var request: MessageDef
     public var response: MessageDef
@@ -192,6 +194,7 @@ enum SchemaParser {
         }
         return ApiDef(name: apiName, key: key, valid: try .parse(validS), firstFlexible: flex,
                       broker: try .parse(brokerS), interBroker: flags.contains("interbroker"),
+                      unadvertised: flags.contains("unadvertised"),
                       responseHeaderV0: flags.contains("responseheader0"),
                       request: messages[0], response: messages[1])
     }

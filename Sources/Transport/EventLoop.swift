@@ -69,7 +69,10 @@ public final class EventLoop: @unchecked Sendable {
         var tid = pthread_t()
         let ctx = Unmanaged.passRetained(self).toOpaque()
         pthread_create(&tid, &attr, { raw in
-            Unmanaged<EventLoop>.fromOpaque(raw!).takeRetainedValue().run()
+            let loop = Unmanaged<EventLoop>.fromOpaque(raw!).takeRetainedValue()
+            // Named for `top -H`, /proc/PID/task/*/comm and the benchmarks (15 bytes at most).
+            _ = pthread_setname_np(pthread_self(), String(decoding: loop.name.utf8.prefix(15), as: UTF8.self))
+            loop.run()
             return nil
         }, ctx)
         pthread_detach(tid)

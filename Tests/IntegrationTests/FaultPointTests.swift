@@ -44,6 +44,41 @@ import Testing
         for i in 0..<3 { #expect(try n.exists("/fast\(i)") != nil, "acknowledged /fast\(i) lost") }
     }
 
+    /// The client listener alone: held requests slow a client down, a dropped listener answers
+    /// nothing until healed, while the ensemble behind it keeps committing.
+    @Test func coorddClientListenerDelayAndDrop() throws {
+        let admin = try (0..<3).map { _ in try ProcessHarness.freePort() }
+        let e = try EnsembleProcesses(extraConfig: "admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nfaults.enable=true\n", adminPorts: admin)
+        defer { e.cleanup() }
+        _ = try #require(e.waitForLeader(followers: 2))
+        #expect(admin.allSatisfy(FaultControlTests.adminUp))
+        let c = try e.client([0], timeoutMs: 20_000)
+        defer { c.close() }
+        func threeWrites(_ tag: String) throws -> Double {
+            let t0 = Date()
+            for i in 0..<3 { _ = try c.create("/\(tag)\(i)") }
+            return Date().timeIntervalSince(t0)
+        }
+        #expect(try FaultControlTests.post(admin[0], "/faults/clients?mode=delay&delay=400").status == 200)
+        let slow = try threeWrites("held")
+        #expect(slow >= 1.1, "3 writes took \(slow) s with requests held 400 ms")
+        #expect(try FaultControlTests.post(admin[0], "/faults/clients?mode=pass").status == 200)
+        let fast = try threeWrites("quick")
+        #expect(fast < slow / 2, "healed: \(fast) s vs \(slow) s")
+
+        // Dropped for 1.5 s: a write waits it out, then is answered; the other servers never noticed.
+        #expect(try FaultControlTests.post(admin[0], "/faults/clients?mode=drop&ms=1500").status == 200)
+        let other = try e.client([1])
+        defer { other.close() }
+        _ = try other.create("/meanwhile")
+        let t0 = Date()
+        _ = try c.create("/after-drop")
+        let waited = Date().timeIntervalSince(t0)
+        #expect(waited >= 1.0 && waited < 15, "a write during a 1.5 s listener drop took \(waited) s")
+        #expect(try c.exists("/meanwhile") != nil)
+        #expect(try FaultControlTests.post(admin[0], "/faults/clients?mode=sideways").status == 400)
+    }
+
     @Test func brokerSlowDiskCutCoordLinkAndCrashAfterAppend() throws {
         let admin = try ProcessHarness.freePort()
         let cluster = try BrokerCluster(brokers: 1, extraConfig: "zookeeper.session.timeout.ms=3000\nfaults.enable=true\n") { _, _ in
@@ -70,6 +105,22 @@ import Testing
         let fast = try threeProduces("fast")
         #expect(fast < slow - 2.0, "healed: \(fast) s vs \(slow) s")
         #expect(try FaultControlTests.post(admin, "/faults/disk?ms=99999").status == 400)
+
+        // The client listener: every request (ApiVersions, Metadata, Produce...) held 300 ms, then
+        // none taken for 1.5 s; a produce waits it out.
+        func timedProduce(_ v: String) throws -> Double {
+            let t0 = Date()
+            #expect(try produce(v) == 0)
+            return Date().timeIntervalSince(t0)
+        }
+        #expect(try FaultControlTests.post(admin, "/faults/clients?mode=delay&delay=300").status == 200)
+        let held = try timedProduce("held")
+        #expect(try FaultControlTests.post(admin, "/faults/clients?mode=pass").status == 200)
+        let free = try timedProduce("free")
+        #expect(held >= 0.6 && free < held - 0.3, "a produce took \(held) s with requests held 300 ms, \(free) s healed")
+        #expect(try FaultControlTests.post(admin, "/faults/clients?mode=drop&ms=1500").status == 200)
+        let dropped = try timedProduce("dropped")
+        #expect(dropped >= 1.0, "a produce during a 1.5 s listener drop took \(dropped) s")
 
         // Cut off from coordd, the broker's session expires and its registration goes; passed, it
         // registers again.

@@ -60,6 +60,8 @@ import Testing
         let c = try e.client([0, 1, 2])
         _ = try c.retrying(timeout: 20) { try $0.create("/before", data: Array("1".utf8)) }
         c.close()
+        // A client writes all along, through every server; each acknowledged write must survive.
+        let writer = BackgroundWriter(connectString: e.connectString)
         // The joiners follow as non-voters first; then one reconfig adds both.
         try e.start(3)
         try e.start(4)
@@ -86,6 +88,9 @@ import Testing
         ProcessHarness.waitUntil(timeout: 20, interval: 0.1) { e.mode(0) == nil && e.mode(1) == nil }
         #expect(e.mode(0) == nil && e.mode(1) == nil, "removed servers still serve: \(e.mode(0) ?? "-") \(e.mode(1) ?? "-")")
 
+        let acked = writer.stop()
+        #expect(acked.count >= 20, "only \(acked.count) writes acknowledged during the changes")
+
         // Everyone restarts from disk with its old zoo.cfg: the data decides who votes.
         for i in 0..<5 { e.kill9(i) }
         for i in 0..<5 { try e.start(i, wait: false) }
@@ -98,5 +103,51 @@ import Testing
         let text = String(decoding: try c3.getData("/zookeeper/config").data, as: UTF8.self)
         #expect(!text.contains("server.1=") && text.contains(spec(e, 4)), "\(text)")
         #expect(e.mode(0) == nil && e.mode(1) == nil, "a removed server serves after its restart")
+        let lost = try acked.filter { path in try c3.retrying(timeout: 20) { try $0.exists(path) } == nil }
+        #expect(lost.isEmpty, "acknowledged writes lost: \(lost.prefix(10)) of \(acked.count)")
+    }
+}
+
+/// Creates /w-0, /w-1, ... on its own thread until stopped (a fresh session after any failure);
+/// returns the paths whose create was acknowledged.
+final class BackgroundWriter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    private var acked: [String] = []
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(connectString: String) {
+        Thread.detachNewThread { [self] in
+            var n = 0
+            var client: CoordClient?
+            while !isDone {
+                do {
+                    if client == nil {
+                        let c = CoordClient(connectString: connectString, sessionTimeoutMs: 6000)
+                        try c.start(timeoutMs: 5000)
+                        client = c
+                    }
+                    let path = "/w-\(n)"
+                    n += 1
+                    _ = try client?.create(path)
+                    lock.withLock { acked.append(path) }
+                } catch {
+                    client?.close()
+                    client = nil
+                    usleep(50_000)
+                }
+                usleep(20_000)
+            }
+            client?.close()
+            finished.signal()
+        }
+    }
+
+    private var isDone: Bool { lock.withLock { done } }
+
+    func stop() -> [String] {
+        lock.withLock { done = true }
+        finished.wait()
+        return lock.withLock { acked }
     }
 }

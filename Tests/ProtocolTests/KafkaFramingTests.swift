@@ -14,10 +14,13 @@ import Testing
         #expect(KafkaAPI.offsetDelete.requestHeaderVersion(0) == 1)
         // Flexible among what we implement: ApiVersions v3, SaslAuthenticate v2 and the SCRAM credential
         // APIs and DescribeCluster (flexible from v0, as Kafka defines them), the ACL APIs v2+, and the
-        // admin APIs IncrementalAlterConfigs v1, AlterConfigs / DeleteRecords / DescribeLogDirs / ElectLeaders v2+.
+        // admin APIs IncrementalAlterConfigs v1, AlterConfigs / DeleteRecords / DescribeLogDirs / ElectLeaders v2+,
+        // the transaction APIs from v3 (WriteTxnMarkers v1, Describe/ListTransactions v0).
         let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials,
                                        .describeAcls, .createAcls, .deleteAcls, .describeCluster, .incrementalAlterConfigs,
-                                       .alterConfigs, .deleteRecords, .describeLogDirs, .electLeaders]
+                                       .alterConfigs, .deleteRecords, .describeLogDirs, .electLeaders,
+                                       .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .writeTxnMarkers, .txnOffsetCommit,
+                                       .describeTransactions, .listTransactions]
         for api in KafkaAPI.allCases {
             #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }

@@ -72,6 +72,18 @@ public enum ApiAcls {
         Key(.describeAcls, .cluster): .describe,
         Key(.createAcls, .cluster): .alter,
         Key(.deleteAcls, .cluster): .alter,
+        Key(.addPartitionsToTxn, .transactionalId): .write,
+        Key(.addPartitionsToTxn, .topic): .write,
+        Key(.addOffsetsToTxn, .transactionalId): .write,
+        Key(.addOffsetsToTxn, .group): .read,
+        Key(.endTxn, .transactionalId): .write,
+        Key(.writeTxnMarkers, .cluster): .clusterAction,
+        Key(.txnOffsetCommit, .transactionalId): .write,
+        Key(.txnOffsetCommit, .group): .read,
+        Key(.txnOffsetCommit, .topic): .read,
+        Key(.describeTransactions, .transactionalId): .describe,
+        Key(.describeTransactions, .topic): .describe,
+        Key(.listTransactions, .transactionalId): .describe,
     ]
 
     public static func operation(_ api: KafkaAPI, _ resource: AclResourceType, _ purpose: Purpose = .main) -> AclOperation? {

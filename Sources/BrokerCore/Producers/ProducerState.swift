@@ -94,6 +94,15 @@ public struct ProducerStateTable: Sendable {
         entries[b.producerId] = e
     }
 
+    /// A transaction marker written at `epoch`: a newer epoch (the coordinator fenced the producer)
+    /// replaces the entry's, so batches of older epochs are refused from now on.
+    public mutating func markerAppended(producerId: Int64, epoch: Int16) {
+        guard var e = entries[producerId], epoch > e.epoch else { return }
+        e.epoch = epoch
+        e.batches = []
+        entries[producerId] = e
+    }
+
     /// Rebuilds the table from the batch headers in the log, oldest first (recovery, or on
     /// becoming leader). The log is the truth, so nothing is validated.
     public static func rebuild(from batches: [(header: ProducerBatchHeader, firstOffset: Int64, lastOffset: Int64, timestampMs: Int64)]) -> ProducerStateTable {

@@ -48,6 +48,29 @@ extension BrokerAdmin {
                     throw FaultPlane.FaultError("mode '\(m)' is not drop or pass")
                 }
             },
+            FaultPlane.Action("clients", help: "mode=drop|delay|pass [delay=N] [ms=N]: take no client request on any listener, or hold each one `delay` ms (replica fetches from other brokers included); pass heals; healed after ms if given") { q throws(FaultPlane.FaultError) in
+                let ms = try q["ms"].map { _ throws(FaultPlane.FaultError) in try FaultPlane.int(q, "ms", 1...3_600_000) }
+                let value: Int
+                switch q["mode"] ?? "drop" {
+                case "drop": value = -1
+                case "delay": value = try FaultPlane.int(q, "delay", 1...60_000)
+                case "pass": value = 0
+                case let m: throw FaultPlane.FaultError("mode '\(m)' is not drop, delay or pass")
+                }
+                let generation = hooks.clientFaultGeneration.add(1, ordering: .relaxed).newValue
+                b.setClientFault(value)
+                let what = value < 0 ? "no client request taken" : "client requests held \(value) ms"
+                plane.note("clients", value == 0 ? nil : what + (ms.map { " for \($0) ms" } ?? ""))
+                if let ms, value != 0 {
+                    Thread.detachNewThread {
+                        usleep(UInt32(ms) * 1000)
+                        guard hooks.clientFaultGeneration.load(ordering: .relaxed) == generation else { return }
+                        b.setClientFault(0)
+                        plane.note("clients", nil)
+                    }
+                }
+                return value == 0 ? "client requests taken again" : what
+            },
             FaultPlane.Action("disk", help: "ms=N (0..10000): every log append of this broker (leader and follower) takes N ms longer, a slow disk (0 heals)") { q throws(FaultPlane.FaultError) in
                 let ms = try FaultPlane.int(q, "ms", 0...10_000)
                 hooks.diskDelayMs.store(ms, ordering: .relaxed)
@@ -62,5 +85,7 @@ extension BrokerAdmin {
         b.fetchers.paused.store(false, ordering: .relaxed)
         b.replicas.faults.heal()
         b.session?.client.setBlackholed(false)
+        b.replicas.faults.clientFaultGeneration.add(1, ordering: .relaxed)
+        b.setClientFault(0)
     }
 }

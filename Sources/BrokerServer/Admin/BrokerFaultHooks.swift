@@ -25,6 +25,8 @@ final class BrokerFaultHooks: Sendable {
     let diskDelayMs = Atomic<Int>(0)
     /// Counts `POST /faults/coord` changes, so a timed cut heals only if nothing changed it since.
     let coordCutGeneration = Atomic<Int>(0)
+    /// Bumped by every `clients` fault: a timed heal lifts only the fault that scheduled it.
+    let clientFaultGeneration = Atomic<Int>(0)
     private let log: @Sendable (String) -> Void
 
     init(log: @escaping @Sendable (String) -> Void) { self.log = log }

@@ -53,6 +53,13 @@ public struct BrokerConfig: Sendable {
     public var offsetsTopicNumPartitions = 50
     public var offsetsTopicReplicationFactor = 3
     public var offsetsRetentionMinutes = 10080
+    /// The transaction coordinator's `__transaction_state` topic and limits (Kafka's names and defaults).
+    public var transactionStateLogNumPartitions = 50
+    public var transactionStateLogReplicationFactor = 3
+    public var transactionMaxTimeoutMs = 900_000
+    public var transactionalIdExpirationMs = 604_800_000
+    /// How often timed-out transactions are looked for and aborted.
+    public var transactionAbortTimedOutCheckIntervalMs = 10_000
     public var groupInitialRebalanceDelayMs = 3000
     public var groupMinSessionTimeoutMs = 6000
     public var groupMaxSessionTimeoutMs = 1_800_000
@@ -149,6 +156,11 @@ public struct BrokerConfig: Sendable {
             case "offsets.topic.num.partitions": c.offsetsTopicNumPartitions = try int()
             case "offsets.topic.replication.factor": c.offsetsTopicReplicationFactor = try int()
             case "offsets.retention.minutes": c.offsetsRetentionMinutes = try int()
+            case "transaction.state.log.num.partitions": c.transactionStateLogNumPartitions = try int()
+            case "transaction.state.log.replication.factor": c.transactionStateLogReplicationFactor = try int()
+            case "transaction.max.timeout.ms": c.transactionMaxTimeoutMs = try int()
+            case "transactional.id.expiration.ms": c.transactionalIdExpirationMs = try int()
+            case "transaction.abort.timed.out.transaction.cleanup.interval.ms": c.transactionAbortTimedOutCheckIntervalMs = try int()
             case "group.initial.rebalance.delay.ms": c.groupInitialRebalanceDelayMs = try int()
             case "group.min.session.timeout.ms": c.groupMinSessionTimeoutMs = try int()
             case "group.max.session.timeout.ms": c.groupMaxSessionTimeoutMs = try int()
@@ -179,6 +191,13 @@ public struct BrokerConfig: Sendable {
         if minInsyncReplicas < 1 { throw ConfigError("min.insync.replicas must be at least 1") }
         if numNetworkThreads < 1 || numIOThreads < 1 { throw ConfigError("num.network.threads and num.io.threads must be at least 1") }
         if offsetsTopicNumPartitions < 1 { throw ConfigError("offsets.topic.num.partitions must be at least 1") }
+        if transactionStateLogNumPartitions < 1 { throw ConfigError("transaction.state.log.num.partitions must be at least 1") }
+        if transactionStateLogReplicationFactor < 1 { throw ConfigError("transaction.state.log.replication.factor must be at least 1") }
+        if transactionMaxTimeoutMs < 1 { throw ConfigError("transaction.max.timeout.ms must be at least 1") }
+        if transactionalIdExpirationMs < 1 { throw ConfigError("transactional.id.expiration.ms must be at least 1") }
+        if transactionAbortTimedOutCheckIntervalMs < 1 {
+            throw ConfigError("transaction.abort.timed.out.transaction.cleanup.interval.ms must be at least 1")
+        }
     }
 
     static func parseListeners(_ value: String, line: Int) throws -> [Endpoint] {

@@ -20,7 +20,8 @@ extension RequestHandler {
         func fail(_ e: ErrorCode, _ msg: String) {
             ctx.reply(FindCoordinatorResponse(errorCode: e, errorMessage: msg, nodeId: -1, host: "", port: -1))
         }
-        guard r.keyType == 0 else { return fail(.coordinatorNotAvailable, "transactions are not supported") }
+        if r.keyType == 1 { return handleFindTransactionCoordinator(ctx, r.key) }
+        guard r.keyType == 0 else { return fail(.invalidRequest, "unknown coordinator key type \(r.keyType)") }
         guard let parts = metadata.partitions(of: OffsetsTopicRecords.topic) else {
             ensureOffsetsTopic()
             return fail(.coordinatorNotAvailable, "the offsets topic is being created")

@@ -345,9 +345,12 @@ extension RequestHandler {
     }
 
     func handleInitProducerId(_ ctx: RequestContext, _ r: InitProducerIdRequest) {
-        guard r.transactionalId == nil else {
-            ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: .coordinatorNotAvailable, producerId: -1, producerEpoch: -1))
-            return
+        if let tid = r.transactionalId {
+            // As Kafka: null means idempotent only; an empty transactional id is refused.
+            guard !tid.isEmpty else {
+                return ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: .invalidRequest, producerId: -1, producerEpoch: -1))
+            }
+            return handleTransactionalInitProducerId(ctx, r, transactionalId: tid)
         }
         do {
             let id = try producerIds.allocate(session: session, brokerId: config.brokerID)

@@ -128,11 +128,30 @@ extension RequestHandler {
                     parts.append(d)
                     continue
                 }
-                let read = replicas.read(tp, offset: p.fetchOffset, maxBytes: total > 0 ? budget : max(budget, 1),
-                                         replicaId: r.replicaId, currentLeaderEpoch: p.currentLeaderEpoch)
+                let maxBytes = total > 0 ? budget : max(budget, 1)
+                var read = PartitionRead()
+                if r.isolationLevel == 1 && r.replicaId < 0 {
+                    // read_committed: up to the last stable offset, with the aborted transactions in range.
+                    if let (committed, index) = producerStates.readCommitted(tp, { cap in
+                        replicas.read(tp, offset: p.fetchOffset, maxBytes: maxBytes, replicaId: r.replicaId,
+                                      currentLeaderEpoch: p.currentLeaderEpoch, cap: cap)
+                    }) {
+                        read = committed
+                        if read.error == .none {
+                            d.abortedTransactions = index.abortedTransactions(from: p.fetchOffset, upTo: read.lastStableOffset).map {
+                                .init(producerId: $0.producerId, firstOffset: $0.firstOffset)
+                            }
+                        }
+                    } else {
+                        read.error = .notLeaderOrFollower
+                    }
+                } else {
+                    read = replicas.read(tp, offset: p.fetchOffset, maxBytes: maxBytes, replicaId: r.replicaId,
+                                         currentLeaderEpoch: p.currentLeaderEpoch)
+                }
                 d.errorCode = read.error
                 d.highWatermark = read.highWatermark
-                d.lastStableOffset = read.highWatermark
+                d.lastStableOffset = r.isolationLevel == 1 ? read.lastStableOffset : read.highWatermark
                 d.logStartOffset = read.logStartOffset
                 if read.error != .none {
                     hasError = true
@@ -180,7 +199,10 @@ extension RequestHandler {
                 if !authorized { return .init(partitionIndex: p.partitionIndex, errorCode: .topicAuthorizationFailed, timestamp: -1, offset: -1, leaderEpoch: -1) }
                 switch replicas.listOffset(TopicPartition(t.name, p.partitionIndex), timestamp: p.timestamp,
                                            replicaId: r.replicaId, isolation: r.isolationLevel) {
-                case .offset(let o, let ts, let epoch):
+                case .offset(var o, let ts, let epoch):
+                    // read_committed: the latest offset is the last stable one.
+                    if r.isolationLevel == 1 && p.timestamp == -1 && r.replicaId < 0,
+                       let first = producerStates.firstUnstableOffset(TopicPartition(t.name, p.partitionIndex)) { o = min(o, first) }
                     return .init(partitionIndex: p.partitionIndex, errorCode: .none, timestamp: ts, offset: o, leaderEpoch: epoch)
                 case .error(let e):
                     return .init(partitionIndex: p.partitionIndex, errorCode: e, timestamp: -1, offset: -1, leaderEpoch: -1)

@@ -39,6 +39,10 @@ final class RequestHandler: @unchecked Sendable {
     let producerIds = ProducerIdAllocator()
     let groups: GroupRuntime
     let producerStates: ProducerStates
+    let transactions: TransactionRuntime
+    let txnOffsets = TxnOffsetsBuffer()
+    /// The TLS client side for the inter-broker listener (WriteTxnMarkers to other leaders).
+    var interBrokerTLS: TLSContext?
     /// Where admin requests wait for the controller's result (see `whenReady`).
     let adminWaits = DispatchQueue(label: "admin-waits")
     /// Fences LeaderAndIsr / StopReplica / UpdateMetadata to the current controller and registration.
@@ -65,11 +69,26 @@ final class RequestHandler: @unchecked Sendable {
         controllerGuard = ControllerRequestGuard(brokerId: config.brokerID, logger: logger)
         groups = GroupRuntime(config: config, replicas: replicas, logger: logger)
         producerStates = ProducerStates(replicas: replicas, logger: logger)
+        let routes = TxnMarkerWriter.Routes()
+        transactions = TransactionRuntime(config: config, replicas: replicas,
+                                          markers: TxnMarkerWriter(brokerId: config.brokerID, routes: routes, logger: logger), logger: logger)
         replicas.leadershipHooks += [
             { [groups] led, notLed in groups.leadershipChanged(led: led, notLed: notLed) },
             { [producerStates] led, notLed in producerStates.leadershipChanged(led: led, notLed: notLed) },
+            { [transactions] led, notLed in transactions.leadershipChanged(led: led, notLed: notLed) },
         ]
+        routes.install(
+            leaderOf: { [weak self] tp in self?.metadata.partition(tp)?.leader },
+            writeLocal: { [weak self] tp, m in self?.writeMarkerLocally(tp, m) ?? .brokerNotAvailable },
+            writeRemote: { [weak self] b, tps, m in
+                self?.writeMarkersRemotely(b, tps, m) ?? Dictionary(tps.map { ($0, .brokerNotAvailable) }, uniquingKeysWith: { a, _ in a })
+            })
+        // A partition's transaction open for twice the longest allowed timeout has no coordinator
+        // left to end it: the leader aborts it itself (Kafka leaves such hanging transactions to an operator).
+        let hangingAfterMs = 2 * Int64(config.transactionMaxTimeoutMs)
+        transactions.onTick = { [producerStates] now in producerStates.abortHanging(nowMs: now, maxAgeMs: hangingAfterMs) }
         groups.start()
+        transactions.start()
     }
 
     func handle(_ q: QueuedRequest) {
@@ -151,6 +170,13 @@ final class RequestHandler: @unchecked Sendable {
         case .createAcls(let r): handleCreateAcls(ctx, r)
         case .deleteAcls(let r): handleDeleteAcls(ctx, r)
         case .describeCluster(let r): handleDescribeCluster(ctx, r)
+        case .addPartitionsToTxn(let r): handleAddPartitionsToTxn(ctx, r)
+        case .addOffsetsToTxn(let r): handleAddOffsetsToTxn(ctx, r)
+        case .endTxn(let r): handleEndTxn(ctx, r)
+        case .writeTxnMarkers(let r): handleWriteTxnMarkers(ctx, r)
+        case .txnOffsetCommit(let r): handleTxnOffsetCommit(ctx, r)
+        case .describeTransactions(let r): handleDescribeTransactions(ctx, r)
+        case .listTransactions(let r): handleListTransactions(ctx, r)
         }
     }
 

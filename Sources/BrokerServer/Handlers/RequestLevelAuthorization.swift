@@ -11,6 +11,7 @@ extension RequestHandler {
         let a = ctx.access
         func group(_ id: String) -> ErrorCode? { a.allows(.group, id) ? nil : .groupAuthorizationFailed }
         func cluster() -> ErrorCode? { a.allowsCluster() ? nil : .clusterAuthorizationFailed }
+        func txn(_ id: String) -> ErrorCode? { a.allows(.transactionalId, id) ? nil : .transactionalIdAuthorizationFailed }
         switch request {
         case .createAcls(let r) where !a.enabled:
             ctx.reply(CreateAclsResponse(results: r.creations.map { _ in .init(errorCode: .securityDisabled, errorMessage: Self.noAuthorizer) }))
@@ -98,6 +99,22 @@ extension RequestHandler {
         case .deleteAcls(let r):
             guard let e = cluster() else { return false }
             ctx.reply(DeleteAclsResponse(filterResults: r.filters.map { _ in .init(errorCode: e) }))
+        case .addPartitionsToTxn(let r):
+            guard let e = txn(r.transactionalId) else { return false }
+            ctx.reply(AddPartitionsToTxnResponse(throttleTimeMs: 0, resultsByTopic: r.topics.map { t in
+                .init(name: t.name, resultsByPartition: t.partitions.map { .init(partitionIndex: $0, partitionErrorCode: e) })
+            }))
+        case .addOffsetsToTxn(let r):
+            guard let e = txn(r.transactionalId) else { return false }
+            ctx.reply(AddOffsetsToTxnResponse(throttleTimeMs: 0, errorCode: e))
+        case .endTxn(let r):
+            guard let e = txn(r.transactionalId) else { return false }
+            ctx.reply(EndTxnResponse(throttleTimeMs: 0, errorCode: e))
+        case .txnOffsetCommit(let r):
+            guard let e = txn(r.transactionalId) else { return false }
+            ctx.reply(TxnOffsetCommitResponse(throttleTimeMs: 0, topics: r.topics.map { t in
+                .init(name: t.name, partitions: t.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: e) })
+            }))
         default:
             return false
         }

@@ -17,6 +17,9 @@ public final class KafkaNetworkServer: @unchecked Sendable {
     public private(set) var port = 0
     /// Open connections (all loops): for metrics and tests.
     public let openConnections = Atomic<Int>(0)
+    /// The `clients` fault (admin /faults/clients): 0 off, -1 no request is taken (clients time out
+    /// as behind a dead network), N > 0 every request waits N ms before the handlers get it.
+    public let clientFault = Atomic<Int>(0)
 
     /// Each new connection's listener/SASL state (nil: no state, a bare PLAINTEXT server).
     let makeSecurity: (@Sendable () -> ConnectionSecurity)?
@@ -90,6 +93,9 @@ public final class KafkaNetworkServer: @unchecked Sendable {
         let security: ConnectionSecurity?
         /// The client certificate has been turned into the principal (SSL listeners).
         var certificateSeen = false
+        /// The `clients` fault: a recheck is scheduled; then one request is let through.
+        var faultScheduled = false
+        var faultPass = false
         init(id: UInt64, max: Int, security: ConnectionSecurity?) {
             self.id = id
             self.security = security
@@ -162,6 +168,7 @@ public final class KafkaNetworkServer: @unchecked Sendable {
             return
         }
         conn.setReadPaused(true)
+        if holdForFault(conn, st) { return }
         let frame = st.waiting.removeFirst()
         st.inFlight = true
         let loop = conn.loop
@@ -196,5 +203,23 @@ public final class KafkaNetworkServer: @unchecked Sendable {
             st.waiting.insert(frame, at: 0)
             loop.schedule(afterMillis: 5) { [unowned self] in self.dispatchNext(conn, st) }
         }
+    }
+
+    /// The `clients` fault holds the waiting request: a drop rechecks every 50 ms until lifted, a
+    /// delay lets it go after N ms. Reading stays paused meanwhile (one read's frames at most wait).
+    private func holdForFault(_ conn: Connection, _ st: ConnectionState) -> Bool {
+        let fault = clientFault.load(ordering: .relaxed)
+        if fault == 0 || (fault > 0 && st.faultPass) {
+            st.faultPass = false
+            return false
+        }
+        guard !st.faultScheduled else { return true }
+        st.faultScheduled = true
+        conn.loop.schedule(afterMillis: fault > 0 ? fault : 50) { [unowned self] in
+            st.faultScheduled = false
+            st.faultPass = fault > 0
+            self.dispatchNext(conn, st)
+        }
+        return true
     }
 }

@@ -32,4 +32,10 @@ extension ReplicaManager {
             offset = next
         }
     }
+
+    /// The local log's end offset (nil: no such partition or no log).
+    func logEndOffset(_ tp: TopicPartition) -> Int64? {
+        guard let p = partition(tp) else { return nil }
+        return p.lock.withLock { p.log?.logEndOffset }
+    }
 }

@@ -54,6 +54,7 @@ struct PartitionRead {
     var error: ErrorCode = .none
     var highWatermark: Int64 = -1
     var logStartOffset: Int64 = -1
+    var lastStableOffset: Int64 = -1
     /// Bytes to splice into the response with sendfile; nil when there is nothing to send.
     var region: FileRegion?
     var count: Int { region?.length ?? 0 }
@@ -291,7 +292,7 @@ public final class ReplicaManager: @unchecked Sendable {
         var recordErrors: [ProduceResponse.BatchIndexAndErrorMessage] = []
     }
 
-    func appendToLeader(_ tp: TopicPartition, records: [UInt8], acks: Int16, knownTopic: Bool) -> AppendResult {
+    func appendToLeader(_ tp: TopicPartition, records: [UInt8], acks: Int16, knownTopic: Bool, allowControl: Bool = false) -> AppendResult {
         var r = AppendResult()
         var effects: [ReplicationEffect] = []
         guard let p = partition(tp) else {
@@ -307,7 +308,7 @@ public final class ReplicaManager: @unchecked Sendable {
             guard check == .noError else { r.error = ErrorCode(check.rawValue); return }
             do {
                 faults.beforeDiskWrite()
-                let info = try log.append(records, leaderEpoch: l.leaderEpoch, now: wallMs)
+                let info = try log.append(records, leaderEpoch: l.leaderEpoch, now: wallMs, allowControl: allowControl)
                 faults.reached(.afterAppend)
                 r.baseOffset = info.firstOffset
                 r.requiredOffset = info.lastOffset + 1
@@ -344,7 +345,9 @@ public final class ReplicaManager: @unchecked Sendable {
     // MARK: - Fetch
 
     /// Reads for a consumer (up to the HW) or a follower (up to the log end; records its progress).
-    func read(_ tp: TopicPartition, offset: Int64, maxBytes: Int, replicaId: Int32, currentLeaderEpoch: Int32) -> PartitionRead {
+    /// `cap` bounds a consumer's read further (read_committed: the first unstable offset).
+    func read(_ tp: TopicPartition, offset: Int64, maxBytes: Int, replicaId: Int32, currentLeaderEpoch: Int32,
+              cap: Int64? = nil) -> PartitionRead {
         var out = PartitionRead()
         var effects: [ReplicationEffect] = []
         guard let p = partition(tp) else { out.error = .unknownTopicOrPartition; return out }
@@ -366,7 +369,8 @@ public final class ReplicaManager: @unchecked Sendable {
                 out.error = .offsetOutOfRange
                 return
             }
-            let limit = replicaId >= 0 ? log.logEndOffset : l.highWatermark
+            let limit = replicaId >= 0 ? log.logEndOffset : min(l.highWatermark, cap ?? Int64.max)
+            out.lastStableOffset = limit
             do {
                 out.region = try log.read(from: offset, maxBytes: maxBytes, maxOffset: limit).region
             } catch {

@@ -107,12 +107,18 @@ public struct TxnPrep: Sendable {
 
     /// Validates a write request made with `access` (the ACL checks of ZooKeeper's
     /// PrepRequestProcessor). Reads are not for prep (answer them from the tree).
+    /// `localSession`: the session lives on the server the client is connected to only (ZooKeeper's
+    /// local sessions): it is not checked here, and it may not own ephemerals.
     public mutating func prep(_ req: ZKRequest, sessionId: Int64, cxid: Int32, zxid: Int64, time: Int64, tree: DataTree,
-                              access: Access = .anonymous) -> PrepOutcome {
+                              access: Access = .anonymous, localSession: Bool = false) -> PrepOutcome {
         if case .closeSession = req {
             return .txn(prepCloseSession(sessionId: sessionId, cxid: cxid, zxid: zxid, time: time, tree: tree))
         }
-        guard isSessionValid(sessionId, tree: tree) else { return .failed(err: ZKErr.sessionExpired, response: .empty) }
+        if localSession {
+            if req.createsEphemeral { return .failed(err: ZKErr.ephemeralOnLocalSession, response: .empty) }
+        } else {
+            guard isSessionValid(sessionId, tree: tree) else { return .failed(err: ZKErr.sessionExpired, response: .empty) }
+        }
         var touched: [ZKPathKey] = []
         if case .multi(let ops) = req {
             let saved = overlay
@@ -255,5 +261,16 @@ public struct TxnPrep: Sendable {
         let owner = container ? ZNode.containerOwner : (ttlMode ? ZNode.ttlOwner(ttl) : (ephemeral ? sessionId : 0))
         setRecord(path, Record(exists: true, ephemeralOwner: owner, zxid: zxid, acl: acl), &touched)
         return .create(requestOp: op, path: path, data: c.data, acl: acl, ephemeralOwner: owner, parentCVersion: parent.cversion)
+    }
+}
+
+extension ZKRequest {
+    /// A create of an ephemeral node, alone or in a multi (what a local session must upgrade for).
+    public var createsEphemeral: Bool {
+        switch self {
+        case .create(let c), .create2(let c): c.flags == 1 || c.flags == 3  // EPHEMERAL, EPHEMERAL_SEQUENTIAL
+        case .multi(let ops): ops.contains { $0.createsEphemeral }
+        default: false
+        }
     }
 }

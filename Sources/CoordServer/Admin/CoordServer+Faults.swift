@@ -23,7 +23,7 @@ extension CoordServer {
             }
         }
         // The named crash points are moments of the peer protocol: standalone has none.
-        return plane.processActions(crash: isStandalone ? nil : quorum?.crash, points: isStandalone ? [] : CrashPoint.catalogue) + [
+        return plane.processActions(crash: isStandalone ? nil : quorum?.crash, points: isStandalone ? [] : CrashPoint.catalogue) + [clientFaultAction(plane)] + [
             FaultPlane.Action("peer", help: "id=N|all mode=drop|delay|pass [delay=N] [ms=N]: blackhole the quorum link to server N (both ways), or hold every message this server sends it for `delay` ms; pass heals; healed after ms if given") { q throws(FaultPlane.FaultError) in
                 guard !peers.isEmpty else { throw FaultPlane.FaultError("a standalone server has no peer links") }
                 let ids: [UInt64]
@@ -121,6 +121,7 @@ extension CoordServer {
             s.quorum?.links?.delays.removeAll()
             s.quorum?.crash.arm(nil)
             s.setSlowSync(ms: 0)
+            s.setClientFault(nil)
         }
     }
 

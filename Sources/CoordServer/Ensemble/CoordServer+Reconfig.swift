@@ -11,7 +11,7 @@ extension CoordServer {
     /// The configuration zoo.cfg gives, as `/zookeeper/config` shows it (version 0).
     var staticEnsembleConfig: EnsembleConfig {
         var servers: [UInt64: EnsembleServer] = [:]
-        for (id, e) in config.servers { servers[UInt64(id)] = e.ensembleServer }
+        for (id, e) in config.servers { servers[UInt64(id)] = e }
         return EnsembleConfig(servers: servers)
     }
 

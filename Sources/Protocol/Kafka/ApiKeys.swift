@@ -9,6 +9,8 @@ public struct KafkaAPIInfo: Sendable {
     public var firstFlexibleVersion: Int16
     /// Inter-broker APIs that clients never send; the broker may leave them out of what it advertises.
     public var isInterBroker: Bool
+    /// False while the broker has the codecs but not the API itself: ApiVersions leaves it out.
+    public var isAdvertised: Bool
     /// ApiVersions answers with header v0 so a client can read it before knowing what the broker supports.
     public var responseHeaderAlwaysV0: Bool
 }

@@ -2,7 +2,7 @@
 extension ApiVersionsResponse {
     /// What the broker advertises: every api in `KafkaAPI` with its supported range.
     public static func supported(includeInterBroker: Bool = true) -> ApiVersionsResponse {
-        let keys = KafkaAPI.allCases.filter { includeInterBroker || !$0.isInterBroker }.map {
+        let keys = KafkaAPI.allCases.filter { $0.info.isAdvertised && (includeInterBroker || !$0.isInterBroker) }.map {
             ApiVersion(apiKey: $0.rawValue, minVersion: $0.supportedVersions.lowerBound,
                        maxVersion: $0.supportedVersions.upperBound)
         }

@@ -166,10 +166,12 @@ public final class PartitionLog {
     /// Leader append: validates each batch (header, CRC, size), assigns offsets from the log end by
     /// rewriting baseOffset and partitionLeaderEpoch in place (the CRC does not cover them), and
     /// writes the bytes unchanged otherwise. No fsync unless the flush policy asks for one.
-    public func append(_ records: [UInt8], leaderEpoch: Int32, now: Int64, assignOffsets: Bool = true) throws -> AppendInfo {
+    /// `allowControl`: the broker's own transaction markers (clients may not write control batches).
+    public func append(_ records: [UInt8], leaderEpoch: Int32, now: Int64, assignOffsets: Bool = true,
+                       allowControl: Bool = false) throws -> AppendInfo {
         var buf = records
         return try buf.withUnsafeMutableBytes {
-            try append(buffer: $0, leaderEpoch: leaderEpoch, now: now, assignOffsets: assignOffsets)
+            try append(buffer: $0, leaderEpoch: leaderEpoch, now: now, assignOffsets: assignOffsets, allowControl: allowControl)
         }
     }
 
@@ -183,7 +185,8 @@ public final class PartitionLog {
     }
 
     /// The zero-copy form: `buffer` may be the network read buffer; it is modified in place.
-    public func append(buffer: UnsafeMutableRawBufferPointer, leaderEpoch: Int32, now: Int64, assignOffsets: Bool) throws -> AppendInfo {
+    public func append(buffer: UnsafeMutableRawBufferPointer, leaderEpoch: Int32, now: Int64, assignOffsets: Bool,
+                       allowControl: Bool = false) throws -> AppendInfo {
         try guarded {
             var headers: [RecordBatchHeader] = []
             var pos = 0
@@ -203,7 +206,8 @@ public final class PartitionLog {
                 if assignOffsets {
                     do {
                         try RecordBatch.validateRecords(UnsafeRawBufferPointer(rebasing: rest[0..<h.totalSize]), header: h,
-                                                        maxDecompressedBytes: maxDecompressedBytes, requireKeys: config.cleanupCompact)
+                                                        maxDecompressedBytes: maxDecompressedBytes, allowControl: allowControl,
+                                                        requireKeys: config.cleanupCompact && !h.isControl)
                     } catch let e as RecordBatchError {
                         throw LogError.corruptRecord(e)
                     }

@@ -332,81 +332,99 @@ extension OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult {
     }
 }
 
-extension DescribeAclsRequest {
-    static func sample() -> DescribeAclsRequest {
-        DescribeAclsRequest(resourceTypeFilter: 2, resourceNameFilter: "s2", patternTypeFilter: 4, principalFilter: "s4", hostFilter: "s5", operation: 7, permissionType: 8)
+extension AddPartitionsToTxnRequest {
+    static func sample() -> AddPartitionsToTxnRequest {
+        AddPartitionsToTxnRequest(transactionalId: "s1", producerId: 2007, producerEpoch: 4, topics: [AddPartitionsToTxnRequest.AddPartitionsToTxnTopic.sample()])
     }
 }
 
-extension DescribeAclsResponse {
-    static func sample() -> DescribeAclsResponse {
-        DescribeAclsResponse(throttleTimeMs: 8007, errorCode: ErrorCode(10), errorMessage: "s10", resources: [DescribeAclsResponse.DescribeAclsResource.sample()])
+extension AddPartitionsToTxnRequest.AddPartitionsToTxnTopic {
+    static func sample() -> AddPartitionsToTxnRequest.AddPartitionsToTxnTopic {
+        AddPartitionsToTxnRequest.AddPartitionsToTxnTopic(name: "s5", partitions: [6007])
     }
 }
 
-extension DescribeAclsResponse.AclDescription {
-    static func sample() -> DescribeAclsResponse.AclDescription {
-        DescribeAclsResponse.AclDescription(principal: "s12", host: "s13", operation: 15, permissionType: 16)
+extension AddPartitionsToTxnResponse {
+    static func sample() -> AddPartitionsToTxnResponse {
+        AddPartitionsToTxnResponse(throttleTimeMs: 7007, resultsByTopic: [AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult.sample()])
     }
 }
 
-extension DescribeAclsResponse.DescribeAclsResource {
-    static func sample() -> DescribeAclsResponse.DescribeAclsResource {
-        DescribeAclsResponse.DescribeAclsResource(resourceType: 17, resourceName: "s17", patternType: 19, acls: [DescribeAclsResponse.AclDescription.sample()])
+extension AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult {
+    static func sample() -> AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult {
+        AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult(partitionIndex: 9007, partitionErrorCode: ErrorCode(11))
     }
 }
 
-extension CreateAclsRequest {
-    static func sample() -> CreateAclsRequest {
-        CreateAclsRequest(creations: [CreateAclsRequest.AclCreation.sample()])
+extension AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult {
+    static func sample() -> AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult {
+        AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult(name: "s11", resultsByPartition: [AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult.sample()])
     }
 }
 
-extension CreateAclsRequest.AclCreation {
-    static func sample() -> CreateAclsRequest.AclCreation {
-        CreateAclsRequest.AclCreation(resourceType: 3, resourceName: "s3", resourcePatternType: 5, principal: "s5", host: "s6", operation: 8, permissionType: 9)
+extension AddOffsetsToTxnRequest {
+    static func sample() -> AddOffsetsToTxnRequest {
+        AddOffsetsToTxnRequest(transactionalId: "s1", producerId: 2007, producerEpoch: 4, groupId: "s4")
     }
 }
 
-extension CreateAclsResponse {
-    static func sample() -> CreateAclsResponse {
-        CreateAclsResponse(throttleTimeMs: 9007, results: [CreateAclsResponse.AclCreationResult.sample()])
+extension AddOffsetsToTxnResponse {
+    static func sample() -> AddOffsetsToTxnResponse {
+        AddOffsetsToTxnResponse(throttleTimeMs: 5007, errorCode: ErrorCode(7))
     }
 }
 
-extension CreateAclsResponse.AclCreationResult {
-    static func sample() -> CreateAclsResponse.AclCreationResult {
-        CreateAclsResponse.AclCreationResult(errorCode: ErrorCode(12), errorMessage: "s12")
+extension EndTxnRequest {
+    static func sample() -> EndTxnRequest {
+        EndTxnRequest(transactionalId: "s1", producerId: 2007, producerEpoch: 4, committed: true)
     }
 }
 
-extension DeleteAclsRequest {
-    static func sample() -> DeleteAclsRequest {
-        DeleteAclsRequest(filters: [DeleteAclsRequest.DeleteAclsFilter.sample()])
+extension EndTxnResponse {
+    static func sample() -> EndTxnResponse {
+        EndTxnResponse(throttleTimeMs: 5007, errorCode: ErrorCode(7))
     }
 }
 
-extension DeleteAclsRequest.DeleteAclsFilter {
-    static func sample() -> DeleteAclsRequest.DeleteAclsFilter {
-        DeleteAclsRequest.DeleteAclsFilter(resourceTypeFilter: 3, resourceNameFilter: "s3", patternTypeFilter: 5, principalFilter: "s5", hostFilter: "s6", operation: 8, permissionType: 9)
+extension WriteTxnMarkersRequest {
+    static func sample() -> WriteTxnMarkersRequest {
+        WriteTxnMarkersRequest(markers: [WriteTxnMarkersRequest.WritableTxnMarker.sample()])
     }
 }
 
-extension DeleteAclsResponse {
-    static func sample() -> DeleteAclsResponse {
-        DeleteAclsResponse(throttleTimeMs: 9007, filterResults: [DeleteAclsResponse.DeleteAclsFilterResult.sample()])
+extension WriteTxnMarkersRequest.WritableTxnMarkerTopic {
+    static func sample() -> WriteTxnMarkersRequest.WritableTxnMarkerTopic {
+        WriteTxnMarkersRequest.WritableTxnMarkerTopic(name: "s2", partitionIndexes: [3007])
     }
 }
 
-extension DeleteAclsResponse.DeleteAclsMatchingAcl {
-    static func sample() -> DeleteAclsResponse.DeleteAclsMatchingAcl {
-        DeleteAclsResponse.DeleteAclsMatchingAcl(errorCode: ErrorCode(12), errorMessage: "s12", resourceType: 14, resourceName: "s14", patternType: 16, principal: "s16", host: "s17", operation: 19, permissionType: 20)
+extension WriteTxnMarkersRequest.WritableTxnMarker {
+    static func sample() -> WriteTxnMarkersRequest.WritableTxnMarker {
+        WriteTxnMarkersRequest.WritableTxnMarker(producerId: 4007, producerEpoch: 6, transactionResult: true, topics: [WriteTxnMarkersRequest.WritableTxnMarkerTopic.sample()], coordinatorEpoch: 8007)
     }
 }
 
-extension DeleteAclsResponse.DeleteAclsFilterResult {
-    static func sample() -> DeleteAclsResponse.DeleteAclsFilterResult {
-        DeleteAclsResponse.DeleteAclsFilterResult(errorCode: ErrorCode(21), errorMessage: "s21", matchingAcls: [DeleteAclsResponse.DeleteAclsMatchingAcl.sample()])
+extension WriteTxnMarkersResponse {
+    static func sample() -> WriteTxnMarkersResponse {
+        WriteTxnMarkersResponse(markers: [WriteTxnMarkersResponse.WritableTxnMarkerResult.sample()])
+    }
+}
+
+extension WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult {
+    static func sample() -> WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult {
+        WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult(partitionIndex: 10007, errorCode: ErrorCode(12))
+    }
+}
+
+extension WriteTxnMarkersResponse.WritableTxnMarkerTopicResult {
+    static func sample() -> WriteTxnMarkersResponse.WritableTxnMarkerTopicResult {
+        WriteTxnMarkersResponse.WritableTxnMarkerTopicResult(name: "s12", partitions: [WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult.sample()])
+    }
+}
+
+extension WriteTxnMarkersResponse.WritableTxnMarkerResult {
+    static func sample() -> WriteTxnMarkersResponse.WritableTxnMarkerResult {
+        WriteTxnMarkersResponse.WritableTxnMarkerResult(producerId: 14007, topics: [WriteTxnMarkersResponse.WritableTxnMarkerTopicResult.sample()])
     }
 }
 

@@ -2,6 +2,120 @@
 
 @testable import Protocol
 
+extension TxnOffsetCommitRequest {
+    static func sample() -> TxnOffsetCommitRequest {
+        TxnOffsetCommitRequest(transactionalId: "s1", groupId: "s2", producerId: 3007, producerEpoch: 5, generationId: 5007, memberId: "s6", groupInstanceId: "s7", topics: [TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic.sample()])
+    }
+}
+
+extension TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition {
+    static func sample() -> TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition {
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition(partitionIndex: 9007, committedOffset: 10007, committedLeaderEpoch: 11007, committedMetadata: "s12")
+    }
+}
+
+extension TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic {
+    static func sample() -> TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic {
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic(name: "s13", partitions: [TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition.sample()])
+    }
+}
+
+extension TxnOffsetCommitResponse {
+    static func sample() -> TxnOffsetCommitResponse {
+        TxnOffsetCommitResponse(throttleTimeMs: 15007, topics: [TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic.sample()])
+    }
+}
+
+extension TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition {
+    static func sample() -> TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition {
+        TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition(partitionIndex: 17007, errorCode: ErrorCode(19))
+    }
+}
+
+extension TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic {
+    static func sample() -> TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic {
+        TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic(name: "s19", partitions: [TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition.sample()])
+    }
+}
+
+extension DescribeAclsRequest {
+    static func sample() -> DescribeAclsRequest {
+        DescribeAclsRequest(resourceTypeFilter: 2, resourceNameFilter: "s2", patternTypeFilter: 4, principalFilter: "s4", hostFilter: "s5", operation: 7, permissionType: 8)
+    }
+}
+
+extension DescribeAclsResponse {
+    static func sample() -> DescribeAclsResponse {
+        DescribeAclsResponse(throttleTimeMs: 8007, errorCode: ErrorCode(10), errorMessage: "s10", resources: [DescribeAclsResponse.DescribeAclsResource.sample()])
+    }
+}
+
+extension DescribeAclsResponse.AclDescription {
+    static func sample() -> DescribeAclsResponse.AclDescription {
+        DescribeAclsResponse.AclDescription(principal: "s12", host: "s13", operation: 15, permissionType: 16)
+    }
+}
+
+extension DescribeAclsResponse.DescribeAclsResource {
+    static func sample() -> DescribeAclsResponse.DescribeAclsResource {
+        DescribeAclsResponse.DescribeAclsResource(resourceType: 17, resourceName: "s17", patternType: 19, acls: [DescribeAclsResponse.AclDescription.sample()])
+    }
+}
+
+extension CreateAclsRequest {
+    static func sample() -> CreateAclsRequest {
+        CreateAclsRequest(creations: [CreateAclsRequest.AclCreation.sample()])
+    }
+}
+
+extension CreateAclsRequest.AclCreation {
+    static func sample() -> CreateAclsRequest.AclCreation {
+        CreateAclsRequest.AclCreation(resourceType: 3, resourceName: "s3", resourcePatternType: 5, principal: "s5", host: "s6", operation: 8, permissionType: 9)
+    }
+}
+
+extension CreateAclsResponse {
+    static func sample() -> CreateAclsResponse {
+        CreateAclsResponse(throttleTimeMs: 9007, results: [CreateAclsResponse.AclCreationResult.sample()])
+    }
+}
+
+extension CreateAclsResponse.AclCreationResult {
+    static func sample() -> CreateAclsResponse.AclCreationResult {
+        CreateAclsResponse.AclCreationResult(errorCode: ErrorCode(12), errorMessage: "s12")
+    }
+}
+
+extension DeleteAclsRequest {
+    static func sample() -> DeleteAclsRequest {
+        DeleteAclsRequest(filters: [DeleteAclsRequest.DeleteAclsFilter.sample()])
+    }
+}
+
+extension DeleteAclsRequest.DeleteAclsFilter {
+    static func sample() -> DeleteAclsRequest.DeleteAclsFilter {
+        DeleteAclsRequest.DeleteAclsFilter(resourceTypeFilter: 3, resourceNameFilter: "s3", patternTypeFilter: 5, principalFilter: "s5", hostFilter: "s6", operation: 8, permissionType: 9)
+    }
+}
+
+extension DeleteAclsResponse {
+    static func sample() -> DeleteAclsResponse {
+        DeleteAclsResponse(throttleTimeMs: 9007, filterResults: [DeleteAclsResponse.DeleteAclsFilterResult.sample()])
+    }
+}
+
+extension DeleteAclsResponse.DeleteAclsMatchingAcl {
+    static func sample() -> DeleteAclsResponse.DeleteAclsMatchingAcl {
+        DeleteAclsResponse.DeleteAclsMatchingAcl(errorCode: ErrorCode(12), errorMessage: "s12", resourceType: 14, resourceName: "s14", patternType: 16, principal: "s16", host: "s17", operation: 19, permissionType: 20)
+    }
+}
+
+extension DeleteAclsResponse.DeleteAclsFilterResult {
+    static func sample() -> DeleteAclsResponse.DeleteAclsFilterResult {
+        DeleteAclsResponse.DeleteAclsFilterResult(errorCode: ErrorCode(21), errorMessage: "s21", matchingAcls: [DeleteAclsResponse.DeleteAclsMatchingAcl.sample()])
+    }
+}
+
 extension DescribeConfigsRequest {
     static func sample() -> DescribeConfigsRequest {
         DescribeConfigsRequest(resources: [DescribeConfigsRequest.DescribeConfigsResource.sample()], includeSynonyms: true, includeDocumentation: true)
@@ -290,218 +404,3 @@ extension DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResul
     }
 }
 
-extension AlterUserScramCredentialsRequest {
-    static func sample() -> AlterUserScramCredentialsRequest {
-        AlterUserScramCredentialsRequest(deletions: [AlterUserScramCredentialsRequest.ScramCredentialDeletion.sample()], upsertions: [AlterUserScramCredentialsRequest.ScramCredentialUpsertion.sample()])
-    }
-}
-
-extension AlterUserScramCredentialsRequest.ScramCredentialDeletion {
-    static func sample() -> AlterUserScramCredentialsRequest.ScramCredentialDeletion {
-        AlterUserScramCredentialsRequest.ScramCredentialDeletion(name: "s3", mechanism: 5)
-    }
-}
-
-extension AlterUserScramCredentialsRequest.ScramCredentialUpsertion {
-    static func sample() -> AlterUserScramCredentialsRequest.ScramCredentialUpsertion {
-        AlterUserScramCredentialsRequest.ScramCredentialUpsertion(name: "s5", mechanism: 7, iterations: 7007, salt: [8, 2, 3], saltedPassword: [9, 2, 3])
-    }
-}
-
-extension AlterUserScramCredentialsResponse {
-    static func sample() -> AlterUserScramCredentialsResponse {
-        AlterUserScramCredentialsResponse(throttleTimeMs: 10007, results: [AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult.sample()])
-    }
-}
-
-extension AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult {
-    static func sample() -> AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult {
-        AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult(user: "s12", errorCode: ErrorCode(14), errorMessage: "s14")
-    }
-}
-
-extension DescribeClusterRequest {
-    static func sample() -> DescribeClusterRequest {
-        DescribeClusterRequest(includeClusterAuthorizedOperations: true, endpointType: 3)
-    }
-}
-
-extension DescribeClusterResponse {
-    static func sample() -> DescribeClusterResponse {
-        DescribeClusterResponse(throttleTimeMs: 3007, errorCode: ErrorCode(5), errorMessage: "s5", endpointType: 7, clusterId: "s7", controllerId: 8007, brokers: [DescribeClusterResponse.DescribeClusterBroker.sample()], clusterAuthorizedOperations: 10007)
-    }
-}
-
-extension DescribeClusterResponse.DescribeClusterBroker {
-    static func sample() -> DescribeClusterResponse.DescribeClusterBroker {
-        DescribeClusterResponse.DescribeClusterBroker(brokerId: 11007, host: "s12", port: 13007, rack: "s14")
-    }
-}
-
-/// Every generated message type with its api, for tests that cover all codecs.
-let generatedMessageTypes: [any KafkaMessage.Type] = [
-    ProduceRequest.self, ProduceResponse.self,
-    FetchRequest.self, FetchResponse.self,
-    ListOffsetsRequest.self, ListOffsetsResponse.self,
-    MetadataRequest.self, MetadataResponse.self,
-    LeaderAndIsrRequest.self, LeaderAndIsrResponse.self,
-    StopReplicaRequest.self, StopReplicaResponse.self,
-    UpdateMetadataRequest.self, UpdateMetadataResponse.self,
-    OffsetCommitRequest.self, OffsetCommitResponse.self,
-    OffsetFetchRequest.self, OffsetFetchResponse.self,
-    FindCoordinatorRequest.self, FindCoordinatorResponse.self,
-    JoinGroupRequest.self, JoinGroupResponse.self,
-    HeartbeatRequest.self, HeartbeatResponse.self,
-    LeaveGroupRequest.self, LeaveGroupResponse.self,
-    SyncGroupRequest.self, SyncGroupResponse.self,
-    DescribeGroupsRequest.self, DescribeGroupsResponse.self,
-    ListGroupsRequest.self, ListGroupsResponse.self,
-    SaslHandshakeRequest.self, SaslHandshakeResponse.self,
-    ApiVersionsRequest.self, ApiVersionsResponse.self,
-    CreateTopicsRequest.self, CreateTopicsResponse.self,
-    DeleteTopicsRequest.self, DeleteTopicsResponse.self,
-    DeleteRecordsRequest.self, DeleteRecordsResponse.self,
-    InitProducerIdRequest.self, InitProducerIdResponse.self,
-    OffsetForLeaderEpochRequest.self, OffsetForLeaderEpochResponse.self,
-    DescribeAclsRequest.self, DescribeAclsResponse.self,
-    CreateAclsRequest.self, CreateAclsResponse.self,
-    DeleteAclsRequest.self, DeleteAclsResponse.self,
-    DescribeConfigsRequest.self, DescribeConfigsResponse.self,
-    AlterConfigsRequest.self, AlterConfigsResponse.self,
-    DescribeLogDirsRequest.self, DescribeLogDirsResponse.self,
-    SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
-    CreatePartitionsRequest.self, CreatePartitionsResponse.self,
-    DeleteGroupsRequest.self, DeleteGroupsResponse.self,
-    ElectLeadersRequest.self, ElectLeadersResponse.self,
-    IncrementalAlterConfigsRequest.self, IncrementalAlterConfigsResponse.self,
-    OffsetDeleteRequest.self, OffsetDeleteResponse.self,
-    DescribeUserScramCredentialsRequest.self, DescribeUserScramCredentialsResponse.self,
-    AlterUserScramCredentialsRequest.self, AlterUserScramCredentialsResponse.self,
-    DescribeClusterRequest.self, DescribeClusterResponse.self,
-]
-
-/// A sample of every request, to seed the fuzz tests.
-let generatedRequestSamples: [any KafkaRequestMessage] = [
-    ProduceRequest.sample(),
-    FetchRequest.sample(),
-    ListOffsetsRequest.sample(),
-    MetadataRequest.sample(),
-    LeaderAndIsrRequest.sample(),
-    StopReplicaRequest.sample(),
-    UpdateMetadataRequest.sample(),
-    OffsetCommitRequest.sample(),
-    OffsetFetchRequest.sample(),
-    FindCoordinatorRequest.sample(),
-    JoinGroupRequest.sample(),
-    HeartbeatRequest.sample(),
-    LeaveGroupRequest.sample(),
-    SyncGroupRequest.sample(),
-    DescribeGroupsRequest.sample(),
-    ListGroupsRequest.sample(),
-    SaslHandshakeRequest.sample(),
-    ApiVersionsRequest.sample(),
-    CreateTopicsRequest.sample(),
-    DeleteTopicsRequest.sample(),
-    DeleteRecordsRequest.sample(),
-    InitProducerIdRequest.sample(),
-    OffsetForLeaderEpochRequest.sample(),
-    DescribeAclsRequest.sample(),
-    CreateAclsRequest.sample(),
-    DeleteAclsRequest.sample(),
-    DescribeConfigsRequest.sample(),
-    AlterConfigsRequest.sample(),
-    DescribeLogDirsRequest.sample(),
-    SaslAuthenticateRequest.sample(),
-    CreatePartitionsRequest.sample(),
-    DeleteGroupsRequest.sample(),
-    ElectLeadersRequest.sample(),
-    IncrementalAlterConfigsRequest.sample(),
-    OffsetDeleteRequest.sample(),
-    DescribeUserScramCredentialsRequest.sample(),
-    AlterUserScramCredentialsRequest.sample(),
-    DescribeClusterRequest.sample(),
-]
-
-/// Every message with default values: no tagged field is written, so tests can add unknown ones.
-let generatedDefaultMessages: [any KafkaMessage] = [
-    ProduceRequest(), ProduceResponse(),
-    FetchRequest(), FetchResponse(),
-    ListOffsetsRequest(), ListOffsetsResponse(),
-    MetadataRequest(), MetadataResponse(),
-    LeaderAndIsrRequest(), LeaderAndIsrResponse(),
-    StopReplicaRequest(), StopReplicaResponse(),
-    UpdateMetadataRequest(), UpdateMetadataResponse(),
-    OffsetCommitRequest(), OffsetCommitResponse(),
-    OffsetFetchRequest(), OffsetFetchResponse(),
-    FindCoordinatorRequest(), FindCoordinatorResponse(),
-    JoinGroupRequest(), JoinGroupResponse(),
-    HeartbeatRequest(), HeartbeatResponse(),
-    LeaveGroupRequest(), LeaveGroupResponse(),
-    SyncGroupRequest(), SyncGroupResponse(),
-    DescribeGroupsRequest(), DescribeGroupsResponse(),
-    ListGroupsRequest(), ListGroupsResponse(),
-    SaslHandshakeRequest(), SaslHandshakeResponse(),
-    ApiVersionsRequest(), ApiVersionsResponse(),
-    CreateTopicsRequest(), CreateTopicsResponse(),
-    DeleteTopicsRequest(), DeleteTopicsResponse(),
-    DeleteRecordsRequest(), DeleteRecordsResponse(),
-    InitProducerIdRequest(), InitProducerIdResponse(),
-    OffsetForLeaderEpochRequest(), OffsetForLeaderEpochResponse(),
-    DescribeAclsRequest(), DescribeAclsResponse(),
-    CreateAclsRequest(), CreateAclsResponse(),
-    DeleteAclsRequest(), DeleteAclsResponse(),
-    DescribeConfigsRequest(), DescribeConfigsResponse(),
-    AlterConfigsRequest(), AlterConfigsResponse(),
-    DescribeLogDirsRequest(), DescribeLogDirsResponse(),
-    SaslAuthenticateRequest(), SaslAuthenticateResponse(),
-    CreatePartitionsRequest(), CreatePartitionsResponse(),
-    DeleteGroupsRequest(), DeleteGroupsResponse(),
-    ElectLeadersRequest(), ElectLeadersResponse(),
-    IncrementalAlterConfigsRequest(), IncrementalAlterConfigsResponse(),
-    OffsetDeleteRequest(), OffsetDeleteResponse(),
-    DescribeUserScramCredentialsRequest(), DescribeUserScramCredentialsResponse(),
-    AlterUserScramCredentialsRequest(), AlterUserScramCredentialsResponse(),
-    DescribeClusterRequest(), DescribeClusterResponse(),
-]
-
-/// A sample of every response.
-let generatedResponseSamples: [any KafkaMessage] = [
-    ProduceResponse.sample(),
-    FetchResponse.sample(),
-    ListOffsetsResponse.sample(),
-    MetadataResponse.sample(),
-    LeaderAndIsrResponse.sample(),
-    StopReplicaResponse.sample(),
-    UpdateMetadataResponse.sample(),
-    OffsetCommitResponse.sample(),
-    OffsetFetchResponse.sample(),
-    FindCoordinatorResponse.sample(),
-    JoinGroupResponse.sample(),
-    HeartbeatResponse.sample(),
-    LeaveGroupResponse.sample(),
-    SyncGroupResponse.sample(),
-    DescribeGroupsResponse.sample(),
-    ListGroupsResponse.sample(),
-    SaslHandshakeResponse.sample(),
-    ApiVersionsResponse.sample(),
-    CreateTopicsResponse.sample(),
-    DeleteTopicsResponse.sample(),
-    DeleteRecordsResponse.sample(),
-    InitProducerIdResponse.sample(),
-    OffsetForLeaderEpochResponse.sample(),
-    DescribeAclsResponse.sample(),
-    CreateAclsResponse.sample(),
-    DeleteAclsResponse.sample(),
-    DescribeConfigsResponse.sample(),
-    AlterConfigsResponse.sample(),
-    DescribeLogDirsResponse.sample(),
-    SaslAuthenticateResponse.sample(),
-    CreatePartitionsResponse.sample(),
-    DeleteGroupsResponse.sample(),
-    ElectLeadersResponse.sample(),
-    IncrementalAlterConfigsResponse.sample(),
-    OffsetDeleteResponse.sample(),
-    DescribeUserScramCredentialsResponse.sample(),
-    AlterUserScramCredentialsResponse.sample(),
-    DescribeClusterResponse.sample(),
-]

@@ -25,6 +25,11 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case deleteRecords = 21
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
+    case addPartitionsToTxn = 24
+    case addOffsetsToTxn = 25
+    case endTxn = 26
+    case writeTxnMarkers = 27
+    case txnOffsetCommit = 28
     case describeAcls = 29
     case createAcls = 30
     case deleteAcls = 31
@@ -40,124 +45,147 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case describeUserScramCredentials = 50
     case alterUserScramCredentials = 51
     case describeCluster = 60
+    case describeTransactions = 65
+    case listTransactions = 66
 
     /// The schema's facts about this API; ApiKeys.swift derives the rest.
     public var info: KafkaAPIInfo {
         switch self {
         case .produce:
             KafkaAPIInfo(name: "Produce", validVersions: 0...11, supportedVersions: 3...8,
-                         firstFlexibleVersion: 9, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 9, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .fetch:
             KafkaAPIInfo(name: "Fetch", validVersions: 0...17, supportedVersions: 4...11,
-                         firstFlexibleVersion: 12, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 12, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .listOffsets:
             KafkaAPIInfo(name: "ListOffsets", validVersions: 0...10, supportedVersions: 1...5,
-                         firstFlexibleVersion: 6, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 6, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .metadata:
             KafkaAPIInfo(name: "Metadata", validVersions: 0...12, supportedVersions: 0...8,
-                         firstFlexibleVersion: 9, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 9, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .leaderAndIsr:
             KafkaAPIInfo(name: "LeaderAndIsr", validVersions: 0...7, supportedVersions: 2...2,
-                         firstFlexibleVersion: 4, isInterBroker: true, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 4, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .stopReplica:
             KafkaAPIInfo(name: "StopReplica", validVersions: 0...4, supportedVersions: 1...1,
-                         firstFlexibleVersion: 2, isInterBroker: true, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .updateMetadata:
             KafkaAPIInfo(name: "UpdateMetadata", validVersions: 0...8, supportedVersions: 5...5,
-                         firstFlexibleVersion: 6, isInterBroker: true, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 6, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetCommit:
             KafkaAPIInfo(name: "OffsetCommit", validVersions: 0...9, supportedVersions: 2...7,
-                         firstFlexibleVersion: 8, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 8, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetFetch:
             KafkaAPIInfo(name: "OffsetFetch", validVersions: 0...9, supportedVersions: 1...5,
-                         firstFlexibleVersion: 6, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 6, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .findCoordinator:
             KafkaAPIInfo(name: "FindCoordinator", validVersions: 0...6, supportedVersions: 0...2,
-                         firstFlexibleVersion: 3, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .joinGroup:
             KafkaAPIInfo(name: "JoinGroup", validVersions: 0...9, supportedVersions: 2...5,
-                         firstFlexibleVersion: 6, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 6, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .heartbeat:
             KafkaAPIInfo(name: "Heartbeat", validVersions: 0...4, supportedVersions: 0...3,
-                         firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .leaveGroup:
             KafkaAPIInfo(name: "LeaveGroup", validVersions: 0...5, supportedVersions: 0...3,
-                         firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .syncGroup:
             KafkaAPIInfo(name: "SyncGroup", validVersions: 0...5, supportedVersions: 0...3,
-                         firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeGroups:
             KafkaAPIInfo(name: "DescribeGroups", validVersions: 0...5, supportedVersions: 0...4,
-                         firstFlexibleVersion: 5, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 5, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .listGroups:
             KafkaAPIInfo(name: "ListGroups", validVersions: 0...5, supportedVersions: 0...2,
-                         firstFlexibleVersion: 3, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .saslHandshake:
             KafkaAPIInfo(name: "SaslHandshake", validVersions: 0...1, supportedVersions: 0...1,
-                         firstFlexibleVersion: Int16.max, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: Int16.max, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .apiVersions:
             KafkaAPIInfo(name: "ApiVersions", validVersions: 0...4, supportedVersions: 0...3,
-                         firstFlexibleVersion: 3, isInterBroker: false, responseHeaderAlwaysV0: true)
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: true)
         case .createTopics:
             KafkaAPIInfo(name: "CreateTopics", validVersions: 0...7, supportedVersions: 2...4,
-                         firstFlexibleVersion: 5, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 5, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .deleteTopics:
             KafkaAPIInfo(name: "DeleteTopics", validVersions: 0...6, supportedVersions: 1...3,
-                         firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .deleteRecords:
             KafkaAPIInfo(name: "DeleteRecords", validVersions: 0...2, supportedVersions: 0...2,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .initProducerId:
             KafkaAPIInfo(name: "InitProducerId", validVersions: 0...5, supportedVersions: 0...1,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetForLeaderEpoch:
             KafkaAPIInfo(name: "OffsetForLeaderEpoch", validVersions: 0...4, supportedVersions: 2...3,
-                         firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
+        case .addPartitionsToTxn:
+            KafkaAPIInfo(name: "AddPartitionsToTxn", validVersions: 0...3, supportedVersions: 0...3,
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
+        case .addOffsetsToTxn:
+            KafkaAPIInfo(name: "AddOffsetsToTxn", validVersions: 0...3, supportedVersions: 0...3,
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
+        case .endTxn:
+            KafkaAPIInfo(name: "EndTxn", validVersions: 0...3, supportedVersions: 0...3,
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
+        case .writeTxnMarkers:
+            KafkaAPIInfo(name: "WriteTxnMarkers", validVersions: 0...1, supportedVersions: 0...1,
+                         firstFlexibleVersion: 1, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
+        case .txnOffsetCommit:
+            KafkaAPIInfo(name: "TxnOffsetCommit", validVersions: 0...3, supportedVersions: 0...3,
+                         firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeAcls:
             KafkaAPIInfo(name: "DescribeAcls", validVersions: 0...3, supportedVersions: 0...3,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .createAcls:
             KafkaAPIInfo(name: "CreateAcls", validVersions: 0...3, supportedVersions: 0...3,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .deleteAcls:
             KafkaAPIInfo(name: "DeleteAcls", validVersions: 0...3, supportedVersions: 0...3,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeConfigs:
             KafkaAPIInfo(name: "DescribeConfigs", validVersions: 0...4, supportedVersions: 1...3,
-                         firstFlexibleVersion: 4, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .alterConfigs:
             KafkaAPIInfo(name: "AlterConfigs", validVersions: 0...2, supportedVersions: 0...2,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeLogDirs:
             KafkaAPIInfo(name: "DescribeLogDirs", validVersions: 0...4, supportedVersions: 0...4,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .saslAuthenticate:
             KafkaAPIInfo(name: "SaslAuthenticate", validVersions: 0...2, supportedVersions: 0...2,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .createPartitions:
             KafkaAPIInfo(name: "CreatePartitions", validVersions: 0...3, supportedVersions: 0...1,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .deleteGroups:
             KafkaAPIInfo(name: "DeleteGroups", validVersions: 0...2, supportedVersions: 0...1,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .electLeaders:
             KafkaAPIInfo(name: "ElectLeaders", validVersions: 0...2, supportedVersions: 0...2,
-                         firstFlexibleVersion: 2, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .incrementalAlterConfigs:
             KafkaAPIInfo(name: "IncrementalAlterConfigs", validVersions: 0...1, supportedVersions: 0...1,
-                         firstFlexibleVersion: 1, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 1, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetDelete:
             KafkaAPIInfo(name: "OffsetDelete", validVersions: 0...0, supportedVersions: 0...0,
-                         firstFlexibleVersion: Int16.max, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: Int16.max, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeUserScramCredentials:
             KafkaAPIInfo(name: "DescribeUserScramCredentials", validVersions: 0...0, supportedVersions: 0...0,
-                         firstFlexibleVersion: 0, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .alterUserScramCredentials:
             KafkaAPIInfo(name: "AlterUserScramCredentials", validVersions: 0...0, supportedVersions: 0...0,
-                         firstFlexibleVersion: 0, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeCluster:
             KafkaAPIInfo(name: "DescribeCluster", validVersions: 0...1, supportedVersions: 0...0,
-                         firstFlexibleVersion: 0, isInterBroker: false, responseHeaderAlwaysV0: false)
+                         firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
+        case .describeTransactions:
+            KafkaAPIInfo(name: "DescribeTransactions", validVersions: 0...0, supportedVersions: 0...0,
+                         firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
+        case .listTransactions:
+            KafkaAPIInfo(name: "ListTransactions", validVersions: 0...0, supportedVersions: 0...0,
+                         firstFlexibleVersion: 0, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         }
     }
 }

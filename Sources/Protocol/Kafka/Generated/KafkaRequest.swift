@@ -25,6 +25,11 @@ public enum KafkaRequest: Sendable, Equatable {
     case deleteRecords(DeleteRecordsRequest)
     case initProducerId(InitProducerIdRequest)
     case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
+    case addPartitionsToTxn(AddPartitionsToTxnRequest)
+    case addOffsetsToTxn(AddOffsetsToTxnRequest)
+    case endTxn(EndTxnRequest)
+    case writeTxnMarkers(WriteTxnMarkersRequest)
+    case txnOffsetCommit(TxnOffsetCommitRequest)
     case describeAcls(DescribeAclsRequest)
     case createAcls(CreateAclsRequest)
     case deleteAcls(DeleteAclsRequest)
@@ -40,6 +45,8 @@ public enum KafkaRequest: Sendable, Equatable {
     case describeUserScramCredentials(DescribeUserScramCredentialsRequest)
     case alterUserScramCredentials(AlterUserScramCredentialsRequest)
     case describeCluster(DescribeClusterRequest)
+    case describeTransactions(DescribeTransactionsRequest)
+    case listTransactions(ListTransactionsRequest)
 
     public static func decode(_ frame: KafkaRequestFrame) throws -> KafkaRequest {
         var r = frame.body
@@ -68,6 +75,11 @@ public enum KafkaRequest: Sendable, Equatable {
         case .deleteRecords: return .deleteRecords(try DeleteRecordsRequest.decode(from: &r, version: v))
         case .initProducerId: return .initProducerId(try InitProducerIdRequest.decode(from: &r, version: v))
         case .offsetForLeaderEpoch: return .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest.decode(from: &r, version: v))
+        case .addPartitionsToTxn: return .addPartitionsToTxn(try AddPartitionsToTxnRequest.decode(from: &r, version: v))
+        case .addOffsetsToTxn: return .addOffsetsToTxn(try AddOffsetsToTxnRequest.decode(from: &r, version: v))
+        case .endTxn: return .endTxn(try EndTxnRequest.decode(from: &r, version: v))
+        case .writeTxnMarkers: return .writeTxnMarkers(try WriteTxnMarkersRequest.decode(from: &r, version: v))
+        case .txnOffsetCommit: return .txnOffsetCommit(try TxnOffsetCommitRequest.decode(from: &r, version: v))
         case .describeAcls: return .describeAcls(try DescribeAclsRequest.decode(from: &r, version: v))
         case .createAcls: return .createAcls(try CreateAclsRequest.decode(from: &r, version: v))
         case .deleteAcls: return .deleteAcls(try DeleteAclsRequest.decode(from: &r, version: v))
@@ -83,6 +95,8 @@ public enum KafkaRequest: Sendable, Equatable {
         case .describeUserScramCredentials: return .describeUserScramCredentials(try DescribeUserScramCredentialsRequest.decode(from: &r, version: v))
         case .alterUserScramCredentials: return .alterUserScramCredentials(try AlterUserScramCredentialsRequest.decode(from: &r, version: v))
         case .describeCluster: return .describeCluster(try DescribeClusterRequest.decode(from: &r, version: v))
+        case .describeTransactions: return .describeTransactions(try DescribeTransactionsRequest.decode(from: &r, version: v))
+        case .listTransactions: return .listTransactions(try ListTransactionsRequest.decode(from: &r, version: v))
         }
     }
 
@@ -111,6 +125,11 @@ public enum KafkaRequest: Sendable, Equatable {
         case .deleteRecords: .deleteRecords
         case .initProducerId: .initProducerId
         case .offsetForLeaderEpoch: .offsetForLeaderEpoch
+        case .addPartitionsToTxn: .addPartitionsToTxn
+        case .addOffsetsToTxn: .addOffsetsToTxn
+        case .endTxn: .endTxn
+        case .writeTxnMarkers: .writeTxnMarkers
+        case .txnOffsetCommit: .txnOffsetCommit
         case .describeAcls: .describeAcls
         case .createAcls: .createAcls
         case .deleteAcls: .deleteAcls
@@ -126,6 +145,8 @@ public enum KafkaRequest: Sendable, Equatable {
         case .describeUserScramCredentials: .describeUserScramCredentials
         case .alterUserScramCredentials: .alterUserScramCredentials
         case .describeCluster: .describeCluster
+        case .describeTransactions: .describeTransactions
+        case .listTransactions: .listTransactions
         }
     }
 }

@@ -14,7 +14,8 @@ extension RecordBatch {
         guard Int64(h.lastOffsetDelta) == Int64(h.recordsCount) - 1 else {
             throw RecordBatchError.invalidRecord("lastOffsetDelta \(h.lastOffsetDelta) does not match record count \(h.recordsCount)")
         }
-        if h.producerId >= 0 && h.baseSequence < 0 {
+        // Transaction markers (the broker's own control batches) carry no sequence.
+        if h.producerId >= 0 && h.baseSequence < 0 && !h.isControl {
             throw RecordBatchError.invalidRecord("producer id \(h.producerId) with invalid sequence \(h.baseSequence)")
         }
         guard let codec = h.compression else { throw RecordBatchError.unsupportedCompression(h.compressionCode) }
