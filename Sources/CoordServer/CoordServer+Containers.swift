@@ -23,7 +23,7 @@ extension CoordServer {
         for path in candidates.prefix(budget) {
             guard let t = prep.prepDeleteContainer(path: path, zxid: Int64(bitPattern: q.nextZxid.raw), time: now, tree: tree) else { continue }
             logger("deleting empty container or expired TTL node \(path)")
-            q.propose(t.serialize(), origin: nil)
+            proposeTxn(t, origin: nil)
         }
     }
 }

@@ -133,8 +133,8 @@ extension CoordServer: QuorumApp {
             guard tree.sessions[sid] != nil || prep.isSessionValid(sid, tree: tree) else { continue }
             logger("expiring session \(Self.hex(sid)), timeout of \(tree.sessions[sid]?.timeout ?? 0)ms exceeded")
             noteSessionExpired(sid)
-            let txn = prep.prepCloseSession(sessionId: sid, cxid: 0, zxid: Int64(bitPattern: q.nextZxid.raw), time: WallClock.millis(), tree: tree)
-            q.propose(txn.serialize(), origin: nil)
+            proposeTxn(prep.prepCloseSession(sessionId: sid, cxid: 0, zxid: Int64(bitPattern: q.nextZxid.raw), time: WallClock.millis(), tree: tree),
+                       origin: nil)
         }
     }
 
@@ -183,7 +183,7 @@ extension CoordServer: QuorumApp {
         let origin = newOrigin(cnx)
         wait(cnx, p, origin)
         let reconfig: Bool = if case .reconfig = req { true } else { false }
-        if !reconfig && q.leaderReady && q.peer.currentStatus == QuorumStatus(role: .leading, serving: true, epoch: q.appStatus.epoch) {
+        if !reconfig && q.preparesAtOnce {
             // An established leader (standalone: always) would hand the request straight back to
             // be prepared: prep it here, without encoding and decoding it on the way. (A local
             // session's upgrade, submitted just before, was prepped by that submit already.)
@@ -242,7 +242,9 @@ extension CoordServer: QuorumApp {
         let reconfig = QuorumMembership.decode(txnData: qt.data)
         do {
             // This leader's own proposal, the very bytes it proposed: no need to decode them.
-            if let p = proposed.removeValue(forKey: zxid), p.bytes == qt.data {
+            while let p = proposed.first, p.zxid < zxid { proposed.popFirst() }
+            if let p = proposed.first, p.zxid == zxid, p.bytes == qt.data {
+                proposed.popFirst()
                 txn = p.txn
             } else {
                 txn = try CoordTxn(bytes: reconfig?.payload ?? qt.data)
@@ -279,8 +281,7 @@ extension CoordServer: QuorumApp {
             for id in ids { tracker.touch(id, now: now) }
         case .createSession(let sid, let timeout, let pw):
             tracker.add(sid, timeout: timeout, now: now)
-            let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: zxid, time: now)
-            q.propose(txn.serialize(), origin: request.origin)
+            proposeTxn(prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: zxid, time: now), origin: request.origin)
         case .write(let sid, let ids, let frame), .localWrite(let sid, let ids, let frame):
             let local = if case .localWrite = decoded { true } else { false }
             if !local { tracker.touch(sid, now: now) }
@@ -308,11 +309,16 @@ extension CoordServer: QuorumApp {
         switch prep.prep(req, sessionId: sid, cxid: cxid, zxid: zxid, time: WallClock.millis(), tree: tree, access: access,
                          localSession: localSession) {
         case .txn(let t):
-            let bytes = t.serialize()
-            if let z = quorum?.propose(bytes, origin: origin) { proposed[Int64(bitPattern: z.raw)] = (t, bytes) }
+            proposeTxn(t, origin: origin)
         case .failed(let err, let resp):
             prepFailed(origin, sessionId: sid, xid: cxid, err: err, response: resp, zxid: zxid)
         }
+    }
+
+    /// Leader: proposes a prepped txn and keeps it for its apply.
+    func proposeTxn(_ t: CoordTxn, origin: RequestOrigin?) {
+        let bytes = t.serialize()
+        if let z = quorum?.propose(bytes, origin: origin) { proposed.append((Int64(bitPattern: z.raw), t, bytes)) }
     }
 
     /// A local client gets its error once everything prepped before it has committed (prep saw
@@ -321,7 +327,7 @@ extension CoordServer: QuorumApp {
     private func prepFailed(_ origin: RequestOrigin, sessionId: Int64, xid: Int32, err: Int32, response: ZKResponse, zxid: Int64) {
         if origin.server == myId {
             guard let w = waitingOrigin.removeValue(forKey: origin), let q = quorum else { return }
-            let prepared = Int64(bitPattern: q.peer.lastZxid.raw)
+            let prepared = Int64(bitPattern: q.lastZxid.raw)
             let held = HeldFailure(cnx: w.cnx, reply: w.reply, err: err, response: response)
             if heldFailures.isClear(prepared: prepared, committed: Int64(bitPattern: appliedZxid.raw)) {
                 answer(held)

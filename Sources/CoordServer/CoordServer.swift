@@ -49,9 +49,10 @@ public final class CoordServer: @unchecked Sendable {
     var touched: Set<Int64> = []
     /// The zxid the tree stands at.
     var appliedZxid = Zxid.zero
-    /// Leader: txns it proposed and has not applied yet, with their bytes, by zxid (apply skips
-    /// decoding them); emptied when the quorum status changes.
-    var proposed: [Int64: (txn: CoordTxn, bytes: [UInt8])] = [:]
+    /// Leader: txns it proposed and has not applied yet, with their bytes, in zxid order (they
+    /// commit in that order, so apply finds its own at the front and skips decoding it); emptied
+    /// when the quorum status changes.
+    var proposed = Fifo<(zxid: Int64, txn: CoordTxn, bytes: [UInt8])>(compactAfter: 1024)
     /// Standalone: opened once this server leads its one-voter quorum (`start` waits for it).
     let standaloneServing = DispatchGate()
     /// When this server stopped serving (monotonic ms), for read-only mode.

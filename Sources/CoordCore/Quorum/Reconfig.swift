@@ -72,7 +72,7 @@ extension QuorumPeer {
     /// new voters' quorum has it too.
     func commitTarget() -> Zxid? {
         // A lone voter with nobody else to count (standalone coordd): its own durable point.
-        if config.voters == [id], pendingMemberships.isEmpty, let st = leader, st.learners.isEmpty {
+        if config.voters.count == 1, config.voters[0] == id, pendingMemberships.isEmpty, leader?.learners.isEmpty == true, let st = leader {
             return min(st.durable, log.lastZxid)
         }
         let acks = ackCandidates()

@@ -52,6 +52,9 @@ final class QuorumRuntime {
     var appStatus: QuorumStatus { pipeline.appStatus }
     /// Leader whose establishment has been applied: requests may be prepped as they arrive.
     var leaderReady: Bool { pipeline.leaderReady }
+    /// See `QuorumPipeline.preparesAtOnce` (read without copying the peer, per client write).
+    var preparesAtOnce: Bool { pipeline.preparesAtOnce }
+    var lastZxid: Zxid { pipeline.lastZxid }
 
     init(peer: QuorumPeer, links: PeerLinks?, storage: QuorumStorage, tickMillis: Int, loop: EventLoop,
          logger: @escaping @Sendable (String) -> Void) {
