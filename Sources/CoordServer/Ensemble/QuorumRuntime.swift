@@ -35,7 +35,11 @@ final class QuorumRuntime {
     weak var app: QuorumApp?
     /// Where elections, syncs and quorum changes are recorded (see CoordServer+Admin).
     var timeline: Timeline?
-    var metrics: CoordMetrics?
+    var metrics: CoordMetrics? {
+        didSet { proposalCount = metrics?.proposals.labels() }
+    }
+    /// The unlabelled proposals counter, looked up once (not per proposal).
+    private var proposalCount: Counter?
     /// The named crash points (`POST /faults/crash?at=`, CrashPoint).
     let crash = CrashPoint.armFromEnvironment()
     private var lostQuorumAt: UInt64?
@@ -163,7 +167,7 @@ final class QuorumRuntime {
     @discardableResult
     func propose(_ data: [UInt8], origin: RequestOrigin?) -> Zxid? {
         let z = pipeline.propose(data, origin: origin)
-        metrics?.proposals.inc()
+        proposalCount?.inc()
         pump()
         return z
     }
