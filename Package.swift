@@ -95,6 +95,6 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Crypto"]),
         // Integration, fault and compatibility tests: start real coordd/brokerd processes.
         .testTarget(name: "CoordServerUnitTests", dependencies: ["CoordServer", "Protocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability", "Spawn", "Sasl", "Outbox"], exclude: ["compat"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoordClient", "CoordCore", "Storage", "KafkaClient", "Protocol", "Transport", "FaultProxy", "Observability", "Spawn", "Sasl", "Outbox"], exclude: ["compat"]),
     ]
 )

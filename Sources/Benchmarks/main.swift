@@ -3,6 +3,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first ?? "" {
 case "storage": StorageBench.run(Array(arguments.dropFirst()))
 case "coord": CoordBench.run(Array(arguments.dropFirst()))
+case "coord-standalone": StandaloneBench.run(Array(arguments.dropFirst()))
 case "broker": BrokerBench.run(Array(arguments.dropFirst()))
 case "client": ClientBench.run(Array(arguments.dropFirst()))
 case "codec": CodecBench.run(Array(arguments.dropFirst()))
@@ -13,6 +14,8 @@ default:
     usage: Benchmarks <suite> [args]
       storage [MiB per case]            segment-log append/read vs raw write()/sendfile
       coord [ops per phase] [clients]   coordd vs Apache ZooKeeper 3.8, 3-server ensembles
+      coord-standalone [ops per phase] [clients] [rounds]
+                                        one standalone coordd: ops/s per phase, txns per fsync
       broker [records per case] [rounds]  brokerd vs Tansu via librdkafka, with loopback/disk limits
       client --bootstrap H:P [--records N] [--size B] [--partitions P] [--idempotence]
                                         Swift Kafka client vs librdkafka (confluent-kafka)

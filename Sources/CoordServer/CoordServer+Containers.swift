@@ -15,21 +15,15 @@ extension CoordServer {
 
     /// One check. At most maxPerMinute per minute: the budget of one interval, at least one.
     func reapContainers() {
-        if let q = quorum, !(q.leaderReady && q.servingNow) { return }
+        guard let q = quorum, q.leaderReady && q.servingNow else { return }
         let now = WallClock.millis()
         let candidates = tree.reapCandidates(now: now, maxNeverUsedIntervalMs: Int64(config.containerMaxNeverUsedIntervalMs))
         if candidates.isEmpty { return }
         let budget = max(1, Int((Int64(config.containerMaxPerMinute) * Int64(config.containerCheckIntervalMs)) / 60_000))
         for path in candidates.prefix(budget) {
-            if let q = quorum {
-                guard let t = prep.prepDeleteContainer(path: path, zxid: Int64(bitPattern: q.nextZxid.raw), time: now, tree: tree) else { continue }
-                logger("deleting empty container or expired TTL node \(path)")
-                q.propose(t.serialize(), origin: nil)
-            } else {
-                guard let t = prep.prepDeleteContainer(path: path, zxid: nextZxid, time: now, tree: tree) else { continue }
-                logger("deleting empty container or expired TTL node \(path)")
-                submit(t, reply: nil)
-            }
+            guard let t = prep.prepDeleteContainer(path: path, zxid: Int64(bitPattern: q.nextZxid.raw), time: now, tree: tree) else { continue }
+            logger("deleting empty container or expired TTL node \(path)")
+            proposeTxn(t, origin: nil)
         }
     }
 }

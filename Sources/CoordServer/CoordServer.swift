@@ -32,24 +32,30 @@ public struct CoordServerState: Sendable, Equatable {
 }
 
 /// coordd's runtime: one event-loop thread runs client networking and the request pipeline
-/// (prep -> replicate -> apply -> reply). Standalone, the replicator persists on its own thread;
-/// in an ensemble (server.N lines) the quorum runtime replicates (see CoordServer+Ensemble).
+/// (prep -> replicate -> apply -> reply). Every write goes through the quorum runtime (see
+/// CoordServer+Quorum): an ensemble's (server.N lines), or standalone a one-voter quorum that
+/// elects itself at once and commits each proposal when its own log write is durable.
 public final class CoordServer: @unchecked Sendable {
     public let config: ZooConfig
     public let fs: CoordFileSystem
     let loop: EventLoop
     let logger: @Sendable (String) -> Void
-    var replicator: TxnReplicator?
     var quorum: QuorumRuntime?
-    /// Ensemble: replies waiting on the quorum, by request origin.
+    /// Replies waiting on the quorum, by request origin.
     var waitingOrigin: [RequestOrigin: OriginWait] = [:]
-    /// Ensemble: the last origin tag handed out (see `newOrigin`).
+    /// The last origin tag handed out (see `newOrigin`).
     var originTag: Int32 = 0
     /// Ensemble follower: sessions active since the last report to the leader.
     var touched: Set<Int64> = []
-    /// Ensemble: the zxid the tree stands at.
+    /// The zxid the tree stands at.
     var appliedZxid = Zxid.zero
-    /// Ensemble: when this server stopped serving (monotonic ms), for read-only mode.
+    /// Leader: txns it proposed and has not applied yet, with their bytes, in zxid order (they
+    /// commit in that order, so apply finds its own at the front and skips decoding it); emptied
+    /// when the quorum status changes.
+    var proposed = Fifo<(zxid: Int64, txn: CoordTxn, bytes: [UInt8])>(compactAfter: 1024)
+    /// Standalone: opened once this server leads its one-voter quorum (`start` waits for it).
+    let standaloneServing = DispatchGate()
+    /// When this server stopped serving (monotonic ms), for read-only mode.
     var notServingSince: UInt64?
     /// The `clients` fault, when on (CoordServer+ClientFaults).
     var clientFault: ClientFault?
@@ -67,9 +73,6 @@ public final class CoordServer: @unchecked Sendable {
     var prep = TxnPrep()
     var watches = WatchManager()
     var tracker: SessionTracker
-    var nextZxid: Int64 = 1
-    var inflight: [Int64: CoordTxn] = [:]
-    var waiting: [Int64: (ClientCnx, PendingReply)] = [:]
     /// Error answers waiting for the txns prepped before them to commit (see `CommitBarrier`).
     var heldFailures = CommitBarrier<HeldFailure>()
     var cnxs: [UInt64: ClientCnx] = [:]
@@ -114,34 +117,7 @@ public final class CoordServer: @unchecked Sendable {
 
     /// Recovers from disk, binds the client port and starts serving. Returns the bound port.
     @discardableResult
-    public func start() throws -> Int {
-        if !config.servers.isEmpty { return try startEnsemble() }
-        if config.quorumSecretFile != nil { logger("quorum.auth.secretFile: standalone mode has no peer links to authenticate") }
-        let (snapshots, snap) = try DataDirs.open(fs: fs, snapDir: config.snapDir, logDir: config.logDir)
-        if let snap { try load(snapshot: snap) }
-        let (log, records) = try DataDirs.recoverLog(fs: fs, logDir: config.logDir, after: tree.lastZxid, logger: logger)
-        for rec in records {
-            let txn = try CoordTxn(bytes: rec.bytes)
-            _ = tree.process(txn, zxid: rec.zxid)
-        }
-        if !records.isEmpty { logger("replayed \(records.count) txns from the log, last zxid \(Self.hex(tree.lastZxid))") }
-        nextZxid = max(tree.lastZxid, log.lastZxid) + 1
-        let now = WallClock.millis()
-        // Sessions survive a restart; their clients get a full timeout to come back.
-        for (id, s) in tree.sessions { tracker.add(id, timeout: s.timeout, now: now) }
-
-        let rep = StandaloneReplicator(loop: loop, log: log, snapshots: snapshots, logger: logger)
-        rep.onCommit = { [unowned self] z, b in self.committed(zxid: z, bytes: b) }
-        rep.fsyncObserver = { [metrics] ms in metrics.fsync.observe(ms) }
-        replicator = rep
-
-        try listen()
-        rep.start()
-        scheduleTick()
-        scheduleContainerCheck()
-        loop.startThread()
-        return port
-    }
+    public func start() throws -> Int { try startQuorum() }
 
     func load(snapshot snap: (zxid: Int64, payload: [UInt8])) throws {
         tree = try DataTree(snapshot: snap.payload)
@@ -184,7 +160,6 @@ public final class CoordServer: @unchecked Sendable {
         admin?.stop()
         timeline.stop()
         _ = done.wait(timeout: .now() + 5)
-        replicator?.stop()
         quorum?.storage.stop()
         loop.stop()
     }
@@ -192,7 +167,7 @@ public final class CoordServer: @unchecked Sendable {
     func stateNow() -> CoordServerState {
         CoordServerState(
             mode: modeName, lastZxid: tree.lastZxid, nodeCount: tree.nodeCount, watchCount: watches.watchCount,
-            watchedPaths: watches.watchedPathCount, connections: cnxs.count, outstanding: waiting.count,
+            watchedPaths: watches.watchedPathCount, connections: cnxs.count, outstanding: waitingOrigin.count,
             sessions: tree.sessions.count, ephemerals: tree.ephemerals.reduce(0) { $0 + $1.value.count },
             approximateDataSize: tree.approximateDataSize, received: packetsReceived, sent: packetsSent,
             minLatencyMs: latencyCount == 0 ? 0 : latencyMinMs,
@@ -200,64 +175,27 @@ public final class CoordServer: @unchecked Sendable {
             maxLatencyMs: latencyMaxMs, serverId: config.myid ?? 0,
             followers: quorum?.peer.learnerCounts.connected ?? 0, syncedFollowers: quorum?.peer.syncedLearnerKinds.followers ?? 0,
             syncedObservers: quorum?.peer.syncedLearnerKinds.observers ?? 0,
-            leaderId: quorum?.peer.leaderId.map { Int($0) })
+            leaderId: isStandalone ? nil : quorum?.peer.leaderId.map { Int($0) })
     }
 
     func scheduleTick() {
         let every = max(10, Int(config.tickTime) / 2)
         loop.schedule(afterMillis: every) { [weak self] in
             guard let self, !self.stopped else { return }
-            if self.quorum != nil {
-                self.expireSessionsEnsemble()
-                self.expireLocalSessions()
-                self.reportTouches()
-            } else {
-                self.expireSessions()
-            }
+            self.expireSessions()
+            self.expireLocalSessions()
+            self.reportTouches()
             self.scheduleTick()
-        }
-    }
-
-    func expireSessions() {
-        for sid in tracker.expire(now: WallClock.millis()) {
-            logger("expiring session \(Self.hex(sid)), timeout of \(tree.sessions[sid]?.timeout ?? 0)ms exceeded")
-            noteSessionExpired(sid)
-            submitClose(sessionId: sid, cxid: 0, reply: nil)
         }
     }
 
     // MARK: the write path
 
-    func submit(_ txn: CoordTxn, reply: (ClientCnx, PendingReply)?) {
-        let z = nextZxid
-        nextZxid += 1
-        inflight[z] = txn
-        if let reply { waiting[z] = reply }
-        replicator?.submit(zxid: z, txn: txn.serialize())
-    }
-
-    private func submitClose(sessionId: Int64, cxid: Int32, reply: (ClientCnx, PendingReply)?) {
-        let txn = prep.prepCloseSession(sessionId: sessionId, cxid: cxid, zxid: nextZxid, time: WallClock.millis(), tree: tree)
-        submit(txn, reply: reply)
-    }
-
-    /// Standalone: the replicator has made this txn durable.
-    func committed(zxid: Int64, bytes: [UInt8]) {
-        let decoded = inflight.removeValue(forKey: zxid) ?? (try? CoordTxn(bytes: bytes))
-        guard let txn = decoded else {
-            logger("FATAL: committed txn \(Self.hex(zxid)) cannot be decoded")
-            return
-        }
-        apply(txn, zxid: zxid, reply: waiting.removeValue(forKey: zxid)) { replicator?.snapshot(zxid: $0, $1) }
-        releaseHeldFailures(committed: zxid)
-    }
-
-    /// Applies a committed txn (in zxid order) in either mode: fires watches, answers the waiting
-    /// client, closes a closed session's connection, and every snapCount txns hands a copy of the
-    /// tree to `snapshot`.
+    /// Applies a committed txn (in zxid order): fires watches, answers the waiting client,
+    /// closes a closed session's connection, and every snapCount txns hands a copy of the tree to
+    /// the quorum storage to write as a snapshot.
     @discardableResult
-    func apply(_ txn: CoordTxn, zxid: Int64, reply: (ClientCnx, PendingReply)?,
-               snapshot: (Int64, @escaping @Sendable () -> [UInt8]) -> Void) -> TxnResult {
+    func apply(_ txn: CoordTxn, zxid: Int64, reply: (ClientCnx, PendingReply)?) -> TxnResult {
         let ephemeralsBefore = ephemeralsBeforeClose(txn)
         let r = tree.process(txn, zxid: zxid)
         prep.applied(zxid: zxid)
@@ -286,7 +224,7 @@ public final class CoordServer: @unchecked Sendable {
         if txnsSinceSnapshot >= config.snapCount {
             txnsSinceSnapshot = 0
             let copy = tree
-            snapshot(zxid) { copy.serializeSnapshot() }
+            quorum?.storage.snapshot(zxid: zxid) { copy.serializeSnapshot() }
             noteSnapshot(zxid: zxid)
         }
         return r
@@ -326,7 +264,7 @@ public final class CoordServer: @unchecked Sendable {
 
     private func onRead(_ cnx: ClientCnx, _ buf: UnsafeRawBufferPointer) {
         if cnx.phase == .closing { return }
-        // Ensemble: account for time that passed unnoticed (a pause) before answering anything.
+        // Account for time that passed unnoticed (a pause) before answering anything.
         quorum?.catchUp()
         var input = FrameDecoder.Input(buf)
         if cnx.phase == .awaitingFirst {
@@ -400,37 +338,8 @@ public final class CoordServer: @unchecked Sendable {
         if answeredOutsidePipeline(cnx, h, req, now: now) { return }
         let p = PendingReply(xid: h.xid, op: h.type, state: .read(req), now: now)
         p.access = cnx.access
-        if quorum != nil {
-            if case .closeSession = req { p.closeAfter = true }
-            handleEnsembleRequest(cnx, xid: h.xid, req, frame: frame, p)
-            return
-        }
-        if case .closeSession = req {
-            p.state = .awaitingCommit
-            p.closeAfter = true
-            cnx.enqueue(p)
-            submitClose(sessionId: cnx.sessionId, cxid: h.xid, reply: (cnx, p))
-            return
-        }
-        if req.isWrite {
-            switch prep.prep(req, sessionId: cnx.sessionId, cxid: h.xid, zxid: nextZxid, time: WallClock.millis(), tree: tree, access: cnx.access) {
-            case .txn(let t):
-                p.state = .awaitingCommit
-                cnx.enqueue(p)
-                submit(t, reply: (cnx, p))
-                return
-            case .failed(let err, let resp):
-                p.state = .done(err: err, zxid: nil, response: resp)
-                if !heldFailures.isClear(prepared: nextZxid - 1, committed: tree.lastZxid) {
-                    p.state = .awaitingCommit
-                    cnx.enqueue(p)
-                    heldFailures.hold(HeldFailure(cnx: cnx, reply: p, err: err, response: resp), untilCommitted: nextZxid - 1)
-                    return
-                }
-            }
-        }
-        cnx.enqueue(p)
-        drain(cnx)
+        if case .closeSession = req { p.closeAfter = true }
+        handleQuorumRequest(cnx, xid: h.xid, req, frame: frame, p)
     }
 
     private func handleConnect(_ cnx: ClientCnx, _ frame: [UInt8], now: UInt64) {
@@ -440,26 +349,9 @@ public final class CoordServer: @unchecked Sendable {
             return
         }
         cnx.phase = .connected
-        if quorum != nil {
-            if !serving && readOnlyActive && req.readOnly { return handleReadOnlyConnect(cnx, req, now: now) }
-            guard serving else { closeNow(cnx, "server is not currently serving requests"); return }
-            handleEnsembleConnect(cnx, req, now: now)
-            return
-        }
-        let wall = WallClock.millis()
-        let timeout = tracker.negotiate(req.timeout)
-        if req.sessionId == 0 {
-            openSession(cnx, timeout: timeout, now: now) { sid, pw, p in
-                tracker.add(sid, timeout: timeout, now: wall)
-                submit(prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: nextZxid, time: wall), reply: (cnx, p))
-            }
-            return
-        }
-        let sid = req.sessionId
-        let info = tree.sessions[sid]
-        let valid = info?.password == req.password && tracker.contains(sid) && prep.isSessionValid(sid, tree: tree)
-        if valid { tracker.add(sid, timeout: timeout, now: wall) }
-        resumeSession(cnx, sid, valid ? info : nil, timeout: timeout, now: now)
+        if !serving && readOnlyActive && req.readOnly { return handleReadOnlyConnect(cnx, req, now: now) }
+        guard serving else { closeNow(cnx, "server is not currently serving requests"); return }
+        handleQuorumConnect(cnx, req, now: now)
     }
 
     /// A new session for `cnx`: fresh id and password, bound at once; its ConnectResponse waits

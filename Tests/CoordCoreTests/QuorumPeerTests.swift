@@ -107,6 +107,9 @@ import Testing
         #expect(durable.committed == [txn])
         #expect(durable.syncsDone == [req.origin])
         #expect(p.localPersisted(through: txn.zxid).isEmpty)
+        // Nobody to sync: committed entries leave memory at once, the zxid stays.
+        #expect(p.logEntries.isEmpty && p.lastZxid == txn.zxid)
+        #expect(p.propose([8], origin: nil).zxid == Zxid(epoch: 1, counter: 2))
     }
 
     @Test func restartedSingleServerStartsANewEpochAndCommitsItsLog() throws {
@@ -116,6 +119,19 @@ import Testing
         let fx = p.start()
         #expect(fx.committed == log)
         #expect(p.propose([3], origin: nil).zxid == Zxid(epoch: 2, counter: 1))
+    }
+
+    /// A standalone data dir from before issue 17: zxids of epoch 0, no epochs file (all zero). The
+    /// one voter commits that log at start and proposes in epoch 1, above every old zxid.
+    @Test func singleServerTakesAnEpochZeroLogFromTheOldStandalonePath() throws {
+        let log = (1...3).map { QuorumTxn(zxid: Zxid(epoch: 0, counter: UInt32($0)), data: [UInt8($0)]) }
+        var p = try peer(0, voters: [0], restore: QuorumRestore(snapshotZxid: Zxid(epoch: 0, counter: 1), log: log))
+        let fx = p.start()
+        #expect(p.currentStatus == QuorumStatus(role: .leading, serving: true, epoch: 1))
+        #expect(fx.committed == Array(log.dropFirst()))
+        let (z, _) = p.propose([9], origin: nil)
+        #expect(z == Zxid(epoch: 1, counter: 1))
+        #expect(try #require(z) > log[2].zxid)
     }
 
     @Test func checkerCatchesDivergenceAndLostCommits() {

@@ -11,7 +11,9 @@ final class CoordProcess: @unchecked Sendable {
     /// Extra environment of the coordd process (SERVER_JVMFLAGS for SASL tests).
     let env: [String: String]?
 
-    init(extraConfig: String = "", tickTime: Int = 200, allFourLetterWords: Bool = true, env: [String: String]? = nil) throws {
+    /// `prepare` runs once zoo.cfg is written, before the first start (to lay down an existing data dir).
+    init(extraConfig: String = "", tickTime: Int = 200, allFourLetterWords: Bool = true, env: [String: String]? = nil,
+         prepare: ((_ dir: String) throws -> Void)? = nil) throws {
         dir = try ProcessHarness.makeTempDir("coordd")
         port = 0
         self.env = env
@@ -22,6 +24,7 @@ final class CoordProcess: @unchecked Sendable {
             let cfg = "tickTime=\(tickTime)\ndataDir=\(dir)/data\nclientPort=\(port)\nclientPortAddress=127.0.0.1\nautopurge.purgeInterval=1\n"
                 + (allFourLetterWords ? "4lw.commands.whitelist=*\n" : "") + extraConfig
             try cfg.write(toFile: dir + "/zoo.cfg", atomically: true, encoding: .utf8)
+            if attempt == 1 { try prepare?(dir) }
             do {
                 try start()
                 return

@@ -292,8 +292,11 @@ extension QuorumPeer {
         let txn = QuorumTxn(zxid: zxid, data: data, origin: origin)
         persistAppend(txn)
         // Sent while our own append is still on its way to disk; we ack it in `leaderPersisted`.
-        for (peer, l) in st.learners.sorted(by: { $0.key < $1.key }) where l.forwarding && !l.observer {
-            sendToLearner(peer, .proposal(prev: last, txn: txn), beforeStorage: true)
+        // (Standalone has no learners: skip sorting nobody per proposal.)
+        if !st.learners.isEmpty {
+            for (peer, l) in st.learners.sorted(by: { $0.key < $1.key }) where l.forwarding && !l.observer {
+                sendToLearner(peer, .proposal(prev: last, txn: txn), beforeStorage: true)
+            }
         }
         tryCommit()
         return zxid

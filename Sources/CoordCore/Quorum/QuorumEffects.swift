@@ -56,7 +56,11 @@ public struct QuorumEffects: Sendable, Equatable {
 
     public init() {}
 
-    public var isEmpty: Bool { self == QuorumEffects() }
+    /// Field by field: asked twice per input, a whole-struct comparison showed in profiles.
+    public var isEmpty: Bool {
+        storage.isEmpty && messages.isEmpty && committed.isEmpty && toPrepare.isEmpty && refused.isEmpty
+            && syncsDone.isEmpty && syncsRefused.isEmpty && !snapshotWanted && statusChanged == nil
+    }
 }
 
 public struct QuorumStatus: Hashable, Sendable {

@@ -258,6 +258,11 @@ public struct QuorumPeer: Sendable {
         fx.committed.append(contentsOf: newly)
         commitZxid = upTo
         noteCommitted(newly)
+        // A lone voter with no observers, learners or pending reconfig (standalone coordd) has
+        // nobody to sync: committed entries need not stay in memory until the next snapshot.
+        if config.voters.count == 1 && config.observers.isEmpty && pendingMemberships.isEmpty && leader?.learners.isEmpty != false {
+            log.compact(through: commitZxid)
+        }
     }
 
     mutating func newSessionId() -> UInt64 {

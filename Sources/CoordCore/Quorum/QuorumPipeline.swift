@@ -66,6 +66,15 @@ public struct QuorumPipeline: Sendable {
     /// down while the application catches up through the storage pipeline).
     public var servingNow: Bool { appStatus.serving && peer.currentStatus.serving }
 
+    /// A ready leader whose peer is still leading, serving, in the applied epoch: a request it
+    /// would be handed back to prepare may be prepared at once instead.
+    public var preparesAtOnce: Bool {
+        leaderReady && peer.currentStatus == QuorumStatus(role: .leading, serving: true, epoch: appStatus.epoch)
+    }
+
+    /// The newest zxid in the peer's log (proposed, maybe not committed).
+    public var lastZxid: Zxid { peer.lastZxid }
+
     /// The zxid the next `propose` will get (prep records it in its overlay).
     public var nextZxid: Zxid {
         let last = peer.lastZxid

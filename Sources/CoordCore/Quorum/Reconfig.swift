@@ -71,6 +71,10 @@ extension QuorumPeer {
     /// What may commit: the current voters' quorum point, held below a pending change until the
     /// new voters' quorum has it too.
     func commitTarget() -> Zxid? {
+        // A lone voter with nobody else to count (standalone coordd): its own durable point.
+        if config.voters.count == 1, config.voters[0] == id, pendingMemberships.isEmpty, leader?.learners.isEmpty == true, let st = leader {
+            return min(st.durable, log.lastZxid)
+        }
         let acks = ackCandidates()
         guard var target = Self.quorumAck(acks, voters: config.voters) else { return nil }
         for p in pendingMemberships where target >= p.zxid {

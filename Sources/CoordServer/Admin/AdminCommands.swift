@@ -55,7 +55,7 @@ extension CoordServer {
             out.append(("zxid", .string(String(UInt64(bitPattern: lastSnapshot?.zxid ?? -1), radix: 16))))
             out.append(("timestamp", .int(lastSnapshot?.time ?? -1)))
         case "leader":
-            if quorum == nil {
+            if isStandalone {
                 out.append(("error", .string("server is not initialized")))
                 out.remove(at: 1)
             } else {
@@ -97,7 +97,7 @@ extension CoordServer {
             out.append(("num_total_watches", .int(Int64(s.watchCount))))
         case "zabstate":
             let isVoter = config.servers[config.myid ?? -1]?.role == "participant"
-            out.append(("voting", .bool(quorum != nil && isVoter)))
+            out.append(("voting", .bool(!isStandalone && isVoter)))
             out.append(("zabstate", .string(zabState)))
         default: break
         }
@@ -122,7 +122,7 @@ extension CoordServer {
 
     /// ZooKeeper's phases: election, discovery, synchronization, broadcast ("" standalone).
     var zabState: String {
-        guard let q = quorum else { return "" }
+        guard let q = quorum, !isStandalone else { return "" }
         switch q.peer.currentStatus.role {
         case .looking: return "election"
         case .leading, .following: return q.peer.currentStatus.serving ? "broadcast" : "synchronization"

@@ -40,7 +40,7 @@ extension CoordServer {
         r.get("/health/ready") { _, responder in
             box.value.onLoop { s in
                 let st = s.stateNow()
-                if s.serving && (s.quorum == nil || st.leaderId != nil) {
+                if s.serving && (s.isStandalone || st.leaderId != nil) {
                     responder.respond(.json(.object([("status", .string("ready")), ("mode", .string(st.mode))])))
                 } else {
                     responder.respond(.json(.object([("status", .string("not ready")), ("mode", .string(st.mode)),

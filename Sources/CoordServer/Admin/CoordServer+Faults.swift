@@ -22,7 +22,8 @@ extension CoordServer {
                 }
             }
         }
-        return plane.processActions(crash: quorum?.crash, points: quorum == nil ? [] : CrashPoint.catalogue) + [clientFaultAction(plane)] + [
+        // The named crash points are moments of the peer protocol: standalone has none.
+        return plane.processActions(crash: isStandalone ? nil : quorum?.crash, points: isStandalone ? [] : CrashPoint.catalogue) + [clientFaultAction(plane)] + [
             FaultPlane.Action("peer", help: "id=N|all mode=drop|delay|pass [delay=N] [ms=N]: blackhole the quorum link to server N (both ways), or hold every message this server sends it for `delay` ms; pass heals; healed after ms if given") { q throws(FaultPlane.FaultError) in
                 guard !peers.isEmpty else { throw FaultPlane.FaultError("a standalone server has no peer links") }
                 let ids: [UInt64]
@@ -56,8 +57,8 @@ extension CoordServer {
                     return "delaying the messages to \(ids) by \(delay) ms"
                 case "pass":
                     try box.value.onLoopAndWait { s in
-                        s.quorum?.links.blackholed.subtract(ids)
-                        for id in ids { s.quorum?.links.delays[id] = nil }
+                        s.quorum?.links?.blackholed.subtract(ids)
+                        for id in ids { s.quorum?.links?.delays[id] = nil }
                     }
                     for id in ids { plane.note("peer.\(id)", nil) }
                     return "healed the links to \(ids)"
@@ -72,7 +73,7 @@ extension CoordServer {
                 let sid = Int64(bitPattern: id)
                 let outcome = Mutex<String?>(nil)
                 try box.value.onLoopAndWait { s in
-                    guard s.quorum == nil || s.quorum?.leaderReady == true else {
+                    guard s.quorum?.leaderReady == true else {
                         outcome.withLock { $0 = "this server does not track sessions: ask the leader" }
                         return
                     }
@@ -116,16 +117,13 @@ extension CoordServer {
     /// `POST /faults/clear`: every peer link back, the disk at its speed, no crash point armed.
     func healFaults() {
         try? onLoopAndWait { s in
-            s.quorum?.links.blackholed.removeAll()
-            s.quorum?.links.delays.removeAll()
+            s.quorum?.links?.blackholed.removeAll()
+            s.quorum?.links?.delays.removeAll()
             s.quorum?.crash.arm(nil)
             s.setSlowSync(ms: 0)
             s.setClientFault(nil)
         }
     }
 
-    func setSlowSync(ms: Int) {
-        quorum?.storage.setSlowSync(ms: ms)
-        (replicator as? StandaloneReplicator)?.setSlowSync(ms: ms)
-    }
+    func setSlowSync(ms: Int) { quorum?.storage.setSlowSync(ms: ms) }
 }

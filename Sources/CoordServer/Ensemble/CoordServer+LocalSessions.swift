@@ -15,7 +15,8 @@ struct LocalSession {
 }
 
 extension CoordServer {
-    var localSessionsOn: Bool { config.localSessionsEnabled && quorum != nil }
+    /// Standalone too: it is a one-voter quorum with the same session paths.
+    var localSessionsOn: Bool { config.localSessionsEnabled }
 
     func openLocalSession(_ cnx: ClientCnx, timeout: Int32, now: UInt64) {
         let sid = tracker.newSessionId()

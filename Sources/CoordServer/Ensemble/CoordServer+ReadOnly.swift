@@ -12,7 +12,7 @@ extension CoordServer {
     var readOnlyDelayMs: UInt64 { UInt64(max(2000, Int(config.tickTime))) }
 
     var readOnlyActive: Bool {
-        guard config.readOnlyModeEnabled, quorum != nil, let since = notServingSince else { return false }
+        guard config.readOnlyModeEnabled, !isStandalone, let since = notServingSince else { return false }
         return MonotonicClock.millis() >= since + readOnlyDelayMs
     }
 

@@ -97,6 +97,6 @@ extension CoordServer {
     func learnPeers(of c: EnsembleConfig) {
         var more: [UInt64: PeerLinks.Address] = [:]
         for s in c.servers.values { more[s.id] = PeerLinks.Address(host: s.host, port: s.peerPort) }
-        quorum?.links.learn(more)
+        quorum?.links?.learn(more)
     }
 }

@@ -21,11 +21,13 @@ protocol QuorumApp: AnyObject {
 
 /// Drives the I/O-free `QuorumPeer` on coordd's event loop through `QuorumPipeline` (the gating
 /// the simulation runs too): ticks, peer links, durable storage on the storage thread as numbered
-/// jobs (group commit), so the loop never blocks on fsync. Loop thread only.
+/// jobs (group commit), so the loop never blocks on fsync. Standalone coordd runs it too, as a
+/// one-voter quorum without peer links. Loop thread only.
 final class QuorumRuntime {
 
     private(set) var pipeline: QuorumPipeline
-    let links: PeerLinks
+    /// nil standalone: a one-voter quorum has nobody to talk to.
+    let links: PeerLinks?
     let storage: QuorumStorage
     let tickMillis: Int
     private let loop: EventLoop
@@ -33,7 +35,11 @@ final class QuorumRuntime {
     weak var app: QuorumApp?
     /// Where elections, syncs and quorum changes are recorded (see CoordServer+Admin).
     var timeline: Timeline?
-    var metrics: CoordMetrics?
+    var metrics: CoordMetrics? {
+        didSet { proposalCount = metrics?.proposals.labels() }
+    }
+    /// The unlabelled proposals counter, looked up once (not per proposal).
+    private var proposalCount: Counter?
     /// The named crash points (`POST /faults/crash?at=`, CrashPoint).
     let crash = CrashPoint.armFromEnvironment()
     private var lostQuorumAt: UInt64?
@@ -50,8 +56,11 @@ final class QuorumRuntime {
     var appStatus: QuorumStatus { pipeline.appStatus }
     /// Leader whose establishment has been applied: requests may be prepped as they arrive.
     var leaderReady: Bool { pipeline.leaderReady }
+    /// See `QuorumPipeline.preparesAtOnce` (read without copying the peer, per client write).
+    var preparesAtOnce: Bool { pipeline.preparesAtOnce }
+    var lastZxid: Zxid { pipeline.lastZxid }
 
-    init(peer: QuorumPeer, links: PeerLinks, storage: QuorumStorage, tickMillis: Int, loop: EventLoop,
+    init(peer: QuorumPeer, links: PeerLinks?, storage: QuorumStorage, tickMillis: Int, loop: EventLoop,
          logger: @escaping @Sendable (String) -> Void) {
         pipeline = QuorumPipeline(peer: peer)
         self.links = links
@@ -60,12 +69,12 @@ final class QuorumRuntime {
         self.loop = loop
         self.logger = logger
         lastStatus = peer.currentStatus
-        links.onMessage = { [unowned self] from, m in
+        links?.onMessage = { [unowned self] from, m in
             self.catchUp()
             self.pipeline.receive(from: from, m)
             self.pump()
         }
-        links.onLost = { [unowned self] id in
+        links?.onLost = { [unowned self] id in
             self.catchUp()
             self.pipeline.connectionLost(to: id)
             self.pump()
@@ -78,13 +87,15 @@ final class QuorumRuntime {
     }
 
     /// Maps zoo.cfg's limits (in tickTime units) onto quorum ticks of at most 50 ms, so failure
-    /// detection and elections are fast even with ZooKeeper's default tickTime of 2 s.
+    /// detection and elections are fast even with ZooKeeper's default tickTime of 2 s. Without
+    /// server.N lines the quorum is this server alone.
     static func quorumConfig(_ zoo: ZooConfig, myId: UInt64) -> (QuorumConfig, tickMillis: Int) {
         let tick = Int(zoo.tickTime)
         let q = max(1, min(50, tick))
         func ticks(_ n: Int) -> Int { max(1, n * tick / q) }
         func ids(_ role: String) -> [UInt64] { zoo.servers.values.filter { $0.role == role }.map { UInt64($0.id) }.sorted() }
-        var c = QuorumConfig(serverId: myId, voters: ids("participant"), observers: ids("observer"))
+        var c = zoo.servers.isEmpty ? QuorumConfig(serverId: myId, voters: [myId])
+            : QuorumConfig(serverId: myId, voters: ids("participant"), observers: ids("observer"))
         c.initLimit = ticks(zoo.initLimit)
         c.syncLimit = ticks(zoo.syncLimit)
         // ZooKeeper's leader pings every half tick; never less often than a quarter of syncLimit.
@@ -94,9 +105,10 @@ final class QuorumRuntime {
         return (c, q)
     }
 
-    func start(listenHost: String) throws {
+    /// `listenHost` is where the peer port binds (nil standalone: no peer links).
+    func start(listenHost: String?) throws {
         storage.start()
-        try links.start(listenHost: listenHost)
+        if let links, let listenHost { try links.start(listenHost: listenHost) }
         lastTickAt = MonotonicClock.millis()
         pipeline.start()
         pump()
@@ -105,7 +117,7 @@ final class QuorumRuntime {
 
     func stop() {
         stopped = true
-        links.stop()
+        links?.stop()
     }
 
     private func scheduleTick() {
@@ -155,7 +167,7 @@ final class QuorumRuntime {
     @discardableResult
     func propose(_ data: [UInt8], origin: RequestOrigin?) -> Zxid? {
         let z = pipeline.propose(data, origin: origin)
-        metrics?.proposals.inc()
+        proposalCount?.inc()
         pump()
         return z
     }
@@ -182,7 +194,7 @@ final class QuorumRuntime {
         switch action {
         case .store(let job, let ops): storage.submit(job: job, ops)
         case .send(let to, let m):
-            links.send(to: to, QuorumCodec.encodeFrame(m))
+            links?.send(to: to, QuorumCodec.encodeFrame(m))
             if crashArmed { CrashPoint.sent(m, status: peer.currentStatus, arm: crash, log: logger) }
         case .peerStatus(let s): if s.role != lastStatus.role || s.serving != lastStatus.serving { noteStatus(s) }
         case .installSnapshot(let z, let data): app?.quorumInstallSnapshot(zxid: z, data: data)

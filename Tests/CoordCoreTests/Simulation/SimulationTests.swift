@@ -45,6 +45,28 @@ import Testing
         #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
     }
 
+    /// Standalone coordd is this one-voter quorum: crashes (the unsynced tail lost or torn) never
+    /// lose an acknowledged write, and each restart leads again in a new epoch.
+    @Test func singleServerCrashesLoseNoAckedWrite() {
+        let sim = Simulator(servers: 1, seed: 17)
+        var acked: [RequestOrigin] = []
+        for round in 0..<5 {
+            #expect(settle(sim, withinMs: 500))
+            for i in 0..<8 {
+                let o = sim.write(via: 1, "r\(round)w\(i)")
+                if i % 2 == 0, sim.run(upToMs: 500, until: { sim.isAcked(o) }) { acked.append(o) }
+            }
+            sim.crash(1)
+            sim.restart(1)
+        }
+        #expect(settle(sim, withinMs: 500))
+        #expect(acked.count >= 20)
+        let zxids = Set(sim.applied(1).map(\.zxid))
+        for o in acked { #expect(zxids.contains(sim.checker.acked[o] ?? .zero), "acked write \(o) lost") }
+        #expect(sim.replicas[1]?.peer?.currentStatus.epoch ?? 0 >= 6)
+        #expect(sim.checker.violations.isEmpty, "\(sim.failureReport)")
+    }
+
     @Test func writesThroughFollowersCommitEverywhere() {
         let sim = Simulator(servers: 3, seed: 3)
         #expect(settle(sim))

@@ -1,5 +1,6 @@
-"""ZooKeeper local sessions through kazoo. Usage: kazoo_local_sessions.py HOST_A HOST_B upgrading|plain
-A session made on A lives on A only: its writes work, another server does not know it, and an
+"""ZooKeeper local sessions through kazoo. Usage: kazoo_local_sessions.py HOST_A HOST_B|- upgrading|plain
+A session made on A lives on A only: its writes work, another server does not know it (skipped
+when HOST_B is "-": a standalone server, whose watcher then connects to A), and an
 ephemeral either upgrades it (upgrading: the node then exists everywhere and goes with the
 session) or is refused (plain: EphemeralOnLocalSessionError). Prints OK."""
 import sys
@@ -15,16 +16,19 @@ sid, pw = c.client_id
 c.create("/ls-persistent", b"p")
 assert c.get("/ls-persistent")[0] == b"p"
 
-# Another server does not know a local session: it answers expired and kazoo starts afresh.
-other = KazooClient(hosts=b, timeout=10, client_id=(sid, pw))
-states = []
-other.add_listener(states.append)
-try:
-    other.start(timeout=10)
-except Exception as e:
-    states.append(type(e).__name__)
-assert other.client_id is None or other.client_id[0] != sid, "server B took session %x" % sid
-other.stop()
+if b == "-":
+    b = a
+else:
+    # Another server does not know a local session: it answers expired and kazoo starts afresh.
+    other = KazooClient(hosts=b, timeout=10, client_id=(sid, pw))
+    states = []
+    other.add_listener(states.append)
+    try:
+        other.start(timeout=10)
+    except Exception as e:
+        states.append(type(e).__name__)
+    assert other.client_id is None or other.client_id[0] != sid, "server B took session %x" % sid
+    other.stop()
 
 if mode == "plain":
     try:

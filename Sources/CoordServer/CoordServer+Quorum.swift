@@ -15,21 +15,36 @@ struct OriginWait {
     let sync: ZKRequest?
 }
 
-/// Ensemble mode: writes, session changes and syncs go through the quorum; the leader alone runs
-/// prep and decides session expiry; every server applies committed txns in zxid order and the
-/// server the client is connected to answers it.
+/// Every write, session change and sync goes through the quorum runtime, standalone too: the
+/// leader alone runs prep and decides session expiry; every server applies committed txns in zxid
+/// order and the server the client is connected to answers it. Standalone (no server.N lines)
+/// the quorum has one voter, this server, and no peer links: it elects itself at once and commits
+/// a proposal as soon as its own log write is durable (group commit on the storage thread).
 extension CoordServer: QuorumApp {
-    var isEnsemble: Bool { quorum != nil }
+    /// No server.N lines: a one-voter quorum that reports itself as ZooKeeper's standalone mode.
+    var isStandalone: Bool { config.servers.isEmpty }
     var myId: UInt64 { UInt64(config.myid ?? 0) }
 
-    /// True when clients may be served (always in standalone mode).
-    var serving: Bool { quorum?.servingNow ?? true }
+    /// True when clients may be served.
+    var serving: Bool { quorum?.servingNow ?? false }
 
-    func startEnsemble() throws -> Int {
-        guard let id = config.myid, let me = config.servers[id] else {
-            throw ZooConfigError("ensemble configured but myid \(config.myid.map(String.init) ?? "unset") is not one of the server.N lines")
+    /// Recovers the quorum's durable state and starts the runtime. Standalone returns once this
+    /// server leads its one-voter quorum (the recovered log applied), so it serves at once.
+    func startQuorum() throws -> Int {
+        let id: Int
+        let me: ZooConfig.ServerEntry?
+        if isStandalone {
+            if config.quorumSecretFile != nil { logger("quorum.auth.secretFile: standalone mode has no peer links to authenticate") }
+            id = config.myid ?? 0
+            me = nil
+        } else {
+            guard let mine = config.myid, let entry = config.servers[mine] else {
+                throw ZooConfigError("ensemble configured but myid \(config.myid.map(String.init) ?? "unset") is not one of the server.N lines")
+            }
+            try config.checkPeerType()
+            id = mine
+            me = entry
         }
-        try config.checkPeerType()
         let rec = try QuorumStorage.recover(fs: fs, snapDir: config.snapDir, logDir: config.logDir, logger: logger)
         if let snap = rec.snapshot { try load(snapshot: snap) }
         appliedZxid = rec.restore.snapshotZxid
@@ -37,15 +52,10 @@ extension CoordServer: QuorumApp {
         logger("quorum log: \(rec.restore.log.count) txns after the snapshot, epochs accepted \(rec.restore.epochs.acceptedEpoch) current \(rec.restore.epochs.currentEpoch)")
         let (qc, tickMs) = QuorumRuntime.quorumConfig(config, myId: UInt64(id))
         var restore = rec.restore
-        restoredMembership(&restore)
+        // Standalone is a quorum of one whatever a reconfig once wrote into the data.
+        if !isStandalone { restoredMembership(&restore) }
         let peer = try QuorumPeer(config: qc, restore: restore, incarnation: UInt64.random(in: 1...UInt64.max))
-        var addrs = reconfiguredAddresses(log: restore.log)
-        for (sid, e) in config.servers { addrs[UInt64(sid)] = PeerLinks.Address(host: e.host, port: e.peerPort) }
-        let auth = try config.quorumSecretFile.map { path throws(ZooConfigError) in try PeerAuth.load(path: path) }
-        logger(auth == nil ? "quorum peers are not authenticated (no quorum.auth.secretFile)" : "quorum peers authenticate with the shared secret in \(config.quorumSecretFile ?? "")")
-        let links = PeerLinks(myId: UInt64(id), addresses: addrs, deadAfterMillis: Int(config.tickTime) * config.syncLimit,
-                              loop: loop, auth: auth, logger: logger)
-        links.acceptUnknownPeers = config.reconfigEnabled
+        let links = isStandalone ? nil : try peerLinks(myId: UInt64(id), log: restore.log)
         let storage = QuorumStorage(loop: loop, log: rec.log, snapshots: rec.snapshots, epochs: rec.epochs, logger: logger)
         let rt = QuorumRuntime(peer: peer, links: links, storage: storage, tickMillis: tickMs, loop: loop, logger: logger)
         rt.app = self
@@ -56,13 +66,13 @@ extension CoordServer: QuorumApp {
 
         try listen()
         let box = UncheckedBox(self)
-        let host = config.quorumListenOnAllIPs ? "0.0.0.0" : me.host
+        let host = me.map { config.quorumListenOnAllIPs ? "0.0.0.0" : $0.host }
         let started = DispatchGate()
         loop.execute {
             do {
                 try box.value.quorum?.start(listenHost: host)
             } catch {
-                box.value.logger("FATAL: cannot start the quorum on \(host):\(me.peerPort): \(error)")
+                box.value.logger("FATAL: cannot start the quorum on \(host ?? "-"):\(me?.peerPort ?? 0): \(error)")
                 exit(1)
             }
             started.open()
@@ -71,19 +81,37 @@ extension CoordServer: QuorumApp {
         scheduleContainerCheck()
         loop.startThread()
         started.wait()
-        logger("ensemble \(qc.isObserver ? "observer" : "member") \(id) of \(qc.voters.count) voters, \(qc.observers.count) observers: quorum on \(host):\(me.peerPort), tick \(tickMs) ms, initLimit \(qc.initLimit), syncLimit \(qc.syncLimit) ticks")
+        if let me, let host {
+            logger("ensemble \(qc.isObserver ? "observer" : "member") \(id) of \(qc.voters.count) voters, \(qc.observers.count) observers: quorum on \(host):\(me.peerPort), tick \(tickMs) ms, initLimit \(qc.initLimit), syncLimit \(qc.syncLimit) ticks")
+        } else {
+            // One voter decides at once; serving waits only for its epochs (one fsync).
+            standaloneServing.wait()
+            logger("standalone: leading a one-voter quorum in epoch \(rt.appStatus.epoch), last zxid \(Self.hex(tree.lastZxid))")
+        }
         return port
+    }
+
+    /// The peer links to zoo.cfg's servers and to those reconfigs added (in the state or `log`).
+    private func peerLinks(myId id: UInt64, log: [QuorumTxn]) throws -> PeerLinks {
+        var addrs = reconfiguredAddresses(log: log)
+        for (sid, e) in config.servers { addrs[UInt64(sid)] = PeerLinks.Address(host: e.host, port: e.peerPort) }
+        let auth = try config.quorumSecretFile.map { path throws(ZooConfigError) in try PeerAuth.load(path: path) }
+        logger(auth == nil ? "quorum peers are not authenticated (no quorum.auth.secretFile)" : "quorum peers authenticate with the shared secret in \(config.quorumSecretFile ?? "")")
+        let links = PeerLinks(myId: id, addresses: addrs, deadAfterMillis: Int(config.tickTime) * config.syncLimit,
+                              loop: loop, auth: auth, logger: logger)
+        links.acceptUnknownPeers = config.reconfigEnabled
+        return links
     }
 
     // MARK: client side
 
-    /// Standalone and on a ready leader the tracker sees it at once; a follower reports it.
+    /// On a ready leader (standalone included) the tracker sees it at once; a follower reports it.
     func touchSession(_ sid: Int64) {
         if localSessions[sid] != nil {
             localTracker.touch(sid, now: WallClock.millis())
             return
         }
-        if quorum?.leaderReady ?? true {
+        if quorum?.leaderReady ?? false {
             tracker.touch(sid, now: WallClock.millis())
         } else {
             touched.insert(sid)
@@ -98,14 +126,15 @@ extension CoordServer: QuorumApp {
         q.submit(ClientRequest(origin: RequestOrigin(server: myId, session: 0, xid: 0), data: EnsembleRequest.touch(ids).encode()))
     }
 
-    func expireSessionsEnsemble() {
+    /// The leader alone expires sessions, through the quorum like any write.
+    func expireSessions() {
         guard let q = quorum, q.leaderReady else { return }
         for sid in tracker.expire(now: WallClock.millis()) {
             guard tree.sessions[sid] != nil || prep.isSessionValid(sid, tree: tree) else { continue }
             logger("expiring session \(Self.hex(sid)), timeout of \(tree.sessions[sid]?.timeout ?? 0)ms exceeded")
             noteSessionExpired(sid)
-            let txn = prep.prepCloseSession(sessionId: sid, cxid: 0, zxid: Int64(bitPattern: q.nextZxid.raw), time: WallClock.millis(), tree: tree)
-            q.propose(txn.serialize(), origin: nil)
+            proposeTxn(prep.prepCloseSession(sessionId: sid, cxid: 0, zxid: Int64(bitPattern: q.nextZxid.raw), time: WallClock.millis(), tree: tree),
+                       origin: nil)
         }
     }
 
@@ -129,8 +158,8 @@ extension CoordServer: QuorumApp {
         waitingOrigin[origin] = OriginWait(cnx: cnx, reply: p, sync: sync)
     }
 
-    /// A decoded client request in ensemble mode: reads are local; writes and sync go to the quorum.
-    func handleEnsembleRequest(_ cnx: ClientCnx, xid: Int32, _ req: ZKRequest, frame: [UInt8], _ p: PendingReply) {
+    /// A decoded client request: reads are local; writes and sync go to the quorum.
+    func handleQuorumRequest(_ cnx: ClientCnx, xid: Int32, _ req: ZKRequest, frame: [UInt8], _ p: PendingReply) {
         guard let q = quorum else { return }
         if cnx.readOnly { return handleReadOnlyRequest(cnx, req, p) }
         guard q.servingNow else {
@@ -153,12 +182,21 @@ extension CoordServer: QuorumApp {
         }
         let origin = newOrigin(cnx)
         wait(cnx, p, origin)
+        let reconfig: Bool = if case .reconfig = req { true } else { false }
+        if !reconfig && q.preparesAtOnce {
+            // An established leader (standalone: always) would hand the request straight back to
+            // be prepared: prep it here, without encoding and decoding it on the way. (A local
+            // session's upgrade, submitted just before, was prepped by that submit already.)
+            prepareWrite(req, sessionId: cnx.sessionId, cxid: xid, access: cnx.access, origin: origin,
+                         zxid: Int64(bitPattern: q.nextZxid.raw), localSession: local)
+            return
+        }
         let write: EnsembleRequest = local ? .localWrite(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame)
             : .write(sessionId: cnx.sessionId, ids: cnx.access.ids, frame: frame)
         q.submit(ClientRequest(origin: origin, data: write.encode()))
     }
 
-    func handleEnsembleConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
+    func handleQuorumConnect(_ cnx: ClientCnx, _ req: ZKConnectRequest, now: UInt64) {
         guard let q = quorum else { return }
         let timeout = tracker.negotiate(req.timeout)
         if req.sessionId == 0 && localSessionsOn { return openLocalSession(cnx, timeout: timeout, now: now) }
@@ -203,7 +241,14 @@ extension CoordServer: QuorumApp {
         // A reconfig: the quorum core read its membership; the tree gets the payload.
         let reconfig = QuorumMembership.decode(txnData: qt.data)
         do {
-            txn = try CoordTxn(bytes: reconfig?.payload ?? qt.data)
+            // This leader's own proposal, the very bytes it proposed: no need to decode them.
+            while let p = proposed.first, p.zxid < zxid { proposed.popFirst() }
+            if let p = proposed.first, p.zxid == zxid, p.bytes == qt.data {
+                proposed.popFirst()
+                txn = p.txn
+            } else {
+                txn = try CoordTxn(bytes: reconfig?.payload ?? qt.data)
+            }
         } catch {
             // Skipping it would silently fork this replica from the others.
             logger("FATAL: committed txn \(qt.zxid) cannot be decoded: \(error)")
@@ -211,7 +256,7 @@ extension CoordServer: QuorumApp {
         }
         appliedZxid = qt.zxid
         let mine = qt.origin.flatMap { $0.server == myId ? waitingOrigin.removeValue(forKey: $0) : nil }
-        let r = apply(txn, zxid: zxid, reply: reconfig == nil ? mine.map { ($0.cnx, $0.reply) } : nil) { quorum?.storage.snapshot(zxid: $0, $1) }
+        let r = apply(txn, zxid: zxid, reply: reconfig == nil ? mine.map { ($0.cnx, $0.reply) } : nil)
         if reconfig != nil { reconfigApplied(r, zxid: qt.zxid, reply: mine) }
         if case .createSession(let timeout, _) = txn.op {
             tracker.add(txn.sessionId, timeout: timeout, now: WallClock.millis())
@@ -236,8 +281,7 @@ extension CoordServer: QuorumApp {
             for id in ids { tracker.touch(id, now: now) }
         case .createSession(let sid, let timeout, let pw):
             tracker.add(sid, timeout: timeout, now: now)
-            let txn = prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: zxid, time: now)
-            q.propose(txn.serialize(), origin: request.origin)
+            proposeTxn(prep.prepCreateSession(sessionId: sid, timeout: timeout, password: pw, zxid: zxid, time: now), origin: request.origin)
         case .write(let sid, let ids, let frame), .localWrite(let sid, let ids, let frame):
             let local = if case .localWrite = decoded { true } else { false }
             if !local { tracker.touch(sid, now: now) }
@@ -246,20 +290,35 @@ extension CoordServer: QuorumApp {
                 prepFailed(request.origin, sessionId: sid, xid: request.origin.xid, err: ZKErr.marshallingError, response: .empty, zxid: zxid)
                 return
             }
-            if case .reconfig = req {
+            // Standalone, prep answers a reconfig ReconfigDisabled, as ZooKeeper's standalone does.
+            if case .reconfig = req, !isStandalone {
                 prepReconfigRequest(req, request: request, sessionId: sid, cxid: h.xid, access: Access(ids: ids, policy: config.auth)) {
                     prepFailed(request.origin, sessionId: sid, xid: h.xid, err: $0, response: .empty, zxid: zxid)
                 }
                 return
             }
-            switch prep.prep(req, sessionId: sid, cxid: h.xid, zxid: zxid, time: now, tree: tree, access: Access(ids: ids, policy: config.auth),
-                             localSession: local) {
-            case .txn(let t):
-                q.propose(t.serialize(), origin: request.origin)
-            case .failed(let err, let resp):
-                prepFailed(request.origin, sessionId: sid, xid: h.xid, err: err, response: resp, zxid: zxid)
-            }
+            prepareWrite(req, sessionId: sid, cxid: h.xid, access: Access(ids: ids, policy: config.auth), origin: request.origin, zxid: zxid,
+                         localSession: local)
         }
+    }
+
+    /// Leader: preps a client write against the tree and everything proposed before it, then
+    /// proposes the txn or answers the failure.
+    private func prepareWrite(_ req: ZKRequest, sessionId sid: Int64, cxid: Int32, access: Access, origin: RequestOrigin, zxid: Int64,
+                              localSession: Bool) {
+        switch prep.prep(req, sessionId: sid, cxid: cxid, zxid: zxid, time: WallClock.millis(), tree: tree, access: access,
+                         localSession: localSession) {
+        case .txn(let t):
+            proposeTxn(t, origin: origin)
+        case .failed(let err, let resp):
+            prepFailed(origin, sessionId: sid, xid: cxid, err: err, response: resp, zxid: zxid)
+        }
+    }
+
+    /// Leader: proposes a prepped txn and keeps it for its apply.
+    func proposeTxn(_ t: CoordTxn, origin: RequestOrigin?) {
+        let bytes = t.serialize()
+        if let z = quorum?.propose(bytes, origin: origin) { proposed.append((Int64(bitPattern: z.raw), t, bytes)) }
     }
 
     /// A local client gets its error once everything prepped before it has committed (prep saw
@@ -268,7 +327,7 @@ extension CoordServer: QuorumApp {
     private func prepFailed(_ origin: RequestOrigin, sessionId: Int64, xid: Int32, err: Int32, response: ZKResponse, zxid: Int64) {
         if origin.server == myId {
             guard let w = waitingOrigin.removeValue(forKey: origin), let q = quorum else { return }
-            let prepared = Int64(bitPattern: q.peer.lastZxid.raw)
+            let prepared = Int64(bitPattern: q.lastZxid.raw)
             let held = HeldFailure(cnx: w.cnx, reply: w.reply, err: err, response: response)
             if heldFailures.isClear(prepared: prepared, committed: Int64(bitPattern: appliedZxid.raw)) {
                 answer(held)
@@ -308,9 +367,11 @@ extension CoordServer: QuorumApp {
 
     func quorumStatusChanged(_ status: QuorumStatus) {
         prep.reset()
+        proposed.removeAll()
         touched.removeAll()
         readOnlyStatusChanged(serving: status.serving)
         if status.serving {
+            if isStandalone { standaloneServing.open() }
             if status.role == .leading {
                 // The leader owns expiry now: every session gets a full timeout from here.
                 let now = WallClock.millis()
@@ -328,7 +389,8 @@ extension CoordServer: QuorumApp {
     }
 
     var modeName: String {
-        guard let q = quorum else { return "standalone" }
+        if isStandalone { return "standalone" }
+        guard let q = quorum else { return "looking" }
         let s = q.appStatus
         guard q.servingNow else { return readOnlyActive ? "read-only" : "looking" }
         if s.role == .leading { return "leader" }
