@@ -36,7 +36,7 @@ public struct CoordServerState: Sendable, Equatable {
 /// in an ensemble (server.N lines) the quorum runtime replicates (see CoordServer+Ensemble).
 public final class CoordServer: @unchecked Sendable {
     public let config: ZooConfig
-    public let fs: CoordFileSystem
+    public let fs: any FileSystem
     let loop: EventLoop
     let logger: @Sendable (String) -> Void
     var replicator: TxnReplicator?
@@ -95,7 +95,7 @@ public final class CoordServer: @unchecked Sendable {
     var lastSnapshot: (zxid: Int64, time: Int64)?
     let startedAtMillis = WallClock.millis()
 
-    public init(config: ZooConfig, fs: CoordFileSystem = PosixCoordFileSystem(), logger: @escaping @Sendable (String) -> Void) {
+    public init(config: ZooConfig, fs: any FileSystem = PosixFileSystem(), logger: @escaping @Sendable (String) -> Void) {
         self.config = config
         self.fs = fs
         self.logger = logger
