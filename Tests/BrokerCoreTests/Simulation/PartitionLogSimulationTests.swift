@@ -10,7 +10,7 @@ import Testing
 /// file system (unsynced bytes lost) and a reopen through `LogDirectory.open`, the recovery path
 /// brokerd runs at start. The invariants are ClusterSim's (no acknowledged record lost, one leader
 /// per epoch, replicas converge) plus the logs reading back what they served.
-@Suite(.timeLimit(.minutes(3))) struct PartitionLogSimulationTests {
+@Suite struct PartitionLogSimulationTests {
     /// 16 seeds × 5,000 steps in every `swift test`: 80,000 events with ~2,000 crash-and-recover
     /// cycles, about 4 s on a loaded 2-core machine; longer runs with `partitionLogSoak`.
     static let seeds = Array(1...16) as [UInt64]
@@ -27,7 +27,7 @@ import Testing
         return (problems, sim, disks)
     }
 
-    @Test(arguments: seeds)
+    @Test(.timeLimit(.minutes(3)), arguments: seeds)
     func realLogsOnACrashingFileSystemKeepTheInvariants(seed: UInt64) {
         let (problems, sim, disks) = Self.run(seed)
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
@@ -45,7 +45,7 @@ import Testing
     /// The simulation can fail: acknowledging acks=all records that were never fsynced (brokerd's
     /// `log.flush.interval.messages=1` skipped) loses acknowledged records when a crash drops the
     /// page cache of the replicas that had them.
-    @Test func acknowledgingBeforeFsyncIsCaught() {
+    @Test(.timeLimit(.minutes(3))) func acknowledgingBeforeFsyncIsCaught() {
         let found = Self.firstFailure(diskBugs: .init(skipFsync: true))
         #expect(found != nil, "no seed of 1...40 caught acks before fsync")
         if let found { print("broker simulation over PartitionLogs caught acks before fsync: \(found)") }
@@ -53,7 +53,7 @@ import Testing
 
     /// The simulation can fail: a follower that skips truncation by leader epoch keeps a diverged
     /// tail, which the convergence and committed-data checks see.
-    @Test func skippingTruncationByEpochIsCaught() {
+    @Test(.timeLimit(.minutes(3))) func skippingTruncationByEpochIsCaught() {
         let found = Self.firstFailure(bugs: .init(skipTruncation: true))
         #expect(found != nil, "no seed of 1...40 caught the skipped truncation")
         if let found { print("broker simulation over PartitionLogs caught skipped truncation: \(found)") }

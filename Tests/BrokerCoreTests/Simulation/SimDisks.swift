@@ -120,7 +120,7 @@ final class PartitionLogDisk: SimDisk {
     init(bugs: Bugs = Bugs()) {
         fs = FaultInjectingFileSystem(memory)
         var c = LogConfig()
-        c.segmentBytes = 4096  // small segments: rolls, several files per log, recovery across them
+        c.segmentBytes = 2048  // small segments: rolls, several files per log, recovery across them
         c.indexIntervalBytes = 256
         // brokerd with log.flush.interval.messages=1: every append is fsynced before it counts.
         c.flushMessages = bugs.skipFsync ? Int64.max : 1
