@@ -55,7 +55,7 @@ public final class MemoryFileSystem: FileSystem {
     /// The time written files are stamped with (ms); -1 leaves them unknown.
     public func setClock(_ ms: Int64) { state.withLock { $0.clockMs = ms } }
 
-    /// Bytes written but not yet synced, over all files (a test's view of what a crash would lose).
+    /// Paths of the files holding bytes that were written but not synced (what a crash would cut).
     public var unsyncedFiles: [String] {
         state.withLock { s in s.files.filter { $0.value.data != $0.value.durable }.keys.sorted() }
     }
