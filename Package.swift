@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Protocol", "Spawn"]),
         .testTarget(name: "SpawnTests", dependencies: ["Spawn"]),
         .testTarget(name: "CoordCoreTests", dependencies: ["CoordCore", "Protocol"]),
-        .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol"]),
+        .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore", "Protocol", "Storage"]),
         .testTarget(name: "BrokerServerTests", dependencies: ["BrokerServer"]),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "KafkaClient", "Protocol"]),

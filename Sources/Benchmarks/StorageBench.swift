@@ -173,11 +173,11 @@ enum StorageBench {
                         var next: Int64 = 0
                         while next < log.logEndOffset {
                             let r = try log.read(from: next, maxBytes: 1 << 20)
-                            guard let region = r.region, let first = r.firstBatchOffset else { break }
+                            guard let region = r.region, let fd = region.fd, let first = r.firstBatchOffset else { break }
                             var o = off_t(region.position)
                             var left = region.length
                             while left > 0 {
-                                let n = sendfile(sink.fd, region.fd, &o, left)
+                                let n = sendfile(sink.fd, fd, &o, left)
                                 guard n > 0 else { throw POSIXError(.EIO) }
                                 left -= n
                             }

@@ -37,7 +37,7 @@ public struct CoordServerState: Sendable, Equatable {
 /// elects itself at once and commits each proposal when its own log write is durable.
 public final class CoordServer: @unchecked Sendable {
     public let config: ZooConfig
-    public let fs: CoordFileSystem
+    public let fs: any FileSystem
     let loop: EventLoop
     let logger: @Sendable (String) -> Void
     var quorum: QuorumRuntime?
@@ -98,7 +98,7 @@ public final class CoordServer: @unchecked Sendable {
     var lastSnapshot: (zxid: Int64, time: Int64)?
     let startedAtMillis = WallClock.millis()
 
-    public init(config: ZooConfig, fs: CoordFileSystem = PosixCoordFileSystem(), logger: @escaping @Sendable (String) -> Void) {
+    public init(config: ZooConfig, fs: any FileSystem = PosixFileSystem(), logger: @escaping @Sendable (String) -> Void) {
         self.config = config
         self.fs = fs
         self.logger = logger

@@ -3,7 +3,7 @@ import Storage
 /// Opening coordd's data directories at start, the same in standalone and ensemble mode.
 enum DataDirs {
     /// Creates both directories when missing; returns the snapshot store and its newest valid snapshot.
-    static func open(fs: CoordFileSystem, snapDir: String, logDir: String) throws
+    static func open(fs: any FileSystem, snapDir: String, logDir: String) throws
         -> (snapshots: SnapshotStore, newest: (zxid: Int64, payload: [UInt8])?) {
         try fs.makeDirectories(snapDir)
         try fs.makeDirectories(logDir)
@@ -12,7 +12,7 @@ enum DataDirs {
     }
 
     /// The txn log with the records after `base`; a torn or corrupt tail is cut and reported.
-    static func recoverLog(fs: CoordFileSystem, logDir: String, after base: Int64, logger: (String) -> Void) throws
+    static func recoverLog(fs: any FileSystem, logDir: String, after base: Int64, logger: (String) -> Void) throws
         -> (log: TxnLog, records: [TxnLog.Record]) {
         let log = TxnLog(fs: fs, directory: logDir)
         let records = try log.recover(after: base)

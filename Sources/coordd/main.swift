@@ -20,7 +20,7 @@ func fail(_ msg: String) -> Never {
 let args = CommandLine.arguments
 guard args.count == 2 else { fail("usage: coordd /path/to/zoo.cfg") }
 
-let fs = PosixCoordFileSystem()
+let fs = PosixFileSystem()
 let text: String
 do {
     text = String(decoding: try fs.read(args[1]), as: UTF8.self)

@@ -6,24 +6,29 @@ import Testing
 @testable import BrokerCore
 
 /// A seeded, single-threaded model of a ZooKeeper-mode cluster: coordd's partition-state znodes,
-/// one (sometimes replaced) controller, and brokers with in-memory logs whose records carry the
+/// one (sometimes replaced) controller, and brokers whose logs (`SimDisk`: arrays, or brokerd's
+/// real `PartitionLog`s on a crash-dropping memory file system) hold records that carry the
 /// leader epoch they were written in. Random produces, fetches, time, broker kills/restarts, full
 /// disks and controller failovers; invariants are checked after every step.
 struct ClusterSim {
     struct Record: Equatable { var id: Int; var epoch: Int32 }
 
+    /// Deliberate bugs in the replication steps, to prove the invariants catch them.
+    struct Bugs {
+        /// A follower never truncates by leader epoch after a leader change.
+        var skipTruncation = false
+    }
+
     struct Replica {
-        var log: [Record] = []
-        var cache = LeaderEpochCache()
         var hw: Int64 = 0
         var leader: PartitionLeader?
         var following: (leader: BrokerID, epoch: Int32)?
         var knownLeaderEpoch: Int32?
         var needsTruncation = false
-        var leo: Int64 { Int64(log.count) }
     }
 
     struct Broker {
+        let disk: any SimDisk
         var alive = true
         var incarnation: Int64 = 0
         var fence = ControllerFence()
@@ -51,15 +56,17 @@ struct ClusterSim {
     /// KAFKA_STORAGE_ERROR, a follower fetches but cannot append) and stays up.
     var diskFullUntil: [BrokerID: Int64] = [:]
     var steps = 0
+    let bugs: Bugs
 
     func diskFull(_ id: BrokerID) -> Bool { (diskFullUntil[id] ?? Int64.min) > now }
 
     static let ids: [BrokerID] = [1, 2, 3, 4]
     let replication = ReplicationConfig(lagTimeMaxMs: 5_000, minInsyncReplicas: 2)
 
-    init(seed: UInt64) {
+    init(seed: UInt64, bugs: Bugs = Bugs(), disk: (BrokerID) -> any SimDisk = { _ in ArrayDisk() }) {
         rng = SplitMix64(seed: seed)
-        for id in Self.ids { brokers[id] = Broker() }
+        self.bugs = bugs
+        for id in Self.ids { brokers[id] = Broker(disk: disk(id)) }
         controller = Controller(brokerId: 1)
         let fx = controller.handle(.becameController(context()))
         run(fx, controllerIsZombie: false)
@@ -167,14 +174,15 @@ struct ClusterSim {
             r.knownLeaderEpoch = p.leaderEpoch
             if p.leader == id {
                 let tp = p.topicPartition
+                let log = b.disk.log(tp)
                 stats.elections += 1
                 // Acknowledged data must be on every leader chosen from the ISR.
                 let c = committed[tp] ?? []
-                if r.log.count < c.count || Array(r.log.prefix(c.count)) != c {
-                    fail("\(tp): new leader \(id) (epoch \(p.leaderEpoch)) lacks committed data: has \(r.log.count), committed \(c.count)")
+                if log.leo < c.count || log.records(prefix: c.count) != c {
+                    fail("\(tp): new leader \(id) (epoch \(p.leaderEpoch)) lacks committed data: has \(log.leo), committed \(c.count)")
                 }
-                r.cache.assign(epoch: p.leaderEpoch, startOffset: r.leo)
-                r.leader = PartitionLeader(topicPartition: tp, localBroker: id, state: p, logEndOffset: r.leo,
+                log.becomeLeader(epoch: p.leaderEpoch)
+                r.leader = PartitionLeader(topicPartition: tp, localBroker: id, state: p, logEndOffset: log.leo,
                                            highWatermark: r.hw, nowMs: now, config: replication)
                 r.following = nil
                 r.needsTruncation = false
@@ -207,12 +215,12 @@ struct ClusterSim {
             case .notifyIsrChange:
                 pendingIsrNotifications.insert(tp)
             case .highWatermarkAdvanced(_, let hw):
-                guard var r = brokers[id]?.replicas[tp] else { continue }
+                guard var r = brokers[id]?.replicas[tp], let log = brokers[id]?.disk.log(tp) else { continue }
                 r.hw = hw
                 brokers[id]?.replicas[tp] = r
                 let h = Int(hw)
                 let c = committed[tp] ?? []
-                let prefix = Array(r.log.prefix(h))
+                let prefix = log.records(prefix: h)
                 if h >= c.count {
                     if Array(prefix.prefix(c.count)) != c { fail("\(tp): leader \(id) HW \(h) covers a log that rewrote committed data") }
                     committed[tp] = prefix
@@ -226,15 +234,15 @@ struct ClusterSim {
 
     mutating func produce(_ tp: TopicPartition) {
         guard let id = Self.ids.first(where: { brokers[$0]?.alive == true && brokers[$0]?.replicas[tp]?.leader != nil }),
-              var r = brokers[id]?.replicas[tp], var l = r.leader, l.checkAppend(acks: -1) == .noError else { return }
-        guard !diskFull(id) else { return }
+              var r = brokers[id]?.replicas[tp], var l = r.leader, l.checkAppend(acks: -1) == .noError,
+              let log = brokers[id]?.disk.log(tp) else { return }
         let n = 1 + random(3)
-        for _ in 0..<n {
-            r.log.append(Record(id: nextRecordId, epoch: l.leaderEpoch))
-            nextRecordId += 1
-        }
+        let records = (0..<n).map { Record(id: nextRecordId + $0, epoch: l.leaderEpoch) }
+        // A full disk refuses the append (KAFKA_STORAGE_ERROR); the producer retries later.
+        guard log.appendAsLeader(records, epoch: l.leaderEpoch, now: now) else { return }
+        nextRecordId += n
         stats.produced += n
-        let fx = l.appended(logEndOffset: r.leo)
+        let fx = l.appended(logEndOffset: log.leo)
         r.leader = l
         brokers[id]?.replicas[tp] = r
         applyLeaderEffects(id, tp, fx)
@@ -242,38 +250,34 @@ struct ClusterSim {
 
     mutating func fetch(_ id: BrokerID, _ tp: TopicPartition) {
         guard brokers[id]?.alive == true, var r = brokers[id]?.replicas[tp], let (lid, epoch) = r.following, lid >= 0,
-              brokers[lid]?.alive == true, let lr = brokers[lid]?.replicas[tp], var l = lr.leader else { return }
+              brokers[lid]?.alive == true, let lr = brokers[lid]?.replicas[tp], var l = lr.leader,
+              let log = brokers[id]?.disk.log(tp), let leaderLog = brokers[lid]?.disk.log(tp) else { return }
         // Fencing: only fetch from the leader of the epoch we were told about.
         guard l.validateLeaderEpoch(epoch) == .noError else { return }
-        if r.needsTruncation {
-            var ask = FollowerLogic.epochToAsk(r.cache)
-            var target = min(r.hw, r.leo)
+        if r.needsTruncation && !bugs.skipTruncation {
+            var ask = FollowerLogic.epochToAsk(log.cache)
+            var target = min(r.hw, log.leo)
             var rounds = 0
             while let e = ask, rounds < 10 {
-                let answer = lr.cache.endOffset(for: e, logEndOffset: lr.leo)
-                let d = FollowerLogic.truncation(leaderEpoch: answer.epoch, leaderEndOffset: answer.endOffset, localCache: r.cache,
-                                                 localLogEndOffset: r.leo, highWatermark: r.hw)
+                let answer = leaderLog.endOffset(forEpoch: e)
+                let d = FollowerLogic.truncation(leaderEpoch: answer.epoch, leaderEndOffset: answer.endOffset, localCache: log.cache,
+                                                 localLogEndOffset: log.leo, highWatermark: r.hw)
                 target = d.truncateTo
                 ask = d.completed ? nil : d.nextEpochToAsk
                 rounds += 1
             }
-            if target < r.leo {
-                r.log.removeLast(Int(r.leo - target))
-                r.cache.truncate(toEndOffset: target)
-                r.hw = min(r.hw, target)
+            if target < log.leo {
+                log.truncate(to: target)
+                r.hw = min(r.hw, log.leo)
             }
-            r.needsTruncation = false
         }
-        let (err, fx) = l.followerFetched(id, fetchOffset: r.leo, nowMs: now)
+        r.needsTruncation = false
+        let (err, fx) = l.followerFetched(id, fetchOffset: log.leo, nowMs: now)
         guard err == .noError else { return }
         // The fetch is answered (the leader sees where this follower is) but a full disk appends nothing.
-        let take = diskFull(id) ? 0 : min(Int(lr.leo - r.leo), 1 + random(4))
-        for _ in 0..<max(0, take) {
-            let rec = lr.log[Int(r.leo)]
-            if rec.epoch > r.cache.latestEpoch { r.cache.assign(epoch: rec.epoch, startOffset: r.leo) }
-            r.log.append(rec)
-        }
-        r.hw = max(r.hw, min(l.highWatermark, r.leo))
+        let take = diskFull(id) ? 0 : min(Int(leaderLog.leo - log.leo), 1 + random(4))
+        if take > 0 { _ = log.replicate(from: leaderLog, count: take, now: now) }
+        r.hw = max(r.hw, min(l.highWatermark, log.leo))
         brokers[id]?.replicas[tp] = r
         var leaderReplica = lr
         leaderReplica.leader = l
@@ -285,10 +289,13 @@ struct ClusterSim {
         guard var b = brokers[id], b.alive, brokers.values.filter({ $0.alive }).count > 1 else { return }
         b.alive = false
         b.fence = ControllerFence()
+        // The process dies: a real log loses what was never fsynced and is recovered on restart.
+        let recovered = b.disk.crashAndReopen(now: now)
         for (tp, var r) in b.replicas {
             r.leader = nil
             r.following = nil
             r.knownLeaderEpoch = nil
+            if let hw = recovered?[tp] { r.hw = hw }
             b.replicas[tp] = r
         }
         brokers[id] = b
@@ -322,6 +329,18 @@ struct ClusterSim {
         run(controller.handle(.isrChangeNotification(notifications: [], states: states)), controllerIsZombie: false)
     }
 
+    /// Problems the disks found (I/O errors, logs that read back differently).
+    var storageProblems: [String] {
+        Self.ids.flatMap { id in (brokers[id]?.disk.problems ?? []).map { "broker \(id): \($0)" } }
+    }
+
+    mutating func checkpoint() {
+        for id in Self.ids where brokers[id]?.alive == true {
+            guard let b = brokers[id] else { continue }
+            b.disk.checkpoint(highWatermarks: b.replicas.mapValues(\.hw))
+        }
+    }
+
     mutating func step() {
         steps += 1
         let tps = (0..<4).map { TopicPartition("t", Int32($0)) }
@@ -330,6 +349,7 @@ struct ClusterSim {
             diskFullUntil[id] = now + Int64(1_000 + random(20_000))
             stats.diskFull += 1
         }
+        for id in Self.ids { brokers[id]?.disk.setFull(diskFull(id)) }
         let roll = random(100)
         switch roll {
         case 0..<35: produce(tps[random(4)])
@@ -338,6 +358,7 @@ struct ClusterSim {
             for id in Self.ids { fetch(id, tp) }
         case 75..<85:
             now += Int64(200 + random(3_000))
+            checkpoint()
             for id in Self.ids {
                 for tp in tps {
                     guard brokers[id]?.alive == true, var r = brokers[id]?.replicas[tp], var l = r.leader else { continue }
@@ -369,20 +390,37 @@ struct ClusterSim {
     static let steps = 10_000
 
     /// Runs one seed, then heals; returns the problems (each naming the seed) and the simulation.
-    static func runSeed(_ seed: UInt64, steps: Int) -> (problems: [String], sim: ClusterSim) {
-        var sim = ClusterSim(seed: seed)
+    static func runSeed(_ seed: UInt64, steps: Int, bugs: ClusterSim.Bugs = .init(),
+                        disk: (BrokerID) -> any SimDisk = { _ in ArrayDisk() }) -> (problems: [String], sim: ClusterSim) {
+        var sim = ClusterSim(seed: seed, bugs: bugs, disk: disk)
         for _ in 0..<steps {
             sim.step()
-            if !sim.failures.isEmpty { break }
+            if !sim.failures.isEmpty || !sim.storageProblems.isEmpty { break }
         }
         // Heal: everyone back, disks emptied, plenty of fetch rounds; the cluster must make progress again.
         sim.diskFullUntil = [:]
+        for id in ClusterSim.ids { sim.brokers[id]?.disk.setFull(false) }
         for id in ClusterSim.ids { sim.restart(id) }
         sim.deliverIsrNotifications()
         for _ in 0..<40 {
             for p in 0..<4 { for id in ClusterSim.ids { sim.fetch(id, TopicPartition("t", Int32(p))) } }
         }
-        var problems = sim.failures.map { "seed \(seed): \($0)" }
+        for id in ClusterSim.ids { sim.brokers[id]?.disk.verify() }
+        // Healed replicas of one partition hold the same records.
+        for p in 0..<4 {
+            let tp = TopicPartition("t", Int32(p))
+            let holders = ClusterSim.ids.filter { sim.brokers[$0]?.replicas[tp] != nil }
+            let hw = sim.committed[tp]?.count ?? 0
+            let committed = sim.committed[tp] ?? []
+            for id in holders {
+                guard let log = sim.brokers[id]?.disk.log(tp), log.records(prefix: hw) != committed else { continue }
+                let mine = log.records(prefix: hw)
+                let at = zip(mine, committed).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(mine.count, committed.count)
+                sim.fail("\(tp): broker \(id) differs from the committed records at \(at) (log end \(log.leo), committed \(hw), "
+                         + "following \(String(describing: sim.brokers[id]?.replicas[tp]?.following)), leader \(sim.zk[tp]?.leaderAndIsr.leader ?? -9) isr \(sim.zk[tp]?.leaderAndIsr.isr ?? []))")
+            }
+        }
+        var problems = (sim.failures + sim.storageProblems).map { "seed \(seed): \($0)" }
         for p in 0..<4 {
             let tp = TopicPartition("t", Int32(p))
             let s = sim.zk[tp]?.leaderAndIsr

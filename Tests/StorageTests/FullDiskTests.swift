@@ -11,11 +11,12 @@ import Testing
 
     @Test func fullDiskRefusesTheAppendCutsTheShortWriteAndRecoversInPlace() throws {
         try withTempDir { dir in
-            let log = try PartitionLog.open(dir: dir, now: now)
+            let fs = FaultInjectingFileSystem(posixFS)
+            let log = try PartitionLog.open(fs: fs, dir: dir, now: now)
             _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now)
             let sizeBefore = fileSize("\(dir)/\(seg0).log")
-            log.faults.failWritesWith = ENOSPC
-            log.faults.partialBytes = 17  // a short write, as tmpfs does when it fills mid-batch
+            // A short write, as tmpfs does when it fills mid-batch.
+            fs.setWriteFailure(ENOSPC, partialBytes: 17)
             let e = #expect(throws: LogError.self) { _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now) }
             #expect(e == .io(op: "write", path: "\(dir)/\(seg0).log", errno: ENOSPC))
             #expect(e?.isOutOfSpace == true)
@@ -25,7 +26,7 @@ import Testing
             #expect(log.logEndOffset == 3)
             #expect(try log.readBytes(from: 0, maxBytes: 1 << 20).count == sizeBefore)
             // Space returns: the same log takes the next write at the next offset.
-            log.faults.failWritesWith = nil
+            fs.setWriteFailure(nil)
             #expect(try log.append(try makeBatch(), leaderEpoch: 0, now: now).firstOffset == 3)
             try log.close()
             let r = try PartitionLog.open(dir: dir, recoveryPoint: 0, now: now)
@@ -35,14 +36,15 @@ import Testing
 
     @Test func epochCheckpointThatCannotBeWrittenRefusesTheAppendFirst() throws {
         try withTempDir { dir in
-            let log = try PartitionLog.open(dir: dir, now: now)
+            let fs = FaultInjectingFileSystem(posixFS)
+            let log = try PartitionLog.open(fs: fs, dir: dir, now: now)
             _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now)
-            log.faults.failWritesWith = ENOSPC
+            fs.setWriteFailure(ENOSPC)
             // Epoch 1 needs a new checkpoint entry: refused before any record is written.
             #expect(throws: LogError.self) { _ = try log.append(try makeBatch(), leaderEpoch: 1, now: now) }
             #expect(log.logEndOffset == 3 && !log.isOffline)
             #expect(fileSize("\(dir)/\(PartitionLog.epochCheckpointName).tmp") == -1, "temp file left on a full disk")
-            log.faults.failWritesWith = nil
+            fs.setWriteFailure(nil)
             _ = try log.append(try makeBatch(), leaderEpoch: 1, now: now)
             // A crash now must still know where epoch 1 starts.
             let r = try PartitionLog.open(dir: dir, recoveryPoint: 0, now: now)
@@ -52,15 +54,16 @@ import Testing
 
     @Test func deferredEpochCheckpointIsWrittenBeforeTheNextRecord() throws {
         try withTempDir { dir in
-            let log = try PartitionLog.open(dir: dir, now: now)
+            let fs = FaultInjectingFileSystem(posixFS)
+            let log = try PartitionLog.open(fs: fs, dir: dir, now: now)
             _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now)
-            log.faults.failWritesWith = ENOSPC
+            fs.setWriteFailure(ENOSPC)
             try log.assignEpoch(5)  // becoming leader on a full disk: deferred, not offline
             #expect(!log.isOffline)
             // Epoch 5 is already in memory, so only the deferred flag makes this append persist it.
             #expect(throws: LogError.self) { _ = try log.append(try makeBatch(), leaderEpoch: 5, now: now) }
             #expect(log.logEndOffset == 3)
-            log.faults.failWritesWith = nil
+            fs.setWriteFailure(nil)
             _ = try log.append(try makeBatch(), leaderEpoch: 5, now: now)
             let r = try PartitionLog.open(dir: dir, recoveryPoint: 0, now: now)
             #expect(r.leaderEpochCache.entries.last == .init(epoch: 5, startOffset: 3))
@@ -71,13 +74,14 @@ import Testing
         try withTempDir { dir in
             var cfg = LogConfig()
             cfg.indexIntervalBytes = 1
-            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            let fs = FaultInjectingFileSystem(posixFS)
+            let log = try PartitionLog.open(fs: fs, dir: dir, config: cfg, now: now)
             for _ in 0..<4 { _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now) }
-            log.faults.failWritesWith = ENOSPC
+            fs.setWriteFailure(ENOSPC)
             try log.flush()  // the log is fsynced; its indexes are not written
             #expect(log.recoveryPoint == 0 && !log.isOffline)
             try log.roll(now: now)  // a roll on a full disk still works: new files take no space
-            log.faults.failWritesWith = nil
+            fs.setWriteFailure(nil)
             try log.flush()
             #expect(log.recoveryPoint == 12)
             #expect(fileSize("\(dir)/\(seg0).index") > 0)
@@ -89,24 +93,26 @@ import Testing
             var cfg = LogConfig()
             cfg.cleanupCompact = true
             cfg.cleanupDelete = false
-            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            let fs = FaultInjectingFileSystem(posixFS)
+            let log = try PartitionLog.open(fs: fs, dir: dir, config: cfg, now: now)
             _ = try log.append(try makeBatch(keys: ["a", "b", "c"]), leaderEpoch: 0, now: now)
             _ = try log.append(try makeBatch(keys: ["d", "e", "f"]), leaderEpoch: 0, now: now)
             try log.roll(now: now)
             _ = try log.append(try makeBatch(keys: ["a", "b", "c"]), leaderEpoch: 0, now: now)
-            log.faults.failWritesWith = ENOSPC
+            fs.setWriteFailure(ENOSPC)
             #expect(throws: LogError.self) { _ = try log.compact(now: now) }
             #expect(!log.isOffline)
             #expect(fileSize("\(dir)/\(seg0).log.cleaned") == -1)
-            log.faults.failWritesWith = nil
+            fs.setWriteFailure(nil)
             #expect(try log.compact(now: now).recordsRemoved > 0)
         }
     }
 
     @Test func otherWriteErrorsStillTakeTheLogOffline() throws {
         try withTempDir { dir in
-            let log = try PartitionLog.open(dir: dir, now: now)
-            log.faults.failWritesWith = EIO
+            let fs = FaultInjectingFileSystem(posixFS)
+            let log = try PartitionLog.open(fs: fs, dir: dir, now: now)
+            fs.setWriteFailure(EIO)
             #expect(throws: LogError.self) { _ = try log.append(try makeBatch(), leaderEpoch: 0, now: now) }
             #expect(log.isOffline)
             #expect(LogError.io(op: "fsync", path: "x", errno: ENOSPC).isOutOfSpace == false)
@@ -124,7 +130,7 @@ import Testing
     func withFullTmpfs(bytes: Int = 256 << 10, _ body: (String, () -> Void) throws -> Void) throws {
         try withTempDir { dir in
             let mnt = dir + "/mnt"
-            try LogIO.makeDirectory(mnt)
+            try posixFS.makeDirectory(mnt)
             try #require(mount("tmpfs", mnt, "tmpfs", 0, "size=\(bytes)") == 0, "mount: errno \(errno)")
             defer { umount2(mnt, Int32(MNT_DETACH)) }
             try body(mnt + "/p-0") {
@@ -134,7 +140,7 @@ import Testing
     }
 
     static func fill(_ dir: String, slack: Int) {
-        let fd = open(LogIO.parent(of: dir) + "/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(PosixFileSystem.parent(of: dir) + "/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         defer { close(fd) }
         let chunk = [UInt8](repeating: 1, count: 16 << 10)

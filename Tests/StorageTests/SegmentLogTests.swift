@@ -49,7 +49,7 @@ import Testing
             #expect(try log.read(from: 6, maxBytes: 1 << 20, maxOffset: 6).region == nil)
             #expect(try readAllRecords(log, maxOffset: 6).count == 6)
             let region = try #require(r.region)
-            #expect(region.fd >= 0 && region.position == 0)
+            #expect((region.fd ?? -1) >= 0 && region.position == 0)
         }
     }
 

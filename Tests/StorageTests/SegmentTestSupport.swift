@@ -10,7 +10,7 @@ func withTempDir<T>(_ body: (String) throws -> T) throws -> T {
         return String(cString: p)
     }
     precondition(!dir.isEmpty, "mkdtemp failed")
-    defer { try? LogIO.removeTree(dir) }
+    defer { try? posixFS.removeTree(dir) }
     return try body(dir)
 }
 
@@ -31,12 +31,13 @@ func fileSize(_ path: String) -> Int {
     return stat(path, &st) == 0 ? Int(st.st_size) : -1
 }
 
-func readFile(_ path: String) throws -> [UInt8] { try LogIO.readWhole(path) }
+/// The real file system the tests under /tmp use.
+let posixFS = PosixFileSystem()
+
+func readFile(_ path: String) throws -> [UInt8] { try posixFS.read(path) }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    let f = try LogIO.open(path, create: true)
-    try LogIO.truncate(f, to: 0)
-    try LogIO.pwriteAll(f, bytes, at: 0)
+    try posixFS.create(path).write(bytes, at: 0)
 }
 
 func truncateFile(_ path: String, to size: Int) {

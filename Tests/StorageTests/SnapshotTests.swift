@@ -7,7 +7,8 @@ import Testing
     let dir = "/data/version-2"
 
     @Test func newestValidSnapshotWinsAndDamagedOnesAreSkipped() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
+        try fs.makeDirectories(dir)  // as coordd's DataDirs does: listing a missing directory fails, as on disk
         let store = SnapshotStore(fs: fs, directory: dir)
         #expect(try store.loadNewest() == nil)
         try store.write(zxid: 0x10, payload: [1, 2, 3])
@@ -30,12 +31,12 @@ import Testing
     }
 
     @Test func snapshotOnAFullDiskLeavesThePreviousOneAndNoTempFile() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = FaultInjectingFileSystem(MemoryFileSystem())
         let store = SnapshotStore(fs: fs, directory: dir)
         try store.write(zxid: 0x10, payload: [1, 2, 3])
         fs.setWriteFailure(ENOSPC, afterBytes: 20)
-        let e = #expect(throws: CoordFileError.self) { try store.write(zxid: 0x20, payload: [UInt8](repeating: 7, count: 100)) }
-        #expect(e?.code == ENOSPC && e?.path == dir + "/snapshot.20.tmp")
+        let e = #expect(throws: LogError.self) { try store.write(zxid: 0x20, payload: [UInt8](repeating: 7, count: 100)) }
+        #expect(e == .io(op: "write", path: dir + "/snapshot.20.tmp", errno: ENOSPC))
         #expect(try fs.list(dir) == ["snapshot.10"])
         #expect(try store.loadNewest()?.zxid == 0x10)
         fs.setWriteFailure(nil)
@@ -44,14 +45,14 @@ import Testing
     }
 
     @Test func txnLogCutShortByAFullDiskRecoversToTheLastWholeRecord() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = FaultInjectingFileSystem(MemoryFileSystem())
         let log = TxnLog(fs: fs, directory: dir)
         _ = try log.recover()
         for z in 1...3 { try log.append(zxid: Int64(z), bytes: [UInt8](repeating: UInt8(z), count: 30)) }
         try log.sync()
         for z in 4...6 { try log.append(zxid: Int64(z), bytes: [UInt8](repeating: UInt8(z), count: 30)) }
         fs.setWriteFailure(ENOSPC, afterBytes: 50)  // record 4 whole, record 5 torn
-        #expect(throws: CoordFileError.self) { try log.sync() }
+        #expect(throws: LogError.self) { try log.sync() }
         fs.setWriteFailure(nil)
         // The server exits there; on restart the torn record is cut and the whole one kept (it
         // was never acknowledged, and a logged proposal may be committed by the next leader).
@@ -64,7 +65,7 @@ import Testing
     }
 
     @Test func purgeKeepsNewestAndRemovesTempFiles() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         let store = SnapshotStore(fs: fs, directory: dir)
         for z in 1...5 { try store.write(zxid: Int64(z), payload: [UInt8(z)]) }
         fs.setContents(dir + "/snapshot.9.tmp", [1])
@@ -74,7 +75,7 @@ import Testing
 
     @Test func snapshotPlusLogTailRecovery() throws {
         // Log 1...20, snapshot at 12: recovery replays 13...20 only, even after older logs are purged.
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         let log = TxnLog(fs: fs, directory: dir, options: .init(maxRecordsPerFile: 5))
         _ = try log.recover()
         for i in 1...20 { try log.append(zxid: Int64(i), bytes: [UInt8(i)]) }

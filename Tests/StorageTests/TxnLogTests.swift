@@ -10,7 +10,7 @@ import Testing
 
     func payload(_ i: Int) -> [UInt8] { [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 10 + i % 7) }
 
-    func write(_ fs: MemoryCoordFileSystem, count: Int, options: TxnLog.Options = .init()) throws -> TxnLog {
+    func write(_ fs: MemoryFileSystem, count: Int, options: TxnLog.Options = .init()) throws -> TxnLog {
         let log = TxnLog(fs: fs, directory: dir, options: options)
         #expect(try log.recover().isEmpty)
         for i in 1...count { try log.append(zxid: Int64(i), bytes: payload(i)) }
@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func appendSyncRecoverRoundTrip() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         let log = try write(fs, count: 50)
         log.close()
         let again = TxnLog(fs: fs, directory: dir)
@@ -34,19 +34,19 @@ import Testing
     }
 
     @Test func groupCommitMakesNothingDurableUntilSync() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         let log = try write(fs, count: 3)
         for i in 4...10 { try log.append(zxid: Int64(i), bytes: payload(i)) }
         fs.crash()
         #expect(try TxnLog(fs: fs, directory: dir).recover().map(\.zxid) == [1, 2, 3])
-        let log2 = try write(MemoryCoordFileSystem(), count: 1)
+        let log2 = try write(MemoryFileSystem(), count: 1)
         for i in 2...100 { try log2.append(zxid: Int64(i), bytes: payload(i)) }
         try log2.sync()
         #expect(try TxnLog(fs: log2.fs, directory: dir).recover().count == 100)
     }
 
     @Test func tornLastRecordIsCutAtEveryByte() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         _ = try write(fs, count: 5)
         let full = try fs.read(dir + "/log.1")
         let lastLen = 16 + payload(5).count
@@ -70,7 +70,7 @@ import Testing
     /// A bad checksum with valid records after it is damage, not a torn tail: recovery refuses,
     /// naming the file and offset, and changes nothing (cutting there would drop zxids 13-30).
     @Test func corruptChecksumMidLogRefusesNamingFileAndOffset() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         _ = try write(fs, count: 30, options: .init(maxRecordsPerFile: 10))
         #expect(try fs.list(dir).sorted() == ["log.1", "log.15", "log.b"])
         var second = try fs.read(dir + "/log.b")
@@ -95,7 +95,7 @@ import Testing
     /// What a crash leaves at the end of the newest file is cut: a last record with a bad
     /// checksum, or a zeroed tail.
     @Test func badLastRecordAndZeroedTailAreTornTails() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         _ = try write(fs, count: 5)
         let full = try fs.read(dir + "/log.1")
         var bad = full
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func garbageAndHugeLengthsAreNotReplayed() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         _ = try write(fs, count: 2)
         var data = try fs.read(dir + "/log.1")
         data += [0x7f, 0xff, 0xff, 0xff, 1, 2, 3, 4] + [UInt8](repeating: 9, count: 40)
@@ -125,17 +125,17 @@ import Testing
     }
 
     @Test func rollsByRecordsAndBytesAndNamesFilesByFirstZxid() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         _ = try write(fs, count: 25, options: .init(maxRecordsPerFile: 10))
         #expect(try fs.list(dir).sorted() == ["log.1", "log.15", "log.b"])
-        let fs2 = MemoryCoordFileSystem()
+        let fs2 = MemoryFileSystem()
         _ = try write(fs2, count: 10, options: .init(maxBytesPerFile: 100))
         #expect(try fs2.list(dir).count > 2)
         #expect(try TxnLog(fs: fs2, directory: dir).recover().count == 10)
     }
 
     @Test func truncateDropsRecordsAfterZxid() throws {
-        let fs = MemoryCoordFileSystem()
+        let fs = MemoryFileSystem()
         let log = try write(fs, count: 25, options: .init(maxRecordsPerFile: 10))
         try log.truncate(after: 13)
         #expect(log.lastZxid == 13)
@@ -150,7 +150,7 @@ import Testing
     }
 
     @Test func refusesNonIncreasingZxid() throws {
-        let log = try write(MemoryCoordFileSystem(), count: 3)
+        let log = try write(MemoryFileSystem(), count: 3)
         #expect(throws: (any Error).self) { try log.append(zxid: 3, bytes: []) }
     }
 
@@ -161,7 +161,7 @@ import Testing
 
     @Test func posixFileSystemRecoversTooAndCleansUp() throws {
         let base = "/tmp/txnlog-test-\(UInt64.random(in: 0...UInt64.max))"
-        let fs = PosixCoordFileSystem()
+        let fs = PosixFileSystem()
         defer {
             for n in (try? fs.list(base + "/v")) ?? [] { try? fs.remove(base + "/v/" + n) }
             rmdir(base + "/v")

@@ -180,7 +180,12 @@ extension RequestHandler {
                 case .records(let ref, let n):
                     guard let region = regions[ref] else { ctx.respond([.close]); return }
                     // The handle keeps the segment readable even if retention deletes it meanwhile.
-                    parts.append(.file(fd: region.fd, offset: region.position, count: n, owner: region.file))
+                    if let fd = region.fd {
+                        parts.append(.file(fd: fd, offset: region.position, count: n, owner: region.file))
+                    } else {
+                        // A file system without descriptors (in-memory): copy the bytes instead.
+                        parts.append(.bytes(Array(try region.copyBytes().prefix(n))))
+                    }
                 }
             }
             ctx.respond(parts)

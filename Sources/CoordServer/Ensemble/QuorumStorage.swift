@@ -89,7 +89,7 @@ final class QuorumStorage: @unchecked Sendable {
     /// What a restarting server reads: newest valid snapshot, the log after it (torn tail cut),
     /// and the epochs. The application state is the snapshot alone; the quorum re-commits the
     /// log tail once a leader is established.
-    static func recover(fs: CoordFileSystem, snapDir: String, logDir: String, logger: (String) -> Void) throws
+    static func recover(fs: any FileSystem, snapDir: String, logDir: String, logger: (String) -> Void) throws
         -> (snapshot: (zxid: Int64, payload: [UInt8])?, restore: QuorumRestore, log: TxnLog, snapshots: SnapshotStore, epochs: EpochsFile) {
         let (snapshots, snap) = try DataDirs.open(fs: fs, snapDir: snapDir, logDir: logDir)
         let base = snap?.zxid ?? 0

@@ -49,13 +49,13 @@ public enum OffsetCheckpoint {
     }
 
     /// A missing file reads as empty (a fresh log dir).
-    public static func read(_ path: String) throws -> [PartitionName: Int64] {
-        guard LogIO.exists(path) else { return [:] }
-        return try decode(try LogIO.readWhole(path), path: path)
+    public static func read(fs: any FileSystem = PosixFileSystem(), _ path: String) throws -> [PartitionName: Int64] {
+        guard fs.exists(path) else { return [:] }
+        return try decode(try fs.read(path), path: path)
     }
 
-    public static func write(_ path: String, _ entries: [PartitionName: Int64]) throws {
-        try LogIO.atomicWrite(path, encode(entries))
+    public static func write(fs: any FileSystem = PosixFileSystem(), _ path: String, _ entries: [PartitionName: Int64]) throws {
+        try fs.replaceAtomically(path, with: encode(entries))
     }
 }
 

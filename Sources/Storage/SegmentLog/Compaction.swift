@@ -27,8 +27,7 @@ extension PartitionLog {
                 var outSize = 0
                 var removed = 0
                 do {
-                    let out = try LogIO.open(cleanedPath, create: true)
-                    try LogIO.truncate(out, to: 0)
+                    let out = try fs.create(cleanedPath)
                     try forEachBatch(seg) { h, bytes in
                         var keep = bytes
                         if !h.isControl, let recs = try? RecordBatch.records(of: bytes).records {
@@ -58,40 +57,40 @@ extension PartitionLog {
                                 }
                             }
                         }
-                        try LogIO.pwriteAll(out, keep, at: outSize, faults: faults)
+                        try out.write(keep, at: outSize)
                         outSize += keep.count
                     }
-                    if removed > 0 { try LogIO.fsync(out) }
+                    if removed > 0 { try out.sync() }
                 } catch {
                     // Nothing was replaced yet; a full disk only postpones the cleaning.
-                    _ = try? LogIO.unlink(cleanedPath)
+                    try? fs.remove(cleanedPath)
                     throw error
                 }
                 result.bytesBefore += seg.size
                 result.bytesAfter += outSize
                 result.recordsRemoved += removed
                 guard removed > 0 else {
-                    try LogIO.unlink(cleanedPath)
+                    try fs.remove(cleanedPath)
                     i += 1
                     continue
                 }
                 result.segmentsCleaned += 1
                 // Old indexes go first, so a crash after the rename rebuilds them instead of
                 // trusting positions into the old file.
-                try LogIO.unlink(seg.index.file.path)
-                try LogIO.unlink(seg.timeIndex.file.path)
-                try LogIO.fsyncDirectory(dir)
-                try LogIO.rename(cleanedPath, seg.log.path)
-                try LogIO.fsyncDirectory(dir)
+                try fs.remove(seg.index.file.path)
+                try fs.remove(seg.timeIndex.file.path)
+                try fs.syncDirectory(dir)
+                try fs.rename(cleanedPath, to: seg.log.path)
+                try fs.syncDirectory(dir)
                 if outSize == 0 && i > 0 {
                     try seg.deleteFiles()
                     replaceSegment(at: i, with: nil)
                     continue
                 }
-                let (fresh, _) = try LogSegment.open(dir: dir, baseOffset: seg.baseOffset, indexInterval: config.indexIntervalBytes,
+                let (fresh, _) = try LogSegment.open(fs: fs, dir: dir, baseOffset: seg.baseOffset, indexInterval: config.indexIntervalBytes,
                                                      recoveryPoint: Int64.min, now: seg.createdMs)
                 fresh.onBecomeInactive()
-                try fresh.flush(faults: faults)
+                try fresh.flush()
                 replaceSegment(at: i, with: fresh)
                 i += 1
             }

@@ -9,12 +9,12 @@
 struct OffsetIndex {
     static let entrySize = 8
     let baseOffset: Int64
-    var file: LogFileHandle
+    var file: any OpenFile
     private(set) var relOffsets: [UInt32] = []
     private(set) var positions: [UInt32] = []
     private var persisted = 0
 
-    init(file: LogFileHandle, baseOffset: Int64) {
+    init(file: any OpenFile, baseOffset: Int64) {
         self.file = file
         self.baseOffset = baseOffset
     }
@@ -23,8 +23,8 @@ struct OffsetIndex {
     var lastOffset: Int64? { relOffsets.last.map { baseOffset + Int64($0) } }
 
     /// Loads and sanity-checks the file; nil means "rebuild me".
-    static func load(file: LogFileHandle, baseOffset: Int64, logSize: Int) throws -> OffsetIndex? {
-        let bytes = try LogIO.pread(file, count: try LogIO.size(file), at: 0)
+    static func load(file: any OpenFile, baseOffset: Int64, logSize: Int) throws -> OffsetIndex? {
+        let bytes = try file.read(count: try file.size(), at: 0)
         guard bytes.count % entrySize == 0 else { return nil }
         var idx = OffsetIndex(file: file, baseOffset: baseOffset)
         let n = bytes.count / entrySize
@@ -71,7 +71,7 @@ struct OffsetIndex {
         positions.removeSubrange(n...)
         if persisted > n {
             persisted = n
-            try LogIO.truncate(file, to: n * Self.entrySize)
+            try file.truncate(to: n * Self.entrySize)
         }
     }
 
@@ -79,11 +79,11 @@ struct OffsetIndex {
         relOffsets.removeAll()
         positions.removeAll()
         persisted = 0
-        try LogIO.truncate(file, to: 0)
+        try file.truncate(to: 0)
     }
 
     /// Writes entries not yet on disk (no fsync).
-    mutating func writePending(faults: FaultInjection?) throws {
+    mutating func writePending() throws {
         guard persisted < relOffsets.count else { return }
         var out = [UInt8]()
         out.reserveCapacity((relOffsets.count - persisted) * Self.entrySize)
@@ -91,7 +91,7 @@ struct OffsetIndex {
             putBE32(&out, relOffsets[i])
             putBE32(&out, positions[i])
         }
-        try LogIO.pwriteAll(file, out, at: persisted * Self.entrySize, faults: faults)
+        try file.write(out, at: persisted * Self.entrySize)
         persisted = relOffsets.count
     }
 }
@@ -101,12 +101,12 @@ struct OffsetIndex {
 struct TimeIndex {
     static let entrySize = 12
     let baseOffset: Int64
-    var file: LogFileHandle
+    var file: any OpenFile
     private(set) var timestamps: [Int64] = []
     private(set) var relOffsets: [UInt32] = []
     private var persisted = 0
 
-    init(file: LogFileHandle, baseOffset: Int64) {
+    init(file: any OpenFile, baseOffset: Int64) {
         self.file = file
         self.baseOffset = baseOffset
     }
@@ -117,8 +117,8 @@ struct TimeIndex {
         return (t, baseOffset + Int64(r))
     }
 
-    static func load(file: LogFileHandle, baseOffset: Int64, maxOffset: Int64) throws -> TimeIndex? {
-        let bytes = try LogIO.pread(file, count: try LogIO.size(file), at: 0)
+    static func load(file: any OpenFile, baseOffset: Int64, maxOffset: Int64) throws -> TimeIndex? {
+        let bytes = try file.read(count: try file.size(), at: 0)
         guard bytes.count % entrySize == 0 else { return nil }
         var idx = TimeIndex(file: file, baseOffset: baseOffset)
         for i in 0..<(bytes.count / entrySize) {
@@ -161,7 +161,7 @@ struct TimeIndex {
         relOffsets.removeSubrange(n...)
         if persisted > n {
             persisted = n
-            try LogIO.truncate(file, to: n * Self.entrySize)
+            try file.truncate(to: n * Self.entrySize)
         }
     }
 
@@ -169,10 +169,10 @@ struct TimeIndex {
         timestamps.removeAll()
         relOffsets.removeAll()
         persisted = 0
-        try LogIO.truncate(file, to: 0)
+        try file.truncate(to: 0)
     }
 
-    mutating func writePending(faults: FaultInjection?) throws {
+    mutating func writePending() throws {
         guard persisted < timestamps.count else { return }
         var out = [UInt8]()
         for i in persisted..<timestamps.count {
@@ -181,7 +181,7 @@ struct TimeIndex {
             putBE32(&out, UInt32(truncatingIfNeeded: t))
             putBE32(&out, relOffsets[i])
         }
-        try LogIO.pwriteAll(file, out, at: persisted * Self.entrySize, faults: faults)
+        try file.write(out, at: persisted * Self.entrySize)
         persisted = timestamps.count
     }
 }

@@ -2,6 +2,7 @@
 /// Not thread-safe, like the logs it holds.
 public final class LogDirectory {
     public let path: String
+    public let fs: any FileSystem
     public private(set) var logs: [PartitionName: PartitionLog] = [:]
     /// Partitions whose directory could not be opened, with the reason (KAFKA_STORAGE_ERROR).
     public private(set) var failed: [PartitionName: String] = [:]
@@ -12,21 +13,23 @@ public final class LogDirectory {
     public static let highWatermarkFile = "replication-offset-checkpoint"
     public static let logStartFile = "log-start-offset-checkpoint"
 
-    private init(path: String) {
+    private init(fs: any FileSystem, path: String) {
+        self.fs = fs
         self.path = path
     }
 
     /// Opens every `<topic>-<partition>` directory, recovering from the checkpointed recovery points.
     /// `config` gives each partition's settings (topic overrides); the default applies otherwise.
-    public static func open(path: String, now: Int64, config: (PartitionName) -> LogConfig = { _ in LogConfig() }) throws -> LogDirectory {
-        try LogIO.makeDirectory(path)
-        let d = LogDirectory(path: path)
-        let recovery = try OffsetCheckpoint.read("\(path)/\(recoveryPointFile)")
-        let starts = try OffsetCheckpoint.read("\(path)/\(logStartFile)")
-        for name in try LogIO.list(path) {
-            guard let tp = PartitionName(dirName: name), LogIO.isDirectory("\(path)/\(name)") else { continue }
+    public static func open(fs: any FileSystem = PosixFileSystem(), path: String, now: Int64,
+                            config: (PartitionName) -> LogConfig = { _ in LogConfig() }) throws -> LogDirectory {
+        try fs.makeDirectory(path)
+        let d = LogDirectory(fs: fs, path: path)
+        let recovery = try OffsetCheckpoint.read(fs: fs, "\(path)/\(recoveryPointFile)")
+        let starts = try OffsetCheckpoint.read(fs: fs, "\(path)/\(logStartFile)")
+        for name in try fs.list(path) {
+            guard let tp = PartitionName(dirName: name), fs.isDirectory("\(path)/\(name)") else { continue }
             do {
-                d.logs[tp] = try PartitionLog.open(dir: "\(path)/\(name)", config: config(tp), recoveryPoint: recovery[tp] ?? 0,
+                d.logs[tp] = try PartitionLog.open(fs: fs, dir: "\(path)/\(name)", config: config(tp), recoveryPoint: recovery[tp] ?? 0,
                                                    logStartOffset: starts[tp] ?? 0, now: now)
             } catch {
                 // One bad partition must not keep the others from being served.
@@ -43,8 +46,8 @@ public final class LogDirectory {
     public func getOrCreate(_ tp: PartitionName, config: LogConfig, now: Int64) throws -> PartitionLog {
         if let l = logs[tp] { return l }
         if let why = failed[tp] { throw LogError.offline(why) }
-        let l = try PartitionLog.open(dir: "\(path)/\(tp.dirName)", config: config, now: now)
-        try LogIO.fsyncDirectory(path)
+        let l = try PartitionLog.open(fs: fs, dir: "\(path)/\(tp.dirName)", config: config, now: now)
+        try fs.syncDirectory(path)
         logs[tp] = l
         return l
     }
@@ -54,11 +57,11 @@ public final class LogDirectory {
             try l.delete()
         } else if failed.removeValue(forKey: tp) != nil {
             carried[tp] = nil
-            try LogIO.removeTree("\(path)/\(tp.dirName)")
+            try fs.removeTree("\(path)/\(tp.dirName)")
         } else {
             return
         }
-        try LogIO.fsyncDirectory(path)
+        try fs.syncDirectory(path)
     }
 
     /// Writes `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint`. An offline log's
@@ -81,8 +84,8 @@ public final class LogDirectory {
             rp[tp] = recoveryPoints[tp] ?? rp[tp]
             ls[tp] = logStartOffsets[tp] ?? ls[tp]
         }
-        try OffsetCheckpoint.write("\(path)/\(Self.recoveryPointFile)", rp)
-        try OffsetCheckpoint.write("\(path)/\(Self.logStartFile)", ls)
+        try OffsetCheckpoint.write(fs: fs, "\(path)/\(Self.recoveryPointFile)", rp)
+        try OffsetCheckpoint.write(fs: fs, "\(path)/\(Self.logStartFile)", ls)
     }
 
     /// One pass of the background work for every online log: the flush.ms policy, retention, and
@@ -104,11 +107,11 @@ public final class LogDirectory {
 
     /// High watermarks live with the replica manager; it stores and loads them here.
     public func writeHighWatermarks(_ hw: [PartitionName: Int64]) throws {
-        try OffsetCheckpoint.write("\(path)/\(Self.highWatermarkFile)", hw)
+        try OffsetCheckpoint.write(fs: fs, "\(path)/\(Self.highWatermarkFile)", hw)
     }
 
     public func readHighWatermarks() throws -> [PartitionName: Int64] {
-        try OffsetCheckpoint.read("\(path)/\(Self.highWatermarkFile)")
+        try OffsetCheckpoint.read(fs: fs, "\(path)/\(Self.highWatermarkFile)")
     }
 
     /// Flushes and closes every log, then checkpoints, so the next open scans nothing.

@@ -1,22 +1,28 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Protocol
 
 /// Where a reader can find bytes for `sendfile`: the handle keeps the descriptor open until the
 /// region is sent, even if retention deletes the segment meanwhile.
 public struct FileRegion: Sendable {
-    public let file: LogFileHandle
+    public let file: any OpenFile
     public let position: Int
     public let length: Int
-    public var fd: Int32 { file.fd }
+    /// The descriptor to `sendfile` from; nil on a file system without one (then `copyBytes`).
+    public var fd: Int32? { file.descriptor }
+
+    /// The region's bytes, copied (the fallback when there is no descriptor).
+    public func copyBytes() throws -> [UInt8] {
+        let b = try file.read(count: length, at: position)
+        guard b.count == length else { throw LogError.segmentMissing(path: file.path) }
+        return b
+    }
 }
 
 /// One segment: `<base>.log` holding record batches back to back, plus `.index` and `.timeindex`.
 final class LogSegment {
     let baseOffset: Int64
     let dir: String
-    let log: LogFileHandle
+    let fs: any FileSystem
+    let log: any OpenFile
     var index: OffsetIndex
     var timeIndex: TimeIndex
     private(set) var size: Int
@@ -41,8 +47,9 @@ final class LogSegment {
     static func indexPath(_ dir: String, _ base: Int64) -> String { "\(dir)/\(name(base)).index" }
     static func timeIndexPath(_ dir: String, _ base: Int64) -> String { "\(dir)/\(name(base)).timeindex" }
 
-    private init(dir: String, baseOffset: Int64, log: LogFileHandle, index: OffsetIndex, timeIndex: TimeIndex,
+    private init(fs: any FileSystem, dir: String, baseOffset: Int64, log: any OpenFile, index: OffsetIndex, timeIndex: TimeIndex,
                  size: Int, indexInterval: Int, now: Int64) {
+        self.fs = fs
         self.dir = dir
         self.baseOffset = baseOffset
         self.log = log
@@ -56,14 +63,11 @@ final class LogSegment {
     }
 
     /// A new empty segment (existing files with its name are emptied).
-    static func create(dir: String, baseOffset: Int64, indexInterval: Int, now: Int64) throws -> LogSegment {
-        let log = try LogIO.open(logPath(dir, baseOffset), create: true)
-        try LogIO.truncate(log, to: 0)
-        let idx = try LogIO.open(indexPath(dir, baseOffset), create: true)
-        try LogIO.truncate(idx, to: 0)
-        let tidx = try LogIO.open(timeIndexPath(dir, baseOffset), create: true)
-        try LogIO.truncate(tidx, to: 0)
-        return LogSegment(dir: dir, baseOffset: baseOffset, log: log, index: OffsetIndex(file: idx, baseOffset: baseOffset),
+    static func create(fs: any FileSystem, dir: String, baseOffset: Int64, indexInterval: Int, now: Int64) throws -> LogSegment {
+        let log = try fs.create(logPath(dir, baseOffset))
+        let idx = try fs.create(indexPath(dir, baseOffset))
+        let tidx = try fs.create(timeIndexPath(dir, baseOffset))
+        return LogSegment(fs: fs, dir: dir, baseOffset: baseOffset, log: log, index: OffsetIndex(file: idx, baseOffset: baseOffset),
                           timeIndex: TimeIndex(file: tidx, baseOffset: baseOffset), size: 0, indexInterval: indexInterval, now: now)
     }
 
@@ -71,13 +75,14 @@ final class LogSegment {
     /// scan from the last entry reaches the file end exactly; otherwise, or when the segment holds
     /// offsets at or past `recoveryPoint` (not known to be fsynced), every batch is checked, the
     /// indexes rebuilt and a torn or corrupt tail cut. Returns whether a tail was cut.
-    static func open(dir: String, baseOffset: Int64, indexInterval: Int, recoveryPoint: Int64, now: Int64) throws -> (LogSegment, truncated: Bool) {
-        let log = try LogIO.open(logPath(dir, baseOffset), create: false)
-        let size = try LogIO.size(log)
-        let indexesExist = LogIO.exists(indexPath(dir, baseOffset)) && LogIO.exists(timeIndexPath(dir, baseOffset))
-        let idxFile = try LogIO.open(indexPath(dir, baseOffset), create: true)
-        let tidxFile = try LogIO.open(timeIndexPath(dir, baseOffset), create: true)
-        let seg = LogSegment(dir: dir, baseOffset: baseOffset, log: log, index: OffsetIndex(file: idxFile, baseOffset: baseOffset),
+    static func open(fs: any FileSystem, dir: String, baseOffset: Int64, indexInterval: Int, recoveryPoint: Int64,
+                     now: Int64) throws -> (LogSegment, truncated: Bool) {
+        let log = try fs.open(logPath(dir, baseOffset), create: false)
+        let size = try log.size()
+        let indexesExist = fs.exists(indexPath(dir, baseOffset)) && fs.exists(timeIndexPath(dir, baseOffset))
+        let idxFile = try fs.open(indexPath(dir, baseOffset), create: true)
+        let tidxFile = try fs.open(timeIndexPath(dir, baseOffset), create: true)
+        let seg = LogSegment(fs: fs, dir: dir, baseOffset: baseOffset, log: log, index: OffsetIndex(file: idxFile, baseOffset: baseOffset),
                              timeIndex: TimeIndex(file: tidxFile, baseOffset: baseOffset), size: size,
                              indexInterval: indexInterval, now: now)
         if indexesExist, let idx = try OffsetIndex.load(file: idxFile, baseOffset: baseOffset, logSize: size) {
@@ -89,7 +94,7 @@ final class LogSegment {
                     seg.maxTimestamp = last.timestamp
                     seg.offsetOfMaxTimestamp = last.offset
                 } else if size > 0 {
-                    seg.maxTimestamp = LogIO.modifiedMs(log)
+                    seg.maxTimestamp = log.modifiedMs
                 }
                 return (seg, false)
             }
@@ -131,7 +136,7 @@ final class LogSegment {
             pos += h.totalSize
         }
         if pos < size {
-            try LogIO.truncate(log, to: pos)
+            try log.truncate(to: pos)
             size = pos
             return true
         }
@@ -154,15 +159,17 @@ final class LogSegment {
     }
 
     /// Appends already validated batches (their headers given in order, contiguous in `bytes`).
-    func append(_ bytes: UnsafeRawBufferPointer, headers: [RecordBatchHeader], faults: FaultInjection?) throws {
+    func append(_ bytes: UnsafeRawBufferPointer, headers: [RecordBatchHeader]) throws {
         let start = size
         do {
-            try LogIO.pwriteAll(log, bytes, at: start, faults: faults)
+            try log.write(bytes, at: start)
         } catch {
             // A short write (a full disk) must not leave a torn batch for readers, followers or
             // recovery; if the cut itself fails the file no longer matches `size`: not a space error.
-            if Glibc.ftruncate(log.fd, off_t(start)) != 0 {
-                throw LogError.io(op: "ftruncate after a failed write (\(error))", path: log.path, errno: errno)
+            do {
+                try log.truncate(to: start)
+            } catch LogError.io(_, let path, let code) {
+                throw LogError.io(op: "ftruncate after a failed write (\(error))", path: path, errno: code)
             }
             throw error
         }
@@ -178,9 +185,9 @@ final class LogSegment {
     func header(at position: Int) throws -> RecordBatchHeader? {
         guard position < size else { return nil }
         var buf = [UInt8](repeating: 0, count: RecordBatchLayout.headerSize)
-        let n = try buf.withUnsafeMutableBytes { try LogIO.pread(log, into: $0, at: position) }
+        let n = try buf.withUnsafeMutableBytes { try log.read(into: $0, at: position) }
         if n < buf.count {
-            if !LogIO.isLinked(log) { throw LogError.segmentMissing(path: log.path) }
+            if !log.isLinked { throw LogError.segmentMissing(path: log.path) }
             throw LogError.corruptFile(path: log.path, reason: "short batch header at \(position)")
         }
         do {
@@ -210,7 +217,7 @@ final class LogSegment {
         var pos = timeIndex.offsetBefore(timestamp).map { index.lookup($0) } ?? 0
         while let h = try header(at: pos) {
             if h.maxTimestamp >= timestamp {
-                let bytes = try LogIO.pread(log, count: h.totalSize, at: pos)
+                let bytes = try log.read(count: h.totalSize, at: pos)
                 // The exact record when it can be decoded; the batch start otherwise.
                 if let recs = try? RecordBatch.records(of: bytes).records,
                    let r = recs.first(where: { $0.timestamp >= timestamp }) {
@@ -227,7 +234,7 @@ final class LogSegment {
     @discardableResult
     func truncate(toOffset offset: Int64) throws -> Int64 {
         guard let (pos, h) = try translate(offset) else { return nextOffset }
-        try LogIO.truncate(log, to: pos)
+        try log.truncate(to: pos)
         size = pos
         try index.truncate(toPosition: pos)
         try timeIndex.truncate(toOffset: h.baseOffset)
@@ -249,52 +256,52 @@ final class LogSegment {
         if maxTimestamp >= 0 { timeIndex.append(timestamp: maxTimestamp, offset: offsetOfMaxTimestamp) }
     }
 
-    func writeIndexes(faults: FaultInjection?) throws {
-        try index.writePending(faults: faults)
-        try timeIndex.writePending(faults: faults)
+    func writeIndexes() throws {
+        try index.writePending()
+        try timeIndex.writePending()
     }
 
     /// fsyncs the log, then writes and fsyncs the indexes. Returns false when the indexes could not
     /// be written for lack of space: the records are durable, but the segment must stay above the
     /// recovery point so a restart rebuilds its indexes (they are retried on the next flush).
     @discardableResult
-    func flush(faults: FaultInjection?) throws -> Bool {
-        guard LogIO.isLinked(log) else { throw LogError.segmentMissing(path: log.path) }
-        try LogIO.fsync(log)
+    func flush() throws -> Bool {
+        guard log.isLinked else { throw LogError.segmentMissing(path: log.path) }
+        try log.sync()
         do {
-            try writeIndexes(faults: faults)
+            try writeIndexes()
         } catch let e as LogError where e.isOutOfSpace {
             return false
         }
-        try LogIO.fsync(index.file)
-        try LogIO.fsync(timeIndex.file)
+        try index.file.sync()
+        try timeIndex.file.sync()
         return true
     }
 
     func read(position: Int, count: Int) throws -> [UInt8] {
-        let b = try LogIO.pread(log, count: count, at: position)
+        let b = try log.read(count: count, at: position)
         if b.count < count {
-            if !LogIO.isLinked(log) { throw LogError.segmentMissing(path: log.path) }
+            if !log.isLinked { throw LogError.segmentMissing(path: log.path) }
             throw LogError.corruptFile(path: log.path, reason: "short read at \(position)")
         }
         return b
     }
 
     func deleteFiles() throws {
-        try LogIO.unlink(log.path)
-        try LogIO.unlink(index.file.path)
-        try LogIO.unlink(timeIndex.file.path)
+        try fs.remove(log.path)
+        try fs.remove(index.file.path)
+        try fs.remove(timeIndex.file.path)
     }
 }
 
 /// Sequential batch reader with a large buffer, for recovery and compaction scans.
 struct SegmentScanner {
-    let file: LogFileHandle
+    let file: any OpenFile
     let size: Int
     private var buf: [UInt8] = []
     private var bufStart = 0
 
-    init(file: LogFileHandle, size: Int) {
+    init(file: any OpenFile, size: Int) {
         self.file = file
         self.size = size
     }
@@ -302,7 +309,7 @@ struct SegmentScanner {
     private mutating func ensure(_ pos: Int, _ count: Int) throws -> Bool {
         if pos >= bufStart, pos + count <= bufStart + buf.count { return true }
         guard pos + count <= size else { return false }
-        buf = try LogIO.pread(file, count: min(size - pos, max(count, 1 << 20)), at: pos)
+        buf = try file.read(count: min(size - pos, max(count, 1 << 20)), at: pos)
         bufStart = pos
         return buf.count >= count
     }
@@ -322,13 +329,5 @@ struct SegmentScanner {
         }
         guard let h else { return nil }
         return (h, Array(buf[r..<r + h.totalSize]))
-    }
-}
-
-extension LogIO {
-    static func modifiedMs(_ f: LogFileHandle) -> Int64 {
-        var st = stat()
-        guard fstat(f.fd, &st) == 0 else { return -1 }
-        return Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
     }
 }

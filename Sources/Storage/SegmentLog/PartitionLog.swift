@@ -33,6 +33,8 @@ public struct CompactionResult: Equatable, Sendable {
 /// The caller passes wall-clock `now` (ms) where time matters; nothing here reads a clock.
 public final class PartitionLog {
     public let dir: String
+    /// Where the files live: the POSIX file system in brokerd, a memory one in simulations.
+    public let fs: any FileSystem
     public private(set) var config: LogConfig
     private var segments: [LogSegment]
     public private(set) var logStartOffset: Int64
@@ -47,12 +49,12 @@ public final class PartitionLog {
     /// The epoch cache changed but its checkpoint could not be written (a full disk). No record is
     /// appended until it is, so the file never lags behind records of a newer epoch.
     private var epochsUnpersisted = false
-    let faults = FaultInjection()
 
     public static let epochCheckpointName = "leader-epoch-checkpoint"
 
-    private init(dir: String, config: LogConfig, segments: [LogSegment], logStartOffset: Int64, recoveryPoint: Int64,
+    private init(fs: any FileSystem, dir: String, config: LogConfig, segments: [LogSegment], logStartOffset: Int64, recoveryPoint: Int64,
                  epochs: LogEpochCache, now: Int64) {
+        self.fs = fs
         self.dir = dir
         self.config = config
         self.segments = segments
@@ -94,14 +96,14 @@ public final class PartitionLog {
 
     /// Opens (or creates) the log in `dir`. Segments from the one holding `recoveryPoint` onwards
     /// are scanned and a torn or corrupt tail is cut; everything after a cut is dropped.
-    public static func open(dir: String, config: LogConfig = LogConfig(), recoveryPoint: Int64 = 0,
-                            logStartOffset: Int64 = 0, now: Int64) throws -> PartitionLog {
-        try LogIO.makeDirectory(dir)
+    public static func open(fs: any FileSystem = PosixFileSystem(), dir: String, config: LogConfig = LogConfig(),
+                            recoveryPoint: Int64 = 0, logStartOffset: Int64 = 0, now: Int64) throws -> PartitionLog {
+        try fs.makeDirectory(dir)
         var bases: [Int64] = []
-        let names = try LogIO.list(dir)
+        let names = try fs.list(dir)
         for name in names {
             if name.hasSuffix(".cleaned") || name.hasSuffix(".tmp") || name.hasSuffix(".deleted") || name.hasSuffix(".swap") {
-                try LogIO.unlink("\(dir)/\(name)")  // leftovers of an interrupted compaction or write
+                try fs.remove("\(dir)/\(name)")  // leftovers of an interrupted compaction or write
             } else if name.hasSuffix(".log"), let b = Int64(name.dropLast(4)), name.count == 24, b >= 0 {
                 bases.append(b)
             }
@@ -109,21 +111,21 @@ public final class PartitionLog {
         bases.sort()
         for name in names where name.hasSuffix(".index") || name.hasSuffix(".timeindex") {
             let stem = name.hasSuffix(".index") ? name.dropLast(6) : name.dropLast(10)
-            if let b = Int64(stem), !bases.contains(b) { try LogIO.unlink("\(dir)/\(name)") }
+            if let b = Int64(stem), !bases.contains(b) { try fs.remove("\(dir)/\(name)") }
         }
         var segments: [LogSegment] = []
         if bases.isEmpty {
-            segments.append(try LogSegment.create(dir: dir, baseOffset: max(0, logStartOffset), indexInterval: config.indexIntervalBytes, now: now))
+            segments.append(try LogSegment.create(fs: fs, dir: dir, baseOffset: max(0, logStartOffset), indexInterval: config.indexIntervalBytes, now: now))
         } else {
             for (i, b) in bases.enumerated() {
-                let (seg, cut) = try LogSegment.open(dir: dir, baseOffset: b, indexInterval: config.indexIntervalBytes,
+                let (seg, cut) = try LogSegment.open(fs: fs, dir: dir, baseOffset: b, indexInterval: config.indexIntervalBytes,
                                                      recoveryPoint: recoveryPoint, now: now)
                 segments.append(seg)
                 if cut || (i + 1 < bases.count && seg.nextOffset > bases[i + 1]) {
                     // Data after a corrupt point cannot be trusted to be contiguous.
                     for later in bases[(i + 1)...] {
                         for p in [LogSegment.logPath(dir, later), LogSegment.indexPath(dir, later), LogSegment.timeIndexPath(dir, later)] {
-                            try LogIO.unlink(p)
+                            try fs.remove(p)
                         }
                     }
                     break
@@ -134,10 +136,10 @@ public final class PartitionLog {
         let start = min(max(logStartOffset, segments[0].baseOffset), leo)
         var epochs = LogEpochCache()
         let epochPath = "\(dir)/\(epochCheckpointName)"
-        if LogIO.exists(epochPath) {
-            epochs = try LogEpochCache.decode(try LogIO.readWhole(epochPath), path: epochPath)
+        if fs.exists(epochPath) {
+            epochs = try LogEpochCache.decode(try fs.read(epochPath), path: epochPath)
         }
-        let log = PartitionLog(dir: dir, config: config, segments: segments, logStartOffset: start,
+        let log = PartitionLog(fs: fs, dir: dir, config: config, segments: segments, logStartOffset: start,
                                recoveryPoint: min(recoveryPoint, leo), epochs: epochs, now: now)
         var changed = log.leaderEpochCache.truncateFromEnd(leo)
         changed = log.leaderEpochCache.truncateFromStart(start) || changed
@@ -149,7 +151,7 @@ public final class PartitionLog {
 
     private func persistEpochs() throws {
         epochsUnpersisted = true
-        try LogIO.atomicWrite("\(dir)/\(Self.epochCheckpointName)", leaderEpochCache.encode(), faults: faults)
+        try fs.replaceAtomically("\(dir)/\(Self.epochCheckpointName)", with: leaderEpochCache.encode(), directory: dir)
         epochsUnpersisted = false
     }
 
@@ -265,7 +267,7 @@ public final class PartitionLog {
             }
             if epochChanged || epochsUnpersisted { try persistEpochs() }
             try maybeRoll(incomingBytes: pos, firstOffset: first, lastOffset: last, now: now)
-            try active.append(UnsafeRawBufferPointer(rebasing: buffer[0..<pos]), headers: headers, faults: faults)
+            try active.append(UnsafeRawBufferPointer(rebasing: buffer[0..<pos]), headers: headers)
 
             var info = AppendInfo(firstOffset: first, lastOffset: last, maxTimestamp: -1, offsetOfMaxTimestamp: first,
                                   logAppendTime: logAppendTime, logStartOffset: logStartOffset, batchCount: headers.count,
@@ -306,12 +308,12 @@ public final class PartitionLog {
         let old = active
         old.onBecomeInactive()
         do {
-            try old.writeIndexes(faults: faults)
+            try old.writeIndexes()
         } catch let e as LogError where e.isOutOfSpace {
             // Still pending in memory; the next flush writes them, and until then the segment stays
             // above the recovery point, so a restart rebuilds them.
         }
-        let seg = try LogSegment.create(dir: dir, baseOffset: newBase, indexInterval: config.indexIntervalBytes, now: now)
+        let seg = try LogSegment.create(fs: fs, dir: dir, baseOffset: newBase, indexInterval: config.indexIntervalBytes, now: now)
         segments.append(seg)
         dirNeedsSync = true
         if config.flushOnRoll { try flushLocked(upTo: newBase) }
@@ -347,12 +349,12 @@ public final class PartitionLog {
         var whole = true
         for seg in segments where seg.nextOffset > recoveryPoint && seg.baseOffset < upTo {
             // Past a segment whose indexes could not be written the recovery point stops.
-            let indexed = try seg.flush(faults: faults)
+            let indexed = try seg.flush()
             if whole && indexed { flushedTo = max(flushedTo, seg.nextOffset) } else { whole = false }
         }
         if epochsUnpersisted { try persistEpochsOrDefer() }
         if dirNeedsSync {
-            try LogIO.fsyncDirectory(dir)
+            try fs.syncDirectory(dir)
             dirNeedsSync = false
         }
         recoveryPoint = max(recoveryPoint, min(flushedTo, logEndOffset))
@@ -408,7 +410,7 @@ public final class PartitionLog {
         guard let region = r.region else { return [] }
         return try guarded {
             guard let seg = segments.first(where: { $0.log === region.file }) else {
-                return try LogIO.pread(region.file, count: region.length, at: region.position)
+                return try region.copyBytes()
             }
             return try seg.read(position: region.position, count: region.length)
         }
@@ -475,7 +477,7 @@ public final class PartitionLog {
         guard offset >= 0 else { throw LogError.invalidArgument("negative offset \(offset)") }
         for seg in segments { try seg.deleteFiles() }
         do {
-            segments = [try LogSegment.create(dir: dir, baseOffset: offset, indexInterval: config.indexIntervalBytes, now: now)]
+            segments = [try LogSegment.create(fs: fs, dir: dir, baseOffset: offset, indexInterval: config.indexIntervalBytes, now: now)]
         } catch {
             // The old segments are gone and there is no new one: nothing left to serve.
             offlineReason = "no segment after a full truncation: \(error)"
@@ -521,7 +523,7 @@ public final class PartitionLog {
             var expired = seg.nextOffset <= logStartOffset
             if let now, config.cleanupDelete {
                 if config.retentionMs >= 0 {
-                    let ts = seg.maxTimestamp >= 0 ? seg.maxTimestamp : LogIO.modifiedMs(seg.log)
+                    let ts = seg.maxTimestamp >= 0 ? seg.maxTimestamp : seg.log.modifiedMs
                     if now - ts > config.retentionMs { expired = true }
                 }
                 if config.retentionBytes >= 0, total - Int64(seg.size) >= config.retentionBytes { expired = true }
@@ -543,7 +545,7 @@ public final class PartitionLog {
     public func close() throws {
         if offlineReason == nil {
             try guarded {
-                try active.writeIndexes(faults: faults)
+                try active.writeIndexes()
                 try flushLocked(upTo: logEndOffset)
             }
         }
@@ -554,7 +556,7 @@ public final class PartitionLog {
     public func delete() throws {
         offlineReason = "deleted"
         segments.removeAll()
-        try LogIO.removeTree(dir)
+        try fs.removeTree(dir)
     }
 
     // MARK: internals for compaction

@@ -8,10 +8,10 @@ public struct SnapshotStore: Sendable {
     static let version: UInt32 = 1
     static let headerSize = 28
 
-    public let fs: CoordFileSystem
+    public let fs: any FileSystem
     public let directory: String
 
-    public init(fs: CoordFileSystem, directory: String) {
+    public init(fs: any FileSystem, directory: String) {
         self.fs = fs
         self.directory = directory
     }
@@ -35,7 +35,6 @@ public struct SnapshotStore: Sendable {
         let tmp = final + ".tmp"
         do {
             let f = try fs.create(tmp)
-            defer { f.close() }
             try f.append(w.bytes)
             try f.sync()
         } catch {

@@ -19,10 +19,10 @@ public struct EpochsFile: Sendable {
     static let version: UInt32 = 1
     public static let name = "quorum.epochs"
 
-    public let fs: CoordFileSystem
+    public let fs: any FileSystem
     public let directory: String
 
-    public init(fs: CoordFileSystem, directory: String) {
+    public init(fs: any FileSystem, directory: String) {
         self.fs = fs
         self.directory = directory
     }
@@ -63,18 +63,5 @@ public struct EpochsFile: Sendable {
 
     public func save(_ v: Value) throws {
         try fs.replaceAtomically(path, with: Self.encode(v), directory: directory)
-    }
-}
-
-extension CoordFileSystem {
-    /// Temp file, fsync, rename, directory fsync: a crash leaves the old or the new bytes.
-    public func replaceAtomically(_ path: String, with bytes: [UInt8], directory: String) throws {
-        let tmp = path + ".tmp"
-        let f = try create(tmp)
-        try f.append(bytes)
-        try f.sync()
-        f.close()
-        try rename(tmp, to: path)
-        try syncDirectory(directory)
     }
 }

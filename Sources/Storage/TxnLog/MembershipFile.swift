@@ -21,10 +21,10 @@ public struct MembershipFile: Sendable {
     static let maxMembers = 255
     public static let name = "quorum.membership"
 
-    public let fs: CoordFileSystem
+    public let fs: any FileSystem
     public let directory: String
 
-    public init(fs: CoordFileSystem, directory: String) {
+    public init(fs: any FileSystem, directory: String) {
         self.fs = fs
         self.directory = directory
     }

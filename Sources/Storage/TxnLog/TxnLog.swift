@@ -39,20 +39,20 @@ public final class TxnLog {
     /// A length above this is corruption, not a record.
     static let maxRecordBytes = 256 << 20
 
-    public let fs: CoordFileSystem
+    public let fs: any FileSystem
     public let directory: String
     public let options: Options
     public private(set) var lastZxid: Int64 = 0
     public private(set) var report = RecoveryReport()
 
-    private var current: CoordFile?
+    private var current: (any OpenFile)?
     private var currentPath: String?
     private var currentRecords = 0
     private var currentBytes = 0
     private var buffer: [UInt8] = []
     private var recovered = false
 
-    public init(fs: CoordFileSystem, directory: String, options: Options = Options()) {
+    public init(fs: any FileSystem, directory: String, options: Options = Options()) {
         self.fs = fs
         self.directory = directory
         self.options = options
@@ -213,12 +213,12 @@ public final class TxnLog {
             try f.append(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
-        try f.sync()
+        try f.syncData()
     }
 
     private func roll(firstZxid: Int64) throws {
         if current != nil { try sync() }
-        current?.close()
+        current = nil
         let p = path(Self.fileName(zxid: firstZxid))
         let f = try fs.create(p)
         var w = ByteWriter(capacity: Self.headerSize)
@@ -236,7 +236,6 @@ public final class TxnLog {
     /// Drops every record with zxid > `zxid` (a follower discarding an uncommitted tail).
     public func truncate(after zxid: Int64) throws {
         try sync()
-        current?.close()
         current = nil
         currentPath = nil
         var last: Int64 = 0
@@ -275,7 +274,6 @@ public final class TxnLog {
 
     public func close() {
         try? sync()
-        current?.close()
         current = nil
     }
 }
@@ -285,7 +283,6 @@ extension TxnLog {
     /// leader, and the next append continues after it.
     public func reset(base: Int64) throws {
         buffer.removeAll(keepingCapacity: true)
-        current?.close()
         current = nil
         currentPath = nil
         currentRecords = 0
