@@ -5,37 +5,11 @@ import Testing
 import Transport
 @testable import CoordServer
 
-/// Counts the fsyncs of the files it opens (the in-memory file system does the rest).
-final class SyncCountingFileSystem: CoordFileSystem, @unchecked Sendable {
-    let inner = MemoryCoordFileSystem()
-    let syncs = Atomic<Int>(0)
-
-    final class File: CoordFile {
-        let inner: CoordFile
-        let syncs: SyncCountingFileSystem
-        init(_ inner: CoordFile, _ syncs: SyncCountingFileSystem) { self.inner = inner; self.syncs = syncs }
-        func append(_ bytes: [UInt8]) throws { try inner.append(bytes) }
-        func sync() throws { syncs.syncs.add(1, ordering: .relaxed); try inner.sync() }
-        func close() { inner.close() }
-    }
-
-    func makeDirectories(_ path: String) throws { try inner.makeDirectories(path) }
-    func list(_ dir: String) throws -> [String] { try inner.list(dir) }
-    func read(_ path: String) throws -> [UInt8] { try inner.read(path) }
-    func create(_ path: String) throws -> CoordFile { File(try inner.create(path), self) }
-    func openAppend(_ path: String) throws -> CoordFile { File(try inner.openAppend(path), self) }
-    func size(_ path: String) throws -> Int { try inner.size(path) }
-    func truncate(_ path: String, to size: Int) throws { try inner.truncate(path, to: size) }
-    func remove(_ path: String) throws { try inner.remove(path) }
-    func rename(_ from: String, to: String) throws { try inner.rename(from, to: to) }
-    func syncDirectory(_ dir: String) throws { try inner.syncDirectory(dir) }
-}
-
 @Suite struct GroupCommitThreadTests {
     /// Jobs submitted one by one while a (slow) fsync runs join one batch, and the thread does
     /// exactly one fsync per batch: no wake per job, no fsync of a batch that took nothing.
     @Test func oneFsyncPerBatchNoneForEmptyWakes() throws {
-        let fs = SyncCountingFileSystem()
+        let fs = FaultInjectingFileSystem(MemoryFileSystem())
         try fs.makeDirectories("/log")
         let log = TxnLog(fs: fs, directory: "/log")
         _ = try log.recover(after: 0)
@@ -61,7 +35,7 @@ final class SyncCountingFileSystem: CoordFileSystem, @unchecked Sendable {
         #expect(stats.jobs == jobs)
         #expect(stats.batches < jobs / 10, "jobs did not batch: \(stats.batches) batches")
         // Every batch syncs once, and closing the log once more (the first roll had no file yet).
-        #expect(fs.syncs.load(ordering: .relaxed) == stats.batches + 1, "\(fs.syncs.load(ordering: .relaxed)) fsyncs for \(stats.batches) batches")
+        #expect(fs.fileSyncs.load(ordering: .relaxed) == stats.batches + 1, "\(fs.fileSyncs.load(ordering: .relaxed)) fsyncs for \(stats.batches) batches")
         let deadline = Date().addingTimeInterval(10)
         while completed.load(ordering: .relaxed) < jobs && Date() < deadline { usleep(1000) }
         #expect(completed.load(ordering: .relaxed) == jobs)

@@ -15,7 +15,7 @@ import Transport
 
     /// The old standalone layout: `snapAt` is the snapshot's zxid; the log holds every txn.
     static func writeOldStandaloneDirs(snapDir: String, logDir: String, snapAt: Int64) throws -> (txns: Int64, tree: DataTree) {
-        let fs = PosixCoordFileSystem()
+        let fs = PosixFileSystem()
         try fs.makeDirectories(snapDir)
         try fs.makeDirectories(logDir)
         let log = TxnLog(fs: fs, directory: logDir)
@@ -115,7 +115,7 @@ import Transport
 
         // On disk: the same log and snapshot formats, the old records first; the quorum adds its
         // epochs file and writes zxids with an epoch in the high 32 bits.
-        let log = TxnLog(fs: PosixCoordFileSystem(), directory: logRoot + "/version-2")
+        let log = TxnLog(fs: PosixFileSystem(), directory: logRoot + "/version-2")
         let records = try log.recover()
         log.close()
         #expect(records.prefix(6).map(\.zxid) == Array(1...6))

@@ -17,6 +17,8 @@ public final class FaultInjectingFileSystem: FileSystem {
 
     public let inner: any FileSystem
     private let faults = Mutex(Faults())
+    /// File syncs (fsync and fdatasync) that reached the inner file system, for group-commit tests.
+    public let fileSyncs = Atomic<Int>(0)
 
     public init(_ inner: any FileSystem) { self.inner = inner }
 
@@ -100,11 +102,13 @@ final class FaultyFile: OpenFile {
     func sync() throws {
         if let e = fs.syncFailure() { throw LogError.io(op: "fsync", path: path, errno: e) }
         try inner.sync()
+        fs.fileSyncs.add(1, ordering: .relaxed)
     }
 
     func syncData() throws {
         if let e = fs.syncFailure() { throw LogError.io(op: "fdatasync", path: path, errno: e) }
         try inner.syncData()
+        fs.fileSyncs.add(1, ordering: .relaxed)
     }
 
     func truncate(to size: Int) throws { try inner.truncate(to: size) }
