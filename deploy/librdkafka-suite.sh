@@ -17,6 +17,7 @@ command -v gcc >/dev/null 2>&1 || extra+=(build-essential)
 [ ${#extra[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${extra[@]}" >/dev/null
 swift build -c release --product coordd >/dev/null
 swift build -c release --product brokerd >/dev/null
+swift build -c release --product kafkactl >/dev/null
 bin=$(swift build -c release --show-bin-path)
 src=${LIBRDKAFKA_SRC:-.build/librdkafka}
 if [ ! -x "$src/tests/test-runner" ]; then

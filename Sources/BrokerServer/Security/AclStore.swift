@@ -22,6 +22,8 @@ final class AclStore: Sendable {
         /// The highest change-node sequence applied, per change directory.
         var lastSeen: [String: Int64] = [:]
         var loaded = false
+        /// The first load failed for good: stop holding requests for it.
+        var gaveUp = false
     }
     /// A flood of denied requests must not fill the log: one line a second.
     private let denialLog: RateLimitedLog
@@ -36,8 +38,19 @@ final class AclStore: Sendable {
 
     /// The decision snapshot. Until the first load from coordd only super users pass (even with
     /// allow.everyone.if.no.acl.found: "no ACL found" is unknown before the ACLs are read).
+    /// A request that comes before the first load (the controller's first UpdateMetadata follows
+    /// this broker's registration at once) waits for it, up to 10 s, rather than being refused:
+    /// Kafka's brokers load their ACLs before they register, and a refused controller request is
+    /// not retried.
     var authorizer: AclAuthorizer {
-        state.withLock { $0.loaded ? $0.authorizer : AclAuthorizer(superUsers: config.superUsers, allowEveryoneIfNoAclFound: false) }
+        let deadline = MonotonicClock.millis() + 10_000
+        while true {
+            let (ready, snapshot) = state.withLock { s in
+                (s.loaded || s.gaveUp, s.loaded ? s.authorizer : AclAuthorizer(superUsers: config.superUsers, allowEveryoneIfNoAclFound: false))
+            }
+            if ready || MonotonicClock.millis() >= deadline { return snapshot }
+            sleepMs(5)
+        }
     }
     var isLoaded: Bool { state.withLock { $0.loaded } }
 
@@ -60,6 +73,7 @@ final class AclStore: Sendable {
                     sleepMs(200)
                 }
             }
+            state.withLock { $0.gaveUp = true }
             logger.error("could not load ACLs from coordd; requests stay denied until the next session")
         }
     }
