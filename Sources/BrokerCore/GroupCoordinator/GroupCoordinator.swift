@@ -142,7 +142,9 @@ public struct GroupCoordinator: Sendable {
             }
         }
         for id in g.memberOrder { g.members[id]?.assignment = [] }
-        if g.state == .empty && config.initialRebalanceDelayMs > 0 {
+        // An empty group's first round always waits for the timer, even with a zero delay (as Kafka's
+        // delayed join does): members that subscribe together land in one generation.
+        if g.state == .empty {
             let limit = nowMs + g.maxRebalanceTimeoutMs
             g.initialDelayLimitMs = limit
             g.joinDeadlineMs = min(limit, nowMs + Int64(config.initialRebalanceDelayMs))
