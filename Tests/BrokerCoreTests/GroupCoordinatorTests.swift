@@ -44,10 +44,10 @@ struct GroupHarness {
     }
 
     mutating func join(group: String = "g", member: String = "", client: String = "c", protocols: [GroupProtocol] = [GroupProtocol(name: "range", metadata: [1])],
-                       version: Int16 = 5, session: Int32 = 10_000, now: Int64) -> GroupRequestID {
+                       version: Int16 = 5, session: Int32 = 10_000, instance: String? = nil, now: Int64) -> GroupRequestID {
         let id = newId()
         let req = JoinGroupRequest(groupId: group, sessionTimeoutMs: session, rebalanceTimeoutMs: 20_000, memberId: member,
-                                   protocolType: "consumer", protocols: protocols, clientId: client, clientHost: "/127.0.0.1", apiVersion: version)
+                                   groupInstanceId: instance, protocolType: "consumer", protocols: protocols, clientId: client, clientHost: "/127.0.0.1", apiVersion: version)
         absorb(gc.joinGroup(req, requestId: id, nowMs: now))
         return id
     }
@@ -66,19 +66,24 @@ struct GroupHarness {
     mutating func joinWithId(client: String, protocols: [GroupProtocol] = [GroupProtocol(name: "range", metadata: [1])], now: Int64) -> (String, GroupRequestID) {
         let first = join(client: client, protocols: protocols, now: now)
         let memberId = joinResponse(first)?.memberId ?? ""
-        return (memberId, join(member: memberId, client: client, protocols: protocols, now: now))
+        let second = join(member: memberId, client: client, protocols: protocols, now: now)
+        // An empty group's first round ends on the timer even with no initial delay.
+        absorb(gc.tick(nowMs: now))
+        return (memberId, second)
     }
 
-    mutating func sync(_ member: String, generation: Int32, assignments: [String: [UInt8]] = [:], now: Int64) -> GroupRequestID {
+    mutating func sync(_ member: String, generation: Int32, assignments: [String: [UInt8]] = [:], instance: String? = nil,
+                       now: Int64) -> GroupRequestID {
         let id = newId()
-        absorb(gc.syncGroup(SyncGroupRequest(groupId: "g", generationId: generation, memberId: member, assignments: assignments),
+        absorb(gc.syncGroup(SyncGroupRequest(groupId: "g", generationId: generation, memberId: member, groupInstanceId: instance,
+                                             assignments: assignments),
                             requestId: id, nowMs: now))
         return id
     }
 
-    mutating func heartbeat(_ member: String, generation: Int32, group: String = "g", now: Int64) -> KafkaError? {
+    mutating func heartbeat(_ member: String, generation: Int32, group: String = "g", instance: String? = nil, now: Int64) -> KafkaError? {
         let id = newId()
-        absorb(gc.heartbeat(groupId: group, generationId: generation, memberId: member, requestId: id, nowMs: now))
+        absorb(gc.heartbeat(groupId: group, generationId: generation, memberId: member, groupInstanceId: instance, requestId: id, nowMs: now))
         if case .heartbeat(let e)? = responses[id] { return e }
         return nil
     }
@@ -158,11 +163,14 @@ struct GroupHarness {
         #expect(r.memberId.hasPrefix("consumer-1-") && r.memberId.count == "consumer-1-".count + 36)
         #expect(h.gc.groups["g"]?.pendingMembers[r.memberId] != nil)
         let second = h.join(member: r.memberId, client: "consumer-1", now: 5)
+        #expect(h.joinResponse(second) == nil)
+        h.absorb(h.gc.tick(nowMs: 5))
         let joined = try #require(h.joinResponse(second))
         #expect(joined.error == .noError && joined.generationId == 1 && joined.leaderId == r.memberId)
         #expect(joined.members.map { $0.memberId } == [r.memberId])
         // Old clients (v3) get a member id straight away.
         let old = h.join(group: "g2", client: "legacy", version: 3, now: 0)
+        h.absorb(h.gc.tick(nowMs: 0))
         #expect(h.joinResponse(old)?.error == .noError)
         // A pending id that is never used lapses after the session timeout.
         let lapsing = h.join(group: "g3", client: "x", now: 0)

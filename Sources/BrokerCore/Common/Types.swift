@@ -69,6 +69,7 @@ public enum KafkaError: Int16, Error, Sendable, Equatable {
     case memberIdRequired = 79
     case preferredLeaderNotAvailable = 80
     case groupMaxSizeReached = 81
+    case fencedInstanceId = 82
     case electionNotNeeded = 84
     case groupSubscribedToTopic = 86
     case producerFenced = 90

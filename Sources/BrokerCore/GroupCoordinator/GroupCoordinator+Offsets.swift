@@ -14,13 +14,19 @@ extension GroupCoordinator {
         }
         guard var g = groups[req.groupId] else { return all(.unknownServerError) }
         if g.state == .dead { return all(.coordinatorNotAvailable) }
-        if !(req.generationId < 0 && g.state == .empty) {
-            if g.state == .completingRebalance { return all(.rebalanceInProgress) }
+        // Kafka's order: member (fenced instance, unknown member), then generation, and only then
+        // the state; a commit without member or generation is a standalone one, only for an Empty group.
+        if req.generationId >= 0 || !req.memberId.isEmpty || req.groupInstanceId != nil {
+            if let e = g.validateCurrentMember(req.memberId, instanceId: req.groupInstanceId) { return all(e) }
             guard var m = g.members[req.memberId] else { return all(.unknownMemberId) }
             guard req.generationId == g.generationId else { return all(.illegalGeneration) }
+            // The member has its generation from JoinGroup but not yet its assignment.
+            if g.state == .completingRebalance { return all(.rebalanceInProgress) }
             m.heartbeatDeadlineMs = nowMs + Int64(m.sessionTimeoutMs)
             g.members[m.memberId] = m
             groups[g.groupId] = g
+        } else if g.state != .empty {
+            return all(.unknownMemberId)
         }
         var results: [TopicPartition: KafkaError] = [:]
         var records: [GroupRecord] = []

@@ -50,9 +50,12 @@ public struct GroupCoordinator: Sendable {
         }
 
         var effects: [GroupEffect] = []
-        if isNewMember {
-            let memberId = req.clientId + "-" + ids.nextUUIDString()
-            if req.apiVersion >= 4 {
+        if isNewMember, let instance = req.groupInstanceId, let oldId = g.staticMemberId(instance) {
+            replaceStaticMember(&g, req, oldId: oldId, newId: instance + "-" + ids.nextUUIDString(), requestId: requestId, nowMs: nowMs, &effects)
+        } else if isNewMember {
+            // A static member's id starts with its instance id; it needs no MEMBER_ID_REQUIRED round trip.
+            let memberId = (req.groupInstanceId ?? req.clientId) + "-" + ids.nextUUIDString()
+            if req.apiVersion >= 4 && req.groupInstanceId == nil {
                 g.pendingMembers[memberId] = nowMs + Int64(req.sessionTimeoutMs)
                 groups[req.groupId] = g
                 return [.respond(PendingResponse(requestId: requestId, response: .join(.failure(.memberIdRequired, memberId: memberId))))]
@@ -60,6 +63,8 @@ public struct GroupCoordinator: Sendable {
             addMember(&g, req, memberId: memberId, requestId: requestId, nowMs: nowMs, &effects)
         } else if g.pendingMembers.removeValue(forKey: req.memberId) != nil {
             addMember(&g, req, memberId: req.memberId, requestId: requestId, nowMs: nowMs, &effects)
+        } else if let e = g.validateCurrentMember(req.memberId, instanceId: req.groupInstanceId) {
+            effects += fail(e)
         } else if let m = g.members[req.memberId] {
             switch g.state {
             case .preparingRebalance:
@@ -82,7 +87,7 @@ public struct GroupCoordinator: Sendable {
         return effects
     }
 
-    private mutating func addMember(_ g: inout ConsumerGroup, _ req: JoinGroupRequest, memberId: String, requestId: GroupRequestID,
+    mutating func addMember(_ g: inout ConsumerGroup, _ req: JoinGroupRequest, memberId: String, requestId: GroupRequestID,
                                     nowMs: Int64, _ effects: inout [GroupEffect]) {
         if g.members.isEmpty { g.protocolType = req.protocolType }
         g.members[memberId] = GroupMember(
@@ -137,7 +142,9 @@ public struct GroupCoordinator: Sendable {
             }
         }
         for id in g.memberOrder { g.members[id]?.assignment = [] }
-        if g.state == .empty && config.initialRebalanceDelayMs > 0 {
+        // An empty group's first round always waits for the timer, even with a zero delay (as Kafka's
+        // delayed join does): members that subscribe together land in one generation.
+        if g.state == .empty {
             let limit = nowMs + g.maxRebalanceTimeoutMs
             g.initialDelayLimitMs = limit
             g.joinDeadlineMs = min(limit, nowMs + Int64(config.initialRebalanceDelayMs))
@@ -155,7 +162,7 @@ public struct GroupCoordinator: Sendable {
         g.stateTimestampMs = nowMs
     }
 
-    private func tryCompleteJoin(_ g: inout ConsumerGroup, nowMs: Int64, _ effects: inout [GroupEffect]) {
+    func tryCompleteJoin(_ g: inout ConsumerGroup, nowMs: Int64, _ effects: inout [GroupEffect]) {
         guard g.state == .preparingRebalance, g.initialDelayLimitMs == nil else { return }
         if g.pendingMembers.isEmpty && g.members.values.allSatisfy({ $0.awaitingJoin != nil }) {
             completeJoin(&g, nowMs: nowMs, &effects)
@@ -224,6 +231,7 @@ public struct GroupCoordinator: Sendable {
         }
         guard var g = groups[req.groupId] else { return [reply(.unknownMemberId)] }
         if g.state == .dead { return [reply(.coordinatorNotAvailable)] }
+        if let e = g.validateCurrentMember(req.memberId, instanceId: req.groupInstanceId) { return [reply(e)] }
         guard var m = g.members[req.memberId] else { return [reply(.unknownMemberId)] }
         guard req.generationId == g.generationId else { return [reply(.illegalGeneration)] }
         if let t = req.protocolType, t != g.protocolType { return [reply(.inconsistentGroupProtocol)] }
@@ -268,16 +276,14 @@ public struct GroupCoordinator: Sendable {
 
     // MARK: - Heartbeat and LeaveGroup
 
-    public mutating func heartbeat(groupId: String, generationId: Int32, memberId: String, requestId: GroupRequestID,
-                                   nowMs: Int64) -> [GroupEffect] {
+    /// Kafka's order: Dead group, then member (fenced instance, unknown member), then generation, then state.
+    public mutating func heartbeat(groupId: String, generationId: Int32, memberId: String, groupInstanceId: String? = nil,
+                                   requestId: GroupRequestID, nowMs: Int64) -> [GroupEffect] {
         func reply(_ e: KafkaError) -> [GroupEffect] { [.respond(PendingResponse(requestId: requestId, response: .heartbeat(e)))] }
         guard var g = groups[groupId] else { return reply(.unknownMemberId) }
-        switch g.state {
-        case .dead: return reply(.coordinatorNotAvailable)
-        case .empty: return reply(.unknownMemberId)
-        default: break
-        }
-        guard var m = g.members[memberId] else { return reply(.unknownMemberId) }
+        if g.state == .dead { return reply(.coordinatorNotAvailable) }
+        if let e = g.validateCurrentMember(memberId, instanceId: groupInstanceId) { return reply(e) }
+        guard var m = g.members[memberId], g.state != .empty else { return reply(.unknownMemberId) }
         guard generationId == g.generationId else { return reply(.illegalGeneration) }
         m.heartbeatDeadlineMs = nowMs + Int64(m.sessionTimeoutMs)
         g.members[memberId] = m
@@ -297,14 +303,22 @@ public struct GroupCoordinator: Sendable {
         var results: [LeaveGroupMember] = []
         for leaving in members {
             var r = leaving
-            if g.pendingMembers.removeValue(forKey: leaving.memberId) != nil {
+            if leaving.memberId.isEmpty {
+                // v3+ lets an admin remove a static member by its instance id alone.
+                if let current = g.staticMemberId(leaving.groupInstanceId) {
+                    r.error = .noError
+                    memberGone(&g, current, nowMs: nowMs, &effects)
+                } else {
+                    r.error = .unknownMemberId
+                }
+            } else if g.pendingMembers.removeValue(forKey: leaving.memberId) != nil {
                 r.error = .noError
                 tryCompleteJoin(&g, nowMs: nowMs, &effects)
-            } else if g.members[leaving.memberId] != nil {
+            } else if let e = g.validateCurrentMember(leaving.memberId, instanceId: leaving.groupInstanceId) {
+                r.error = e
+            } else {
                 r.error = .noError
                 memberGone(&g, leaving.memberId, nowMs: nowMs, &effects)
-            } else {
-                r.error = .unknownMemberId
             }
             results.append(r)
         }

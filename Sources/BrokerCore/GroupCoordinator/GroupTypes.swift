@@ -12,7 +12,7 @@ public struct GroupConfig: Sendable {
     public init() {}
 }
 
-public enum GroupState: String, Sendable {
+public enum GroupState: String, CaseIterable, Sendable {
     case empty = "Empty"
     case preparingRebalance = "PreparingRebalance"
     case completingRebalance = "CompletingRebalance"

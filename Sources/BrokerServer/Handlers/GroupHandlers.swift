@@ -85,7 +85,8 @@ extension RequestHandler {
             var code = err ?? .unknownServerError
             if case .heartbeat(let e)? = resp, err == nil { code = Self.code(e) }
             ctx.reply(HeartbeatResponse(errorCode: code))
-        }) { c, id, now in c.heartbeat(groupId: r.groupId, generationId: r.generationId, memberId: r.memberId, requestId: id, nowMs: now) }
+        }) { c, id, now in c.heartbeat(groupId: r.groupId, generationId: r.generationId, memberId: r.memberId,
+                                                groupInstanceId: r.groupInstanceId, requestId: id, nowMs: now) }
     }
 
     func handleLeaveGroup(_ ctx: RequestContext, _ r: Protocol.LeaveGroupRequest) {
@@ -228,12 +229,16 @@ extension RequestHandler {
     }
 
     func handleListGroups(_ ctx: RequestContext, _ r: ListGroupsRequest) {
-        let (all, anyLoading) = groups.read { c, _, loading in (c.listGroups(), loading) }
+        // v4's states filter matches Kafka's state names case-insensitively; an unknown name matches nothing.
+        let wanted = r.statesFilter.map { name in GroupState.allCases.filter { $0.rawValue.lowercased() == name.lowercased() } }
+        let unmatched = !r.statesFilter.isEmpty && wanted.allSatisfy(\.isEmpty)
+        let states = Set(wanted.flatMap { $0 })
+        let (all, anyLoading) = groups.read { c, _, loading in (unmatched ? [] : c.listGroups(states: states), loading) }
         // DESCRIBE on the cluster lists every group; otherwise only those the principal may describe.
         let everything = ctx.access.quietlyAllows(.cluster, ResourcePattern.clusterName)
         let listed = everything ? all : all.filter { ctx.access.quietlyAllows(.group, $0.groupId) }
         ctx.reply(ListGroupsResponse(throttleTimeMs: 0, errorCode: anyLoading ? .coordinatorLoadInProgress : .none,
-                                     groups: listed.map { .init(groupId: $0.groupId, protocolType: $0.protocolType) }))
+                                     groups: listed.map { .init(groupId: $0.groupId, protocolType: $0.protocolType, groupState: $0.state) }))
     }
 
     func handleDeleteGroups(_ ctx: RequestContext, _ r: DeleteGroupsRequest) {
