@@ -19,7 +19,8 @@ final class LocalEnsemble {
 
     /// `extra` is appended to every zoo.cfg (the observability bench turns the admin server on with it).
     /// `heap`: ZooKeeper's JVM heap flag (the scale bench needs more than 1 GB for a million znodes).
-    init(kind: Kind, servers: Int = 3, coorddPath: String, heap: String = "-Xmx1g",
+    /// `observers`: server numbers (1-based) that join as observers (`peerType=observer`, `:observer`).
+    init(kind: Kind, servers: Int = 3, observers: Set<Int> = [], coorddPath: String, heap: String = "-Xmx1g",
          extra: (_ server: Int) throws -> String = { _ in "admin.enableServer=false\n" }) throws {
         self.kind = kind
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(kind.rawValue)-\(UUID().uuidString.prefix(8))")
@@ -43,9 +44,11 @@ final class LocalEnsemble {
 
             """
             cfg += try extra(i)
+            if observers.contains(i) { cfg += "peerType=observer\n" }
             if servers > 1 {
                 for j in 1...servers {
-                    cfg += "server.\(j)=127.0.0.1:\(ports[servers + j - 1]):\(ports[2 * servers + j - 1])\n"
+                    cfg += "server.\(j)=127.0.0.1:\(ports[servers + j - 1]):\(ports[2 * servers + j - 1])"
+                        + (observers.contains(j) ? ":observer\n" : "\n")
                 }
             }
             let cfgURL = dir.appendingPathComponent("zoo\(i).cfg")

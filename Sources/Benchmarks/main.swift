@@ -9,6 +9,7 @@ case "client": ClientBench.run(Array(arguments.dropFirst()))
 case "codec": CodecBench.run(Array(arguments.dropFirst()))
 case "observability": ObservabilityBench.run(Array(arguments.dropFirst()))
 case "coord-scale": CoordScaleBench.run(Array(arguments.dropFirst()))
+case "coord-observers": ObserverBench.run(Array(arguments.dropFirst()))
 default:
     print("""
     usage: Benchmarks <suite> [args]
@@ -22,5 +23,7 @@ default:
       codec [iterations]                Kafka codecs on Produce, Metadata and Fetch
       observability [ops] [rounds]      coordd writes and brokerd produce with the admin server on vs off
       coord-scale [znodes] [children]   coordd vs ZooKeeper standalone as the tree grows: memory, wide parents, restart, deletes
+      coord-observers [seconds] [readers] [writers] [rounds]
+                                        reads under a write load: 5 voters vs 3 voters + 2 observers, coordd and ZooKeeper
     """)
 }

@@ -442,21 +442,10 @@ struct ClusterSim {
     /// (default 100:100 seeds of 10,000 steps), printing the seed of every failure.
     @Test(.enabled(if: getenv("BROKER_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
     func brokerSoak() {
-        let spec = getenv("BROKER_SIM_SEEDS").map { String(cString: $0) } ?? ""
-        let parts = spec.split(separator: ":").compactMap { UInt64($0) }
-        let first = parts.first ?? 100, count = parts.count > 1 ? parts[1] : 100
-        let steps = getenv("BROKER_SIM_STEPS").flatMap { Int(String(cString: $0)) } ?? Self.steps
-        var failed = 0, events = 0
-        for seed in first..<first + count {
+        let steps = Soak.steps("BROKER_SIM_STEPS", default: Self.steps)
+        Soak.run("broker simulation", seeds: Soak.seeds("BROKER_SIM_SEEDS", defaultCount: 100)) { seed in
             let (problems, sim) = Self.runSeed(seed, steps: steps)
-            events += sim.steps
-            if !problems.isEmpty {
-                failed += 1
-                print("broker simulation soak: FAILED \(problems[0])")
-                if failed <= 3 { Issue.record("\(problems.joined(separator: "\n"))") }
-            }
+            return (problems, sim.steps)
         }
-        print("broker simulation soak: seeds \(first)..<\(first + count), \(events) steps, \(failed) failed")
-        #expect(failed == 0)
     }
 }

@@ -47,21 +47,10 @@ import Testing
     /// Offline soak: `GROUP_SIM_SEEDS=first:count [GROUP_SIM_STEPS=n] swift test --filter groupSoak`.
     @Test(.enabled(if: getenv("GROUP_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
     func groupSoak() {
-        let spec = getenv("GROUP_SIM_SEEDS").map { String(cString: $0) } ?? ""
-        let parts = spec.split(separator: ":").compactMap { UInt64($0) }
-        let first = parts.first ?? 100, count = parts.count > 1 ? parts[1] : 100
-        let steps = getenv("GROUP_SIM_STEPS").flatMap { Int(String(cString: $0)) } ?? Self.steps
-        var failed = 0, events = 0
-        for seed in first..<first + count {
+        let steps = Soak.steps("GROUP_SIM_STEPS", default: Self.steps)
+        Soak.run("group simulation", seeds: Soak.seeds("GROUP_SIM_SEEDS", defaultCount: 100)) { seed in
             let sim = Self.run(seed: seed, steps: steps)
-            events += sim.steps
-            if !sim.failures.isEmpty {
-                failed += 1
-                print("group simulation soak: FAILED \(sim.failures[0])")
-                if failed <= 3 { Issue.record("\(sim.failures.prefix(5).joined(separator: "\n"))") }
-            }
+            return (sim.failures, sim.steps)
         }
-        print("group simulation soak: seeds \(first)..<\(first + count), \(events) events, \(failed) failed")
-        #expect(failed == 0)
     }
 }

@@ -15,12 +15,12 @@ import Testing
         // Flexible among what we implement: ApiVersions v3, SaslAuthenticate v2 and the SCRAM credential
         // APIs and DescribeCluster (flexible from v0, as Kafka defines them), the ACL APIs v2+, and the
         // admin APIs IncrementalAlterConfigs v1, AlterConfigs / DeleteRecords / DescribeLogDirs / ElectLeaders v2+,
-        // the transaction APIs from v3 (WriteTxnMarkers v1, Describe/ListTransactions v0).
+        // the transaction APIs from v3 (WriteTxnMarkers v1, Describe/ListTransactions v0), ListGroups v3+.
         let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials,
                                        .describeAcls, .createAcls, .deleteAcls, .describeCluster, .incrementalAlterConfigs,
                                        .alterConfigs, .deleteRecords, .describeLogDirs, .electLeaders,
                                        .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .writeTxnMarkers, .txnOffsetCommit,
-                                       .describeTransactions, .listTransactions]
+                                       .describeTransactions, .listTransactions, .listGroups]
         for api in KafkaAPI.allCases {
             #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }

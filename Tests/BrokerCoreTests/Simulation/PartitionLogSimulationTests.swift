@@ -71,20 +71,10 @@ import Testing
     /// Offline soak: `BROKER_LOG_SIM_SEEDS=first:count [BROKER_SIM_STEPS=n] swift test --filter partitionLogSoak`.
     @Test(.enabled(if: getenv("BROKER_LOG_SIM_SEEDS") != nil), .timeLimit(.minutes(60)))
     func partitionLogSoak() {
-        let spec = getenv("BROKER_LOG_SIM_SEEDS").map { String(cString: $0) } ?? ""
-        let parts = spec.split(separator: ":").compactMap { UInt64($0) }
-        let first = parts.first ?? 100, count = parts.count > 1 ? parts[1] : 50
-        let steps = getenv("BROKER_SIM_STEPS").flatMap { Int(String(cString: $0)) } ?? 10_000
-        var failed = 0
-        for seed in first..<first + count {
+        let steps = Soak.steps("BROKER_SIM_STEPS", default: 10_000)
+        Soak.run("broker simulation over PartitionLogs", seeds: Soak.seeds("BROKER_LOG_SIM_SEEDS", defaultCount: 50)) { seed in
             let (problems, _, _) = Self.run(seed, steps: steps)
-            if !problems.isEmpty {
-                failed += 1
-                print("broker simulation over PartitionLogs: FAILED \(problems[0])")
-                if failed <= 3 { Issue.record("\(problems.joined(separator: "\n"))") }
-            }
+            return (problems, steps)
         }
-        print("broker simulation over PartitionLogs soak: seeds \(first)..<\(first + count), \(steps) steps each, \(failed) failed")
-        #expect(failed == 0)
     }
 }
