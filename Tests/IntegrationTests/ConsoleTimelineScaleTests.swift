@@ -50,7 +50,9 @@ import Testing
         #expect((page?["events"] as? [Any])?.count == Self.count)
         // A debug build on a machine the rest of the suite loads: 5-7 s alone, more beside other
         // tests; the bound only catches a collapse (Foundation's parser took 25 s alone).
-        #expect(apiSeconds < 60, "merging 100,000 events took \(apiSeconds) s")
+        // ~5 s alone; CI runs every suite at once on two cores.
+        let bound: Double = ConsoleIntegrationTests.isCI ? 150 : 60
+        #expect(apiSeconds < bound, "merging 100,000 events took \(apiSeconds) s")
         let dir = try ProcessHarness.makeTempDir("timeline-scale")
         defer { ProcessHarness.removeDir(dir) }
         let out = try ConsoleIntegrationTests.runBrowser("timeline-scale", url, ["topic": "t0", "group": "-", "count": Self.count], dir, shots: dir)
