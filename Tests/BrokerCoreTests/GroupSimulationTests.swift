@@ -5,7 +5,9 @@ import Synchronization
 import Testing
 @testable import BrokerCore
 
-@Suite struct GroupSimulationTests {
+/// Serialized: its CPU-bound seeds would otherwise hold every cooperative thread and starve the
+/// other suites past their time limits on a 2-core machine.
+@Suite(.serialized) struct GroupSimulationTests {
     /// 32 seeds × 20,000 events in every `swift test`; longer runs with `groupSoak`.
     static let steps = 20_000
     static let totalEvents = Mutex<(events: Int, seeds: Int)>((0, 0))

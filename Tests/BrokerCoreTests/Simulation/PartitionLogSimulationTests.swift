@@ -10,7 +10,7 @@ import Testing
 /// file system (unsynced bytes lost) and a reopen through `LogDirectory.open`, the recovery path
 /// brokerd runs at start. The invariants are ClusterSim's (no acknowledged record lost, one leader
 /// per epoch, replicas converge) plus the logs reading back what they served.
-@Suite struct PartitionLogSimulationTests {
+@Suite(.serialized) struct PartitionLogSimulationTests {
     /// 16 seeds × 5,000 steps in every `swift test`: 80,000 events with ~2,000 crash-and-recover
     /// cycles, about 4 s on a loaded 2-core machine; longer runs with `partitionLogSoak`.
     static let seeds = Array(1...16) as [UInt64]
