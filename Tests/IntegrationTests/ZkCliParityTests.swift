@@ -58,9 +58,16 @@ import Testing
         let c = try CoordProcess(extraConfig: "extendedTypesEnabled=true\n")
         defer { c.cleanup() }
         let ours = try Self.session(port: c.port)
-        let real = try RealZooKeeper.start(jvmFlags: ["-Dzookeeper.extendedTypesEnabled=true"])
+        var real = try RealZooKeeper.start(jvmFlags: ["-Dzookeeper.extendedTypesEnabled=true"])
+        var theirs = try Self.session(port: real.port)
+        // The JVM on a loaded CI machine sometimes drops zkCli's connection mid-session; that run
+        // compares nothing, so ZooKeeper gets one more, fresh try.
+        if theirs.contains(where: { $0.contains("ConnectionLoss") }) {
+            real.stop()
+            real = try RealZooKeeper.start(jvmFlags: ["-Dzookeeper.extendedTypesEnabled=true"])
+            theirs = try Self.session(port: real.port)
+        }
         defer { real.stop() }
-        let theirs = try Self.session(port: real.port)
         // The session must have got far enough to mean something.
         for expected in ["Created /ttl", "digest: alice", "[/eph]", "KeeperErrorCode = Reconfig is disabled",
                          "WatchedEvent state:SyncConnected type:PersistentWatchRemoved path:/cont", "Sync is OK"] {
