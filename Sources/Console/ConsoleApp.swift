@@ -18,7 +18,7 @@ public final class ConsoleApp: @unchecked Sendable {
         coord = config.zookeeperConnect.map {
             CoordQueries(connect: $0, timeoutMs: config.requestTimeoutMs, tls: coordTLS, sasl: config.zookeeperSasl?.login)
         }
-        let router = Router(config: config, kafka: kafka, coord: coord, timeline: TimelineQueries(endpoints: config.adminEndpoints))
+        let router = Router(config: config, kafka: kafka, coord: coord, timeline: TimelineQueries(endpoints: config.adminEndpoints, timeoutMillis: config.requestTimeoutMs))
         var limits = HTTPLimits()
         limits.maxBodyBytes = 1 << 20  // a produced message
         limits.requestsPerSecond = 1000

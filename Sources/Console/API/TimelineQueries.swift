@@ -16,7 +16,13 @@ final class TimelineQueries: @unchecked Sendable {
     /// The last answer of each endpoint: a daemon that died keeps its history (and its lane) on the page.
     private let lastSeen = Mutex<[Int: [MergedEvent]]>([:])
 
-    init(endpoints: [HostPort]) { self.endpoints = endpoints }
+    /// Per-read bound on one daemon's answer (the console's request.timeout.ms).
+    let timeoutMillis: Int
+
+    init(endpoints: [HostPort], timeoutMillis: Int = 5000) {
+        self.endpoints = endpoints
+        self.timeoutMillis = timeoutMillis
+    }
 
     func timeline(sinceMs: Int64?, limit: Int) -> TimelinePage {
         let results = Mutex<[Int: Result<[MergedEvent], SimpleError>]>([:])
@@ -25,7 +31,7 @@ final class TimelineQueries: @unchecked Sendable {
             let r: Result<[MergedEvent], SimpleError>
             do {
                 let target = "/timeline?limit=\(limit)" + (sinceMs.map { "&since=\($0)" } ?? "")
-                let resp = try HTTPClient.get(host: ep.host, port: ep.port, target, timeoutMillis: 2000)
+                let resp = try HTTPClient.get(host: ep.host, port: ep.port, target, timeoutMillis: timeoutMillis)
                 r = resp.status == 200 ? .success(Self.parse(resp.body, endpoint: ep.description)) : .failure(SimpleError("HTTP \(resp.status)"))
             } catch {
                 r = .failure(SimpleError("\(error)"))
