@@ -55,6 +55,11 @@ enum ObservabilityBench {
             print(String(format: "brokerd's admin thread (HTTP + /metrics rendering): median %.2f %% of the broker's CPU during produce (max %.2f %%)",
                          shares[shares.count / 2], shares.last ?? 0))
         }
+        let coordShares = coordAdminShare.withLock { $0 }.sorted()
+        if !coordShares.isEmpty {
+            print(String(format: "coordd's admin threads (HTTP + /metrics rendering): median %.2f %% of the servers' CPU during writes (max %.2f %%)",
+                         coordShares[coordShares.count / 2], coordShares.last ?? 0))
+        }
         let scrapes = scrapeMillis.withLock { $0 }.sorted()
         if !scrapes.isEmpty {
             print(String(format: "a /metrics scrape: median %.2f ms, max %.2f ms over %d scrapes (at 1/s: %.2f %% of one core)",
@@ -64,6 +69,8 @@ enum ObservabilityBench {
 
     /// Per admin-on round: the broker-admin thread's share of brokerd's CPU, in %.
     static let adminShare = Mutex<[Double]>([])
+    /// The same for the three coordd servers' coordd-admin threads.
+    static let coordAdminShare = Mutex<[Double]>([])
 
     /// Wall time of each /metrics GET (render + transfer on loopback), an upper bound of its CPU.
     static let scrapeMillis = Mutex<[Double]>([])
@@ -119,7 +126,14 @@ enum ObservabilityBench {
         _ = try ens.waitForLeader()
         let scrape = admin ? scraper(ports: adminPorts) : nil
         defer { scrape?.stop(); scrape?.group.wait() }
+        let pids = ens.pids
+        let cpu0 = pids.map { cpuMicros($0) }, admin0 = pids.map { cpuMicros($0, named: "coordd-admin") }
         let results = try CoordBench.workload(connect: ens.connectString, ops: ops, clients: 32, phases: 2)
+        if admin {
+            let cpu = zip(pids, cpu0).map { cpuMicros($0) - $1 }.reduce(0, +)
+            let adminCPU = zip(pids, admin0).map { cpuMicros($0, named: "coordd-admin") - $1 }.reduce(0, +)
+            coordAdminShare.withLock { $0.append(100 * adminCPU / max(1, cpu)) }
+        }
         let rate = results.map(\.opsPerSecond).reduce(0, +) / Double(max(1, results.count))
         print(String(format: "coordd admin %@: %.0f write ops/s", admin ? "on" : "off", rate))
         return rate

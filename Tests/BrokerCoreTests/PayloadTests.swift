@@ -65,6 +65,20 @@ import Testing
         #expect(throws: (any Error).self) { try TopicAssignment.decode(Array(#"{"partitions":{"0":[1e99]}}"#.utf8)) }
     }
 
+    /// Kafka 2.8+ writes version 3 with the topic id in Kafka's 22-character text form.
+    @Test func topicAssignmentWithTopicId() throws {
+        let kafkaWritten = #"{"partitions":{"0":[1]},"topic_id":"AAAAAAAAAAAAAAAAAAAAAQ","adding_replicas":{},"removing_replicas":{},"version":3}"#
+        let a = try TopicAssignment.decode(Array(kafkaWritten.utf8))
+        #expect(a.topicId == KafkaUUID(high: 0, low: 1) && a.partitions == [0: [1]])
+        let ours = TopicAssignment(partitions: [0: [1]], topicId: KafkaUUID(high: 0x0123_4567_89ab_cdef, low: 0xfedc_ba98_7654_3210))
+        let text = String(decoding: ours.encoded(), as: UTF8.self)
+        #expect(text.hasPrefix(#"{"version":3,"#) && text.contains(#""topic_id":"ASNFZ4mrze_-3LqYdlQyEA""#), "\(text)")
+        #expect(try TopicAssignment.decode(ours.encoded()) == ours)
+        for bad in [#""x""#, "7", #""AAAAAAAAAAAAAAAAAAAAAR""#, #""AAAAAAAAAAAAAAAAAAAA+Q""#] {
+            #expect(throws: (any Error).self) { try TopicAssignment.decode(Array(#"{"partitions":{"0":[1]},"topic_id":\#(bad)}"#.utf8)) }
+        }
+    }
+
     @Test func partitionState() throws {
         let s = LeaderAndIsr(leader: 1, leaderEpoch: 4, isr: [1, 2, 3], controllerEpoch: 2)
         #expect(String(decoding: s.encoded(), as: UTF8.self) ==

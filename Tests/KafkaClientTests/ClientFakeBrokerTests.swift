@@ -19,7 +19,7 @@ struct ClientFakeBrokerTests {
         #expect(md.partitionCount("t") == 2 && md.clusterId == "fake" && md.brokers[1]?.port == b.port)
         let seen = b.seen.withLock { $0 }
         #expect(seen.first?.api == .apiVersions && seen.first?.version == 3)
-        #expect(seen.contains { $0.api == .metadata && $0.version == 8 })
+        #expect(seen.contains { $0.api == .metadata && $0.version == 12 })
     }
 
     @Test func idempotentProducerNumbersBatchesAndConsumerReadsThemBack() throws {

@@ -15,12 +15,13 @@ import Testing
         // Flexible among what we implement: ApiVersions v3, SaslAuthenticate v2 and the SCRAM credential
         // APIs and DescribeCluster (flexible from v0, as Kafka defines them), the ACL APIs v2+, and the
         // admin APIs IncrementalAlterConfigs v1, AlterConfigs / DeleteRecords / DescribeLogDirs / ElectLeaders v2+,
-        // the transaction APIs from v3 (WriteTxnMarkers v1, Describe/ListTransactions v0), ListGroups v3+.
+        // the transaction APIs from v3 (WriteTxnMarkers v1, Describe/ListTransactions v0), ListGroups v3+,
+        // Metadata v9+ (v10-12 carry topic ids) and UpdateMetadata v6+ (v7 carries them to brokers).
         let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials,
                                        .describeAcls, .createAcls, .deleteAcls, .describeCluster, .incrementalAlterConfigs,
                                        .alterConfigs, .deleteRecords, .describeLogDirs, .electLeaders,
                                        .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .writeTxnMarkers, .txnOffsetCommit,
-                                       .describeTransactions, .listTransactions, .listGroups]
+                                       .describeTransactions, .listTransactions, .listGroups, .metadata, .updateMetadata]
         for api in KafkaAPI.allCases {
             #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }
@@ -31,6 +32,7 @@ import Testing
         let adv = Dictionary(uniqueKeysWithValues: ApiVersionsResponse.supported().apiKeys.map { ($0.apiKey, $0) })
         #expect(adv[0]?.minVersion == 3 && adv[0]?.maxVersion == 8)
         #expect(adv[1]?.minVersion == 4 && adv[1]?.maxVersion == 11)
+        #expect(adv[3]?.minVersion == 0 && adv[3]?.maxVersion == 12)
         #expect(adv[10]?.minVersion == 0 && adv[10]?.maxVersion == 2)
         #expect(adv[22]?.minVersion == 0 && adv[22]?.maxVersion == 1)
         #expect(adv[18]?.maxVersion == 3)

@@ -109,4 +109,20 @@ import Testing
         #expect(ErrorCode(1234).name == "UNKNOWN_CODE_1234")
         #expect(!ErrorCode.none.isError && ErrorCode.invalidRequest.isError)
     }
+
+    @Test func uuidTextIsKafkasUrlSafeBase64() {
+        #expect(KafkaUUID(high: 0, low: 1).kafkaString == "AAAAAAAAAAAAAAAAAAAAAQ")
+        #expect(KafkaUUID.zero.kafkaString == "AAAAAAAAAAAAAAAAAAAAAA")
+        let id = KafkaUUID(high: 0xfbff_ffff_ffff_ffff, low: 0xffff_ffff_ffff_fffe)
+        #expect(id.kafkaString == "-____________________g")
+        #expect(KafkaUUID(kafkaString: id.kafkaString) == id)
+        for _ in 0..<1000 {
+            let r = KafkaUUID.random()
+            #expect(r != .zero && r != .metadataTopicId && !r.kafkaString.hasPrefix("-"))
+            #expect(KafkaUUID(kafkaString: r.kafkaString) == r)
+        }
+        #expect(KafkaUUID(kafkaString: "AAAAAAAAAAAAAAAAAAAAA") == nil)
+        #expect(KafkaUUID(kafkaString: "AAAAAAAAAAAAAAAAAAAAAB") == nil)  // stray low bits: not canonical
+        #expect(KafkaUUID(kafkaString: "AAAAAAAAAAAAAAAAAAAA=A") == nil)
+    }
 }

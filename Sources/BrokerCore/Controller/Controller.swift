@@ -1,3 +1,5 @@
+import Protocol
+
 /// The cluster controller as a pure state machine: ZooKeeper-mode Kafka's partition and replica
 /// state machines folded into one `reconcile` rule per partition. The runtime feeds it events read
 /// from coordd (watches, reads, broker responses) and performs the effects it returns in order:
@@ -377,8 +379,11 @@ public struct Controller: Sendable {
             for b in brokers {
                 let full = batch.metadataFull.contains(b)
                 if !full && changed.isEmpty && !batch.brokersChanged { continue }
+                let parts = full ? all : changed
+                var ids: [String: KafkaUUID] = [:]
+                for t in Set(parts.map(\.topicPartition.topic)) { ids[t] = topics[t]?.topicId }
                 out.append(.updateMetadata(to: b, UpdateMetadataRequest(controllerId: brokerId, controllerEpoch: epoch,
-                                                                        partitions: full ? all : changed, liveBrokers: live)))
+                                                                        partitions: parts, liveBrokers: live, topicIds: ids)))
             }
         }
         for b in batch.stopReplicas.keys.sorted() where liveBrokers[b] != nil {

@@ -1,3 +1,5 @@
+import Protocol
+
 /// A znode write the runtime performs against coordd. Parents of created paths are created as needed.
 public enum ZkOp: Equatable, Sendable {
     case create(path: String, data: [UInt8], ephemeral: Bool = false, sequential: Bool = false)
@@ -72,6 +74,8 @@ public struct UpdateMetadataRequest: Equatable, Sendable {
     public var controllerEpoch: Int32
     public var partitions: [PartitionStateInfo]
     public var liveBrokers: [BrokerRegistration]
+    /// The ids of the topics named in `partitions` that have one (UpdateMetadata v7+).
+    public var topicIds: [String: KafkaUUID] = [:]
 }
 
 public struct StopReplicaPartition: Equatable, Sendable {

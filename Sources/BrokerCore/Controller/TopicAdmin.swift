@@ -1,14 +1,16 @@
+import Protocol
+
 /// The znode writes behind the admin APIs. In ZooKeeper mode any broker serves CreateTopics,
 /// CreatePartitions, DeleteTopics and AlterConfigs by writing znodes; the controller reacts to them.
 public enum TopicAdmin {
     /// Config first, then the assignment, so the controller never sees a topic without its config.
     public static func createTopic(name: String, assignment: [Int32: [BrokerID]], config: [String: String] = [:],
-                                   existing: Set<String>) throws(KafkaError) -> [ZkOp] {
+                                   topicId: KafkaUUID? = nil, existing: Set<String>) throws(KafkaError) -> [ZkOp] {
         guard ReplicaAssignment.validateTopicName(name) else { throw .invalidTopic }
         guard !existing.contains(name) else { throw .topicAlreadyExists }
         try validate(assignment, firstPartition: 0)
         return [.create(path: ZkPaths.topicConfig(name), data: TopicConfigPayload(config: config).encoded()),
-                .create(path: ZkPaths.topic(name), data: TopicAssignment(partitions: assignment).encoded())]
+                .create(path: ZkPaths.topic(name), data: TopicAssignment(partitions: assignment, topicId: topicId).encoded())]
     }
 
     /// Adds partitions to a topic; conditional on the version of the assignment that was read.

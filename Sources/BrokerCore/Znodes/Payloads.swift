@@ -1,3 +1,5 @@
+import Protocol
+
 // JSON payloads of the znodes Kafka keeps in ZooKeeper. Field names and order follow Kafka's own
 // writers so tools that read the znodes (zkCli, kafka scripts) see what they expect.
 
@@ -178,8 +180,13 @@ public struct TopicAssignment: Equatable, Sendable {
     public var partitions: [Int32: [BrokerID]]
     public var addingReplicas: [Int32: [BrokerID]] = [:]
     public var removingReplicas: [Int32: [BrokerID]] = [:]
+    /// Kafka 2.8+ keeps the topic id here (version 3); older znodes have none until the controller adds one.
+    public var topicId: KafkaUUID?
 
-    public init(partitions: [Int32: [BrokerID]]) { self.partitions = partitions }
+    public init(partitions: [Int32: [BrokerID]], topicId: KafkaUUID? = nil) {
+        self.partitions = partitions
+        self.topicId = topicId
+    }
 
     public var partitionCount: Int { partitions.count }
 
@@ -187,8 +194,9 @@ public struct TopicAssignment: Equatable, Sendable {
         func map(_ m: [Int32: [BrokerID]]) -> JSON {
             .object(m.keys.sorted().map { (String($0), ints(m[$0] ?? [])) })
         }
-        return .object([("version", .int(2)), ("partitions", map(partitions)),
-                        ("adding_replicas", map(addingReplicas)), ("removing_replicas", map(removingReplicas))])
+        var fields: [(String, JSON)] = [("version", .int(topicId == nil ? 2 : 3)), ("partitions", map(partitions))]
+        if let topicId { fields.append(("topic_id", .string(topicId.kafkaString))) }
+        return .object(fields + [("adding_replicas", map(addingReplicas)), ("removing_replicas", map(removingReplicas))])
     }
 
     public func encoded() -> [UInt8] { json().encodedBytes() }
@@ -211,6 +219,10 @@ public struct TopicAssignment: Equatable, Sendable {
         var t = TopicAssignment(partitions: try map("partitions", required: true))
         t.addingReplicas = try map("adding_replicas", required: false)
         t.removingReplicas = try map("removing_replicas", required: false)
+        if let id = j["topic_id"] {
+            guard let text = id.stringValue, let uuid = KafkaUUID(kafkaString: text) else { throw JSONError.wrongType("topic_id") }
+            t.topicId = uuid
+        }
         return t
     }
 }

@@ -42,7 +42,7 @@ final class ControllerChannel: @unchecked Sendable {
                 do {
                     switch box.request {
                     case .leaderAndIsr(let req): _ = try client.send(req, version: 2, timeoutMs: 10_000)
-                    case .updateMetadata(let req): _ = try client.send(req, version: 5, timeoutMs: 10_000)
+                    case .updateMetadata(let req): _ = try client.send(req, version: 7, timeoutMs: 10_000)
                     case .stopReplica(let req):
                         let resp = try client.send(req, version: 1, timeoutMs: 10_000)
                         onStopReplica?(resp)

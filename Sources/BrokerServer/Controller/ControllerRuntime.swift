@@ -190,9 +190,15 @@ final class ControllerRuntime: @unchecked Sendable {
         var out: [String: TopicAssignment] = [:]
         for t in names {
             let arm = !watchedTopics.contains(t)
-            guard let (d, _) = try? client.getData(ZkPaths.topic(t), watcher: arm ? topicDataWatcher(t) : nil) else { continue }
+            guard let (d, st) = try? client.getData(ZkPaths.topic(t), watcher: arm ? topicDataWatcher(t) : nil) else { continue }
             if arm { watchedTopics.insert(t) }
-            guard let a = try? TopicAssignment.decode(d) else { continue }
+            guard var a = try? TopicAssignment.decode(d) else { continue }
+            if a.topicId == nil {
+                // A topic an older tool wrote has no id: the controller gives it one, as Kafka 2.8+
+                // does; conditional, so a concurrent change wins and is read again.
+                a.topicId = .random()
+                if (try? client.setData(ZkPaths.topic(t), data: a.encoded(), version: st.version)) == nil { a.topicId = nil }
+            }
             out[t] = a
         }
         return out
@@ -386,7 +392,7 @@ final class ControllerRuntime: @unchecked Sendable {
         }
         return Protocol.UpdateMetadataRequest(
             controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: brokerEpoch,
-            topicStates: byTopic.keys.sorted().map { .init(topicName: $0, partitionStates: byTopic[$0] ?? []) },
+            topicStates: byTopic.keys.sorted().map { .init(topicName: $0, topicId: r.topicIds[$0] ?? .zero, partitionStates: byTopic[$0] ?? []) },
             liveBrokers: r.liveBrokers.map { b in
                 .init(id: b.id, endpoints: b.endpoints.map { .init(port: $0.port, host: $0.host, listener: $0.listener, securityProtocol: 0) },
                       rack: b.rack)

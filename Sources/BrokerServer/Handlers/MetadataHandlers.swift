@@ -22,7 +22,17 @@ extension RequestHandler {
         var topics: [MetadataResponse.Topic] = []
         // Listing all topics hides the ones the principal may not DESCRIBE (quietly, as Kafka);
         // named ones it may not describe answer TOPIC_AUTHORIZATION_FAILED.
-        let names = r.topics.map { $0.map(\.name) } ?? metadata.topicNames.filter { ctx.access.quietlyAllows(.topic, $0) }
+        var names: [String] = []
+        for t in r.topics ?? [] {
+            // v10+: a topic may be asked for by id alone (v12 clients); an unknown id is not created.
+            if t.name.isEmpty && t.topicId != .zero {
+                if let n = metadata.topicName(id: t.topicId) { names.append(n); continue }
+                topics.append(MetadataResponse.Topic(errorCode: .unknownTopicId, name: "", topicId: t.topicId, isInternal: false, partitions: []))
+            } else {
+                names.append(t.name)
+            }
+        }
+        if r.topics == nil { names = metadata.topicNames.filter { ctx.access.quietlyAllows(.topic, $0) } }
         let allowAuto = config.autoCreateTopicsEnable && (ctx.version < 4 || r.allowAutoTopicCreation)
         for name in names {
             if r.topics != nil && !ctx.access.allows(.topic, name) {
@@ -69,7 +79,8 @@ extension RequestHandler {
             return MetadataResponse.Partition(errorCode: err, partitionIndex: i, leaderId: p.leader, leaderEpoch: p.leaderEpoch,
                                               replicaNodes: p.replicas, isrNodes: p.isr, offlineReplicas: p.offline)
         }
-        return MetadataResponse.Topic(errorCode: .none, name: name, isInternal: RequestHandler.internalTopics.contains(name), partitions: ps)
+        return MetadataResponse.Topic(errorCode: .none, name: name, topicId: metadata.topicId(of: name),
+                                      isInternal: RequestHandler.internalTopics.contains(name), partitions: ps)
     }
 
     /// Live brokers as coordd sees them (authoritative for placing new replicas).
@@ -125,7 +136,7 @@ extension RequestHandler {
                 try? client.createRecursive(ZkPaths.configTopics)
                 _ = try? client.create(ZkPaths.topicConfig(name), data: TopicConfigPayload(config: configs).encoded())
             }
-            try client.create(ZkPaths.topic(name), data: TopicAssignment(partitions: placement).encoded())
+            try client.create(ZkPaths.topic(name), data: TopicAssignment(partitions: placement, topicId: .random()).encoded())
             logger.info("created topic \(name) with \(placement.count) partitions")
             return (.none, nil)
         } catch let e as CoordError where e.isNodeExists {

@@ -35,6 +35,8 @@ public final class MetadataCache: Sendable {
         var controllerId: Int32 = -1
         var controllerEpoch: Int32 = -1
         var topics: [String: [Int32: PartitionInfo]] = [:]
+        var topicIds: [String: KafkaUUID] = [:]
+        var topicNamesById: [KafkaUUID: String] = [:]
         var version: UInt64 = 0
     }
 
@@ -50,6 +52,9 @@ public final class MetadataCache: Sendable {
     public func broker(_ id: Int32) -> BrokerInfo? { state.withLock { $0.brokers[id] } }
     public func partitions(of topic: String) -> [Int32: PartitionInfo]? { state.withLock { $0.topics[topic] } }
     public func partition(_ tp: TopicPartition) -> PartitionInfo? { state.withLock { $0.topics[tp.topic]?[tp.partition] } }
+    /// The topic's id (zero when the controller has not announced one).
+    public func topicId(of topic: String) -> KafkaUUID { state.withLock { $0.topicIds[topic] ?? .zero } }
+    public func topicName(id: KafkaUUID) -> String? { state.withLock { $0.topicNamesById[id] } }
 
     /// Applies UpdateMetadata; refuses requests from an older controller epoch.
     public func update(_ req: Protocol.UpdateMetadataRequest) -> ErrorCode {
@@ -67,10 +72,18 @@ public final class MetadataCache: Sendable {
             }
             s.brokers = brokers
             for t in req.topicStates {
+                if t.topicId != .zero, s.topicIds[t.topicName] != t.topicId {
+                    if let old = s.topicIds[t.topicName] { s.topicNamesById[old] = nil }
+                    s.topicIds[t.topicName] = t.topicId
+                    s.topicNamesById[t.topicId] = t.topicName
+                }
                 for p in t.partitionStates {
                     if p.leader == leaderDuringDelete {
                         s.topics[t.topicName]?[p.partitionIndex] = nil
-                        if s.topics[t.topicName]?.isEmpty == true { s.topics[t.topicName] = nil }
+                        if s.topics[t.topicName]?.isEmpty == true {
+                            s.topics[t.topicName] = nil
+                            if let id = s.topicIds.removeValue(forKey: t.topicName) { s.topicNamesById[id] = nil }
+                        }
                         continue
                     }
                     s.topics[t.topicName, default: [:]][p.partitionIndex] = PartitionInfo(

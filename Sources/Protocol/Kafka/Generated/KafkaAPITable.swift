@@ -61,7 +61,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "ListOffsets", validVersions: 0...10, supportedVersions: 1...5,
                          firstFlexibleVersion: 6, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .metadata:
-            KafkaAPIInfo(name: "Metadata", validVersions: 0...12, supportedVersions: 0...8,
+            KafkaAPIInfo(name: "Metadata", validVersions: 0...12, supportedVersions: 0...12,
                          firstFlexibleVersion: 9, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .leaderAndIsr:
             KafkaAPIInfo(name: "LeaderAndIsr", validVersions: 0...7, supportedVersions: 2...2,
@@ -70,7 +70,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "StopReplica", validVersions: 0...4, supportedVersions: 1...1,
                          firstFlexibleVersion: 2, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .updateMetadata:
-            KafkaAPIInfo(name: "UpdateMetadata", validVersions: 0...8, supportedVersions: 5...5,
+            KafkaAPIInfo(name: "UpdateMetadata", validVersions: 0...8, supportedVersions: 5...7,
                          firstFlexibleVersion: 6, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetCommit:
             KafkaAPIInfo(name: "OffsetCommit", validVersions: 0...9, supportedVersions: 2...7,
