@@ -59,4 +59,37 @@ import Testing
         let r = try ProcessHarness.run("/usr/bin/env", ["python3", "-c", script, cluster.bootstrap], timeout: 60)
         #expect(r.status == 0 && r.stdout.contains("id \(stored?.kafkaString ?? "?")"), "\(r.stdout)\(r.stderr)")
     }
+
+    /// DeleteTopics v6 names topics by id; an unknown id answers UNKNOWN_TOPIC_ID with a message.
+    @Test(.timeLimit(.minutes(3))) func deleteTopicsByIdAndMaxTimestampOffsets() throws {
+        let cluster = try BrokerCluster(brokers: 1)
+        defer { cluster.cleanup() }
+        let raw = try RawKafka(port: cluster.port(1))
+        #expect(try BrokerStorageTests.createTopics(cluster.port(1), [.init(name: "gone", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [])]) == [.none])
+        var id = KafkaUUID.zero
+        #expect(ProcessHarness.waitUntil(timeout: 30, interval: 0.2) {
+            id = (try? raw.call(MetadataRequest(topics: [.init(name: "gone")], allowAutoTopicCreation: false), version: 12))?.topics.first?.topicId ?? .zero
+            return id != .zero
+        })
+
+        // ListOffsets v7: MAX_TIMESTAMP (-3) is the record with the largest timestamp, wherever it is.
+        let stamps: [Int64] = [1_000, 9_000, 5_000]
+        for (i, ts) in stamps.enumerated() {
+            let batch = try RecordBatch.build([Record(offset: 0, timestamp: ts, key: nil, value: Array("v\(i)".utf8))])
+            let pr = try raw.call(ProduceRequest(acks: 1, timeoutMs: 5000, topicData: [.init(name: "gone", partitionData: [.init(index: 0, records: batch)])]), version: 7)
+            #expect(pr.responses.first?.partitionResponses.first?.errorCode == ErrorCode.none)
+        }
+        let lo = try raw.call(ListOffsetsRequest(replicaId: -1, topics: [.init(name: "gone", partitions: [.init(partitionIndex: 0, timestamp: -3)])]), version: 7)
+        let p = lo.topics.first?.partitions.first
+        #expect(p?.errorCode == ErrorCode.none && p?.offset == 1 && p?.timestamp == 9_000, "\(lo)")
+
+        let missing = KafkaUUID(high: 1, low: 2)
+        let del = try raw.call(DeleteTopicsRequest(topics: [.init(name: nil, topicId: id), .init(name: nil, topicId: missing)], timeoutMs: 20_000), version: 6)
+        let byId = Dictionary(del.responses.map { ($0.topicId, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byId[id]?.name == "gone" && byId[id]?.errorCode == ErrorCode.none, "\(del)")
+        #expect(byId[missing]?.errorCode == .unknownTopicId && byId[missing]?.errorMessage != nil, "\(del)")
+        #expect(ProcessHarness.waitUntil(timeout: 30, interval: 0.3) {
+            (try? raw.call(MetadataRequest(topics: [.init(topicId: id, name: "")], allowAutoTopicCreation: false), version: 12))?.topics.first?.errorCode == .unknownTopicId
+        })
+    }
 }

@@ -203,20 +203,35 @@ extension RequestHandler {
         var results: [DeleteTopicsResponse.DeletableTopicResult] = []
         var pending: [String] = []
         let client = session.connectedClient
-        for name in r.topicNames {
+        // v6 names a topic by name or by id; older versions by name only.
+        var wanted: [(name: String, id: KafkaUUID)] = []
+        if ctx.version >= 6 {
+            for t in r.topics {
+                if let n = t.name, !n.isEmpty {
+                    wanted.append((n, self.metadata.topicId(of: n)))
+                } else if let n = self.metadata.topicName(id: t.topicId) {
+                    wanted.append((n, t.topicId))
+                } else {
+                    results.append(.init(name: "", topicId: t.topicId, errorCode: .unknownTopicId, errorMessage: "no topic has id \(t.topicId.kafkaString)"))
+                }
+            }
+        } else {
+            wanted = r.topicNames.map { ($0, self.metadata.topicId(of: $0)) }
+        }
+        for (name, id) in wanted {
             if !ctx.access.allows(.topic, name) {
-                results.append(.init(name: name, errorCode: .topicAuthorizationFailed))
+                results.append(.init(name: name, topicId: id, errorCode: .topicAuthorizationFailed, errorMessage: "Authorization failed."))
             } else if !config.deleteTopicEnable {
-                results.append(.init(name: name, errorCode: .topicDeletionDisabled))
+                results.append(.init(name: name, topicId: id, errorCode: .topicDeletionDisabled, errorMessage: "delete.topic.enable is false"))
             } else if client == nil {
-                results.append(.init(name: name, errorCode: Self.noSession.0))
+                results.append(.init(name: name, topicId: id, errorCode: Self.noSession.0, errorMessage: Self.noSession.1))
             } else if (try? client?.exists(ZkPaths.topic(name))) == nil {
-                results.append(.init(name: name, errorCode: .unknownTopicOrPartition))
+                results.append(.init(name: name, topicId: id, errorCode: .unknownTopicOrPartition, errorMessage: "This server does not host this topic-partition."))
             } else {
                 try? client?.createRecursive(ZkPaths.deleteTopics)
                 _ = try? client?.create(ZkPaths.deleteTopic(name))
                 pending.append(name)
-                results.append(.init(name: name, errorCode: .none))
+                results.append(.init(name: name, topicId: id, errorCode: .none))
             }
         }
         let answered = results, metadata = metadata
@@ -226,6 +241,7 @@ extension RequestHandler {
             if !ok {
                 for i in results.indices where pending.contains(results[i].name) && metadata.partitions(of: results[i].name) != nil {
                     results[i].errorCode = .requestTimedOut
+                    results[i].errorMessage = "the topic is being deleted; not finished within the request's timeout"
                 }
             }
             ctx.reply(DeleteTopicsResponse(throttleTimeMs: 0, responses: results))

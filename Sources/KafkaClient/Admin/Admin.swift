@@ -101,7 +101,7 @@ public final class Admin: @unchecked Sendable {
     }
 
     public func deleteTopics(_ names: [String], timeoutMs: Int = 30000) throws {
-        let r = try controllerCall(DeleteTopicsRequest(topicNames: names, timeoutMs: Int32(timeoutMs))) { r in
+        let r = try controllerCall(DeleteTopicsRequest(topics: names.map { .init(name: $0) }, topicNames: names, timeoutMs: Int32(timeoutMs))) { r in
             r.responses.first { $0.errorCode == .notController }.map { _ in .notController }
         }
         if let bad = r.responses.first(where: { $0.errorCode.isError }) {

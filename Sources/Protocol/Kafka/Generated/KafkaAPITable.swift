@@ -58,7 +58,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "Fetch", validVersions: 0...17, supportedVersions: 4...11,
                          firstFlexibleVersion: 12, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .listOffsets:
-            KafkaAPIInfo(name: "ListOffsets", validVersions: 0...10, supportedVersions: 1...5,
+            KafkaAPIInfo(name: "ListOffsets", validVersions: 0...10, supportedVersions: 1...7,
                          firstFlexibleVersion: 6, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .metadata:
             KafkaAPIInfo(name: "Metadata", validVersions: 0...12, supportedVersions: 0...12,
@@ -94,7 +94,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "SyncGroup", validVersions: 0...5, supportedVersions: 0...3,
                          firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeGroups:
-            KafkaAPIInfo(name: "DescribeGroups", validVersions: 0...5, supportedVersions: 0...4,
+            KafkaAPIInfo(name: "DescribeGroups", validVersions: 0...5, supportedVersions: 0...5,
                          firstFlexibleVersion: 5, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .listGroups:
             KafkaAPIInfo(name: "ListGroups", validVersions: 0...5, supportedVersions: 0...4,
@@ -109,7 +109,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "CreateTopics", validVersions: 0...7, supportedVersions: 2...4,
                          firstFlexibleVersion: 5, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .deleteTopics:
-            KafkaAPIInfo(name: "DeleteTopics", validVersions: 0...6, supportedVersions: 1...3,
+            KafkaAPIInfo(name: "DeleteTopics", validVersions: 0...6, supportedVersions: 1...6,
                          firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .deleteRecords:
             KafkaAPIInfo(name: "DeleteRecords", validVersions: 0...2, supportedVersions: 0...2,
@@ -157,10 +157,10 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "SaslAuthenticate", validVersions: 0...2, supportedVersions: 0...2,
                          firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .createPartitions:
-            KafkaAPIInfo(name: "CreatePartitions", validVersions: 0...3, supportedVersions: 0...1,
+            KafkaAPIInfo(name: "CreatePartitions", validVersions: 0...3, supportedVersions: 0...3,
                          firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .deleteGroups:
-            KafkaAPIInfo(name: "DeleteGroups", validVersions: 0...2, supportedVersions: 0...1,
+            KafkaAPIInfo(name: "DeleteGroups", validVersions: 0...2, supportedVersions: 0...2,
                          firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .electLeaders:
             KafkaAPIInfo(name: "ElectLeaders", validVersions: 0...2, supportedVersions: 0...2,
