@@ -60,6 +60,7 @@ enum ObservabilityBench {
             print(String(format: "coordd's admin threads (HTTP + /metrics rendering): median %.2f %% of the servers' CPU during writes (max %.2f %%)",
                          coordShares[coordShares.count / 2], coordShares.last ?? 0))
         }
+        ObservabilityInlineCost.report()
         let scrapes = scrapeMillis.withLock { $0 }.sorted()
         if !scrapes.isEmpty {
             print(String(format: "a /metrics scrape: median %.2f ms, max %.2f ms over %d scrapes (at 1/s: %.2f %% of one core)",
@@ -133,6 +134,10 @@ enum ObservabilityBench {
             let cpu = zip(pids, cpu0).map { cpuMicros($0) - $1 }.reduce(0, +)
             let adminCPU = zip(pids, admin0).map { cpuMicros($0, named: "coordd-admin") - $1 }.reduce(0, +)
             coordAdminShare.withLock { $0.append(100 * adminCPU / max(1, cpu)) }
+            let writes = Double(ops * results.count)
+            let sample = ObservabilityInlineCost.Sample(updatesPerOp: ObservabilityInlineCost.scrapeUpdates(ports: adminPorts) / writes,
+                                                        cpuMicrosPerOp: cpu / writes)
+            ObservabilityInlineCost.coord.withLock { $0.append(sample) }
         }
         let rate = results.map(\.opsPerSecond).reduce(0, +) / Double(max(1, results.count))
         print(String(format: "coordd admin %@: %.0f write ops/s", admin ? "on" : "off", rate))
@@ -180,6 +185,10 @@ enum ObservabilityBench {
             // The admin server's own thread: rendering /metrics and answering HTTP.
             let share = 100 * (cpuMicros(b.pid, named: "broker-admin") - admin0) / max(1, cpu)
             adminShare.withLock { $0.append(share) }
+            let n = Double(max(1, acked.load(ordering: .relaxed)))
+            let sample = ObservabilityInlineCost.Sample(updatesPerOp: ObservabilityInlineCost.scrapeUpdates(ports: [adminPort]) / n,
+                                                        cpuMicrosPerOp: cpu / n)
+            ObservabilityInlineCost.broker.withLock { $0.append(sample) }
         }
         producer.close()
         let rate = Double(acked.load(ordering: .relaxed)) / secs
