@@ -16,11 +16,11 @@ enum ObservabilityInlineCost {
     static let broker = Mutex<[Sample]>([])
 
     /// Histogram observations and counter increments a scrape shows: every histogram's `_count`
-    /// and every counter's value (a counter raised by more than one per update over-counts, which
-    /// only makes the estimate more conservative).
+    /// and every counter's value. Byte counters rise by a request's bytes in one update, made at
+    /// most once per request: each is counted as one update per request (an upper bound).
     static func updates(inScrape text: String) -> Double {
-        var histograms = Set<String>(), counters = Set<String>()
-        var total = 0.0
+        var histograms = Set<String>(), counters = Set<String>(), byteCounters = Set<String>()
+        var total = 0.0, requests = 0.0
         for line in text.split(separator: "\n") {
             if line.hasPrefix("# TYPE ") {
                 let parts = line.split(separator: " ")
@@ -33,9 +33,15 @@ enum ObservabilityInlineCost {
             let series = line[..<space]
             let name = String(series.prefix { $0 != "{" })
             if name.hasSuffix("_count"), histograms.contains(String(name.dropLast(6))) { total += v }
-            if counters.contains(name) { total += v }
+            guard counters.contains(name) else { continue }
+            if name.contains("bytes") {
+                if v > 0 { byteCounters.insert(name) }
+            } else {
+                total += v
+                if name.hasSuffix("requests_total") { requests += v }
+            }
         }
-        return total
+        return total + Double(byteCounters.count) * requests
     }
 
     static func scrapeUpdates(ports: [Int]) -> Double {
