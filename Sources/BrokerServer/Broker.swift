@@ -262,6 +262,8 @@ public final class Broker: @unchecked Sendable {
         }
         guard first else { return }
         logger.info("shutting down")
+        // While still serving, so clients and followers move to the new leaders first.
+        if config.controlledShutdownEnable, session?.connectedClient != nil { controlledShutdown() }
         admin?.stop()
         observability.timeline.stop()
         fetchers.stop()

@@ -49,6 +49,7 @@ public enum ApiAcls {
         Key(.initProducerId, .cluster): .idempotentWrite,
         Key(.initProducerId, .topic): .write,
         Key(.leaderAndIsr, .cluster): .clusterAction,
+        Key(.controlledShutdown, .cluster): .clusterAction,
         Key(.stopReplica, .cluster): .clusterAction,
         Key(.updateMetadata, .cluster): .clusterAction,
         Key(.offsetCommit, .group): .read,

@@ -64,6 +64,8 @@ public struct BrokerConfig: Sendable {
     public var groupMinSessionTimeoutMs = 6000
     public var groupMaxSessionTimeoutMs = 1_800_000
     public var controlledShutdownEnable = true
+    public var controlledShutdownMaxRetries = 3
+    public var controlledShutdownRetryBackoffMs = 5000
     public var brokerIDGenerationEnable = true
     /// Fault controls on the admin listener (brokerd's own keys; docs/operations.md).
     public var faultsEnable = false
@@ -165,6 +167,10 @@ public struct BrokerConfig: Sendable {
             case "group.min.session.timeout.ms": c.groupMinSessionTimeoutMs = try int()
             case "group.max.session.timeout.ms": c.groupMaxSessionTimeoutMs = try int()
             case "controlled.shutdown.enable": c.controlledShutdownEnable = try bool()
+            case "controlled.shutdown.max.retries", "controlled.shutdown.retry.backoff.ms":
+                let v = try int()
+                guard (0...86_400_000).contains(v) else { throw ConfigError("line \(line): \(key)=\(value) must be 0 or more") }
+                if key == "controlled.shutdown.max.retries" { c.controlledShutdownMaxRetries = v } else { c.controlledShutdownRetryBackoffMs = v }
             case "broker.id.generation.enable": c.brokerIDGenerationEnable = try bool()
             case "faults.enable": c.faultsEnable = try bool()
             case "faults.token":

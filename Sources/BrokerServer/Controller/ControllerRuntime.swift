@@ -357,6 +357,23 @@ final class ControllerRuntime: @unchecked Sendable {
         }
     }
 
+    /// ControlledShutdown from broker `b`: leadership moves off it, it leaves the ISRs it is in,
+    /// and it will not be elected again until it re-registers. Answers the partitions that keep it
+    /// as leader (no other in-sync replica); the broker retries while there are any.
+    func controlledShutdown(broker b: Int32, brokerEpoch: Int64) -> (ErrorCode, [TopicPartition]) {
+        queue.sync {
+            guard controller.isActive else { return (.notController, []) }
+            // KIP-380: a request from an earlier registration of that broker is stale.
+            if brokerEpoch >= 0, let known = controller.liveBrokers[b]?.epoch, known != brokerEpoch { return (.staleBrokerEpoch, []) }
+            let effects = controller.handle(.controlledShutdown(b))
+            var answer: (ErrorCode, [TopicPartition]) = (.unknownServerError, [])
+            for case let .controlledShutdownResponse(to, e, remaining) in effects where to == b { answer = (ErrorCode(e.rawValue), remaining) }
+            perform(effects)
+            logger.info("controlled shutdown of broker \(b): \(answer.0 == .none ? "leadership moved" : "\(answer.0)"), \(answer.1.count) partitions remaining")
+            return answer
+        }
+    }
+
     /// The recipient's registration czxid as last read from `/brokers/ids` (KIP-380).
     private func brokerEpoch(_ id: Int32) -> Int64 { controller.liveBrokers[id]?.epoch ?? -1 }
 

@@ -137,6 +137,7 @@ final class RequestHandler: @unchecked Sendable {
         case .deleteRecords(let r): handleDeleteRecords(ctx, r)
         case .describeLogDirs(let r): handleDescribeLogDirs(ctx, r)
         case .electLeaders(let r): handleElectLeaders(ctx, r)
+        case .controlledShutdown(let r): handleControlledShutdown(ctx, r)
         case .initProducerId(let r): handleInitProducerId(ctx, r)
         case .leaderAndIsr(let r):
             guard admitControllerRequest(ctx, q, .init(controllerId: r.controllerId, controllerEpoch: r.controllerEpoch, brokerEpoch: r.brokerEpoch),

@@ -31,6 +31,9 @@ extension RequestHandler {
         case .leaderAndIsr:
             guard let e = cluster() else { return false }
             ctx.reply(LeaderAndIsrResponse(errorCode: e, partitionErrors: []))
+        case .controlledShutdown:
+            guard let e = cluster() else { return false }
+            ctx.reply(ControlledShutdownResponse(errorCode: e, remainingPartitions: []))
         case .updateMetadata:
             guard let e = cluster() else { return false }
             ctx.reply(UpdateMetadataResponse(errorCode: e))

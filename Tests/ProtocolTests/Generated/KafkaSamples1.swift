@@ -326,6 +326,24 @@ extension UpdateMetadataResponse {
     }
 }
 
+extension ControlledShutdownRequest {
+    static func sample() -> ControlledShutdownRequest {
+        ControlledShutdownRequest(brokerId: 1007, brokerEpoch: 2007)
+    }
+}
+
+extension ControlledShutdownResponse {
+    static func sample() -> ControlledShutdownResponse {
+        ControlledShutdownResponse(errorCode: ErrorCode(4), remainingPartitions: [ControlledShutdownResponse.RemainingPartition.sample()])
+    }
+}
+
+extension ControlledShutdownResponse.RemainingPartition {
+    static func sample() -> ControlledShutdownResponse.RemainingPartition {
+        ControlledShutdownResponse.RemainingPartition(topicName: "s5", partitionIndex: 6007)
+    }
+}
+
 extension OffsetCommitRequest {
     static func sample() -> OffsetCommitRequest {
         OffsetCommitRequest(groupId: "s1", generationIdOrMemberEpoch: 2007, memberId: "s3", groupInstanceId: "s4", retentionTimeMs: 5007, topics: [OffsetCommitRequest.Topic.sample()])

@@ -9,6 +9,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     case leaderAndIsr = 4
     case stopReplica = 5
     case updateMetadata = 6
+    case controlledShutdown = 7
     case offsetCommit = 8
     case offsetFetch = 9
     case findCoordinator = 10
@@ -72,6 +73,9 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .updateMetadata:
             KafkaAPIInfo(name: "UpdateMetadata", validVersions: 0...8, supportedVersions: 5...7,
                          firstFlexibleVersion: 6, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
+        case .controlledShutdown:
+            KafkaAPIInfo(name: "ControlledShutdown", validVersions: 1...3, supportedVersions: 1...3,
+                         firstFlexibleVersion: 3, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetCommit:
             KafkaAPIInfo(name: "OffsetCommit", validVersions: 0...9, supportedVersions: 2...7,
                          firstFlexibleVersion: 8, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)

@@ -9,6 +9,7 @@ public enum KafkaRequest: Sendable, Equatable {
     case leaderAndIsr(LeaderAndIsrRequest)
     case stopReplica(StopReplicaRequest)
     case updateMetadata(UpdateMetadataRequest)
+    case controlledShutdown(ControlledShutdownRequest)
     case offsetCommit(OffsetCommitRequest)
     case offsetFetch(OffsetFetchRequest)
     case findCoordinator(FindCoordinatorRequest)
@@ -59,6 +60,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .leaderAndIsr: return .leaderAndIsr(try LeaderAndIsrRequest.decode(from: &r, version: v))
         case .stopReplica: return .stopReplica(try StopReplicaRequest.decode(from: &r, version: v))
         case .updateMetadata: return .updateMetadata(try UpdateMetadataRequest.decode(from: &r, version: v))
+        case .controlledShutdown: return .controlledShutdown(try ControlledShutdownRequest.decode(from: &r, version: v))
         case .offsetCommit: return .offsetCommit(try OffsetCommitRequest.decode(from: &r, version: v))
         case .offsetFetch: return .offsetFetch(try OffsetFetchRequest.decode(from: &r, version: v))
         case .findCoordinator: return .findCoordinator(try FindCoordinatorRequest.decode(from: &r, version: v))
@@ -109,6 +111,7 @@ public enum KafkaRequest: Sendable, Equatable {
         case .leaderAndIsr: .leaderAndIsr
         case .stopReplica: .stopReplica
         case .updateMetadata: .updateMetadata
+        case .controlledShutdown: .controlledShutdown
         case .offsetCommit: .offsetCommit
         case .offsetFetch: .offsetFetch
         case .findCoordinator: .findCoordinator
