@@ -45,10 +45,13 @@ struct TxnHarness {
         return replies[id]
     }
 
-    mutating func initPid(_ txn: String, timeoutMs: Int32 = 60_000) -> TxnReply? {
+    mutating func initPid(_ txn: String, timeoutMs: Int32 = 60_000, expected: (Int64, Int16)? = nil) -> TxnReply? {
         nextPid += 1
         let pid = nextPid
-        return request { c, id, now in c.initProducerId(transactionalId: txn, timeoutMs: timeoutMs, freshProducerId: pid, requestId: id, nowMs: now) }
+        return request { c, id, now in
+            c.initProducerId(transactionalId: txn, timeoutMs: timeoutMs, freshProducerId: pid,
+                             expected: expected.map { (producerId: $0.0, epoch: $0.1) }, requestId: id, nowMs: now)
+        }
     }
 
     mutating func add(_ txn: String, _ pid: Int64, _ epoch: Int16, _ parts: [TopicPartition]) -> TxnReply? {
@@ -139,6 +142,28 @@ func addErrors(_ r: TxnReply?) -> Set<ErrorCode> {
         #expect(h.c.metadata("t")?.state == .completeAbort)
         #expect(h.end("t", 101, 0, commit: true) == .endTxn(.producerFenced))
         #expect(h.initPid("t") == .initProducerId(.none, producerId: 101, producerEpoch: 2))
+    }
+
+    /// KIP-360 (InitProducerId v3+): a producer that names the id and epoch it holds keeps its id
+    /// and gets the next epoch; a lost answer's retry gets the same epoch again; anyone else is fenced.
+    @Test func initProducerIdWithTheEpochTheProducerHolds() {
+        var h = TxnHarness()
+        #expect(h.initPid("t") == .initProducerId(.none, producerId: 101, producerEpoch: 0))
+        #expect(h.initPid("t", expected: (101, 0)) == .initProducerId(.none, producerId: 101, producerEpoch: 1))
+        // The answer was lost and the producer asks again with epoch 0: same epoch, no second bump.
+        #expect(h.initPid("t", expected: (101, 0)) == .initProducerId(.none, producerId: 101, producerEpoch: 1))
+        #expect(h.initPid("t", expected: (101, 1)) == .initProducerId(.none, producerId: 101, producerEpoch: 2))
+        // Now epoch 0 is two bumps old, and another producer id is not this one's.
+        #expect(h.initPid("t", expected: (101, 0)) == .initProducerId(.producerFenced, producerId: -1, producerEpoch: -1))
+        #expect(h.initPid("t", expected: (555, 2)) == .initProducerId(.producerFenced, producerId: -1, producerEpoch: -1))
+        // A stale epoch cannot abort the current producer's transaction; the current one can.
+        _ = h.add("t", 101, 2, [a0])
+        #expect(h.initPid("t", expected: (101, 1)) == .initProducerId(.producerFenced, producerId: -1, producerEpoch: -1))
+        #expect(h.c.metadata("t")?.state == .ongoing)
+        #expect(h.initPid("t", expected: (101, 2)) == .initProducerId(.concurrentTransactions, producerId: -1, producerEpoch: -1))
+        #expect(h.c.metadata("t")?.state == .completeAbort)
+        // Without an expectation (v0-2, or -1/-1) the old rule holds: bump whatever the epoch is.
+        #expect(h.initPid("t") == .initProducerId(.none, producerId: 101, producerEpoch: 4))
     }
 
     @Test func concurrentTransactionsWhileEnding() {

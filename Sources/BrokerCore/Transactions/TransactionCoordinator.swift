@@ -23,6 +23,9 @@ public struct TransactionCoordinator: Sendable {
         var pending: Pending?
         /// The token of the marker write in flight for a Prepare* state.
         var markerToken: UInt64?
+        /// The epoch a KIP-360 InitProducerId bumped from (in memory, as in Kafka): a retry that
+        /// names it gets the current epoch again instead of PRODUCER_FENCED.
+        var lastProducerEpoch: Int16 = -1
     }
 
     public let config: TxnCoordinatorConfig
@@ -79,8 +82,10 @@ public struct TransactionCoordinator: Sendable {
     // MARK: - Requests
 
     /// InitProducerId with a transactional id. `freshProducerId` is used when the id is new or its
-    /// epoch is exhausted.
+    /// epoch is exhausted. `expected` (v3+, KIP-360) is the producer id and epoch the client still
+    /// holds: a producer recovering from an abortable error keeps its id, and any other is fenced.
     public mutating func initProducerId(transactionalId: String, timeoutMs: Int32, freshProducerId: Int64,
+                                        expected: (producerId: Int64, epoch: Int16)? = nil,
                                         requestId: TxnRequestID, nowMs: Int64) -> [TxnEffect] {
         func fail(_ e: ErrorCode) -> [TxnEffect] { [.reply(requestId, .initProducerId(e, producerId: -1, producerEpoch: -1))] }
         guard timeoutMs > 0, timeoutMs <= config.maxTimeoutMs else { return fail(.invalidTransactionTimeout) }
@@ -94,10 +99,13 @@ public struct TransactionCoordinator: Sendable {
         }
         if e.pending != nil { return fail(.concurrentTransactions) }
         var m = e.metadata
+        if let x = expected, x.producerId != m.producerId { return fail(.producerFenced) }
         switch m.state {
         case .prepareCommit, .prepareAbort, .dead:
             return fail(.concurrentTransactions)
         case .ongoing:
+            // A stale epoch must not abort the current producer's transaction.
+            if let x = expected, x.epoch != m.producerEpoch { return fail(.producerFenced) }
             // Fence the old producer and abort its transaction; the client retries until it is done.
             var target = m
             target.producerEpoch = Self.bumped(m.producerEpoch)
@@ -105,12 +113,19 @@ public struct TransactionCoordinator: Sendable {
             target.lastUpdateMs = nowMs
             return transition(transactionalId, to: target, reply: (requestId, .initProducerId(.concurrentTransactions, producerId: -1, producerEpoch: -1)))
         case .empty, .completeCommit, .completeAbort:
-            if m.producerEpoch >= Int16.max - 1 {
+            var last: Int16 = -1
+            if m.producerEpoch >= Int16.max - 1 && (expected == nil || expected?.epoch == m.producerEpoch) {
                 m.producerId = freshProducerId
                 m.producerEpoch = 0
+            } else if let x = expected, x.epoch != m.producerEpoch {
+                // A retry of a bump whose answer was lost keeps the epoch; any other epoch is a zombie.
+                guard x.epoch == e.lastProducerEpoch else { return fail(.producerFenced) }
+                last = e.lastProducerEpoch
             } else {
+                if expected != nil { last = m.producerEpoch }
                 m.producerEpoch += 1
             }
+            entries[transactionalId]?.lastProducerEpoch = last
             m.timeoutMs = timeoutMs
             m.state = .empty
             m.partitions = []

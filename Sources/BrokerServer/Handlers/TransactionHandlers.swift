@@ -43,16 +43,22 @@ extension RequestHandler {
     // MARK: - Coordinator requests
 
     func handleTransactionalInitProducerId(_ ctx: RequestContext, _ r: InitProducerIdRequest, transactionalId: String) {
-        let fail: @Sendable (ErrorCode) -> Void = { ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: $0, producerId: -1, producerEpoch: -1)) }
+        // PRODUCER_FENCED exists from InitProducerId v4; older clients read INVALID_PRODUCER_EPOCH.
+        let version = ctx.version
+        let code: @Sendable (ErrorCode) -> ErrorCode = { $0 == .producerFenced && version < 4 ? .invalidProducerEpoch : $0 }
+        let fail: @Sendable (ErrorCode) -> Void = { ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: code($0), producerId: -1, producerEpoch: -1)) }
+        // v3+ (KIP-360): the id and epoch the producer still holds; -1/-1 names none.
+        let expected: (producerId: Int64, epoch: Int16)? = version >= 3 && r.producerId >= 0 ? (r.producerId, r.producerEpoch) : nil
         // A fresh id is drawn every time (blocks of ids make this cheap); it is used only for a new
         // transactional id or an exhausted epoch.
         let fresh: Int64
         do { fresh = try producerIds.allocate(session: session, brokerId: config.brokerID) } catch { return fail(.coordinatorNotAvailable) }
         transactions.call(transactionalId: transactionalId, reply: { reply in
             guard case let .initProducerId(e, pid, epoch) = reply else { return fail(.unknownServerError) }
-            ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: e, producerId: pid, producerEpoch: epoch))
+            ctx.reply(InitProducerIdResponse(throttleTimeMs: 0, errorCode: code(e), producerId: pid, producerEpoch: epoch))
         }, failure: fail) { c, id, now in
-            c.initProducerId(transactionalId: transactionalId, timeoutMs: r.transactionTimeoutMs, freshProducerId: fresh, requestId: id, nowMs: now)
+            c.initProducerId(transactionalId: transactionalId, timeoutMs: r.transactionTimeoutMs, freshProducerId: fresh,
+                             expected: expected, requestId: id, nowMs: now)
         }
     }
 

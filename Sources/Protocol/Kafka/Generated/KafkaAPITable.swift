@@ -119,7 +119,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "DeleteRecords", validVersions: 0...2, supportedVersions: 0...2,
                          firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .initProducerId:
-            KafkaAPIInfo(name: "InitProducerId", validVersions: 0...5, supportedVersions: 0...1,
+            KafkaAPIInfo(name: "InitProducerId", validVersions: 0...5, supportedVersions: 0...4,
                          firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetForLeaderEpoch:
             KafkaAPIInfo(name: "OffsetForLeaderEpoch", validVersions: 0...4, supportedVersions: 2...3,
