@@ -82,7 +82,7 @@ struct MetadataTests {
 
     @Test func versionNegotiationPicksHighestCommon() {
         let v = VersionNegotiation.negotiate([
-            .init(apiKey: 0, minVersion: 0, maxVersion: 11),   // produce: ours 3...8
+            .init(apiKey: 0, minVersion: 0, maxVersion: 11),   // produce: ours 0...8
             .init(apiKey: 1, minVersion: 0, maxVersion: 6),    // fetch: ours 4...11
             .init(apiKey: 3, minVersion: 13, maxVersion: 14),  // metadata: ours 0...12, no overlap
             .init(apiKey: 999, minVersion: 0, maxVersion: 1),  // unknown api

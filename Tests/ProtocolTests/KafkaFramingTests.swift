@@ -34,7 +34,8 @@ import Testing
 
     @Test func advertisedRangesMatchTheDesignNote() {
         let adv = Dictionary(uniqueKeysWithValues: ApiVersionsResponse.supported().apiKeys.map { ($0.apiKey, $0) })
-        #expect(adv[0]?.minVersion == 3 && adv[0]?.maxVersion == 8)
+        // Produce v0-v2 too (pre-0.11 message sets are up-converted), as Kafka 3.x advertises.
+        #expect(adv[0]?.minVersion == 0 && adv[0]?.maxVersion == 8)
         #expect(adv[1]?.minVersion == 4 && adv[1]?.maxVersion == 11)
         #expect(adv[3]?.minVersion == 0 && adv[3]?.maxVersion == 12)
         #expect(adv[10]?.minVersion == 0 && adv[10]?.maxVersion == 2)
@@ -53,10 +54,10 @@ import Testing
     }
 
     @Test func unsupportedVersionIsTyped() throws {
-        let produceV2 = hex("0000 0002 00000009 0001") + ascii("c")
-        #expect(throws: KafkaRequestError.unsupportedVersion(.produce,
-            KafkaRequestHeader(apiKey: 0, apiVersion: 2, correlationId: 9, clientId: "c"))) {
-            _ = try KafkaRequestFrame.parse(produceV2)
+        let fetchV3 = hex("0001 0003 00000009 0001") + ascii("c")
+        #expect(throws: KafkaRequestError.unsupportedVersion(.fetch,
+            KafkaRequestHeader(apiKey: 1, apiVersion: 3, correlationId: 9, clientId: "c"))) {
+            _ = try KafkaRequestFrame.parse(fetchV3)
         }
         // kafka-python's ApiVersions v4 (flexible header) is refused the same way.
         let apiV4 = hex("0012 0004 00000001 0002") + ascii("kp") + hex("00 03") + ascii("kp") + hex("02 33 00")

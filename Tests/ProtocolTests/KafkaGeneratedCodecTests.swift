@@ -65,7 +65,7 @@ import Testing
             #expect(api.validVersions.contains(api.supportedVersions.lowerBound), "\(api.name)")
             #expect(api.validVersions.contains(api.supportedVersions.upperBound), "\(api.name)")
         }
-        #expect(KafkaAPI.produce.validVersions == 0...11 && KafkaAPI.produce.supportedVersions == 3...8)
+        #expect(KafkaAPI.produce.validVersions == 0...11 && KafkaAPI.produce.supportedVersions == 0...8)
         #expect(KafkaAPI.fetch.validVersions == 0...17 && KafkaAPI.fetch.firstFlexibleVersion == 12)
         #expect(KafkaAPI.offsetDelete.firstFlexibleVersion == Int16.max)
         #expect(Set(generatedMessageTypes.map { $0.api }) == Set(KafkaAPI.allCases))

@@ -217,6 +217,58 @@ import Testing
         }
     }
 
+    /// A zstd frame of raw (stored) blocks: valid zstd any decoder reads, built here because brokerd
+    /// only decodes zstd.
+    static func zstdRawFrame(_ data: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD, 0xA0]  // magic; single segment, 4-byte content size
+        for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: data.count >> (8 * i))) }
+        var pos = 0
+        repeat {
+            let n = min(data.count - pos, 128 << 10)
+            let last = pos + n == data.count ? 1 : 0
+            let header = last | (n << 3)  // block type 0: raw
+            for i in 0..<3 { out.append(UInt8(truncatingIfNeeded: header >> (8 * i))) }
+            out += data[pos..<(pos + n)]
+            pos += n
+        } while pos < data.count
+        return out
+    }
+
+    /// librdkafka 0077 (zstd): a zstd batch with superseded keys is compacted too (the survivors are
+    /// written uncompressed, as brokerd cannot encode zstd); before, such a batch was kept whole.
+    @Test func compactionCleansBatchesOfACodecItCannotWrite() throws {
+        try withTempDir { dir in
+            var cfg = smallSegments(400)
+            cfg.cleanupCompact = true
+            cfg.cleanupDelete = false
+            let log = try PartitionLog.open(dir: dir, config: cfg, now: now)
+            let keys = ["a", "b", "a", "b", "a", "u1", "u2", "a"]
+            let recs = keys.enumerated().map { i, k in
+                Record(offset: Int64(i), timestamp: 1000 + Int64(i), key: Array(k.utf8), value: Array("\(k)\(i)".utf8))
+            }
+            var zstd = try RecordBatch.build(recs)
+            // Swap the records section for a zstd frame and set codec 4, then re-seal the CRC.
+            let section = Array(zstd[RecordBatchLayout.records...])
+            zstd = Array(zstd[..<RecordBatchLayout.records]) + Self.zstdRawFrame(section)
+            zstd[RecordBatchLayout.attributes + 1] |= 4
+            let length = UInt32(zstd.count - 12)
+            for i in 0..<4 { zstd[8 + i] = UInt8(truncatingIfNeeded: length >> (8 * (3 - i))) }
+            let crc = CRC32C.checksum(zstd[RecordBatchLayout.attributes...])
+            for i in 0..<4 { zstd[RecordBatchLayout.crc + i] = UInt8(truncatingIfNeeded: crc >> (8 * (3 - i))) }
+            #expect(try RecordBatch.records(of: zstd).header.compression == .zstd)
+            _ = try log.append(zstd, leaderEpoch: 0, now: now)
+            // Later writes roll the zstd batch out of the active segment.
+            for _ in 0..<4 { _ = try log.append(try makeBatch(count: 3, valueSize: 60, keys: ["x", "y", "z"]), leaderEpoch: 0, now: now) }
+            #expect(log.segmentBaseOffsets.count > 2)
+
+            let res = try log.compact(now: now)
+            #expect(res.recordsRemoved > 0)
+            let kept = try readAllRecords(log).filter { $0.offset < 8 }
+            #expect(kept.map(\.offset) == [3, 5, 6, 7])  // latest b, u1, u2, latest a
+            #expect(kept.map(\.value) == ["b3", "u15", "u26", "a7"].map { Array($0.utf8) })
+        }
+    }
+
     @Test func offsetCheckpointFormat() throws {
         let entries: [PartitionName: Int64] = [
             PartitionName(topic: "orders", partition: 1): 42,

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 KAFKA_VERSION = os.environ.get("TEST_KAFKA_VERSION", "3.9.0")
-TEST_TIMEOUT = int(os.environ.get("RDKAFKA_TEST_TIMEOUT", "600"))
+TEST_TIMEOUT = int(os.environ.get("RDKAFKA_TEST_TIMEOUT", "1200"))
 
 
 def free_port():
@@ -78,7 +78,8 @@ class Cluster:
                     f"offsets.topic.replication.factor={min(self.n, 3)}",
                     f"transaction.state.log.replication.factor={min(self.n, 3)}",
                     f"transaction.state.log.min.isr={min(self.n, 2)}",
-                    "group.initial.rebalance.delay.ms=0",
+                    # group.initial.rebalance.delay.ms stays at Kafka's 3000 ms: trivup does not set it,
+                    # and 0113 expects consumers that subscribe together to share the first generation.
                     "auto.create.topics.enable=true",
                     # 0081 (ACL admin calls) and 0109/0115/0119 (denied topics) need an authorizer;
                     # a topic without ACLs stays open to the tests' anonymous clients.
@@ -103,6 +104,26 @@ class Cluster:
         try:
             with open(os.path.join(self.dir, name), "rb") as f:
                 return f.read()[-tail:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_sizes(self):
+        sizes = {}
+        for name in ["coordd.log"] + [f"broker{i}.log" for i in self.ports]:
+            try:
+                sizes[name] = os.path.getsize(os.path.join(self.dir, name))
+            except OSError:
+                sizes[name] = 0
+        return sizes
+
+    def log_since(self, name, offset, limit=2_000_000):
+        """What a daemon logged since `offset` (at most the last `limit` bytes of it)."""
+        try:
+            with open(os.path.join(self.dir, name), "rb") as f:
+                f.seek(0, 2)
+                end = f.tell()
+                f.seek(max(offset, end - limit))
+                return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
 
@@ -175,6 +196,9 @@ def run_test(runner_dir, num, conf, kafka_path, brokers):
     rows = re.findall(r"\|\s*" + num + r"_\S+\s*\|\s*(PASSED|FAILED|SKIPPED)\s*\|", out)
     if rc == "timeout":
         status = "TIMEOUT"
+    elif re.search(r"TEST FAILURE|### Test \S+.* failed at ", out):
+        # Aborted before its summary table (a sibling variant's "SKIPPING TEST" must not hide that).
+        status = "FAILED"
     elif rows:
         status = "FAILED" if "FAILED" in rows else "PASSED" if "PASSED" in rows else "SKIPPED"
     elif "No tests to run" in out or "0 tests" in out or re.search(r"SKIPPING TEST", out):
@@ -205,10 +229,16 @@ def main():
             conf = os.path.join(logs, "test.conf")
             with open(conf, "w") as f:
                 f.write(f"bootstrap.servers={cluster.bootstrap()}\n")
+            sizes = cluster.log_sizes()
             status, took, reason, out = run_test(runner_dir, num, conf, tools, cluster.bootstrap())
             with open(os.path.join(logs, f"{num}.log"), "w") as f:
                 f.write(out)
             dead = cluster.dead()
+            if status in ("FAILED", "TIMEOUT") and not dead:
+                # What each daemon logged during this test, beside the test's own log.
+                for name, offset in sizes.items():
+                    with open(os.path.join(logs, f"{num}-{name}"), "w") as f:
+                        f.write(cluster.log_since(name, offset))
             if dead:
                 reason = f"daemon(s) {dead} died; " + reason
                 status = "FAILED" if status == "PASSED" else status

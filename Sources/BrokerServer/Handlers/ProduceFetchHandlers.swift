@@ -27,7 +27,11 @@ extension RequestHandler {
                 } else if acks != 0 && acks != 1 && acks != -1 {
                     resp.errorCode = .invalidRequiredAcks
                 } else if let records = p.records, !records.isEmpty {
-                    let a = appendIdempotent(tp, records: records, acks: acks, knownTopic: known)
+                    guard let batch = v2Records(records, version: ctx.version, into: &resp) else {
+                        results[tp] = resp
+                        continue
+                    }
+                    let a = appendIdempotent(tp, records: batch, acks: acks, knownTopic: known)
                     resp.errorCode = a.error
                     resp.baseOffset = a.baseOffset
                     resp.logStartOffset = a.logStartOffset
@@ -80,6 +84,24 @@ extension RequestHandler {
         })
         // The HW may have moved between the check and the park.
         for tp in waiting.keys { replicas.delayed.checkProduces(tp) { self.replicas.ackStatus($0, requiredOffset: $1) } }
+    }
+
+    /// Produce v0–v2 may carry pre-0.11 message sets (magic 0/1): up-converted to one v2 batch, as
+    /// Kafka does with format v2 on disk. v3+ must be v2 (Kafka answers INVALID_RECORD).
+    private func v2Records(_ records: [UInt8], version: Int16, into resp: inout ProduceResponse.PartitionProduceResponse) -> [UInt8]? {
+        guard let magic = LegacyMessageSet.magic(of: records), magic < 2 else { return records }
+        guard version < 3 else {
+            resp.errorCode = .invalidRecord
+            resp.errorMessage = "Produce v\(version) requires record batches with magic 2"
+            return nil
+        }
+        do {
+            return try LegacyMessageSet.upConvert(records)
+        } catch {
+            resp.errorCode = .corruptMessage
+            resp.errorMessage = "bad message set (magic \(magic)): \(error)"
+            return nil
+        }
     }
 
     // MARK: - Fetch

@@ -53,7 +53,14 @@ extension PartitionLog {
                                 if let rebuilt = try? RecordBatch.build(kept, options: o) {
                                     keep = rebuilt
                                 } else {
-                                    removed -= recs.count - kept.count  // codec we cannot write: keep as is
+                                    // A codec brokerd reads but cannot write (zstd): the survivors go
+                                    // uncompressed, since a consumer takes any codec per batch.
+                                    o.compression = .none
+                                    if let plain = try? RecordBatch.build(kept, options: o) {
+                                        keep = plain
+                                    } else {
+                                        removed -= recs.count - kept.count
+                                    }
                                 }
                             }
                         }

@@ -53,7 +53,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
     public var info: KafkaAPIInfo {
         switch self {
         case .produce:
-            KafkaAPIInfo(name: "Produce", validVersions: 0...11, supportedVersions: 3...8,
+            KafkaAPIInfo(name: "Produce", validVersions: 0...11, supportedVersions: 0...8,
                          firstFlexibleVersion: 9, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .fetch:
             KafkaAPIInfo(name: "Fetch", validVersions: 0...17, supportedVersions: 4...11,
