@@ -307,7 +307,8 @@ extension RequestHandler {
                     }
                 }
             case 4:  // broker
-                entries = config.raw
+                results.append(describeBrokerConfigs(res, includeSynonyms: r.includeSynonyms))
+                continue
             default:
                 err = .invalidRequest
             }
@@ -315,8 +316,8 @@ extension RequestHandler {
             let configs = entries.keys.sorted().filter { keys?.contains($0) ?? true }.map {
                 // As Kafka: password-type values never leave the broker (value null, is_sensitive true).
                 DescribeConfigsResponse.DescribeConfigsResourceResult(name: $0, value: SensitiveConfig.displayValue($0, entries[$0]),
-                                                                      readOnly: res.resourceType == 4, isDefault: res.resourceType == 2 && !dynamic.contains($0),
-                                                                      configSource: Self.configSource(res.resourceType, dynamic.contains($0)),
+                                                                      readOnly: false, isDefault: !dynamic.contains($0),
+                                                                      configSource: dynamic.contains($0) ? 1 : 5,
                                                                       isSensitive: SensitiveConfig.isSensitive($0),
                                                                       synonyms: [], configType: SensitiveConfig.isSensitive($0) ? 9 : 0,
                                                                       documentation: nil)
@@ -327,13 +328,9 @@ extension RequestHandler {
         ctx.reply(DescribeConfigsResponse(throttleTimeMs: 0, results: results))
     }
 
-    /// DescribeConfigs' source codes: 1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG.
-    static func configSource(_ resourceType: Int8, _ isOverride: Bool) -> Int8 {
-        resourceType == 4 ? 4 : (isOverride ? 1 : 5)
-    }
-
     func topicDefaults() -> [String: String] {
-        [
+        let config = liveConfig
+        return [
             "cleanup.policy": config.logCleanupPolicy,
             "retention.ms": "\(config.logRetentionMs)",
             "retention.bytes": "\(config.logRetentionBytes)",
