@@ -22,6 +22,7 @@ extension Admin {
     /// cluster-wide default entity, asked of any broker.
     public func describeBrokerConfigs(_ broker: Int32?) throws -> [ConfigEntry] {
         let name = broker.map { "\($0)" } ?? ""
+        if broker != nil { _ = try cluster.refreshMetadata(topics: []) }  // the broker's address
         let r = try cluster.call(DescribeConfigsRequest(resources: [.init(resourceType: 4, resourceName: name, configurationKeys: nil)],
                                                         includeSynonyms: true),
                                  to: broker.map { .node($0) } ?? .any)
@@ -37,6 +38,7 @@ extension Admin {
     /// the cluster-wide defaults when `broker` is nil.
     public func alterBrokerConfigs(_ broker: Int32?, set: [String: String], delete: [String]) throws {
         let name = broker.map { "\($0)" } ?? ""
+        if broker != nil { _ = try cluster.refreshMetadata(topics: []) }  // the broker's address
         let ops = set.keys.sorted().map { IncrementalAlterConfigsRequest.IncrementalAlterableConfig(name: $0, configOperation: 0, value: set[$0]) }
             + delete.map { .init(name: $0, configOperation: 1, value: nil) }
         let r = try cluster.call(IncrementalAlterConfigsRequest(resources: [.init(resourceType: 4, resourceName: name, configs: ops)],

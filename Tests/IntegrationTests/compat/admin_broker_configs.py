@@ -1,14 +1,15 @@
-"""Dynamic broker configs through confluent-kafka's AdminClient: describe a broker and the
-cluster default, alter both (incremental and legacy), and see each change take effect on the
-running brokers without a restart. Prints one JSON line of findings; exits non-zero on the
+"""Dynamic broker configs through confluent-kafka's AdminClient: describe and alter a broker
+(incremental and legacy), and see each change take effect on the running brokers without a
+restart. The cluster-wide default (resource name "", which the Python binding refuses to build)
+goes through kafkactl's `configs --entity-default`. Prints one JSON line of findings; exits non-zero on the
 first failed expectation."""
-import json, os, sys, time, warnings
+import json, os, subprocess, sys, time, warnings
 warnings.simplefilter("ignore", DeprecationWarning)  # alter_configs is deprecated but still Kafka API 33
 from confluent_kafka import Producer, TopicPartition, KafkaException, KafkaError
 from confluent_kafka.admin import (AdminClient, NewTopic, ConfigResource, ConfigEntry, AlterConfigOpType,
                                    ResourceType, OffsetSpec)
 
-bootstrap, topic, logdir = sys.argv[1], sys.argv[2], sys.argv[3]
+bootstrap, topic, logdir_pattern, kafkactl = sys.argv[1:5]  # logdir pattern: ".../logs-%d"
 a = AdminClient({"bootstrap.servers": bootstrap})
 out = {}
 
@@ -18,11 +19,28 @@ def fail(why):
 
 def describe(name):
     r = ConfigResource(ResourceType.BROKER, name)
-    return a.describe_configs([r], request_timeout=20, include_synonyms=True)[r].result()
+    return a.describe_configs([r], request_timeout=20)[r].result()
 
 def incremental(name, entries, validate_only=False):
     r = ConfigResource(ResourceType.BROKER, name, incremental_configs=entries)
     return a.incremental_alter_configs([r], request_timeout=20, validate_only=validate_only)[r].result()
+
+def kctl(*args):
+    r = subprocess.run([kafkactl, "configs", "--entity-type", "brokers", "--entity-default", "--bootstrap-server", bootstrap] + list(args),
+                       capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout + r.stderr
+
+def default_alter(add=None, delete=None):
+    args = ["--alter"] + (["--add-config", add] if add else []) + (["--delete-config", delete] if delete else [])
+    rc, text = kctl(*args)
+    if rc != 0: fail("kafkactl %s: %s" % (args, text))
+
+def default_describe():
+    """name -> value for the cluster-default entity, from kafkactl's kafka-configs.sh-style listing."""
+    rc, text = kctl("--describe")
+    if rc != 0: fail("kafkactl --describe: " + text)
+    lines = [l.strip() for l in text.splitlines() if l.startswith("  ")]
+    return dict(l.split(" sensitive=")[0].split("=", 1) for l in lines)
 
 def op(k, v=None, kind=AlterConfigOpType.SET):
     return ConfigEntry(k, v, incremental_operation=kind)
@@ -64,40 +82,46 @@ deadline = time.time() + 60
 while len(a.list_topics(timeout=10).brokers) < 2:
     if time.time() > deadline: fail("fewer than 2 brokers")
     time.sleep(0.5)
-for f in a.create_topics([NewTopic(topic, replica_assignment=[[1]])], request_timeout=30).values():
+for f in a.create_topics([NewTopic(topic, 1, 1)], request_timeout=30).values():
     f.result()
 until("topic leader", lambda: produce(10) is None)
+leader = a.list_topics(topic, timeout=10).topics[topic].partitions[0].leader
+other = 3 - leader
+logdir = logdir_pattern % leader
+out["leader"] = leader
 
 # Static, default and read-only as Kafka describes them.
-d1 = describe("1")
+d1 = describe(str(leader))
 c = d1["log.retention.check.interval.ms"]
 out["static"] = "%s@%d ro=%s" % (c.value, c.source, c.is_read_only)
 c = d1["message.max.bytes"]
 out["default"] = "%s@%d ro=%s" % (c.value, c.source, c.is_read_only)
-out["default_resource_before"] = sorted(describe("").keys())
+out["default_resource_before"] = sorted(default_describe().keys())
 
 # Kafka's refusals: a static-only key, a per-broker key at the cluster level; and what brokerd cannot apply live.
-out["non_dynamic"] = refused("1", [op("broker.id", "5")])
-out["per_broker_at_default"] = refused("", [op("sasl.kerberos.min.time.before.relogin", "58000")])
-out["not_live"] = refused("1", [op("num.io.threads", "4")])
-out["bad_value"] = refused("", [op("message.max.bytes", "big")])
+out["non_dynamic"] = refused(str(leader), [op("broker.id", "5")])
+out["not_live"] = refused(str(leader), [op("num.io.threads", "4")])
+out["bad_value"] = refused(str(leader), [op("message.max.bytes", "big")])
+rc, text = kctl("--alter", "--add-config", "sasl.kerberos.min.time.before.relogin=58000")
+out["per_broker_at_default"] = [str(rc), text.strip()]
 # validate_only changes nothing.
-incremental("", [op("message.max.bytes", "2000")], validate_only=True)
-if describe("").get("message.max.bytes") is not None: fail("validate_only stored message.max.bytes")
+incremental(str(leader), [op("message.max.bytes", "2000")], validate_only=True)
+if describe(str(leader))["message.max.bytes"].source != 5: fail("validate_only stored message.max.bytes")
 if produce(5000) is not None: fail("5000-byte record refused before any change")
 
 # Cluster default message.max.bytes: every broker refuses bigger records at once.
-incremental("", [op("message.max.bytes", "2000")])
+default_alter(add="message.max.bytes=2000")
 out["too_large"] = until("message.max.bytes to apply", lambda: produce(5000))
-c = describe("1")["message.max.bytes"]
-out["default_now"] = "%s@%d %s" % (c.value, c.source, [s.source.value for s in c.synonyms])
-c = describe("")["message.max.bytes"]
-out["default_resource"] = "%s@%d" % (c.value, c.source)
+c = describe(str(leader))["message.max.bytes"]
+out["default_now"] = "%s@%d" % (c.value, c.source)  # (the binding keys synonyms by name: one per name survives)
+out["default_resource"] = default_describe()
 
-# Per-broker log.segment.bytes: broker 1 rolls its log every ~1 KiB from now on.
-incremental("1", [op("log.segment.bytes", "1024")])
-c = describe("1")["log.segment.bytes"]
+# Per-broker log.segment.bytes: the leader rolls its log every ~1 KiB from now on; the other broker is untouched.
+incremental(str(leader), [op("log.segment.bytes", "1024")])
+c = describe(str(leader))["log.segment.bytes"]
 out["segment"] = "%s@%d" % (c.value, c.source)
+c = describe(str(other))["log.segment.bytes"]
+out["segment_other"] = "%s@%d" % (c.value, c.source)
 out["segments_before"] = segments()
 def rolled():
     if produce(300) is not None: fail("300-byte record refused")
@@ -107,22 +131,22 @@ out["segments_after"] = segments()
 
 # Cluster default log.retention.ms: the old segments go at the next retention check.
 out["earliest_before"] = earliest()
-incremental("", [op("log.retention.ms", "1000")])
+default_alter(add="log.retention.ms=1000")
 out["earliest_after"] = until("log.retention.ms to delete segments", lambda: earliest() or None)
 
 # Cluster default min.insync.replicas=2 on a one-replica topic: acks=all is refused.
-incremental("", [op("min.insync.replicas", "2")])
+default_alter(add="min.insync.replicas=2")
 out["min_isr"] = until("min.insync.replicas to apply", lambda: produce(10, acks="all"))
 # DELETE restores the defaults: both records fit again.
-incremental("", [op("min.insync.replicas", kind=AlterConfigOpType.DELETE), op("message.max.bytes", kind=AlterConfigOpType.DELETE)])
+default_alter(delete="min.insync.replicas,message.max.bytes")
 until("deleted configs to restore defaults", lambda: produce(5000, acks="all") is None)
-c = describe("1")["message.max.bytes"]
+c = describe(str(leader))["message.max.bytes"]
 out["restored"] = "%s@%d" % (c.value, c.source)
 
-# Legacy AlterConfigs replaces broker 1's whole entity.
-r = ConfigResource(ResourceType.BROKER, "1", set_config={"log.cleaner.backoff.ms": "2000"})
+# Legacy AlterConfigs replaces the leader's whole entity.
+r = ConfigResource(ResourceType.BROKER, str(leader), set_config={"log.cleaner.backoff.ms": "2000"})
 a.alter_configs([r], request_timeout=20)[r].result()
-d1 = describe("1")
+d1 = describe(str(leader))
 out["replaced"] = "%s@%d segment@%d" % (d1["log.cleaner.backoff.ms"].value, d1["log.cleaner.backoff.ms"].source,
                                         d1["log.segment.bytes"].source)
 print(json.dumps(out))
