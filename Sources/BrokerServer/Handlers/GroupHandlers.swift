@@ -257,6 +257,11 @@ extension RequestHandler {
                     groupId: id, errorCode: denied.contains(id) ? .groupAuthorizationFailed : refused[id] ?? err ?? results[id].map { Self.code($0) } ?? .unknownServerError)
             }
             ctx.reply(DeleteGroupsResponse(throttleTimeMs: 0, results: out))
-        }) { c, mine, id, now in c.deleteGroups(mine, requestId: id, nowMs: now) }
+        }) { c, mine, id, now in
+            // Kafka's session timers fire at the deadline; the ticker here runs every 100 ms, so a
+            // member whose session ended just before this request is expired first (its group may be
+            // Empty now, and deletable).
+            c.tick(nowMs: now) + c.deleteGroups(mine, requestId: id, nowMs: now)
+        }
     }
 }
