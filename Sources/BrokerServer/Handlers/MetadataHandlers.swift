@@ -30,7 +30,9 @@ extension RequestHandler {
                 continue
             }
             if let parts = metadata.partitions(of: name) {
-                topics.append(topicMetadata(name, parts))
+                var t = topicMetadata(name, parts)
+                if r.includeTopicAuthorizedOperations { t.topicAuthorizedOperations = ctx.access.authorizedOperations(.topic, name) }
+                topics.append(t)
                 continue
             }
             var err = ErrorCode.unknownTopicOrPartition
@@ -48,8 +50,12 @@ extension RequestHandler {
             topics.append(MetadataResponse.Topic(errorCode: err, name: name, isInternal: false, partitions: []))
         }
         let brokers = brokerEndpoints(ctx).map { MetadataResponse.Broker(nodeId: $0.id, host: $0.host, port: $0.port, rack: $0.rack) }
-        ctx.reply(MetadataResponse(throttleTimeMs: 0, brokers: brokers, clusterId: clusterId,
-                                   controllerId: metadata.controllerId, topics: topics))
+        var response = MetadataResponse(throttleTimeMs: 0, brokers: brokers, clusterId: clusterId,
+                                        controllerId: metadata.controllerId, topics: topics)
+        if r.includeClusterAuthorizedOperations {
+            response.clusterAuthorizedOperations = ctx.access.authorizedOperations(.cluster, ResourcePattern.clusterName)
+        }
+        ctx.reply(response)
     }
 
     /// The live brokers as a client on this request's listener must reach them (each client sees
