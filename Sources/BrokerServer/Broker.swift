@@ -159,7 +159,9 @@ public final class Broker: @unchecked Sendable {
         replicas.writeIsr = { [weak session] tp, state, v in session?.writeIsr(tp, state, expectedVersion: v) }
         replicas.notifyIsrChange = { [weak session] tps in session?.notifyIsrChange(tps) }
         replicas.topicConfig = { [weak session] topic in session?.topicConfig(topic) }
-        let topicConfigChanges = TopicConfigChanges(replicas: replicas, logger: logger)
+        let brokerConfigs = DynamicBrokerConfigs(config: config, logger: logger) { [weak replicas] in replicas?.applyBrokerConfig($0) }
+        handler.brokerConfigs = brokerConfigs
+        let topicConfigChanges = TopicConfigChanges(replicas: replicas, brokerConfigs: brokerConfigs, logger: logger)
         let obs = observability
         handler.onAuthenticationFailed = { listener in
             obs.failedAuthentications.labels(listener).inc()

@@ -44,7 +44,7 @@ import Testing
         let ok = ProcessHarness.waitUntil(timeout: 30, interval: 0.5) {
             r = (try? k.call(IncrementalAlterConfigsRequest(resources: [
                 .init(resourceType: 2, resourceName: "missing", configs: [.init(name: "retention.ms", configOperation: 0, value: "1")]),
-                .init(resourceType: 4, resourceName: "1", configs: [.init(name: "log.retention.ms", configOperation: 0, value: "1")]),
+                .init(resourceType: 4, resourceName: "1", configs: [.init(name: "broker.id", configOperation: 0, value: "1")]),
                 .init(resourceType: 2, resourceName: "missing", configs: [.init(name: "retention.ms", configOperation: 9, value: "1")]),
             ], validateOnly: false), version: 1)) ?? r
             return r.responses.first?.errorCode != .notController && !r.responses.isEmpty

@@ -56,6 +56,10 @@ import Transport
         #expect(described.first.map { ($0.groupState, $0.protocolData, $0.members.count) } ?? ("", "", 0) == ("Stable", "range", 1))
         #expect(described.last?.groupState == "Dead")
         #expect(try raw.call(ListGroupsRequest(), version: 2).groups.map(\.groupId) == ["g"])
+        // v5 (KIP-848's types): every group is "classic"; a "consumer" filter lists none.
+        let v5 = try raw.call(ListGroupsRequest(typesFilter: ["Classic"]), version: 5).groups
+        #expect(v5.map { "\($0.groupId)/\($0.groupType)/\($0.groupState)" } == ["g/classic/Stable"])
+        #expect(try raw.call(ListGroupsRequest(typesFilter: ["consumer"]), version: 5).groups.isEmpty)
         #expect(try raw.call(DeleteGroupsRequest(groupsNames: ["g"]), version: 1).results.first?.errorCode == .nonEmptyGroup)
 
         // A second member's join is parked until the first rejoins; handlers stay free meanwhile.

@@ -496,4 +496,14 @@ import Testing
             #expect(log.maxTimestampAndOffset == (901, 3))
         }
     }
+
+    @Test func maxTimestampIsTheRecordsOffsetNotTheBatchEnd() throws {
+        try withTempDir { dir in
+            let log = try PartitionLog.open(dir: dir, config: LogConfig(), now: now)
+            // One batch with timestamps 100, 400, 250: Kafka 3.8+ answers the offset of 400's record.
+            let recs = [Int64(100), 400, 250].enumerated().map { Record(offset: Int64($0.offset), timestamp: $0.element, key: nil, value: [1]) }
+            _ = try log.append(try RecordBatch.build(recs, options: RecordBatchOptions()), leaderEpoch: 0, now: now)
+            #expect(log.maxTimestampAndOffset == (400, 1))
+        }
+    }
 }

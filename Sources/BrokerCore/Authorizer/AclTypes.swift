@@ -230,3 +230,27 @@ public struct AclBindingFilter: Sendable, Hashable {
 
     public func matches(_ b: AclBinding) -> Bool { matches(b.pattern) && matches(b.entry) }
 }
+
+extension AclResourceType {
+    /// The operations Kafka reports as "authorized operations" for a resource of this type
+    /// (AclEntry.supportedOperations).
+    public var supportedOperations: [AclOperation] {
+        switch self {
+        case .topic: return [.read, .write, .create, .describe, .delete, .alter, .describeConfigs, .alterConfigs]
+        case .group: return [.read, .describe, .delete]
+        case .cluster: return [.create, .clusterAction, .describeConfigs, .alterConfigs, .idempotentWrite, .alter, .describe]
+        case .transactionalId: return [.describe, .write]
+        case .delegationToken: return [.describe]
+        case .user: return [.createTokens, .describeTokens]
+        case .unknown, .any: return []
+        }
+    }
+}
+
+extension AclOperation {
+    /// Kafka's 32-bit field of operation codes (bit n set for code n), as Metadata,
+    /// DescribeCluster and DescribeGroups carry authorized operations.
+    public static func bitField(_ ops: [AclOperation]) -> Int32 {
+        ops.reduce(Int32(0)) { $0 | (Int32(1) << Int32($1.rawValue)) }
+    }
+}

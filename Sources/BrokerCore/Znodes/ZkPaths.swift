@@ -8,6 +8,7 @@ public enum ZkPaths {
     public static let deleteTopics = "/admin/delete_topics"
     public static let configTopics = "/config/topics"
     public static let configChanges = "/config/changes"
+    public static let configBrokers = "/config/brokers"
     public static let isrChangeNotification = "/isr_change_notification"
     public static let clusterId = "/cluster/id"
     public static let latestProducerIdBlock = "/latest_producer_id_block"
@@ -15,7 +16,7 @@ public enum ZkPaths {
     /// Persistent parents a fresh cluster needs before brokers register (Kafka creates these at startup).
     public static let persistentParents = [
         "/brokers", brokerIds, brokerTopics, brokerSeqId, "/admin", deleteTopics, "/config", configTopics,
-        "/config/clients", "/config/users", "/config/brokers", configChanges,
+        "/config/clients", "/config/users", configBrokers, configChanges,
         isrChangeNotification, "/cluster", "/latest_producer_id_block",
     ]
 
@@ -26,6 +27,8 @@ public enum ZkPaths {
     public static func partitionState(_ tp: TopicPartition) -> String { "\(partition(tp))/state" }
     public static func deleteTopic(_ topic: String) -> String { "\(deleteTopics)/\(topic)" }
     public static func topicConfig(_ topic: String) -> String { "\(configTopics)/\(topic)" }
+    /// A broker's dynamic configs: "<id>" or "<default>" (the cluster-wide default).
+    public static func brokerConfig(_ entity: String) -> String { "\(configBrokers)/\(entity)" }
     /// Prefix for sequential creates; coordd appends the 10-digit counter.
     public static let configChangePrefix = "\(configChanges)/config_change_"
     public static let isrChangePrefix = "\(isrChangeNotification)/isr_change_"

@@ -5,16 +5,19 @@ import Protocol
 /// AlterConfigs / IncrementalAlterConfigs for topics, ZooKeeper-mode: any broker rewrites
 /// `/config/topics/<t>` (conditional on the version it read) together with a sequential
 /// `/config/changes/config_change_N` in one multi; every broker's TopicConfigChanges applies it.
+/// Broker resources go the same way through `/config/brokers/<id|<default>>` (BrokerConfigHandlers).
 extension RequestHandler {
     static let topicResource: Int8 = 2, brokerResource: Int8 = 4
 
     func handleIncrementalAlterConfigs(_ ctx: RequestContext, _ r: IncrementalAlterConfigsRequest) {
-        let defaults = topicDefaults()
+        let defaults = topicDefaults(), brokerDefaults = BrokerConfig.builtInDefaults
         let responses = r.resources.map { res in
             let ops = res.configs.map { (name: $0.name, op: $0.configOperation, value: $0.value) }
-            let (e, m) = alterConfigs(ctx, type: res.resourceType, name: res.resourceName, validateOnly: r.validateOnly) {
+            let (e, m) = alterConfigs(ctx, type: res.resourceType, name: res.resourceName, validateOnly: r.validateOnly, topic: {
                 current throws(TopicConfigChange.Problem) in try TopicConfigChange.incremental(current, ops, defaults: defaults)
-            }
+            }, broker: { current, level throws(TopicConfigChange.Problem) in
+                try BrokerDynamicConfig.incremental(current, ops, level: level, defaults: brokerDefaults)
+            })
             return IncrementalAlterConfigsResponse.IncrementalAlterConfigsResourceResponse(
                 errorCode: e, errorMessage: m, resourceType: res.resourceType, resourceName: res.resourceName)
         }
@@ -24,9 +27,9 @@ extension RequestHandler {
     func handleAlterConfigs(_ ctx: RequestContext, _ r: AlterConfigsRequest) {
         let responses = r.resources.map { res in
             let entries = res.configs.map { (name: $0.name, value: $0.value) }
-            let (e, m) = alterConfigs(ctx, type: res.resourceType, name: res.resourceName, validateOnly: r.validateOnly) {
+            let (e, m) = alterConfigs(ctx, type: res.resourceType, name: res.resourceName, validateOnly: r.validateOnly, topic: {
                 _ throws(TopicConfigChange.Problem) in try TopicConfigChange.replace(entries)
-            }
+            }, broker: { _, level throws(TopicConfigChange.Problem) in try BrokerDynamicConfig.replace(entries, level: level) })
             return AlterConfigsResponse.AlterConfigsResourceResponse(errorCode: e, errorMessage: m, resourceType: res.resourceType,
                                                                      resourceName: res.resourceName)
         }
@@ -34,14 +37,15 @@ extension RequestHandler {
     }
 
     private func alterConfigs(_ ctx: RequestContext, type: Int8, name: String, validateOnly: Bool,
-                              _ change: ([String: String]) throws(TopicConfigChange.Problem) -> [String: String]) -> (ErrorCode, String?) {
+                              topic: ([String: String]) throws(TopicConfigChange.Problem) -> [String: String],
+                              broker: BrokerConfigChange) -> (ErrorCode, String?) {
         switch type {
         case Self.topicResource:
             guard ctx.access.allows(.topic, name) else { return (.topicAuthorizationFailed, "Authorization failed.") }
-            return alterTopicConfig(name, validateOnly: validateOnly, change)
+            return alterTopicConfig(name, validateOnly: validateOnly, topic)
         case Self.brokerResource:
             guard ctx.access.allowsCluster() else { return (.clusterAuthorizationFailed, "Authorization failed.") }
-            return (.invalidRequest, "dynamic broker configs are not supported: set them in server.properties and restart the broker")
+            return alterBrokerConfig(name, validateOnly: validateOnly, broker)
         default:
             return (.invalidRequest, "unsupported resource type \(type)")
         }
@@ -93,7 +97,7 @@ extension RequestHandler {
     }
 
     /// Bounded notification history: the oldest go once there are more than readers need.
-    private func pruneConfigChanges(_ c: CoordClient) {
+    func pruneConfigChanges(_ c: CoordClient) {
         guard let names = try? c.getChildren(ZkPaths.configChanges), names.count > TopicConfigChanges.keptNotifications else { return }
         for n in names.sorted().prefix(names.count - TopicConfigChanges.keptNotifications / 2) {
             try? c.delete("\(ZkPaths.configChanges)/\(n)")

@@ -233,13 +233,18 @@ extension RequestHandler {
         let wanted = r.statesFilter.map { name in GroupState.allCases.filter { $0.rawValue.lowercased() == name.lowercased() } }
         let unmatched = !r.statesFilter.isEmpty && wanted.allSatisfy(\.isEmpty)
         let states = Set(wanted.flatMap { $0 })
-        let (all, anyLoading) = groups.read { c, _, loading in (unmatched ? [] : c.listGroups(states: states), loading) }
+        // v5's types filter: every group here is Kafka's "classic" type (no KIP-848 consumer groups).
+        let typeMatches = r.typesFilter.isEmpty || r.typesFilter.contains { $0.lowercased() == Self.classicGroupType }
+        let (all, anyLoading) = groups.read { c, _, loading in (unmatched || !typeMatches ? [] : c.listGroups(states: states), loading) }
         // DESCRIBE on the cluster lists every group; otherwise only those the principal may describe.
         let everything = ctx.access.quietlyAllows(.cluster, ResourcePattern.clusterName)
         let listed = everything ? all : all.filter { ctx.access.quietlyAllows(.group, $0.groupId) }
         ctx.reply(ListGroupsResponse(throttleTimeMs: 0, errorCode: anyLoading ? .coordinatorLoadInProgress : .none,
-                                     groups: listed.map { .init(groupId: $0.groupId, protocolType: $0.protocolType, groupState: $0.state) }))
+                                     groups: listed.map { .init(groupId: $0.groupId, protocolType: $0.protocolType, groupState: $0.state,
+                                                                          groupType: Self.classicGroupType) }))
     }
+
+    static let classicGroupType = "classic"
 
     func handleDeleteGroups(_ ctx: RequestContext, _ r: DeleteGroupsRequest) {
         let names = r.groupsNames
@@ -252,6 +257,11 @@ extension RequestHandler {
                     groupId: id, errorCode: denied.contains(id) ? .groupAuthorizationFailed : refused[id] ?? err ?? results[id].map { Self.code($0) } ?? .unknownServerError)
             }
             ctx.reply(DeleteGroupsResponse(throttleTimeMs: 0, results: out))
-        }) { c, mine, id, now in c.deleteGroups(mine, requestId: id, nowMs: now) }
+        }) { c, mine, id, now in
+            // Kafka's session timers fire at the deadline; the ticker here runs every 100 ms, so a
+            // member whose session ended just before this request is expired first (its group may be
+            // Empty now, and deletable).
+            c.tick(nowMs: now) + c.deleteGroups(mine, requestId: id, nowMs: now)
+        }
     }
 }

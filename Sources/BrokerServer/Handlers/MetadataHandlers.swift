@@ -40,7 +40,9 @@ extension RequestHandler {
                 continue
             }
             if let parts = metadata.partitions(of: name) {
-                topics.append(topicMetadata(name, parts))
+                var t = topicMetadata(name, parts)
+                if r.includeTopicAuthorizedOperations { t.topicAuthorizedOperations = ctx.access.authorizedOperations(.topic, name) }
+                topics.append(t)
                 continue
             }
             var err = ErrorCode.unknownTopicOrPartition
@@ -58,8 +60,12 @@ extension RequestHandler {
             topics.append(MetadataResponse.Topic(errorCode: err, name: name, isInternal: false, partitions: []))
         }
         let brokers = brokerEndpoints(ctx).map { MetadataResponse.Broker(nodeId: $0.id, host: $0.host, port: $0.port, rack: $0.rack) }
-        ctx.reply(MetadataResponse(throttleTimeMs: 0, brokers: brokers, clusterId: clusterId,
-                                   controllerId: metadata.controllerId, topics: topics))
+        var response = MetadataResponse(throttleTimeMs: 0, brokers: brokers, clusterId: clusterId,
+                                        controllerId: metadata.controllerId, topics: topics)
+        if r.includeClusterAuthorizedOperations {
+            response.clusterAuthorizedOperations = ctx.access.authorizedOperations(.cluster, ResourcePattern.clusterName)
+        }
+        ctx.reply(response)
     }
 
     /// The live brokers as a client on this request's listener must reach them (each client sees
@@ -334,7 +340,8 @@ extension RequestHandler {
                     }
                 }
             case 4:  // broker
-                entries = config.raw
+                results.append(describeBrokerConfigs(res, includeSynonyms: r.includeSynonyms))
+                continue
             default:
                 err = .invalidRequest
             }
@@ -342,8 +349,8 @@ extension RequestHandler {
             let configs = entries.keys.sorted().filter { keys?.contains($0) ?? true }.map {
                 // As Kafka: password-type values never leave the broker (value null, is_sensitive true).
                 DescribeConfigsResponse.DescribeConfigsResourceResult(name: $0, value: SensitiveConfig.displayValue($0, entries[$0]),
-                                                                      readOnly: res.resourceType == 4, isDefault: res.resourceType == 2 && !dynamic.contains($0),
-                                                                      configSource: Self.configSource(res.resourceType, dynamic.contains($0)),
+                                                                      readOnly: false, isDefault: !dynamic.contains($0),
+                                                                      configSource: dynamic.contains($0) ? 1 : 5,
                                                                       isSensitive: SensitiveConfig.isSensitive($0),
                                                                       synonyms: [], configType: SensitiveConfig.isSensitive($0) ? 9 : 0,
                                                                       documentation: nil)
@@ -354,13 +361,9 @@ extension RequestHandler {
         ctx.reply(DescribeConfigsResponse(throttleTimeMs: 0, results: results))
     }
 
-    /// DescribeConfigs' source codes: 1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG.
-    static func configSource(_ resourceType: Int8, _ isOverride: Bool) -> Int8 {
-        resourceType == 4 ? 4 : (isOverride ? 1 : 5)
-    }
-
     func topicDefaults() -> [String: String] {
-        [
+        let config = liveConfig
+        return [
             "cleanup.policy": config.logCleanupPolicy,
             "retention.ms": "\(config.logRetentionMs)",
             "retention.bytes": "\(config.logRetentionBytes)",

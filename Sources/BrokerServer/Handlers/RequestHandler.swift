@@ -55,6 +55,10 @@ final class RequestHandler: @unchecked Sendable {
     let authFailureLog: RateLimitedLog
     /// This broker's controller runtime (ElectLeaders runs on the active controller).
     weak var controller: ControllerRuntime?
+    /// Dynamic broker configs (`/config/brokers`); set by the broker before serving.
+    var brokerConfigs: DynamicBrokerConfigs?
+    /// The broker-level settings in force: server.properties overlaid with dynamic broker configs.
+    var liveConfig: BrokerConfig { brokerConfigs?.current ?? config }
 
     init(config: BrokerConfig, metadata: MetadataCache, replicas: ReplicaManager, session: CoordSession,
          advertised: BrokerConfig.Endpoint, acls: AclStore? = nil, logger: Logger) {

@@ -10,7 +10,8 @@ import Transport
 final class LogMaintenance: @unchecked Sendable {
     unowned let replicas: ReplicaManager
     let retentionIntervalMs: UInt64
-    let cleanerBackoffMs: UInt64
+    /// log.cleaner.backoff.ms, dynamic: read from the replica manager at each pass.
+    var cleanerBackoffMs: UInt64 { replicas.cleanerBackoffMs.load(ordering: .relaxed) }
     let cleanerEnabled: Bool
     private let stateLock = NSLock()
     private var stopped = false
@@ -19,7 +20,6 @@ final class LogMaintenance: @unchecked Sendable {
     init(replicas: ReplicaManager, config: BrokerConfig) {
         self.replicas = replicas
         retentionIntervalMs = UInt64(max(1, config.logRetentionCheckIntervalMs))
-        cleanerBackoffMs = UInt64(max(1, Int64(config.raw["log.cleaner.backoff.ms"]?.trimmed ?? "") ?? 15_000))
         cleanerEnabled = (config.raw["log.cleaner.enable"]?.trimmed ?? "true") != "false"
     }
 

@@ -2,6 +2,7 @@ import BrokerCore
 import Foundation
 import Protocol
 import Storage
+import Synchronization
 
 extension TopicPartition {
     var logName: PartitionName { PartitionName(topic: topic, partition: partition) }
@@ -16,7 +17,9 @@ extension PartitionName {
 /// `/config/topics/<t>`). The logs themselves are guarded by their partition's lock in the
 /// replica manager; this lock guards only the directories' partition maps.
 final class LogManager: @unchecked Sendable {
-    let defaults: LogConfig
+    /// Broker-level defaults: server.properties, then dynamic broker configs (setDefaults).
+    var defaults: LogConfig { defaultsBox.withLock { $0 } }
+    private let defaultsBox: Mutex<LogConfig>
     let logger: Logger
     private let lock = NSLock()
     private var dirs: [LogDirectory] = []
@@ -24,7 +27,7 @@ final class LogManager: @unchecked Sendable {
     private var home: [PartitionName: Int] = [:]
 
     init(config: BrokerConfig, logger: Logger) throws {
-        defaults = try LogManager.brokerDefaults(config)
+        defaultsBox = Mutex(try LogManager.brokerDefaults(config))
         self.logger = logger
     }
 
@@ -52,9 +55,12 @@ final class LogManager: @unchecked Sendable {
         }
     }
 
+    func setDefaults(_ c: LogConfig) { defaultsBox.withLock { $0 = c } }
+
     /// A topic's log settings: its overrides over the broker defaults. Bad overrides are logged
     /// and ignored (CreateTopics refuses them; a hand-written znode must not take the topic down).
     func config(overrides: [String: String]) -> LogConfig {
+        let defaults = self.defaults
         guard !overrides.isEmpty else { return defaults }
         do {
             return try LogConfig(properties: overrides, base: defaults)

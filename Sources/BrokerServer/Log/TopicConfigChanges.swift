@@ -6,7 +6,8 @@ import Synchronization
 
 /// Kafka's ZK-mode config change listener for topics: watches `/config/changes` and, for each new
 /// `config_change_N` naming `topics/<t>`, re-reads `/config/topics/<t>` and hands it to the
-/// replica manager, so every broker runs an altered topic config without a restart.
+/// replica manager, so every broker runs an altered topic config without a restart. A change
+/// naming `brokers/<id>` or `brokers/<default>` re-reads this broker's dynamic configs.
 final class TopicConfigChanges: Sendable {
     private let replicas: ReplicaManager
     private let logger: Logger
@@ -16,8 +17,11 @@ final class TopicConfigChanges: Sendable {
     /// Notifications kept for late readers; older ones are pruned by the writer.
     static let keptNotifications = 1000
 
-    init(replicas: ReplicaManager, logger: Logger) {
+    private let brokerConfigs: DynamicBrokerConfigs?
+
+    init(replicas: ReplicaManager, brokerConfigs: DynamicBrokerConfigs? = nil, logger: Logger) {
         self.replicas = replicas
+        self.brokerConfigs = brokerConfigs
         self.logger = logger
     }
 
@@ -29,6 +33,7 @@ final class TopicConfigChanges: Sendable {
                 guard session.connectedClient != nil else { usleep(200_000); continue }
                 do {
                     try process(session, initial: true)
+                    if let b = brokerConfigs, !b.reload(session) { throw CoordError.connectionLoss }
                     let topics = Set(replicas.allPartitions.map(\.tp.topic))
                     for t in topics { if let c = session.topicConfig(t) { replicas.applyTopicConfig(t, c) } }
                     return
@@ -63,12 +68,16 @@ final class TopicConfigChanges: Sendable {
         if let top = seqs.last?.0 { lastSeen.withLock { $0 = max($0, top) } }
         if initial { return }
         var topics: [String] = []
+        var brokers = false
         for (seq, name) in seqs where seq > last {
             guard let (d, _) = try? c.getData("\(ZkPaths.configChanges)/\(name)"),
-                  let entity = try? ConfigChangePayload.decode(d), entity.hasPrefix("topics/") else { continue }
+                  let entity = try? ConfigChangePayload.decode(d) else { continue }
+            if entity == "brokers/<default>" || entity == "brokers/\(replicas.brokerId)" { brokers = true }
+            guard entity.hasPrefix("topics/") else { continue }
             let t = String(entity.dropFirst("topics/".count))
             if !topics.contains(t) { topics.append(t) }
         }
+        if brokers, let b = brokerConfigs, !b.reload(session) { throw CoordError.connectionLoss }
         for t in topics { if let cfg = session.topicConfig(t) { replicas.applyTopicConfig(t, cfg) } }
     }
 }

@@ -12,7 +12,7 @@ extension ReplicaManager {
             topicCfg["cleanup.policy"] = topicCfg["cleanup.policy"] ?? "compact"
             topicCfg["segment.bytes"] = topicCfg["segment.bytes"] ?? "104857600"
         }
-        let minIsr = Int(topicCfg["min.insync.replicas"]?.trimmed ?? "").flatMap { $0 >= 1 ? $0 : nil } ?? config.minInsyncReplicas
+        let minIsr = Int(topicCfg["min.insync.replicas"]?.trimmed ?? "").flatMap { $0 >= 1 ? $0 : nil } ?? defaultMinInsyncReplicas.load(ordering: .relaxed)
         return (logs.config(overrides: topicCfg), minIsr)
     }
 
@@ -31,6 +31,28 @@ extension ReplicaManager {
                 p.leader?.config.minInsyncReplicas = minIsr
             }
         }
-        if !mine.isEmpty { logger.info("topic \(topic): config now \(overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })") }
+        if !mine.isEmpty && !overrides.isEmpty { logger.info("topic \(topic): config now \(overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })") }
+    }
+
+    /// New broker-level settings (dynamic broker configs over server.properties): the log defaults,
+    /// min.insync.replicas and cleaner backoff change, and every hosted topic is re-applied so the
+    /// ones without their own override take the new values at once.
+    func applyBrokerConfig(_ c: BrokerConfig) {
+        let defaults: LogConfig
+        do {
+            defaults = try LogManager.brokerDefaults(c)
+        } catch {
+            logger.warn("dynamic broker configs not applied: \(error)")
+            return
+        }
+        logs.setDefaults(defaults)
+        defaultMinInsyncReplicas.store(c.minInsyncReplicas, ordering: .relaxed)
+        cleanerBackoffMs.store(Self.cleanerBackoff(c), ordering: .relaxed)
+        let topics = lock.withLock { Set(partitions.keys.map(\.topic)).map { ($0, topicOverrides[$0] ?? [:]) } }
+        for (t, o) in topics { applyTopicConfig(t, o) }
+    }
+
+    static func cleanerBackoff(_ c: BrokerConfig) -> UInt64 {
+        UInt64(max(1, Int64(c.raw["log.cleaner.backoff.ms"]?.trimmed ?? "") ?? 15_000))
     }
 }

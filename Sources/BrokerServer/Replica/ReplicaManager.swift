@@ -81,6 +81,10 @@ public final class ReplicaManager: @unchecked Sendable {
     let logger: Logger
     /// Crash points and slow disk of the fault controls (BrokerAdmin+Faults).
     let faults: BrokerFaultHooks
+    /// min.insync.replicas and log.cleaner.backoff.ms for topics without overrides: server.properties
+    /// values until dynamic broker configs change them (applyBrokerConfig).
+    let defaultMinInsyncReplicas: Atomic<Int>
+    let cleanerBackoffMs: Atomic<UInt64>
 
     /// Writes a partition state znode conditionally; returns its new version, nil if the write lost.
     var writeIsr: (@Sendable (TopicPartition, LeaderAndIsr, Int32) -> Int32?)?
@@ -100,6 +104,8 @@ public final class ReplicaManager: @unchecked Sendable {
         self.config = config
         self.logger = logger
         faults = BrokerFaultHooks { [logger] in logger.warn($0) }
+        defaultMinInsyncReplicas = Atomic(config.minInsyncReplicas)
+        cleanerBackoffMs = Atomic(Self.cleanerBackoff(config))
         logs = try LogManager(config: config, logger: logger)
     }
 

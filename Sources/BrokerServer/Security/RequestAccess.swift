@@ -23,6 +23,14 @@ struct RequestAccess: Sendable {
 
     var enabled: Bool { store != nil }
 
+    /// Kafka's authorized operations of one resource: every supported operation the principal may
+    /// do (all of them without an authorizer), as a bit field; nothing is logged as denied.
+    func authorizedOperations(_ type: AclResourceType, _ name: String) -> Int32 {
+        let ops = type.supportedOperations
+        guard let snapshot else { return AclOperation.bitField(ops) }
+        return AclOperation.bitField(ops.filter { snapshot.authorize(principal: principal, host: host, operation: $0, resource: type, name: name) })
+    }
+
     /// May this request do its operation on `type`:`name`? Denials are counted and logged.
     func allows(_ type: AclResourceType, _ name: String, _ purpose: ApiAcls.Purpose = .main) -> Bool {
         guard let snapshot, let store else { return true }

@@ -426,14 +426,15 @@ public final class PartitionLog {
         }
     }
 
-    /// ListOffsets with timestamp -3 (MAX_TIMESTAMP): the largest batch max timestamp and the last
-    /// offset of that batch; (-1, -1) for an empty log.
+    /// ListOffsets with timestamp -3 (MAX_TIMESTAMP): the largest timestamp and the offset of the
+    /// first record carrying it, as Kafka 3.8+ answers (KAFKA-16310), falling back to the last offset
+    /// of its batch when the records cannot be decoded; (-1, -1) for an empty log.
     public var maxTimestampAndOffset: (timestamp: Int64, offset: Int64) {
-        var best: (timestamp: Int64, offset: Int64) = (-1, -1)
-        for seg in segments where seg.size > 0 && seg.maxTimestamp > best.timestamp {
-            best = (seg.maxTimestamp, seg.offsetOfMaxTimestamp)
-        }
-        return best
+        var best: LogSegment?
+        for seg in segments where seg.size > 0 && seg.maxTimestamp > (best?.maxTimestamp ?? -1) { best = seg }
+        guard let seg = best else { return (-1, -1) }
+        let exact = (try? seg.offset(forTimestamp: seg.maxTimestamp)) ?? nil
+        return (seg.maxTimestamp, exact.map { min($0, seg.offsetOfMaxTimestamp) } ?? seg.offsetOfMaxTimestamp)
     }
 
     // MARK: leader epochs

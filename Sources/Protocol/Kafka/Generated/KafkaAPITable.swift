@@ -101,7 +101,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "DescribeGroups", validVersions: 0...5, supportedVersions: 0...5,
                          firstFlexibleVersion: 5, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .listGroups:
-            KafkaAPIInfo(name: "ListGroups", validVersions: 0...5, supportedVersions: 0...4,
+            KafkaAPIInfo(name: "ListGroups", validVersions: 0...5, supportedVersions: 0...5,
                          firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .saslHandshake:
             KafkaAPIInfo(name: "SaslHandshake", validVersions: 0...1, supportedVersions: 0...1,
