@@ -10,6 +10,7 @@ case "codec": CodecBench.run(Array(arguments.dropFirst()))
 case "observability": ObservabilityBench.run(Array(arguments.dropFirst()))
 case "coord-scale": CoordScaleBench.run(Array(arguments.dropFirst()))
 case "coord-observers": ObserverBench.run(Array(arguments.dropFirst()))
+case "cluster-scale": ClusterScaleBench.run(Array(arguments.dropFirst()))
 default:
     print("""
     usage: Benchmarks <suite> [args]
@@ -25,5 +26,7 @@ default:
       coord-scale [znodes] [children]   coordd vs ZooKeeper standalone as the tree grows: memory, wide parents, restart, deletes
       coord-observers [seconds] [readers] [writers] [rounds]
                                         reads under a write load: 5 voters vs 3 voters + 2 observers, coordd and ZooKeeper
+      cluster-scale [partitions] [replication]
+                                        3 brokers with 10,000 partitions: topic creation, controller kill -9, controlled shutdown
     """)
 }
