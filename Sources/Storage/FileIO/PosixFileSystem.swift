@@ -113,30 +113,51 @@ public final class PosixFile: OpenFile {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-        guard let base = bytes.baseAddress else { return }
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.pwrite(fd, base + done, bytes.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LogError.io(op: "write", path: path, errno: errno)
-            }
-            if n == 0 { throw LogError.io(op: "write", path: path, errno: EIO) }
-            done += n
-        }
+        try writeFully([bytes]) { iov, done in Glibc.pwritev(fd, iov.baseAddress, Int32(iov.count), off_t(offset + done)) }
+    }
+
+    public func write(_ parts: [UnsafeRawBufferPointer], at offset: Int) throws {
+        try writeFully(parts) { iov, done in Glibc.pwritev(fd, iov.baseAddress, Int32(iov.count), off_t(offset + done)) }
     }
 
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress else { return }
+        try writeFully([bytes]) { iov, _ in Glibc.writev(fd, iov.baseAddress, Int32(iov.count)) }
+    }
+
+    /// Linux's IOV_MAX (not exported to Swift).
+    static let maxIOVecs = 1024
+
+    /// The one write loop: gathers `parts` (at most IOV_MAX at a time), retries EINTR and continues
+    /// after a short write; `syscall` gets the iovecs still to write and the bytes written so far.
+    private func writeFully(_ parts: [UnsafeRawBufferPointer],
+                            _ syscall: (UnsafeMutableBufferPointer<iovec>, Int) -> Int) throws {
+        var iov = parts.compactMap { p in p.baseAddress.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0), iov_len: p.count) } }
+            .filter { $0.iov_len > 0 }
+        var first = 0
         var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, base + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LogError.io(op: "write", path: path, errno: errno)
+        try iov.withUnsafeMutableBufferPointer { all in
+            while first < all.count {
+                let window = UnsafeMutableBufferPointer(rebasing: all[first..<min(all.count, first + Self.maxIOVecs)])
+                let n = syscall(window, done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw LogError.io(op: "write", path: path, errno: errno)
+                }
+                if n == 0 { throw LogError.io(op: "write", path: path, errno: EIO) }
+                done += n
+                // Skip what was written: whole iovecs, then the written front of a partial one.
+                var left = n
+                while left > 0, first < all.count {
+                    if left >= all[first].iov_len {
+                        left -= all[first].iov_len
+                        first += 1
+                    } else {
+                        all[first].iov_base += left
+                        all[first].iov_len -= left
+                        left = 0
+                    }
+                }
             }
-            if n == 0 { throw LogError.io(op: "write", path: path, errno: EIO) }
-            done += n
         }
     }
 
