@@ -14,14 +14,14 @@ import Testing
     }
 
     @Test func leaderAppendWritesTheCallersBytesNotACopy() throws {
-        let fs = WriteRecordingFileSystem(MemoryFileSystem())
-        let log = try PartitionLog.open(fs: fs, dir: "/p", now: 0)
+        let rec = WriteRecordingFileSystem()
+        let log = try PartitionLog.open(fs: rec.fs, dir: "/p", now: 0)
         _ = try log.append(try makeBatch(count: 1), leaderEpoch: 3, now: 0)
         let records = try Self.records()
-        fs.clear()
+        rec.clear()
         try records.withUnsafeBytes { caller in
             _ = try log.append(records, leaderEpoch: 3, now: 0)
-            let parts = fs.parts()
+            let parts = rec.parts()
             #expect(parts.reduce(0) { $0 + $1.count } == records.count)
             // Every byte but the 16-byte header prefixes (baseOffset..partitionLeaderEpoch) of the
             // three batches was written straight from the caller's memory.
@@ -49,16 +49,16 @@ import Testing
     }
 
     @Test func aSliceOfALargerFrameIsWrittenInPlace() throws {
-        let fs = WriteRecordingFileSystem(MemoryFileSystem())
-        let log = try PartitionLog.open(fs: fs, dir: "/p", now: 0)
+        let rec = WriteRecordingFileSystem()
+        let log = try PartitionLog.open(fs: rec.fs, dir: "/p", now: 0)
         let records = try Self.records()
         let frame = [UInt8](repeating: 0xEE, count: 37) + records + [1, 2, 3]
         let slice = frame[37..<(37 + records.count)]
-        fs.clear()
+        rec.clear()
         let info = try log.append(slice, leaderEpoch: 0, now: 0)
         #expect(info.batchCount == 3 && info.firstOffset == 0)
         frame.withUnsafeBytes { whole in
-            let borrowed = fs.parts().filter { $0.isInside(whole) }.reduce(0) { $0 + $1.count }
+            let borrowed = rec.parts().filter { $0.isInside(whole) }.reduce(0) { $0 + $1.count }
             #expect(borrowed == records.count - 3 * 16)
         }
         #expect(frame[37..<(37 + records.count)].elementsEqual(records), "the caller's bytes are not modified")
@@ -67,16 +67,16 @@ import Testing
     @Test func logAppendTimeReSealsTheHeaderCopyAndLeavesTheCallerAlone() throws {
         var config = LogConfig()
         config.messageTimestampType = .logAppendTime
-        let fs = WriteRecordingFileSystem(MemoryFileSystem())
-        let log = try PartitionLog.open(fs: fs, dir: "/p", config: config, now: 0)
+        let rec = WriteRecordingFileSystem()
+        let log = try PartitionLog.open(fs: rec.fs, dir: "/p", config: config, now: 0)
         let records = try Self.records()
         let before = records
-        fs.clear()
+        rec.clear()
         let info = try log.append(records, leaderEpoch: 1, now: 987_654)
         #expect(info.logAppendTime == 987_654)
         #expect(records == before)
         records.withUnsafeBytes { caller in
-            let borrowed = fs.parts().filter { $0.isInside(caller) }.reduce(0) { $0 + $1.count }
+            let borrowed = rec.parts().filter { $0.isInside(caller) }.reduce(0) { $0 + $1.count }
             #expect(borrowed == records.count - 3 * RecordBatchLayout.headerSize)
         }
         let onDisk = try log.readBytes(from: 0, maxBytes: 1 << 20)
@@ -92,12 +92,12 @@ import Testing
         let leader = try PartitionLog.open(fs: MemoryFileSystem(), dir: "/l", now: 0)
         _ = try leader.append(try Self.records(), leaderEpoch: 2, now: 0)
         let fetched = try leader.readBytes(from: 0, maxBytes: 1 << 20)
-        let fs = WriteRecordingFileSystem(MemoryFileSystem())
-        let follower = try PartitionLog.open(fs: fs, dir: "/f", now: 0)
-        fs.clear()
+        let rec = WriteRecordingFileSystem()
+        let follower = try PartitionLog.open(fs: rec.fs, dir: "/f", now: 0)
+        rec.clear()
         _ = try follower.appendAsFollower(fetched, now: 0)
         fetched.withUnsafeBytes { caller in
-            #expect(fs.parts().count == 1 && fs.parts()[0].isInside(caller) && fs.parts()[0].count == fetched.count)
+            #expect(rec.parts().count == 1 && rec.parts()[0].isInside(caller) && rec.parts()[0].count == fetched.count)
         }
         #expect(try follower.readBytes(from: 0, maxBytes: 1 << 20) == fetched)
         #expect(follower.leaderEpochCache.entries.map(\.epoch) == [2])
@@ -137,59 +137,22 @@ extension UnsafeRawBufferPointer {
     }
 }
 
-/// A file system that remembers where each write's bytes came from (their addresses), to tell a
-/// write from the caller's memory from a write of a copy.
-final class WriteRecordingFileSystem: FileSystem, @unchecked Sendable {
-    let inner: any FileSystem
+/// The memory file system behind a write observer: where each segment write's bytes came from
+/// (their addresses), to tell a write from the caller's memory from a write of a copy.
+final class WriteRecordingFileSystem: Sendable {
+    let fs: FaultInjectingFileSystem
     /// (address, count) of each write's source bytes.
     private let written = Mutex<[(UInt, Int)]>([])
 
-    init(_ inner: any FileSystem) { self.inner = inner }
+    init() {
+        fs = FaultInjectingFileSystem(MemoryFileSystem())
+        fs.observeWrites { [weak self] path, b in
+            // Segment logs only: indexes and checkpoints are not the produced bytes.
+            if path.hasSuffix(".log") { self?.written.withLock { $0.append((UInt(bitPattern: b.baseAddress), b.count)) } }
+        }
+    }
 
-    func note(_ b: UnsafeRawBufferPointer) { written.withLock { $0.append((UInt(bitPattern: b.baseAddress), b.count)) } }
     func clear() { written.withLock { $0.removeAll() } }
     /// The writes since `clear`, part by part (valid only while their source is alive).
     func parts() -> [UnsafeRawBufferPointer] { written.withLock { $0.map { UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: $0.0), count: $0.1) } } }
-
-    func open(_ path: String, create: Bool) throws -> any OpenFile { RecordingFile(self, try inner.open(path, create: create)) }
-    func create(_ path: String) throws -> any OpenFile { RecordingFile(self, try inner.create(path)) }
-    func openAppend(_ path: String) throws -> any OpenFile { RecordingFile(self, try inner.openAppend(path)) }
-    func exists(_ path: String) -> Bool { inner.exists(path) }
-    func isDirectory(_ path: String) -> Bool { inner.isDirectory(path) }
-    func size(_ path: String) throws -> Int { try inner.size(path) }
-    func list(_ dir: String) throws -> [String] { try inner.list(dir) }
-    func makeDirectory(_ path: String) throws { try inner.makeDirectory(path) }
-    func remove(_ path: String) throws { try inner.remove(path) }
-    func removeDirectory(_ path: String) throws { try inner.removeDirectory(path) }
-    func rename(_ from: String, to: String) throws { try inner.rename(from, to: to) }
-    func truncate(_ path: String, to size: Int) throws { try inner.truncate(path, to: size) }
-    func syncDirectory(_ dir: String) throws { try inner.syncDirectory(dir) }
-}
-
-final class RecordingFile: OpenFile, @unchecked Sendable {
-    let fs: WriteRecordingFileSystem
-    let inner: any OpenFile
-    init(_ fs: WriteRecordingFileSystem, _ inner: any OpenFile) {
-        self.fs = fs
-        self.inner = inner
-    }
-
-    var path: String { inner.path }
-    var descriptor: Int32? { inner.descriptor }
-    func size() throws -> Int { try inner.size() }
-    var isLinked: Bool { inner.isLinked }
-    var modifiedMs: Int64 { inner.modifiedMs }
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-        // Segment logs only: indexes and checkpoints are not the produced bytes.
-        if path.hasSuffix(".log") { fs.note(bytes) }
-        try inner.write(bytes, at: offset)
-    }
-    func append(_ bytes: UnsafeRawBufferPointer) throws {
-        if path.hasSuffix(".log") { fs.note(bytes) }
-        try inner.append(bytes)
-    }
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int { try inner.read(into: buffer, at: offset) }
-    func sync() throws { try inner.sync() }
-    func syncData() throws { try inner.syncData() }
-    func truncate(to size: Int) throws { try inner.truncate(to: size) }
 }
