@@ -198,7 +198,8 @@ public final class PartitionLog {
     public func append(bytes: UnsafeRawBufferPointer, leaderEpoch: Int32, now: Int64, assignOffsets: Bool,
                        allowControl: Bool = false, parsed: [RecordBatchHeader]? = nil) throws -> AppendInfo {
         try guarded {
-            var (headers, pos) = try validatedHeaders(bytes, assignOffsets: assignOffsets, allowControl: allowControl, parsed: parsed)
+            var (headers, pos) = try AppendValidation(config: config, asLeader: assignOffsets, allowControl: allowControl)
+                .headers(of: bytes, parsed: parsed)
             guard !headers.isEmpty else {
                 return AppendInfo(firstOffset: -1, lastOffset: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, logAppendTime: -1,
                                   logStartOffset: logStartOffset, batchCount: 0, recordCount: 0, validBytes: 0)
@@ -266,56 +267,6 @@ public final class PartitionLog {
         }
     }
 
-    /// Checks every batch in `bytes` and returns the headers and the bytes they cover. A leader
-    /// checks everything (its one walk over the records); a follower takes what its leader accepted
-    /// and stops at a partial last batch. With `parsed` (the same bytes split by the caller) the
-    /// headers are taken as they are and only the CRC, size and records are checked.
-    private func validatedHeaders(_ bytes: UnsafeRawBufferPointer, assignOffsets: Bool, allowControl: Bool,
-                                  parsed: [RecordBatchHeader]?) throws -> ([RecordBatchHeader], Int) {
-        var headers: [RecordBatchHeader] = []
-        var pos = 0
-        do {
-            if let parsed {
-                headers = parsed
-                for h in parsed {
-                    let batch = UnsafeRawBufferPointer(rebasing: bytes[pos..<pos + h.totalSize])
-                    try RecordBatch.checkCRC(batch, header: h)
-                    try checkAsLeader(batch, h, assignOffsets: assignOffsets, allowControl: allowControl)
-                    pos += h.totalSize
-                }
-            } else {
-                while bytes.count - pos >= RecordBatchLayout.logOverhead {
-                    let rest = UnsafeRawBufferPointer(rebasing: bytes[pos...])
-                    let length = Int(Int32(bigEndian: rest.loadUnaligned(fromByteOffset: RecordBatchLayout.batchLength, as: Int32.self)))
-                    if !assignOffsets, length + RecordBatchLayout.logOverhead > rest.count, length >= 0 { break }
-                    let h = try RecordBatch.validate(rest)
-                    try checkAsLeader(UnsafeRawBufferPointer(rebasing: rest[0..<h.totalSize]), h, assignOffsets: assignOffsets,
-                                      allowControl: allowControl)
-                    headers.append(h)
-                    pos += h.totalSize
-                }
-            }
-        } catch let e as RecordBatchError {
-            throw LogError.corruptRecord(e)
-        }
-        if assignOffsets && pos != bytes.count {
-            throw LogError.corruptRecord(.truncated(needed: bytes.count - pos + 1, available: bytes.count - pos))
-        }
-        if headers.isEmpty && assignOffsets {
-            throw LogError.corruptRecord(.truncated(needed: RecordBatchLayout.headerSize, available: bytes.count))
-        }
-        return (headers, pos)
-    }
-
-    /// The leader's checks of one CRC-valid batch: its size, then its records (a batch whose CRC is
-    /// valid can still lie about them). Followers take what their leader accepted.
-    private func checkAsLeader(_ batch: UnsafeRawBufferPointer, _ h: RecordBatchHeader, assignOffsets: Bool, allowControl: Bool) throws {
-        guard assignOffsets else { return }
-        if h.totalSize > config.maxMessageBytes { throw LogError.recordTooLarge(h.totalSize) }
-        try RecordBatch.validateRecords(batch, header: h, maxDecompressedBytes: maxDecompressedBytes, allowControl: allowControl,
-                                        requireKeys: config.cleanupCompact && !h.isControl)
-    }
-
     /// Writes the leader's batches: each batch's rewritten header prefix (baseOffset and
     /// partitionLeaderEpoch, or the whole header with a new CRC under LogAppendTime) from a side
     /// buffer, the rest straight from `bytes`.
@@ -341,9 +292,6 @@ public final class PartitionLog {
             try active.append(parts, headers: headers)
         }
     }
-
-    /// Bound on a compressed batch's records once inflated, so a small batch cannot exhaust memory.
-    private var maxDecompressedBytes: Int { max(64 << 20, config.maxMessageBytes.multipliedReportingOverflow(by: 4).partialValue) }
 
     private func maybeRoll(incomingBytes: Int, firstOffset: Int64, lastOffset: Int64, now: Int64) throws {
         let seg = active
