@@ -273,8 +273,7 @@ public final class PartitionLog {
     private func writePatched(_ bytes: UnsafeRawBufferPointer, headers: [RecordBatchHeader], appendTime: Bool) throws {
         let L = RecordBatchLayout.self
         let prefix = appendTime ? L.headerSize : L.partitionLeaderEpoch + 4
-        var side = [UInt8](repeating: 0, count: prefix * headers.count)
-        try side.withUnsafeMutableBytes { side in
+        try withUnsafeTemporaryAllocation(byteCount: prefix * headers.count, alignment: 8) { side in
             var parts: [UnsafeRawBufferPointer] = []
             parts.reserveCapacity(2 * headers.count)
             var pos = 0
