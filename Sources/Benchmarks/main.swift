@@ -4,6 +4,7 @@ switch arguments.first ?? "" {
 case "storage": StorageBench.run(Array(arguments.dropFirst()))
 case "coord": CoordBench.run(Array(arguments.dropFirst()))
 case "coord-standalone": StandaloneBench.run(Array(arguments.dropFirst()))
+case "produce-path": ProducePathBench.run(Array(arguments.dropFirst()))
 case "broker": BrokerBench.run(Array(arguments.dropFirst()))
 case "client": ClientBench.run(Array(arguments.dropFirst()))
 case "codec": CodecBench.run(Array(arguments.dropFirst()))
@@ -18,6 +19,8 @@ default:
       coord [ops per phase] [clients]   coordd vs Apache ZooKeeper 3.8, 3-server ensembles
       coord-standalone [ops per phase] [clients] [rounds]
                                         one standalone coordd: ops/s per phase, txns per fsync
+      produce-path [MiB per case] [rounds]
+                                        Produce frames → frame decoder → decode → log append, in process
       broker [records per case] [rounds]  brokerd vs Tansu via librdkafka, with loopback/disk limits
       client --bootstrap H:P [--records N] [--size B] [--partitions P] [--idempotence]
                                         Swift Kafka client vs librdkafka (confluent-kafka)

@@ -2,7 +2,7 @@
 
 extension MessageEmitter {
     /// A statement writing `value` of type `t` to writer `w`.
-    func writeStmt(_ t: FieldType, _ value: String, nullable: Bool, flex: String, w: String, splicing: Bool) -> String {
+    func writeStmt(_ t: FieldType, _ value: String, nullable: Bool, flex: String, w: String, splicing: Bool, slice: Bool = false) -> String {
         switch t {
         case .primitive(let p):
             switch p {
@@ -16,7 +16,7 @@ extension MessageEmitter {
             case "uuid": return "\(w).writeKafkaUUID(\(value))"
             case "error": return "\(w).writeErrorCode(\(value))"
             case "string": return "try \(w).writeKafka\(nullable ? "Nullable" : "")String(\(value), flexible: \(flex))"
-            default: return "try \(w).writeKafka\(nullable ? "Nullable" : "")Bytes(\(value), flexible: \(flex))"
+            default: return "try \(w).writeKafka\(nullable ? "Nullable" : "")Bytes\(slice ? "Slice" : "")(\(value), flexible: \(flex))"
             }
         case .structure(let s):
             let sp = splicing && splicePath.contains(s) ? ", splices: &splices" : ""
@@ -35,13 +35,13 @@ extension MessageEmitter {
         let nc = condition(f.nullable, within: v)
         var stmts: [String]
         if !f.isOptional {
-            stmts = [writeStmt(f.type, value, nullable: false, flex: flex, w: w, splicing: splicing)]
+            stmts = [writeStmt(f.type, value, nullable: false, flex: flex, w: w, splicing: splicing, slice: f.isSlice)]
         } else {
             let strictValue = f.attributes.contains("emptyIsNull") ? "(\(value) ?? [])"
                 : "kafkaRequire(\(value), \"\(f.name)\")"
-            var strict = writeStmt(f.type, strictValue, nullable: false, flex: flex, w: w, splicing: splicing)
+            var strict = writeStmt(f.type, strictValue, nullable: false, flex: flex, w: w, splicing: splicing, slice: f.isSlice)
             if !strict.hasPrefix("try ") { strict = "try " + strict }
-            let loose = writeStmt(f.type, value, nullable: true, flex: flex, w: w, splicing: splicing)
+            let loose = writeStmt(f.type, value, nullable: true, flex: flex, w: w, splicing: splicing, slice: f.isSlice)
             switch nc {
             case .always: stmts = [loose]
             case .never: stmts = [strict]

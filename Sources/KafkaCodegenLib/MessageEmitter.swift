@@ -82,6 +82,25 @@ struct MessageEmitter {
         for f in s.fields { line("self.\(f.name) = \(f.name)", i + 1) }
         if spliced { line("self.spliceLength = spliceLength", i + 1) }
         line("}", i)
+        emitArrayInit(s, spliced: spliced, indent: i)
+    }
+
+    /// For `slice` fields: an init taking arrays, whose slices share their storage (callers that
+    /// build a message keep passing `[UInt8]`).
+    mutating func emitArrayInit(_ s: StructDef, spliced: Bool, indent i: Int) {
+        guard s.fields.contains(where: \.isSlice) else { return }
+        var params = s.fields.map { $0.isSlice ? "\($0.name): [UInt8]" : "\($0.name): \(swiftType($0)) = \(swiftDefault($0))" }
+        var args = s.fields.map { $0.isSlice ? "\($0.name): \($0.name)[...]" : "\($0.name): \($0.name)" }
+        if spliced {
+            params.append("spliceLength: Int? = nil")
+            args.append("spliceLength: spliceLength")
+        }
+        line("", 0)
+        line("public init(", i)
+        for (k, p) in params.enumerated() { line(p + (k == params.count - 1 ? "" : ","), i + 1) }
+        line(") {", i)
+        line("self.init(\(args.joined(separator: ", ")))", i + 1)
+        line("}", i)
     }
 
     /// `if c { ... }`, on one line when the body is one statement.
@@ -106,7 +125,7 @@ struct MessageEmitter {
         }
     }
 
-    func readExpr(_ t: FieldType, nullable: Bool, flex: String) -> String {
+    func readExpr(_ t: FieldType, nullable: Bool, flex: String, slice: Bool = false) -> String {
         switch t {
         case .primitive(let p):
             switch p {
@@ -120,7 +139,7 @@ struct MessageEmitter {
             case "uuid": return "r.readKafkaUUID()"
             case "error": return "r.readErrorCode()"
             case "string": return "r.readKafka\(nullable ? "Nullable" : "")String(flexible: \(flex))"
-            default: return "r.readKafka\(nullable ? "Nullable" : "")Bytes(flexible: \(flex))"
+            default: return "r.readKafka\(nullable ? "Nullable" : "")Bytes\(slice ? "Slice" : "")(flexible: \(flex))"
             }
         case .structure(let s):
             let d = "\(s).decode(from: &r, version: version)"
@@ -135,16 +154,16 @@ struct MessageEmitter {
         let target = "m.\(f.name)"
         let nc = condition(f.nullable, within: v)
         if !f.isOptional {
-            if nc == .never { return ["\(target) = try \(readExpr(f.type, nullable: false, flex: flex))"] }
-            return ["\(target) = try \(readExpr(f.type, nullable: true, flex: flex)) ?? \(swiftDefault(f))"]
+            if nc == .never { return ["\(target) = try \(readExpr(f.type, nullable: false, flex: flex, slice: f.isSlice))"] }
+            return ["\(target) = try \(readExpr(f.type, nullable: true, flex: flex, slice: f.isSlice)) ?? \(swiftDefault(f))"]
         }
         let strict: String
         if f.attributes.contains("emptyIsNull") {
-            strict = "let a = try \(readExpr(f.type, nullable: false, flex: flex)); \(target) = a.isEmpty ? nil : a"
+            strict = "let a = try \(readExpr(f.type, nullable: false, flex: flex, slice: f.isSlice)); \(target) = a.isEmpty ? nil : a"
         } else {
-            strict = "\(target) = try \(readExpr(f.type, nullable: false, flex: flex))"
+            strict = "\(target) = try \(readExpr(f.type, nullable: false, flex: flex, slice: f.isSlice))"
         }
-        let loose = "\(target) = try \(readExpr(f.type, nullable: true, flex: flex))"
+        let loose = "\(target) = try \(readExpr(f.type, nullable: true, flex: flex, slice: f.isSlice))"
         switch nc {
         case .always: return [loose]
         case .never: return [strict]

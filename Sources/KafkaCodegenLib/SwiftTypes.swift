@@ -30,6 +30,8 @@ extension Field {
     var isTagged: Bool { tag != nil }
     /// Optional in Swift: nullable in some version, unless pinned non-optional.
     var isOptional: Bool { nullable != nil && !attributes.contains("nonnull") }
+    /// `slice`: decoded as a slice of the frame being read (no copy), for the produce path.
+    var isSlice: Bool { attributes.contains("slice") }
 }
 
 func swiftBase(_ t: FieldType) -> String {
@@ -53,7 +55,7 @@ func swiftBase(_ t: FieldType) -> String {
     }
 }
 
-func swiftType(_ f: Field) -> String { swiftBase(f.type) + (f.isOptional ? "?" : "") }
+func swiftType(_ f: Field) -> String { (f.isSlice ? "ArraySlice<UInt8>" : swiftBase(f.type)) + (f.isOptional ? "?" : "") }
 
 /// The Swift default for a field: its schema default, else Kafka's implicit zero value.
 func swiftDefault(_ f: Field) -> String {

@@ -18,6 +18,9 @@ enum Validator {
                     if f.nullable != nil, case .primitive(let p) = f.type, !["string", "bytes", "records"].contains(p) {
                         throw SchemaError("\(m.name).\(f.name): \(p) cannot be nullable")
                     }
+                    if f.isSlice, f.type != .primitive("bytes"), f.type != .primitive("records") {
+                        throw SchemaError("\(m.name).\(f.name): only bytes and records can be slices")
+                    }
                     guard case .structure(let name) = f.type.element else { continue }
                     guard let child = byName[name] else { throw SchemaError("\(m.name).\(f.name): unknown struct \(name)") }
                     // Every array element must take at least one byte in every version, so a count

@@ -147,7 +147,7 @@ final class FakeBroker: @unchecked Sendable {
                         parts.append(.init(index: d.index, errorCode: code, baseOffset: -1))
                         continue
                     }
-                    var batch = d.records ?? []
+                    var batch = Array(d.records ?? [])
                     guard let h = try? RecordBatch.validate(batch) else {
                         parts.append(.init(index: d.index, errorCode: .corruptMessage, baseOffset: -1))
                         continue

@@ -30,9 +30,8 @@ final class GroupRuntime: @unchecked Sendable {
     private var coordinator: GroupCoordinator
     /// Offsets partitions whose groups are loaded here.
     private var owned: Set<Int32> = []
-    /// Offsets partitions being loaded, with the token of the load in progress.
-    private var loading: [Int32: UInt64] = [:]
-    private var nextToken: UInt64 = 0
+    /// Offsets partitions being loaded.
+    private var loads = CoordinatorLoads()
     private var stopped = false
     private let pendingLock = NSLock()
     private var pending: [GroupRequestID: GroupReply] = [:]
@@ -103,7 +102,7 @@ final class GroupRuntime: @unchecked Sendable {
     private func unavailable(_ groupId: String) -> ErrorCode? {
         let p = partitionFor(groupId)
         if owned.contains(p) { return nil }
-        return loading[p] != nil ? .coordinatorLoadInProgress : .notCoordinator
+        return loads.isLoading(p) ? .coordinatorLoadInProgress : .notCoordinator
     }
 
     /// The replica manager's hook: load offsets partitions we now lead, unload those we do not.
@@ -113,23 +112,17 @@ final class GroupRuntime: @unchecked Sendable {
     }
 
     private func unload(_ p: Int32) {
-        let deferred: [() -> Void]? = lock.withLock {
-            loading[p] = nil
-            guard owned.remove(p) != nil else { return nil }
-            return execute(coordinator.unload(partition: p))
+        let unloaded: Bool = lock.withLockThenRun {
+            loads.cancel(p)
+            guard owned.remove(p) != nil else { return (false, []) }
+            return (true, execute(coordinator.unload(partition: p)))
         }
-        guard let deferred else { return }
-        for d in deferred { d() }
+        guard unloaded else { return }
         logger.info("unloaded groups of \(OffsetsTopicRecords.topic)-\(p)")
     }
 
     private func scheduleLoad(_ p: Int32) {
-        let token: UInt64? = lock.withLock {
-            guard !owned.contains(p), loading[p] == nil else { return nil }
-            nextToken += 1
-            loading[p] = nextToken
-            return nextToken
-        }
+        let token: UInt64? = lock.withLock { owned.contains(p) ? nil : loads.begin(p) }
         guard let token else { return }
         loader.async { [self] in load(p, token: token) }
     }
@@ -145,10 +138,9 @@ final class GroupRuntime: @unchecked Sendable {
             skipped += r.skipped
         }
         let loaded: Bool = lock.withLock {
-            guard loading[p] == token else { return false }
+            guard loads.finish(p, token: token) else { return false }
             let now = WallClock.millis()
             for r in records { coordinator.replay(r, nowMs: now) }
-            loading[p] = nil
             owned.insert(p)
             return true
         }
@@ -164,38 +156,33 @@ final class GroupRuntime: @unchecked Sendable {
     func call(groupId: String, allowEmptyId: Bool = false, reply: @escaping GroupReply,
               _ body: (inout GroupCoordinator, GroupRequestID, Int64) -> [GroupEffect]) {
         if groupId.isEmpty && !allowEmptyId { return reply(nil, .invalidGroupId) }
-        var refused: ErrorCode?
-        var deferred: [() -> Void] = []
-        lock.withLock {
-            if let e = unavailable(groupId) { refused = e; return }
+        let refused: ErrorCode? = lock.withLockThenRun {
+            if let e = unavailable(groupId) { return (e, []) }
             let id = register(reply)
-            deferred = execute(body(&coordinator, id, WallClock.millis()))
+            return (nil, execute(body(&coordinator, id, WallClock.millis())))
         }
         if let refused { reply(nil, refused) }
-        for d in deferred { d() }
     }
 
     /// Like `call` for requests naming several groups (DeleteGroups): `body` gets the ids this broker
     /// coordinates; the others are reported in `refused`.
     func callMany(groupIds: [String], reply: @escaping @Sendable (GroupResponse?, ErrorCode?, _ refused: [String: ErrorCode]) -> Void,
                   _ body: (inout GroupCoordinator, [String], GroupRequestID, Int64) -> [GroupEffect]) {
-        var refused: [String: ErrorCode] = [:]
-        var deferred: [() -> Void] = []
-        lock.withLock {
+        lock.withLockThenRun {
+            var refused: [String: ErrorCode] = [:]
             var mine: [String] = []
             for g in groupIds {
                 if let e = unavailable(g) { refused[g] = e } else { mine.append(g) }
             }
             let r = refused
             let id = register { resp, err in reply(resp, err, r) }
-            deferred = execute(body(&coordinator, mine, id, WallClock.millis()))
+            return execute(body(&coordinator, mine, id, WallClock.millis()))
         }
-        for d in deferred { d() }
     }
 
     /// Read-only access; `status` tells whether a group is served here (nil) or the error to answer.
     func read<T>(_ body: (GroupCoordinator, _ status: (String) -> ErrorCode?, _ anyLoading: Bool) -> T) -> T {
-        lock.withLock { body(coordinator, { unavailable($0) }, !loading.isEmpty) }
+        lock.withLock { body(coordinator, { unavailable($0) }, !loads.isEmpty) }
     }
 
     /// Runs a coordinator mutation without a request (timers); returns what to do after unlocking.

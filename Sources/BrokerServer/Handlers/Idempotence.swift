@@ -110,16 +110,34 @@ final class ProducerStates: @unchecked Sendable {
         var isTransactional: Bool
     }
 
-    /// The producer fields of each batch in `records`; nil when no batch is idempotent (or the
-    /// bytes do not split: the log's own validation then reports the corruption).
-    static func idempotentHeaders(_ records: [UInt8]) -> [IncomingBatch]? {
-        guard let split = try? RecordBatch.split(records, validateCRC: false), !split.batches.isEmpty,
-              split.batches.contains(where: { $0.header.producerId >= 0 }) else { return nil }
-        return split.batches.map {
-            IncomingBatch(header: ProducerBatchHeader(producerId: $0.header.producerId, producerEpoch: $0.header.producerEpoch,
-                                                      baseSequence: $0.header.baseSequence, lastOffsetDelta: $0.header.lastOffsetDelta),
-                          isTransactional: $0.header.isTransactional && !$0.header.isControl)
+    /// A produce request's records with their batch headers parsed once: for the producer state
+    /// check and, when the batches cover every byte, for the log, which then does not parse them again.
+    struct ProducedRecords {
+        let records: ArraySlice<UInt8>
+        /// The complete batches' headers; nil when the bytes do not split (the log's own validation
+        /// then reports the corruption).
+        let headers: [RecordBatchHeader]?
+        let trailingBytes: Int
+
+        init(_ records: ArraySlice<UInt8>) {
+            self.records = records
+            let split = records.withUnsafeBytes { try? RecordBatch.headers(of: $0) }
+            headers = split?.headers
+            trailingBytes = split?.trailingBytes ?? records.count
         }
+
+        /// The producer fields of each batch; nil when no batch is idempotent.
+        var idempotent: [IncomingBatch]? {
+            guard let headers, headers.contains(where: { $0.producerId >= 0 }) else { return nil }
+            return headers.map {
+                IncomingBatch(header: ProducerBatchHeader(producerId: $0.producerId, producerEpoch: $0.producerEpoch,
+                                                          baseSequence: $0.baseSequence, lastOffsetDelta: $0.lastOffsetDelta),
+                              isTransactional: $0.isTransactional && !$0.isControl)
+            }
+        }
+
+        /// The headers the log may take as parsed: only when they describe all of `records`.
+        var forLog: [RecordBatchHeader]? { trailingBytes == 0 && headers?.isEmpty == false ? headers : nil }
     }
 
     /// Checks the batches, runs `append` when they are new, and records them with their offsets.
@@ -258,7 +276,7 @@ final class ProducerStates: @unchecked Sendable {
 extension RequestHandler {
     /// The produce path's append: idempotent batches go through the producer state check; the
     /// internal offsets topic is refused, as Kafka does for clients.
-    func appendIdempotent(_ tp: TopicPartition, records: [UInt8], acks: Int16, knownTopic: Bool) -> ReplicaManager.AppendResult {
+    func appendIdempotent(_ tp: TopicPartition, records: ArraySlice<UInt8>, acks: Int16, knownTopic: Bool) -> ReplicaManager.AppendResult {
         // Only the coordinators write the internal topics (clients could corrupt their state).
         if ProducerStates.internalTopics.contains(tp.topic) {
             var r = ReplicaManager.AppendResult()
@@ -266,11 +284,12 @@ extension RequestHandler {
             r.message = "cannot append to internal topic \(tp.topic)"
             return r
         }
-        guard let batches = ProducerStates.idempotentHeaders(records) else {
-            return replicas.appendToLeader(tp, records: records, acks: acks, knownTopic: knownTopic)
+        let produced = ProducerStates.ProducedRecords(records)
+        guard let batches = produced.idempotent else {
+            return replicas.appendToLeader(tp, records: records, parsed: produced.forLog, acks: acks, knownTopic: knownTopic)
         }
         return producerStates.append(tp, batches) {
-            replicas.appendToLeader(tp, records: records, acks: acks, knownTopic: knownTopic)
+            replicas.appendToLeader(tp, records: records, parsed: produced.forLog, acks: acks, knownTopic: knownTopic)
         }
     }
 }

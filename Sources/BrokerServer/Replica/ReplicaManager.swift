@@ -299,6 +299,13 @@ public final class ReplicaManager: @unchecked Sendable {
     }
 
     func appendToLeader(_ tp: TopicPartition, records: [UInt8], acks: Int16, knownTopic: Bool, allowControl: Bool = false) -> AppendResult {
+        appendToLeader(tp, records: records[...], acks: acks, knownTopic: knownTopic, allowControl: allowControl)
+    }
+
+    /// The produce path's append: `records` is a slice of the request frame, written to the log
+    /// without a copy; `parsed`, its batch headers when the caller already split it.
+    func appendToLeader(_ tp: TopicPartition, records: ArraySlice<UInt8>, parsed: [RecordBatchHeader]? = nil, acks: Int16,
+                        knownTopic: Bool, allowControl: Bool = false) -> AppendResult {
         var r = AppendResult()
         var effects: [ReplicationEffect] = []
         guard let p = partition(tp) else {
@@ -314,7 +321,7 @@ public final class ReplicaManager: @unchecked Sendable {
             guard check == .noError else { r.error = ErrorCode(check.rawValue); return }
             do {
                 faults.beforeDiskWrite()
-                let info = try log.append(records, leaderEpoch: l.leaderEpoch, now: wallMs, allowControl: allowControl)
+                let info = try log.append(records, leaderEpoch: l.leaderEpoch, now: wallMs, allowControl: allowControl, parsed: parsed)
                 faults.reached(.afterAppend)
                 r.baseOffset = info.firstOffset
                 r.requiredOffset = info.lastOffset + 1

@@ -20,8 +20,7 @@ final class TransactionRuntime: @unchecked Sendable {
     let markers: TxnMarkerWriter
     private let lock = NSLock()
     private var coordinator: TransactionCoordinator
-    private var loading: [Int32: UInt64] = [:]
-    private var nextToken: UInt64 = 0
+    private var loads = CoordinatorLoads()
     private var pending: [TxnRequestID: Reply] = [:]
     private var nextRequestId: TxnRequestID = 1
     private var stopped = false
@@ -56,8 +55,7 @@ final class TransactionRuntime: @unchecked Sendable {
                 let now = WallClock.millis()
                 guard now - last >= Int64(interval) else { continue }
                 last = now
-                let deferred = lock.withLock { execute(coordinator.tick(nowMs: now)) }
-                for d in deferred { d() }
+                lock.withLockThenRun { execute(coordinator.tick(nowMs: now)) }
                 onTick?(now)
             }
             tickerDone.signal()
@@ -83,7 +81,7 @@ final class TransactionRuntime: @unchecked Sendable {
     private func unavailable(_ transactionalId: String) -> ErrorCode? {
         let p = coordinator.partitionFor(transactionalId)
         if coordinator.isLoaded(p) { return nil }
-        return loading[p] != nil ? .coordinatorLoadInProgress : .notCoordinator
+        return loads.isLoading(p) ? .coordinatorLoadInProgress : .notCoordinator
     }
 
     func owns(partition p: Int32) -> Bool { lock.withLock { coordinator.isLoaded(p) } }
@@ -94,21 +92,15 @@ final class TransactionRuntime: @unchecked Sendable {
     }
 
     private func unload(_ p: Int32) {
-        let deferred: [() -> Void] = lock.withLock {
-            loading[p] = nil
+        lock.withLockThenRun {
+            loads.cancel(p)
             guard coordinator.isLoaded(p) else { return [] }
             return execute(coordinator.unload(partition: p))
         }
-        for d in deferred { d() }
     }
 
     private func scheduleLoad(_ p: Int32) {
-        let token: UInt64? = lock.withLock {
-            guard !coordinator.isLoaded(p), loading[p] == nil else { return nil }
-            nextToken += 1
-            loading[p] = nextToken
-            return nextToken
-        }
+        let token: UInt64? = lock.withLock { coordinator.isLoaded(p) ? nil : loads.begin(p) }
         guard let token else { return }
         loader.async { [self] in load(p, token: token) }
     }
@@ -127,15 +119,12 @@ final class TransactionRuntime: @unchecked Sendable {
                 latest[id] = m
             }
         }
-        let deferred: [() -> Void]? = lock.withLock {
-            guard loading[p] == token else { return nil }
-            loading[p] = nil
+        let loaded: Bool = lock.withLockThenRun {
+            guard loads.finish(p, token: token) else { return (false, []) }
             for (id, m) in latest { coordinator.replay(id, m) }
-            return execute(coordinator.loadCompleted(partition: p, nowMs: WallClock.millis()))
+            return (true, execute(coordinator.loadCompleted(partition: p, nowMs: WallClock.millis())))
         }
-        guard let deferred else { return }
-        for d in deferred { d() }
-        if !latest.isEmpty {
+        if loaded && !latest.isEmpty {
             logger.info("loaded \(latest.count) transactional ids from \(tp)" + (skipped > 0 ? " (\(skipped) unreadable, skipped)" : ""))
         }
     }
@@ -145,18 +134,15 @@ final class TransactionRuntime: @unchecked Sendable {
     /// Runs one coordinator call for `transactionalId` if this broker coordinates it; `reply` answers once.
     func call(transactionalId: String, reply: @escaping Reply, failure: @escaping @Sendable (ErrorCode) -> Void,
               _ body: (inout TransactionCoordinator, TxnRequestID, Int64) -> [TxnEffect]) {
-        var refused: ErrorCode?
-        var deferred: [() -> Void] = []
-        lock.withLock {
-            if transactionalId.isEmpty { refused = .invalidRequest; return }
-            if let e = unavailable(transactionalId) { refused = e; return }
+        let refused: ErrorCode? = lock.withLockThenRun {
+            if transactionalId.isEmpty { return (.invalidRequest, []) }
+            if let e = unavailable(transactionalId) { return (e, []) }
             let id = nextRequestId
             nextRequestId += 1
             pending[id] = reply
-            deferred = execute(body(&coordinator, id, WallClock.millis()))
+            return (nil, execute(body(&coordinator, id, WallClock.millis())))
         }
         if let refused { failure(refused) }
-        for d in deferred { d() }
     }
 
     /// Read-only access (Describe/ListTransactions); `status` tells whether an id is served here.

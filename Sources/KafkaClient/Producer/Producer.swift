@@ -406,7 +406,7 @@ public final class Producer: @unchecked Sendable {
         guard !batches.isEmpty else { return }
         if idempotent { for b in batches { idem.sent(b.tp, base: b.baseSequence ?? -1) } }
         var topics: [String: [ProduceRequest.PartitionProduceData]] = [:]
-        for b in batches { topics[b.tp.topic, default: []].append(.init(index: b.tp.partition, records: b.encoded)) }
+        for b in batches { topics[b.tp.topic, default: []].append(.init(index: b.tp.partition, records: b.encoded.map { $0[...] } ?? nil)) }
         let req = ProduceRequest(transactionalId: config.transactionalId, acks: config.acks, timeoutMs: Int32(config.client.requestTimeoutMs),
                                  topicData: topics.sorted { $0.key < $1.key }.map { .init(name: $0.key, partitionData: $0.value) })
         inFlightPerNode[node, default: 0] += 1

@@ -71,6 +71,13 @@ public struct ByteReader: Sendable {
         return Array(bytes[offset..<offset + n])
     }
 
+    /// `n` bytes as a slice sharing the reader's storage (no copy).
+    public mutating func readSlice(_ n: Int) throws -> ArraySlice<UInt8> {
+        try need(n)
+        defer { offset += n }
+        return bytes[offset..<offset + n]
+    }
+
     public mutating func skip(_ n: Int) throws {
         try need(n)
         offset += n

@@ -2,9 +2,11 @@
 /// Jute and Kafka). Accepts partial input; never trusts a length above `maxFrameBytes`.
 ///
 /// Two ways to feed it: `append` + `next()` copies everything it is given, while `next(_ input:)`
-/// reads a borrowed chunk (the event loop's read buffer) in place: a frame wholly inside the chunk
-/// is copied once, straight into the frame, and only an unfinished frame's bytes are kept, sized to
-/// what has arrived (so an idle connection costs no buffer).
+/// reads a borrowed chunk (the event loop's read buffer) in place: every frame is copied once from
+/// the chunks into the array handed out. A frame wholly inside the chunk is copied straight into it;
+/// a frame spanning reads goes, once its length is known, into an array reserved at that length
+/// (as Kafka allocates a receive at its size) that is returned as the frame itself. A large
+/// reservation is mapped lazily by malloc, so what a connection holds in memory is what has arrived.
 public struct FrameDecoder: Sendable {
     public enum Result: Equatable, Sendable {
         case frame([UInt8])
@@ -26,6 +28,9 @@ public struct FrameDecoder: Sendable {
     public var maxFrameBytes: Int
     private var buffer: [UInt8] = []
     private var start = 0
+    /// The body of a frame spanning reads, once its length (`partialLength`, -1: none) is known.
+    private var partial: [UInt8] = []
+    private var partialLength = -1
     /// A drained buffer keeps its allocation only up to this size: a burst must not pin memory.
     static let retainedCapacity = 4096
 
@@ -33,9 +38,9 @@ public struct FrameDecoder: Sendable {
         self.maxFrameBytes = maxFrameBytes
     }
 
-    public var bufferedBytes: Int { buffer.count - start }
+    public var bufferedBytes: Int { buffer.count - start + (partialLength >= 0 ? 4 + partial.count : 0) }
     /// The allocation kept for buffered bytes (for tests of the memory bound).
-    public var bufferCapacity: Int { buffer.capacity }
+    public var bufferCapacity: Int { buffer.capacity + partial.capacity }
 
     public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         if start > 0 && start == buffer.count { resetBuffer() }
@@ -43,11 +48,17 @@ public struct FrameDecoder: Sendable {
     }
 
     /// The bytes buffered but not yet consumed (e.g. a 4-letter word that is not a frame).
-    public var pendingBytes: ArraySlice<UInt8> { buffer[start...] }
+    public var pendingBytes: ArraySlice<UInt8> { partialLength >= 0 ? (lengthPrefix + partial + buffer[start...])[...] : buffer[start...] }
+
+    private var lengthPrefix: [UInt8] {
+        let u = UInt32(truncatingIfNeeded: partialLength)
+        return [UInt8(u >> 24), UInt8(truncatingIfNeeded: u >> 16), UInt8(truncatingIfNeeded: u >> 8), UInt8(truncatingIfNeeded: u)]
+    }
 
     /// The first `n` bytes of what is buffered followed by `input`, consuming nothing.
     public func peek(_ n: Int, _ input: Input) -> [UInt8] {
-        var out = Array(buffer[start..<min(buffer.count, start + n)])
+        let pending = pendingBytes
+        var out = Array(pending.prefix(n))
         let more = min(n - out.count, input.remaining)
         if more > 0 { out.append(contentsOf: input.bytes[input.offset..<(input.offset + more)]) }
         return out
@@ -70,6 +81,7 @@ public struct FrameDecoder: Sendable {
     /// The next frame from the buffered bytes, then from `input`. On `.needMoreData` every byte of
     /// `input` has been consumed (a partial frame is kept); on an error the stream is unusable.
     public mutating func next(_ input: inout Input) -> Result {
+        if partialLength >= 0 { return nextPartial(&input) }
         if start < buffer.count { return nextBuffered(&input) }
         guard input.remaining >= 4 else {
             keep(&input)
@@ -80,15 +92,41 @@ public struct FrameDecoder: Sendable {
         let len = Self.length(p[o], p[o + 1], p[o + 2], p[o + 3])
         if len < 0 { return .negativeLength(len) }
         if len > maxFrameBytes { return .tooLarge(len) }
-        guard input.remaining - 4 >= len else {
-            keep(&input)
-            return .needMoreData
-        }
-        input.offset += 4 + len
+        input.offset += 4
+        guard input.remaining >= len else { return startPartial(len, &input) }
+        input.offset += len
         return .frame(Self.copy(UnsafeRawBufferPointer(rebasing: p[(o + 4)..<(o + 4 + len)])))
     }
 
-    /// Completes the frame that starts in the buffer, taking from `input` only the bytes it lacks.
+    /// A frame of `len` bytes whose first bytes are in `input`: they go to the frame's own array.
+    private mutating func startPartial(_ len: Int, _ input: inout Input) -> Result {
+        partialLength = len
+        partial = []
+        partial.reserveCapacity(len)
+        return nextPartial(&input)
+    }
+
+    /// Adds what the spanning frame lacks, from the buffered bytes (`append`) and then `input`.
+    private mutating func nextPartial(_ input: inout Input) -> Result {
+        if start < buffer.count {
+            let k = min(partialLength - partial.count, buffer.count - start)
+            partial.append(contentsOf: buffer[start..<(start + k)])
+            start += k
+            if start == buffer.count { resetBuffer() }
+        }
+        let k = min(partialLength - partial.count, input.remaining)
+        if k > 0 {
+            partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.bytes[input.offset..<(input.offset + k)]))
+            input.offset += k
+        }
+        guard partial.count == partialLength else { return .needMoreData }
+        let frame = partial
+        partial = []
+        partialLength = -1
+        return .frame(frame)
+    }
+
+    /// The frame that starts in the buffer: whole there (`append`), or completed as a spanning frame.
     private mutating func nextBuffered(_ input: inout Input) -> Result {
         if buffer.count - start < 4 { take(4 - (buffer.count - start), from: &input) }
         guard buffer.count - start >= 4 else { return .needMoreData }
@@ -96,8 +134,11 @@ public struct FrameDecoder: Sendable {
         if len < 0 { return .negativeLength(len) }
         if len > maxFrameBytes { return .tooLarge(len) }
         let missing = 4 + len - (buffer.count - start)
-        if missing > 0 { take(missing, from: &input) }
-        guard buffer.count - start - 4 >= len else { return .needMoreData }
+        if missing > 0 {
+            // The frame's body goes to its own array (nothing after it is buffered while it lacks bytes).
+            start += 4
+            return startPartial(len, &input)
+        }
         let frame = Array(buffer[(start + 4)..<(start + 4 + len)])
         start += 4 + len
         if start == buffer.count {

@@ -67,6 +67,20 @@ extension ByteReader {
         return try readBytes(n)
     }
 
+    /// The bytes as a slice of the buffer being read: no copy (the produce path's records).
+    public mutating func readKafkaNullableBytesSlice(flexible: Bool = false) throws -> ArraySlice<UInt8>? {
+        let n = try kafkaLength(flexible: flexible, wide: true, what: "bytes")
+        if n < 0 { return nil }
+        return try readSlice(n)
+    }
+
+    public mutating func readKafkaBytesSlice(flexible: Bool = false) throws -> ArraySlice<UInt8> {
+        guard let b = try readKafkaNullableBytesSlice(flexible: flexible) else {
+            throw DecodeError.invalidValue("null bytes in non-nullable field")
+        }
+        return b
+    }
+
     public mutating func readKafkaBytes(flexible: Bool = false) throws -> [UInt8] {
         guard let b = try readKafkaNullableBytes(flexible: flexible) else {
             throw DecodeError.invalidValue("null bytes in non-nullable field")
@@ -160,6 +174,16 @@ extension ByteWriter {
         guard let b else { return try writeKafkaLength(-1, flexible: flexible, wide: true, what: "bytes") }
         try writeKafkaLength(b.count, flexible: flexible, wide: true, what: "bytes")
         writeBytes(b)
+    }
+
+    public mutating func writeKafkaNullableBytesSlice(_ b: ArraySlice<UInt8>?, flexible: Bool = false) throws {
+        guard let b else { return try writeKafkaLength(-1, flexible: flexible, wide: true, what: "bytes") }
+        try writeKafkaLength(b.count, flexible: flexible, wide: true, what: "bytes")
+        writeBytes(b)
+    }
+
+    public mutating func writeKafkaBytesSlice(_ b: ArraySlice<UInt8>, flexible: Bool = false) throws {
+        try writeKafkaNullableBytesSlice(b, flexible: flexible)
     }
 
     public mutating func writeKafkaBytes(_ b: [UInt8], flexible: Bool = false) throws {

@@ -20,7 +20,16 @@ public final class FaultInjectingFileSystem: FileSystem {
     /// File syncs (fsync and fdatasync) that reached the inner file system, for group-commit tests.
     public let fileSyncs = Atomic<Int>(0)
 
+    public typealias WriteObserver = @Sendable (_ path: String, _ source: UnsafeRawBufferPointer) -> Void
+    private let writeObserver = Mutex<WriteObserver?>(nil)
+
     public init(_ inner: any FileSystem) { self.inner = inner }
+
+    /// Tells `observer` of every write, with the memory its bytes come from, before it reaches the
+    /// inner file system (nil: stop): tests that check the produce path writes no copy.
+    public func observeWrites(_ observer: WriteObserver?) { writeObserver.withLock { $0 = observer } }
+
+    func observe(_ path: String, _ bytes: UnsafeRawBufferPointer) { writeObserver.withLock { $0 }?(path, bytes) }
 
     /// Reads or changes the faults, e.g. `fs.update { $0.failWritesWith = ENOSPC }`.
     public func update(_ body: (inout Faults) -> Void) { faults.withLock { body(&$0) } }
@@ -86,12 +95,14 @@ final class FaultyFile: OpenFile {
     var modifiedMs: Int64 { inner.modifiedMs }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        fs.observe(path, bytes)
         let (n, fail) = fs.admitWrite(bytes.count)
         if n > 0 { try inner.write(UnsafeRawBufferPointer(rebasing: bytes[0..<n]), at: offset) }
         if let fail { throw LogError.io(op: "write", path: path, errno: fail) }
     }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
+        fs.observe(path, bytes)
         let (n, fail) = fs.admitWrite(bytes.count)
         if n > 0 { try inner.append(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) }
         if let fail { throw LogError.io(op: "write", path: path, errno: fail) }

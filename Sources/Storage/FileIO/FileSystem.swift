@@ -45,6 +45,8 @@ public protocol OpenFile: AnyObject, Sendable {
     var modifiedMs: Int64 { get }
     /// Writes all of `bytes` at `offset` or throws (a short write may have left a prefix).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws
+    /// Writes `parts` one after another from `offset` (a gather write: no joining copy) or throws.
+    func write(_ parts: [UnsafeRawBufferPointer], at offset: Int) throws
     /// Writes all of `bytes` after the last append (at the end for `create`/`openAppend` files).
     func append(_ bytes: UnsafeRawBufferPointer) throws
     /// Reads up to `buffer.count` bytes; fewer only at end of file.
@@ -57,6 +59,15 @@ public protocol OpenFile: AnyObject, Sendable {
 }
 
 extension OpenFile {
+    /// Part after part: for files without a gather write (memory, fault injection).
+    public func write(_ parts: [UnsafeRawBufferPointer], at offset: Int) throws {
+        var at = offset
+        for p in parts where p.count > 0 {
+            try write(p, at: at)
+            at += p.count
+        }
+    }
+
     public func write(_ bytes: [UInt8], at offset: Int) throws {
         if bytes.isEmpty { return }
         try bytes.withUnsafeBytes { try write($0, at: offset) }

@@ -113,30 +113,65 @@ public final class PosixFile: OpenFile {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-        guard let base = bytes.baseAddress else { return }
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.pwrite(fd, base + done, bytes.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LogError.io(op: "write", path: path, errno: errno)
-            }
-            if n == 0 { throw LogError.io(op: "write", path: path, errno: EIO) }
-            done += n
+        try Self.withIOVec(bytes) { iov in
+            try writeFully(iov) { iov, done in Glibc.pwritev(fd, iov.baseAddress, Int32(iov.count), off_t(offset + done)) }
+        }
+    }
+
+    public func write(_ parts: [UnsafeRawBufferPointer], at offset: Int) throws {
+        var iov: [iovec] = []
+        iov.reserveCapacity(parts.count)
+        for p in parts where p.count > 0 {
+            if let base = p.baseAddress { iov.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: base), iov_len: p.count)) }
+        }
+        try iov.withUnsafeMutableBufferPointer { iov in
+            try writeFully(iov) { iov, done in Glibc.pwritev(fd, iov.baseAddress, Int32(iov.count), off_t(offset + done)) }
         }
     }
 
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress else { return }
+        try Self.withIOVec(bytes) { iov in
+            try writeFully(iov) { iov, _ in Glibc.writev(fd, iov.baseAddress, Int32(iov.count)) }
+        }
+    }
+
+    /// One buffer as an iovec on the stack (none for an empty buffer).
+    private static func withIOVec(_ b: UnsafeRawBufferPointer, _ body: (UnsafeMutableBufferPointer<iovec>) throws -> Void) throws {
+        guard let base = b.baseAddress, b.count > 0 else { return }
+        var one = iovec(iov_base: UnsafeMutableRawPointer(mutating: base), iov_len: b.count)
+        try withUnsafeMutablePointer(to: &one) { try body(UnsafeMutableBufferPointer(start: $0, count: 1)) }
+    }
+
+    /// Linux's IOV_MAX (not exported to Swift).
+    static let maxIOVecs = 1024
+
+    /// The one write loop: writes `iov` (at most IOV_MAX at a time), retries EINTR and continues
+    /// after a short write; `syscall` gets the iovecs still to write and the bytes written so far.
+    private func writeFully(_ all: UnsafeMutableBufferPointer<iovec>,
+                            _ syscall: (UnsafeMutableBufferPointer<iovec>, Int) -> Int) throws {
+        var first = 0
         var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, base + done, bytes.count - done)
+        while first < all.count {
+            let window = UnsafeMutableBufferPointer(rebasing: all[first..<min(all.count, first + Self.maxIOVecs)])
+            let n = syscall(window, done)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw LogError.io(op: "write", path: path, errno: errno)
             }
             if n == 0 { throw LogError.io(op: "write", path: path, errno: EIO) }
             done += n
+            // Skip what was written: whole iovecs, then the written front of a partial one.
+            var left = n
+            while left > 0, first < all.count {
+                if left >= all[first].iov_len {
+                    left -= all[first].iov_len
+                    first += 1
+                } else {
+                    all[first].iov_base += left
+                    all[first].iov_len -= left
+                    left = 0
+                }
+            }
         }
     }
 

@@ -158,11 +158,12 @@ final class LogSegment {
         nextOffset = h.nextOffset
     }
 
-    /// Appends already validated batches (their headers given in order, contiguous in `bytes`).
-    func append(_ bytes: UnsafeRawBufferPointer, headers: [RecordBatchHeader]) throws {
+    /// Appends already validated batches (their headers given in order; `parts` laid end to end
+    /// are their bytes), in one gather write.
+    func append(_ parts: [UnsafeRawBufferPointer], headers: [RecordBatchHeader]) throws {
         let start = size
         do {
-            try log.write(bytes, at: start)
+            try log.write(parts, at: start)
         } catch {
             // A short write (a full disk) must not leave a torn batch for readers, followers or
             // recovery; if the cut itself fails the file no longer matches `size`: not a space error.

@@ -165,84 +165,58 @@ public final class PartitionLog {
 
     // MARK: append
 
-    /// Leader append: validates each batch (header, CRC, size), assigns offsets from the log end by
-    /// rewriting baseOffset and partitionLeaderEpoch in place (the CRC does not cover them), and
-    /// writes the bytes unchanged otherwise. No fsync unless the flush policy asks for one.
+    /// Leader append: validates each batch (header, CRC, size, records), assigns offsets from the
+    /// log end and stamps partitionLeaderEpoch (the CRC covers neither), and writes the bytes
+    /// unchanged otherwise. No fsync unless the flush policy asks for one.
     /// `allowControl`: the broker's own transaction markers (clients may not write control batches).
+    /// `parsed`: the batch headers of `records` when the caller already split them (the produce
+    /// path's idempotence check), so the headers are not parsed twice.
     public func append(_ records: [UInt8], leaderEpoch: Int32, now: Int64, assignOffsets: Bool = true,
-                       allowControl: Bool = false) throws -> AppendInfo {
-        var buf = records
-        return try buf.withUnsafeMutableBytes {
-            try append(buffer: $0, leaderEpoch: leaderEpoch, now: now, assignOffsets: assignOffsets, allowControl: allowControl)
+                       allowControl: Bool = false, parsed: [RecordBatchHeader]? = nil) throws -> AppendInfo {
+        try records.withUnsafeBytes {
+            try append(bytes: $0, leaderEpoch: leaderEpoch, now: now, assignOffsets: assignOffsets, allowControl: allowControl, parsed: parsed)
+        }
+    }
+
+    /// The same for a slice of a larger buffer (a produce request's records inside its frame).
+    public func append(_ records: ArraySlice<UInt8>, leaderEpoch: Int32, now: Int64, assignOffsets: Bool = true,
+                       allowControl: Bool = false, parsed: [RecordBatchHeader]? = nil) throws -> AppendInfo {
+        try records.withUnsafeBytes {
+            try append(bytes: $0, leaderEpoch: leaderEpoch, now: now, assignOffsets: assignOffsets, allowControl: allowControl, parsed: parsed)
         }
     }
 
     /// Follower append: offsets and epochs are the leader's; a partial last batch (allowed in fetch
     /// responses) is ignored.
     public func appendAsFollower(_ records: [UInt8], now: Int64) throws -> AppendInfo {
-        var buf = records
-        return try buf.withUnsafeMutableBytes {
-            try append(buffer: $0, leaderEpoch: -1, now: now, assignOffsets: false)
-        }
+        try records.withUnsafeBytes { try append(bytes: $0, leaderEpoch: -1, now: now, assignOffsets: false) }
     }
 
-    /// The zero-copy form: `buffer` may be the network read buffer; it is modified in place.
-    public func append(buffer: UnsafeMutableRawBufferPointer, leaderEpoch: Int32, now: Int64, assignOffsets: Bool,
-                       allowControl: Bool = false) throws -> AppendInfo {
+    /// The zero-copy form: `bytes` are borrowed, never modified nor copied. The fields a leader
+    /// rewrites live in the first bytes of each batch header; those go into a small side buffer and
+    /// the file gets one gather write of side buffer and caller bytes in turn.
+    public func append(bytes: UnsafeRawBufferPointer, leaderEpoch: Int32, now: Int64, assignOffsets: Bool,
+                       allowControl: Bool = false, parsed: [RecordBatchHeader]? = nil) throws -> AppendInfo {
         try guarded {
-            var headers: [RecordBatchHeader] = []
-            var pos = 0
-            while buffer.count - pos >= RecordBatchLayout.logOverhead {
-                let rest = UnsafeRawBufferPointer(rebasing: buffer[pos...])
-                let length = Int(Int32(bigEndian: rest.loadUnaligned(fromByteOffset: RecordBatchLayout.batchLength, as: Int32.self)))
-                if !assignOffsets, length + RecordBatchLayout.logOverhead > rest.count, length >= 0 { break }
-                let h: RecordBatchHeader
-                do {
-                    h = try RecordBatch.validate(rest)
-                } catch let e as RecordBatchError {
-                    throw LogError.corruptRecord(e)
-                }
-                // Followers take what their leader accepted.
-                if assignOffsets && h.totalSize > config.maxMessageBytes { throw LogError.recordTooLarge(h.totalSize) }
-                // The leader's one full parse: a batch whose CRC is valid can still lie about its records.
-                if assignOffsets {
-                    do {
-                        try RecordBatch.validateRecords(UnsafeRawBufferPointer(rebasing: rest[0..<h.totalSize]), header: h,
-                                                        maxDecompressedBytes: maxDecompressedBytes, allowControl: allowControl,
-                                                        requireKeys: config.cleanupCompact && !h.isControl)
-                    } catch let e as RecordBatchError {
-                        throw LogError.corruptRecord(e)
-                    }
-                }
-                headers.append(h)
-                pos += h.totalSize
-            }
-            if assignOffsets && pos != buffer.count {
-                throw LogError.corruptRecord(.truncated(needed: buffer.count - pos + 1, available: buffer.count - pos))
-            }
+            var (headers, pos) = try AppendValidation(config: config, asLeader: assignOffsets, allowControl: allowControl)
+                .headers(of: bytes, parsed: parsed)
             guard !headers.isEmpty else {
-                if assignOffsets { throw LogError.corruptRecord(.truncated(needed: RecordBatchLayout.headerSize, available: buffer.count)) }
                 return AppendInfo(firstOffset: -1, lastOffset: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, logAppendTime: -1,
                                   logStartOffset: logStartOffset, batchCount: 0, recordCount: 0, validBytes: 0)
             }
             var logAppendTime: Int64 = -1
+            let appendTime = assignOffsets && config.messageTimestampType == .logAppendTime
             if assignOffsets {
                 var next = logEndOffset
-                var p = 0
                 for i in headers.indices {
-                    let b = UnsafeMutableRawBufferPointer(rebasing: buffer[p..<p + headers[i].totalSize])
-                    RecordBatch.setBaseOffset(next, in: b)
-                    RecordBatch.setPartitionLeaderEpoch(leaderEpoch, in: b)
                     headers[i].baseOffset = next
                     headers[i].partitionLeaderEpoch = leaderEpoch
-                    if config.messageTimestampType == .logAppendTime {
-                        RecordBatch.setLogAppendTime(now, in: b)
+                    if appendTime {
                         headers[i].attributes |= 0x08
                         headers[i].maxTimestamp = now
                         logAppendTime = now
                     }
                     next = headers[i].nextOffset
-                    p += headers[i].totalSize
                 }
             } else {
                 var expected = logEndOffset
@@ -267,7 +241,12 @@ public final class PartitionLog {
             }
             if epochChanged || epochsUnpersisted { try persistEpochs() }
             try maybeRoll(incomingBytes: pos, firstOffset: first, lastOffset: last, now: now)
-            try active.append(UnsafeRawBufferPointer(rebasing: buffer[0..<pos]), headers: headers)
+            let whole = UnsafeRawBufferPointer(rebasing: bytes[0..<pos])
+            if assignOffsets {
+                try writePatched(whole, headers: headers, appendTime: appendTime)
+            } else {
+                try active.append([whole], headers: headers)
+            }
 
             var info = AppendInfo(firstOffset: first, lastOffset: last, maxTimestamp: -1, offsetOfMaxTimestamp: first,
                                   logAppendTime: logAppendTime, logStartOffset: logStartOffset, batchCount: headers.count,
@@ -288,8 +267,30 @@ public final class PartitionLog {
         }
     }
 
-    /// Bound on a compressed batch's records once inflated, so a small batch cannot exhaust memory.
-    private var maxDecompressedBytes: Int { max(64 << 20, config.maxMessageBytes.multipliedReportingOverflow(by: 4).partialValue) }
+    /// Writes the leader's batches: each batch's rewritten header prefix (baseOffset and
+    /// partitionLeaderEpoch, or the whole header with a new CRC under LogAppendTime) from a side
+    /// buffer, the rest straight from `bytes`.
+    private func writePatched(_ bytes: UnsafeRawBufferPointer, headers: [RecordBatchHeader], appendTime: Bool) throws {
+        let L = RecordBatchLayout.self
+        let prefix = appendTime ? L.headerSize : L.partitionLeaderEpoch + 4
+        try withUnsafeTemporaryAllocation(byteCount: prefix * headers.count, alignment: 8) { side in
+            var parts: [UnsafeRawBufferPointer] = []
+            parts.reserveCapacity(2 * headers.count)
+            var pos = 0
+            for (i, h) in headers.enumerated() {
+                let head = UnsafeMutableRawBufferPointer(rebasing: side[(i * prefix)..<((i + 1) * prefix)])
+                head.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[pos..<pos + prefix]))
+                RecordBatch.setBaseOffset(h.baseOffset, in: head)
+                RecordBatch.setPartitionLeaderEpoch(h.partitionLeaderEpoch, in: head)
+                let body = UnsafeRawBufferPointer(rebasing: bytes[(pos + prefix)..<(pos + h.totalSize)])
+                if appendTime { RecordBatch.setLogAppendTime(h.maxTimestamp, inHeader: head, body: body) }
+                parts.append(UnsafeRawBufferPointer(head))
+                parts.append(body)
+                pos += h.totalSize
+            }
+            try active.append(parts, headers: headers)
+        }
+    }
 
     private func maybeRoll(incomingBytes: Int, firstOffset: Int64, lastOffset: Int64, now: Int64) throws {
         let seg = active

@@ -49,21 +49,28 @@ public struct ProduceRequest: KafkaRequestMessage {
 
     public struct PartitionProduceData: Equatable, Sendable {
         public var index: Int32
-        public var records: [UInt8]?
+        public var records: ArraySlice<UInt8>?
 
         public init(
             index: Int32 = 0,
-            records: [UInt8]? = nil
+            records: ArraySlice<UInt8>? = nil
         ) {
             self.index = index
             self.records = records
+        }
+
+        public init(
+            index: Int32 = 0,
+            records: [UInt8]
+        ) {
+            self.init(index: index, records: records[...])
         }
 
         public static func decode(from r: inout ByteReader, version: Int16) throws -> PartitionProduceData {
             let flex = version >= 9
             var m = PartitionProduceData()
             m.index = try r.readInt32()
-            m.records = try r.readKafkaNullableBytes(flexible: flex)
+            m.records = try r.readKafkaNullableBytesSlice(flexible: flex)
             if flex {
                 try r.readKafkaTaggedFields()
             }
@@ -73,7 +80,7 @@ public struct ProduceRequest: KafkaRequestMessage {
         public func encode(into w: inout ByteWriter, version: Int16) throws {
             let flex = version >= 9
             w.writeInt32(self.index)
-            try w.writeKafkaNullableBytes(self.records, flexible: flex)
+            try w.writeKafkaNullableBytesSlice(self.records, flexible: flex)
             if flex {
                 w.writeKafkaTaggedFields()
             }

@@ -109,15 +109,38 @@ public enum RecordBatch {
     public static func validate(_ buf: UnsafeRawBufferPointer, maxBatchBytes: Int = Int(Int32.max)) throws -> RecordBatchHeader {
         let h = try RecordBatchHeader.parse(buf)
         if h.totalSize > maxBatchBytes { throw RecordBatchError.tooLarge(h.totalSize) }
+        try checkCRC(buf, header: h)
+        return h
+    }
+
+    /// The CRC check of `validate` for a batch whose header `h` was parsed from the start of `buf`.
+    public static func checkCRC(_ buf: UnsafeRawBufferPointer, header h: RecordBatchHeader) throws {
         guard buf.count >= h.totalSize else { throw RecordBatchError.truncated(needed: h.totalSize, available: buf.count) }
         let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buf[RecordBatchLayout.attributes..<h.totalSize]))
         guard computed == h.crc else { throw RecordBatchError.crcMismatch(stored: h.crc, computed: computed) }
-        return h
     }
 
     public static func validate(_ bytes: [UInt8], at offset: Int = 0) throws -> RecordBatchHeader {
         guard offset >= 0, offset <= bytes.count else { throw RecordBatchError.truncated(needed: offset, available: bytes.count) }
         return try bytes.withUnsafeBytes { try validate(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+    }
+
+    /// The headers of the complete batches at the start of `buf`, parsed once (no CRC, no
+    /// records) as `split(validateCRC: false)` does, and how many bytes follow them (a partial
+    /// batch). Throws on a complete batch whose header is malformed.
+    public static func headers(of buf: UnsafeRawBufferPointer) throws -> (headers: [RecordBatchHeader], trailingBytes: Int) {
+        var out: [RecordBatchHeader] = []
+        var pos = 0
+        while buf.count - pos >= RecordBatchLayout.logOverhead {
+            let rest = UnsafeRawBufferPointer(rebasing: buf[pos...])
+            let length = Int(rest.int32(at: RecordBatchLayout.batchLength))
+            if length < RecordBatchLayout.minBatchLength { throw RecordBatchError.invalidBatchLength(length) }
+            if length + RecordBatchLayout.logOverhead > rest.count { break }
+            let h = try RecordBatchHeader.parse(rest)
+            out.append(h)
+            pos += h.totalSize
+        }
+        return (out, buf.count - pos)
     }
 
     /// Rewrites baseOffset in place; the CRC does not cover it.
@@ -141,6 +164,18 @@ public enum RecordBatch {
         buf.storeBytes(of: attrs.bigEndian, toByteOffset: L.attributes, as: UInt16.self)
         buf.storeBytes(of: UInt64(bitPattern: now).bigEndian, toByteOffset: L.maxTimestamp, as: UInt64.self)
         resealCRC(in: buf)
+    }
+
+    /// `setLogAppendTime` on a batch held in two pieces: its 61-byte `header` (rewritten) and the
+    /// records after it (`body`, only read), as the log writes a leader's batch without copying it.
+    public static func setLogAppendTime(_ now: Int64, inHeader header: UnsafeMutableRawBufferPointer, body: UnsafeRawBufferPointer) {
+        let L = RecordBatchLayout.self
+        guard header.count == L.headerSize else { return }
+        let attrs = UInt16(bigEndian: header.loadUnaligned(fromByteOffset: L.attributes, as: UInt16.self)) | 0x08
+        header.storeBytes(of: attrs.bigEndian, toByteOffset: L.attributes, as: UInt16.self)
+        header.storeBytes(of: UInt64(bitPattern: now).bigEndian, toByteOffset: L.maxTimestamp, as: UInt64.self)
+        let crc = CRC32C.update(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: header[L.attributes...])), body)
+        header.storeBytes(of: crc.bigEndian, toByteOffset: L.crc, as: UInt32.self)
     }
 
     /// Recomputes the CRC over attributes..end after a change to the covered bytes.
