@@ -68,13 +68,14 @@ enum ClusterScaleBench {
     }
 
     /// Leaders by partition as one broker's Metadata answers them (nil: not reachable).
-    static func leaders(_ bootstrap: String, topics: [String]) -> [String: [Int32: Int32]]? {
+    static func leaders(_ bootstrap: String, topics: [String], fullIsr rf: Int = 0) -> [String: [Int32: Int32]]? {
         guard let kc = try? KafkaCluster(config: ClientConfig(bootstrapServers: [bootstrap], requestTimeoutMs: 10_000)) else { return nil }
         defer { kc.close() }
         guard let md = try? kc.refreshMetadata(topics: topics) else { return nil }
         var out: [String: [Int32: Int32]] = [:]
         for t in topics {
-            for p in md.topics[t]?.partitions ?? [] { out[t, default: [:]][p.partition] = p.leader }
+            // With `rf`, a partition counts only once its whole replica set is in sync.
+            for p in md.topics[t]?.partitions ?? [] where p.isr.count >= rf { out[t, default: [:]][p.partition] = p.leader }
         }
         return out
     }
@@ -137,9 +138,14 @@ enum ClusterScaleBench {
         print(String(format: "kill -9 of controller %d: new controller after %.2f s (session timeout %d ms); every partition led again %.2f s later (%.2f s in all)",
                      ctl, newController, sessionTimeoutMs, releaded, Date().timeIntervalSince(kill)))
 
-        // 3. The killed broker returns; then a controlled shutdown of a broker leading about a third.
+        // 3. The killed broker returns and catches up; then a controlled shutdown of a broker leading
+        // about a third (a partition whose only in-sync replica is that broker cannot move).
         try cluster.start(ctl)
-        _ = time(limit: 300) { allLed(by: [1, 2, 3], via: via) }
+        let caughtUp = time(limit: 300) {
+            guard let l = leaders("127.0.0.1:\(via)", topics: topics, fullIsr: Int(rf)) else { return false }
+            return topics.allSatisfy { (l[$0]?.count ?? 0) == 1000 }
+        }
+        print(String(format: "broker %d restarted: every replica back in sync after %.2f s", ctl, caughtUp ?? -1))
         // Preferred leaders come back with auto.leader.rebalance; wait for a broker to lead ≥ 1/4.
         var target: Int32 = ctl
         var led = 0

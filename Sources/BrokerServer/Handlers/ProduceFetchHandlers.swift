@@ -88,7 +88,8 @@ extension RequestHandler {
 
     /// Produce v0–v2 may carry pre-0.11 message sets (magic 0/1): up-converted to one v2 batch, as
     /// Kafka does with format v2 on disk. v3+ must be v2 (Kafka answers INVALID_RECORD).
-    private func v2Records(_ records: [UInt8], version: Int16, into resp: inout ProduceResponse.PartitionProduceResponse) -> [UInt8]? {
+    /// The request's batch bytes as they are (a slice of the frame); a legacy set is up-converted.
+    private func v2Records(_ records: ArraySlice<UInt8>, version: Int16, into resp: inout ProduceResponse.PartitionProduceResponse) -> ArraySlice<UInt8>? {
         guard let magic = LegacyMessageSet.magic(of: records), magic < 2 else { return records }
         guard version < 3 else {
             resp.errorCode = .invalidRecord
@@ -96,7 +97,7 @@ extension RequestHandler {
             return nil
         }
         do {
-            return try LegacyMessageSet.upConvert(records)
+            return try LegacyMessageSet.upConvert(Array(records))[...]
         } catch {
             resp.errorCode = .corruptMessage
             resp.errorMessage = "bad message set (magic \(magic)): \(error)"

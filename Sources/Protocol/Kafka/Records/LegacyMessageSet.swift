@@ -8,9 +8,11 @@ internal import CZlib
 /// nested message set (one level deep).
 public enum LegacyMessageSet {
     /// The magic byte of the first entry, if `bytes` is long enough to have one.
-    public static func magic(of bytes: [UInt8]) -> Int8? {
-        bytes.count > RecordBatchLayout.magic ? Int8(bitPattern: bytes[RecordBatchLayout.magic]) : nil
+    public static func magic(of bytes: ArraySlice<UInt8>) -> Int8? {
+        bytes.count > RecordBatchLayout.magic ? Int8(bitPattern: bytes[bytes.startIndex + RecordBatchLayout.magic]) : nil
     }
+
+    public static func magic(of bytes: [UInt8]) -> Int8? { magic(of: bytes[...]) }
 
     /// The messages of a magic 0/1 set as v2 records with offsets 0, 1, …; magic 0 records get
     /// timestamp -1 (none). Throws on a bad CRC, a lying length, a nested wrapper or a codec
