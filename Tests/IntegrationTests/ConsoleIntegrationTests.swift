@@ -81,12 +81,12 @@ import Testing
         let path = "\(dir)/expect-\(phase).json"
         try JSONSerialization.data(withJSONObject: expect).write(to: URL(fileURLWithPath: path))
         let script = ProcessHarness.packageRoot + "/Tests/IntegrationTests/compat/console_browser.py"
-        let r = try ProcessHarness.run(seleniumPython!, [script, phase, url, path, shots], timeout: 180)
+        let r = try ProcessHarness.run(seleniumPython!, [script, phase, url, path, shots], timeout: isCI ? 420 : 180)
         #expect(r.status == 0 && !r.timedOut, "browser phase \(phase) failed:\n\(r.stdout)\n\(r.stderr)")
         return r.stdout
     }
 
-    @Test(.timeLimit(.minutes(8)), .enabled(if: seleniumPython != nil || isCI, "chromium, chromedriver or python3-selenium missing (CI=true requires them)"))
+    @Test(.timeLimit(.minutes(12)), .enabled(if: seleniumPython != nil || isCI, "chromium, chromedriver or python3-selenium missing (CI=true requires them)"))
     func pagesInHeadlessChromium() throws {
         guard Self.seleniumPython != nil else {
             Issue.record("CI=true but /usr/bin/chromium, /usr/bin/chromedriver or python3-selenium is missing (deploy/install-deps.sh installs them)")
@@ -172,7 +172,9 @@ import Testing
             }
             let median = times.sorted()[2]
             report.append(String(format: "%@ %.1f ms", path, median))
-            #expect(median < 200, "\(path) took \(median) ms (median of 5)")
+            // 200 ms alone; under CI=true every suite shares the two cores, and the bound only catches a collapse.
+            let bound: Double = Self.isCI ? 1000 : 200
+            #expect(median < bound, "\(path) took \(median) ms (median of 5)")
         }
         let (_, groups, _) = try fetch(url + "/api/groups")
         #expect(((try? JSONSerialization.jsonObject(with: groups)) as? [Any])?.count == 100)
