@@ -8,11 +8,13 @@ import Transport
 /// What the observability plane costs (issue 10: < 3 %): coordd write throughput and brokerd produce
 /// throughput with the admin server on — timeline recorded to its file, Prometheus scraping
 /// /metrics every second — against the admin server off, in alternating rounds, the median kept.
-/// `swift run -c release Benchmarks observability [ops per round] [rounds]`
+/// `swift run -c release Benchmarks observability [ops per round] [rounds] [records per produce round]`
 enum ObservabilityBench {
     static func run(_ args: [String]) {
         let ops = Int(args.first ?? "") ?? 20000
         let rounds = Int(args.dropFirst().first ?? "") ?? 3
+        // Produce rounds long enough for several scrapes (10 × ops is a fraction of a second).
+        let records = Int(args.dropFirst(2).first ?? "") ?? ops * 10
         let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         var coord: [Bool: [Double]] = [:], broker: [Bool: [Double]] = [:], brokerCPU: [Bool: [Double]] = [:]
         for round in 0..<rounds {
@@ -20,7 +22,7 @@ enum ObservabilityBench {
             for admin in round % 2 == 0 ? [false, true] : [true, false] {
                 do {
                     coord[admin, default: []].append(try coordWrites(binDir: binDir, admin: admin, ops: ops))
-                    let (rate, cpu) = try brokerProduce(binDir: binDir, admin: admin, records: ops * 10)
+                    let (rate, cpu) = try brokerProduce(binDir: binDir, admin: admin, records: records)
                     broker[admin, default: []].append(rate)
                     brokerCPU[admin, default: []].append(cpu)
                 } catch {
