@@ -25,7 +25,7 @@ default:
       client --bootstrap H:P [--records N] [--size B] [--partitions P] [--idempotence]
                                         Swift Kafka client vs librdkafka (confluent-kafka)
       codec [iterations]                Kafka codecs on Produce, Metadata and Fetch
-      observability [ops] [rounds]      coordd writes and brokerd produce with the admin server on vs off
+      observability [ops] [rounds] [rec]coordd writes and brokerd produce with the admin server on vs off
       coord-scale [znodes] [children]   coordd vs ZooKeeper standalone as the tree grows: memory, wide parents, restart, deletes
       coord-observers [seconds] [readers] [writers] [rounds]
                                         reads under a write load: 5 voters vs 3 voters + 2 observers, coordd and ZooKeeper
