@@ -94,6 +94,12 @@ final class LogManager: @unchecked Sendable {
                 do {
                     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
                     d = try LogDirectory.open(path: path, now: now, config: { [defaults] _ in defaults })
+                } catch LogError.io(let op, let file, let e) where e == EMFILE || e == ENFILE {
+                    var rl = rlimit()
+                    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl)
+                    throw FatalBrokerError(description: "out of file descriptors loading \(path) (\(op) \(file)): each partition log keeps "
+                                           + "about 3 files open per segment and the open-file limit is \(rl.rlim_cur); raise it (ulimit -n, "
+                                           + "LimitNOFILE= in systemd) as Kafka's operations guide advises", exitCode: 1)
                 } catch {
                     logger.error("log dir \(path) is unusable and left out: \(error)")
                     continue

@@ -1,3 +1,4 @@
+import Glibc
 /// A Kafka `log.dirs` entry: one directory per partition plus the checkpoint files.
 /// Not thread-safe, like the logs it holds.
 public final class LogDirectory {
@@ -32,6 +33,8 @@ public final class LogDirectory {
                 d.logs[tp] = try PartitionLog.open(fs: fs, dir: "\(path)/\(name)", config: config(tp), recoveryPoint: recovery[tp] ?? 0,
                                                    logStartOffset: starts[tp] ?? 0, now: now)
             } catch {
+                // Out of file descriptors is the process's limit, not this partition's fault.
+                if case LogError.io(_, _, let e) = error, e == EMFILE || e == ENFILE { throw error }
                 // One bad partition must not keep the others from being served.
                 d.failed[tp] = "\(error)"
                 d.carried[tp] = (recovery[tp], starts[tp])
