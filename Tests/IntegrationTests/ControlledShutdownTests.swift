@@ -30,9 +30,17 @@ import Testing
         return out
     }
 
-    static func createTopic(_ cluster: BrokerCluster, partitions: Int32) throws {
-        let errs = try BrokerStorageTests.createTopics(cluster.port(1), [.init(name: topic, numPartitions: partitions, replicationFactor: 3, assignments: [], configs: [])])
+    /// Six partitions with full ISRs, and a broker that leads some (not the controller if possible).
+    static func topicWithLeaders(_ cluster: BrokerCluster, _ c: CoordClient) throws -> (Leaders, Int32)? {
+        let errs = try BrokerStorageTests.createTopics(cluster.port(1), [.init(name: topic, numPartitions: 6, replicationFactor: 3, assignments: [], configs: [])])
         #expect(errs == [.none])
+        guard let before = leaders(cluster, c, partitions: 6, isr: 3) else {
+            Issue.record("partitions never got full ISRs\n\(cluster.logs)")
+            return nil
+        }
+        let leading = Set(before.partitions.values.map(\.leader))
+        guard let x = leading.sorted().first(where: { $0 != before.controller }) ?? leading.first else { return nil }
+        return (before, x)
     }
 
     /// The controller's side on the wire: the broker epoch is checked, only the controller answers,
@@ -40,16 +48,9 @@ import Testing
     @Test(.timeLimit(.minutes(4))) func controllerMovesLeadershipOffTheBroker() throws {
         let cluster = try BrokerCluster(brokers: 3)
         defer { cluster.cleanup() }
-        try Self.createTopic(cluster, partitions: 6)
         let c = try cluster.coordClient()
         defer { c.close() }
-        guard let before = Self.leaders(cluster, c, partitions: 6, isr: 3) else {
-            Issue.record("partitions never got full ISRs\n\(cluster.logs)")
-            return
-        }
-        // A broker other than the controller that leads something.
-        let leading = Set(before.partitions.values.map(\.leader))
-        guard let x = leading.sorted().first(where: { $0 != before.controller }) ?? leading.first else { return }
+        guard let (before, x) = try Self.topicWithLeaders(cluster, c) else { return }
         let epoch = try #require(try c.exists("/brokers/ids/\(x)")).czxid
         let other = try #require([Int32(1), 2, 3].first { $0 != before.controller })
         #expect(try RawKafka(port: cluster.port(other)).call(ControlledShutdownRequest(brokerId: x, brokerEpoch: epoch), version: 3).errorCode == .notController)
@@ -84,15 +85,9 @@ import Testing
     func sigtermMovesLeadershipBeforeDeregistering(controlled: Bool) throws {
         let cluster = try BrokerCluster(brokers: 3, extraConfig: "controlled.shutdown.enable=\(controlled)\ncontrolled.shutdown.retry.backoff.ms=500")
         defer { cluster.cleanup() }
-        try Self.createTopic(cluster, partitions: 6)
         let c = try cluster.coordClient()
         defer { c.close() }
-        guard let before = Self.leaders(cluster, c, partitions: 6, isr: 3) else {
-            Issue.record("partitions never got full ISRs\n\(cluster.logs)")
-            return
-        }
-        let leading = Set(before.partitions.values.map(\.leader))
-        guard let x = leading.sorted().first(where: { $0 != before.controller }) ?? leading.first else { return }
+        guard let (before, x) = try Self.topicWithLeaders(cluster, c) else { return }
         let led = before.partitions.filter { $0.value.leader == x }.map(\.key)
         let status = cluster.procs[x]?.stop(grace: 60)
         #expect(status == 0)
