@@ -186,18 +186,20 @@ import Glibc
     /// Reading stops at the soft bound, but watch events keep coming: past the hard cap a client
     /// that does not read them is closed instead of holding them without bound.
     @Test(.timeLimit(.minutes(3))) func coorddClosesAClientThatLetsWatchEventsPileUp() throws {
-        // Sessions of 20 s: the two clients do not ping meanwhile.
-        let zk = try CoordProcess(tickTime: 1000)
+        // Sessions of 60 s (the most tickTime 3000 allows): the two clients do not ping meanwhile,
+        // and on a loaded CI machine the 4,000 creates took longer than a 20 s session, which then
+        // expired the abuser before its unread events reached the cap.
+        let zk = try CoordProcess(tickTime: 3000)
         defer { zk.cleanup() }
         let n = 4000
         let stem = "/" + String(repeating: "w", count: 8000)
-        let abuser = try RawZK(port: zk.port, timeout: 20_000)
+        let abuser = try RawZK(port: zk.port, timeout: 60_000)
         var watches: [UInt8] = []
         for i in 0..<n { watches += ZKRequest.exists(path: "\(stem)\(i)", watch: true).frame(xid: Int32(i + 1)) }
         try abuser.sock.sendAll(watches)
         for _ in 0..<n { _ = try abuser.readReply(op: ZKRequest.exists(path: "/", watch: false).opCode) }
         // Each create fires an 8 KB NodeCreated at the abuser, which reads nothing more: ≈ 32 MB.
-        let good = try RawZK(port: zk.port, timeout: 20_000)
+        let good = try RawZK(port: zk.port, timeout: 60_000)
         let batch = 200
         for b in stride(from: 0, to: n, by: batch) {
             var creates: [UInt8] = []
