@@ -46,7 +46,19 @@ import Testing
             return m?.topics.first?.topicId == legacyId && legacyId != nil
         })
 
-        // librdkafka reads the id too (Metadata v12 negotiated).
+        // CreateTopics v7 answers the new topic's id (the znode's), its layout and its configs.
+        let echo = try raw.call(CreateTopicsRequest(topics: [.init(name: "echo", numPartitions: 3, replicationFactor: 2, assignments: [],
+                                                                  configs: [.init(name: "retention.ms", value: "3600000")])],
+                                                    timeoutMs: 20_000), version: 7)
+        let e = echo.topics.first
+        let echoId = (cluster.znodeJSON(c, "/brokers/topics/echo")?["topic_id"] as? String).flatMap { KafkaUUID(kafkaString: $0) }
+        #expect(e?.errorCode == ErrorCode.none && e?.topicId == echoId && echoId != nil, "\(echo)")
+        #expect(e?.numPartitions == 3 && e?.replicationFactor == 2)
+        let retention = e?.configs?.first { $0.name == "retention.ms" }
+        #expect(retention?.value == "3600000" && retention?.configSource == 1, "\(String(describing: e?.configs))")
+        #expect(e?.configs?.first { $0.name == "cleanup.policy" }?.configSource == 5)
+
+                // librdkafka reads the id too (Metadata v12 negotiated).
         let script = """
         import sys
         from confluent_kafka.admin import AdminClient

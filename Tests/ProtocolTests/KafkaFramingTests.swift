@@ -18,14 +18,15 @@ import Testing
         // the transaction APIs from v3 (WriteTxnMarkers v1, Describe/ListTransactions v0), ListGroups v3+,
         // Metadata v9+ (v10-12 carry topic ids), UpdateMetadata v6+ (v7 carries them to brokers),
         // DeleteTopics v4+ (v6 by id), ListOffsets v6+, DescribeGroups v5, DeleteGroups v2, CreatePartitions v2+,
-        // ControlledShutdown v3, InitProducerId v2+ (v3-4: KIP-360's expected id and epoch).
+        // ControlledShutdown v3, InitProducerId v2+ (v3-4: KIP-360's expected id and epoch),
+        // CreateTopics v5+ (the created topic's settings echoed; v7 its id).
         let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials,
                                        .describeAcls, .createAcls, .deleteAcls, .describeCluster, .incrementalAlterConfigs,
                                        .alterConfigs, .deleteRecords, .describeLogDirs, .electLeaders,
                                        .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .writeTxnMarkers, .txnOffsetCommit,
                                        .describeTransactions, .listTransactions, .listGroups, .metadata, .updateMetadata,
                                        .deleteTopics, .listOffsets, .describeGroups, .deleteGroups, .createPartitions,
-                                       .controlledShutdown, .initProducerId]
+                                       .controlledShutdown, .initProducerId, .createTopics]
         for api in KafkaAPI.allCases {
             #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }

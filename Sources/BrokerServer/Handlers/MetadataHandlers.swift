@@ -103,7 +103,7 @@ extension RequestHandler {
 
     /// Writes `/brokers/topics/<name>` (and its config); the controller does the rest.
     func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32, assignment: [Int32: [Int32]]?,
-                     configs: [String: String], validateOnly: Bool = false) -> (ErrorCode, String?) {
+                     configs: [String: String], validateOnly: Bool = false, topicId: KafkaUUID = .random()) -> (ErrorCode, String?) {
         guard ReplicaAssignment.validateTopicName(name) else {
             return (.invalidTopicException, "topic name '\(name)' is illegal: use [a-zA-Z0-9._-], at most 249 characters, not . or ..")
         }
@@ -142,7 +142,7 @@ extension RequestHandler {
                 try? client.createRecursive(ZkPaths.configTopics)
                 _ = try? client.create(ZkPaths.topicConfig(name), data: TopicConfigPayload(config: configs).encoded())
             }
-            try client.create(ZkPaths.topic(name), data: TopicAssignment(partitions: placement, topicId: .random()).encoded())
+            try client.create(ZkPaths.topic(name), data: TopicAssignment(partitions: placement, topicId: topicId).encoded())
             logger.info("created topic \(name) with \(placement.count) partitions")
             return (.none, nil)
         } catch let e as CoordError where e.isNodeExists {
@@ -165,6 +165,7 @@ extension RequestHandler {
         var results: [CreateTopicsResponse.CreatableTopicResult] = []
         var created: [(String, Int)] = []
         for t in r.topics {
+            let id = KafkaUUID.random()
             var assignment: [Int32: [Int32]]?
             if !t.assignments.isEmpty {
                 assignment = Dictionary(t.assignments.map { ($0.partitionIndex, $0.brokerIds) }, uniquingKeysWith: { a, _ in a })
@@ -187,10 +188,23 @@ extension RequestHandler {
                 (err, msg) = (p.code, p.message)
             } else {
                 (err, msg) = createTopic(t.name, partitions: partitions, replicationFactor: rf, assignment: assignment,
-                                         configs: configs, validateOnly: r.validateOnly)
+                                         configs: configs, validateOnly: r.validateOnly, topicId: id)
             }
             if err == .none && !r.validateOnly { created.append((t.name, assignment?.count ?? Int(partitions))) }
-            results.append(.init(name: t.name, errorCode: err, errorMessage: ctx.version >= 1 ? msg : nil))
+            var result = CreateTopicsResponse.CreatableTopicResult(name: t.name, errorCode: err, errorMessage: ctx.version >= 1 ? msg : nil)
+            if err == .none {
+                // v5+ echo what the topic was created with (v7: its id; none for validate_only, as Kafka).
+                result.topicId = r.validateOnly ? .zero : id
+                result.numPartitions = assignment.map { Int32($0.count) } ?? partitions
+                result.replicationFactor = assignment?.values.first.map { Int16($0.count) } ?? Int16(clamping: rf)
+                var entries = topicDefaults()
+                for (k, v) in configs { entries[k] = v }
+                result.configs = entries.keys.sorted().map {
+                    .init(name: $0, value: SensitiveConfig.displayValue($0, entries[$0]), readOnly: false,
+                          configSource: configs[$0] != nil ? 1 : 5, isSensitive: SensitiveConfig.isSensitive($0))
+                }
+            }
+            results.append(result)
         }
         let answered = results
         let ready: @Sendable () -> Bool = { [self, created] in created.allSatisfy { topicReady($0.0, partitions: $0.1) } }

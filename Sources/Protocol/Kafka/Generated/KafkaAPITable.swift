@@ -110,7 +110,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "ApiVersions", validVersions: 0...4, supportedVersions: 0...3,
                          firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: true)
         case .createTopics:
-            KafkaAPIInfo(name: "CreateTopics", validVersions: 0...7, supportedVersions: 2...4,
+            KafkaAPIInfo(name: "CreateTopics", validVersions: 0...7, supportedVersions: 2...7,
                          firstFlexibleVersion: 5, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .deleteTopics:
             KafkaAPIInfo(name: "DeleteTopics", validVersions: 0...6, supportedVersions: 1...6,
