@@ -19,14 +19,18 @@ import Testing
         // Metadata v9+ (v10-12 carry topic ids), UpdateMetadata v6+ (v7 carries them to brokers),
         // DeleteTopics v4+ (v6 by id), ListOffsets v6+, DescribeGroups v5, DeleteGroups v2, CreatePartitions v2+,
         // ControlledShutdown v3, InitProducerId v2+ (v3-4: KIP-360's expected id and epoch),
-        // CreateTopics v5+ (the created topic's settings echoed; v7 its id).
+        // CreateTopics v5+ (the created topic's settings echoed; v7 its id), and the first flexible
+        // version (no new fields) of DescribeConfigs, OffsetForLeaderEpoch, Heartbeat, LeaveGroup (v5:
+        // a reason, logged by Kafka, ignored here), FindCoordinator (v3; v4 batches keys), OffsetCommit, OffsetFetch.
         let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials,
                                        .describeAcls, .createAcls, .deleteAcls, .describeCluster, .incrementalAlterConfigs,
                                        .alterConfigs, .deleteRecords, .describeLogDirs, .electLeaders,
                                        .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .writeTxnMarkers, .txnOffsetCommit,
                                        .describeTransactions, .listTransactions, .listGroups, .metadata, .updateMetadata,
                                        .deleteTopics, .listOffsets, .describeGroups, .deleteGroups, .createPartitions,
-                                       .controlledShutdown, .initProducerId, .createTopics]
+                                       .controlledShutdown, .initProducerId, .createTopics,
+                                       .describeConfigs, .offsetForLeaderEpoch, .heartbeat, .leaveGroup, .findCoordinator,
+                                       .offsetCommit, .offsetFetch]
         for api in KafkaAPI.allCases {
             #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }
@@ -39,7 +43,7 @@ import Testing
         #expect(adv[0]?.minVersion == 0 && adv[0]?.maxVersion == 8)
         #expect(adv[1]?.minVersion == 4 && adv[1]?.maxVersion == 11)
         #expect(adv[3]?.minVersion == 0 && adv[3]?.maxVersion == 12)
-        #expect(adv[10]?.minVersion == 0 && adv[10]?.maxVersion == 2)
+        #expect(adv[10]?.minVersion == 0 && adv[10]?.maxVersion == 3)
         #expect(adv[22]?.minVersion == 0 && adv[22]?.maxVersion == 4)
         #expect(adv[18]?.maxVersion == 3)
         for key: Int16 in 29...31 { #expect(adv[key]?.minVersion == 0 && adv[key]?.maxVersion == 3, "ACL API \(key)") }

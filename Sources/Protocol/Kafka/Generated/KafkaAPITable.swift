@@ -77,22 +77,22 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "ControlledShutdown", validVersions: 1...3, supportedVersions: 1...3,
                          firstFlexibleVersion: 3, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetCommit:
-            KafkaAPIInfo(name: "OffsetCommit", validVersions: 0...9, supportedVersions: 2...7,
+            KafkaAPIInfo(name: "OffsetCommit", validVersions: 0...9, supportedVersions: 2...8,
                          firstFlexibleVersion: 8, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetFetch:
-            KafkaAPIInfo(name: "OffsetFetch", validVersions: 0...9, supportedVersions: 1...5,
+            KafkaAPIInfo(name: "OffsetFetch", validVersions: 0...9, supportedVersions: 1...6,
                          firstFlexibleVersion: 6, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .findCoordinator:
-            KafkaAPIInfo(name: "FindCoordinator", validVersions: 0...6, supportedVersions: 0...2,
+            KafkaAPIInfo(name: "FindCoordinator", validVersions: 0...6, supportedVersions: 0...3,
                          firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .joinGroup:
             KafkaAPIInfo(name: "JoinGroup", validVersions: 0...9, supportedVersions: 2...5,
                          firstFlexibleVersion: 6, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .heartbeat:
-            KafkaAPIInfo(name: "Heartbeat", validVersions: 0...4, supportedVersions: 0...3,
+            KafkaAPIInfo(name: "Heartbeat", validVersions: 0...4, supportedVersions: 0...4,
                          firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .leaveGroup:
-            KafkaAPIInfo(name: "LeaveGroup", validVersions: 0...5, supportedVersions: 0...3,
+            KafkaAPIInfo(name: "LeaveGroup", validVersions: 0...5, supportedVersions: 0...5,
                          firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .syncGroup:
             KafkaAPIInfo(name: "SyncGroup", validVersions: 0...5, supportedVersions: 0...3,
@@ -122,7 +122,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "InitProducerId", validVersions: 0...5, supportedVersions: 0...4,
                          firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetForLeaderEpoch:
-            KafkaAPIInfo(name: "OffsetForLeaderEpoch", validVersions: 0...4, supportedVersions: 2...3,
+            KafkaAPIInfo(name: "OffsetForLeaderEpoch", validVersions: 0...4, supportedVersions: 2...4,
                          firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .addPartitionsToTxn:
             KafkaAPIInfo(name: "AddPartitionsToTxn", validVersions: 0...3, supportedVersions: 0...3,
@@ -149,7 +149,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "DeleteAcls", validVersions: 0...3, supportedVersions: 0...3,
                          firstFlexibleVersion: 2, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeConfigs:
-            KafkaAPIInfo(name: "DescribeConfigs", validVersions: 0...4, supportedVersions: 1...3,
+            KafkaAPIInfo(name: "DescribeConfigs", validVersions: 0...4, supportedVersions: 1...4,
                          firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .alterConfigs:
             KafkaAPIInfo(name: "AlterConfigs", validVersions: 0...2, supportedVersions: 0...2,
