@@ -31,13 +31,7 @@ extension RequestHandler {
             let next: [String: String]
             do { next = try change(current, level) } catch { return (error.code, error.message) }
             if validateOnly { return (.none, nil) }
-            let ops: [CoordOp] = BrokerDynamicConfig.writeOps(entity: entity, config: next, configZkVersion: version).compactMap {
-                switch $0 {
-                case .create(let p, let d, _, let seq): return .create(path: p, data: d, mode: seq ? .persistentSequential : .persistent)
-                case .setData(let p, let d, let v): return .setData(path: p, data: d, version: v)
-                case .delete: return nil
-                }
-            }
+            let ops = Self.configWriteOps(BrokerDynamicConfig.writeOps(entity: entity, config: next, configZkVersion: version))
             do {
                 try? c.createRecursive(ZkPaths.configBrokers)
                 try? c.createRecursive(ZkPaths.configChanges)

@@ -73,13 +73,7 @@ extension RequestHandler {
             do { next = try change(current) } catch { return (error.code, error.message) }
             if let why = LogManager.validate(topicConfig: next) { return (.invalidConfig, why) }
             if validateOnly { return (.none, nil) }
-            let ops: [CoordOp] = TopicAdmin.alterTopicConfig(topic: topic, config: next, configZkVersion: version).compactMap {
-                switch $0 {
-                case .create(let p, let d, _, let seq): return .create(path: p, data: d, mode: seq ? .persistentSequential : .persistent)
-                case .setData(let p, let d, let v): return .setData(path: p, data: d, version: v)
-                case .delete: return nil
-                }
-            }
+            let ops = Self.configWriteOps(TopicAdmin.alterTopicConfig(topic: topic, config: next, configZkVersion: version))
             do {
                 try? c.createRecursive(ZkPaths.configTopics)
                 try? c.createRecursive(ZkPaths.configChanges)
@@ -97,6 +91,17 @@ extension RequestHandler {
     }
 
     /// Bounded notification history: the oldest go once there are more than readers need.
+    /// A config write (entity znode and change notification) as coordd multi ops; config writes never delete.
+    static func configWriteOps(_ ops: [ZkOp]) -> [CoordOp] {
+        ops.compactMap {
+            switch $0 {
+            case .create(let p, let d, _, let seq): return .create(path: p, data: d, mode: seq ? .persistentSequential : .persistent)
+            case .setData(let p, let d, let v): return .setData(path: p, data: d, version: v)
+            case .delete: return nil
+            }
+        }
+    }
+
     func pruneConfigChanges(_ c: CoordClient) {
         guard let names = try? c.getChildren(ZkPaths.configChanges), names.count > TopicConfigChanges.keptNotifications else { return }
         for n in names.sorted().prefix(names.count - TopicConfigChanges.keptNotifications / 2) {
