@@ -49,6 +49,20 @@ import Testing
         #expect(h.joinResponse(jOld)?.error == .fencedInstanceId)
     }
 
+    /// KIP-814: from JoinGroup v9 the returning static leader is named leader, with the members,
+    /// and told to skip the assignment; it keeps the assignment it made.
+    @Test func returningStaticLeaderSkipsAssignmentFromV9() throws {
+        var h = GroupHarness(delayMs: 3_000)
+        let (a, _) = try Self.stableStaticPair(&h)
+        let j = h.join(version: 9, instance: "ia", now: 4_000)
+        let r = try #require(h.joinResponse(j))
+        #expect(r.error == .noError && r.generationId == 1 && r.memberId != a)
+        #expect(r.skipAssignment && r.leaderId == r.memberId && r.members.map(\.groupInstanceId) == ["ia", "ib"])
+        #expect(h.gc.groups["g"]?.state == .stable)
+        let s = h.sync(r.memberId, generation: 1, instance: "ia", now: 4_010)
+        #expect(h.syncResponse(s)?.assignment == [0xA], "the returning leader lost its assignment")
+    }
+
     @Test func rejoinWithNewProtocolsRebalances() throws {
         var h = GroupHarness(delayMs: 3_000)
         let (_, b) = try Self.stableStaticPair(&h)

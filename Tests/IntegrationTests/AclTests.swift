@@ -134,6 +134,10 @@ import Testing
         #expect(try k.call(InitProducerIdRequest(), version: 1).errorCode == .clusterAuthorizationFailed)
         #expect(try k.call(InitProducerIdRequest(transactionalId: "tx"), version: 1).errorCode == .transactionalIdAuthorizationFailed)
         #expect(try k.call(FindCoordinatorRequest(key: "g", keyType: 0), version: 2).errorCode == .groupAuthorizationFailed)
+        // Batched versions (FindCoordinator v4, OffsetFetch v8) refuse per key, not the whole request.
+        #expect(try k.call(FindCoordinatorRequest(keyType: 0, coordinatorKeys: ["g", "h"]), version: 4).coordinators.map(\.errorCode)
+            == [.groupAuthorizationFailed, .groupAuthorizationFailed])
+        #expect(try k.call(OffsetFetchRequest(groups: [.init(groupId: "g", topics: nil)]), version: 8).groups.map(\.errorCode) == [.groupAuthorizationFailed])
         #expect(try k.call(DescribeGroupsRequest(groups: ["g"]), version: 3).groups.map(\.errorCode) == [.groupAuthorizationFailed])
         #expect(try k.call(DeleteGroupsRequest(groupsNames: ["g"]), version: 1).results.map(\.errorCode) == [.groupAuthorizationFailed])
         let lg = try k.call(ListGroupsRequest(), version: 2)
@@ -170,6 +174,17 @@ import Testing
                                                    hostFilter: nil, operation: 1, permissionType: 1), version: 1)
             #expect(d.errorCode == .invalidRequest && d.resources.isEmpty)
         }
+        // DESCRIBE on group "open" only: a batch answers it and refuses "g".
+        let groupGrant = #"{"version":1,"acls":[{"principal":"User:ANONYMOUS","permissionType":"Allow","operation":"Describe","host":"*"}]}"#
+        try? c.createRecursive("/kafka-acl/Group")
+        _ = try c.create("/kafka-acl/Group/open", data: Array(groupGrant.utf8))
+        _ = try c.create("/kafka-acl-changes/acl_changes_", data: Array("Group:open".utf8), mode: .persistentSequential)
+        #expect(ProcessHarness.waitUntil(timeout: 30, interval: 0.2) {
+            (try? k.call(FindCoordinatorRequest(keyType: 0, coordinatorKeys: ["open", "g"]), version: 4).coordinators.map(\.errorCode))
+                == [ErrorCode.none, .groupAuthorizationFailed]
+        }, "the group grant never took effect: \(cluster.logs)")
+        #expect(try k.call(OffsetFetchRequest(groups: [.init(groupId: "open", topics: nil), .init(groupId: "g", topics: nil)]), version: 8)
+            .groups.map(\.errorCode) == [.none, .groupAuthorizationFailed])
         // DESCRIBE on the cluster (not ALTER): the ACL APIs that write stay refused.
         let cr = try k.call(CreateAclsRequest(creations: [.init(resourceType: 2, resourceName: "guarded", resourcePatternType: 3, principal: "User:ANONYMOUS",
                                                                  host: "*", operation: 2, permissionType: 3)]), version: 1)

@@ -185,7 +185,10 @@ final class FakeBroker: @unchecked Sendable {
                 })
             }))
         case .findCoordinator:
-            send(FindCoordinatorResponse(nodeId: 1, host: "127.0.0.1", port: Int32(port)))
+            let f = try! req.decodeBody(FindCoordinatorRequest.self)
+            send(FindCoordinatorResponse(nodeId: 1, host: "127.0.0.1", port: Int32(port), coordinators: f.coordinatorKeys.map {
+                .init(key: $0, nodeId: 1, host: "127.0.0.1", port: Int32(port))
+            }))
         case .joinGroup:
             let j = try! req.decodeBody(JoinGroupRequest.self)
             if j.memberId.isEmpty {
@@ -217,8 +220,13 @@ final class FakeBroker: @unchecked Sendable {
         case .offsetFetch:
             let of = try! req.decodeBody(OffsetFetchRequest.self)
             let m = committed.withLock { $0 }
+            // v0–7 name one group, v8+ a batch: both shapes are filled, the codec writes its version's.
             send(OffsetFetchResponse(topics: (of.topics ?? []).map { t in
                 .init(name: t.name, partitions: t.partitionIndexes.map { .init(partitionIndex: $0, committedOffset: m[TopicPartition(t.name, $0)] ?? -1) })
+            }, groups: of.groups.map { g in
+                .init(groupId: g.groupId, topics: (g.topics ?? []).map { t in
+                    .init(name: t.name, partitions: t.partitionIndexes.map { .init(partitionIndex: $0, committedOffset: m[TopicPartition(t.name, $0)] ?? -1) })
+                })
             }))
         default:
             c.close()

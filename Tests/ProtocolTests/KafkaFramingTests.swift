@@ -21,7 +21,8 @@ import Testing
         // ControlledShutdown v3, InitProducerId v2+ (v3-4: KIP-360's expected id and epoch),
         // CreateTopics v5+ (the created topic's settings echoed; v7 its id), and the first flexible
         // version (no new fields) of DescribeConfigs, OffsetForLeaderEpoch, Heartbeat, LeaveGroup (v5:
-        // a reason, logged by Kafka, ignored here), FindCoordinator (v3; v4 batches keys), OffsetCommit, OffsetFetch.
+        // a reason, logged by Kafka, ignored here), FindCoordinator (v3; v4 batches keys), OffsetCommit, OffsetFetch
+        // (v8 batches groups), JoinGroup (v6; v9 KIP-814's skipAssignment), SyncGroup (v4; v5 the protocol checked).
         let flexible: Set<KafkaAPI> = [.apiVersions, .saslAuthenticate, .describeUserScramCredentials, .alterUserScramCredentials,
                                        .describeAcls, .createAcls, .deleteAcls, .describeCluster, .incrementalAlterConfigs,
                                        .alterConfigs, .deleteRecords, .describeLogDirs, .electLeaders,
@@ -30,7 +31,7 @@ import Testing
                                        .deleteTopics, .listOffsets, .describeGroups, .deleteGroups, .createPartitions,
                                        .controlledShutdown, .initProducerId, .createTopics,
                                        .describeConfigs, .offsetForLeaderEpoch, .heartbeat, .leaveGroup, .findCoordinator,
-                                       .offsetCommit, .offsetFetch]
+                                       .offsetCommit, .offsetFetch, .joinGroup, .syncGroup]
         for api in KafkaAPI.allCases {
             #expect(api.isFlexible(api.supportedVersions.upperBound) == flexible.contains(api), "\(api.name)")
         }
@@ -43,7 +44,8 @@ import Testing
         #expect(adv[0]?.minVersion == 0 && adv[0]?.maxVersion == 8)
         #expect(adv[1]?.minVersion == 4 && adv[1]?.maxVersion == 11)
         #expect(adv[3]?.minVersion == 0 && adv[3]?.maxVersion == 12)
-        #expect(adv[10]?.minVersion == 0 && adv[10]?.maxVersion == 3)
+        #expect(adv[10]?.minVersion == 0 && adv[10]?.maxVersion == 4)
+        #expect(adv[9]?.maxVersion == 9 && adv[11]?.maxVersion == 9 && adv[14]?.maxVersion == 5)
         #expect(adv[22]?.minVersion == 0 && adv[22]?.maxVersion == 4)
         #expect(adv[18]?.maxVersion == 3)
         for key: Int16 in 29...31 { #expect(adv[key]?.minVersion == 0 && adv[key]?.maxVersion == 3, "ACL API \(key)") }

@@ -48,11 +48,20 @@ extension GroupCoordinator {
         if g.leaderId == oldId { g.leaderId = newId }
 
         if g.state == .stable && unchanged {
-            // No new round: the member keeps its assignment, which it fetches with SyncGroup. The
-            // answer names the previous leader so a returning leader does not assign again (a Stable
-            // group would not pass a new assignment on). It is sent once the new member id is durable.
-            let response = JoinGroupResponse(error: .noError, generationId: g.generationId, protocolType: g.protocolType,
+            // No new round: the member keeps its assignment, which it fetches with SyncGroup. Before
+            // v9 the answer names the previous leader so a returning leader does not assign again (a
+            // Stable group would not pass a new assignment on); v9+ name it leader with the members and
+            // skipAssignment (KIP-814). It is sent once the new member id is durable.
+            let isLeader = g.leaderId == newId
+            var response = JoinGroupResponse(error: .noError, generationId: g.generationId, protocolType: g.protocolType,
                                              protocolName: g.protocolName, leaderId: previousLeader ?? "", memberId: newId, members: [])
+            if req.apiVersion >= 9 && isLeader {
+                response.leaderId = newId
+                response.members = g.orderedMembers.map {
+                    JoinGroupMember(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, metadata: $0.metadata(for: g.protocolName))
+                }
+                response.skipAssignment = true
+            }
             effects.append(.append([RecordAppend(partition: partitionFor(g.groupId), records: [.groupMetadata(groupId: g.groupId, g.metadataValue())])],
                                    then: [PendingResponse(requestId: requestId, response: .join(response))]))
             return

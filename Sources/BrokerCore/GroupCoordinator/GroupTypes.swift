@@ -160,6 +160,8 @@ public struct JoinGroupResponse: Equatable, Sendable {
     public var memberId: String
     /// Filled for the leader only.
     public var members: [JoinGroupMember]
+    /// KIP-814 (JoinGroup v9+): a returning static leader gets the members but must not assign again.
+    public var skipAssignment = false
 
     static func failure(_ e: KafkaError, memberId: String) -> JoinGroupResponse {
         JoinGroupResponse(error: e, generationId: -1, protocolType: nil, protocolName: nil, leaderId: "", memberId: memberId, members: [])

@@ -14,25 +14,6 @@ extension RequestHandler {
         return "/" + peer[..<colon]
     }
 
-    // MARK: - FindCoordinator
-
-    func handleFindCoordinator(_ ctx: RequestContext, _ r: FindCoordinatorRequest) {
-        func fail(_ e: ErrorCode, _ msg: String) {
-            ctx.reply(FindCoordinatorResponse(errorCode: e, errorMessage: msg, nodeId: -1, host: "", port: -1))
-        }
-        if r.keyType == 1 { return handleFindTransactionCoordinator(ctx, r.key) }
-        guard r.keyType == 0 else { return fail(.invalidRequest, "unknown coordinator key type \(r.keyType)") }
-        guard let parts = metadata.partitions(of: OffsetsTopicRecords.topic) else {
-            ensureOffsetsTopic()
-            return fail(.coordinatorNotAvailable, "the offsets topic is being created")
-        }
-        let p = groups.partitionFor(r.key)
-        guard let info = parts[p], info.leader >= 0, let b = metadata.broker(info.leader), let ep = b.endpoint(listener: ctx.listener) else {
-            return fail(.coordinatorNotAvailable, "\(OffsetsTopicRecords.topic)-\(p) has no live leader")
-        }
-        ctx.reply(FindCoordinatorResponse(errorCode: .none, nodeId: b.id, host: ep.host, port: ep.port))
-    }
-
     /// Creates `__consumer_offsets` (compacted; RF capped at the live brokers) if nobody has yet.
     func ensureOffsetsTopic() {
         let live = max(1, liveBrokerPlacements().count)
@@ -57,8 +38,8 @@ extension RequestHandler {
             var out = Protocol.JoinGroupResponse(errorCode: err ?? .unknownServerError, memberId: memberId)
             if case .join(let j)? = resp {
                 out = Protocol.JoinGroupResponse(
-                    errorCode: Self.code(j.error), generationId: j.generationId, protocolName: j.protocolName ?? "",
-                    leader: j.leaderId, memberId: j.memberId,
+                    errorCode: Self.code(j.error), generationId: j.generationId, protocolType: j.protocolType,
+                    protocolName: j.protocolName ?? "", leader: j.leaderId, skipAssignment: j.skipAssignment, memberId: j.memberId,
                     members: j.members.map { .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, metadata: $0.metadata) })
                 if let err { out.errorCode = err }
             }
@@ -70,11 +51,13 @@ extension RequestHandler {
         var assignments: [String: [UInt8]] = [:]
         for a in r.assignments where assignments[a.memberId] == nil { assignments[a.memberId] = a.assignment }
         let req = BrokerCore.SyncGroupRequest(groupId: r.groupId, generationId: r.generationId, memberId: r.memberId,
-                                              groupInstanceId: r.groupInstanceId, assignments: assignments)
+                                              groupInstanceId: r.groupInstanceId, protocolType: r.protocolType,
+                                              protocolName: r.protocolName, assignments: assignments)
         groups.call(groupId: r.groupId, reply: { resp, err in
             var out = Protocol.SyncGroupResponse(errorCode: err ?? .unknownServerError)
             if case .sync(let s)? = resp {
-                out = Protocol.SyncGroupResponse(errorCode: err ?? Self.code(s.error), assignment: err == nil ? s.assignment : [])
+                out = Protocol.SyncGroupResponse(errorCode: err ?? Self.code(s.error), protocolType: s.protocolType,
+                                                 protocolName: s.protocolName, assignment: err == nil ? s.assignment : [])
             }
             ctx.reply(out)
         }) { c, id, now in c.syncGroup(req, requestId: id, nowMs: now) }
@@ -152,41 +135,6 @@ extension RequestHandler {
             }
             ctx.reply(OffsetCommitResponse(throttleTimeMs: 0, topics: out))
         }) { c, id, now in c.commitOffsets(req, requestId: id, nowMs: now) }
-    }
-
-    func handleOffsetFetch(_ ctx: RequestContext, _ r: OffsetFetchRequest) {
-        // Named topics the principal may not DESCRIBE answer TOPIC_AUTHORIZATION_FAILED; listing all hides them.
-        let refused = Set((r.topics ?? []).map(\.name).filter { !ctx.access.allows(.topic, $0) })
-        let wanted = r.topics.map { ts in ts.filter { !refused.contains($0.name) }.flatMap { t in t.partitionIndexes.map { TopicPartition(t.name, $0) } } }
-        let (err, found) = groups.read { c, status, _ -> (ErrorCode?, [TopicPartition: OffsetFetchPartition]) in
-            if let e = status(r.groupId) { return (e, [:]) }
-            return (nil, c.fetchOffsets(groupId: r.groupId, partitions: wanted))
-        }
-        var byTopic: [(String, [OffsetFetchResponse.Partition])] = []
-        if let topics = r.topics {
-            for t in topics {
-                byTopic.append((t.name, t.partitionIndexes.map { p in
-                    if refused.contains(t.name) {
-                        return .init(partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: "", errorCode: .topicAuthorizationFailed)
-                    }
-                    let v = found[TopicPartition(t.name, p)]
-                    return .init(partitionIndex: p, committedOffset: v?.offset ?? -1, committedLeaderEpoch: v?.leaderEpoch ?? -1,
-                                 metadata: v?.metadata ?? "", errorCode: err ?? v.map { Self.code($0.error) } ?? .none)
-                }))
-            }
-        } else {
-            var grouped: [String: [OffsetFetchResponse.Partition]] = [:]
-            for tp in found.keys.sorted() where ctx.access.quietlyAllows(.topic, tp.topic) {
-                guard let v = found[tp] else { continue }
-                grouped[tp.topic, default: []].append(.init(partitionIndex: tp.partition, committedOffset: v.offset,
-                                                            committedLeaderEpoch: v.leaderEpoch, metadata: v.metadata,
-                                                            errorCode: Self.code(v.error)))
-            }
-            byTopic = grouped.keys.sorted().map { ($0, grouped[$0] ?? []) }
-        }
-        // v2+ carry a top-level error; with it Kafka sends no partitions.
-        let topics = (err != nil && ctx.version >= 2) ? [] : byTopic.map { OffsetFetchResponse.Topic(name: $0.0, partitions: $0.1) }
-        ctx.reply(OffsetFetchResponse(throttleTimeMs: 0, topics: topics, errorCode: err ?? .none))
     }
 
     func handleOffsetDelete(_ ctx: RequestContext, _ r: OffsetDeleteRequest) {

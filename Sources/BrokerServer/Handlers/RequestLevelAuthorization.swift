@@ -57,7 +57,8 @@ extension RequestHandler {
             ctx.reply(OffsetCommitResponse(topics: r.topics.map { t in
                 .init(name: t.name, partitions: t.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: e) })
             }))
-        case .offsetFetch(let r):
+        case .offsetFetch(let r) where ctx.version < 8:
+            // v8+ batch groups: each is checked on its own by the handler.
             guard let e = group(r.groupId) else { return false }
             // v0–1 have no top-level error: each named partition carries it.
             let topics = ctx.version >= 2 ? [] : (r.topics ?? []).map { t in
@@ -69,11 +70,9 @@ extension RequestHandler {
         case .offsetDelete(let r):
             guard let e = group(r.groupId) else { return false }
             ctx.reply(OffsetDeleteResponse(errorCode: e))
-        case .findCoordinator(let r):
-            let denied: ErrorCode? = r.keyType == 1
-                ? (a.allows(.transactionalId, r.key) ? nil : .transactionalIdAuthorizationFailed)
-                : group(r.key)
-            guard let e = denied else { return false }
+        case .findCoordinator(let r) where ctx.version < 4:
+            // v4+ batch keys: each is checked on its own by the handler.
+            guard let e = coordinatorKeyRefused(ctx, key: r.key, keyType: r.keyType) else { return false }
             ctx.reply(FindCoordinatorResponse(errorCode: e, errorMessage: nil, nodeId: -1, host: "", port: -1))
         case .initProducerId(let r):
             let e: ErrorCode?

@@ -14,22 +14,6 @@ extension RequestHandler {
 
     // MARK: - Coordinator lookup
 
-    func handleFindTransactionCoordinator(_ ctx: RequestContext, _ key: String) {
-        func fail(_ e: ErrorCode, _ msg: String) {
-            ctx.reply(FindCoordinatorResponse(errorCode: e, errorMessage: msg, nodeId: -1, host: "", port: -1))
-        }
-        guard !key.isEmpty else { return fail(.invalidRequest, "empty transactional id") }
-        guard let parts = metadata.partitions(of: TxnLogRecords.topic) else {
-            ensureTransactionStateTopic()
-            return fail(.coordinatorNotAvailable, "the transaction state topic is being created")
-        }
-        let p = transactions.partitionFor(key)
-        guard let info = parts[p], info.leader >= 0, let b = metadata.broker(info.leader), let ep = b.endpoint(listener: ctx.listener) else {
-            return fail(.coordinatorNotAvailable, "\(TxnLogRecords.topic)-\(p) has no live leader")
-        }
-        ctx.reply(FindCoordinatorResponse(errorCode: .none, nodeId: b.id, host: ep.host, port: ep.port))
-    }
-
     /// Creates `__transaction_state` (compacted; RF capped at the live brokers) if nobody has yet.
     func ensureTransactionStateTopic() {
         let live = max(1, liveBrokerPlacements().count)

@@ -36,6 +36,15 @@ final class TxnOffsetsBuffer: @unchecked Sendable {
         }
     }
 
+    /// Partitions of `groupId` with offsets waiting for a transaction marker (OffsetFetch requireStable).
+    func pendingPartitions(groupId: String) -> Set<TopicPartition> {
+        lock.withLock {
+            var out: Set<TopicPartition> = []
+            for byGroup in pending.values { if let p = byGroup[groupId] { out.formUnion(p.request.offsets.keys) } }
+            return out
+        }
+    }
+
     /// The producer's offsets for groups on `offsetsPartition`, removed.
     func take(producerId: Int64, offsetsPartition: Int32) -> [BrokerCore.OffsetCommitRequest] {
         lock.withLock {

@@ -196,7 +196,7 @@ public final class Admin: @unchecked Sendable {
         var attempt = 0
         while MonotonicClock.millis() < deadline {
             attempt += 1
-            let r = try cluster.call(FindCoordinatorRequest(key: group, keyType: 0), to: .any)
+            let r = try cluster.call(FindCoordinatorRequest.one(group, keyType: 0), to: .any).one(group)
             if r.errorCode == .none {
                 let id = Int32.max - r.nodeId
                 cluster.registerNode(id, address: HostPort(host: r.host, port: Int(r.port)))
@@ -227,14 +227,14 @@ public final class Admin: @unchecked Sendable {
     /// Committed offsets of a group (all topics it has committed for).
     public func listGroupOffsets(_ group: String) throws -> [TopicPartition: Int64] {
         let coord = try coordinator(for: group)
-        let r: OffsetFetchResponse
+        let r: (errorCode: ErrorCode, topics: [OffsetFetchResponse.Topic])
         do {
-            r = try cluster.call(OffsetFetchRequest(groupId: group, topics: nil), to: .node(coord))
+            r = try cluster.call(OffsetFetchRequest.oneGroup(group, topics: nil), to: .node(coord)).oneGroup(group)
         } catch KafkaError.protocolViolation {
             // Some brokers (Tansu 0.6) mis-answer the "all topics" form; ask for every known partition instead.
             let topics = try describeTopics(nil).filter { !$0.isInternal }
                 .map { OffsetFetchRequest.Topic(name: $0.name, partitionIndexes: $0.partitions.map(\.partition)) }
-            r = try cluster.call(OffsetFetchRequest(groupId: group, topics: topics), to: .node(coord))
+            r = try cluster.call(OffsetFetchRequest.oneGroup(group, topics: topics), to: .node(coord)).oneGroup(group)
         }
         if r.errorCode.isError { throw KafkaError.broker(r.errorCode, "OffsetFetch \(group)") }
         var out: [TopicPartition: Int64] = [:]

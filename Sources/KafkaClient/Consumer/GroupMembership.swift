@@ -58,7 +58,7 @@ final class GroupMembership: @unchecked Sendable {
         var lastError = KafkaError.broker(.coordinatorNotAvailable, groupId)
         for attempt in 0..<10 {
             do {
-                let r = try cluster.call(FindCoordinatorRequest(key: groupId, keyType: 0), to: .any)
+                let r = try cluster.call(FindCoordinatorRequest.one(groupId, keyType: 0), to: .any).one(groupId)
                 if r.errorCode == .none {
                     // A separate connection id (as Kafka's clients do) so JoinGroup never blocks fetches.
                     let id = Int32.max - r.nodeId
@@ -133,11 +133,13 @@ final class GroupMembership: @unchecked Sendable {
             $0.generation = join.generationId
         }
         var assignments: [SyncGroupRequest.Assignment] = []
-        if join.leader == join.memberId {
+        // skipAssignment (KIP-814): a returning static leader keeps the assignment it made.
+        if join.leader == join.memberId && !join.skipAssignment {
             assignments = try leaderAssign(join)
         }
         let sync = try cluster.call(SyncGroupRequest(groupId: groupId, generationId: join.generationId, memberId: join.memberId,
-                                                     groupInstanceId: nil, assignments: assignments),
+                                                     groupInstanceId: nil, protocolType: "consumer", protocolName: join.protocolName,
+                                                     assignments: assignments),
                                     to: .node(coord), timeoutMs: config.maxPollIntervalMs + 5000)
         switch sync.errorCode {
         case .none:
@@ -321,7 +323,7 @@ final class GroupMembership: @unchecked Sendable {
         let topics = Dictionary(grouping: tps, by: \.topic).sorted { $0.key < $1.key }
             .map { OffsetFetchRequest.Topic(name: $0.key, partitionIndexes: $0.value.map(\.partition).sorted()) }
         return try withCoordinatorRetries { coord in
-            let r = try cluster.call(OffsetFetchRequest(groupId: groupId, topics: topics), to: .node(coord))
+            let r = try cluster.call(OffsetFetchRequest.oneGroup(groupId, topics: topics), to: .node(coord)).oneGroup(groupId)
             var code = r.errorCode
             var out: [TopicPartition: Int64] = [:]
             for t in r.topics {

@@ -206,7 +206,7 @@ extension Producer {
 
     /// FindCoordinator; the coordinator gets its own connection id so EndTxn never waits behind produces.
     private func findCoordinator(key: String, keyType: Int8) throws -> Int32 {
-        let r = try cluster.call(FindCoordinatorRequest(key: key, keyType: keyType), to: .any)
+        let r = try cluster.call(FindCoordinatorRequest.one(key, keyType: keyType), to: .any).one(key)
         guard !r.errorCode.isError else { throw KafkaError.broker(r.errorCode, "FindCoordinator \(key)") }
         guard r.nodeId >= 0, r.port > 0, r.port <= 65535 else {
             throw KafkaError.broker(.coordinatorNotAvailable, "FindCoordinator \(key): no node")

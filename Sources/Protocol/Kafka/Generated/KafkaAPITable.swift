@@ -77,16 +77,16 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "ControlledShutdown", validVersions: 1...3, supportedVersions: 1...3,
                          firstFlexibleVersion: 3, isInterBroker: true, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetCommit:
-            KafkaAPIInfo(name: "OffsetCommit", validVersions: 0...9, supportedVersions: 2...8,
+            KafkaAPIInfo(name: "OffsetCommit", validVersions: 0...9, supportedVersions: 2...9,
                          firstFlexibleVersion: 8, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .offsetFetch:
-            KafkaAPIInfo(name: "OffsetFetch", validVersions: 0...9, supportedVersions: 1...6,
+            KafkaAPIInfo(name: "OffsetFetch", validVersions: 0...9, supportedVersions: 1...9,
                          firstFlexibleVersion: 6, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .findCoordinator:
-            KafkaAPIInfo(name: "FindCoordinator", validVersions: 0...6, supportedVersions: 0...3,
+            KafkaAPIInfo(name: "FindCoordinator", validVersions: 0...6, supportedVersions: 0...4,
                          firstFlexibleVersion: 3, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .joinGroup:
-            KafkaAPIInfo(name: "JoinGroup", validVersions: 0...9, supportedVersions: 2...5,
+            KafkaAPIInfo(name: "JoinGroup", validVersions: 0...9, supportedVersions: 2...9,
                          firstFlexibleVersion: 6, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .heartbeat:
             KafkaAPIInfo(name: "Heartbeat", validVersions: 0...4, supportedVersions: 0...4,
@@ -95,7 +95,7 @@ public enum KafkaAPI: Int16, CaseIterable, Sendable {
             KafkaAPIInfo(name: "LeaveGroup", validVersions: 0...5, supportedVersions: 0...5,
                          firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .syncGroup:
-            KafkaAPIInfo(name: "SyncGroup", validVersions: 0...5, supportedVersions: 0...3,
+            KafkaAPIInfo(name: "SyncGroup", validVersions: 0...5, supportedVersions: 0...5,
                          firstFlexibleVersion: 4, isInterBroker: false, isAdvertised: true, responseHeaderAlwaysV0: false)
         case .describeGroups:
             KafkaAPIInfo(name: "DescribeGroups", validVersions: 0...5, supportedVersions: 0...5,
