@@ -4,150 +4,225 @@ import KafkaClient
 import Synchronization
 import Transport
 
-/// The Swift Kafka client vs librdkafka (confluent-kafka) on the same broker and workload:
-/// produce N fixed-size records (acks=all), then consume them back. Prints a markdown table.
-/// `swift run -c release Benchmarks client --bootstrap H:P [--records N] [--size B] [--partitions P] [--idempotence]`
+/// The Swift producer vs kcat (librdkafka in C) on the same broker, topic settings and workload:
+/// N fixed-size values, no key, acks=all, linger.ms=5, batch.size 1 MB. Rounds alternate which client
+/// goes first; the ratio is the median of the per-round Swift/kcat ratios. Without `--bootstrap` it
+/// starts coordd + brokerd from the same build directory.
+/// `swift run -c release Benchmarks client [--bootstrap H:P] [--records N] [--size B] [--partitions P] [--rounds R] [--idempotence]`
 enum ClientBench {
-    struct Row {
-        var client: String
-        var produceRps = 0.0, produceMBps = 0.0, latAvg = 0.0, latP50 = 0.0, latP99 = 0.0
-        var consumeRps = 0.0, consumeMBps = 0.0
+    struct Options {
+        var bootstrap: String?
+        var records = 500_000, size = 100, partitions = 3, rounds = 5
+        var idempotence = false
+    }
+
+    struct Run {
+        var seconds = 0.0
+        var delivered = 0
+        var p50 = 0.0, p99 = 0.0
         var note = ""
+        func rps(_ records: Int) -> Double { seconds > 0 ? Double(records) / seconds : 0 }
     }
 
     static func run(_ args: [String]) {
-        var bootstrap = "127.0.0.1:9092", records = 500_000, size = 100, partitions = 3, idempotence = false
+        var o = Options()
         var i = 0
         while i < args.count {
             let a = args[i], v = i + 1 < args.count ? args[i + 1] : ""
             switch a {
-            case "--bootstrap": bootstrap = v; i += 1
-            case "--records": records = Int(v) ?? records; i += 1
-            case "--size": size = Int(v) ?? size; i += 1
-            case "--partitions": partitions = Int(v) ?? partitions; i += 1
-            case "--idempotence": idempotence = true
+            case "--bootstrap": o.bootstrap = v; i += 1
+            case "--records": o.records = Int(v) ?? o.records; i += 1
+            case "--size": o.size = Int(v) ?? o.size; i += 1
+            case "--partitions": o.partitions = Int(v) ?? o.partitions; i += 1
+            case "--rounds": o.rounds = max(1, Int(v) ?? o.rounds); i += 1
+            case "--idempotence": o.idempotence = true
             default: print("client bench: unknown argument \(a)"); return
             }
             i += 1
         }
-        let stamp = WallClock.millis()
-        var rows: [Row] = []
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat") else {
+            print("kcat not found at /usr/bin/kcat (apt-get install kcat)")
+            return
+        }
+        let root = NSTemporaryDirectory() + "client-bench-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var cluster: LocalBroker?
+        defer { cluster?.stop() }
+        let bootstrap: String
+        if let b = o.bootstrap {
+            bootstrap = b
+        } else {
+            do {
+                cluster = try LocalBroker(dir: root)
+                bootstrap = cluster!.bootstrap
+            } catch {
+                print("client bench: could not start coordd + brokerd: \(error)")
+                return
+            }
+        }
+        // kcat -l sends one message per line: N lines of `size` bytes.
+        let input = "\(root)/records.txt"
+        var line = [UInt8](repeating: 0x78, count: o.size)
+        line.append(0x0A)
+        var text = [UInt8]()
+        text.reserveCapacity(line.count * o.records)
+        for _ in 0..<o.records { text.append(contentsOf: line) }
+        _ = FileManager.default.createFile(atPath: input, contents: Data(text))
+        text = []
+
+        var swift: [Run] = [], kcat: [Run] = []
         do {
             let admin = try Admin(config: ClientConfig(bootstrapServers: [bootstrap]))
             defer { admin.close() }
-            for (label, batch) in [("swift (batch.size 16 KiB, Kafka default)", 16384), ("swift (batch.size 1 MB, librdkafka default)", 1_000_000)] {
-                let topic = "bench-swift-\(batch)-\(stamp)"
-                try admin.createTopics([NewTopic(name: topic, partitions: Int32(partitions), replicationFactor: 1)])
-                rows.append(try swiftRun(label, bootstrap: bootstrap, topic: topic, records: records, size: size,
-                                         partitions: partitions, batchSize: batch, idempotence: idempotence))
+            let stamp = WallClock.millis()
+            for round in 1...o.rounds {
+                let order = round % 2 == 1 ? ["swift", "kcat"] : ["kcat", "swift"]
+                for who in order {
+                    let topic = "bench-\(who)-\(stamp)-r\(round)"
+                    try admin.createTopics([NewTopic(name: topic, partitions: Int32(o.partitions), replicationFactor: 1)])
+                    var r = who == "swift" ? try swiftRun(o, bootstrap: bootstrap, topic: topic)
+                                           : kcatRun(o, bootstrap: bootstrap, topic: topic, input: input, dir: root)
+                    let tps = (0..<o.partitions).map { TopicPartition(topic, Int32($0)) }
+                    let stored = (try? admin.listOffsets(tps, timestamp: -1).values.reduce(0, +)) ?? -1
+                    if who == "kcat" { r.delivered = Int(stored) }
+                    if stored != Int64(o.records) { r.note += " (log holds \(stored))" }
+                    BrokerBench.progress(String(format: "  round %d %@: %.0f rec/s in %.3f s%@", round, who, r.rps(o.records), r.seconds, r.note))
+                    if who == "swift" { swift.append(r) } else { kcat.append(r) }
+                }
             }
-            let rdTopic = "bench-rdkafka-\(stamp)"
-            try admin.createTopics([NewTopic(name: rdTopic, partitions: Int32(partitions), replicationFactor: 1)])
-            rows.append(rdkafkaRun(bootstrap: bootstrap, topic: rdTopic, records: records, size: size, partitions: partitions,
-                                   idempotence: idempotence))
         } catch {
             print("client bench: \(error)")
         }
-        print("\n## Swift client vs librdkafka (\(records) records of \(size) B, \(partitions) partitions, acks=all, "
-              + "idempotence \(idempotence ? "on" : "off"), broker \(bootstrap))\n")
-        print("| client | produce rec/s | produce MB/s | ack latency avg / p50 / p99 ms | consume rec/s | consume MB/s |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for r in rows {
-            print("| \(r.client) | \(fmt(r.produceRps, 0)) | \(fmt(r.produceMBps, 1)) | \(fmt(r.latAvg, 1)) / \(fmt(r.latP50, 1)) / \(fmt(r.latP99, 1)) "
-                  + "| \(fmt(r.consumeRps, 0)) | \(fmt(r.consumeMBps, 1)) |" + (r.note.isEmpty ? "" : " \(r.note)"))
-        }
-        if let rd = rows.last, rd.produceRps > 0 {
-            for r in rows.dropLast() {
-                print("\n\(r.client): produce throughput = \(fmt(100 * r.produceRps / rd.produceRps, 0))% of librdkafka, "
-                      + "consume = \(fmt(100 * r.consumeRps / max(rd.consumeRps, 1), 0))%")
-            }
-        }
+        report(o, bootstrap: bootstrap, swift: swift, kcat: kcat)
     }
 
-    static func swiftRun(_ label: String, bootstrap: String, topic: String, records: Int, size: Int, partitions: Int,
-                         batchSize: Int, idempotence: Bool) throws -> Row {
+    static func report(_ o: Options, bootstrap: String, swift: [Run], kcat: [Run]) {
+        let n = min(swift.count, kcat.count)
+        guard n > 0 else { return }
+        let ratios = (0..<n).map { swift[$0].rps(o.records) / max(kcat[$0].rps(o.records), 1) }
+        print("\n## Swift producer vs kcat (\(o.records) × \(o.size) B, \(o.partitions) partitions, acks=all, linger.ms=5, "
+              + "batch.size 1 MB, no key, idempotence \(o.idempotence ? "on" : "off"), \(n) paired rounds, broker \(bootstrap))\n")
+        print("| round | swift rec/s | kcat rec/s | swift / kcat | swift ack p50 / p99 ms |")
+        print("|---|---:|---:|---:|---:|")
+        for k in 0..<n {
+            print(String(format: "| %d | %.0f | %.0f | %.2f | %.1f / %.1f |", k + 1, swift[k].rps(o.records), kcat[k].rps(o.records),
+                         ratios[k], swift[k].p50, swift[k].p99) + swift[k].note + kcat[k].note)
+        }
+        print(String(format: "| median | %.0f | %.0f | **%.2f** | |", median(swift.map { $0.rps(o.records) }),
+                     median(kcat.map { $0.rps(o.records) }), median(ratios)))
+        var load = [Double](repeating: 0, count: 3)
+        if getloadavg(&load, 3) == 3 { print(String(format: "\nload average at the end: %.2f %.2f %.2f", load[0], load[1], load[2])) }
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// Timed like kcat's process: from creating the producer to the end of close(), which waits for
+    /// every delivery. Ack latency is sampled on every 64th record so the bench adds no clock read
+    /// per record.
+    static func swiftRun(_ o: Options, bootstrap: String, topic: String) throws -> Run {
         var pc = ProducerConfig(bootstrapServers: [bootstrap])
         pc.acks = -1
-        pc.enableIdempotence = idempotence
-        pc.batchSize = batchSize
-        pc.bufferMemory = max(pc.bufferMemory, batchSize * 64)
-        pc.maxRequestSize = max(pc.maxRequestSize, batchSize * 2)
-        let producer = try Producer(config: pc)
-        let payload = [UInt8](repeating: 0x78, count: size)
-        let stats = Mutex(PerfStats())
+        pc.enableIdempotence = o.idempotence
+        pc.lingerMs = 5
+        pc.batchSize = 1_000_000
+        pc.bufferMemory = max(pc.bufferMemory, pc.batchSize * 64)
+        pc.maxRequestSize = max(pc.maxRequestSize, pc.batchSize * 2)
+        let payload = [UInt8](repeating: 0x78, count: o.size)
+        let delivered = Atomic<Int>(0)
+        let samples = Mutex([UInt64]())
+        let count: DeliveryCallback = { r in if case .success = r { delivered.add(1, ordering: .relaxed) } }
         let start = MonotonicClock.nanos()
-        for _ in 0..<records {
-            let t0 = MonotonicClock.nanos()
-            try producer.send(ProducerRecord(topic: topic, value: payload)) { r in
-                if case .success = r {
-                    let ms = Double(MonotonicClock.nanos() - t0) / 1e6
-                    stats.withLock { $0.record(latencyMs: ms, bytes: size) }
+        let producer = try Producer(config: pc)
+        for k in 0..<o.records {
+            let record = ProducerRecord(topic: topic, value: payload)
+            if k & 63 == 0 {
+                let t0 = MonotonicClock.nanos()
+                try producer.send(record) { r in
+                    count(r)
+                    let dt = MonotonicClock.nanos() - t0
+                    samples.withLock { $0.append(dt) }
                 }
+            } else {
+                try producer.send(record, callback: count)
             }
         }
-        try producer.flush()
-        let secs = Double(MonotonicClock.nanos() - start) / 1e9
         producer.close()
-        let s = stats.withLock { $0 }
-        var row = Row(client: label)
-        row.produceRps = Double(s.count) / secs
-        row.produceMBps = Double(s.bytes) / secs / 1_048_576
-        row.latAvg = s.averageLatencyMs
-        row.latP50 = s.percentile(0.5)
-        row.latP99 = s.percentile(0.99)
-        if s.count != records { row.note = "(\(records - s.count) failed)" }
-
-        var cc = ConsumerConfig(bootstrapServers: [bootstrap])
-        cc.autoOffsetReset = .earliest
-        cc.maxPollRecords = 10000
-        let consumer = try Consumer(config: cc)
-        defer { consumer.close() }
-        consumer.assign((0..<partitions).map { TopicPartition(topic, Int32($0)) })
-        var got = 0, bytes = 0
-        let cstart = MonotonicClock.nanos()
-        var last = MonotonicClock.millis()
-        while got < records, MonotonicClock.millis() - last < 15_000 {
-            let recs = try consumer.poll(timeoutMs: 500)
-            if !recs.isEmpty { last = MonotonicClock.millis() }
-            got += recs.count
-            for r in recs { bytes += r.value?.count ?? 0 }
-        }
-        let csecs = Double(MonotonicClock.nanos() - cstart) / 1e9
-        row.consumeRps = Double(got) / csecs
-        row.consumeMBps = Double(bytes) / csecs / 1_048_576
-        if got != records { row.note += " (consumed \(got))" }
-        return row
+        var run = Run()
+        run.seconds = Double(MonotonicClock.nanos() - start) / 1e9
+        run.delivered = delivered.load(ordering: .relaxed)
+        let lat = LatencyStats(samples: samples.withLock { $0 })
+        run.p50 = lat.percentileMillis(0.5)
+        run.p99 = lat.percentileMillis(0.99)
+        if run.delivered != o.records { run.note = " (\(o.records - run.delivered) failed)" }
+        return run
     }
 
-    static func rdkafkaRun(bootstrap: String, topic: String, records: Int, size: Int, partitions: Int, idempotence: Bool) -> Row {
-        var row = Row(client: "librdkafka (confluent-kafka)")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("scripts/rdkafka_bench.py").path
-        let out = NSTemporaryDirectory() + "rdkafka-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out"
-        defer { try? FileManager.default.removeItem(atPath: out) }
+    /// kcat from start to exit (it waits for every delivery before exiting).
+    static func kcatRun(_ o: Options, bootstrap: String, topic: String, input: String, dir: String) -> Run {
+        var run = Run()
+        let err = "\(dir)/kcat.err"
+        let args = ["-P", "-b", bootstrap, "-t", topic, "-X", "acks=all", "-X", "linger.ms=5", "-X", "batch.size=1000000",
+                    "-X", "enable.idempotence=\(o.idempotence)", "-l", input]
+        let start = MonotonicClock.nanos()
         do {
-            let p = try ChildProcess("/usr/bin/env", ["python3", script, "--bootstrap", bootstrap, "--topic", topic, "--records", String(records),
-                                     "--size", String(size), "--partitions", String(partitions), "--idempotence", idempotence ? "true" : "false"],
-                                     stdout: .file(out))
-            p.waitUntilExit()
+            let status = try BrokerBench.runProcess("/usr/bin/kcat", args, stdout: "/dev/null", stderr: err, timeout: 300)
+            run.seconds = Double(MonotonicClock.nanos() - start) / 1e9
+            if status != 0 {
+                run.note = " (kcat exit \(status): \(((try? String(contentsOfFile: err, encoding: .utf8)) ?? "").suffix(200)))"
+            }
         } catch {
-            row.note = "(could not run python3: \(error))"
-            return row
+            run.note = " (could not run kcat: \(error))"
         }
-        let data = FileManager.default.contents(atPath: out) ?? Data()
-        guard let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-              let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            row.note = "(no result; is confluent-kafka installed? pip install confluent-kafka)"
-            return row
+        return run
+    }
+}
+
+/// One coordd (standalone) and one brokerd from the build directory this binary is in.
+final class LocalBroker {
+    let ensemble: LocalEnsemble
+    let broker: Daemon
+    let bootstrap: String
+
+    init(dir: String) throws {
+        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let coordd = binDir.appendingPathComponent("coordd").path
+        let brokerd = binDir.appendingPathComponent("brokerd").path
+        for path in [coordd, brokerd] where !FileManager.default.isExecutableFile(atPath: path) {
+            throw BenchError("\(path) not found: run `swift build -c release` first")
         }
-        func d(_ k: String) -> Double { (obj[k] as? NSNumber)?.doubleValue ?? 0 }
-        row.client = "\(obj["client"] as? String ?? "librdkafka") (confluent-kafka)"
-        row.produceRps = d("produce_rps")
-        row.produceMBps = d("produce_mbps")
-        row.latAvg = d("lat_avg")
-        row.latP50 = d("lat_p50")
-        row.latP99 = d("lat_p99")
-        row.consumeRps = d("consume_rps")
-        row.consumeMBps = d("consume_mbps")
-        return row
+        ensemble = try LocalEnsemble(kind: .coordd, servers: 1, coorddPath: coordd)
+        do {
+            _ = try ensemble.waitForLeader(timeoutSeconds: 30)
+            let port = try freePort()
+            let cfg = """
+            broker.id=1
+            listeners=PLAINTEXT://127.0.0.1:\(port)
+            log.dirs=\(dir)/broker-logs
+            zookeeper.connect=\(ensemble.connectString)
+            offsets.topic.replication.factor=1
+
+            """
+            try cfg.write(toFile: "\(dir)/server.properties", atomically: true, encoding: .utf8)
+            broker = try Daemon(brokerd, ["\(dir)/server.properties"], log: "\(dir)/brokerd.log")
+            guard broker.waitForLine("brokerd: started", timeout: 60) else {
+                broker.stop()
+                throw BenchError("brokerd did not start:\n\(broker.logTail)")
+            }
+            bootstrap = "127.0.0.1:\(port)"
+        } catch {
+            ensemble.stop()
+            throw error
+        }
+    }
+
+    /// The broker first, so it can deregister from coordd cleanly.
+    func stop() {
+        broker.stop()
+        ensemble.stop()
     }
 }

@@ -22,8 +22,8 @@ default:
       produce-path [MiB per case] [rounds]
                                         Produce frames → frame decoder → decode → log append, in process
       broker [records per case] [rounds]  brokerd vs Tansu via librdkafka, with loopback/disk limits
-      client --bootstrap H:P [--records N] [--size B] [--partitions P] [--idempotence]
-                                        Swift Kafka client vs librdkafka (confluent-kafka)
+      client [--bootstrap H:P] [--records N] [--size B] [--partitions P] [--rounds R] [--idempotence]
+                                        Swift producer vs kcat, alternating rounds (starts coordd + brokerd)
       codec [iterations]                Kafka codecs on Produce, Metadata and Fetch
       observability [ops] [rounds] [rec]coordd writes and brokerd produce with the admin server on vs off
       coord-scale [znodes] [children]   coordd vs ZooKeeper standalone as the tree grows: memory, wide parents, restart, deletes
