@@ -41,7 +41,7 @@ enum ReplicationBench {
             try writeRecords(file, count: records)
             let cases = [
                 Case(name: "RF 1 acks=1", rf: 1, acks: "1", cluster: one, pids: one.brokers.values.map(\.pid)),
-                Case(name: "RF 3 acks=all", rf: 3, acks: "all", cluster: three, pids: three.brokers.values.map(\.pid)),
+                Case(name: "RF 3 acks=all", rf: 3, acks: ProcessInfo.processInfo.environment["REPL_RF3_ACKS"] ?? "all", cluster: three, pids: three.brokers.values.map(\.pid)),
             ]
             var runs: [[Run]] = [[], []]
             for round in 1...rounds {
@@ -111,10 +111,25 @@ enum ReplicationBench {
         try "w\n".write(toFile: warm, atomically: true, encoding: .utf8)
         guard try kcat(bootstrap, topic, acks: "all", file: warm) == 0 else { throw BenchError("\(topic): warm-up produce failed") }
         let cpu0 = c.pids.map(BrokerBench.cpuSeconds).reduce(0, +)
+        let each0 = c.pids.map(BrokerBench.cpuSeconds)
+        var perf: [ChildProcess] = []
+        if let d = ProcessInfo.processInfo.environment["REPL_PERF_DIR"], c.rf > 1 {
+            for pid in c.pids { perf.append(try ChildProcess("/usr/bin/perf", ["record", "-F", "2000", "-g", "-p", "\(pid)", "-o", "\(d)/perf-\(pid).data"], stdout: .file(d + "/perf.out"), stderr: .file(d + "/perf.err"))) }
+            usleep(300_000)
+        }
+        var ru0 = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &ru0)
         let t0 = MonotonicClock.nanos()
         let status = try kcat(bootstrap, topic, acks: c.acks, file: file)
         let seconds = Double(MonotonicClock.nanos() - t0) / 1e9
         let cpu = c.pids.map(BrokerBench.cpuSeconds).reduce(0, +) - cpu0
+        var ru1 = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &ru1)
+        func secs(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        let kcatCPU = secs(ru1.ru_utime) + secs(ru1.ru_stime) - secs(ru0.ru_utime) - secs(ru0.ru_stime)
+        BrokerBench.progress(String(format: "    wall %.3f s, kcat CPU %.3f s, brokers CPU %.3f s", seconds, kcatCPU, cpu))
+        for p in perf { p.signal(SIGINT); _ = p.waitUntilExit() }
+        BrokerBench.progress("    per broker CPU s: " + zip(c.pids, c.pids.map(BrokerBench.cpuSeconds)).enumerated().map { "\($0.element.0)=\(String(format: "%.3f", $0.element.1 - each0[$0.offset]))" }.joined(separator: " "))
         guard status == 0 else { throw BenchError("\(topic): kcat exited \(status): \(tail(c.cluster.dir + "/kcat.err"))") }
         // Every record must be there (and committed): the high watermark counts them.
         let hw = try admin.listOffsets([TopicPartition(topic, 0)], timestamp: -1)[TopicPartition(topic, 0)] ?? -1
