@@ -6,6 +6,7 @@ case "coord": CoordBench.run(Array(arguments.dropFirst()))
 case "coord-standalone": StandaloneBench.run(Array(arguments.dropFirst()))
 case "produce-path": ProducePathBench.run(Array(arguments.dropFirst()))
 case "broker": BrokerBench.run(Array(arguments.dropFirst()))
+case "replication": ReplicationBench.run(Array(arguments.dropFirst()))
 case "client": ClientBench.run(Array(arguments.dropFirst()))
 case "codec": CodecBench.run(Array(arguments.dropFirst()))
 case "observability": ObservabilityBench.run(Array(arguments.dropFirst()))
@@ -22,6 +23,8 @@ default:
       produce-path [MiB per case] [rounds]
                                         Produce frames → frame decoder → decode → log append, in process
       broker [records per case] [rounds]  brokerd vs Tansu via librdkafka, with loopback/disk limits
+      replication [records] [rounds] [min.insync.replicas]
+                                        kcat (C client) RF 1 acks=1 vs RF 3 acks=all: rec/s and broker CPU per record
       client [--bootstrap H:P] [--records N] [--size B] [--partitions P] [--rounds R] [--idempotence]
                                         Swift producer vs kcat, alternating rounds (starts coordd + brokerd)
       codec [iterations]                Kafka codecs on Produce, Metadata and Fetch
